@@ -1,0 +1,167 @@
+/**
+ * The snapshot: one immutable, plain-data picture of a network namespace's TCP state.
+ * Plain data (no classes, no Maps) so it crosses a worker boundary by structured clone
+ * and serialises to JSON for golden files and `doctor --format json`.
+ */
+
+/** Kernel state codes 0x01..0x0B, in code order (index = code - 1). */
+export const TCP_STATES = [
+  'established',
+  'syn_sent',
+  'syn_recv',
+  'fin_wait1',
+  'fin_wait2',
+  'time_wait',
+  'close',
+  'close_wait',
+  'last_ack',
+  'listen',
+  'closing',
+] as const;
+
+export type TcpState = (typeof TCP_STATES)[number];
+
+export const STATE_COUNT = TCP_STATES.length;
+
+/** Index of LISTEN in TCP_STATES (kernel code 0x0A). */
+export const LISTEN_INDEX = 9;
+/** Index of TIME_WAIT in TCP_STATES (kernel code 0x06). */
+export const TIME_WAIT_INDEX = 5;
+
+/** Which table a socket came from: `tcp` is ipv4, `tcp6` is ipv6 (IPv4-mapped included). */
+export const FAMILIES = ['ipv4', 'ipv6'] as const;
+export type Family = (typeof FAMILIES)[number];
+
+export type StateCounts = Record<TcpState, number>;
+
+export const SOURCE_NAMES = ['sockets', 'sockstat', 'netstat', 'sysctl'] as const;
+export type SourceName = (typeof SOURCE_NAMES)[number];
+
+export interface SourceStatus {
+  readonly success: boolean;
+  readonly durationSeconds: number;
+  /** Present when success is false; names the path or the reason. */
+  readonly error?: string;
+}
+
+export interface TableFileStats {
+  /** The path that was read. */
+  readonly path: string;
+  /** False when the file does not exist (tcp6 with IPv6 disabled). */
+  readonly present: boolean;
+  readonly bytes: number;
+  /** Lines after the header, malformed ones included. */
+  readonly lines: number;
+  /** Lines skipped as malformed (bad hex, too short, unknown state, truncated). */
+  readonly malformed: number;
+  readonly sockets: number;
+}
+
+export interface PortStateCounts {
+  /** A port number, or `other` for the sum beyond the bound. */
+  readonly port: number | 'other';
+  readonly states: StateCounts;
+}
+
+export interface Destination {
+  /** Local address (IPv4-mapped folded to IPv4), in the usual text form. */
+  readonly localAddress: string;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  /** Ephemeral ports this destination holds. */
+  readonly used: number;
+}
+
+export interface EphemeralPorts {
+  readonly rangeLow: number;
+  readonly rangeHigh: number;
+  /** Range size minus reserved ports in the range minus listening ports in the range. */
+  readonly usable: number;
+  /** The worst destination's use, exact. */
+  readonly usedMax: number;
+  /** 1 - usedMax / usable (0 when nothing is usable). */
+  readonly headroomRatio: number;
+  /** The top destinations by use, most used first. */
+  readonly destinations: readonly Destination[];
+  /** How many distinct destinations hold at least one ephemeral port. */
+  readonly destinationCount: number;
+}
+
+export interface SocketTables {
+  readonly tcp: TableFileStats;
+  readonly tcp6: TableFileStats;
+  /** Totals over both files. */
+  readonly bytesRead: number;
+  readonly linesRead: number;
+  readonly states: Record<Family, StateCounts>;
+  /** Inbound: non-LISTEN sockets whose local port has a LISTEN socket, by that port. */
+  readonly listenPorts: readonly PortStateCounts[];
+  /** Outbound: sockets whose local port is not listening, by remote port. */
+  readonly remotePorts: readonly PortStateCounts[];
+  /** Absent when the port range sysctl could not be read; see ephemeralError. */
+  readonly ephemeral?: EphemeralPorts;
+  readonly ephemeralError?: string;
+  /** Distinct listening ports (both families), ascending. */
+  readonly listeningPorts: readonly number[];
+}
+
+export interface Sockstat {
+  /** From net/sockstat `TCP:` line; absent fields are left out. */
+  readonly ipv4: Readonly<Record<string, number>>;
+  /** From net/sockstat6 `TCP6:` line; absent when the file is missing. */
+  readonly ipv6?: Readonly<Record<string, number>>;
+}
+
+export interface NetstatCounters {
+  /** `TcpExt:` fields of net/netstat by name. A field the kernel lacks is absent. */
+  readonly tcpExt: Readonly<Record<string, number>>;
+  /** `Tcp:` fields of net/snmp by name. */
+  readonly tcp: Readonly<Record<string, number>>;
+}
+
+export interface Sysctls {
+  /** Dotted name → numeric value, for the numeric sysctls that were present. */
+  readonly values: Readonly<Record<string, number>>;
+  readonly portRange?: { readonly low: number; readonly high: number };
+  /** Parsed ip_local_reserved_ports as inclusive ranges. */
+  readonly reservedPorts?: readonly (readonly [number, number])[];
+}
+
+export interface Snapshot {
+  readonly procfsRoot: string;
+  /** Wall-clock time the sample started, ms since the epoch. */
+  readonly timestampMs: number;
+  readonly durationSeconds: number;
+  /** Status of each enabled source; a disabled source has no entry. */
+  readonly sources: Readonly<Partial<Record<SourceName, SourceStatus>>>;
+  /** Each part is present only when its source succeeded (never stale, never partial). */
+  readonly sockets?: SocketTables;
+  readonly sockstat?: Sockstat;
+  readonly netstat?: NetstatCounters;
+  readonly sysctl?: Sysctls;
+}
+
+export interface SampleOptions {
+  /** Root of the procfs tree: `/proc` or a captured fixture directory. */
+  readonly procfsRoot: string;
+  readonly maxListenPorts: number;
+  readonly topRemotePorts: number;
+  readonly topDestinations: number;
+  /** Which sources to read; a disabled source is absent and not reported. */
+  readonly sources: Readonly<Record<SourceName, boolean>>;
+  /** Largest byte count asked of one read(); tests shrink it to prove the line carry-over. */
+  readonly readChunkBytes?: number;
+}
+
+export const DEFAULT_SAMPLE_OPTIONS: Omit<SampleOptions, 'procfsRoot'> = {
+  maxListenPorts: 64,
+  topRemotePorts: 20,
+  topDestinations: 10,
+  sources: { sockets: true, sockstat: true, netstat: true, sysctl: true },
+};
+
+export function emptyStateCounts(): StateCounts {
+  const counts = {} as Record<TcpState, number>;
+  for (const state of TCP_STATES) counts[state] = 0;
+  return counts;
+}
