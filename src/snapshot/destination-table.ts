@@ -1,0 +1,109 @@
+/**
+ * Open-addressing hash table of destinations (local address, remote address, remote
+ * port) in typed arrays, so counting ephemeral ports allocates nothing per socket.
+ * A key is 9 words: local address (4), remote address (4), remote port with bit 16 set
+ * for IPv6. IPv4 keys use word 0 of each address and zeros elsewhere.
+ */
+export const KEY_WORDS = 9;
+const IPV6_FLAG = 0x10000;
+
+function hashKey(words: Uint32Array, base: number): number {
+  let hash = 0x9e3779b9;
+  for (let i = base; i < base + KEY_WORDS; i++) {
+    hash = Math.imul(hash ^ (words[i] as number), 0x85ebca6b);
+    hash ^= hash >>> 15;
+  }
+  return Math.imul(hash, 0xc2b2ae35) ^ (hash >>> 16);
+}
+
+export class DestinationTable {
+  private keys = new Uint32Array(1024 * KEY_WORDS);
+  private slots = new Int32Array(2048).fill(-1);
+  private readonly probe = new Uint32Array(KEY_WORDS);
+  /** Ports held per destination id; callers adjust counts directly. */
+  counts = new Int32Array(1024);
+  size = 0;
+
+  clear(): void {
+    this.slots.fill(-1);
+    this.size = 0;
+  }
+
+  /** Id of the destination, inserting it when new. */
+  intern(
+    l0: number,
+    l1: number,
+    l2: number,
+    l3: number,
+    r0: number,
+    r1: number,
+    r2: number,
+    r3: number,
+    remotePort: number,
+    ipv6: boolean,
+  ): number {
+    const probe = this.probe;
+    probe[0] = l0;
+    probe[1] = l1;
+    probe[2] = l2;
+    probe[3] = l3;
+    probe[4] = r0;
+    probe[5] = r1;
+    probe[6] = r2;
+    probe[7] = r3;
+    probe[8] = ipv6 ? remotePort | IPV6_FLAG : remotePort;
+    const mask = this.slots.length - 1;
+    const keys = this.keys;
+    for (let slot = hashKey(probe, 0) & mask; ; slot = (slot + 1) & mask) {
+      const id = this.slots[slot] as number;
+      if (id < 0) return this.insert(slot);
+      let base = id * KEY_WORDS;
+      let word = 0;
+      while (word < KEY_WORDS && keys[base++] === probe[word]) word++;
+      if (word === KEY_WORDS) return id;
+    }
+  }
+
+  /** The 9 key words of a destination id (a view: copy before the next intern). */
+  key(id: number): Uint32Array {
+    return this.keys.subarray(id * KEY_WORDS, (id + 1) * KEY_WORDS);
+  }
+
+  static isIpv6(key: Uint32Array): boolean {
+    return ((key[8] as number) & IPV6_FLAG) !== 0;
+  }
+
+  static remotePort(key: Uint32Array): number {
+    return (key[8] as number) & 0xffff;
+  }
+
+  private insert(slot: number): number {
+    const id = this.size++;
+    if (id >= this.counts.length) this.growEntries();
+    this.keys.set(this.probe, id * KEY_WORDS);
+    this.counts[id] = 0;
+    this.slots[slot] = id;
+    if (this.size * 2 > this.slots.length) this.rehash();
+    return id;
+  }
+
+  private growEntries(): void {
+    const keys = new Uint32Array(this.keys.length * 2);
+    keys.set(this.keys);
+    this.keys = keys;
+    const counts = new Int32Array(this.counts.length * 2);
+    counts.set(this.counts);
+    this.counts = counts;
+  }
+
+  private rehash(): void {
+    const slots = new Int32Array(this.slots.length * 2).fill(-1);
+    const mask = slots.length - 1;
+    for (let id = 0; id < this.size; id++) {
+      let slot = hashKey(this.keys, id * KEY_WORDS) & mask;
+      while ((slots[slot] as number) >= 0) slot = (slot + 1) & mask;
+      slots[slot] = id;
+    }
+    this.slots = slots;
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * The engine: (procfs root, options) → one immutable Snapshot. A Sampler owns its
+ * buffers and nothing is global, so one process can sample several namespaces.
+ * Each source is timed and fails alone; nothing throws out of sample().
+ */
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { SourceError } from '../sources/kernel-files.js';
+import { readNetstat } from '../sources/netstat.js';
+import { readSockstat } from '../sources/sockstat.js';
+import { readPortSettings, readSysctls } from '../sources/sysctl.js';
+import { TcpTableReader } from '../sources/tcp-table.js';
+import {
+  DEFAULT_SAMPLE_OPTIONS,
+  type SampleOptions,
+  type Snapshot,
+  type SocketTables,
+  type SourceName,
+  type SourceStatus,
+} from './model.js';
+import { SocketAccumulator } from './socket-accumulator.js';
+
+export interface Sampler {
+  /** Synchronous (run it off the main thread for large tables); never throws. */
+  sample(): Snapshot;
+}
+
+function describeError(error: unknown): string {
+  if (error instanceof SourceError) return error.message;
+  if (error instanceof Error) return error.message;
+  return String(error);
+}
+
+export function createSampler(options: SampleOptions): Sampler {
+  const reader = new TcpTableReader();
+  const accumulator = new SocketAccumulator();
+  const root = options.procfsRoot;
+
+  function readSocketTables(): SocketTables {
+    let ports: ReturnType<typeof readPortSettings> | undefined;
+    let ephemeralError: string | undefined;
+    try {
+      ports = readPortSettings(root);
+    } catch (error) {
+      ephemeralError = describeError(error);
+    }
+    accumulator.begin(ports?.range, ports?.reserved ?? []);
+    const tcpPath = join(root, 'net/tcp');
+    const tcp = reader.read(tcpPath, 'ipv4', accumulator, options.readChunkBytes);
+    if (!tcp.present) throw new SourceError(`cannot read ${tcpPath}: ENOENT (no such file)`);
+    const tcp6 = reader.read(join(root, 'net/tcp6'), 'ipv6', accumulator, options.readChunkBytes);
+    const aggregates = accumulator.finish(options);
+    return {
+      tcp,
+      tcp6,
+      bytesRead: tcp.bytes + tcp6.bytes,
+      linesRead: tcp.lines + tcp6.lines,
+      ...aggregates,
+      ...(ephemeralError !== undefined && { ephemeralError }),
+    };
+  }
+
+  const readers = {
+    sockets: readSocketTables,
+    sockstat: () => readSockstat(root),
+    netstat: () => readNetstat(root),
+    sysctl: () => readSysctls(root),
+  } satisfies Record<SourceName, () => unknown>;
+
+  return {
+    sample(): Snapshot {
+      const timestampMs = Date.now();
+      const started = performance.now();
+      const sources: Partial<Record<SourceName, SourceStatus>> = {};
+      const parts: Record<string, unknown> = {};
+      for (const name of Object.keys(readers) as SourceName[]) {
+        if (!options.sources[name]) continue;
+        const sourceStarted = performance.now();
+        try {
+          parts[name] = readers[name]();
+          sources[name] = {
+            success: true,
+            durationSeconds: (performance.now() - sourceStarted) / 1000,
+          };
+        } catch (error) {
+          sources[name] = {
+            success: false,
+            durationSeconds: (performance.now() - sourceStarted) / 1000,
+            error: describeError(error),
+          };
+        }
+      }
+      return {
+        procfsRoot: root,
+        timestampMs,
+        durationSeconds: (performance.now() - started) / 1000,
+        sources,
+        ...(parts as Pick<Snapshot, 'sockets' | 'sockstat' | 'netstat' | 'sysctl'>),
+      };
+    },
+  };
+}
+
+/** One sample with default limits: for `--once`, doctor and tests. */
+export function sampleProcfs(options: Partial<SampleOptions> & { procfsRoot: string }): Snapshot {
+  return createSampler({ ...DEFAULT_SAMPLE_OPTIONS, ...options }).sample();
+}

@@ -1,0 +1,309 @@
+/**
+ * Collects the sockets of one sample in columnar typed arrays (no object per socket),
+ * then aggregates them. Classification waits for the end of the walk because a port
+ * counts as listening if any LISTEN socket holds it, and that socket may come later
+ * (tcp6 listeners after tcp4 connections, or anywhere under churn).
+ */
+import { formatIpv4, formatIpv6, isIpv4Mapped } from '../sources/address.js';
+import { DestinationTable } from './destination-table.js';
+import {
+  type Destination,
+  type EphemeralPorts,
+  LISTEN_INDEX,
+  type PortStateCounts,
+  type SocketTables,
+  STATE_COUNT,
+  type StateCounts,
+  TCP_STATES,
+} from './model.js';
+
+const PORTS = 65536;
+const NO_DESTINATION = -1;
+
+export interface PortRange {
+  readonly low: number;
+  readonly high: number;
+}
+
+export interface AggregateLimits {
+  readonly maxListenPorts: number;
+  readonly topRemotePorts: number;
+  readonly topDestinations: number;
+}
+
+export type SocketAggregates = Pick<
+  SocketTables,
+  'states' | 'listenPorts' | 'remotePorts' | 'ephemeral' | 'listeningPorts'
+>;
+
+export class SocketAccumulator {
+  private readonly familyStates = new Uint32Array(2 * STATE_COUNT);
+  private readonly listening = new Uint8Array(PORTS);
+  /** 1 where a port is inside ip_local_port_range and not reserved. */
+  private readonly ephemeralEligible = new Uint8Array(PORTS);
+  private readonly inbound = new Uint32Array(PORTS * STATE_COUNT);
+  private readonly outbound = new Uint32Array(PORTS * STATE_COUNT);
+  private readonly destinations = new DestinationTable();
+  private range: PortRange | undefined;
+  private count = 0;
+  private stateColumn = new Uint8Array(4096);
+  private localPortColumn = new Uint16Array(4096);
+  private remotePortColumn = new Uint16Array(4096);
+  private destinationColumn = new Int32Array(4096);
+
+  /** Starts a sample. Without a port range the ephemeral figures are left out. */
+  begin(range: PortRange | undefined, reserved: readonly (readonly [number, number])[]): void {
+    this.familyStates.fill(0);
+    this.listening.fill(0);
+    this.ephemeralEligible.fill(0);
+    this.destinations.clear();
+    this.count = 0;
+    this.range = range;
+    if (range === undefined) return;
+    this.ephemeralEligible.fill(1, range.low, range.high + 1);
+    for (const [from, to] of reserved) this.ephemeralEligible.fill(0, from, to + 1);
+  }
+
+  addIpv4(
+    stateIndex: number,
+    localPort: number,
+    remotePort: number,
+    local: number,
+    remote: number,
+  ): void {
+    (this.familyStates[stateIndex] as number)++;
+    if (stateIndex === LISTEN_INDEX) {
+      this.listening[localPort] = 1;
+      return;
+    }
+    let destination = NO_DESTINATION;
+    if (this.ephemeralEligible[localPort] === 1) {
+      destination = this.destinations.intern(local, 0, 0, 0, remote, 0, 0, 0, remotePort, false);
+      (this.destinations.counts[destination] as number)++;
+    }
+    this.push(stateIndex, localPort, remotePort, destination);
+  }
+
+  addIpv6(
+    stateIndex: number,
+    localPort: number,
+    remotePort: number,
+    l0: number,
+    l1: number,
+    l2: number,
+    l3: number,
+    r0: number,
+    r1: number,
+    r2: number,
+    r3: number,
+  ): void {
+    (this.familyStates[STATE_COUNT + stateIndex] as number)++;
+    if (stateIndex === LISTEN_INDEX) {
+      this.listening[localPort] = 1;
+      return;
+    }
+    let destination = NO_DESTINATION;
+    if (this.ephemeralEligible[localPort] === 1) {
+      // An IPv4-mapped socket competes for the same 4-tuples as a plain IPv4 one.
+      destination =
+        isIpv4Mapped(l0, l1, l2) && isIpv4Mapped(r0, r1, r2)
+          ? this.destinations.intern(l3, 0, 0, 0, r3, 0, 0, 0, remotePort, false)
+          : this.destinations.intern(l0, l1, l2, l3, r0, r1, r2, r3, remotePort, true);
+      (this.destinations.counts[destination] as number)++;
+    }
+    this.push(stateIndex, localPort, remotePort, destination);
+  }
+
+  finish(limits: AggregateLimits): SocketAggregates {
+    this.classify();
+    const listeningPorts: number[] = [];
+    for (let port = 0; port < PORTS; port++)
+      if (this.listening[port] === 1) listeningPorts.push(port);
+    const ephemeral = this.range && this.ephemeral(this.range, limits.topDestinations);
+    return {
+      states: {
+        ipv4: this.stateCounts(this.familyStates, 0),
+        ipv6: this.stateCounts(this.familyStates, 1),
+      },
+      listenPorts: this.portTable(this.inbound, listeningPorts, limits.maxListenPorts).sort(
+        byPortThenOther,
+      ),
+      remotePorts: this.portTable(
+        this.outbound,
+        this.portsWithSockets(this.outbound),
+        limits.topRemotePorts,
+      ),
+      listeningPorts,
+      ...(ephemeral && { ephemeral }),
+    };
+  }
+
+  private push(
+    stateIndex: number,
+    localPort: number,
+    remotePort: number,
+    destination: number,
+  ): void {
+    if (this.count === this.stateColumn.length) this.grow();
+    const i = this.count++;
+    this.stateColumn[i] = stateIndex;
+    this.localPortColumn[i] = localPort;
+    this.remotePortColumn[i] = remotePort;
+    this.destinationColumn[i] = destination;
+  }
+
+  private grow(): void {
+    const capacity = this.stateColumn.length * 2;
+    const stateColumn = new Uint8Array(capacity);
+    stateColumn.set(this.stateColumn);
+    this.stateColumn = stateColumn;
+    const localPortColumn = new Uint16Array(capacity);
+    localPortColumn.set(this.localPortColumn);
+    this.localPortColumn = localPortColumn;
+    const remotePortColumn = new Uint16Array(capacity);
+    remotePortColumn.set(this.remotePortColumn);
+    this.remotePortColumn = remotePortColumn;
+    const destinationColumn = new Int32Array(capacity);
+    destinationColumn.set(this.destinationColumn);
+    this.destinationColumn = destinationColumn;
+  }
+
+  /** Splits sockets into inbound (local port listening) and outbound, and drops listening ports from ephemeral use. */
+  private classify(): void {
+    this.inbound.fill(0);
+    this.outbound.fill(0);
+    const counts = this.destinations.counts;
+    for (let i = 0; i < this.count; i++) {
+      const localPort = this.localPortColumn[i] as number;
+      const stateIndex = this.stateColumn[i] as number;
+      if (this.listening[localPort] === 1) {
+        (this.inbound[localPort * STATE_COUNT + stateIndex] as number)++;
+        const destination = this.destinationColumn[i] as number;
+        if (destination !== NO_DESTINATION) (counts[destination] as number)--;
+      } else {
+        (this.outbound[
+          (this.remotePortColumn[i] as number) * STATE_COUNT + stateIndex
+        ] as number)++;
+      }
+    }
+  }
+
+  private stateCounts(counts: Uint32Array, row: number): StateCounts {
+    const result = {} as Record<(typeof TCP_STATES)[number], number>;
+    TCP_STATES.forEach((state, index) => {
+      result[state] = counts[row * STATE_COUNT + index] as number;
+    });
+    return result;
+  }
+
+  private portTotal(counts: Uint32Array, port: number): number {
+    let total = 0;
+    for (let i = port * STATE_COUNT; i < (port + 1) * STATE_COUNT; i++)
+      total += counts[i] as number;
+    return total;
+  }
+
+  private portsWithSockets(counts: Uint32Array): number[] {
+    const ports: number[] = [];
+    for (let port = 0; port < PORTS; port++) if (this.portTotal(counts, port) > 0) ports.push(port);
+    return ports;
+  }
+
+  /** The `limit` busiest ports (ties: lower port first), the rest summed into `other`. */
+  private portTable(
+    counts: Uint32Array,
+    ports: readonly number[],
+    limit: number,
+  ): PortStateCounts[] {
+    const totals = new Map(ports.map((port) => [port, this.portTotal(counts, port)]));
+    const ranked = [...ports].sort((a, b) => (totals.get(b) ?? 0) - (totals.get(a) ?? 0) || a - b);
+    const table: PortStateCounts[] = ranked
+      .slice(0, limit)
+      .map((port) => ({ port, states: this.stateCounts(counts, port) }));
+    const rest = ranked.slice(limit);
+    if (rest.length > 0) {
+      const other = new Uint32Array(STATE_COUNT);
+      for (const port of rest) {
+        for (let s = 0; s < STATE_COUNT; s++)
+          (other[s] as number) += counts[port * STATE_COUNT + s] as number;
+      }
+      table.push({ port: 'other', states: this.stateCounts(other, 0) });
+    }
+    return table;
+  }
+
+  private ephemeral(range: PortRange, topDestinations: number): EphemeralPorts {
+    let usable = 0;
+    for (let port = range.low; port <= range.high; port++) {
+      if (this.ephemeralEligible[port] === 1 && this.listening[port] === 0) usable++;
+    }
+    const counts = this.destinations.counts;
+    let usedMax = 0;
+    let destinationCount = 0;
+    const top: number[] = [];
+    for (let id = 0; id < this.destinations.size; id++) {
+      const used = counts[id] as number;
+      if (used <= 0) continue;
+      destinationCount++;
+      if (used > usedMax) usedMax = used;
+      insertRanked(top, id, topDestinations, (a, b) => this.compareDestinations(a, b));
+    }
+    const headroomRatio = usable > 0 ? Math.min(1, Math.max(0, 1 - usedMax / usable)) : 0;
+    return {
+      rangeLow: range.low,
+      rangeHigh: range.high,
+      usable,
+      usedMax,
+      headroomRatio,
+      destinations: top.map((id) => this.describeDestination(id)),
+      destinationCount,
+    };
+  }
+
+  /** Most used first; ties broken by key so the order never depends on the walk. */
+  private compareDestinations(a: number, b: number): number {
+    const counts = this.destinations.counts;
+    const byUse = (counts[b] as number) - (counts[a] as number);
+    if (byUse !== 0) return byUse;
+    const keyA = this.destinations.key(a);
+    const keyB = this.destinations.key(b);
+    for (let i = 0; i < keyA.length; i++) {
+      const diff = (keyA[i] as number) - (keyB[i] as number);
+      if (diff !== 0) return diff;
+    }
+    return 0;
+  }
+
+  private describeDestination(id: number): Destination {
+    const key = this.destinations.key(id);
+    const word = (i: number) => key[i] as number;
+    const ipv6 = DestinationTable.isIpv6(key);
+    return {
+      localAddress: ipv6 ? formatIpv6(word(0), word(1), word(2), word(3)) : formatIpv4(word(0)),
+      remoteAddress: ipv6 ? formatIpv6(word(4), word(5), word(6), word(7)) : formatIpv4(word(4)),
+      remotePort: DestinationTable.remotePort(key),
+      used: this.destinations.counts[id] as number,
+    };
+  }
+}
+
+function byPortThenOther(a: PortStateCounts, b: PortStateCounts): number {
+  if (a.port === 'other') return 1;
+  if (b.port === 'other') return -1;
+  return a.port - b.port;
+}
+
+/** Keeps `ranked` as the best `limit` items under `compare`, best first. */
+function insertRanked(
+  ranked: number[],
+  item: number,
+  limit: number,
+  compare: (a: number, b: number) => number,
+): void {
+  if (limit <= 0) return;
+  if (ranked.length === limit && compare(item, ranked[limit - 1] as number) >= 0) return;
+  let position = ranked.length;
+  while (position > 0 && compare(item, ranked[position - 1] as number) < 0) position--;
+  ranked.splice(position, 0, item);
+  if (ranked.length > limit) ranked.pop();
+}

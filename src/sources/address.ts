@@ -1,0 +1,56 @@
+/**
+ * Address decoding for /proc/net/tcp{,6}. The kernel prints each 32-bit word of the
+ * address as a native integer (`%08X`), so on a little-endian host the bytes of every
+ * word come out reversed: `0100007F` is 127.0.0.1.
+ */
+import { endianness } from 'node:os';
+
+const littleEndian = endianness() === 'LE';
+
+/** Network-order byte `index` (0..3) of a word as the kernel printed it. */
+function wordByte(word: number, index: number): number {
+  const shift = littleEndian ? index * 8 : (3 - index) * 8;
+  return (word >>> shift) & 0xff;
+}
+
+export function formatIpv4(word: number): string {
+  return `${wordByte(word, 0)}.${wordByte(word, 1)}.${wordByte(word, 2)}.${wordByte(word, 3)}`;
+}
+
+/** Word 2 of `::ffff:a.b.c.d` as the kernel prints it: the bytes 00 00 ff ff. */
+const MAPPED_MARKER = littleEndian ? 0xffff0000 : 0x0000ffff;
+
+export function isIpv4Mapped(w0: number, w1: number, w2: number): boolean {
+  return w0 === 0 && w1 === 0 && w2 === MAPPED_MARKER;
+}
+
+/** RFC 5952 text form: lower case, the longest run (≥ 2) of zero groups compressed. */
+export function formatIpv6(w0: number, w1: number, w2: number, w3: number): string {
+  const groups: number[] = [];
+  for (const word of [w0, w1, w2, w3]) {
+    groups.push((wordByte(word, 0) << 8) | wordByte(word, 1));
+    groups.push((wordByte(word, 2) << 8) | wordByte(word, 3));
+  }
+  let bestStart = -1;
+  let bestLength = 1;
+  for (let i = 0; i < groups.length; ) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < groups.length && groups[j] === 0) j++;
+    if (j - i > bestLength) {
+      bestStart = i;
+      bestLength = j - i;
+    }
+    i = j;
+  }
+  const hex = (from: number, to: number) =>
+    groups
+      .slice(from, to)
+      .map((group) => group.toString(16))
+      .join(':');
+  if (bestStart < 0) return hex(0, 8);
+  return `${hex(0, bestStart)}::${hex(bestStart + bestLength, 8)}`;
+}

@@ -1,0 +1,101 @@
+/**
+ * The sysctls that decide TIME_WAIT and ephemeral-port behaviour, read from
+ * `<procfs>/sys/net/...` (the reader's network namespace) under their dotted names.
+ */
+import { join } from 'node:path';
+import type { Sysctls } from '../snapshot/model.js';
+import {
+  parseKernelInteger,
+  readOptionalText,
+  readRequiredText,
+  SourceError,
+} from './kernel-files.js';
+
+/** Single-number sysctls; `optional` ones exist only on some kernels. */
+export const NUMERIC_SYSCTLS: readonly { readonly name: string; readonly optional?: boolean }[] = [
+  { name: 'net.ipv4.tcp_tw_reuse' },
+  // Added in Linux 6.10; older kernels reuse after a fixed 1 s.
+  { name: 'net.ipv4.tcp_tw_reuse_delay', optional: true },
+  { name: 'net.ipv4.tcp_max_tw_buckets' },
+  { name: 'net.ipv4.tcp_fin_timeout' },
+  { name: 'net.ipv4.tcp_timestamps' },
+  { name: 'net.ipv4.tcp_syncookies' },
+  { name: 'net.ipv4.tcp_max_syn_backlog' },
+  { name: 'net.core.somaxconn' },
+];
+
+export type ReservedPorts = readonly (readonly [number, number])[];
+
+export function sysctlPath(procfsRoot: string, dottedName: string): string {
+  return join(procfsRoot, 'sys', ...dottedName.split('.'));
+}
+
+function parsePort(text: string, path: string): number {
+  const port = parseKernelInteger(text.trim());
+  if (port === undefined || port < 0 || port > 65535) {
+    throw new SourceError(`${path}: "${text.trim()}" is not a port number`);
+  }
+  return port;
+}
+
+/** `ip_local_reserved_ports` list syntax: `1000-1010,2000` (empty for none). */
+export function parseReservedPorts(text: string, path = 'ip_local_reserved_ports'): ReservedPorts {
+  const list = text.trim();
+  if (list === '') return [];
+  return list.split(',').map((item) => {
+    const [from, to, extra] = item.split('-');
+    if (from === undefined || extra !== undefined)
+      throw new SourceError(`${path}: bad item "${item}"`);
+    const low = parsePort(from, path);
+    const high = to === undefined ? low : parsePort(to, path);
+    if (high < low) throw new SourceError(`${path}: range "${item}" runs backwards`);
+    return [low, high] as const;
+  });
+}
+
+/** `ip_local_port_range`: two numbers separated by white space. */
+export function parsePortRange(
+  text: string,
+  path = 'ip_local_port_range',
+): { low: number; high: number } {
+  const fields = text.trim().split(/\s+/);
+  if (fields.length !== 2)
+    throw new SourceError(`${path}: expected "LOW HIGH", got "${text.trim()}"`);
+  const low = parsePort(fields[0] as string, path);
+  const high = parsePort(fields[1] as string, path);
+  if (high < low) throw new SourceError(`${path}: range ${low}-${high} runs backwards`);
+  return { low, high };
+}
+
+export interface PortSettings {
+  readonly range: { low: number; high: number };
+  readonly reserved: ReservedPorts;
+}
+
+/** What the ephemeral-port figures need; throws a SourceError naming the path. */
+export function readPortSettings(procfsRoot: string): PortSettings {
+  const rangePath = sysctlPath(procfsRoot, 'net.ipv4.ip_local_port_range');
+  const reservedPath = sysctlPath(procfsRoot, 'net.ipv4.ip_local_reserved_ports');
+  const range = parsePortRange(readRequiredText(rangePath), rangePath);
+  // Kernels before 2.6.35 have no reserved ports at all.
+  const reservedText = readOptionalText(reservedPath);
+  const reserved = reservedText === undefined ? [] : parseReservedPorts(reservedText, reservedPath);
+  return { range, reserved };
+}
+
+export function readSysctls(procfsRoot: string): Sysctls {
+  const { range, reserved } = readPortSettings(procfsRoot);
+  const values: Record<string, number> = {
+    'net.ipv4.ip_local_port_range.low': range.low,
+    'net.ipv4.ip_local_port_range.high': range.high,
+  };
+  for (const { name, optional } of NUMERIC_SYSCTLS) {
+    const path = sysctlPath(procfsRoot, name);
+    const text = optional ? readOptionalText(path) : readRequiredText(path);
+    if (text === undefined) continue;
+    const value = parseKernelInteger(text.trim());
+    if (value === undefined) throw new SourceError(`${path}: "${text.trim()}" is not a number`);
+    values[name] = value;
+  }
+  return { values, portRange: range, reservedPorts: reserved };
+}
