@@ -34,10 +34,7 @@ export function missingCapability(need: {
  * Returns true when the test may run. Otherwise prints a loud reason and returns false
  * (use with `describe.skipIf(!canRun(...))`), or throws under CI=true.
  */
-export function canRun(
-  what: string,
-  need: Parameters<typeof missingCapability>[0],
-): boolean {
+export function canRun(what: string, need: Parameters<typeof missingCapability>[0]): boolean {
   const missing = missingCapability(need);
   if (missing === undefined) return true;
   const message = `SKIPPING ${what}: ${missing}`;
