@@ -1,0 +1,42 @@
+/**
+ * Where a figure becomes a finding. Each value says why it is where it is; tests read
+ * these constants instead of repeating the numbers.
+ */
+
+/**
+ * A destination holding half its usable ports has no room left for its connection rate
+ * to double: every TIME_WAIT keeps its port for 60 s.
+ */
+export const EPHEMERAL_USE_WARNING_RATIO = 0.5;
+/** Past 80 % one burst exhausts the range and connect() fails with EADDRNOTAVAIL. */
+export const EPHEMERAL_USE_CRITICAL_RATIO = 0.8;
+
+/** A quarter of the limit left: a traffic peak reaches it. */
+export const TIME_WAIT_BUCKETS_WARNING_RATIO = 0.75;
+/** At the limit the kernel destroys new TIME_WAIT sockets at once. */
+export const TIME_WAIT_BUCKETS_CRITICAL_RATIO = 0.95;
+
+/**
+ * Outbound TIME_WAIT toward one port that makes keepalive worth it: 500 sockets living
+ * 60 s each are about 8 connections per second opened and closed by this host.
+ */
+export const CLIENT_TIME_WAIT_MIN = 500;
+/** On a narrow port range, a tenth of the usable ports toward one port is already pressure. */
+export const CLIENT_TIME_WAIT_USABLE_SHARE = 0.1;
+
+/**
+ * A correct program closes within milliseconds of reading EOF: this many CLOSE_WAIT
+ * sockets on one port, in both samples, means it does not.
+ */
+export const CLOSE_WAIT_WARNING = 20;
+/** Half the default soft limit of 1024 open files: the process is near running out of descriptors. */
+export const CLOSE_WAIT_CRITICAL = 512;
+
+/**
+ * PAWS rejects at a trickle happen with old duplicates; one per second or more is a peer
+ * (often a NAT) whose timestamps go backwards.
+ */
+export const PAWS_WARNING_PER_SECOND = 1;
+
+/** Rows in each per-port table and destinations listed in text output. */
+export const TEXT_TOP_ROWS = 10;
