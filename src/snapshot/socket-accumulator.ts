@@ -5,6 +5,7 @@
  * (tcp6 listeners after tcp4 connections, or anywhere under churn).
  */
 import { formatIpv4, formatIpv6, isIpv4Mapped } from '../sources/address.js';
+import type { SocketSink } from '../sources/tcp-table.js';
 import { DestinationTable } from './destination-table.js';
 import {
   type Destination,
@@ -36,13 +37,13 @@ export type SocketAggregates = Pick<
   'states' | 'listenPorts' | 'remotePorts' | 'ephemeral' | 'listeningPorts'
 >;
 
-export class SocketAccumulator {
+export class SocketAccumulator implements SocketSink {
   private readonly familyStates = new Uint32Array(2 * STATE_COUNT);
   private readonly listening = new Uint8Array(PORTS);
   /** 1 where a port is inside ip_local_port_range and not reserved. */
   private readonly ephemeralEligible = new Uint8Array(PORTS);
-  private readonly inbound = new Uint32Array(PORTS * STATE_COUNT);
-  private readonly outbound = new Uint32Array(PORTS * STATE_COUNT);
+  private readonly inbound = new PortStateTable();
+  private readonly outbound = new PortStateTable();
   private readonly destinations = new DestinationTable();
   private range: PortRange | undefined;
   private count = 0;
@@ -128,11 +129,7 @@ export class SocketAccumulator {
       listenPorts: this.portTable(this.inbound, listeningPorts, limits.maxListenPorts).sort(
         byPortThenOther,
       ),
-      remotePorts: this.portTable(
-        this.outbound,
-        this.portsWithSockets(this.outbound),
-        limits.topRemotePorts,
-      ),
+      remotePorts: this.portTable(this.outbound, this.outbound.ports, limits.topRemotePorts),
       listeningPorts,
       ...(ephemeral && { ephemeral }),
     };
@@ -170,20 +167,18 @@ export class SocketAccumulator {
 
   /** Splits sockets into inbound (local port listening) and outbound, and drops listening ports from ephemeral use. */
   private classify(): void {
-    this.inbound.fill(0);
-    this.outbound.fill(0);
+    this.inbound.clear();
+    this.outbound.clear();
     const counts = this.destinations.counts;
     for (let i = 0; i < this.count; i++) {
       const localPort = this.localPortColumn[i] as number;
       const stateIndex = this.stateColumn[i] as number;
       if (this.listening[localPort] === 1) {
-        (this.inbound[localPort * STATE_COUNT + stateIndex] as number)++;
+        this.inbound.add(localPort, stateIndex);
         const destination = this.destinationColumn[i] as number;
         if (destination !== NO_DESTINATION) (counts[destination] as number)--;
       } else {
-        (this.outbound[
-          (this.remotePortColumn[i] as number) * STATE_COUNT + stateIndex
-        ] as number)++;
+        this.outbound.add(this.remotePortColumn[i] as number, stateIndex);
       }
     }
   }
@@ -196,40 +191,27 @@ export class SocketAccumulator {
     return result;
   }
 
-  private portTotal(counts: Uint32Array, port: number): number {
-    let total = 0;
-    for (let i = port * STATE_COUNT; i < (port + 1) * STATE_COUNT; i++)
-      total += counts[i] as number;
-    return total;
-  }
-
-  private portsWithSockets(counts: Uint32Array): number[] {
-    const ports: number[] = [];
-    for (let port = 0; port < PORTS; port++) if (this.portTotal(counts, port) > 0) ports.push(port);
-    return ports;
-  }
-
   /** The `limit` busiest ports (ties: lower port first), the rest summed into `other`. */
   private portTable(
-    counts: Uint32Array,
+    table: PortStateTable,
     ports: readonly number[],
     limit: number,
   ): PortStateCounts[] {
-    const totals = new Map(ports.map((port) => [port, this.portTotal(counts, port)]));
-    const ranked = [...ports].sort((a, b) => (totals.get(b) ?? 0) - (totals.get(a) ?? 0) || a - b);
-    const table: PortStateCounts[] = ranked
+    const ranked = [...ports].sort((a, b) => table.total(b) - table.total(a) || a - b);
+    const result: PortStateCounts[] = ranked
       .slice(0, limit)
-      .map((port) => ({ port, states: this.stateCounts(counts, port) }));
+      .map((port) => ({ port, states: this.stateCounts(table.counts, port) }));
     const rest = ranked.slice(limit);
     if (rest.length > 0) {
       const other = new Uint32Array(STATE_COUNT);
       for (const port of rest) {
-        for (let s = 0; s < STATE_COUNT; s++)
-          (other[s] as number) += counts[port * STATE_COUNT + s] as number;
+        for (let s = 0; s < STATE_COUNT; s++) {
+          (other[s] as number) += table.counts[port * STATE_COUNT + s] as number;
+        }
       }
-      table.push({ port: 'other', states: this.stateCounts(other, 0) });
+      result.push({ port: 'other', states: this.stateCounts(other, 0) });
     }
-    return table;
+    return result;
   }
 
   private ephemeral(range: PortRange, topDestinations: number): EphemeralPorts {
@@ -284,6 +266,32 @@ export class SocketAccumulator {
       remotePort: DestinationTable.remotePort(key),
       used: this.destinations.counts[id] as number,
     };
+  }
+}
+
+/** Socket counts per port × state; resets only the ports it touched. */
+class PortStateTable {
+  readonly counts = new Uint32Array(PORTS * STATE_COUNT);
+  private readonly totals = new Uint32Array(PORTS);
+  /** Ports with at least one socket, in first-seen order. */
+  readonly ports: number[] = [];
+
+  add(port: number, stateIndex: number): void {
+    if (this.totals[port] === 0) this.ports.push(port);
+    (this.totals[port] as number)++;
+    (this.counts[port * STATE_COUNT + stateIndex] as number)++;
+  }
+
+  total(port: number): number {
+    return this.totals[port] as number;
+  }
+
+  clear(): void {
+    for (const port of this.ports) {
+      this.totals[port] = 0;
+      this.counts.fill(0, port * STATE_COUNT, (port + 1) * STATE_COUNT);
+    }
+    this.ports.length = 0;
   }
 }
 

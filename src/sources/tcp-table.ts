@@ -10,8 +10,8 @@
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import type { TableFileStats } from '../snapshot/model.js';
-import type { SocketAccumulator } from '../snapshot/socket-accumulator.js';
 import { readHex } from './hex.js';
+import { SourceError } from './kernel-files.js';
 
 export const MIN_BUFFER_BYTES = 256 * 1024;
 
@@ -28,6 +28,30 @@ type Layout = typeof IPV4_LAYOUT | typeof IPV6_LAYOUT;
 
 export type TableFamily = 'ipv4' | 'ipv6';
 
+/** Receives decoded sockets; addresses are the words as printed (see address.ts). */
+export interface SocketSink {
+  addIpv4(
+    stateIndex: number,
+    localPort: number,
+    remotePort: number,
+    local: number,
+    remote: number,
+  ): void;
+  addIpv6(
+    stateIndex: number,
+    localPort: number,
+    remotePort: number,
+    l0: number,
+    l1: number,
+    l2: number,
+    l3: number,
+    r0: number,
+    r1: number,
+    r2: number,
+    r3: number,
+  ): void;
+}
+
 /**
  * Decodes one line (without its newline) into the accumulator. Returns false, adding
  * nothing, when the line is malformed: no `sl:` prefix, too short, a separator out of
@@ -38,7 +62,7 @@ export function decodeLine(
   start: number,
   end: number,
   family: TableFamily,
-  sink: SocketAccumulator,
+  sink: SocketSink,
 ): boolean {
   let colon = start;
   while (colon < end && bytes[colon] === SPACE) colon++;
@@ -111,22 +135,21 @@ export class TcpTableReader {
   read(
     path: string,
     family: TableFamily,
-    sink: SocketAccumulator,
+    sink: SocketSink,
     readChunkBytes = Number.POSITIVE_INFINITY,
   ): TableFileStats {
-    let fd: number;
+    let fd: number | undefined;
     try {
       fd = openSync(path, 'r');
+      return this.decodeFile(fd, path, family, sink, readChunkBytes);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' && fd === undefined) {
         return { path, present: false, bytes: 0, lines: 0, malformed: 0, sockets: 0 };
       }
-      throw error;
-    }
-    try {
-      return this.decodeFile(fd, path, family, sink, readChunkBytes);
+      throw new SourceError(`cannot read ${path}: ${code ?? (error as Error).message}`);
     } finally {
-      closeSync(fd);
+      if (fd !== undefined) closeSync(fd);
     }
   }
 
@@ -134,7 +157,7 @@ export class TcpTableReader {
     fd: number,
     path: string,
     family: TableFamily,
-    sink: SocketAccumulator,
+    sink: SocketSink,
     readChunkBytes: number,
   ): TableFileStats {
     const buffer = this.buffer;

@@ -1,0 +1,297 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import { TCP_STATES } from '../../src/snapshot/model.js';
+import { SocketAccumulator } from '../../src/snapshot/socket-accumulator.js';
+import { decodeLine, type SocketSink, TcpTableReader } from '../../src/sources/tcp-table.js';
+import {
+  formatSocketLine,
+  formatTable,
+  ipv4Mapped,
+  type KernelSocket,
+} from '../helpers/kernel-format.js';
+
+/** Records every decoded socket as text, for asserting what the decoder saw. */
+class RecordingSink implements SocketSink {
+  readonly seen: string[] = [];
+  addIpv4(state: number, localPort: number, remotePort: number, local: number, remote: number) {
+    this.seen.push(
+      `4 ${TCP_STATES[state]} ${local.toString(16)}:${localPort} ${remote.toString(16)}:${remotePort}`,
+    );
+  }
+  addIpv6(state: number, localPort: number, remotePort: number, ...words: number[]) {
+    const hex = words.map((word) => word.toString(16));
+    this.seen.push(
+      `6 ${TCP_STATES[state]} ${hex.slice(0, 4).join('.')}:${localPort} ${hex.slice(4).join('.')}:${remotePort}`,
+    );
+  }
+}
+
+function decode(line: string, family: 'ipv4' | 'ipv6'): { ok: boolean; seen: string[] } {
+  const sink = new RecordingSink();
+  const bytes = Buffer.from(line, 'latin1');
+  return { ok: decodeLine(bytes, 0, bytes.length, family, sink), seen: sink.seen };
+}
+
+const REAL_TCP_LINE =
+  '   0: 00000000:07E8 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1072 1 000000008244390e 100 0 0 10 0                      ';
+const REAL_TCP6_LINE =
+  '   1: 00000000000000000000000001000000:1F90 00000000000000000000000001000000:C350 01 00000000:00000000 00:00000000 00000000  1000        0 81231 1 0000000000000000 20 4 30 10 -1';
+
+describe('decodeLine', () => {
+  it('decodes a real tcp line relative to the sl colon', () => {
+    expect(decode(REAL_TCP_LINE, 'ipv4')).toEqual({ ok: true, seen: ['4 listen 0:2024 0:0'] });
+  });
+
+  it('decodes a real tcp6 line', () => {
+    expect(decode(REAL_TCP6_LINE, 'ipv6')).toEqual({
+      ok: true,
+      seen: ['6 established 0.0.0.1000000:8080 0.0.0.1000000:50000'],
+    });
+  });
+
+  it.each([9999, 10000, 123456, 99999999])('handles sl %i, which widens the prefix', (slot) => {
+    const line = formatSocketLine(slot, {
+      local: [198, 18, 0, 1],
+      localPort: 40000,
+      remote: [198, 18, 0, 2],
+      remotePort: 9000,
+      state: 6,
+    });
+    expect(decode(line, 'ipv4')).toEqual({
+      ok: true,
+      seen: ['4 time_wait 10012c6:40000 20012c6:9000'],
+    });
+  });
+
+  it('decodes all eleven state codes and rejects 00 and 0C', () => {
+    for (let code = 0; code <= 0x0c; code++) {
+      const line = REAL_TCP_LINE.replace(
+        ' 0A ',
+        ` ${code.toString(16).toUpperCase().padStart(2, '0')} `,
+      );
+      const { ok, seen } = decode(line, 'ipv4');
+      expect(ok).toBe(code >= 1 && code <= 11);
+      if (ok) expect(seen[0]).toContain(` ${TCP_STATES[code - 1]} `);
+    }
+  });
+
+  it.each([
+    ['bad hex in the address', REAL_TCP_LINE.replace('00000000:07E8', '0000000G:07E8')],
+    ['bad hex in the port', REAL_TCP_LINE.replace(':07E8', ':07X8')],
+    ['bad hex in the state', REAL_TCP_LINE.replace(' 0A ', ' 0Z ')],
+    ['a missing colon', REAL_TCP_LINE.replace('00000000:07E8', '00000000 07E8')],
+    ['no sl prefix', REAL_TCP_LINE.replace('   0:', '    ')],
+    ['a letter in sl', REAL_TCP_LINE.replace('   0:', '  x0:')],
+    ['a cut after the state', REAL_TCP_LINE.slice(0, REAL_TCP_LINE.indexOf(' 0A ') + 3)],
+    ['a cut inside the remote address', REAL_TCP_LINE.slice(0, 25)],
+    ['an empty line', ''],
+    ['a tcp6 line in the tcp table', REAL_TCP6_LINE],
+  ])('rejects %s', (_why, line) => {
+    expect(decode(line, 'ipv4')).toEqual({ ok: false, seen: [] });
+  });
+
+  it('rejects a tcp line in the tcp6 table', () => {
+    expect(decode(REAL_TCP_LINE, 'ipv6')).toEqual({ ok: false, seen: [] });
+  });
+});
+
+const workDir = mkdtempSync(join(tmpdir(), 'tcp-table-'));
+afterAll(() => rmSync(workDir, { recursive: true, force: true }));
+let fileCounter = 0;
+
+function writeTable(text: string | Buffer): string {
+  const path = join(workDir, `table-${fileCounter++}`);
+  writeFileSync(path, text);
+  return path;
+}
+
+const LIMITS = { maxListenPorts: 64, topRemotePorts: 20, topDestinations: 10 };
+
+// One reader and accumulator for every read, as a sampler keeps them: proves reuse resets.
+const sharedReader = new TcpTableReader();
+const sharedAccumulator = new SocketAccumulator();
+
+function readAll(path: string, family: 'ipv4' | 'ipv6', readChunkBytes?: number) {
+  sharedAccumulator.begin({ low: 32768, high: 60999 }, []);
+  const stats = sharedReader.read(path, family, sharedAccumulator, readChunkBytes);
+  return { stats, aggregates: sharedAccumulator.finish(LIMITS) };
+}
+
+const socketArbitrary = (family: 'ipv4' | 'ipv6') =>
+  fc.record({
+    local: fc.array(fc.nat(255), {
+      minLength: family === 'ipv4' ? 4 : 16,
+      maxLength: family === 'ipv4' ? 4 : 16,
+    }),
+    localPort: fc.nat(65535),
+    remote: fc.array(fc.nat(255), {
+      minLength: family === 'ipv4' ? 4 : 16,
+      maxLength: family === 'ipv4' ? 4 : 16,
+    }),
+    remotePort: fc.nat(65535),
+    state: fc.integer({ min: 1, max: 11 }),
+    shape: fc.constantFrom('full', 'timewait', 'request'),
+    inode: fc.nat(),
+  }) as fc.Arbitrary<KernelSocket>;
+
+/** Reference: counts per state straight from the generated sockets. */
+function expectedStates(sockets: readonly KernelSocket[]): Record<string, number> {
+  const counts = Object.fromEntries(TCP_STATES.map((state) => [state, 0]));
+  for (const socket of sockets) (counts[TCP_STATES[socket.state - 1] as string] as number)++;
+  return counts;
+}
+
+describe('TcpTableReader', () => {
+  const sockets: KernelSocket[] = Array.from({ length: 120 }, (_, i) => ({
+    local: [198, 18, 0, 1 + (i % 3)],
+    localPort: i % 7 === 0 ? 9000 : 33000 + i,
+    remote: [198, 18, 1, 1 + (i % 5)],
+    remotePort: i % 7 === 0 ? 40000 + i : ([9000, 8080, 443][i % 3] as number),
+    state: i % 7 === 0 && i % 2 === 0 ? 10 : 1 + (i % 11),
+  }));
+  const tcp6Sockets: KernelSocket[] = sockets.slice(0, 60).map((socket, i) => ({
+    ...socket,
+    local: i % 2 === 0 ? ipv4Mapped(socket.local) : [0xfd, 0, ...Array(13).fill(0), 1 + (i % 3)],
+    remote: i % 2 === 0 ? ipv4Mapped(socket.remote) : [0xfd, 0, ...Array(13).fill(0), 9],
+  }));
+
+  it('gives identical results for every read size from 1 byte to 4 KiB', () => {
+    const tcpPath = writeTable(formatTable('ipv4', sockets));
+    const tcp6Path = writeTable(formatTable('ipv6', tcp6Sockets));
+    const reference = {
+      tcp: readAll(tcpPath, 'ipv4'),
+      tcp6: readAll(tcp6Path, 'ipv6'),
+    };
+    expect(reference.tcp.stats.sockets).toBe(sockets.length);
+    expect(reference.tcp.stats.malformed).toBe(0);
+    expect(reference.tcp6.stats.sockets).toBe(tcp6Sockets.length);
+    for (let size = 1; size <= 4096; size++) {
+      const tcp = readAll(tcpPath, 'ipv4', size);
+      const tcp6 = readAll(tcp6Path, 'ipv6', size);
+      // toEqual on every size would dominate the run time; compare serialised forms.
+      if (JSON.stringify(tcp) !== JSON.stringify(reference.tcp)) expect(tcp).toEqual(reference.tcp);
+      if (JSON.stringify(tcp6) !== JSON.stringify(reference.tcp6))
+        expect(tcp6).toEqual(reference.tcp6);
+    }
+  });
+
+  it('reports a missing file as not present instead of failing', () => {
+    const { stats } = readAll(join(workDir, 'no-such-table'), 'ipv6');
+    expect(stats).toMatchObject({ present: false, bytes: 0, lines: 0, sockets: 0 });
+  });
+
+  it('throws an error naming the path when the file cannot be read', () => {
+    expect(() => readAll(workDir, 'ipv4')).toThrow(workDir);
+  });
+
+  it('counts a truncated last line as malformed, never as a socket', () => {
+    const text = formatTable('ipv4', sockets.slice(0, 3));
+    const cut = text.slice(0, text.length - 40);
+    const { stats } = readAll(writeTable(cut), 'ipv4');
+    expect(stats).toMatchObject({ lines: 3, sockets: 2, malformed: 1, bytes: cut.length });
+  });
+
+  it('skips a line longer than the whole buffer and goes on', () => {
+    const text = formatTable('ipv4', sockets.slice(0, 2));
+    const [header, first, second] = text.split('\n');
+    const huge = `${first}${'X'.repeat(600 * 1024)}`;
+    const { stats } = readAll(writeTable(`${header}\n${huge}\n${second}\n`), 'ipv4');
+    expect(stats).toMatchObject({ lines: 2, sockets: 1, malformed: 1 });
+  });
+
+  it('round-trips generated tables in the kernel line formats (property)', () => {
+    for (const family of ['ipv4', 'ipv6'] as const) {
+      fc.assert(
+        fc.property(
+          fc.array(socketArbitrary(family), { maxLength: 300 }),
+          fc.integer({ min: 1, max: 5000 }),
+          (generated, chunk) => {
+            const { stats, aggregates } = readAll(
+              writeTable(formatTable(family, generated)),
+              family,
+              chunk,
+            );
+            expect(stats.sockets).toBe(generated.length);
+            expect(stats.malformed).toBe(0);
+            expect(aggregates.states[family]).toEqual(expectedStates(generated));
+          },
+        ),
+        { numRuns: 60 },
+      );
+    }
+  });
+
+  it('never throws on random bytes, and every line is either a socket or malformed (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 20_000 }),
+        fc.integer({ min: 1, max: 4096 }),
+        (bytes, chunk) => {
+          const { stats } = readAll(writeTable(Buffer.from(bytes)), 'ipv4', chunk);
+          expect(stats.sockets + stats.malformed).toBe(stats.lines);
+          expect(stats.bytes).toBe(bytes.length);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('never counts a corrupted line as a socket (property)', () => {
+    const corruptions = [
+      (line: string, at: number) => `${line.slice(0, at)}G${line.slice(at + 1)}`,
+      (line: string, at: number) => line.slice(0, Math.min(at, 40)),
+      (line: string) => line.replace(/ ([0-9A-F]{2}) /, ' 0C '),
+      (line: string) => line.replace(/ ([0-9A-F]{2}) /, ' 00 '),
+      (line: string) => line.replace(':', ';'),
+    ];
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.tuple(
+            socketArbitrary('ipv4'),
+            fc.boolean(),
+            fc.nat(4),
+            fc.integer({ min: 6, max: 31 }),
+          ),
+          {
+            maxLength: 80,
+          },
+        ),
+        (rows) => {
+          const lines = rows.map(([socket, corrupt, kind, at], slot) => {
+            const line = formatSocketLine(slot, socket);
+            return corrupt
+              ? (corruptions[kind] as (l: string, a: number) => string)(line, at)
+              : line;
+          });
+          const text = `${formatTable('ipv4', []).trimEnd()}\n${lines.map((line) => `${line}\n`).join('')}`;
+          const { stats, aggregates } = readAll(writeTable(text), 'ipv4');
+          const intact = rows.filter(([, corrupt]) => !corrupt).map(([socket]) => socket);
+          expect(stats.sockets).toBe(intact.length);
+          expect(stats.malformed).toBe(rows.length - intact.length);
+          expect(aggregates.states.ipv4).toEqual(expectedStates(intact));
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  it('never counts a line cut by a random truncation (property)', () => {
+    const text = formatTable('ipv4', sockets);
+    const lineEnds = [...text.matchAll(/\n/g)].map((match) => (match.index ?? 0) + 1);
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: text.length }), (cut) => {
+        const { stats } = readAll(writeTable(text.slice(0, cut)), 'ipv4');
+        const completeLines = lineEnds.filter((end) => end <= cut).length;
+        const completeSockets = Math.max(0, completeLines - 1);
+        expect(stats.sockets).toBe(completeSockets);
+        const partial = cut > (lineEnds[completeLines - 1] ?? 0) && completeLines >= 1 ? 1 : 0;
+        expect(stats.malformed).toBe(partial);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
