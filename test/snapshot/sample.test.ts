@@ -1,0 +1,298 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { emptyStateCounts, type SampleOptions } from '../../src/snapshot/model.js';
+import { sampleProcfs } from '../../src/snapshot/sample.js';
+import { formatTable, ipv4Mapped, type KernelSocket } from '../helpers/kernel-format.js';
+
+const root = mkdtempSync(join(tmpdir(), 'sample-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+let treeCounter = 0;
+
+const LISTEN = 10;
+const ESTABLISHED = 1;
+const TIME_WAIT = 6;
+const CLOSE_WAIT = 8;
+const SERVER = [198, 18, 0, 1];
+const CLIENT = [198, 18, 0, 2];
+const ANY = [0, 0, 0, 0];
+
+interface Tree {
+  tcp?: readonly KernelSocket[];
+  tcp6?: readonly KernelSocket[] | null;
+  files?: Record<string, string | null>;
+}
+
+const BASE_FILES: Record<string, string> = {
+  'net/sockstat': 'sockets: used 10\nTCP: inuse 3 orphan 0 tw 2 alloc 4 mem 1\n',
+  'net/sockstat6': 'TCP6: inuse 1\n',
+  'net/netstat': 'TcpExt: TW TCPTimeWaitOverflow\nTcpExt: 5 0\n',
+  'net/snmp': 'Tcp: ActiveOpens PassiveOpens\nTcp: 7 3\n',
+  'sys/net/ipv4/ip_local_port_range': '40000\t40099\n',
+  'sys/net/ipv4/ip_local_reserved_ports': '40010-40019,40050\n',
+  'sys/net/ipv4/tcp_tw_reuse': '2\n',
+  'sys/net/ipv4/tcp_max_tw_buckets': '262144\n',
+  'sys/net/ipv4/tcp_fin_timeout': '60\n',
+  'sys/net/ipv4/tcp_timestamps': '1\n',
+  'sys/net/ipv4/tcp_syncookies': '1\n',
+  'sys/net/ipv4/tcp_max_syn_backlog': '512\n',
+  'sys/net/core/somaxconn': '4096\n',
+};
+
+function makeTree(tree: Tree): string {
+  const dir = join(root, `tree-${treeCounter++}`);
+  const files: Record<string, string | null> = {
+    ...BASE_FILES,
+    'net/tcp': formatTable('ipv4', tree.tcp ?? []),
+    'net/tcp6': tree.tcp6 === null ? null : formatTable('ipv6', tree.tcp6 ?? []),
+    ...tree.files,
+  };
+  for (const [relative, content] of Object.entries(files)) {
+    if (content === null) continue;
+    mkdirSync(dirname(join(dir, relative)), { recursive: true });
+    writeFileSync(join(dir, relative), content);
+  }
+  return dir;
+}
+
+function sample(tree: Tree, options: Partial<SampleOptions> = {}) {
+  return sampleProcfs({ procfsRoot: makeTree(tree), ...options });
+}
+
+const socket = (
+  local: readonly number[],
+  localPort: number,
+  remote: readonly number[],
+  remotePort: number,
+  state: number,
+): KernelSocket => ({ local, localPort, remote, remotePort, state });
+
+describe('per-port aggregates', () => {
+  it('splits inbound by listening port and outbound by remote port', () => {
+    const snapshot = sample({
+      tcp: [
+        socket(CLIENT, 40001, SERVER, 9000, TIME_WAIT),
+        socket(ANY, 80, ANY, 0, LISTEN),
+        socket(SERVER, 80, CLIENT, 51000, ESTABLISHED),
+        socket(SERVER, 80, CLIENT, 51001, CLOSE_WAIT),
+        socket(CLIENT, 40002, SERVER, 9000, ESTABLISHED),
+      ],
+    });
+    const sockets = snapshot.sockets;
+    expect(sockets?.listeningPorts).toEqual([80]);
+    expect(sockets?.listenPorts).toEqual([
+      { port: 80, states: { ...emptyStateCounts(), established: 1, close_wait: 1 } },
+    ]);
+    expect(sockets?.remotePorts).toEqual([
+      { port: 9000, states: { ...emptyStateCounts(), established: 1, time_wait: 1 } },
+    ]);
+  });
+
+  it('treats a port as listening even when its listener comes last, in the other table', () => {
+    const snapshot = sample({
+      tcp: [socket(SERVER, 8080, CLIENT, 45000, ESTABLISHED)],
+      tcp6: [socket(Array(16).fill(0), 8080, Array(16).fill(0), 0, LISTEN)],
+    });
+    expect(snapshot.sockets?.listenPorts.map((row) => row.port)).toEqual([8080]);
+    expect(snapshot.sockets?.remotePorts).toEqual([]);
+  });
+
+  it('keeps the busiest listening ports and sums the rest into other', () => {
+    const tcp: KernelSocket[] = [];
+    for (const [port, connections] of [
+      [81, 1],
+      [82, 5],
+      [83, 3],
+      [84, 2],
+    ] as const) {
+      tcp.push(socket(ANY, port, ANY, 0, LISTEN));
+      for (let i = 0; i < connections; i++)
+        tcp.push(socket(SERVER, port, CLIENT, 50000 + i, ESTABLISHED));
+    }
+    const ports = sample({ tcp }, { maxListenPorts: 2 }).sockets?.listenPorts;
+    expect(ports?.map((row) => [row.port, row.states.established])).toEqual([
+      [82, 5],
+      [83, 3],
+      ['other', 3],
+    ]);
+  });
+
+  it('keeps the top remote ports by count, ties to the lower port, rest in other', () => {
+    const tcp = [443, 443, 443, 9000, 8080, 8080, 22].map((port, i) =>
+      socket(CLIENT, 40000 + i, SERVER, port, ESTABLISHED),
+    );
+    const ports = sample({ tcp }, { topRemotePorts: 2 }).sockets?.remotePorts;
+    expect(ports?.map((row) => [row.port, row.states.established])).toEqual([
+      [443, 3],
+      [8080, 2],
+      ['other', 2],
+    ]);
+  });
+});
+
+describe('ephemeral ports', () => {
+  // Range 40000-40099 (100 ports), reserved 40010-40019 and 40050 (11 ports).
+  it('counts usable ports as range minus reserved minus listening ports in the range', () => {
+    const snapshot = sample({
+      tcp: [
+        socket(ANY, 40020, ANY, 0, LISTEN),
+        socket(ANY, 40015, ANY, 0, LISTEN),
+        socket(ANY, 22, ANY, 0, LISTEN),
+      ],
+    });
+    expect(snapshot.sockets?.ephemeral).toMatchObject({
+      rangeLow: 40000,
+      rangeHigh: 40099,
+      usable: 88,
+      usedMax: 0,
+    });
+  });
+
+  it('groups use by destination, skipping reserved, listening and out-of-range local ports', () => {
+    const tcp = [
+      socket(CLIENT, 40001, SERVER, 9000, TIME_WAIT),
+      socket(CLIENT, 40002, SERVER, 9000, TIME_WAIT),
+      socket(CLIENT, 40003, SERVER, 9000, ESTABLISHED),
+      socket(CLIENT, 40004, SERVER, 8080, TIME_WAIT),
+      socket(CLIENT, 40012, SERVER, 9000, TIME_WAIT), // reserved
+      socket(CLIENT, 39999, SERVER, 9000, TIME_WAIT), // below the range
+      socket(ANY, 40030, ANY, 0, LISTEN),
+      socket(CLIENT, 40030, SERVER, 61000, ESTABLISHED), // an accepted connection on a listening port
+    ];
+    const ephemeral = sample({ tcp }).sockets?.ephemeral;
+    expect(ephemeral?.usedMax).toBe(3);
+    expect(ephemeral?.destinationCount).toBe(2);
+    expect(ephemeral?.usable).toBe(88);
+    expect(ephemeral?.headroomRatio).toBeCloseTo(1 - 3 / 88, 10);
+    expect(ephemeral?.destinations).toEqual([
+      { localAddress: '198.18.0.2', remoteAddress: '198.18.0.1', remotePort: 9000, used: 3 },
+      { localAddress: '198.18.0.2', remoteAddress: '198.18.0.1', remotePort: 8080, used: 1 },
+    ]);
+  });
+
+  it('folds IPv4-mapped sockets into the IPv4 destination they compete with', () => {
+    const ephemeral = sample({
+      tcp: [socket(CLIENT, 40001, SERVER, 9000, TIME_WAIT)],
+      tcp6: [socket(ipv4Mapped(CLIENT), 40002, ipv4Mapped(SERVER), 9000, ESTABLISHED)],
+    }).sockets?.ephemeral;
+    expect(ephemeral?.destinations).toEqual([
+      { localAddress: '198.18.0.2', remoteAddress: '198.18.0.1', remotePort: 9000, used: 2 },
+    ]);
+  });
+
+  it('names IPv6 destinations in their text form', () => {
+    const local = [0xfd, 0, ...Array(13).fill(0), 2];
+    const remote = [0xfd, 0, ...Array(13).fill(0), 1];
+    const ephemeral = sample({ tcp6: [socket(local, 40005, remote, 443, ESTABLISHED)] }).sockets
+      ?.ephemeral;
+    expect(ephemeral?.destinations).toEqual([
+      { localAddress: 'fd00::2', remoteAddress: 'fd00::1', remotePort: 443, used: 1 },
+    ]);
+  });
+
+  it('limits the listed destinations but keeps the worst one exact', () => {
+    const tcp: KernelSocket[] = [];
+    for (let d = 0; d < 5; d++) {
+      for (let i = 0; i <= d; i++)
+        tcp.push(socket(CLIENT, 40020 + i, [198, 18, 1, d], 9000, TIME_WAIT));
+    }
+    const ephemeral = sample({ tcp }, { topDestinations: 2 }).sockets?.ephemeral;
+    expect(ephemeral?.usedMax).toBe(5);
+    expect(ephemeral?.destinationCount).toBe(5);
+    expect(ephemeral?.destinations.map((d) => [d.remoteAddress, d.used])).toEqual([
+      ['198.18.1.4', 5],
+      ['198.18.1.3', 4],
+    ]);
+  });
+
+  it('leaves ephemeral out with a reason when the port range cannot be read, keeping the rest', () => {
+    const snapshot = sample({
+      tcp: [socket(CLIENT, 40001, SERVER, 9000, TIME_WAIT)],
+      files: { 'sys/net/ipv4/ip_local_port_range': null },
+    });
+    expect(snapshot.sources.sockets?.success).toBe(true);
+    expect(snapshot.sockets?.ephemeral).toBeUndefined();
+    expect(snapshot.sockets?.ephemeralError).toContain('ip_local_port_range');
+    expect(snapshot.sockets?.states.ipv4.time_wait).toBe(1);
+    expect(snapshot.sources.sysctl).toMatchObject({ success: false });
+    expect(snapshot.sources.sysctl?.error).toContain('ip_local_port_range');
+  });
+});
+
+describe('sources fail alone', () => {
+  it('a missing tcp fails sockets with the path and leaves every other source working', () => {
+    const snapshot = sample({ files: { 'net/tcp': null } });
+    expect(snapshot.sources.sockets).toMatchObject({ success: false });
+    expect(snapshot.sources.sockets?.error).toContain(join('net', 'tcp'));
+    expect(snapshot.sockets).toBeUndefined();
+    expect(snapshot.sources.sockstat?.success).toBe(true);
+    expect(snapshot.sources.netstat?.success).toBe(true);
+    expect(snapshot.sources.sysctl?.success).toBe(true);
+    expect(snapshot.netstat?.tcpExt.TW).toBe(5);
+  });
+
+  it('a missing tcp6 (IPv6 disabled) leaves the IPv4 results as they were', () => {
+    const tcp = [socket(ANY, 80, ANY, 0, LISTEN), socket(SERVER, 80, CLIENT, 50000, ESTABLISHED)];
+    const withIpv6 = sample({ tcp });
+    const withoutIpv6 = sample({ tcp, tcp6: null, files: { 'net/sockstat6': null } });
+    expect(withoutIpv6.sources.sockets?.success).toBe(true);
+    expect(withoutIpv6.sockets?.tcp6.present).toBe(false);
+    expect(withoutIpv6.sockets?.states).toEqual(withIpv6.sockets?.states);
+    expect(withoutIpv6.sockets?.listenPorts).toEqual(withIpv6.sockets?.listenPorts);
+    expect(withoutIpv6.sockstat?.ipv6).toBeUndefined();
+  });
+
+  it.each([
+    ['net/netstat', 'netstat'],
+    ['net/snmp', 'netstat'],
+    ['net/sockstat', 'sockstat'],
+    ['sys/net/ipv4/tcp_max_tw_buckets', 'sysctl'],
+  ] as const)('a missing %s fails %s only, naming the path', (file, source) => {
+    const snapshot = sample({ files: { [file]: null } });
+    expect(snapshot.sources[source]?.success).toBe(false);
+    expect(snapshot.sources[source]?.error).toContain(file);
+    expect(snapshot[source]).toBeUndefined();
+    for (const other of ['sockets', 'sockstat', 'netstat', 'sysctl'] as const) {
+      if (other !== source) expect(snapshot.sources[other]?.success).toBe(true);
+    }
+  });
+
+  it('a sysctl that only newer kernels have is absent, not a failure', () => {
+    const snapshot = sample({});
+    expect(snapshot.sources.sysctl?.success).toBe(true);
+    expect(snapshot.sysctl?.values).not.toHaveProperty(['net.ipv4.tcp_tw_reuse_delay']);
+    expect(snapshot.sysctl?.values['net.ipv4.tcp_max_tw_buckets']).toBe(262144);
+    expect(snapshot.sysctl?.reservedPorts).toEqual([
+      [40010, 40019],
+      [40050, 40050],
+    ]);
+  });
+
+  it('garbage in a counter file fails that source with a reason', () => {
+    const snapshot = sample({ files: { 'net/netstat': 'TcpExt: A B\nTcpExt: 1\n' } });
+    expect(snapshot.sources.netstat).toMatchObject({ success: false });
+    expect(snapshot.sources.netstat?.error).toContain('net/netstat');
+  });
+
+  it('reads nothing for a disabled source and reports nothing for it', () => {
+    const snapshot = sample(
+      { files: { 'net/netstat': null } },
+      { sources: { sockets: true, sockstat: false, netstat: false, sysctl: true } },
+    );
+    expect(Object.keys(snapshot.sources).sort()).toEqual(['sockets', 'sysctl']);
+    expect(snapshot.netstat).toBeUndefined();
+  });
+
+  it('counts malformed lines per file and the bytes and lines read', () => {
+    const tcp = formatTable('ipv4', [socket(ANY, 80, ANY, 0, LISTEN)]);
+    const snapshot = sample({ files: { 'net/tcp': `${tcp}garbage line\n` } });
+    expect(snapshot.sockets?.tcp).toMatchObject({
+      lines: 2,
+      sockets: 1,
+      malformed: 1,
+      bytes: tcp.length + 13,
+    });
+    expect(snapshot.sockets?.linesRead).toBe(2 + (snapshot.sockets?.tcp6.lines ?? 0));
+  });
+});
