@@ -1,0 +1,196 @@
+/**
+ * Building blocks shared by the dashboards: the datasource, job and instance variables,
+ * Prometheus queries bound to the datasource variable, and panels that always carry a
+ * description.
+ */
+import type * as cog from '@grafana/grafana-foundation-sdk/cog';
+import * as common from '@grafana/grafana-foundation-sdk/common';
+import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import * as prometheus from '@grafana/grafana-foundation-sdk/prometheus';
+import * as stat from '@grafana/grafana-foundation-sdk/stat';
+import * as table from '@grafana/grafana-foundation-sdk/table';
+import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
+import type { MixinConfig } from '../config.js';
+
+export const DATASOURCE: common.DataSourceRef = {
+  type: 'prometheus',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's variable syntax, not a JS template.
+  uid: '${datasource}',
+};
+
+/** Matchers every panel query starts with: the chosen job and instances. */
+export const SELECTED = 'job="$job",instance=~"$instance"';
+
+/** Every dashboard's variables: datasource, job, instance (multi, all by default). */
+export function baseVariables(): cog.Builder<dashboard.VariableModel>[] {
+  return [
+    new dashboard.DatasourceVariableBuilder('datasource')
+      .label('Data source')
+      .type('prometheus')
+      .description('The Prometheus that scrapes tcpstate-exporter.'),
+    labelVariable('job', 'Job', 'label_values(tcpstate_build_info, job)').description(
+      'The scrape job of tcpstate-exporter.',
+    ),
+    labelVariable('instance', 'Instance', 'label_values(tcpstate_build_info{job="$job"}, instance)')
+      .description('One or more hosts running tcpstate-exporter.')
+      .multi(true)
+      .includeAll(true)
+      .allValue('.*')
+      .current({ text: 'All', value: '$__all' }),
+  ];
+}
+
+/** A variable whose values are one label's values, refreshed with the time range. */
+export function labelVariable(
+  name: string,
+  label: string,
+  query: string,
+): dashboard.QueryVariableBuilder {
+  return new dashboard.QueryVariableBuilder(name)
+    .label(label)
+    .datasource(DATASOURCE)
+    .query(query)
+    .definition(query)
+    .refresh(dashboard.VariableRefresh.OnTimeRangeChanged)
+    .sort(dashboard.VariableSort.NaturalAsc);
+}
+
+export interface QueryOptions {
+  readonly legend?: string;
+  /** Tables read one instant value per series. */
+  readonly instant?: boolean;
+}
+
+export function query(
+  refId: string,
+  expr: string,
+  options: QueryOptions = {},
+): prometheus.DataqueryBuilder {
+  const builder = new prometheus.DataqueryBuilder()
+    .refId(refId)
+    .datasource(DATASOURCE)
+    .editorMode(prometheus.QueryEditorMode.Code)
+    .expr(expr)
+    .legendFormat(options.legend ?? '__auto');
+  return options.instant
+    ? builder.instant().format(prometheus.PromQueryFormat.Table)
+    : builder.range();
+}
+
+export interface PanelText {
+  readonly title: string;
+  /** What the panel shows and what to do about it, for someone new to TCP states. */
+  readonly description: string;
+  /** Grid columns out of 24. */
+  readonly span: number;
+  readonly height?: number;
+}
+
+export function timeseriesPanel(text: PanelText): timeseries.PanelBuilder {
+  return new timeseries.PanelBuilder()
+    .title(text.title)
+    .description(text.description)
+    .datasource(DATASOURCE)
+    .span(text.span)
+    .height(text.height ?? 8)
+    .lineWidth(1)
+    .fillOpacity(10)
+    .showPoints(common.VisibilityMode.Never)
+    .legend(
+      new common.VizLegendOptionsBuilder()
+        .showLegend(true)
+        .displayMode(common.LegendDisplayMode.List)
+        .placement(common.LegendPlacement.Bottom),
+    )
+    .tooltip(new common.VizTooltipOptionsBuilder().mode(common.TooltipDisplayMode.Multi));
+}
+
+export function statPanel(text: PanelText): stat.PanelBuilder {
+  return new stat.PanelBuilder()
+    .title(text.title)
+    .description(text.description)
+    .datasource(DATASOURCE)
+    .span(text.span)
+    .height(text.height ?? 8)
+    .reduceOptions(new common.ReduceDataOptionsBuilder().calcs(['lastNotNull']))
+    .graphMode(common.BigValueGraphMode.Area)
+    .colorMode(common.BigValueColorMode.Value);
+}
+
+export function tablePanel(text: PanelText): table.PanelBuilder {
+  return new table.PanelBuilder()
+    .title(text.title)
+    .description(text.description)
+    .datasource(DATASOURCE)
+    .span(text.span)
+    .height(text.height ?? 8);
+}
+
+/** Threshold steps: the colour from each value upwards. */
+export function thresholds(
+  steps: readonly { readonly value: number | null; readonly color: string }[],
+): dashboard.ThresholdsConfigBuilder {
+  return new dashboard.ThresholdsConfigBuilder()
+    .mode(dashboard.ThresholdsMode.Absolute)
+    .steps(steps.map((step) => ({ value: step.value, color: step.color })));
+}
+
+/** A dashed line at the thresholds, for limits drawn on a time series. */
+export function thresholdLine(): common.GraphThresholdsStyleConfigBuilder {
+  return new common.GraphThresholdsStyleConfigBuilder().mode(
+    common.GraphThresholdsStyleMode.Dashed,
+  );
+}
+
+/** Hides the columns Prometheus adds to every table row and names the value columns. */
+export function organizeTable(
+  renameByName: Readonly<Record<string, string>>,
+): dashboard.DataTransformerConfig {
+  return {
+    id: 'organize',
+    options: {
+      excludeByName: { Time: true, __name__: true, job: true },
+      renameByName,
+    },
+  };
+}
+
+export function newDashboard(
+  config: MixinConfig,
+  name: string,
+  title: string,
+  description: string,
+): dashboard.DashboardBuilder {
+  return new dashboard.DashboardBuilder(title)
+    .uid(`${config.grafana.uidPrefix}-${name}`)
+    .description(description)
+    .tags([...config.grafana.tags])
+    .editable()
+    .tooltip(dashboard.DashboardCursorSync.Crosshair)
+    .refresh(config.grafana.refresh)
+    .time({ from: config.grafana.timeFrom, to: 'now' })
+    .timezone('browser')
+    .link(
+      new dashboard.DashboardLinkBuilder('TCP state dashboards')
+        .type(dashboard.DashboardLinkType.Dashboards)
+        .tags([config.grafana.tags[0] ?? 'tcpstate'])
+        .asDropdown(true)
+        .includeVars(true)
+        .keepTime(true),
+    );
+}
+
+export function row(title: string): dashboard.RowBuilder {
+  return new dashboard.RowBuilder(title).collapsed(false);
+}
+
+/** Builds the dashboard and numbers its panels in order, so panel links stay stable. */
+export function buildDashboard(builder: dashboard.DashboardBuilder): dashboard.Dashboard {
+  const built = builder.build();
+  let id = 0;
+  for (const panel of built.panels ?? []) {
+    id += 1;
+    panel.id = id;
+  }
+  return built;
+}

@@ -1,0 +1,14 @@
+/** Small PromQL helpers shared by the alerts and the dashboards. */
+
+/** `metric{selector,extra...}`; empty parts are left out. */
+export function series(metric: string, ...matchers: readonly string[]): string {
+  const parts = matchers.filter((matcher) => matcher !== '');
+  return parts.length === 0 ? metric : `${metric}{${parts.join(',')}}`;
+}
+
+/** The labels that name one destination of `tcpstate_ephemeral_ports_used`. */
+export const DESTINATION_LABELS = ['local_address', 'remote_address', 'remote_port'] as const;
+
+/** One destination as a Go template over the alert's labels (no `a:b` form: IPv6 has colons). */
+export const DESTINATION_TEMPLATE =
+  '{{ $labels.remote_address }} port {{ $labels.remote_port }} (from local address {{ $labels.local_address }})';

@@ -1,0 +1,38 @@
+/**
+ * Metric names from the contract (DESIGN.md and issue 4), written out by hand so a typo in
+ * a rule or panel query is caught here rather than by an empty panel in production.
+ */
+export const CONTRACT_METRICS: ReadonlySet<string> = new Set([
+  'tcpstate_sockets',
+  'tcpstate_local_port_sockets',
+  'tcpstate_remote_port_sockets',
+  'tcpstate_ephemeral_ports_usable',
+  'tcpstate_ephemeral_ports_used',
+  'tcpstate_ephemeral_ports_used_max',
+  'tcpstate_ephemeral_port_headroom_ratio',
+  'tcpstate_sysctl',
+  'tcpstate_timewait_finished_total',
+  'tcpstate_timewait_killed_total',
+  'tcpstate_timewait_reused_total',
+  'tcpstate_timewait_overflows_total',
+  'tcpstate_paws_rejected_total',
+  'tcpstate_listen_overflows_total',
+  'tcpstate_listen_drops_total',
+  'tcpstate_active_opens_total',
+  'tcpstate_passive_opens_total',
+  'tcpstate_attempt_fails_total',
+  'tcpstate_established_resets_total',
+  'tcpstate_sockstat_sockets',
+  'tcpstate_collector_success',
+  'tcpstate_collector_duration_seconds',
+  'tcpstate_sample_duration_seconds_bucket',
+  'tcpstate_samples_skipped_total',
+  'tcpstate_last_sample_timestamp_seconds',
+  'tcpstate_malformed_lines_total',
+  'tcpstate_build_info',
+]);
+
+/** The `tcpstate_*` metric names a PromQL expression or template refers to. */
+export function metricNames(text: string): string[] {
+  return [...text.matchAll(/\btcpstate_[a-z0-9_]+/g)].map((match) => match[0]);
+}
