@@ -261,7 +261,7 @@ function ephemeralHeadroomLow(context: Context): Finding[] {
     .map((destination) => {
       const ratio = destination.used / ephemeral.usable;
       const severity = ratio >= EPHEMERAL_USE_CRITICAL_RATIO ? 'critical' : 'warning';
-      const sustainable = Math.floor(ephemeral.usable / TIME_WAIT_SECONDS);
+      const sustainable = round(ephemeral.usable / TIME_WAIT_SECONDS, 1);
       return finding(
         'ephemeral-headroom-low',
         severity,

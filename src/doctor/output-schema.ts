@@ -40,7 +40,7 @@ const destination = {
   },
 } as const;
 
-const scalar = { type: ['number', 'string'] } as const;
+const scalar = { anyOf: [{ type: 'number' }, { type: 'string' }] } as const;
 
 const finding = {
   type: 'object',

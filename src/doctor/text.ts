@@ -34,13 +34,14 @@ function table(header: readonly string[], rows: readonly (readonly string[])[]):
   return [line(header), ...rows.map(line)];
 }
 
-function wrap(text: string, indent: string): string[] {
+/** Word-wraps to WIDTH; continuation lines start with `hanging`. */
+function wrap(text: string, indent: string, hanging = indent): string[] {
   const lines: string[] = [];
   let current = indent;
   for (const word of text.split(/\s+/)) {
     if (current.length + word.length + 1 > WIDTH && current.trim() !== '') {
       lines.push(current.trimEnd());
-      current = indent;
+      current = hanging;
     }
     current += current.trim() === '' ? word : ` ${word}`;
   }
@@ -169,11 +170,11 @@ function findingLines(finding: Finding): string[] {
   const evidence = Object.entries(finding.evidence)
     .map(([key, value]) => `${key}=${evidenceText(value)}`)
     .join(', ');
-  lines.push(...wrap(`evidence: ${evidence}`, '  '));
-  lines.push(...wrap(`why: ${finding.explanation}`, '  '));
+  lines.push(...wrap(`evidence: ${evidence}`, '  ', '    '));
+  lines.push(...wrap(`why: ${finding.explanation}`, '  ', '    '));
   lines.push('  fix:');
   finding.fix.forEach((step, index) => {
-    lines.push(...wrap(`${index + 1}. ${step.step}`, '    '));
+    lines.push(...wrap(`${index + 1}. ${step.step}`, '    ', '       '));
     for (const line of step.lines ?? []) lines.push(`         ${line}`);
   });
   return lines;

@@ -1,0 +1,343 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { formatPortList, mergePorts } from '../../src/doctor/advice.js';
+import { analyse } from '../../src/doctor/analyse.js';
+import { type Finding, type FindingId, severityRank } from '../../src/doctor/finding.js';
+import { PAWS_WARNING_PER_SECOND } from '../../src/doctor/thresholds.js';
+import type { Snapshot } from '../../src/snapshot/model.js';
+import { sampleProcfs } from '../../src/snapshot/sample.js';
+import {
+  caseDirs,
+  DOCTOR_CASES,
+  DOCTOR_FIXTURES_DIR,
+  type DoctorCase,
+  FIXTURE_WINDOW_SECONDS,
+} from '../helpers/doctor-fixtures.js';
+import { type ProcfsTreeSpec, writeProcfsTree } from '../helpers/procfs-tree.js';
+
+function doctorCase(name: string): DoctorCase {
+  const found = DOCTOR_CASES.find((testCase) => testCase.name === name);
+  if (found === undefined) throw new Error(`no doctor case ${name}`);
+  return found;
+}
+
+function samples(testCase: DoctorCase): { first: Snapshot; second: Snapshot } {
+  const dirs = caseDirs(DOCTOR_FIXTURES_DIR, testCase);
+  return {
+    first: sampleProcfs({ procfsRoot: dirs.procBefore }),
+    second: sampleProcfs({ procfsRoot: dirs.proc }),
+  };
+}
+
+function analyseCase(name: string, windowSeconds = FIXTURE_WINDOW_SECONDS) {
+  const { first, second } = samples(doctorCase(name));
+  return analyse(first, second, windowSeconds);
+}
+
+function only(findings: readonly Finding[], id: FindingId): Finding {
+  const matching = findings.filter((finding) => finding.id === id);
+  expect(matching, `exactly one ${id}`).toHaveLength(1);
+  return matching[0] as Finding;
+}
+
+function fixLines(finding: Finding): string[] {
+  return finding.fix.flatMap((step) => step.lines ?? []);
+}
+
+/** Sockets the case's tree holds that match, summed over their counts. */
+function socketCount(
+  spec: ProcfsTreeSpec,
+  match: (socket: { state: string; local: string; remote?: string }) => boolean,
+): number {
+  return (spec.sockets ?? []).filter(match).reduce((sum, socket) => sum + (socket.count ?? 1), 0);
+}
+
+const scratch = mkdtempSync(join(tmpdir(), 'tsd-analyse-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+let scratchCounter = 0;
+
+/** Samples an ad-hoc tree (both samples the same tree). */
+function sampleTree(spec: ProcfsTreeSpec): Snapshot {
+  scratchCounter += 1;
+  const root = join(scratch, String(scratchCounter));
+  writeProcfsTree(root, spec);
+  return sampleProcfs({ procfsRoot: root });
+}
+
+describe.each(DOCTOR_CASES)('fixture $name', (testCase) => {
+  it('reports what the tree shows and nothing it must not', () => {
+    const { findings } = analyseCase(testCase.name);
+    for (const [id, severity] of Object.entries(testCase.expected)) {
+      const matching = findings.filter((finding) => finding.id === id);
+      expect(matching.length, `${id} present`).toBeGreaterThan(0);
+      expect(matching.map((finding) => finding.severity)).toContain(severity);
+    }
+    for (const id of testCase.absent) {
+      expect(findings.map((finding) => finding.id)).not.toContain(id);
+    }
+  });
+
+  it('orders findings most severe first', () => {
+    const ranks = analyseCase(testCase.name).findings.map((finding) =>
+      severityRank(finding.severity),
+    );
+    expect(ranks).toEqual([...ranks].sort((a, b) => b - a));
+  });
+});
+
+describe('ephemeral-headroom-low', () => {
+  it('names the destination with its use against the usable ports', () => {
+    const testCase = doctorCase('ephemeral-headroom-low.trigger');
+    const finding = only(analyseCase(testCase.name).findings, 'ephemeral-headroom-low');
+    const used = socketCount(testCase.tree, (socket) => socket.remote === '198.18.0.1:8080');
+    expect(finding.evidence).toMatchObject({
+      localAddress: '198.18.0.2',
+      remoteAddress: '198.18.0.1',
+      remotePort: 8080,
+      used,
+      usable: 100,
+      'net.ipv4.ip_local_port_range': '40000 40099',
+    });
+    expect(finding.summary).toContain('198.18.0.2 -> 198.18.0.1:8080');
+    // Keepalive for the upstream comes before any sysctl.
+    const lines = fixLines(finding);
+    const keepalive = lines.indexOf('    keepalive 32;');
+    expect(keepalive).toBeGreaterThanOrEqual(0);
+    expect(keepalive).toBeLessThan(lines.findIndex((line) => line.startsWith('sysctl -w')));
+    expect(lines).toContain('proxy_http_version 1.1;');
+    expect(lines).toContain('proxy_set_header Connection "";');
+    expect(lines).toContain('sysctl -w net.ipv4.ip_local_port_range="10000 65535"');
+    expect(lines).toContain('sysctl -w net.ipv4.tcp_tw_reuse=1');
+  });
+
+  it('reserves the listening ports a wider range would cover', () => {
+    const snapshot = sampleTree({
+      sysctls: { 'net.ipv4.ip_local_port_range': '40000 40099' },
+      sockets: [
+        { state: 'listen', local: '0.0.0.0:20000' },
+        { state: 'listen', local: '0.0.0.0:8080' },
+        { state: 'time_wait', local: '198.18.0.2:40000', remote: '198.18.0.1:443', count: 90 },
+      ],
+    });
+    const finding = only(analyse(snapshot, snapshot, 0).findings, 'ephemeral-headroom-low');
+    expect(finding.severity).toBe('critical');
+    expect(fixLines(finding)).toContain('sysctl -w net.ipv4.ip_local_reserved_ports=20000');
+  });
+
+  it('is critical when no port is usable at all', () => {
+    const snapshot = sampleTree({
+      sysctls: {
+        'net.ipv4.ip_local_port_range': '40000 40001',
+        'net.ipv4.ip_local_reserved_ports': '40000-40001',
+      },
+    });
+    const finding = only(analyse(snapshot, snapshot, 0).findings, 'ephemeral-headroom-low');
+    expect(finding.severity).toBe('critical');
+    expect(finding.evidence.usable).toBe(0);
+  });
+
+  it('is skipped, with the reason, when the port range cannot be read', () => {
+    const snapshot = sampleTree({ sysctls: { 'net.ipv4.ip_local_port_range': null } });
+    const { skipped } = analyse(snapshot, snapshot, 0);
+    const entry = skipped.find((check) => check.id === 'ephemeral-headroom-low');
+    expect(entry?.reason).toContain('ip_local_port_range');
+  });
+});
+
+describe('listener-in-ephemeral-range', () => {
+  it('lists the unreserved listeners and keeps the existing reservations in the fix', () => {
+    const finding = only(
+      analyseCase('listener-in-ephemeral-range.trigger').findings,
+      'listener-in-ephemeral-range',
+    );
+    expect(finding.evidence.ports).toEqual([45000]);
+    expect(finding.evidence['net.ipv4.ip_local_reserved_ports']).toBe('40100');
+    expect(fixLines(finding)).toEqual([
+      'sysctl -w net.ipv4.ip_local_reserved_ports=40100,45000',
+      "echo 'net.ipv4.ip_local_reserved_ports = 40100,45000' > /etc/sysctl.d/90-ip_local_reserved_ports.conf",
+    ]);
+  });
+});
+
+describe('time-wait-near-bucket-limit and time-wait-overflow', () => {
+  it('compares all TIME_WAIT with tcp_max_tw_buckets and tells inbound from outbound', () => {
+    const testCase = doctorCase('time-wait-near-bucket-limit.trigger');
+    const finding = only(analyseCase(testCase.name).findings, 'time-wait-near-bucket-limit');
+    const timeWait = socketCount(testCase.tree, (socket) => socket.state === 'time_wait');
+    expect(finding.evidence).toMatchObject({
+      timeWait,
+      inboundTimeWait: timeWait,
+      outboundTimeWait: 0,
+      'net.ipv4.tcp_max_tw_buckets': 100,
+    });
+    expect(fixLines(finding)).toContain('sysctl -w net.ipv4.tcp_max_tw_buckets=200');
+  });
+
+  it('reports the overflow counter rise and its rate over the window', () => {
+    const finding = only(analyseCase('time-wait-overflow.trigger').findings, 'time-wait-overflow');
+    expect(finding.evidence).toMatchObject({
+      'TcpExtTCPTimeWaitOverflow.delta': 250,
+      'TcpExtTCPTimeWaitOverflow.perSecond': 250 / FIXTURE_WINDOW_SECONDS,
+      'TcpExtTCPTimeWaitOverflow.total': 1450,
+    });
+  });
+});
+
+describe('client-side-time-wait', () => {
+  it('recommends FastCGI keepalive and a unix socket for a local php-fpm on 9000', () => {
+    const testCase = doctorCase('client-side-time-wait.trigger');
+    const finding = only(analyseCase(testCase.name).findings, 'client-side-time-wait');
+    const timeWait = socketCount(testCase.tree, (socket) => socket.remote === '127.0.0.1:9000');
+    expect(finding.evidence).toMatchObject({ remotePort: 9000, timeWait, localBackend: 'yes' });
+    const lines = fixLines(finding);
+    expect(lines).toContain('fastcgi_keep_conn on;');
+    expect(lines).toContain('    keepalive 16;');
+    expect(lines).toContain('fastcgi_pass unix:/run/php/php-fpm.sock;');
+  });
+
+  it('recommends HTTP keepalive, and no unix socket, for a remote upstream', () => {
+    const finding = only(analyseCase('tw-reuse-off.trigger').findings, 'client-side-time-wait');
+    expect(finding.evidence).toMatchObject({ remotePort: 8080, localBackend: 'no' });
+    const lines = fixLines(finding);
+    expect(lines).toContain('    server 198.18.5.5:8080;');
+    expect(lines).toContain('proxy_http_version 1.1;');
+    expect(lines.some((line) => line.includes('unix:'))).toBe(false);
+  });
+});
+
+describe('tw-reuse-off', () => {
+  it('explains tcp_tw_reuse=1, its need for timestamps, and that it only affects connect()', () => {
+    const finding = only(analyseCase('tw-reuse-off.trigger').findings, 'tw-reuse-off');
+    expect(finding.evidence['net.ipv4.tcp_tw_reuse']).toBe(2);
+    expect(finding.explanation).toContain('net.ipv4.tcp_timestamps=1');
+    expect(finding.explanation).toContain('only affects outgoing connections');
+    expect(fixLines(finding)[0]).toBe('sysctl -w net.ipv4.tcp_tw_reuse=1');
+  });
+
+  it('turns timestamps on first when they are off', () => {
+    const base = doctorCase('tw-reuse-off.trigger').tree;
+    const snapshot = sampleTree({
+      ...base,
+      sysctls: { ...base.sysctls, 'net.ipv4.tcp_timestamps': 0 },
+    });
+    const finding = only(analyse(snapshot, snapshot, 0).findings, 'tw-reuse-off');
+    expect(fixLines(finding).slice(0, 1)).toEqual(['sysctl -w net.ipv4.tcp_timestamps=1']);
+    expect(fixLines(finding)).toContain('sysctl -w net.ipv4.tcp_tw_reuse=1');
+  });
+
+  it('counts loopback destinations too when tcp_tw_reuse is 0', () => {
+    const base = doctorCase('tw-reuse-off.quiet').tree;
+    const snapshot = sampleTree({
+      ...base,
+      sysctls: { ...base.sysctls, 'net.ipv4.tcp_tw_reuse': 0 },
+    });
+    const finding = only(analyse(snapshot, snapshot, 0).findings, 'tw-reuse-off');
+    expect(finding.summary).toContain('off');
+  });
+
+  it('says nothing when tcp_tw_reuse is already 1', () => {
+    const base = doctorCase('tw-reuse-off.trigger').tree;
+    const snapshot = sampleTree({
+      ...base,
+      sysctls: { ...base.sysctls, 'net.ipv4.tcp_tw_reuse': 1 },
+    });
+    const ids = analyse(snapshot, snapshot, 0).findings.map((finding) => finding.id);
+    expect(ids).toContain('client-side-time-wait');
+    expect(ids).not.toContain('tw-reuse-off');
+  });
+});
+
+describe('close-wait-accumulating', () => {
+  it('names the port and the command that finds the process', () => {
+    const testCase = doctorCase('close-wait-accumulating.trigger');
+    const finding = only(analyseCase(testCase.name).findings, 'close-wait-accumulating');
+    const closeWait = socketCount(testCase.tree, (socket) => socket.state === 'close_wait');
+    expect(finding.evidence).toMatchObject({
+      direction: 'inbound',
+      localPort: 8080,
+      closeWait,
+      closeWaitFirstSample: closeWait,
+    });
+    expect(fixLines(finding)).toEqual(["ss -tanp state close-wait '( sport = :8080 )'"]);
+    expect(finding.explanation).toContain('no sysctl');
+  });
+
+  it('ignores CLOSE_WAIT that was not there at the first sample', () => {
+    const before = samples(doctorCase('close-wait-accumulating.quiet')).second;
+    const after = samples(doctorCase('close-wait-accumulating.trigger')).second;
+    const ids = analyse(before, after, FIXTURE_WINDOW_SECONDS).findings.map(
+      (finding) => finding.id,
+    );
+    expect(ids).not.toContain('close-wait-accumulating');
+  });
+});
+
+describe('listen-overflows', () => {
+  it('gives the counter rises, somaxconn and the listeners with half-open connections', () => {
+    const finding = only(analyseCase('listen-overflows.trigger').findings, 'listen-overflows');
+    expect(finding.evidence).toMatchObject({
+      'TcpExtListenOverflows.delta': 32,
+      'TcpExtListenDrops.delta': 32,
+      'TcpExtListenOverflows.perSecond': 32 / FIXTURE_WINDOW_SECONDS,
+      'net.core.somaxconn': 128,
+      listenersWithSynRecv: [{ port: 80, synRecv: 4 }],
+    });
+    const lines = fixLines(finding);
+    expect(lines).toContain('ss -ltn');
+    expect(lines).toContain('listen 80 backlog=4096;');
+    expect(lines).toContain('sysctl -w net.core.somaxconn=4096');
+  });
+});
+
+describe('paws-rejects', () => {
+  it('is a warning at one reject a second or more, info below', () => {
+    const fast = only(analyseCase('paws-rejects.trigger').findings, 'paws-rejects');
+    expect(fast.severity).toBe('warning');
+    expect(fast.evidence['TcpExtPAWSEstab.delta']).toBe(10);
+    // The same rise over a window long enough to fall under the rate.
+    const slowWindow = (10 / PAWS_WARNING_PER_SECOND) * 2;
+    const slow = only(analyseCase('paws-rejects.trigger', slowWindow).findings, 'paws-rejects');
+    expect(slow.severity).toBe('info');
+  });
+});
+
+describe('counter checks', () => {
+  it('are skipped with a window of 0, the others still run', () => {
+    const { second } = samples(doctorCase('listen-overflows.trigger'));
+    const { findings, skipped } = analyse(second, second, 0);
+    expect(skipped.map((check) => check.id).sort()).toEqual(
+      ['listen-overflows', 'paws-rejects', 'time-wait-overflow'].sort(),
+    );
+    expect(findings.map((finding) => finding.id)).not.toContain('listen-overflows');
+  });
+
+  it('are skipped, naming the file, when net/netstat is missing', () => {
+    const snapshot = sampleTree({ omit: ['net/netstat'] });
+    const { skipped } = analyse(snapshot, snapshot, FIXTURE_WINDOW_SECONDS);
+    const reasons = skipped.filter((check) => check.id === 'listen-overflows');
+    expect(reasons).toHaveLength(1);
+    expect(reasons[0]?.reason).toContain('netstat');
+  });
+
+  it('are skipped when the kernel lacks the counter', () => {
+    const snapshot = sampleTree({ netstat: { TCPTimeWaitOverflow: null } });
+    const { skipped } = analyse(snapshot, snapshot, FIXTURE_WINDOW_SECONDS);
+    expect(skipped).toContainEqual({
+      id: 'time-wait-overflow',
+      reason: 'this kernel has no TCPTimeWaitOverflow counter',
+    });
+  });
+});
+
+describe('reserved port lists', () => {
+  it('merges new ports into the kernel list syntax', () => {
+    const merged = mergePorts([[40000, 40010]], [40011, 9000, 40005]);
+    expect(merged).toEqual([
+      [9000, 9000],
+      [40000, 40011],
+    ]);
+    expect(formatPortList(merged)).toBe('9000,40000-40011');
+  });
+});

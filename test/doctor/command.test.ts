@@ -1,0 +1,233 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Ajv } from 'ajv';
+import { afterAll, describe, expect, it } from 'vitest';
+import { analyse } from '../../src/doctor/analyse.js';
+import {
+  EXIT_BAD_FLAGS,
+  EXIT_FINDINGS,
+  EXIT_OK,
+  EXIT_UNREADABLE,
+} from '../../src/doctor/command.js';
+import { DOCTOR_OUTPUT_SCHEMA } from '../../src/doctor/output-schema.js';
+import { buildReport, type DoctorReport } from '../../src/doctor/report.js';
+import { sampleProcfs } from '../../src/snapshot/sample.js';
+import { allProcfsFixtureRoots, runDoctorCaptured } from '../helpers/doctor-cli.js';
+import {
+  caseDirs,
+  DOCTOR_CASES,
+  DOCTOR_FIXTURES_DIR,
+  FIXTURE_WINDOW_SECONDS,
+} from '../helpers/doctor-fixtures.js';
+import { writeProcfsTree } from '../helpers/procfs-tree.js';
+
+const ajv = new Ajv({ allErrors: true, strict: true });
+// Formats are not checked (no ajv-formats); the date is checked below by parsing it.
+ajv.addFormat('date-time', true);
+const validate = ajv.compile(DOCTOR_OUTPUT_SCHEMA);
+
+function expectValid(report: unknown): asserts report is DoctorReport {
+  const ok = validate(report);
+  expect(validate.errors ?? [], 'schema errors').toEqual([]);
+  expect(ok).toBe(true);
+}
+
+function fixture(name: string): string {
+  const testCase = DOCTOR_CASES.find((candidate) => candidate.name === name);
+  if (testCase === undefined) throw new Error(`no doctor case ${name}`);
+  return caseDirs(DOCTOR_FIXTURES_DIR, testCase).proc;
+}
+
+const scratch = mkdtempSync(join(tmpdir(), 'tsd-command-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+describe('doctor --format json', () => {
+  it.each(allProcfsFixtureRoots())('matches the schema for %s', async (root) => {
+    const run = await runDoctorCaptured([
+      '--path.procfs',
+      root,
+      '--window',
+      '0',
+      '--format',
+      'json',
+    ]);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(EXIT_OK);
+    const report: unknown = JSON.parse(run.stdout);
+    expectValid(report);
+    expect(report.procfsRoot).toBe(root);
+    expect(Number.isNaN(Date.parse(report.sampledAt))).toBe(false);
+  });
+
+  it.each(DOCTOR_CASES.filter((testCase) => testCase.before !== undefined))(
+    'matches the schema with counter findings ($name over the window)',
+    (testCase) => {
+      const dirs = caseDirs(DOCTOR_FIXTURES_DIR, testCase);
+      const first = sampleProcfs({ procfsRoot: dirs.procBefore });
+      const second = sampleProcfs({ procfsRoot: dirs.proc });
+      if (second.sockets === undefined) throw new Error('fixture without socket tables');
+      const report = buildReport(
+        first,
+        { ...second, sockets: second.sockets },
+        FIXTURE_WINDOW_SECONDS,
+        analyse(first, second, FIXTURE_WINDOW_SECONDS),
+      );
+      const parsed: unknown = JSON.parse(JSON.stringify(report));
+      expectValid(parsed);
+      expect(parsed.counters.every((counter) => counter.delta !== undefined)).toBe(true);
+    },
+  );
+
+  it('rejects a report whose finding lacks a fix (the schema has teeth)', async () => {
+    const run = await runDoctorCaptured([
+      '--path.procfs',
+      fixture('timestamps-off.trigger'),
+      '--window',
+      '0',
+      '--format',
+      'json',
+    ]);
+    const report = JSON.parse(run.stdout) as { findings: { fix?: unknown }[] };
+    expect(report.findings.length).toBeGreaterThan(0);
+    delete report.findings[0]?.fix;
+    expect(validate(report)).toBe(false);
+  });
+
+  it('takes two samples a window apart and reports counter rises', async () => {
+    const run = await runDoctorCaptured([
+      '--path.procfs',
+      fixture('healthy'),
+      '--window',
+      '200ms',
+      '--format',
+      'json',
+    ]);
+    expect(run.code).toBe(EXIT_OK);
+    const report: unknown = JSON.parse(run.stdout);
+    expectValid(report);
+    expect(report.windowSeconds).toBe(0.2);
+    expect(report.skippedChecks).toEqual([]);
+    // A static tree: every counter is there and none rose.
+    expect(report.counters.length).toBeGreaterThan(0);
+    expect(report.counters.every((counter) => counter.delta === 0)).toBe(true);
+  });
+});
+
+describe('doctor text output', () => {
+  it('shows the state tally, ports, ephemeral use, counters, sysctls, then findings', async () => {
+    const root = fixture('ephemeral-headroom-low.trigger');
+    const text = (await runDoctorCaptured(['--path.procfs', root, '--window', '0'])).stdout;
+    const order = [
+      'TCP sockets by state',
+      'Inbound sockets by listening port',
+      'Outbound sockets by remote port',
+      'Ephemeral ports:',
+      'Kernel counters',
+      'Sysctls',
+      'Findings, most severe first',
+      '[CRITICAL] ephemeral-headroom-low',
+    ].map((heading) => text.indexOf(heading));
+    expect(order.every((index) => index >= 0)).toBe(true);
+    expect(order).toEqual([...order].sort((a, b) => a - b));
+    expect(text).toMatch(/198\.18\.0\.2 -> 198\.18\.0\.1:8080\s+80\s+80\.0%/);
+  });
+
+  it('prints the same state counts as the JSON report', async () => {
+    const root = fixture('healthy');
+    const text = (await runDoctorCaptured(['--path.procfs', root, '--window', '0'])).stdout;
+    const json = JSON.parse(
+      (await runDoctorCaptured(['--path.procfs', root, '--window', '0', '--format', 'json']))
+        .stdout,
+    ) as DoctorReport;
+    for (const [state, ipv4] of Object.entries(json.states.ipv4)) {
+      const ipv6 = json.states.ipv6[state as keyof typeof json.states.ipv6];
+      const row = new RegExp(
+        `^  ${state.toUpperCase()}\\s+${ipv4}\\s+${ipv6}\\s+${ipv4 + ipv6}$`,
+        'm',
+      );
+      if (ipv4 + ipv6 > 0) expect(text).toMatch(row);
+      else expect(text).not.toMatch(new RegExp(`^  ${state.toUpperCase()}\\s`, 'm'));
+    }
+  });
+
+  it('says which checks it skipped and why', async () => {
+    const text = (await runDoctorCaptured(['--path.procfs', fixture('healthy'), '--window', '0']))
+      .stdout;
+    expect(text).toContain('Findings: none');
+    expect(text).toContain('listen-overflows: needs a window of more than 0 s');
+  });
+});
+
+describe('doctor exit status', () => {
+  it('is 0 after --help, which lists the flags and the exit statuses', async () => {
+    const run = await runDoctorCaptured(['--help']);
+    expect(run.code).toBe(EXIT_OK);
+    for (const flag of [
+      '--path.procfs=DIR',
+      '--window=DURATION',
+      '--format=text|json',
+      '--fail-on',
+    ]) {
+      expect(run.stdout).toContain(flag);
+    }
+    expect(run.stdout).toContain('Exit status');
+  });
+
+  it.each([
+    [['--window', 'soon'], '--window'],
+    [['--window', '10m'], '--window'],
+    [['--window', '-1s'], '--window'],
+    [['--format', 'xml'], '--format'],
+    [['--fail-on', 'info'], '--fail-on'],
+    [['--no-such-flag'], '--no-such-flag'],
+    [['extra'], 'extra'],
+  ])('is 2 for %j, naming %s', async (argv, named) => {
+    const run = await runDoctorCaptured(argv);
+    expect(run.code).toBe(EXIT_BAD_FLAGS);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain(named);
+  });
+
+  it('is 1 when the socket tables cannot be read', async () => {
+    const empty = join(scratch, 'empty');
+    const run = await runDoctorCaptured(['--path.procfs', empty, '--window', '0']);
+    expect(run.code).toBe(EXIT_UNREADABLE);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain(join(empty, 'net/tcp'));
+  });
+
+  it('is 1 without net/tcp even when everything else is there, and does not wait the window', async () => {
+    const root = join(scratch, 'no-tcp');
+    writeProcfsTree(root, { omit: ['net/tcp'] });
+    const run = await runDoctorCaptured(['--path.procfs', root, '--window', '5m']);
+    expect(run.code).toBe(EXIT_UNREADABLE);
+  });
+
+  it('is 0 when only other sources are missing, and names them', async () => {
+    const root = join(scratch, 'no-counters');
+    writeProcfsTree(root, { omit: ['net/netstat', 'net/snmp'] });
+    const run = await runDoctorCaptured(['--path.procfs', root, '--window', '0']);
+    expect(run.code).toBe(EXIT_OK);
+    expect(run.stdout).toContain('Unavailable: netstat');
+  });
+
+  it.each([
+    ['healthy', 'warning', EXIT_OK],
+    ['timestamps-off.trigger', 'critical', EXIT_OK],
+    ['timestamps-off.trigger', 'warning', EXIT_FINDINGS],
+    ['ephemeral-headroom-low.trigger', 'critical', EXIT_FINDINGS],
+    ['ephemeral-headroom-low.trigger', 'never', EXIT_OK],
+  ])('with %s and --fail-on %s is %i', async (name, failOn, code) => {
+    const run = await runDoctorCaptured([
+      '--path.procfs',
+      fixture(name),
+      '--window',
+      '0',
+      '--fail-on',
+      failOn,
+    ]);
+    expect(run.code).toBe(code);
+    expect(run.stdout).toContain('TCP sockets by state');
+  });
+});

@@ -1,0 +1,49 @@
+/** Runs `doctor` in-process with captured output, and finds every procfs fixture tree. */
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { runDoctor } from '../../src/doctor/command.js';
+import { caseDirs, DOCTOR_CASES, DOCTOR_FIXTURES_DIR } from './doctor-fixtures.js';
+
+export interface DoctorRun {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function collect(stream: PassThrough): () => string {
+  const chunks: Buffer[] = [];
+  stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+  return () => Buffer.concat(chunks).toString('utf8');
+}
+
+export async function runDoctorCaptured(argv: readonly string[]): Promise<DoctorRun> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const out = collect(stdout);
+  const err = collect(stderr);
+  const code = await runDoctor([...argv], { stdout, stderr });
+  return { code, stdout: out(), stderr: err() };
+}
+
+const FIXTURES_DIR = fileURLToPath(new URL('../fixtures/', import.meta.url));
+
+/**
+ * Every procfs tree under test/fixtures: the doctor cases (both samples) and the trees
+ * other areas captured (`test/fixtures/NAME/proc`, or NAME itself when it holds net/tcp).
+ */
+export function allProcfsFixtureRoots(): string[] {
+  const roots = new Set<string>();
+  for (const testCase of DOCTOR_CASES) {
+    const dirs = caseDirs(DOCTOR_FIXTURES_DIR, testCase);
+    roots.add(dirs.proc).add(dirs.procBefore);
+  }
+  for (const entry of readdirSync(FIXTURES_DIR, { withFileTypes: true })) {
+    if (!entry.isDirectory() || entry.name === 'doctor') continue;
+    const dir = join(FIXTURES_DIR, entry.name);
+    if (existsSync(join(dir, 'proc', 'net', 'tcp'))) roots.add(join(dir, 'proc'));
+    else if (existsSync(join(dir, 'net', 'tcp'))) roots.add(dir);
+  }
+  return [...roots].sort();
+}

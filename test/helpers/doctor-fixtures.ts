@@ -1,0 +1,439 @@
+/**
+ * The doctor fixture trees: for each finding one tree that triggers it and one that does
+ * not, plus a healthy host. Counts derive from the thresholds so a tree sits just past or
+ * just short of the line. Materialised under test/fixtures/doctor/<name>/ by
+ * `npx tsx test/helpers/doctor-fixtures.ts`; a test checks the committed trees still match.
+ *
+ * Layout: <name>/proc is the tree at the second sample; <name>/proc-before, when present,
+ * holds the counters at the first sample, FIXTURE_WINDOW_SECONDS earlier.
+ */
+import { rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FindingId, Severity } from '../../src/doctor/finding.js';
+import {
+  CLIENT_TIME_WAIT_USABLE_SHARE,
+  CLOSE_WAIT_WARNING,
+  EPHEMERAL_USE_CRITICAL_RATIO,
+  EPHEMERAL_USE_WARNING_RATIO,
+  PAWS_WARNING_PER_SECOND,
+  TIME_WAIT_BUCKETS_CRITICAL_RATIO,
+  TIME_WAIT_BUCKETS_WARNING_RATIO,
+} from '../../src/doctor/thresholds.js';
+import { type ProcfsSocketSpec, type ProcfsTreeSpec, writeProcfsTree } from './procfs-tree.js';
+
+export const DOCTOR_FIXTURES_DIR = fileURLToPath(new URL('../fixtures/doctor/', import.meta.url));
+
+/** Time between the two samples the proc-before/proc pairs stand for. */
+export const FIXTURE_WINDOW_SECONDS = 2;
+
+export interface DoctorCase {
+  /** Directory under test/fixtures/doctor. */
+  readonly name: string;
+  readonly description: string;
+  /** Findings that must appear, with the severity each must have. */
+  readonly expected: Readonly<Partial<Record<FindingId, Severity>>>;
+  /** Findings that must not appear. */
+  readonly absent: readonly FindingId[];
+  readonly tree: ProcfsTreeSpec;
+  /** The tree at the first sample; without it both samples read `tree`. */
+  readonly before?: ProcfsTreeSpec;
+}
+
+/** A narrow range keeps the trees small: 100 usable ports. */
+const SMALL_RANGE = { 'net.ipv4.ip_local_port_range': '40000 40099' };
+const SMALL_USABLE = 100;
+/** 1000 usable ports: the client TIME_WAIT threshold is then a tenth of that. */
+const MEDIUM_RANGE = { 'net.ipv4.ip_local_port_range': '40000 40999' };
+const MEDIUM_USABLE = 1000;
+const CLIENT_THRESHOLD_MEDIUM = Math.ceil(MEDIUM_USABLE * CLIENT_TIME_WAIT_USABLE_SHARE);
+
+const TW_LIMIT = 100;
+
+function outboundTimeWait(local: string, remote: string, count: number): ProcfsSocketSpec[] {
+  return [{ state: 'time_wait', local: `${local}:40000`, remote, count }];
+}
+
+/** A front end that serves port 80 and keeps a few connections to its backend open. */
+const WEB_FRONT: readonly ProcfsSocketSpec[] = [
+  { state: 'listen', local: '0.0.0.0:80' },
+  { state: 'listen', local: '[::]:80' },
+  { state: 'listen', local: '0.0.0.0:22' },
+  {
+    state: 'established',
+    local: '198.18.0.1:80',
+    remote: '198.18.7.9:51000',
+    count: 5,
+    vary: 'remote',
+  },
+  {
+    state: 'established',
+    local: '[::ffff:198.18.0.1]:80',
+    remote: '[::ffff:198.18.7.10]:52000',
+    count: 3,
+    vary: 'remote',
+  },
+  { state: 'established', local: '198.18.0.1:22', remote: '198.18.7.11:53000' },
+];
+
+function withCounters(
+  tree: ProcfsTreeSpec,
+  netstat: Readonly<Record<string, number>>,
+): ProcfsTreeSpec {
+  return { ...tree, netstat: { ...tree.netstat, ...netstat } };
+}
+
+const listenOverflowBase: ProcfsTreeSpec = {
+  sockets: [
+    ...WEB_FRONT,
+    {
+      state: 'syn_recv',
+      local: '198.18.0.1:80',
+      remote: '198.18.8.1:50000',
+      count: 4,
+      vary: 'remote',
+    },
+  ],
+  sysctls: { 'net.core.somaxconn': 128 },
+};
+
+const pawsBase: ProcfsTreeSpec = { sockets: WEB_FRONT };
+const pawsRise = Math.ceil(PAWS_WARNING_PER_SECOND * FIXTURE_WINDOW_SECONDS) * 5;
+
+const overflowBase: ProcfsTreeSpec = {
+  sockets: [
+    ...WEB_FRONT,
+    {
+      state: 'time_wait',
+      local: '198.18.0.1:80',
+      remote: '198.18.9.1:30000',
+      count: TW_LIMIT,
+      vary: 'remote',
+    },
+  ],
+  sysctls: { 'net.ipv4.tcp_max_tw_buckets': TW_LIMIT },
+};
+
+export const DOCTOR_CASES: readonly DoctorCase[] = [
+  {
+    name: 'healthy',
+    description: 'A web front end with a few connections and default sysctls: nothing to report.',
+    expected: {},
+    absent: [
+      'ephemeral-headroom-low',
+      'listener-in-ephemeral-range',
+      'time-wait-near-bucket-limit',
+      'time-wait-overflow',
+      'client-side-time-wait',
+      'tw-reuse-off',
+      'timestamps-off',
+      'close-wait-accumulating',
+      'listen-overflows',
+      'paws-rejects',
+    ],
+    tree: {
+      sockets: WEB_FRONT,
+      netstat: { TW: 1234, PAWSEstab: 3, ListenOverflows: 7, ListenDrops: 7 },
+    },
+  },
+  {
+    name: 'ephemeral-headroom-low.trigger',
+    description: 'One destination holds 80 % of 100 usable ports (TIME_WAIT and ESTABLISHED).',
+    expected: { 'ephemeral-headroom-low': 'critical' },
+    absent: [],
+    tree: {
+      sysctls: SMALL_RANGE,
+      sockets: [
+        ...outboundTimeWait(
+          '198.18.0.2',
+          '198.18.0.1:8080',
+          Math.ceil(SMALL_USABLE * EPHEMERAL_USE_CRITICAL_RATIO) - 2,
+        ),
+        { state: 'established', local: '198.18.0.2:40090', remote: '198.18.0.1:8080', count: 2 },
+      ],
+    },
+  },
+  {
+    name: 'ephemeral-headroom-low.quiet',
+    description:
+      'Just under half the usable ports toward one destination, and other destinations beside it.',
+    expected: {},
+    absent: ['ephemeral-headroom-low'],
+    tree: {
+      sysctls: SMALL_RANGE,
+      sockets: [
+        ...outboundTimeWait(
+          '198.18.0.2',
+          '198.18.0.1:8080',
+          Math.ceil(SMALL_USABLE * EPHEMERAL_USE_WARNING_RATIO) - 1,
+        ),
+        ...outboundTimeWait(
+          '198.18.0.2',
+          '198.18.0.3:8080',
+          Math.ceil(SMALL_USABLE * EPHEMERAL_USE_WARNING_RATIO) - 1,
+        ),
+      ],
+    },
+  },
+  {
+    name: 'listener-in-ephemeral-range.trigger',
+    description: 'Listeners on 45000 (not reserved) and 40100 (reserved) inside 32768-60999.',
+    expected: { 'listener-in-ephemeral-range': 'warning' },
+    absent: [],
+    tree: {
+      sysctls: { 'net.ipv4.ip_local_reserved_ports': '40100' },
+      sockets: [
+        ...WEB_FRONT,
+        { state: 'listen', local: '[::]:45000' },
+        { state: 'listen', local: '127.0.0.1:40100' },
+      ],
+    },
+  },
+  {
+    name: 'listener-in-ephemeral-range.quiet',
+    description: 'The same listeners with both ports reserved.',
+    expected: {},
+    absent: ['listener-in-ephemeral-range'],
+    tree: {
+      sysctls: { 'net.ipv4.ip_local_reserved_ports': '40100,45000' },
+      sockets: [
+        ...WEB_FRONT,
+        { state: 'listen', local: '[::]:45000' },
+        { state: 'listen', local: '127.0.0.1:40100' },
+      ],
+    },
+  },
+  {
+    name: 'time-wait-near-bucket-limit.trigger',
+    description: 'Inbound TIME_WAIT at 96 % of tcp_max_tw_buckets=100.',
+    expected: { 'time-wait-near-bucket-limit': 'critical' },
+    absent: ['client-side-time-wait'],
+    tree: {
+      sysctls: { 'net.ipv4.tcp_max_tw_buckets': TW_LIMIT },
+      sockets: [
+        ...WEB_FRONT,
+        {
+          state: 'time_wait',
+          local: '198.18.0.1:80',
+          remote: '198.18.9.1:30000',
+          count: Math.ceil(TW_LIMIT * TIME_WAIT_BUCKETS_CRITICAL_RATIO) + 1,
+          vary: 'remote',
+        },
+      ],
+    },
+  },
+  {
+    name: 'time-wait-near-bucket-limit.quiet',
+    description: 'Inbound TIME_WAIT just under three quarters of the limit.',
+    expected: {},
+    absent: ['time-wait-near-bucket-limit'],
+    tree: {
+      sysctls: { 'net.ipv4.tcp_max_tw_buckets': TW_LIMIT },
+      sockets: [
+        ...WEB_FRONT,
+        {
+          state: 'time_wait',
+          local: '198.18.0.1:80',
+          remote: '198.18.9.1:30000',
+          count: Math.ceil(TW_LIMIT * TIME_WAIT_BUCKETS_WARNING_RATIO) - 1,
+          vary: 'remote',
+        },
+      ],
+    },
+  },
+  {
+    name: 'time-wait-overflow.trigger',
+    description: 'TIME_WAIT at the limit and TCPTimeWaitOverflow rising by 250 in the window.',
+    expected: { 'time-wait-overflow': 'warning' },
+    absent: [],
+    before: withCounters(overflowBase, { TCPTimeWaitOverflow: 1200 }),
+    tree: withCounters(overflowBase, { TCPTimeWaitOverflow: 1450 }),
+  },
+  {
+    name: 'time-wait-overflow.quiet',
+    description: 'Overflows happened since boot but none during the window.',
+    expected: {},
+    absent: ['time-wait-overflow'],
+    before: withCounters(overflowBase, { TCPTimeWaitOverflow: 1200 }),
+    tree: withCounters(overflowBase, { TCPTimeWaitOverflow: 1200 }),
+  },
+  {
+    name: 'client-side-time-wait.trigger',
+    description:
+      'nginx-like front end closing its FastCGI connections to a local php-fpm on 127.0.0.1:9000.',
+    expected: { 'client-side-time-wait': 'warning' },
+    absent: [],
+    tree: {
+      sysctls: MEDIUM_RANGE,
+      sockets: [
+        ...WEB_FRONT,
+        { state: 'listen', local: '127.0.0.1:9000' },
+        ...outboundTimeWait('127.0.0.1', '127.0.0.1:9000', CLIENT_THRESHOLD_MEDIUM + 20),
+      ],
+    },
+  },
+  {
+    name: 'client-side-time-wait.quiet',
+    description:
+      'Few outbound TIME_WAIT; many inbound ones on port 80, where the server closed first.',
+    expected: {},
+    absent: ['client-side-time-wait'],
+    tree: {
+      sysctls: MEDIUM_RANGE,
+      sockets: [
+        ...WEB_FRONT,
+        { state: 'listen', local: '127.0.0.1:9000' },
+        ...outboundTimeWait('127.0.0.1', '127.0.0.1:9000', CLIENT_THRESHOLD_MEDIUM - 1),
+        {
+          state: 'time_wait',
+          local: '198.18.0.1:80',
+          remote: '198.18.9.1:30000',
+          count: CLIENT_THRESHOLD_MEDIUM * 3,
+          vary: 'remote',
+        },
+      ],
+    },
+  },
+  {
+    name: 'tw-reuse-off.trigger',
+    description: 'tcp_tw_reuse=2 (loopback only) while TIME_WAIT builds toward a remote upstream.',
+    expected: { 'tw-reuse-off': 'info', 'client-side-time-wait': 'warning' },
+    absent: [],
+    tree: {
+      sysctls: { ...MEDIUM_RANGE, 'net.ipv4.tcp_tw_reuse': 2 },
+      sockets: [
+        ...WEB_FRONT,
+        ...outboundTimeWait('198.18.0.1', '198.18.5.5:8080', CLIENT_THRESHOLD_MEDIUM + 20),
+      ],
+    },
+  },
+  {
+    name: 'tw-reuse-off.quiet',
+    description:
+      'The same pressure toward a loopback upstream, which tcp_tw_reuse=2 already covers.',
+    expected: { 'client-side-time-wait': 'warning' },
+    absent: ['tw-reuse-off'],
+    tree: {
+      sysctls: { ...MEDIUM_RANGE, 'net.ipv4.tcp_tw_reuse': 2 },
+      sockets: [
+        ...WEB_FRONT,
+        { state: 'listen', local: '127.0.0.1:8080' },
+        ...outboundTimeWait('127.0.0.1', '127.0.0.1:8080', CLIENT_THRESHOLD_MEDIUM + 20),
+      ],
+    },
+  },
+  {
+    name: 'timestamps-off.trigger',
+    description: 'tcp_timestamps=0.',
+    expected: { 'timestamps-off': 'warning' },
+    absent: [],
+    tree: { sockets: WEB_FRONT, sysctls: { 'net.ipv4.tcp_timestamps': 0 } },
+  },
+  {
+    name: 'timestamps-off.quiet',
+    description: 'tcp_timestamps=2 (on, without per-connection offsets).',
+    expected: {},
+    absent: ['timestamps-off'],
+    tree: { sockets: WEB_FRONT, sysctls: { 'net.ipv4.tcp_timestamps': 2 } },
+  },
+  {
+    name: 'close-wait-accumulating.trigger',
+    description: 'Inbound CLOSE_WAIT on port 8080 in both samples: the service does not close.',
+    expected: { 'close-wait-accumulating': 'warning' },
+    absent: [],
+    tree: {
+      sockets: [
+        ...WEB_FRONT,
+        { state: 'listen', local: '0.0.0.0:8080' },
+        {
+          state: 'close_wait',
+          local: '198.18.0.1:8080',
+          remote: '198.18.6.1:42000',
+          count: CLOSE_WAIT_WARNING + 10,
+          vary: 'remote',
+        },
+      ],
+    },
+  },
+  {
+    name: 'close-wait-accumulating.quiet',
+    description: 'A few CLOSE_WAIT between the peer closing and the service closing.',
+    expected: {},
+    absent: ['close-wait-accumulating'],
+    tree: {
+      sockets: [
+        ...WEB_FRONT,
+        { state: 'listen', local: '0.0.0.0:8080' },
+        {
+          state: 'close_wait',
+          local: '198.18.0.1:8080',
+          remote: '198.18.6.1:42000',
+          count: CLOSE_WAIT_WARNING - 1,
+          vary: 'remote',
+        },
+      ],
+    },
+  },
+  {
+    name: 'listen-overflows.trigger',
+    description: 'ListenOverflows and ListenDrops rise by 32 with somaxconn=128.',
+    expected: { 'listen-overflows': 'warning' },
+    absent: [],
+    before: withCounters(listenOverflowBase, { ListenOverflows: 10, ListenDrops: 10 }),
+    tree: withCounters(listenOverflowBase, { ListenOverflows: 42, ListenDrops: 42 }),
+  },
+  {
+    name: 'listen-overflows.quiet',
+    description: 'Overflows since boot, none during the window.',
+    expected: {},
+    absent: ['listen-overflows'],
+    before: withCounters(listenOverflowBase, { ListenOverflows: 42, ListenDrops: 42 }),
+    tree: withCounters(listenOverflowBase, { ListenOverflows: 42, ListenDrops: 42 }),
+  },
+  {
+    name: 'paws-rejects.trigger',
+    description: 'PAWSEstab rising at several per second.',
+    expected: { 'paws-rejects': 'warning' },
+    absent: [],
+    before: withCounters(pawsBase, { PAWSEstab: 100, PAWSActive: 4 }),
+    tree: withCounters(pawsBase, { PAWSEstab: 100 + pawsRise, PAWSActive: 4 }),
+  },
+  {
+    name: 'paws-rejects.quiet',
+    description: 'PAWS rejects since boot, none during the window.',
+    expected: {},
+    absent: ['paws-rejects'],
+    before: withCounters(pawsBase, { PAWSEstab: 100, PAWSActive: 4 }),
+    tree: withCounters(pawsBase, { PAWSEstab: 100, PAWSActive: 4 }),
+  },
+];
+
+export interface CaseDirs {
+  /** The tree at the second sample. */
+  readonly proc: string;
+  /** The tree at the first sample: proc-before when the case has one, else proc. */
+  readonly procBefore: string;
+}
+
+export function caseDirs(root: string, testCase: DoctorCase): CaseDirs {
+  const proc = join(root, testCase.name, 'proc');
+  return {
+    proc,
+    procBefore: testCase.before === undefined ? proc : join(root, testCase.name, 'proc-before'),
+  };
+}
+
+/** Writes every case's trees under `root` (replacing what was there). */
+export function writeDoctorFixtures(root: string): void {
+  for (const testCase of DOCTOR_CASES) {
+    rmSync(join(root, testCase.name), { recursive: true, force: true });
+    const dirs = caseDirs(root, testCase);
+    writeProcfsTree(dirs.proc, testCase.tree);
+    if (testCase.before !== undefined) writeProcfsTree(dirs.procBefore, testCase.before);
+  }
+}
+
+if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  writeDoctorFixtures(DOCTOR_FIXTURES_DIR);
+  console.log(`wrote ${DOCTOR_CASES.length} doctor fixture trees under ${DOCTOR_FIXTURES_DIR}`);
+}

@@ -1,0 +1,10 @@
+/**
+ * `tcpstate-exporter doctor` as a standalone program, for running it inside a network
+ * namespace from tests: `ip netns exec NS tsx test/helpers/doctor-runner.ts [flags]`.
+ */
+import { runDoctor } from '../../src/doctor/command.js';
+
+process.exitCode = await runDoctor(process.argv.slice(2), {
+  stdout: process.stdout,
+  stderr: process.stderr,
+});
