@@ -10,6 +10,7 @@ export const CONTRACT_METRICS: ReadonlySet<string> = new Set([
   'tcpstate_ephemeral_ports_used',
   'tcpstate_ephemeral_ports_used_max',
   'tcpstate_ephemeral_port_headroom_ratio',
+  'tcpstate_ephemeral_destinations',
   'tcpstate_sysctl',
   'tcpstate_timewait_finished_total',
   'tcpstate_timewait_killed_total',

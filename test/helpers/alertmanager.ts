@@ -1,0 +1,188 @@
+/**
+ * A real Alertmanager (Debian `prometheus-alertmanager`) with short group timings, and a
+ * webhook sink that records what it delivers. Both run on 127.0.0.1, inside a network
+ * namespace when one is given, with their own temp dirs, removed on stop.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { stringify } from 'yaml';
+import {
+  type Daemon,
+  freeLoopbackPort,
+  httpGet,
+  startDaemon,
+  waitFor,
+  waitUntilReady,
+} from './prometheus-daemon.js';
+
+const repoRoot = resolve(import.meta.dirname, '../..');
+
+/** Debian installs the binary as `prometheus-alertmanager`; upstream calls it `alertmanager`. */
+export function alertmanagerCommand(): string {
+  for (const name of ['prometheus-alertmanager', 'alertmanager']) {
+    try {
+      execFileSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' });
+      return name;
+    } catch {
+      // Try the next name.
+    }
+  }
+  return 'prometheus-alertmanager';
+}
+
+/** One alert in an Alertmanager webhook notification. */
+export interface NotifiedAlert {
+  readonly status: 'firing' | 'resolved';
+  readonly labels: Readonly<Record<string, string>>;
+  readonly annotations: Readonly<Record<string, string>>;
+  readonly startsAt: string;
+  readonly endsAt: string;
+}
+
+export interface WebhookNotification {
+  readonly status: 'firing' | 'resolved';
+  readonly receiver: string;
+  readonly alerts: readonly NotifiedAlert[];
+}
+
+export interface WebhookSink {
+  readonly url: string;
+  notifications(): WebhookNotification[];
+  /** Waits for a delivered alert matching `predicate` and returns it. */
+  waitForAlert(
+    predicate: (alert: NotifiedAlert) => boolean,
+    timeoutMs: number,
+  ): Promise<NotifiedAlert>;
+  stop(): Promise<void>;
+}
+
+export async function startWebhookSink(
+  options: { readonly netns?: string; readonly port?: number } = {},
+): Promise<WebhookSink> {
+  const port = options.port ?? (options.netns === undefined ? await freeLoopbackPort() : 9099);
+  const dir = mkdtempSync(join(tmpdir(), 'tsa-webhook-'));
+  const file = join(dir, 'notifications.jsonl');
+  const url = `http://127.0.0.1:${port}/`;
+  const daemon = startDaemon(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      join(repoRoot, 'test/helpers/alertmanager-webhook-sink.ts'),
+      String(port),
+      file,
+    ],
+    { ...(options.netns === undefined ? {} : { netns: options.netns }), cwd: repoRoot },
+  );
+  try {
+    await waitUntilReady(daemon, url, {
+      name: 'webhook sink',
+      ...(options.netns === undefined ? {} : { netns: options.netns }),
+    });
+  } catch (error) {
+    await daemon.stop();
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+  const notifications = (): WebhookNotification[] =>
+    existsSync(file)
+      ? readFileSync(file, 'utf8')
+          .split('\n')
+          .filter((line) => line !== '')
+          .map((line) => JSON.parse(line) as WebhookNotification)
+      : [];
+  return {
+    url,
+    notifications,
+    waitForAlert: (predicate, timeoutMs) =>
+      waitFor(
+        () =>
+          notifications()
+            .flatMap((n) => n.alerts)
+            .find(predicate),
+        {
+          timeoutMs,
+          describe: () =>
+            `no matching alert; delivered so far:\n${JSON.stringify(notifications(), null, 1)}`,
+        },
+      ),
+    async stop() {
+      await daemon.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface RunningAlertmanager {
+  readonly url: string;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Routes every alert, grouped by all its labels, to `webhookUrl` with resolved
+ * notifications, after 1 s instead of the production defaults of 30 s and 5 m.
+ */
+export async function startAlertmanager(options: {
+  readonly webhookUrl: string;
+  readonly netns?: string;
+  readonly port?: number;
+}): Promise<RunningAlertmanager> {
+  const port = options.port ?? (options.netns === undefined ? await freeLoopbackPort() : 9093);
+  const dir = mkdtempSync(join(tmpdir(), 'tsa-alertmanager-'));
+  const configPath = join(dir, 'alertmanager.yml');
+  writeFileSync(
+    configPath,
+    stringify({
+      route: {
+        receiver: 'webhook',
+        group_by: ['...'],
+        group_wait: '1s',
+        group_interval: '1s',
+        repeat_interval: '1h',
+      },
+      receivers: [
+        { name: 'webhook', webhook_configs: [{ url: options.webhookUrl, send_resolved: true }] },
+      ],
+    }),
+  );
+  const url = `http://127.0.0.1:${port}`;
+  let daemon: Daemon | undefined;
+  try {
+    daemon = startDaemon(
+      alertmanagerCommand(),
+      [
+        `--config.file=${configPath}`,
+        `--storage.path=${join(dir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        // No gossip: a lone instance must not listen on 0.0.0.0:9094.
+        '--cluster.listen-address=',
+      ],
+      { ...(options.netns === undefined ? {} : { netns: options.netns }), cwd: dir },
+    );
+    await waitUntilReady(daemon, `${url}/-/ready`, {
+      name: 'alertmanager',
+      ...(options.netns === undefined ? {} : { netns: options.netns }),
+    });
+  } catch (error) {
+    await daemon?.stop();
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+  const started = daemon;
+  return {
+    url,
+    output: () => started.output(),
+    async stop() {
+      await started.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Alerts Alertmanager holds right now (for failure messages). */
+export async function alertmanagerAlerts(url: string, netns?: string): Promise<string> {
+  return (await httpGet(`${url}/api/v2/alerts`, netns)).body;
+}
