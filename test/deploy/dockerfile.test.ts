@@ -24,11 +24,11 @@ import {
   type Stage,
 } from '../helpers/deploy-dockerfile.js';
 import {
-  containerLike,
   freeLoopbackPort,
   loopbackListener,
   promtoolCheckMetrics,
   sampleValue,
+  sandboxed,
 } from '../helpers/deploy-runtime.js';
 
 const repoRoot = resolve(import.meta.dirname, '../..');
@@ -194,7 +194,7 @@ describe.skipIf(
   }
 
   function spawnOptions(command: readonly string[]) {
-    const wrapped = containerLike(command, { user: image.user ?? '', hostProcDir });
+    const wrapped = sandboxed(command, { user: image.user ?? '', hostProcDir });
     const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', ...image.env, ...wrapped.env };
     return { wrapped, env };
   }

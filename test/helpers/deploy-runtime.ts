@@ -6,29 +6,49 @@ import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:net';
 
+export interface SandboxOptions {
+  /** Numeric `uid[:gid]` to run as, like an image's USER or a systemd DynamicUser. */
+  readonly user: string;
+  /** Bind the host's /proc read-only here, as `-v /proc:/host/proc:ro` does. */
+  readonly hostProcDir?: string;
+  /**
+   * systemd's ProtectProc=invisible and ProtectKernelTunables=yes: a procfs of its own with
+   * hidepid=invisible, and /proc/sys read-only.
+   */
+  readonly protectProc?: boolean;
+}
+
 /**
- * Wraps a command so it runs as a container with a read-only root filesystem would: in a
- * private mount namespace where `/` is remounted read-only (/tmp and the app directory are
- * on it here), optionally with the host's /proc bound read-only at `hostProcDir` (the image's
- * `-v /proc:/host/proc:ro`), and as the numeric `uid:gid` of the image's USER. Needs root.
+ * Wraps a command so it runs the way its deployments confine it: in a private mount
+ * namespace with `/` remounted read-only (a read-only root filesystem; /tmp and the app are
+ * on it here), as an unprivileged numeric user with no capabilities and no_new_privs. Needs
+ * root to set up, like a container runtime or systemd does.
  */
-export function containerLike(
+export function sandboxed(
   command: readonly string[],
-  options: { readonly user: string; readonly hostProcDir?: string },
+  options: SandboxOptions,
 ): { file: string; args: string[]; env: Record<string, string> } {
   const ids = /^(\d+)(?::(\d+))?$/.exec(options.user);
   if (ids?.[1] === undefined)
-    throw new Error(`USER must be numeric uid[:gid], got ${options.user}`);
+    throw new Error(`user must be numeric uid[:gid], got ${options.user}`);
   const [uid, gid = uid] = [ids[1], ids[2]];
-  const bindProc =
-    options.hostProcDir === undefined
-      ? ''
-      : 'mount --bind /proc "$HOST_PROC" && mount -o remount,bind,ro "$HOST_PROC" && ';
-  const dropToUser = `setpriv --reuid=${uid} --regid=${gid} --clear-groups --`;
-  const script = `set -e; ${bindProc}mount -o remount,bind,ro /; exec ${dropToUser} "$@"`;
+  const steps = ['set -e'];
+  if (options.protectProc) {
+    steps.push('mount -t proc -o hidepid=invisible proc /proc');
+    steps.push('mount --bind /proc/sys /proc/sys', 'mount -o remount,bind,ro /proc/sys');
+  }
+  if (options.hostProcDir !== undefined) {
+    steps.push('mount --bind /proc "$HOST_PROC"', 'mount -o remount,bind,ro "$HOST_PROC"');
+  }
+  steps.push('mount -o remount,bind,ro /');
+  const drop = [
+    `setpriv --reuid=${uid} --regid=${gid} --clear-groups --no-new-privs`,
+    '--bounding-set=-all --inh-caps=-all --ambient-caps=-all --',
+  ].join(' ');
+  steps.push(`exec ${drop} "$@"`);
   return {
     file: 'unshare',
-    args: ['--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', ...command],
+    args: ['--mount', '--propagation', 'private', 'sh', '-c', steps.join('; '), 'sh', ...command],
     env: options.hostProcDir === undefined ? {} : { HOST_PROC: options.hostProcDir },
   };
 }
