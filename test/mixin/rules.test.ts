@@ -3,8 +3,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
-import { RULES_PATH } from '../../mixin/outputs.js';
+import { parse, stringify } from 'yaml';
+import { EXAMPLE_PROMETHEUS_PATH, RULES_PATH } from '../../mixin/outputs.js';
 import { canRun } from '../helpers/capabilities.js';
 import { ALERT_CASES } from './alert-cases.js';
 import { CONTRACT_METRICS, metricNames } from './metric-contract.js';
@@ -89,6 +89,19 @@ describe.skipIf(!canRun('promtool checks of the rules', { commands: ['promtool']
       const result = promtool(['check', 'rules', rulesPath]);
       expect(result.output).toContain(`SUCCESS: ${rules.length} rules found`);
       expect(result.status).toBe(0);
+    });
+
+    it('check config accepts the example prometheus.yml, whose job the alerts select', () => {
+      const examplePath = join(repoRoot, EXAMPLE_PROMETHEUS_PATH);
+      const result = promtool(['check', 'config', examplePath]);
+      expect(result.status, result.output).toBe(0);
+      const example = parse(readFileSync(examplePath, 'utf8')) as {
+        scrape_configs: { job_name: string }[];
+      };
+      const jobs = example.scrape_configs.map((config) => config.job_name);
+      for (const rule of rules.filter((r) => r.expr.includes('up{'))) {
+        expect(jobs.map((job) => `up{job="${job}"}`)).toContain(/up\{[^}]*\}/.exec(rule.expr)?.[0]);
+      }
     });
 
     it('test rules passes every firing and quiet case', () => {
