@@ -148,8 +148,21 @@ function timeWaitTotal(sockets: SocketTables): number {
   return sockets.states.ipv4.time_wait + sockets.states.ipv6.time_wait;
 }
 
-function sumState(ports: readonly PortStateCounts[], state: 'time_wait'): number {
-  return ports.reduce((sum, entry) => sum + entry.states[state], 0);
+function sumTimeWait(ports: readonly PortStateCounts[]): number {
+  return ports.reduce((sum, entry) => sum + entry.states.time_wait, 0);
+}
+
+/** Listening ports in [low, high] that ip_local_reserved_ports does not cover. */
+function unreservedListeners(
+  sockets: SocketTables,
+  reserved: readonly (readonly [number, number])[],
+  low: number,
+  high: number,
+): number[] {
+  return sockets.listeningPorts.filter(
+    (port) =>
+      port >= low && port <= high && !reserved.some(([from, to]) => port >= from && port <= to),
+  );
 }
 
 /** Top destinations holding a large share of the usable ports, worst first. */
@@ -225,12 +238,7 @@ function ephemeralHeadroomLow(context: Context): Finding[] {
         sysctlFix('Widen the ephemeral port range', PORT_RANGE, `${low} ${WIDE_PORT_RANGE.high}`),
       );
       const reserved = context.second.sysctl?.reservedPorts ?? [];
-      const exposed = sockets.listeningPorts.filter(
-        (port) =>
-          port >= low &&
-          port <= WIDE_PORT_RANGE.high &&
-          !reserved.some(([from, to]) => port >= from && port <= to),
-      );
+      const exposed = unreservedListeners(sockets, reserved, low, WIDE_PORT_RANGE.high);
       if (exposed.length > 0)
         steps.push(
           reservePortsFix(
@@ -256,29 +264,27 @@ function ephemeralHeadroomLow(context: Context): Finding[] {
       ),
     ];
   }
-  return ephemeral.destinations
-    .filter((destination) => destination.used / ephemeral.usable >= EPHEMERAL_USE_WARNING_RATIO)
-    .map((destination) => {
-      const ratio = destination.used / ephemeral.usable;
-      const severity = ratio >= EPHEMERAL_USE_CRITICAL_RATIO ? 'critical' : 'warning';
-      const sustainable = round(ephemeral.usable / TIME_WAIT_SECONDS, 1);
-      return finding(
-        'ephemeral-headroom-low',
-        severity,
-        `${describeDestination(destination)} holds ${destination.used} of ${ephemeral.usable} usable ephemeral ports (${percent(ratio)})`,
-        {
-          ...destinationEvidence(destination),
-          usable: ephemeral.usable,
-          usedRatio: round(ratio, 3),
-          [PORT_RANGE]: range,
-        },
-        `connect() picks a local port so that (local address, local port, remote address, remote port) is unique, so the ports run out per destination. Toward ${describeDestination(destination)} only ${ephemeral.usable - destination.used} are left. When none are, connect() fails with EADDRNOTAVAIL (nginx logs "connect() failed (99: Cannot assign requested address)") and requests fail with 502. Each connection this host closes first keeps its port in TIME_WAIT for a fixed 60 s, so one destination sustains about ${sustainable} new connections per second.`,
-        [
-          ...upstreamFixes(upstreamOf(destination.remotePort, [destination])),
-          ...fixesAfterKeepalive(),
-        ],
-      );
-    });
+  return crowdedDestinations(sockets).map((destination) => {
+    const ratio = destination.used / ephemeral.usable;
+    const severity = ratio >= EPHEMERAL_USE_CRITICAL_RATIO ? 'critical' : 'warning';
+    const sustainable = round(ephemeral.usable / TIME_WAIT_SECONDS, 1);
+    return finding(
+      'ephemeral-headroom-low',
+      severity,
+      `${describeDestination(destination)} holds ${destination.used} of ${ephemeral.usable} usable ephemeral ports (${percent(ratio)})`,
+      {
+        ...destinationEvidence(destination),
+        usable: ephemeral.usable,
+        usedRatio: round(ratio, 3),
+        [PORT_RANGE]: range,
+      },
+      `connect() picks a local port so that (local address, local port, remote address, remote port) is unique, so the ports run out per destination. Toward ${describeDestination(destination)} only ${ephemeral.usable - destination.used} are left. When none are, connect() fails with EADDRNOTAVAIL (nginx logs "connect() failed (99: Cannot assign requested address)") and requests fail with 502. Each connection this host closes first keeps its port in TIME_WAIT for a fixed 60 s, so one destination sustains about ${sustainable} new connections per second.`,
+      [
+        ...upstreamFixes(upstreamOf(destination.remotePort, [destination])),
+        ...fixesAfterKeepalive(),
+      ],
+    );
+  });
 }
 
 function listenerInEphemeralRange(context: Context): Finding[] {
@@ -286,12 +292,7 @@ function listenerInEphemeralRange(context: Context): Finding[] {
   const range = context.second.sysctl?.portRange;
   if (range === undefined) throw unavailable(context.second, 'sysctl', PORT_RANGE);
   const reserved = context.second.sysctl?.reservedPorts ?? [];
-  const exposed = sockets.listeningPorts.filter(
-    (port) =>
-      port >= range.low &&
-      port <= range.high &&
-      !reserved.some(([from, to]) => port >= from && port <= to),
-  );
+  const exposed = unreservedListeners(sockets, reserved, range.low, range.high);
   if (exposed.length === 0) return [];
   const list = exposed.join(', ');
   return [
@@ -353,8 +354,8 @@ function timeWaitNearBucketLimit(context: Context): Finding[] {
       `${timeWait} TIME_WAIT sockets, ${percent(ratio)} of ${MAX_TW_BUCKETS}=${limit}`,
       {
         timeWait,
-        inboundTimeWait: sumState(sockets.listenPorts, 'time_wait'),
-        outboundTimeWait: sumState(sockets.remotePorts, 'time_wait'),
+        inboundTimeWait: sumTimeWait(sockets.listenPorts),
+        outboundTimeWait: sumTimeWait(sockets.remotePorts),
         [MAX_TW_BUCKETS]: limit,
         ratio: round(ratio, 3),
       },

@@ -63,7 +63,7 @@ function stateTable(report: DoctorReport): string[] {
     TCP_STATES.reduce((total, state) => total + counts[state], 0);
   rows.push(['all', String(sum(ipv4)), String(sum(ipv6)), String(sum(ipv4) + sum(ipv6))]);
   return [
-    "TCP sockets by state (what `netstat -an | awk '/^tcp/ {++S[$NF]} END {for (a in S) print a, S[a]}'` tallies)",
+    "TCP sockets by state (the tally of `netstat -ant | awk '/^tcp/ {++S[$NF]} END {for (a in S) print a, S[a]}'`)",
     ...table(['STATE', 'IPv4', 'IPv6', 'TOTAL'], rows),
   ];
 }
@@ -90,7 +90,8 @@ function ephemeralSection(report: DoctorReport): string[] {
     const error = report.unavailable.find((entry) => entry.source === 'sysctl')?.error;
     return [`Ephemeral ports: unknown${error === undefined ? '' : ` (${error})`}`];
   }
-  const head = `Ephemeral ports: ip_local_port_range ${ephemeral.rangeLow}-${ephemeral.rangeHigh}, ${ephemeral.usable} usable per destination; ${ephemeral.destinationCount} destination${ephemeral.destinationCount === 1 ? '' : 's'} hold ports`;
+  const holders = ephemeral.destinationCount;
+  const head = `Ephemeral ports: ip_local_port_range ${ephemeral.rangeLow}-${ephemeral.rangeHigh}, ${ephemeral.usable} usable per destination; ${holders} destination${holders === 1 ? ' holds' : 's hold'} ports`;
   if (ephemeral.destinations.length === 0) return [head];
   const rows = ephemeral.destinations.slice(0, TEXT_TOP_ROWS).map((destination) => {
     const remote = destination.remoteAddress.includes(':')
