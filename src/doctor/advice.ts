@@ -88,7 +88,7 @@ export function upstreamFixes(upstream: Upstream): FixStep[] {
   const database = DATABASE_PORTS[port];
   if (port === FASTCGI_PORT) {
     steps.push({
-      step: 'Keep FastCGI connections to php-fpm open: nginx upstream with keepalive, and fastcgi_keep_conn in the location that passes to it',
+      step: "Port 9000 is php-fpm's default: keep FastCGI connections to it open with an nginx upstream with keepalive, and fastcgi_keep_conn in the location that passes to it",
       lines: [
         'upstream php_fpm {',
         ...upstreamServers(upstream),
@@ -104,6 +104,10 @@ export function upstreamFixes(upstream: Upstream): FixStep[] {
         lines: ['listen = /run/php/php-fpm.sock', 'fastcgi_pass unix:/run/php/php-fpm.sock;'],
       });
     }
+    steps.push({
+      step: 'If port 9000 speaks HTTP instead, keep connections open with an upstream keepalive and, in the location',
+      lines: ['proxy_http_version 1.1;', 'proxy_set_header Connection "";'],
+    });
   } else if (database !== undefined) {
     steps.push({
       step: `Use persistent connections or a connection pool for ${database} on port ${port} instead of a connection per request`,

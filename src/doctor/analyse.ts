@@ -415,7 +415,7 @@ function clientSideTimeWait(context: Context): Finding[] {
           [`${activeOpens.name}.perSecond`]: activeOpens.perSecond,
         }),
       },
-      `The side that closes a connection first keeps it in TIME_WAIT for a fixed 60 s. Here that is this host as the client, so each of these sockets also holds an ephemeral port toward its destination: about ${rate} connections per second to port ${port} are opened and closed instead of reused. Keeping them open removes both the handshakes and the TIME_WAIT.`,
+      `The side that closes a connection first keeps it in TIME_WAIT for a fixed 60 s. Here that is this host as the client, so each of these sockets also holds an ephemeral port toward its destination: over the last minute, about ${rate} connections per second to port ${port} were opened and closed instead of reused. Keeping them open removes both the handshakes and the TIME_WAIT.`,
       upstreamFixes(upstream),
     );
   });
