@@ -1,0 +1,110 @@
+/**
+ * Runs the engine in a worker thread. A worker that dies (a bug, out of memory) yields a
+ * snapshot in which every source failed, and the next sample starts a new worker: the
+ * daemon never crashes on what the kernel hands it.
+ */
+import { existsSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { SampleOptions, Snapshot } from '../snapshot/model.js';
+import { failedSnapshot } from './failed-snapshot.js';
+
+/** The worker script next to this module: `.js` when built, `.ts` under tsx or vitest. */
+export function defaultWorkerScript(): URL {
+  const built = new URL('./sample-worker.js', import.meta.url);
+  return existsSync(fileURLToPath(built)) ? built : new URL('./sample-worker.ts', import.meta.url);
+}
+
+/**
+ * A `.ts` script needs tsx's loader inside the worker (`--import tsx` in a worker's execArgv
+ * does not apply to it on Node 20), so a small bootstrap registers tsx, then imports it.
+ */
+function startWorker(script: URL, workerData: SampleOptions): Worker {
+  if (!script.pathname.endsWith('.ts')) return new Worker(script, { workerData });
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const bootstrap = `import(${JSON.stringify(tsx)}).then(({ register }) => {
+    register();
+    return import(${JSON.stringify(script.href)});
+  });`;
+  return new Worker(bootstrap, { eval: true, workerData });
+}
+
+interface PendingSample {
+  readonly resolve: (snapshot: Snapshot) => void;
+  readonly timestampMs: number;
+  readonly startedMs: number;
+}
+
+export interface WorkerSamplerOptions {
+  readonly sample: SampleOptions;
+  /** Called when a worker dies, with why; the sample in flight resolves as failed. */
+  readonly onWorkerDeath: (reason: string) => void;
+  /** The worker script; tests substitute one that crashes. */
+  readonly script?: URL;
+}
+
+export class WorkerSampler {
+  private worker: Worker | undefined;
+  private pending: PendingSample | undefined;
+  private closed = false;
+  private readonly script: URL;
+
+  constructor(private readonly options: WorkerSamplerOptions) {
+    this.script = options.script ?? defaultWorkerScript();
+  }
+
+  /** One snapshot from the worker; never rejects. Callers wait for one before asking again. */
+  sample(): Promise<Snapshot> {
+    if (this.pending !== undefined) throw new Error('a sample is already running');
+    if (this.closed) return Promise.resolve(this.failed(Date.now(), 0, 'sampler closed'));
+    const worker = this.worker ?? this.spawn();
+    return new Promise((resolve) => {
+      this.pending = { resolve, timestampMs: Date.now(), startedMs: performance.now() };
+      worker.postMessage('sample');
+    });
+  }
+
+  /** Stops the worker; a sample in flight resolves as failed. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const worker = this.worker;
+    this.worker = undefined;
+    this.settleAsFailed('sampler closed');
+    if (worker !== undefined) await worker.terminate();
+  }
+
+  private spawn(): Worker {
+    const worker = startWorker(this.script, this.options.sample);
+    let crash: string | undefined;
+    worker.on('message', (snapshot: Snapshot) => {
+      const pending = this.pending;
+      this.pending = undefined;
+      pending?.resolve(snapshot);
+    });
+    worker.on('error', (error) => {
+      crash = error.message;
+    });
+    worker.on('exit', (code) => {
+      if (this.worker !== worker) return;
+      this.worker = undefined;
+      const reason = `sampler worker died (exit code ${code}${crash === undefined ? '' : `: ${crash}`})`;
+      this.options.onWorkerDeath(reason);
+      this.settleAsFailed(reason);
+    });
+    this.worker = worker;
+    return worker;
+  }
+
+  private settleAsFailed(reason: string): void {
+    const pending = this.pending;
+    if (pending === undefined) return;
+    this.pending = undefined;
+    const seconds = (performance.now() - pending.startedMs) / 1000;
+    pending.resolve(this.failed(pending.timestampMs, seconds, reason));
+  }
+
+  private failed(timestampMs: number, seconds: number, reason: string): Snapshot {
+    return failedSnapshot(this.options.sample, timestampMs, seconds, reason);
+  }
+}

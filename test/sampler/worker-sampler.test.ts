@@ -1,0 +1,133 @@
+import { execFileSync } from 'node:child_process';
+import { closeSync, constants, openSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { SampleScheduler } from '../../src/sampler/scheduler.js';
+import { WorkerSampler } from '../../src/sampler/worker-sampler.js';
+import { DEFAULT_SAMPLE_OPTIONS, type Snapshot } from '../../src/snapshot/model.js';
+import { sampleProcfs } from '../../src/snapshot/sample.js';
+import { MINIMAL_PROCFS, type ScratchProcfs, scratchProcfs } from '../helpers/exporter-procfs.js';
+
+const CRASH_ONCE_WORKER = new URL('./crash-once-worker.ts', import.meta.url);
+
+/** The parts of a snapshot that do not depend on when and how fast it was taken. */
+function stableParts(snapshot: Snapshot) {
+  const { timestampMs: _t, durationSeconds: _d, sources, ...rest } = snapshot;
+  const successes = Object.fromEntries(
+    Object.entries(sources).map(([name, status]) => [name, status?.success]),
+  );
+  return { ...rest, successes };
+}
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+function workerSampler(procfsRoot: string, script?: URL) {
+  const deaths: string[] = [];
+  const sampler = new WorkerSampler({
+    sample: { ...DEFAULT_SAMPLE_OPTIONS, procfsRoot },
+    onWorkerDeath: (reason) => deaths.push(reason),
+    ...(script === undefined ? {} : { script }),
+  });
+  cleanups.push(() => sampler.close());
+  return { sampler, deaths };
+}
+
+function scratch(): ScratchProcfs {
+  const tree = scratchProcfs();
+  cleanups.push(() => tree.remove());
+  return tree;
+}
+
+describe('WorkerSampler', () => {
+  it('returns the same snapshot from the worker as the engine in this thread', async () => {
+    const { sampler, deaths } = workerSampler(MINIMAL_PROCFS);
+    const fromWorker = await sampler.sample();
+    const again = await sampler.sample();
+    const inThread = sampleProcfs({ procfsRoot: MINIMAL_PROCFS });
+    expect(stableParts(fromWorker)).toEqual(stableParts(inThread));
+    expect(stableParts(again)).toEqual(stableParts(inThread));
+    expect(fromWorker.sockets?.states.ipv4.time_wait).toBe(3);
+    expect(deaths).toEqual([]);
+  });
+
+  it('turns a dying worker into a failed snapshot and starts a new worker', async () => {
+    const tree = scratch();
+    writeFileSync(join(tree.root, 'crash-next-worker'), '');
+    const { sampler, deaths } = workerSampler(tree.root, CRASH_ONCE_WORKER);
+
+    const failed = await sampler.sample();
+    expect(deaths).toHaveLength(1);
+    expect(deaths[0]).toMatch(/sampler worker died \(exit code 1: crashing on purpose\)/);
+    expect(failed.sockets).toBeUndefined();
+    expect(Object.keys(failed.sources).sort()).toEqual([
+      'netstat',
+      'sockets',
+      'sockstat',
+      'sysctl',
+    ]);
+    for (const status of Object.values(failed.sources)) {
+      expect(status?.success).toBe(false);
+      expect(status?.error).toBe(deaths[0]);
+    }
+
+    const recovered = await sampler.sample();
+    expect(recovered.sources.sockets?.success).toBe(true);
+    expect(stableParts(recovered)).toEqual(stableParts(sampleProcfs({ procfsRoot: tree.root })));
+    expect(deaths).toHaveLength(1);
+  });
+});
+
+describe('SampleScheduler', () => {
+  it('samples at once, never overlaps, and counts the samples that were due meanwhile', async () => {
+    const tree = scratch();
+    const tcpPath = join(tree.root, 'net/tcp');
+    const tcpText = execFileSync('cat', [join(MINIMAL_PROCFS, 'net/tcp')]);
+    // A FIFO blocks the worker's open() of net/tcp until this test writes it: a slow sample.
+    execFileSync('rm', [tcpPath]);
+    execFileSync('mkfifo', [tcpPath]);
+    const { sampler } = workerSampler(tree.root);
+    const snapshots: Snapshot[] = [];
+    let skipped = 0;
+    const scheduler = new SampleScheduler(sampler, 20, {
+      onSnapshot: (snapshot) => snapshots.push(snapshot),
+      onSkipped: () => skipped++,
+    });
+    // Non-blocking, so a test that failed before the worker opened the FIFO cannot hang here.
+    const release = async (timeout = 5_000) => {
+      await vi.waitFor(
+        () => {
+          const fd = openSync(tcpPath, constants.O_WRONLY | constants.O_NONBLOCK);
+          writeSync(fd, tcpText);
+          closeSync(fd);
+        },
+        { timeout, interval: 10 },
+      );
+    };
+    scheduler.start();
+    cleanups.push(async () => {
+      const stopping = scheduler.stop();
+      // Unblocks a worker stuck in open() if the test failed midway; none is there otherwise.
+      await release(500).catch(() => {});
+      await stopping;
+    });
+
+    await vi.waitFor(() => expect(skipped).toBeGreaterThanOrEqual(3), { timeout: 10_000 });
+    expect(snapshots).toHaveLength(0);
+    await release();
+    await vi.waitFor(() => expect(snapshots).toHaveLength(1), { timeout: 10_000 });
+    expect(snapshots[0]?.sockets?.states.ipv4.time_wait).toBe(3);
+
+    // The next sample is blocked again; stop() must end it although it is in flight.
+    const skippedBefore = skipped;
+    await vi.waitFor(() => expect(skipped).toBeGreaterThan(skippedBefore), { timeout: 10_000 });
+    const stopped = scheduler.stop();
+    await release();
+    await stopped;
+    const count = snapshots.length;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(snapshots).toHaveLength(count);
+  });
+});
