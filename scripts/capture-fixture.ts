@@ -24,13 +24,7 @@ import {
 } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import {
-  emptyStateCounts,
-  FAMILIES,
-  type Family,
-  type StateCounts,
-  TCP_STATES,
-} from '../src/snapshot/model.js';
+import { emptyStateCounts, FAMILIES, type Family, TCP_STATES } from '../src/snapshot/model.js';
 import { SCENARIOS, type ScenarioHandle } from '../test/helpers/socket-scenario.js';
 import {
   ephemeralUse,
@@ -39,6 +33,7 @@ import {
   parsePortRange,
   parseReservedPorts,
   parseSs,
+  procTableStateCounts,
 } from '../test/helpers/ss-oracle.js';
 
 /** Relative to /proc. The socket tables come last so that ss runs right after them. */
@@ -80,19 +75,6 @@ usage: npx tsx scripts/capture-fixture.ts <outdir> [--scenario ${Object.keys(SCE
   process.exit(2);
 }
 
-/** Naive per-state count of a /proc/net/tcp{,6} text, to cross-check ss.txt. */
-function tableStateCounts(text: string): StateCounts {
-  const counts = emptyStateCounts();
-  for (const line of text.split('\n').slice(1)) {
-    const code = line.trim().split(/\s+/)[3];
-    if (code === undefined) continue;
-    const state = TCP_STATES[Number.parseInt(code, 16) - 1];
-    if (state === undefined) throw new Error(`unknown state in line: ${line}`);
-    counts[state] += 1;
-  }
-  return counts;
-}
-
 function readTree(tree: string, relative: string): string | undefined {
   const path = join(tree, 'proc', relative);
   return existsSync(path) ? readFileSync(path, 'utf8') : undefined;
@@ -105,7 +87,7 @@ function treeDisagreements(tree: string): string[] {
   const files: Record<Family, string> = { ipv4: 'net/tcp', ipv6: 'net/tcp6' };
   for (const family of FAMILIES) {
     const table = readTree(tree, files[family]);
-    const fromTable = table === undefined ? emptyStateCounts() : tableStateCounts(table);
+    const fromTable = table === undefined ? emptyStateCounts() : procTableStateCounts(table);
     for (const state of TCP_STATES) {
       if (fromSs[family][state] !== fromTable[state]) {
         problems.push(`${family} ${state}: ss ${fromSs[family][state]}, table ${fromTable[state]}`);
@@ -188,11 +170,15 @@ ${portSummary(tree)}
   );
 }
 
-/** Writes the tree into a sibling temp directory, then swaps it in: no half-written trees. */
-function replaceTree(outdir: string, fill: (tree: string) => void): void {
+/** Refuses to overwrite anything but an earlier capture (or an empty directory). */
+function assertReplaceable(outdir: string): void {
   if (existsSync(outdir) && readdirSync(outdir).length > 0 && !existsSync(join(outdir, 'ss.txt'))) {
     usage(`${outdir} exists and is not a fixture tree; refusing to replace it`);
   }
+}
+
+/** Writes the tree into a sibling temp directory, then swaps it in: no half-written trees. */
+function replaceTree(outdir: string, fill: (tree: string) => void): void {
   const temporary = mkdtempSync(join(dirname(outdir), `.${basename(outdir)}-`));
   try {
     fill(temporary);
@@ -286,6 +272,7 @@ async function main(): Promise<void> {
   const [outArgument] = positionals;
   if (outArgument === undefined || positionals.length > 1) usage('need exactly one <outdir>');
   const outdir = resolve(outArgument);
+  assertReplaceable(outdir);
   if (values.from !== undefined || values['drop-ipv6']) {
     if (values.from === undefined || !values['drop-ipv6'])
       usage('--from and --drop-ipv6 go together');

@@ -6,6 +6,7 @@ import {
   emptyStateCounts,
   type Family,
   type StateCounts,
+  TCP_STATES,
   type TcpState,
 } from '../../src/snapshot/model.js';
 import type { NetnsLab } from './netns.js';
@@ -99,6 +100,22 @@ export function normalizeAddress(text: string): string {
 export function familyStateCounts(sockets: readonly SsSocket[]): Record<Family, StateCounts> {
   const counts = { ipv4: emptyStateCounts(), ipv6: emptyStateCounts() };
   for (const socket of sockets) counts[socket.family][socket.state] += 1;
+  return counts;
+}
+
+/**
+ * Per-state count of a /proc/net/tcp{,6} text the naive way (4th field is `st`), to check
+ * that ss and the kernel table show the same sockets without trusting the engine.
+ */
+export function procTableStateCounts(text: string): StateCounts {
+  const counts = emptyStateCounts();
+  for (const line of text.split('\n').slice(1)) {
+    const code = line.trim().split(/\s+/)[3];
+    if (code === undefined) continue;
+    const state = TCP_STATES[Number.parseInt(code, 16) - 1];
+    if (state === undefined) throw new Error(`unknown state in line: ${line}`);
+    counts[state] += 1;
+  }
   return counts;
 }
 

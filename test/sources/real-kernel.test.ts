@@ -28,6 +28,7 @@ import {
   parsePortRange,
   parseReservedPorts,
   parseSs,
+  procTableStateCounts,
   remotePortStates,
   type SsSocket,
   ssInNamespace,
@@ -161,6 +162,16 @@ describe.skipIf(!canRun('real-kernel engine vs ss', { netns: true, commands: ['s
         expect(all.ipv6).toEqual(ipv6Only.ipv6);
         expect(Object.values(ipv4Only.ipv6).every((n) => n === 0)).toBe(true);
         expect(Object.values(ipv6Only.ipv4).every((n) => n === 0)).toBe(true);
+      });
+
+      it('ss shows what /proc/net/tcp{,6} show, request sockets (SYN_RECV) included', () => {
+        const { lab, mainNs } = built();
+        const tcp = procTableStateCounts(lab.exec(mainNs, 'cat', ['/proc/net/tcp']));
+        const tcp6 = procTableStateCounts(lab.exec(mainNs, 'cat', ['/proc/net/tcp6']));
+        const fromSs = familyStateCounts(parseSs(ssInNamespace(lab, mainNs)));
+        expect(fromSs).toEqual({ ipv4: tcp, ipv6: tcp6 });
+        expect(tcp.syn_recv).toBeGreaterThan(0);
+        expect(tcp6.syn_recv).toBeGreaterThan(0);
       });
 
       it('matches ss in the main namespace (reserved ports, listener inside the range)', () => {
