@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 
 DEBIAN_PACKAGES=(
   iproute2                   # ip netns, ss: real-kernel tests
+  procps                     # sysctl inside test namespaces
   prometheus                 # prometheus, promtool
   prometheus-alertmanager    # alertmanager, amtool
   prometheus-node-exporter   # peer in the benchmarks
