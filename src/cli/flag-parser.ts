@@ -181,6 +181,18 @@ export function expectedForm(spec: FlagSpec): string {
   }
 }
 
+/** A parsed value as it would be typed on the command line. */
+export function formatFlagValue<Spec extends FlagSpec>(spec: Spec, value: FlagValue<Spec>): string {
+  switch (spec.kind) {
+    case 'duration':
+      return formatDuration(value as number);
+    case 'listenAddress':
+      return formatListenAddress(value as ListenAddress);
+    default:
+      return String(value);
+  }
+}
+
 /** The default as it would be typed on the command line. */
 export function formatDefault(spec: FlagSpec): string {
   switch (spec.kind) {
@@ -192,6 +204,18 @@ export function formatDefault(spec: FlagSpec): string {
     default:
       return spec.default;
   }
+}
+
+/** Flag name → value as typed, for logs and status pages. */
+export function formatFlagValues<Table extends FlagTable>(
+  table: Table,
+  values: FlagValues<Table>,
+): Record<string, string> {
+  const formatted: Record<string, string> = {};
+  for (const [key, spec] of Object.entries(table)) {
+    formatted[spec.name] = formatFlagValue(spec, values[key] as FlagValue<typeof spec>);
+  }
+  return formatted;
 }
 
 type Converted = { readonly value: unknown } | { readonly problem: string };

@@ -5,7 +5,13 @@ import {
   type CollectorName,
 } from '../metrics/collector-names.js';
 import type { SampleOptions, SourceName } from '../snapshot/model.js';
-import { type FlagTable, type FlagValues, type ListenAddress, parseFlags } from './flag-parser.js';
+import {
+  type FlagTable,
+  type FlagValues,
+  formatFlagValues,
+  type ListenAddress,
+  parseFlags,
+} from './flag-parser.js';
 import type { HelpText } from './help.js';
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
@@ -159,6 +165,8 @@ export interface ExporterConfig {
   readonly topDestinations: number;
   readonly logLevel: LogLevel;
   readonly logFormat: LogFormat;
+  /** Every flag that shapes the run, as typed (`--sample.interval` → `5s`), for logs and `/`. */
+  readonly effectiveFlags: Readonly<Record<string, string>>;
 }
 
 export type ExporterCommand =
@@ -185,7 +193,15 @@ function toConfig(values: ExporterFlagValues): ExporterConfig {
     topDestinations: values.topDestinations,
     logLevel: values.logLevel,
     logFormat: values.logFormat,
+    effectiveFlags: runFlags(values),
   };
+}
+
+/** The flags that shape a run: all but --help, --version and --once. */
+function runFlags(values: ExporterFlagValues): Record<string, string> {
+  const { help: _help, version: _version, once: _once, ...shaping } = EXPORTER_FLAGS;
+  const { help: _h, version: _v, once: _o, ...shapingValues } = values;
+  return formatFlagValues(shaping, shapingValues);
 }
 
 export type ParsedExporterArgs =

@@ -12,6 +12,7 @@ import {
   type PrometheusContentType,
   Registry,
 } from 'prom-client';
+import { isSuccessfulSample } from '../sampler/failed-snapshot.js';
 import type { Snapshot } from '../snapshot/model.js';
 import type { CollectorName } from './collector-names.js';
 import { COLLECTORS, type CollectorDefinition, collectorStatuses } from './collectors.js';
@@ -56,6 +57,7 @@ function registerDefaultMetrics(
 
 export class ExporterMetrics {
   private latest: Snapshot | undefined;
+  private succeeded = false;
   private skipped = 0;
   private readonly malformed: Record<(typeof TABLE_FILES)[number], number> = { tcp: 0, tcp6: 0 };
   private readonly text = new Registry<PrometheusContentType>();
@@ -71,9 +73,15 @@ export class ExporterMetrics {
     return this.latest;
   }
 
+  /** True once a successful sample has been served: the exporter is ready. */
+  get ready(): boolean {
+    return this.succeeded;
+  }
+
   /** Serves this snapshot from now on and adds its sample to the self metrics. */
   update(snapshot: Snapshot): void {
     this.latest = snapshot;
+    if (isSuccessfulSample(snapshot)) this.succeeded = true;
     for (const histogram of this.sampleDurations) histogram.observe(snapshot.durationSeconds);
     const tables = snapshot.sockets;
     if (tables !== undefined) {

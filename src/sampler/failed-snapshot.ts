@@ -13,3 +13,9 @@ export function failedSnapshot(
   }
   return { procfsRoot: options.procfsRoot, timestampMs, durationSeconds, sources };
 }
+
+/** A sample counts as successful when some enabled source succeeded (or none is enabled). */
+export function isSuccessfulSample(snapshot: Snapshot): boolean {
+  const statuses = Object.values(snapshot.sources);
+  return statuses.length === 0 || statuses.some((status) => status?.success === true);
+}

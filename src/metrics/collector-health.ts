@@ -1,0 +1,31 @@
+/** Remembers which collectors failed last time, to log only when one starts or stops failing. */
+import type { CollectorName } from './collector-names.js';
+import type { CollectorStatus } from './collectors.js';
+
+export type CollectorTransition =
+  | { readonly collector: CollectorName; readonly change: 'failing'; readonly error: string }
+  | { readonly collector: CollectorName; readonly change: 'recovered' };
+
+export class CollectorHealth {
+  /** Collectors failing in the previous sample; at start, none. */
+  private readonly failing = new Set<CollectorName>();
+
+  observe(statuses: readonly CollectorStatus[]): CollectorTransition[] {
+    const transitions: CollectorTransition[] = [];
+    for (const status of statuses) {
+      const wasFailing = this.failing.has(status.name);
+      if (!status.success && !wasFailing) {
+        this.failing.add(status.name);
+        transitions.push({
+          collector: status.name,
+          change: 'failing',
+          error: status.error ?? 'unknown error',
+        });
+      } else if (status.success && wasFailing) {
+        this.failing.delete(status.name);
+        transitions.push({ collector: status.name, change: 'recovered' });
+      }
+    }
+    return transitions;
+  }
+}

@@ -1,0 +1,145 @@
+/**
+ * The long-running exporter: a sampling worker on a schedule, the HTTP server, and a clean
+ * stop on SIGTERM or SIGINT.
+ */
+import type { AddressInfo } from 'node:net';
+import { formatListenAddress, type ListenAddress } from '../cli/flag-parser.js';
+import { type ExporterConfig, sampleOptionsFor } from '../cli/flags.js';
+import { type CommandIo, writeProblem } from '../cli/io.js';
+import { procfsRootProblem } from '../cli/procfs-check.js';
+import { packageVersion } from '../cli/version.js';
+import { createLogger, type Logger } from '../log.js';
+import { CollectorHealth } from '../metrics/collector-health.js';
+import { collectorStatuses } from '../metrics/collectors.js';
+import { ExporterMetrics } from '../metrics/exporter-metrics.js';
+import { SampleScheduler } from '../sampler/scheduler.js';
+import { WorkerSampler } from '../sampler/worker-sampler.js';
+import type { Snapshot } from '../snapshot/model.js';
+import { buildApp, type ExporterApp } from './app.js';
+
+/** Whatever happens, the process is gone this long after the stop signal. */
+const SHUTDOWN_DEADLINE_MS = 4_000;
+
+const LISTEN_ERRORS: Readonly<Record<string, string>> = {
+  EADDRINUSE: 'address already in use',
+  EACCES: 'permission denied',
+  EADDRNOTAVAIL: 'address not available on this host',
+  ENOTFOUND: 'host name not found',
+  EAI_AGAIN: 'host name lookup failed',
+};
+
+function listenProblem(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  const known = code === undefined ? undefined : LISTEN_ERRORS[code];
+  if (known !== undefined) return `${known} (${code})`;
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Binds; `:port` means every address, IPv6 and IPv4 where the kernel has IPv6, else IPv4. */
+async function listen(app: ExporterApp, address: ListenAddress): Promise<AddressInfo> {
+  const { port } = address;
+  if (address.host !== undefined) {
+    await app.listen({ host: address.host, port });
+  } else {
+    try {
+      await app.listen({ host: '::', port });
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'EAFNOSUPPORT' && code !== 'EADDRNOTAVAIL') throw error;
+      await app.listen({ host: '0.0.0.0', port });
+    }
+  }
+  return app.server.address() as AddressInfo;
+}
+
+function waitForStopSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      process.off('SIGTERM', stop);
+      process.off('SIGINT', stop);
+      resolve(signal);
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  });
+}
+
+function logTransitions(
+  logger: Logger,
+  health: CollectorHealth,
+  statuses: ReturnType<typeof collectorStatuses>,
+): void {
+  for (const transition of health.observe(statuses)) {
+    if (transition.change === 'failing') {
+      logger.warn(
+        { collector: transition.collector, error: transition.error },
+        'collector failing',
+      );
+    } else {
+      logger.warn({ collector: transition.collector }, 'collector recovered');
+    }
+  }
+}
+
+export async function runDaemon(config: ExporterConfig, io: CommandIo): Promise<number> {
+  const problem = procfsRootProblem(config.procfsRoot);
+  if (problem !== undefined) {
+    await writeProblem(io, problem);
+    return 1;
+  }
+  const logger = createLogger({ level: config.logLevel, format: config.logFormat, fd: 1 });
+  const version = packageVersion();
+  const metrics = new ExporterMetrics({ collectors: config.collectors, version });
+  const health = new CollectorHealth();
+
+  const sampler = new WorkerSampler({
+    sample: sampleOptionsFor(config),
+    onWorkerDeath: (reason) =>
+      logger.error({ reason }, 'sampler worker died; the next sample starts a new one'),
+  });
+  const scheduler = new SampleScheduler(sampler, config.sampleIntervalMs, {
+    onSnapshot(snapshot: Snapshot) {
+      metrics.update(snapshot);
+      logTransitions(logger, health, collectorStatuses(snapshot, config.collectors));
+    },
+    onSkipped() {
+      metrics.countSkipped();
+      logger.debug('sample skipped: the previous one is still running');
+    },
+  });
+
+  const app = await buildApp(config, { metrics, logger, version });
+  let bound: AddressInfo;
+  try {
+    bound = await listen(app, config.listenAddress);
+  } catch (error) {
+    await app.close();
+    await writeProblem(
+      io,
+      `cannot listen on ${formatListenAddress(config.listenAddress)}: ${listenProblem(error)}`,
+    );
+    return 1;
+  }
+  const stopSignal = waitForStopSignal();
+  scheduler.start();
+  logger.info(
+    {
+      version,
+      address: formatListenAddress({ host: bound.address, port: bound.port }),
+      config: config.effectiveFlags,
+    },
+    'tcpstate-exporter started',
+  );
+
+  const signal = await stopSignal;
+  logger.info({ signal }, 'stopping');
+  const deadline = setTimeout(() => {
+    logger.warn('stopping took too long; exiting anyway');
+    process.exit(0);
+  }, SHUTDOWN_DEADLINE_MS);
+  deadline.unref();
+  await Promise.all([scheduler.stop(), app.close()]);
+  clearTimeout(deadline);
+  logger.info('stopped');
+  return 0;
+}

@@ -1,0 +1,37 @@
+/**
+ * Exposition format from the Accept header: OpenMetrics when the scraper asks for it at least
+ * as much as for the text format (Prometheus sends both with falling q values), text otherwise.
+ */
+import type { ExpositionFormat } from '../metrics/exporter-metrics.js';
+
+interface MediaRange {
+  readonly type: string;
+  readonly q: number;
+}
+
+function parseAccept(header: string): MediaRange[] {
+  return header.split(',').map((part) => {
+    const [type = '', ...params] = part.split(';').map((piece) => piece.trim());
+    let q = 1;
+    for (const param of params) {
+      const [name, value] = param.split('=').map((piece) => piece.trim());
+      if (name?.toLowerCase() === 'q') q = Number(value);
+    }
+    return { type: type.toLowerCase(), q: Number.isFinite(q) ? q : 0 };
+  });
+}
+
+function quality(ranges: readonly MediaRange[], matches: (type: string) => boolean): number {
+  return Math.max(0, ...ranges.filter((range) => matches(range.type)).map((range) => range.q));
+}
+
+export function chooseExpositionFormat(accept: string | undefined): ExpositionFormat {
+  if (accept === undefined) return 'text';
+  const ranges = parseAccept(accept);
+  const openMetrics = quality(ranges, (type) => type === 'application/openmetrics-text');
+  const text = quality(
+    ranges,
+    (type) => type === 'text/plain' || type === 'text/*' || type === '*/*',
+  );
+  return openMetrics > 0 && openMetrics >= text ? 'openmetrics' : 'text';
+}

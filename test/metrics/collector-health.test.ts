@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { CollectorHealth } from '../../src/metrics/collector-health.js';
+import { COLLECTOR_NAMES, type CollectorName } from '../../src/metrics/collector-names.js';
+import { collectorStatuses } from '../../src/metrics/collectors.js';
+import { exampleSnapshot } from '../helpers/exporter-snapshots.js';
+
+const ALL = Object.fromEntries(COLLECTOR_NAMES.map((name) => [name, true])) as Record<
+  CollectorName,
+  boolean
+>;
+
+describe('CollectorHealth', () => {
+  it('reports a collector once when it starts failing and once when it recovers', () => {
+    const health = new CollectorHealth();
+    const observe = (failed: ('sockstat' | 'netstat')[]) =>
+      health.observe(collectorStatuses(exampleSnapshot({ failed }), ALL));
+
+    expect(observe([])).toEqual([]);
+    expect(observe(['netstat'])).toEqual([
+      { collector: 'netstat', change: 'failing', error: 'netstat: ENOENT' },
+    ]);
+    expect(observe(['netstat'])).toEqual([]);
+    expect(observe(['netstat', 'sockstat'])).toEqual([
+      { collector: 'sockstat', change: 'failing', error: 'sockstat: ENOENT' },
+    ]);
+    expect(observe([])).toEqual([
+      { collector: 'sockstat', change: 'recovered' },
+      { collector: 'netstat', change: 'recovered' },
+    ]);
+    expect(observe([])).toEqual([]);
+  });
+});
