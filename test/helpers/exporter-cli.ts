@@ -1,0 +1,79 @@
+/**
+ * The exporter as a spawned process, run from source through tsx (no build step needed):
+ * one-shot runs with their output and status, and daemons whose start line gives the port.
+ */
+import { execFile } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { type Daemon, startDaemon, waitFor } from './prometheus-daemon.js';
+
+export const REPO_ROOT = resolve(import.meta.dirname, '../..');
+
+/** `node --import tsx src/cli.ts ...args`, as argv for spawn. */
+export function exporterCommand(args: readonly string[]): [string, string[]] {
+  return [process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'src/cli.ts'), ...args]];
+}
+
+export interface CliRun {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export function runExporter(args: readonly string[]): Promise<CliRun> {
+  const [file, argv] = exporterCommand(args);
+  return new Promise((done, reject) => {
+    execFile(
+      file,
+      argv,
+      { cwd: REPO_ROOT, encoding: 'utf8', timeout: 30_000, maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : error.code;
+        if (typeof code !== 'number') reject(error ?? new Error('no exit code'));
+        else done({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+export interface RunningExporter {
+  readonly daemon: Daemon;
+  /** `http://127.0.0.1:port` as bound (the daemon is started on port 0). */
+  readonly url: string;
+  /** The JSON log lines so far. */
+  logLines(): Record<string, unknown>[];
+  /** Resolves with the exit code and signal once the process is gone. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+export function parseLogLines(output: string): Record<string, unknown>[] {
+  return output
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+/** Starts the daemon on 127.0.0.1:0 (inside `netns` if given) and waits for its start line. */
+export async function startExporter(
+  args: readonly string[],
+  options: { readonly netns?: string } = {},
+): Promise<RunningExporter> {
+  const [file, argv] = exporterCommand(['--web.listen-address=127.0.0.1:0', ...args]);
+  const daemon = startDaemon(file, argv, { cwd: REPO_ROOT, ...options });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => {
+    daemon.child.once('exit', (code, signal) => done({ code, signal }));
+  });
+  const logLines = () => parseLogLines(daemon.output());
+  try {
+    const started = await waitFor(
+      () => {
+        if (daemon.child.exitCode !== null) throw new Error(`exporter exited:\n${daemon.output()}`);
+        return logLines().find((line) => line.msg === 'tcpstate-exporter started');
+      },
+      { timeoutMs: 20_000, intervalMs: 50, describe: () => daemon.output() },
+    );
+    return { daemon, url: `http://${String(started.address)}`, logLines, exited };
+  } catch (error) {
+    await daemon.stop();
+    throw error;
+  }
+}
