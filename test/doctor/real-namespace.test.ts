@@ -1,0 +1,221 @@
+/**
+ * doctor against a real kernel: network namespaces with real short connections, a full
+ * accept queue and a tiny TIME_WAIT table, then doctor run inside the namespace.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Finding } from '../../src/doctor/finding.js';
+import type { DoctorReport } from '../../src/doctor/report.js';
+import { canRun } from '../helpers/capabilities.js';
+import { doctorSchemaErrors } from '../helpers/doctor-cli.js';
+import { mythProblemsInFindings } from '../helpers/doctor-myths.js';
+import { NetnsLab } from '../helpers/netns.js';
+
+/** `node --import tsx FILE`: the TypeScript runs in that very process, so killing it leaves no child behind. */
+function nodeTs(file: string, args: readonly string[]): string[] {
+  return ['--import', 'tsx', file, ...args];
+}
+const LOAD = fileURLToPath(new URL('../helpers/doctor-load.ts', import.meta.url));
+const RUNNER = fileURLToPath(new URL('../helpers/doctor-runner.ts', import.meta.url));
+
+const CLIENT = '198.18.0.2';
+const SERVER = '198.18.0.1';
+const PORT_RANGE = '20000 20999';
+const USABLE = 1000;
+const CONNECTIONS = 700;
+/** Every child ends by itself after this long, whatever happens to the test. */
+const CHILD_SECONDS = 40;
+
+function startLoad(lab: NetnsLab, ns: string, args: readonly string[]): ChildProcess {
+  return lab.spawn(ns, process.execPath, nodeTs(LOAD, args));
+}
+
+function runLoad(lab: NetnsLab, ns: string, args: readonly string[]): string {
+  return lab.exec(ns, process.execPath, nodeTs(LOAD, args), { timeoutMs: 60_000 });
+}
+
+function waitForLine(child: ChildProcess, line: string, timeoutMs = 15_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const timer = setTimeout(
+      () => reject(new Error(`no "${line}" within ${timeoutMs} ms: ${seen}`)),
+      timeoutMs,
+    );
+    child.stdout?.on('data', (chunk: Buffer) => {
+      seen += chunk.toString();
+      if (seen.split('\n').includes(line)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited with ${code} before "${line}": ${seen}`));
+    });
+  });
+}
+
+/** Reads `read()` every 100 ms until `done` holds, at most 5 s; returns the last value. */
+async function poll<T>(read: () => T, done: (value: T) => boolean): Promise<T> {
+  let value = read();
+  for (let attempt = 0; attempt < 50 && !done(value); attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    value = read();
+  }
+  return value;
+}
+
+function tcpExtCounter(lab: NetnsLab, ns: string, field: string): number {
+  const [names = '', values = ''] = lab
+    .exec(ns, 'cat', ['/proc/net/netstat'])
+    .split('\n')
+    .filter((line) => line.startsWith('TcpExt:'));
+  return Number(values.split(' ')[names.split(' ').indexOf(field)]);
+}
+
+function timeWaitToward(lab: NetnsLab, ns: string, destination: string): number {
+  return lab
+    .exec(ns, 'ss', ['-tanH', 'state', 'time-wait', 'dst', destination])
+    .split('\n')
+    .filter((line) => line.trim() !== '').length;
+}
+
+function doctorIn(lab: NetnsLab, ns: string, window: string): DoctorReport {
+  const stdout = lab.exec(
+    ns,
+    process.execPath,
+    nodeTs(RUNNER, ['--format', 'json', '--window', window]),
+    {
+      timeoutMs: 60_000,
+    },
+  );
+  const report: unknown = JSON.parse(stdout);
+  expect(doctorSchemaErrors(report)).toEqual([]);
+  const typed = report as DoctorReport;
+  expect(mythProblemsInFindings(typed.findings)).toEqual([]);
+  return typed;
+}
+
+function findingsWith(report: DoctorReport, id: Finding['id']): Finding[] {
+  return report.findings.filter((finding) => finding.id === id);
+}
+
+describe.skipIf(!canRun('doctor real-namespace test', { netns: true, commands: ['ss'] }))(
+  'doctor inside a real network namespace',
+  () => {
+    const lab = new NetnsLab('tsd');
+    let client = '';
+    let server = '';
+
+    beforeAll(() => {
+      client = lab.addNamespace('cli');
+      server = lab.addNamespace('srv');
+      lab.link(
+        { ns: client, device: 'veth0', addresses: [`${CLIENT}/24`] },
+        { ns: server, device: 'veth0', addresses: [`${SERVER}/24`] },
+      );
+      lab.setSysctl(client, 'net.ipv4.ip_local_port_range', PORT_RANGE);
+    });
+    afterAll(() => lab.close());
+
+    it('names the upstream in client-side-time-wait and ephemeral-headroom-low after short client-closed connections', async () => {
+      const listener = startLoad(lab, server, ['serve', SERVER, '9000', String(CHILD_SECONDS)]);
+      await waitForLine(listener, 'listening');
+      const done = runLoad(lab, client, ['connect', SERVER, '9000', String(CONNECTIONS)]);
+      expect(done.trim()).toBe(`done ${CONNECTIONS}`);
+      // Independent count over netlink: the client holds the TIME_WAIT, one per connection
+      // (the last ones may still be in FIN_WAIT2 for a moment).
+      const timeWait = await poll(
+        () => timeWaitToward(lab, client, `${SERVER}:9000`),
+        (count) => count === CONNECTIONS,
+      );
+      expect(timeWait).toBe(CONNECTIONS);
+
+      const report = doctorIn(lab, client, '200ms');
+      expect(report.ephemeral?.usable).toBe(USABLE);
+
+      const headroom = findingsWith(report, 'ephemeral-headroom-low');
+      expect(headroom).toHaveLength(1);
+      expect(headroom[0]?.severity).toBe('warning');
+      expect(headroom[0]?.evidence).toMatchObject({
+        localAddress: CLIENT,
+        remoteAddress: SERVER,
+        remotePort: 9000,
+        used: CONNECTIONS,
+        usable: USABLE,
+      });
+
+      const clientSide = findingsWith(report, 'client-side-time-wait');
+      expect(clientSide).toHaveLength(1);
+      expect(clientSide[0]?.evidence).toMatchObject({
+        remotePort: 9000,
+        timeWait,
+        localBackend: 'no',
+        destinations: [
+          { localAddress: CLIENT, remoteAddress: SERVER, remotePort: 9000, used: CONNECTIONS },
+        ],
+      });
+      const lines = clientSide[0]?.fix.flatMap((step) => step.lines ?? []) ?? [];
+      expect(lines).toContain('fastcgi_keep_conn on;');
+      // tcp_tw_reuse is 2 in a new namespace and the upstream is not loopback.
+      expect(findingsWith(report, 'tw-reuse-off')).toHaveLength(1);
+      // Accepted connections hold no ephemeral ports: the server namespace has no such finding.
+      const serverReport = doctorIn(lab, server, '0');
+      expect(findingsWith(serverReport, 'ephemeral-headroom-low')).toEqual([]);
+      expect(findingsWith(serverReport, 'client-side-time-wait')).toEqual([]);
+    });
+
+    it('reports listen-overflows while a listener does not accept', async () => {
+      const stalled = startLoad(lab, client, ['stall', CLIENT, '9100', String(CHILD_SECONDS)]);
+      await waitForLine(stalled, 'listening');
+      const flood = startLoad(lab, server, ['churn', CLIENT, '9100', String(CHILD_SECONDS), '50']);
+      try {
+        const overflowsBefore = await poll(
+          () => tcpExtCounter(lab, client, 'ListenOverflows'),
+          (count) => count > 0,
+        );
+        expect(overflowsBefore).toBeGreaterThan(0);
+        const report = doctorIn(lab, client, '1s');
+        const overflows = findingsWith(report, 'listen-overflows');
+        expect(overflows).toHaveLength(1);
+        expect(overflows[0]?.evidence['TcpExtListenOverflows.delta']).toBeGreaterThan(0);
+      } finally {
+        flood.kill('SIGKILL');
+        stalled.kill('SIGKILL');
+      }
+    });
+
+    it('reports time-wait-overflow and the bucket limit when tcp_max_tw_buckets is tiny', async () => {
+      const ns = lab.addNamespace('tw');
+      const limit = 16;
+      lab.setSysctl(ns, 'net.ipv4.tcp_max_tw_buckets', String(limit));
+      const listener = startLoad(lab, ns, ['serve', '127.0.0.1', '9000', String(CHILD_SECONDS)]);
+      await waitForLine(listener, 'listening');
+      const churn = startLoad(lab, ns, [
+        'churn',
+        '127.0.0.1',
+        '9000',
+        String(CHILD_SECONDS),
+        '100',
+      ]);
+      try {
+        const overflowsBefore = await poll(
+          () => tcpExtCounter(lab, ns, 'TCPTimeWaitOverflow'),
+          (count) => count > 0,
+        );
+        expect(overflowsBefore).toBeGreaterThan(0);
+        const report = doctorIn(lab, ns, '1s');
+        const overflow = findingsWith(report, 'time-wait-overflow');
+        expect(overflow).toHaveLength(1);
+        expect(overflow[0]?.evidence['net.ipv4.tcp_max_tw_buckets']).toBe(limit);
+        expect(overflow[0]?.evidence['TcpExtTCPTimeWaitOverflow.delta']).toBeGreaterThan(0);
+        const nearLimit = findingsWith(report, 'time-wait-near-bucket-limit');
+        expect(nearLimit).toHaveLength(1);
+        expect(nearLimit[0]?.severity).toBe('critical');
+      } finally {
+        churn.kill('SIGKILL');
+      }
+    });
+  },
+);
