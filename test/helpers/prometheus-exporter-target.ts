@@ -1,0 +1,50 @@
+/**
+ * tcpstate-exporter as a Prometheus scrape target for the alert and dashboard tests: the
+ * real daemon from src/cli.ts, sampling a procfs tree (a fixture, or `/proc` inside a
+ * namespace), on a free loopback port, ready once its first sample is taken.
+ */
+import { join, resolve } from 'node:path';
+import { freeLoopbackPort, startDaemon, waitUntilReady } from './prometheus-daemon.js';
+
+const repoRoot = resolve(import.meta.dirname, '../..');
+
+export interface ExporterTarget {
+  /** `host:port`, as a scrape config target. */
+  readonly address: string;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+export async function startExporterTarget(options: {
+  readonly procfs: string;
+  readonly netns?: string;
+  /** Inside a namespace the port is free anyway; default 10120, the exporter's own. */
+  readonly port?: number;
+  readonly sampleInterval?: string;
+}): Promise<ExporterTarget> {
+  const port = options.port ?? (options.netns === undefined ? await freeLoopbackPort() : 10120);
+  const address = `127.0.0.1:${port}`;
+  const daemon = startDaemon(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      join(repoRoot, 'src/cli.ts'),
+      `--path.procfs=${options.procfs}`,
+      `--web.listen-address=${address}`,
+      `--sample.interval=${options.sampleInterval ?? '1s'}`,
+      '--log.level=warn',
+    ],
+    { ...(options.netns === undefined ? {} : { netns: options.netns }), cwd: repoRoot },
+  );
+  try {
+    await waitUntilReady(daemon, `http://${address}/-/ready`, {
+      name: 'tcpstate-exporter',
+      ...(options.netns === undefined ? {} : { netns: options.netns }),
+    });
+  } catch (error) {
+    await daemon.stop();
+    throw error;
+  }
+  return { address, output: () => daemon.output(), stop: () => daemon.stop() };
+}
