@@ -1,9 +1,11 @@
-/** Runs `doctor` in-process with captured output, and finds every procfs fixture tree. */
+/** Runs `doctor` in-process with captured output, validates its JSON, finds every procfs fixture tree. */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { Ajv } from 'ajv';
 import { runDoctor } from '../../src/doctor/command.js';
+import { DOCTOR_OUTPUT_SCHEMA } from '../../src/doctor/output-schema.js';
 import { caseDirs, DOCTOR_CASES, DOCTOR_FIXTURES_DIR } from './doctor-fixtures.js';
 
 export interface DoctorRun {
@@ -46,4 +48,14 @@ export function allProcfsFixtureRoots(): string[] {
     else if (existsSync(join(dir, 'net', 'tcp'))) roots.add(dir);
   }
   return [...roots].sort();
+}
+
+const validateReport = new Ajv({ allErrors: true, strict: true })
+  // Formats are not checked (no ajv-formats); callers parse the date themselves.
+  .addFormat('date-time', true)
+  .compile(DOCTOR_OUTPUT_SCHEMA);
+
+/** Schema violations of a parsed `--format json` report; empty when it is valid. */
+export function doctorSchemaErrors(report: unknown): unknown[] {
+  return validateReport(report) ? [] : [...(validateReport.errors ?? [])];
 }
