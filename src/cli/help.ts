@@ -69,7 +69,8 @@ export function formatFlagTableMarkdown(table: FlagTable): string {
     const cells = [
       `\`${flagSynopsis(spec)}\``,
       shown === undefined ? '' : `\`${shown}\``,
-      spec.help,
+      // Outside code spans GitHub would take `<pid>` for an HTML tag.
+      spec.help.replaceAll('<', '&lt;').replaceAll('>', '&gt;'),
     ];
     rows.push(`| ${cells.map(markdownCell).join(' | ')} |`);
   }
