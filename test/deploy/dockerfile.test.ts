@@ -9,10 +9,11 @@ import { once } from 'node:events';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { Server } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXPORTER_FLAGS } from '../../src/cli/flags.js';
 import { canRun } from '../helpers/capabilities.js';
+import { repoRoot } from '../helpers/deploy-config.js';
 import {
   dockerignoreMatcher,
   type EmulatedImage,
@@ -31,7 +32,6 @@ import {
   sandboxed,
 } from '../helpers/deploy-runtime.js';
 
-const repoRoot = resolve(import.meta.dirname, '../..');
 const stages = parseDockerfile(readFileSync(join(repoRoot, 'Dockerfile'), 'utf8'));
 const runtime = stages.at(-1) as Stage;
 const stageNames = new Set(stages.flatMap((stage) => (stage.name ? [stage.name] : [])));
