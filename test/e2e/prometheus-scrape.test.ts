@@ -1,0 +1,99 @@
+/**
+ * The exporter under a real Prometheus: both run inside a namespace holding the client-timewait
+ * scenario (600 TIME_WAIT sockets and more), Prometheus scrapes every second, and what it
+ * stored through the OpenMetrics path must equal what the exporter serves.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FAMILIES, TCP_STATES } from '../../src/snapshot/model.js';
+import { canRun } from '../helpers/capabilities.js';
+import { type RunningExporter, startExporter } from '../helpers/exporter-cli.js';
+import { parseSamples, samplesOf } from '../helpers/prom-exposition.js';
+import { type PromSample, type RunningPrometheus, startPrometheus } from '../helpers/prometheus.js';
+import { httpGet } from '../helpers/prometheus-daemon.js';
+import { buildClientTimewaitScenario, type ScenarioHandle } from '../helpers/socket-scenario.js';
+
+describe.skipIf(
+  !canRun('exporter scraped by a real Prometheus', { netns: true, commands: ['prometheus'] }),
+)('tcpstate-exporter scraped by Prometheus', () => {
+  let scenario: ScenarioHandle | undefined;
+  let exporter: RunningExporter | undefined;
+  let prometheus: RunningPrometheus | undefined;
+  let served = '';
+
+  beforeAll(async () => {
+    scenario = await buildClientTimewaitScenario({ prefix: 'tsv' });
+    const ns = scenario.mainNs;
+    // One sample for the whole test, so every scrape serves the same numbers.
+    exporter = await startExporter(['--path.procfs=/proc', '--sample.interval=10m'], { netns: ns });
+    const address = exporter.url.replace('http://', '');
+    prometheus = await startPrometheus({
+      netns: ns,
+      port: 9090,
+      config: {
+        scrape_configs: [{ job_name: 'tcpstate', static_configs: [{ targets: [address] }] }],
+      },
+    });
+    await prometheus.waitForTargetsUp({ scrapes: 3, timeoutMs: 30_000 });
+    const response = await httpGet(`${exporter.url}/metrics`, ns);
+    expect(response.status).toBe(200);
+    served = response.body;
+  }, 120_000);
+
+  afterAll(async () => {
+    await prometheus?.stop();
+    await exporter?.daemon.stop();
+    await scenario?.close();
+  });
+
+  it('stores the tcpstate_sockets the exporter serves, all 22 series', async () => {
+    const result = await prometheus?.query('tcpstate_sockets');
+    const stored = (result?.result ?? []) as readonly PromSample[];
+    expect(stored).toHaveLength(FAMILIES.length * TCP_STATES.length);
+    for (const sample of stored) {
+      const { family = '', state = '' } = sample.metric;
+      const exposed = samplesOf(served, 'tcpstate_sockets').find(
+        (candidate) => candidate.labels.family === family && candidate.labels.state === state,
+      );
+      expect(Number(sample.value?.[1]), `${family} ${state}`).toBe(exposed?.value);
+    }
+    // The scenario's 600 client-side TIME_WAIT sockets are all there.
+    const timeWait = stored.find(
+      (sample) => sample.metric.family === 'ipv4' && sample.metric.state === 'time_wait',
+    );
+    expect(Number(timeWait?.value?.[1])).toBe(scenario?.expectedMain.ipv4.time_wait);
+    expect(scenario?.expectedMain.ipv4.time_wait).toBe(600);
+  });
+
+  it('stores every tcpstate series, counters with _total, through its OpenMetrics parser', async () => {
+    const result = await prometheus?.query('{__name__=~"tcpstate_.+", job="tcpstate"}');
+    const storedNames = new Set(
+      ((result?.result ?? []) as readonly PromSample[]).map((sample) => sample.metric.__name__),
+    );
+    const servedNames = new Set(
+      parseSamples(served)
+        .map((sample) => sample.name)
+        .filter((name) => name.startsWith('tcpstate_')),
+    );
+    expect([...storedNames].sort()).toEqual([...servedNames].sort());
+    expect(storedNames.has('tcpstate_active_opens_total')).toBe(true);
+    // Metadata under the family name without _total: Prometheus negotiated OpenMetrics.
+    const metadata = await prometheus?.api<Record<string, { type: string }[]>>('/api/v1/metadata', {
+      metric: 'tcpstate_active_opens',
+    });
+    expect(metadata?.tcpstate_active_opens?.[0]?.type).toBe('counter');
+    expect(storedNames.has('tcpstate_ephemeral_port_headroom_ratio')).toBe(true);
+
+    const usedMax = await prometheus?.query('tcpstate_ephemeral_ports_used_max');
+    const [sample] = (usedMax?.result ?? []) as readonly PromSample[];
+    // 450 TIME_WAIT plus 4 kept connections toward php-fpm 198.18.1.2:9000.
+    expect(Number(sample?.value?.[1])).toBe(454);
+  });
+
+  it('reports every collector successful and no scrape errors', async () => {
+    const success = await prometheus?.query('tcpstate_collector_success');
+    const values = ((success?.result ?? []) as readonly PromSample[]).map((s) => s.value?.[1]);
+    expect(values).toEqual(['1', '1', '1', '1', '1', '1']);
+    const up = await prometheus?.query('up{job="tcpstate"}');
+    expect(((up?.result ?? []) as readonly PromSample[]).map((s) => s.value?.[1])).toEqual(['1']);
+  });
+});
