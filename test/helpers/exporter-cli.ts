@@ -8,8 +8,15 @@ import { type Daemon, startDaemon, waitFor } from './prometheus-daemon.js';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '../..');
 
-/** `node --import tsx src/cli.ts ...args`, as argv for spawn. */
-export function exporterCommand(args: readonly string[]): [string, string[]] {
+/** The built entry point, as `npm run build` writes it and `bin` names it. */
+export const BUILT_CLI = join(REPO_ROOT, 'dist/cli.js');
+
+/** `node --import tsx src/cli.ts ...args` (or `node dist/cli.js ...args`), as argv for spawn. */
+export function exporterCommand(
+  args: readonly string[],
+  options: { readonly built?: boolean } = {},
+): [string, string[]] {
+  if (options.built) return [process.execPath, [BUILT_CLI, ...args]];
   return [process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'src/cli.ts'), ...args]];
 }
 
@@ -55,10 +62,13 @@ export function parseLogLines(output: string): Record<string, unknown>[] {
 /** Starts the daemon on 127.0.0.1:0 (inside `netns` if given) and waits for its start line. */
 export async function startExporter(
   args: readonly string[],
-  options: { readonly netns?: string } = {},
+  options: { readonly netns?: string; readonly built?: boolean } = {},
 ): Promise<RunningExporter> {
-  const [file, argv] = exporterCommand(['--web.listen-address=127.0.0.1:0', ...args]);
-  const daemon = startDaemon(file, argv, { cwd: REPO_ROOT, ...options });
+  const [file, argv] = exporterCommand(['--web.listen-address=127.0.0.1:0', ...args], options);
+  const daemon = startDaemon(file, argv, {
+    cwd: REPO_ROOT,
+    ...(options.netns === undefined ? {} : { netns: options.netns }),
+  });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => {
     daemon.child.once('exit', (code, signal) => done({ code, signal }));
   });
