@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TCP_STATES } from '../../src/snapshot/model.js';
 import { sampleProcfs } from '../../src/snapshot/sample.js';
+import { canRun } from '../helpers/capabilities.js';
 import {
   exporterCommand,
   REPO_ROOT,
@@ -14,6 +15,7 @@ import {
   startExporter,
 } from '../helpers/exporter-cli.js';
 import { MINIMAL_PROCFS, scratchProcfs } from '../helpers/exporter-procfs.js';
+import { NetnsLab } from '../helpers/netns.js';
 import { sampleValue } from '../helpers/prom-exposition.js';
 import { httpGet, startDaemon, waitFor } from '../helpers/prometheus-daemon.js';
 
@@ -212,3 +214,25 @@ async function startExporterLogfmt() {
   });
   return daemon;
 }
+
+describe.skipIf(!canRun('listening on every address inside a namespace', { netns: true }))(
+  'tcpstate-exporter --web.listen-address=:port',
+  () => {
+    it('listens on IPv6 and IPv4 at once, as [::]', async () => {
+      const lab = new NetnsLab('tsv');
+      cleanups.push(() => lab.close());
+      const ns = lab.addNamespace('listen');
+      const running = await startExporter(
+        [`--path.procfs=${MINIMAL_PROCFS}`, '--web.listen-address=:0'],
+        { netns: ns },
+      );
+      cleanups.push(() => running.daemon.stop());
+      const port = /^http:\/\/\[::\]:(\d+)$/.exec(running.url)?.[1];
+      expect(port, running.url).toBeDefined();
+      for (const host of ['127.0.0.1', '[::1]']) {
+        const response = await httpGet(`http://${host}:${port}/-/healthy`, ns);
+        expect(response.status, host).toBe(200);
+      }
+    });
+  },
+);
