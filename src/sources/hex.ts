@@ -19,3 +19,51 @@ export function readHex(bytes: Uint8Array, offset: number, length: number): numb
   }
   return value;
 }
+
+/*
+ * Fixed-width readers for the table's hot path: unrolled, one combined sign test for
+ * all digits (any -1 makes the OR negative) and integer shifts instead of a loop on
+ * doubles. The caller keeps every byte read inside the line.
+ */
+
+/** Two hex digits at `offset` (the state), or -1. */
+export function readHex2(bytes: Uint8Array, offset: number): number {
+  const d0 = HEX_VALUE[bytes[offset] as number] as number;
+  const d1 = HEX_VALUE[bytes[offset + 1] as number] as number;
+  if ((d0 | d1) < 0) return -1;
+  return (d0 << 4) | d1;
+}
+
+/** Four hex digits at `offset` (a port), or -1. */
+export function readHex4(bytes: Uint8Array, offset: number): number {
+  const d0 = HEX_VALUE[bytes[offset] as number] as number;
+  const d1 = HEX_VALUE[bytes[offset + 1] as number] as number;
+  const d2 = HEX_VALUE[bytes[offset + 2] as number] as number;
+  const d3 = HEX_VALUE[bytes[offset + 3] as number] as number;
+  if ((d0 | d1 | d2 | d3) < 0) return -1;
+  return (d0 << 12) | (d1 << 8) | (d2 << 4) | d3;
+}
+
+/** Eight hex digits at `offset` (an address word) as an unsigned 32-bit value, or -1. */
+export function readHex8(bytes: Uint8Array, offset: number): number {
+  const d0 = HEX_VALUE[bytes[offset] as number] as number;
+  const d1 = HEX_VALUE[bytes[offset + 1] as number] as number;
+  const d2 = HEX_VALUE[bytes[offset + 2] as number] as number;
+  const d3 = HEX_VALUE[bytes[offset + 3] as number] as number;
+  const d4 = HEX_VALUE[bytes[offset + 4] as number] as number;
+  const d5 = HEX_VALUE[bytes[offset + 5] as number] as number;
+  const d6 = HEX_VALUE[bytes[offset + 6] as number] as number;
+  const d7 = HEX_VALUE[bytes[offset + 7] as number] as number;
+  if ((d0 | d1 | d2 | d3 | d4 | d5 | d6 | d7) < 0) return -1;
+  return (
+    ((d0 << 28) |
+      (d1 << 24) |
+      (d2 << 20) |
+      (d3 << 16) |
+      (d4 << 12) |
+      (d5 << 8) |
+      (d6 << 4) |
+      d7) >>>
+    0
+  );
+}

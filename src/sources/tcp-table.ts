@@ -10,7 +10,7 @@
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import type { TableFileStats } from '../snapshot/model.js';
-import { readHex } from './hex.js';
+import { readHex2, readHex4, readHex8 } from './hex.js';
 import { SourceError } from './kernel-files.js';
 
 export const MIN_BUFFER_BYTES = 256 * 1024;
@@ -94,26 +94,26 @@ export function decodeLine(
   ) {
     return false;
   }
-  const stateCode = readHex(bytes, state, 2);
-  const localPortValue = readHex(bytes, localPort, 4);
-  const remotePortValue = readHex(bytes, remotePort, 4);
+  const stateCode = readHex2(bytes, state);
+  const localPortValue = readHex4(bytes, localPort);
+  const remotePortValue = readHex4(bytes, remotePort);
   if (stateCode < 1 || stateCode > 11 || localPortValue < 0 || remotePortValue < 0) return false;
 
   if (family === 'ipv4') {
-    const localAddress = readHex(bytes, local, 8);
-    const remoteAddress = readHex(bytes, remote, 8);
+    const localAddress = readHex8(bytes, local);
+    const remoteAddress = readHex8(bytes, remote);
     if (localAddress < 0 || remoteAddress < 0) return false;
     sink.addIpv4(stateCode - 1, localPortValue, remotePortValue, localAddress, remoteAddress);
     return true;
   }
-  const l0 = readHex(bytes, local, 8);
-  const l1 = readHex(bytes, local + 8, 8);
-  const l2 = readHex(bytes, local + 16, 8);
-  const l3 = readHex(bytes, local + 24, 8);
-  const r0 = readHex(bytes, remote, 8);
-  const r1 = readHex(bytes, remote + 8, 8);
-  const r2 = readHex(bytes, remote + 16, 8);
-  const r3 = readHex(bytes, remote + 24, 8);
+  const l0 = readHex8(bytes, local);
+  const l1 = readHex8(bytes, local + 8);
+  const l2 = readHex8(bytes, local + 16);
+  const l3 = readHex8(bytes, local + 24);
+  const r0 = readHex8(bytes, remote);
+  const r1 = readHex8(bytes, remote + 8);
+  const r2 = readHex8(bytes, remote + 16);
+  const r3 = readHex8(bytes, remote + 24);
   if (l0 < 0 || l1 < 0 || l2 < 0 || l3 < 0 || r0 < 0 || r1 < 0 || r2 < 0 || r3 < 0) return false;
   sink.addIpv6(stateCode - 1, localPortValue, remotePortValue, l0, l1, l2, l3, r0, r1, r2, r3);
   return true;
