@@ -1,6 +1,7 @@
 /**
- * Runs the engine in a worker thread. A worker that dies (a bug, out of memory) yields a
- * snapshot in which every source failed, and the next sample starts a new worker: the
+ * Runs the engine in a worker thread. A worker that dies (a bug, out of memory) or hangs
+ * past the timeout (a read blocked in the kernel) yields a snapshot in which every source
+ * failed, so no stale numbers are served, and the next sample starts a new worker: the
  * daemon never crashes on what the kernel hands it.
  */
 import { existsSync } from 'node:fs';
@@ -34,12 +35,15 @@ interface PendingSample {
   readonly resolve: (snapshot: Snapshot) => void;
   readonly timestampMs: number;
   readonly startedMs: number;
+  readonly timeout: NodeJS.Timeout;
 }
 
 export interface WorkerSamplerOptions {
   readonly sample: SampleOptions;
-  /** Called when a worker dies, with why; the sample in flight resolves as failed. */
+  /** Called when a worker dies or is abandoned, with why; the sample in flight resolves as failed. */
   readonly onWorkerDeath: (reason: string) => void;
+  /** A sample still running after this long is abandoned with its worker. */
+  readonly timeoutMs: number;
   /** The worker script; tests substitute one that crashes. */
   readonly script?: URL;
 }
@@ -60,7 +64,8 @@ export class WorkerSampler {
     if (this.closed) return Promise.resolve(this.failed(Date.now(), 0, 'sampler closed'));
     const worker = this.worker ?? this.spawn();
     return new Promise((resolve) => {
-      this.pending = { resolve, timestampMs: Date.now(), startedMs: performance.now() };
+      const timeout = setTimeout(() => this.abandon(worker), this.options.timeoutMs);
+      this.pending = { resolve, timestampMs: Date.now(), startedMs: performance.now(), timeout };
       worker.postMessage('sample');
     });
   }
@@ -78,9 +83,12 @@ export class WorkerSampler {
     const worker = startWorker(this.script, this.options.sample);
     let crash: string | undefined;
     worker.on('message', (snapshot: Snapshot) => {
+      if (this.worker !== worker) return;
       const pending = this.pending;
       this.pending = undefined;
-      pending?.resolve(snapshot);
+      if (pending === undefined) return;
+      clearTimeout(pending.timeout);
+      pending.resolve(snapshot);
     });
     worker.on('error', (error) => {
       crash = error.message;
@@ -96,10 +104,24 @@ export class WorkerSampler {
     return worker;
   }
 
+  /**
+   * Gives up on a hung worker. terminate() cannot interrupt a thread blocked inside a
+   * system call, so the worker is only detached: whatever it posts later is ignored.
+   */
+  private abandon(worker: Worker): void {
+    if (this.worker !== worker) return;
+    this.worker = undefined;
+    const reason = `sample took longer than ${this.options.timeoutMs / 1000}s; its worker was abandoned`;
+    this.options.onWorkerDeath(reason);
+    this.settleAsFailed(reason);
+    void worker.terminate();
+  }
+
   private settleAsFailed(reason: string): void {
     const pending = this.pending;
     if (pending === undefined) return;
     this.pending = undefined;
+    clearTimeout(pending.timeout);
     const seconds = (performance.now() - pending.startedMs) / 1000;
     pending.resolve(this.failed(pending.timestampMs, seconds, reason));
   }
@@ -107,4 +129,13 @@ export class WorkerSampler {
   private failed(timestampMs: number, seconds: number, reason: string): Snapshot {
     return failedSnapshot(this.options.sample, timestampMs, seconds, reason);
   }
+}
+
+/**
+ * How long a sample may run: generous, since 1M sockets take seconds and a busy host
+ * slows the kernel's walk, yet short enough that a hung read fails the collectors well
+ * before anyone trusts the numbers.
+ */
+export function sampleTimeoutMs(intervalMs: number): number {
+  return Math.max(30_000, 6 * intervalMs);
 }

@@ -13,7 +13,7 @@ import { CollectorHealth } from '../metrics/collector-health.js';
 import { collectorStatuses } from '../metrics/collectors.js';
 import { ExporterMetrics } from '../metrics/exporter-metrics.js';
 import { SampleScheduler } from '../sampler/scheduler.js';
-import { WorkerSampler } from '../sampler/worker-sampler.js';
+import { sampleTimeoutMs, WorkerSampler } from '../sampler/worker-sampler.js';
 import type { Snapshot } from '../snapshot/model.js';
 import { buildApp, type ExporterApp } from './app.js';
 
@@ -94,6 +94,7 @@ export async function runDaemon(config: ExporterConfig, io: CommandIo): Promise<
 
   const sampler = new WorkerSampler({
     sample: sampleOptionsFor(config),
+    timeoutMs: sampleTimeoutMs(config.sampleIntervalMs),
     onWorkerDeath: (reason) =>
       logger.error({ reason }, 'sampler worker died; the next sample starts a new one'),
   });

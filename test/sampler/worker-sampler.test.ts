@@ -24,11 +24,12 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-function workerSampler(procfsRoot: string, script?: URL) {
+function workerSampler(procfsRoot: string, script?: URL, timeoutMs = 60_000) {
   const deaths: string[] = [];
   const sampler = new WorkerSampler({
     sample: { ...DEFAULT_SAMPLE_OPTIONS, procfsRoot },
     onWorkerDeath: (reason) => deaths.push(reason),
+    timeoutMs,
     ...(script === undefined ? {} : { script }),
   });
   cleanups.push(() => sampler.close());
@@ -76,6 +77,40 @@ describe('WorkerSampler', () => {
     const recovered = await sampler.sample();
     expect(recovered.sources.sockets?.success).toBe(true);
     expect(stableParts(recovered)).toEqual(stableParts(sampleProcfs({ procfsRoot: tree.root })));
+    expect(deaths).toHaveLength(1);
+  });
+});
+
+describe('WorkerSampler timeout', () => {
+  it('abandons a hung sample as failed, so its numbers are never served, and recovers', async () => {
+    const tree = scratch();
+    const tcpPath = join(tree.root, 'net/tcp');
+    const tcpText = execFileSync('cat', [join(MINIMAL_PROCFS, 'net/tcp')]);
+    // A FIFO nobody writes blocks the worker's open() of net/tcp: a read hung in the kernel.
+    execFileSync('rm', [tcpPath]);
+    execFileSync('mkfifo', [tcpPath]);
+    const { sampler, deaths } = workerSampler(tree.root, undefined, 2_000);
+    cleanups.push(() => {
+      // Frees the abandoned thread, which terminate() cannot interrupt inside open().
+      try {
+        const fd = openSync(tcpPath, constants.O_WRONLY | constants.O_NONBLOCK);
+        closeSync(fd);
+      } catch {}
+    });
+
+    const hung = await sampler.sample();
+    expect(deaths).toEqual(['sample took longer than 2s; its worker was abandoned']);
+    expect(hung.sockets).toBeUndefined();
+    for (const status of Object.values(hung.sources)) expect(status?.success).toBe(false);
+
+    // The table is readable again: a new worker serves fresh numbers.
+    execFileSync('rm', [tcpPath]);
+    writeFileSync(tcpPath, tcpText);
+    const recovered = await sampler.sample();
+    expect(recovered.sources.sockets, JSON.stringify(recovered.sources)).toMatchObject({
+      success: true,
+    });
+    expect(recovered.sockets?.states.ipv4.time_wait).toBe(3);
     expect(deaths).toHaveLength(1);
   });
 });
