@@ -54,13 +54,7 @@ export const DOCTOR_FLAGS = {
     default: 'never',
     help: 'Exit with status 3 when a finding at or above this severity exists.',
   },
-  help: {
-    name: 'help',
-    short: 'h',
-    kind: 'boolean',
-    default: false,
-    help: 'Show this help and exit.',
-  },
+  help: EXPORTER_FLAGS.help,
 } as const satisfies FlagTable;
 
 export const DOCTOR_HELP: HelpText = {

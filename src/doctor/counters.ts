@@ -9,20 +9,15 @@ export interface CounterRef {
   readonly field: string;
 }
 
+function counterRefs(group: CounterGroup, fields: readonly string[]): CounterRef[] {
+  return fields.map((field) => ({ group, field }));
+}
+
 /** The counters doctor shows, in the order it shows them. */
 export const SHOWN_COUNTERS: readonly CounterRef[] = [
-  { group: 'tcp', field: 'ActiveOpens' },
-  { group: 'tcp', field: 'PassiveOpens' },
-  { group: 'tcp', field: 'AttemptFails' },
-  { group: 'tcp', field: 'EstabResets' },
-  { group: 'tcpExt', field: 'TW' },
-  { group: 'tcpExt', field: 'TWRecycled' },
-  { group: 'tcpExt', field: 'TWKilled' },
-  { group: 'tcpExt', field: 'TCPTimeWaitOverflow' },
-  { group: 'tcpExt', field: 'ListenOverflows' },
-  { group: 'tcpExt', field: 'ListenDrops' },
-  { group: 'tcpExt', field: 'PAWSActive' },
-  { group: 'tcpExt', field: 'PAWSEstab' },
+  ...counterRefs('tcp', ['ActiveOpens', 'PassiveOpens', 'AttemptFails', 'EstabResets']),
+  ...counterRefs('tcpExt', ['TW', 'TWRecycled', 'TWKilled', 'TCPTimeWaitOverflow']),
+  ...counterRefs('tcpExt', ['ListenOverflows', 'ListenDrops', 'PAWSActive', 'PAWSEstab']),
 ];
 
 export function nstatName(counter: CounterRef): string {

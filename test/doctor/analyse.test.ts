@@ -9,30 +9,15 @@ import { PAWS_WARNING_PER_SECOND } from '../../src/doctor/thresholds.js';
 import type { Snapshot } from '../../src/snapshot/model.js';
 import { sampleProcfs } from '../../src/snapshot/sample.js';
 import {
-  caseDirs,
   DOCTOR_CASES,
-  DOCTOR_FIXTURES_DIR,
-  type DoctorCase,
+  doctorCase,
   FIXTURE_WINDOW_SECONDS,
+  sampleCase,
 } from '../helpers/doctor-fixtures.js';
 import { type ProcfsTreeSpec, writeProcfsTree } from '../helpers/procfs-tree.js';
 
-function doctorCase(name: string): DoctorCase {
-  const found = DOCTOR_CASES.find((testCase) => testCase.name === name);
-  if (found === undefined) throw new Error(`no doctor case ${name}`);
-  return found;
-}
-
-function samples(testCase: DoctorCase): { first: Snapshot; second: Snapshot } {
-  const dirs = caseDirs(DOCTOR_FIXTURES_DIR, testCase);
-  return {
-    first: sampleProcfs({ procfsRoot: dirs.procBefore }),
-    second: sampleProcfs({ procfsRoot: dirs.proc }),
-  };
-}
-
 function analyseCase(name: string, windowSeconds = FIXTURE_WINDOW_SECONDS) {
-  const { first, second } = samples(doctorCase(name));
+  const { first, second } = sampleCase(doctorCase(name));
   return analyse(first, second, windowSeconds);
 }
 
@@ -265,8 +250,8 @@ describe('close-wait-accumulating', () => {
   });
 
   it('ignores CLOSE_WAIT that was not there at the first sample', () => {
-    const before = samples(doctorCase('close-wait-accumulating.quiet')).second;
-    const after = samples(doctorCase('close-wait-accumulating.trigger')).second;
+    const before = sampleCase(doctorCase('close-wait-accumulating.quiet')).second;
+    const after = sampleCase(doctorCase('close-wait-accumulating.trigger')).second;
     const ids = analyse(before, after, FIXTURE_WINDOW_SECONDS).findings.map(
       (finding) => finding.id,
     );
@@ -305,7 +290,7 @@ describe('paws-rejects', () => {
 
 describe('counter checks', () => {
   it('are skipped with a window of 0, the others still run', () => {
-    const { second } = samples(doctorCase('listen-overflows.trigger'));
+    const { second } = sampleCase(doctorCase('listen-overflows.trigger'));
     const { findings, skipped } = analyse(second, second, 0);
     expect(skipped.map((check) => check.id).sort()).toEqual(
       ['listen-overflows', 'paws-rejects', 'time-wait-overflow'].sort(),

@@ -2,25 +2,25 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { analyse } from '../../src/doctor/analyse.js';
 import {
   EXIT_BAD_FLAGS,
   EXIT_FINDINGS,
   EXIT_OK,
   EXIT_UNREADABLE,
 } from '../../src/doctor/command.js';
-import { buildReport, type DoctorReport } from '../../src/doctor/report.js';
-import { sampleProcfs } from '../../src/snapshot/sample.js';
+import type { DoctorReport } from '../../src/doctor/report.js';
 import {
   allProcfsFixtureRoots,
+  caseReport,
   doctorSchemaErrors,
   runDoctorCaptured,
+  runDoctorJson,
 } from '../helpers/doctor-cli.js';
 import {
+  COUNTER_CASES,
   caseDirs,
-  DOCTOR_CASES,
   DOCTOR_FIXTURES_DIR,
-  FIXTURE_WINDOW_SECONDS,
+  doctorCase,
 } from '../helpers/doctor-fixtures.js';
 import { writeProcfsTree } from '../helpers/procfs-tree.js';
 
@@ -29,9 +29,7 @@ function expectValid(report: unknown): asserts report is DoctorReport {
 }
 
 function fixture(name: string): string {
-  const testCase = DOCTOR_CASES.find((candidate) => candidate.name === name);
-  if (testCase === undefined) throw new Error(`no doctor case ${name}`);
-  return caseDirs(DOCTOR_FIXTURES_DIR, testCase).proc;
+  return caseDirs(DOCTOR_FIXTURES_DIR, doctorCase(name)).proc;
 }
 
 const scratch = mkdtempSync(join(tmpdir(), 'tsd-command-'));
@@ -39,14 +37,7 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 describe('doctor --format json', () => {
   it.each(allProcfsFixtureRoots())('matches the schema for %s', async (root) => {
-    const run = await runDoctorCaptured([
-      '--path.procfs',
-      root,
-      '--window',
-      '0',
-      '--format',
-      'json',
-    ]);
+    const run = await runDoctorJson(root);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(EXIT_OK);
     const report: unknown = JSON.parse(run.stdout);
@@ -55,34 +46,17 @@ describe('doctor --format json', () => {
     expect(Number.isNaN(Date.parse(report.sampledAt))).toBe(false);
   });
 
-  it.each(DOCTOR_CASES.filter((testCase) => testCase.before !== undefined))(
+  it.each(COUNTER_CASES)(
     'matches the schema with counter findings ($name over the window)',
     (testCase) => {
-      const dirs = caseDirs(DOCTOR_FIXTURES_DIR, testCase);
-      const first = sampleProcfs({ procfsRoot: dirs.procBefore });
-      const second = sampleProcfs({ procfsRoot: dirs.proc });
-      if (second.sockets === undefined) throw new Error('fixture without socket tables');
-      const report = buildReport(
-        first,
-        { ...second, sockets: second.sockets },
-        FIXTURE_WINDOW_SECONDS,
-        analyse(first, second, FIXTURE_WINDOW_SECONDS),
-      );
-      const parsed: unknown = JSON.parse(JSON.stringify(report));
+      const parsed: unknown = JSON.parse(JSON.stringify(caseReport(testCase)));
       expectValid(parsed);
       expect(parsed.counters.every((counter) => counter.delta !== undefined)).toBe(true);
     },
   );
 
   it('rejects a report whose finding lacks a fix (the schema has teeth)', async () => {
-    const run = await runDoctorCaptured([
-      '--path.procfs',
-      fixture('timestamps-off.trigger'),
-      '--window',
-      '0',
-      '--format',
-      'json',
-    ]);
+    const run = await runDoctorJson(fixture('timestamps-off.trigger'));
     const report = JSON.parse(run.stdout) as { findings: { fix?: unknown }[] };
     expect(report.findings.length).toBeGreaterThan(0);
     delete report.findings[0]?.fix;
@@ -90,14 +64,7 @@ describe('doctor --format json', () => {
   });
 
   it('takes two samples a window apart and reports counter rises', async () => {
-    const run = await runDoctorCaptured([
-      '--path.procfs',
-      fixture('healthy'),
-      '--window',
-      '200ms',
-      '--format',
-      'json',
-    ]);
+    const run = await runDoctorJson(fixture('healthy'), '200ms');
     expect(run.code).toBe(EXIT_OK);
     const report: unknown = JSON.parse(run.stdout);
     expectValid(report);
@@ -131,10 +98,7 @@ describe('doctor text output', () => {
   it('prints the same state counts as the JSON report', async () => {
     const root = fixture('healthy');
     const text = (await runDoctorCaptured(['--path.procfs', root, '--window', '0'])).stdout;
-    const json = JSON.parse(
-      (await runDoctorCaptured(['--path.procfs', root, '--window', '0', '--format', 'json']))
-        .stdout,
-    ) as DoctorReport;
+    const json = JSON.parse((await runDoctorJson(root)).stdout) as DoctorReport;
     for (const [state, ipv4] of Object.entries(json.states.ipv4)) {
       const ipv6 = json.states.ipv6[state as keyof typeof json.states.ipv6];
       const row = new RegExp(

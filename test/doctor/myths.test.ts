@@ -1,16 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { analyse } from '../../src/doctor/analyse.js';
 import type { DoctorReport } from '../../src/doctor/report.js';
-import { buildReport } from '../../src/doctor/report.js';
 import { formatText } from '../../src/doctor/text.js';
-import { sampleProcfs } from '../../src/snapshot/sample.js';
-import { allProcfsFixtureRoots, runDoctorCaptured } from '../helpers/doctor-cli.js';
 import {
-  caseDirs,
-  DOCTOR_CASES,
-  DOCTOR_FIXTURES_DIR,
-  FIXTURE_WINDOW_SECONDS,
-} from '../helpers/doctor-fixtures.js';
+  allProcfsFixtureRoots,
+  caseReport,
+  runDoctorCaptured,
+  runDoctorJson,
+} from '../helpers/doctor-cli.js';
+import { COUNTER_CASES } from '../helpers/doctor-fixtures.js';
 import { mythProblemsInFindings, mythProblemsInText } from '../helpers/doctor-myths.js';
 
 describe('the myth checker', () => {
@@ -35,35 +32,15 @@ describe('doctor never repeats the myths', () => {
     const text = await runDoctorCaptured(['--path.procfs', root, '--window', '0']);
     expect(text.code).toBe(0);
     expect(mythProblemsInText(text.stdout, 'text')).toEqual([]);
-    const json = await runDoctorCaptured([
-      '--path.procfs',
-      root,
-      '--window',
-      '0',
-      '--format',
-      'json',
-    ]);
+    const json = await runDoctorJson(root);
     const report = JSON.parse(json.stdout) as DoctorReport;
     expect(mythProblemsInFindings(report.findings)).toEqual([]);
     expect(mythProblemsInText(JSON.stringify(report.findings), 'json')).toEqual([]);
   });
 
-  it.each(DOCTOR_CASES.filter((testCase) => testCase.before !== undefined))(
-    'in the counter findings of $name',
-    (testCase) => {
-      const dirs = caseDirs(DOCTOR_FIXTURES_DIR, testCase);
-      const first = sampleProcfs({ procfsRoot: dirs.procBefore });
-      const second = sampleProcfs({ procfsRoot: dirs.proc });
-      if (second.sockets === undefined) throw new Error('fixture without socket tables');
-      const analysis = analyse(first, second, FIXTURE_WINDOW_SECONDS);
-      const report = buildReport(
-        first,
-        { ...second, sockets: second.sockets },
-        FIXTURE_WINDOW_SECONDS,
-        analysis,
-      );
-      expect(mythProblemsInText(formatText(report), 'text')).toEqual([]);
-      expect(mythProblemsInFindings(report.findings)).toEqual([]);
-    },
-  );
+  it.each(COUNTER_CASES)('in the counter findings of $name', (testCase) => {
+    const report = caseReport(testCase);
+    expect(mythProblemsInText(formatText(report), 'text')).toEqual([]);
+    expect(mythProblemsInFindings(report.findings)).toEqual([]);
+  });
 });

@@ -1,12 +1,24 @@
-/** Runs `doctor` in-process with captured output, validates its JSON, finds every procfs fixture tree. */
+/**
+ * Runs `doctor` in-process with captured output, builds a fixture case's report the way the
+ * command does, validates its JSON, finds every procfs fixture tree.
+ */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
+import { analyse } from '../../src/doctor/analyse.js';
 import { runDoctor } from '../../src/doctor/command.js';
 import { DOCTOR_OUTPUT_SCHEMA } from '../../src/doctor/output-schema.js';
-import { caseDirs, DOCTOR_CASES, DOCTOR_FIXTURES_DIR } from './doctor-fixtures.js';
+import { buildReport, type DoctorReport } from '../../src/doctor/report.js';
+import {
+  caseDirs,
+  DOCTOR_CASES,
+  DOCTOR_FIXTURES_DIR,
+  type DoctorCase,
+  FIXTURE_WINDOW_SECONDS,
+  sampleCase,
+} from './doctor-fixtures.js';
 
 export interface DoctorRun {
   readonly code: number;
@@ -27,6 +39,23 @@ export async function runDoctorCaptured(argv: readonly string[]): Promise<Doctor
   const err = collect(stderr);
   const code = await runDoctor([...argv], { stdout, stderr });
   return { code, stdout: out(), stderr: err() };
+}
+
+/** `doctor --format json` on one procfs tree; `--window 0` (one sample) unless given. */
+export function runDoctorJson(procfsRoot: string, window = '0'): Promise<DoctorRun> {
+  return runDoctorCaptured(['--path.procfs', procfsRoot, '--window', window, '--format', 'json']);
+}
+
+/** The report doctor gives for a case over FIXTURE_WINDOW_SECONDS, built as the command builds it. */
+export function caseReport(testCase: DoctorCase): DoctorReport {
+  const { first, second } = sampleCase(testCase);
+  if (second.sockets === undefined) throw new Error('fixture without socket tables');
+  return buildReport(
+    first,
+    { ...second, sockets: second.sockets },
+    FIXTURE_WINDOW_SECONDS,
+    analyse(first, second, FIXTURE_WINDOW_SECONDS),
+  );
 }
 
 const FIXTURES_DIR = fileURLToPath(new URL('../fixtures/', import.meta.url));

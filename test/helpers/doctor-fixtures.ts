@@ -10,7 +10,7 @@
 import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { FindingId, Severity } from '../../src/doctor/finding.js';
+import { FINDING_IDS, type FindingId, type Severity } from '../../src/doctor/finding.js';
 import {
   CLIENT_TIME_WAIT_USABLE_SHARE,
   CLOSE_WAIT_WARNING,
@@ -20,6 +20,8 @@ import {
   TIME_WAIT_BUCKETS_CRITICAL_RATIO,
   TIME_WAIT_BUCKETS_WARNING_RATIO,
 } from '../../src/doctor/thresholds.js';
+import type { Snapshot } from '../../src/snapshot/model.js';
+import { sampleProcfs } from '../../src/snapshot/sample.js';
 import { type ProcfsSocketSpec, type ProcfsTreeSpec, writeProcfsTree } from './procfs-tree.js';
 
 export const DOCTOR_FIXTURES_DIR = fileURLToPath(new URL('../fixtures/doctor/', import.meta.url));
@@ -47,11 +49,24 @@ const SMALL_USABLE = 100;
 const MEDIUM_RANGE = { 'net.ipv4.ip_local_port_range': '40000 40999' };
 const MEDIUM_USABLE = 1000;
 const CLIENT_THRESHOLD_MEDIUM = Math.ceil(MEDIUM_USABLE * CLIENT_TIME_WAIT_USABLE_SHARE);
+const SMALL_CRITICAL_USE = Math.ceil(SMALL_USABLE * EPHEMERAL_USE_CRITICAL_RATIO);
+const SMALL_WARNING_USE = Math.ceil(SMALL_USABLE * EPHEMERAL_USE_WARNING_RATIO);
 
 const TW_LIMIT = 100;
 
 function outboundTimeWait(local: string, remote: string, count: number): ProcfsSocketSpec[] {
   return [{ state: 'time_wait', local: `${local}:40000`, remote, count }];
+}
+
+/** TIME_WAIT left on port 80 by `count` clients: there the server closed first. */
+function inboundTimeWait(count: number): ProcfsSocketSpec {
+  return {
+    state: 'time_wait',
+    local: '198.18.0.1:80',
+    remote: '198.18.9.1:30000',
+    count,
+    vary: 'remote',
+  };
 }
 
 /** A front end that serves port 80 and keeps a few connections to its backend open. */
@@ -100,37 +115,51 @@ const listenOverflowBase: ProcfsTreeSpec = {
 const pawsBase: ProcfsTreeSpec = { sockets: WEB_FRONT };
 const pawsRise = Math.ceil(PAWS_WARNING_PER_SECOND * FIXTURE_WINDOW_SECONDS) * 5;
 
-const overflowBase: ProcfsTreeSpec = {
-  sockets: [
-    ...WEB_FRONT,
-    {
-      state: 'time_wait',
-      local: '198.18.0.1:80',
-      remote: '198.18.9.1:30000',
-      count: TW_LIMIT,
-      vary: 'remote',
-    },
-  ],
-  sysctls: { 'net.ipv4.tcp_max_tw_buckets': TW_LIMIT },
-};
+/** Inbound TIME_WAIT against tcp_max_tw_buckets=TW_LIMIT. */
+function timeWaitBucketsTree(timeWaitCount: number): ProcfsTreeSpec {
+  return {
+    sysctls: { 'net.ipv4.tcp_max_tw_buckets': TW_LIMIT },
+    sockets: [...WEB_FRONT, inboundTimeWait(timeWaitCount)],
+  };
+}
+
+const overflowBase = timeWaitBucketsTree(TW_LIMIT);
+
+/** Listeners on 45000 and 40100, inside the default range 32768-60999. */
+function listenersInRangeTree(reservedPorts: string): ProcfsTreeSpec {
+  return {
+    sysctls: { 'net.ipv4.ip_local_reserved_ports': reservedPorts },
+    sockets: [
+      ...WEB_FRONT,
+      { state: 'listen', local: '[::]:45000' },
+      { state: 'listen', local: '127.0.0.1:40100' },
+    ],
+  };
+}
+
+/** A service on 8080 holding `count` inbound CLOSE_WAIT. */
+function closeWaitTree(count: number): ProcfsTreeSpec {
+  return {
+    sockets: [
+      ...WEB_FRONT,
+      { state: 'listen', local: '0.0.0.0:8080' },
+      {
+        state: 'close_wait',
+        local: '198.18.0.1:8080',
+        remote: '198.18.6.1:42000',
+        count,
+        vary: 'remote',
+      },
+    ],
+  };
+}
 
 export const DOCTOR_CASES: readonly DoctorCase[] = [
   {
     name: 'healthy',
     description: 'A web front end with a few connections and default sysctls: nothing to report.',
     expected: {},
-    absent: [
-      'ephemeral-headroom-low',
-      'listener-in-ephemeral-range',
-      'time-wait-near-bucket-limit',
-      'time-wait-overflow',
-      'client-side-time-wait',
-      'tw-reuse-off',
-      'timestamps-off',
-      'close-wait-accumulating',
-      'listen-overflows',
-      'paws-rejects',
-    ],
+    absent: FINDING_IDS,
     tree: {
       sockets: WEB_FRONT,
       netstat: { TW: 1234, PAWSEstab: 3, ListenOverflows: 7, ListenDrops: 7 },
@@ -144,11 +173,7 @@ export const DOCTOR_CASES: readonly DoctorCase[] = [
     tree: {
       sysctls: SMALL_RANGE,
       sockets: [
-        ...outboundTimeWait(
-          '198.18.0.2',
-          '198.18.0.1:8080',
-          Math.ceil(SMALL_USABLE * EPHEMERAL_USE_CRITICAL_RATIO) - 2,
-        ),
+        ...outboundTimeWait('198.18.0.2', '198.18.0.1:8080', SMALL_CRITICAL_USE - 2),
         { state: 'established', local: '198.18.0.2:40090', remote: '198.18.0.1:8080', count: 2 },
       ],
     },
@@ -162,16 +187,8 @@ export const DOCTOR_CASES: readonly DoctorCase[] = [
     tree: {
       sysctls: SMALL_RANGE,
       sockets: [
-        ...outboundTimeWait(
-          '198.18.0.2',
-          '198.18.0.1:8080',
-          Math.ceil(SMALL_USABLE * EPHEMERAL_USE_WARNING_RATIO) - 1,
-        ),
-        ...outboundTimeWait(
-          '198.18.0.2',
-          '198.18.0.3:8080',
-          Math.ceil(SMALL_USABLE * EPHEMERAL_USE_WARNING_RATIO) - 1,
-        ),
+        ...outboundTimeWait('198.18.0.2', '198.18.0.1:8080', SMALL_WARNING_USE - 1),
+        ...outboundTimeWait('198.18.0.2', '198.18.0.3:8080', SMALL_WARNING_USE - 1),
       ],
     },
   },
@@ -180,66 +197,28 @@ export const DOCTOR_CASES: readonly DoctorCase[] = [
     description: 'Listeners on 45000 (not reserved) and 40100 (reserved) inside 32768-60999.',
     expected: { 'listener-in-ephemeral-range': 'warning' },
     absent: [],
-    tree: {
-      sysctls: { 'net.ipv4.ip_local_reserved_ports': '40100' },
-      sockets: [
-        ...WEB_FRONT,
-        { state: 'listen', local: '[::]:45000' },
-        { state: 'listen', local: '127.0.0.1:40100' },
-      ],
-    },
+    tree: listenersInRangeTree('40100'),
   },
   {
     name: 'listener-in-ephemeral-range.quiet',
     description: 'The same listeners with both ports reserved.',
     expected: {},
     absent: ['listener-in-ephemeral-range'],
-    tree: {
-      sysctls: { 'net.ipv4.ip_local_reserved_ports': '40100,45000' },
-      sockets: [
-        ...WEB_FRONT,
-        { state: 'listen', local: '[::]:45000' },
-        { state: 'listen', local: '127.0.0.1:40100' },
-      ],
-    },
+    tree: listenersInRangeTree('40100,45000'),
   },
   {
     name: 'time-wait-near-bucket-limit.trigger',
     description: 'Inbound TIME_WAIT at 96 % of tcp_max_tw_buckets=100.',
     expected: { 'time-wait-near-bucket-limit': 'critical' },
     absent: ['client-side-time-wait'],
-    tree: {
-      sysctls: { 'net.ipv4.tcp_max_tw_buckets': TW_LIMIT },
-      sockets: [
-        ...WEB_FRONT,
-        {
-          state: 'time_wait',
-          local: '198.18.0.1:80',
-          remote: '198.18.9.1:30000',
-          count: Math.ceil(TW_LIMIT * TIME_WAIT_BUCKETS_CRITICAL_RATIO) + 1,
-          vary: 'remote',
-        },
-      ],
-    },
+    tree: timeWaitBucketsTree(Math.ceil(TW_LIMIT * TIME_WAIT_BUCKETS_CRITICAL_RATIO) + 1),
   },
   {
     name: 'time-wait-near-bucket-limit.quiet',
     description: 'Inbound TIME_WAIT just under three quarters of the limit.',
     expected: {},
     absent: ['time-wait-near-bucket-limit'],
-    tree: {
-      sysctls: { 'net.ipv4.tcp_max_tw_buckets': TW_LIMIT },
-      sockets: [
-        ...WEB_FRONT,
-        {
-          state: 'time_wait',
-          local: '198.18.0.1:80',
-          remote: '198.18.9.1:30000',
-          count: Math.ceil(TW_LIMIT * TIME_WAIT_BUCKETS_WARNING_RATIO) - 1,
-          vary: 'remote',
-        },
-      ],
-    },
+    tree: timeWaitBucketsTree(Math.ceil(TW_LIMIT * TIME_WAIT_BUCKETS_WARNING_RATIO) - 1),
   },
   {
     name: 'time-wait-overflow.trigger',
@@ -284,13 +263,7 @@ export const DOCTOR_CASES: readonly DoctorCase[] = [
         ...WEB_FRONT,
         { state: 'listen', local: '127.0.0.1:9000' },
         ...outboundTimeWait('127.0.0.1', '127.0.0.1:9000', CLIENT_THRESHOLD_MEDIUM - 1),
-        {
-          state: 'time_wait',
-          local: '198.18.0.1:80',
-          remote: '198.18.9.1:30000',
-          count: CLIENT_THRESHOLD_MEDIUM * 3,
-          vary: 'remote',
-        },
+        inboundTimeWait(CLIENT_THRESHOLD_MEDIUM * 3),
       ],
     },
   },
@@ -341,38 +314,14 @@ export const DOCTOR_CASES: readonly DoctorCase[] = [
     description: 'Inbound CLOSE_WAIT on port 8080 in both samples: the service does not close.',
     expected: { 'close-wait-accumulating': 'warning' },
     absent: [],
-    tree: {
-      sockets: [
-        ...WEB_FRONT,
-        { state: 'listen', local: '0.0.0.0:8080' },
-        {
-          state: 'close_wait',
-          local: '198.18.0.1:8080',
-          remote: '198.18.6.1:42000',
-          count: CLOSE_WAIT_WARNING + 10,
-          vary: 'remote',
-        },
-      ],
-    },
+    tree: closeWaitTree(CLOSE_WAIT_WARNING + 10),
   },
   {
     name: 'close-wait-accumulating.quiet',
     description: 'A few CLOSE_WAIT between the peer closing and the service closing.',
     expected: {},
     absent: ['close-wait-accumulating'],
-    tree: {
-      sockets: [
-        ...WEB_FRONT,
-        { state: 'listen', local: '0.0.0.0:8080' },
-        {
-          state: 'close_wait',
-          local: '198.18.0.1:8080',
-          remote: '198.18.6.1:42000',
-          count: CLOSE_WAIT_WARNING - 1,
-          vary: 'remote',
-        },
-      ],
-    },
+    tree: closeWaitTree(CLOSE_WAIT_WARNING - 1),
   },
   {
     name: 'listen-overflows.trigger',
@@ -408,6 +357,15 @@ export const DOCTOR_CASES: readonly DoctorCase[] = [
   },
 ];
 
+/** The cases with a proc-before tree: those whose counters rise over the window. */
+export const COUNTER_CASES = DOCTOR_CASES.filter((testCase) => testCase.before !== undefined);
+
+export function doctorCase(name: string): DoctorCase {
+  const found = DOCTOR_CASES.find((testCase) => testCase.name === name);
+  if (found === undefined) throw new Error(`no doctor case ${name}`);
+  return found;
+}
+
 export interface CaseDirs {
   /** The tree at the second sample. */
   readonly proc: string;
@@ -420,6 +378,15 @@ export function caseDirs(root: string, testCase: DoctorCase): CaseDirs {
   return {
     proc,
     procBefore: testCase.before === undefined ? proc : join(root, testCase.name, 'proc-before'),
+  };
+}
+
+/** A case's two samples, taken from its committed trees: proc-before (or proc again) and proc. */
+export function sampleCase(testCase: DoctorCase): { first: Snapshot; second: Snapshot } {
+  const dirs = caseDirs(DOCTOR_FIXTURES_DIR, testCase);
+  return {
+    first: sampleProcfs({ procfsRoot: dirs.procBefore }),
+    second: sampleProcfs({ procfsRoot: dirs.proc }),
   };
 }
 
