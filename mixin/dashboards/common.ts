@@ -126,6 +126,24 @@ export function tablePanel(text: PanelText): table.PanelBuilder {
     .height(text.height ?? 8);
 }
 
+/**
+ * Ephemeral ports held (query A, legend `usedLegend`) against the usable ports (query B):
+ * where the lines meet, connect() to that destination fails.
+ */
+export function portsUsedAgainstUsablePanel(
+  text: PanelText,
+  usedExpr: string,
+  usedLegend: string,
+): timeseries.PanelBuilder {
+  return timeseriesPanel(text)
+    .unit('short')
+    .min(0)
+    .withTarget(query('A', usedExpr, { legend: usedLegend }))
+    .withTarget(
+      query('B', `tcpstate_ephemeral_ports_usable{${SELECTED}}`, { legend: '{{instance}} usable' }),
+    );
+}
+
 /** Threshold steps: the colour from each value upwards. */
 export function thresholds(
   steps: readonly { readonly value: number | null; readonly color: string }[],
@@ -154,6 +172,14 @@ export function organizeTable(
     },
   };
 }
+
+/** Table columns naming a destination, as the ephemeral metrics label it. */
+export const DESTINATION_COLUMNS: Readonly<Record<string, string>> = {
+  instance: 'Host',
+  local_address: 'Local address',
+  remote_address: 'Remote address',
+  remote_port: 'Remote port',
+};
 
 export function newDashboard(
   config: MixinConfig,

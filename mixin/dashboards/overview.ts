@@ -9,8 +9,10 @@ import { DESTINATION_LABELS } from '../promql.js';
 import {
   baseVariables,
   buildDashboard,
+  DESTINATION_COLUMNS,
   newDashboard,
   organizeTable,
+  portsUsedAgainstUsablePanel,
   query,
   row,
   SELECTED,
@@ -84,26 +86,18 @@ export function overviewDashboard(config: MixinConfig): dashboard.Dashboard {
         ),
     )
     .withPanel(
-      timeseriesPanel({
-        title: 'Busiest destination: ports used and usable',
-        span: 12,
-        description:
-          'Ports held toward the busiest destination (one local address, remote address and remote port) against ' +
-          'the usable ports: the size of ip_local_port_range minus reserved ports and ports a listener has taken. ' +
-          'When "used" meets "usable", new connections to that destination fail.',
-      })
-        .unit('short')
-        .min(0)
-        .withTarget(
-          query('A', `tcpstate_ephemeral_ports_used_max{${SELECTED}}`, {
-            legend: '{{instance}} used (busiest destination)',
-          }),
-        )
-        .withTarget(
-          query('B', `tcpstate_ephemeral_ports_usable{${SELECTED}}`, {
-            legend: '{{instance}} usable',
-          }),
-        ),
+      portsUsedAgainstUsablePanel(
+        {
+          title: 'Busiest destination: ports used and usable',
+          span: 12,
+          description:
+            'Ports held toward the busiest destination (one local address, remote address and remote port) against ' +
+            'the usable ports: the size of ip_local_port_range minus reserved ports and ports a listener has taken. ' +
+            'When "used" meets "usable", new connections to that destination fail.',
+        },
+        `tcpstate_ephemeral_ports_used_max{${SELECTED}}`,
+        '{{instance}} used (busiest destination)',
+      ),
     )
     .withPanel(
       tablePanel({
@@ -127,10 +121,7 @@ export function overviewDashboard(config: MixinConfig): dashboard.Dashboard {
         .withTransformation({ id: 'merge', options: {} })
         .withTransformation(
           organizeTable({
-            instance: 'Host',
-            local_address: 'Local address',
-            remote_address: 'Remote address',
-            remote_port: 'Remote port',
+            ...DESTINATION_COLUMNS,
             'Value #A': 'Ports used',
             'Value #B': 'Share of usable',
           }),

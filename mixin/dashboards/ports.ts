@@ -7,9 +7,11 @@ import type { MixinConfig } from '../config.js';
 import {
   baseVariables,
   buildDashboard,
+  DESTINATION_COLUMNS,
   labelVariable,
   newDashboard,
   organizeTable,
+  portsUsedAgainstUsablePanel,
   query,
   row,
   SELECTED,
@@ -133,26 +135,18 @@ export function portsDashboard(config: MixinConfig): dashboard.Dashboard {
       ),
     )
     .withPanel(
-      timeseriesPanel({
-        title: 'Ephemeral ports used per destination',
-        span: 8,
-        description:
-          'Ports held toward each of the busiest destinations (local address → remote address:port), against ' +
-          'the usable ports. Exhaustion is per destination: a line reaching "usable" means connect() to that ' +
-          'destination fails, while others still work.',
-      })
-        .unit('short')
-        .min(0)
-        .withTarget(
-          query('A', `tcpstate_ephemeral_ports_used{${SELECTED}}`, {
-            legend: '{{instance}} {{local_address}} → {{remote_address}}:{{remote_port}}',
-          }),
-        )
-        .withTarget(
-          query('B', `tcpstate_ephemeral_ports_usable{${SELECTED}}`, {
-            legend: '{{instance}} usable',
-          }),
-        ),
+      portsUsedAgainstUsablePanel(
+        {
+          title: 'Ephemeral ports used per destination',
+          span: 8,
+          description:
+            'Ports held toward each of the busiest destinations (local address → remote address:port), against ' +
+            'the usable ports. Exhaustion is per destination: a line reaching "usable" means connect() to that ' +
+            'destination fails, while others still work.',
+        },
+        `tcpstate_ephemeral_ports_used{${SELECTED}}`,
+        '{{instance}} {{local_address}} → {{remote_address}}:{{remote_port}}',
+      ),
     )
     .withPanel(
       tablePanel({
@@ -181,15 +175,7 @@ export function portsDashboard(config: MixinConfig): dashboard.Dashboard {
         .withTarget(
           query('A', `topk(20, tcpstate_ephemeral_ports_used{${SELECTED}})`, { instant: true }),
         )
-        .withTransformation(
-          organizeTable({
-            instance: 'Host',
-            local_address: 'Local address',
-            remote_address: 'Remote address',
-            remote_port: 'Remote port',
-            Value: 'Ports used',
-          }),
-        ),
+        .withTransformation(organizeTable({ ...DESTINATION_COLUMNS, Value: 'Ports used' })),
     );
   return buildDashboard(builder);
 }
