@@ -25,12 +25,11 @@ import {
   type Stage,
 } from '../helpers/deploy-dockerfile.js';
 import {
-  freeLoopbackPort,
+  expectCleanExpositionCountingListener,
   loopbackListener,
-  promtoolCheckMetrics,
-  sampleValue,
   sandboxed,
 } from '../helpers/deploy-runtime.js';
+import { freeLoopbackPort } from '../helpers/prometheus-daemon.js';
 
 const stages = parseDockerfile(readFileSync(join(repoRoot, 'Dockerfile'), 'utf8'));
 const runtime = stages.at(-1) as Stage;
@@ -218,12 +217,7 @@ describe.skipIf(
     });
     expect(result.stderr).not.toMatch(/EROFS|EACCES/);
     expect(result.status, result.stderr).toBe(0);
-    promtoolCheckMetrics(result.stdout);
-    const listening = sampleValue(result.stdout, 'tcpstate_sockets', {
-      family: 'ipv4',
-      state: 'listen',
-    });
-    expect(listening).toBeGreaterThanOrEqual(1);
+    expectCleanExpositionCountingListener(result.stdout);
   });
 
   it('serves /metrics and the probes as a daemon, and stops cleanly on SIGTERM', async () => {
@@ -252,10 +246,7 @@ describe.skipIf(
     expect(ready, output).toBe(200);
     expect((await fetch(`${base}/-/healthy`)).status).toBe(200);
     const metrics = await (await fetch(`${base}${EXPORTER_FLAGS.telemetryPath.default}`)).text();
-    promtoolCheckMetrics(metrics);
-    expect(
-      sampleValue(metrics, 'tcpstate_sockets', { family: 'ipv4', state: 'listen' }),
-    ).toBeGreaterThanOrEqual(1);
+    expectCleanExpositionCountingListener(metrics);
     const exited = once(child, 'exit');
     child.kill('SIGTERM');
     const [code] = await exited;

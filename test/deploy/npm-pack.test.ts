@@ -13,7 +13,10 @@ import {
   type PackedPackage,
   worldReadableTempDir,
 } from '../helpers/deploy-package.js';
-import { loopbackListener, promtoolCheckMetrics, sampleValue } from '../helpers/deploy-runtime.js';
+import {
+  expectCleanExpositionCountingListener,
+  loopbackListener,
+} from '../helpers/deploy-runtime.js';
 
 describe.skipIf(!canRun('npm pack install', { commands: ['promtool'] }))('npm pack', () => {
   let workDir: string;
@@ -48,12 +51,7 @@ describe.skipIf(!canRun('npm pack install', { commands: ['promtool'] }))('npm pa
   it('installs a working tcpstate-exporter bin whose --once counts our listener', () => {
     const result = spawnSync(bin, ['--once'], { encoding: 'utf8', timeout: 60_000 });
     expect(result.status, result.stderr).toBe(0);
-    promtoolCheckMetrics(result.stdout);
-    const listening = sampleValue(result.stdout, 'tcpstate_sockets', {
-      family: 'ipv4',
-      state: 'listen',
-    });
-    expect(listening).toBeGreaterThanOrEqual(1);
+    expectCleanExpositionCountingListener(result.stdout);
   });
 
   it('answers --version with the package version', () => {

@@ -2,9 +2,11 @@
  * Running the packaged exporter the way its deployments do, and checking what it prints.
  * Shared by the Dockerfile emulation and the npm pack test.
  */
-import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:net';
+import { expect } from 'vitest';
+import { sampleValue } from './prom-exposition.js';
+import { promtoolCheckMetrics } from './promtool.js';
 
 export interface SandboxOptions {
   /** Numeric `uid[:gid]` to run as, like an image's USER or a systemd DynamicUser. */
@@ -53,39 +55,15 @@ export function sandboxed(
   };
 }
 
-/** Fails with promtool's complaint unless the text is a clean Prometheus exposition. */
-export function promtoolCheckMetrics(exposition: string): void {
-  const result = spawnSync('promtool', ['check', 'metrics'], {
-    input: exposition,
-    encoding: 'utf8',
-    timeout: 30_000,
-  });
-  if (result.status !== 0) {
-    throw new Error(
-      `promtool check metrics exited ${result.status}: ${result.stdout}${result.stderr}`,
-    );
-  }
-}
-
-/** Value of the one sample of `name` whose labels include `labels` (order-independent). */
-export function sampleValue(
-  exposition: string,
-  name: string,
-  labels: Readonly<Record<string, string>>,
-): number | undefined {
-  for (const line of exposition.split('\n')) {
-    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)/.exec(line);
-    if (match?.[1] !== name) continue;
-    const found = new Map(
-      [...(match[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)].map(
-        (label) => [label[1], label[2]],
-      ),
-    );
-    if (Object.entries(labels).every(([key, value]) => found.get(key) === value)) {
-      return Number(match[3]);
-    }
-  }
-  return undefined;
+/**
+ * Asserts what a deployment's exporter printed is a clean exposition (promtool) that counts
+ * at least one IPv4 listener: the loopbackListener the test holds.
+ */
+export function expectCleanExpositionCountingListener(exposition: string): void {
+  expect(promtoolCheckMetrics(exposition)).toBe('');
+  expect(
+    sampleValue(exposition, 'tcpstate_sockets', { family: 'ipv4', state: 'listen' }),
+  ).toBeGreaterThanOrEqual(1);
 }
 
 /** A listening IPv4 socket on loopback, so the exporter has a listener it must count. */
@@ -94,13 +72,4 @@ export async function loopbackListener(): Promise<Server> {
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   return server;
-}
-
-/** A port that was free a moment ago on 127.0.0.1. */
-export async function freeLoopbackPort(): Promise<number> {
-  const server = await loopbackListener();
-  const address = server.address();
-  server.close();
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
 }
