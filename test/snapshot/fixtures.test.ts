@@ -3,7 +3,7 @@
  * snapshot, and agree with the `ss -tanH` taken at capture time, an independent oracle
  * that reads netlink rather than /proc. `UPDATE_GOLDEN=1` rewrites the golden files.
  */
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -29,7 +29,8 @@ function stable(snapshot: Snapshot): unknown {
   const root = snapshot.procfsRoot;
   return JSON.parse(
     JSON.stringify(snapshot, (key, value) => {
-      if (key === 'timestampMs' || key === 'durationSeconds' || key === 'procfsRoot') return undefined;
+      if (key === 'timestampMs' || key === 'durationSeconds' || key === 'procfsRoot')
+        return undefined;
       if (key === 'path' && typeof value === 'string') return relative(root, value);
       return value;
     }),
@@ -75,7 +76,11 @@ describe('captured fixture trees', () => {
       );
       const range = snapshot.sysctl?.portRange;
       expect(range).toBeDefined();
-      const oracle = ephemeralUse(ss, range ?? { low: 0, high: 0 }, snapshot.sysctl?.reservedPorts ?? []);
+      const oracle = ephemeralUse(
+        ss,
+        range ?? { low: 0, high: 0 },
+        snapshot.sysctl?.reservedPorts ?? [],
+      );
       expect(sockets?.ephemeral?.usable).toBe(oracle.usable);
       expect(sockets?.ephemeral?.usedMax).toBe(oracle.usedMax);
       expect(sockets?.ephemeral?.destinationCount).toBe(oracle.destinations.length);
