@@ -13,16 +13,10 @@ import { parse, stringify } from 'yaml';
 import type { RuleGroup } from '../../mixin/alerts.js';
 import { defaultConfig } from '../../mixin/config.js';
 import { RULES_PATH } from '../../mixin/outputs.js';
-import {
-  alertmanagerCommand,
-  type RunningAlertmanager,
-  startAlertmanager,
-  startWebhookSink,
-  type WebhookSink,
-} from '../helpers/alertmanager.js';
+import { type AlertPipeline, startAlertPipeline } from '../helpers/alert-pipeline.js';
+import { alertmanagerCommand } from '../helpers/alertmanager.js';
 import { canRun } from '../helpers/capabilities.js';
 import { NetnsLab } from '../helpers/netns.js';
-import { type RunningPrometheus, startPrometheus } from '../helpers/prometheus.js';
 import { type Daemon, startDaemon, waitFor } from '../helpers/prometheus-daemon.js';
 import { type ExporterTarget, startExporterTarget } from '../helpers/prometheus-exporter-target.js';
 
@@ -59,9 +53,7 @@ describe.skipIf(
   let ns: string;
   let server: Daemon;
   let exporter: ExporterTarget;
-  let sink: WebhookSink;
-  let alertmanager: RunningAlertmanager;
-  let prometheus: RunningPrometheus;
+  let pipeline: AlertPipeline;
 
   beforeAll(async () => {
     ns = lab.addNamespace('alerts');
@@ -81,30 +73,17 @@ describe.skipIf(
       describe: () => `server did not start:\n${server.output()}`,
     });
     exporter = await startExporterTarget({ procfs: '/proc', netns: ns });
-    sink = await startWebhookSink({ netns: ns });
-    alertmanager = await startAlertmanager({ webhookUrl: sink.url, netns: ns });
-    prometheus = await startPrometheus({
+    pipeline = await startAlertPipeline({
+      job: defaultConfig.jobName,
+      target: exporter.address,
+      rules: rulesWithShortFor(),
       netns: ns,
-      config: {
-        rule_files: ['rules.yml'],
-        alerting: {
-          alertmanagers: [
-            { static_configs: [{ targets: [alertmanager.url.replace('http://', '')] }] },
-          ],
-        },
-        scrape_configs: [
-          { job_name: defaultConfig.jobName, static_configs: [{ targets: [exporter.address] }] },
-        ],
-      },
-      files: { 'rules.yml': rulesWithShortFor() },
     });
-    await prometheus.waitForTargetsUp({ scrapes: 2 });
+    await pipeline.prometheus.waitForTargetsUp({ scrapes: 2 });
   });
 
   afterAll(async () => {
-    await prometheus?.stop();
-    await alertmanager?.stop();
-    await sink?.stop();
+    await pipeline?.stop();
     await exporter?.stop();
     await server?.stop();
     await lab.close();
@@ -129,7 +108,7 @@ describe.skipIf(
     const isOurs = (alert: { labels: Readonly<Record<string, string>> }): boolean =>
       alert.labels.alertname === ALERT && alert.labels.remote_port === String(SERVER.port);
 
-    const firing = await sink.waitForAlert(
+    const firing = await pipeline.sink.waitForAlert(
       (alert) => isOurs(alert) && alert.status === 'firing',
       (LOAD.seconds + 20) * 1000,
     );
@@ -152,7 +131,7 @@ describe.skipIf(
     });
     const loadEnded = Date.now();
     // TIME_WAIT lasts 60 s: the use falls below the floor well within 90 s after the load.
-    const resolved = await sink.waitForAlert(
+    const resolved = await pipeline.sink.waitForAlert(
       (alert) => isOurs(alert) && alert.status === 'resolved',
       90_000,
     );

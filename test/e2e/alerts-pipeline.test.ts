@@ -7,15 +7,9 @@ import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import {
-  alertmanagerCommand,
-  type RunningAlertmanager,
-  startAlertmanager,
-  startWebhookSink,
-  type WebhookSink,
-} from '../helpers/alertmanager.js';
+import { type AlertPipeline, startAlertPipeline } from '../helpers/alert-pipeline.js';
+import { alertmanagerCommand } from '../helpers/alertmanager.js';
 import { canRun } from '../helpers/capabilities.js';
-import { type RunningPrometheus, startPrometheus } from '../helpers/prometheus.js';
 
 describe.skipIf(
   !canRun('Prometheus → Alertmanager → webhook pipeline', {
@@ -24,9 +18,7 @@ describe.skipIf(
 )('alert pipeline helpers', () => {
   let switchValue = 1;
   let switchServer: Server;
-  let sink: WebhookSink;
-  let alertmanager: RunningAlertmanager;
-  let prometheus: RunningPrometheus;
+  let pipeline: AlertPipeline;
 
   beforeAll(async () => {
     switchServer = createServer((_request, response) => {
@@ -36,49 +28,34 @@ describe.skipIf(
     await new Promise<void>((resolve) => switchServer.listen(0, '127.0.0.1', resolve));
     const address = switchServer.address();
     const switchPort = typeof address === 'object' && address !== null ? address.port : 0;
-    sink = await startWebhookSink();
-    alertmanager = await startAlertmanager({ webhookUrl: sink.url });
-    prometheus = await startPrometheus({
-      config: {
-        rule_files: ['rules.yml'],
-        alerting: {
-          alertmanagers: [
-            { static_configs: [{ targets: [alertmanager.url.replace('http://', '')] }] },
-          ],
-        },
-        scrape_configs: [
-          { job_name: 'switch', static_configs: [{ targets: [`127.0.0.1:${switchPort}`] }] },
+    pipeline = await startAlertPipeline({
+      job: 'switch',
+      target: `127.0.0.1:${switchPort}`,
+      rules: stringify({
+        groups: [
+          {
+            name: 'pipeline',
+            rules: [
+              {
+                alert: 'PipelineSwitchOn',
+                expr: 'pipeline_switch == 1',
+                labels: { severity: 'warning' },
+                annotations: { description: 'switch is {{ $value }} on {{ $labels.job }}' },
+              },
+            ],
+          },
         ],
-      },
-      files: {
-        'rules.yml': stringify({
-          groups: [
-            {
-              name: 'pipeline',
-              rules: [
-                {
-                  alert: 'PipelineSwitchOn',
-                  expr: 'pipeline_switch == 1',
-                  labels: { severity: 'warning' },
-                  annotations: { description: 'switch is {{ $value }} on {{ $labels.job }}' },
-                },
-              ],
-            },
-          ],
-        }),
-      },
+      }),
     });
   });
 
   afterAll(async () => {
-    await prometheus?.stop();
-    await alertmanager?.stop();
-    await sink?.stop();
+    await pipeline?.stop();
     await new Promise((resolve) => switchServer?.close(resolve));
   });
 
   it('delivers a firing alert with its templated annotation, then its resolution', async () => {
-    const firing = await sink.waitForAlert(
+    const firing = await pipeline.sink.waitForAlert(
       (alert) => alert.labels.alertname === 'PipelineSwitchOn' && alert.status === 'firing',
       30_000,
     );
@@ -86,7 +63,7 @@ describe.skipIf(
     expect(firing.annotations.description).toBe('switch is 1 on switch');
 
     switchValue = 0;
-    const resolved = await sink.waitForAlert(
+    const resolved = await pipeline.sink.waitForAlert(
       (alert) => alert.labels.alertname === 'PipelineSwitchOn' && alert.status === 'resolved',
       30_000,
     );
@@ -94,6 +71,7 @@ describe.skipIf(
   });
 
   it('stop() ends the processes and removes their directories', async () => {
+    const { prometheus } = pipeline;
     const dir = prometheus.dir;
     await prometheus.stop();
     expect(existsSync(dir)).toBe(false);

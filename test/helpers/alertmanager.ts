@@ -4,18 +4,11 @@
  * namespace when one is given, with their own temp dirs, removed on stop.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
-import {
-  type Daemon,
-  freeLoopbackPort,
-  httpGet,
-  startDaemon,
-  waitFor,
-  waitUntilReady,
-} from './prometheus-daemon.js';
+import { freeLoopbackPort, httpGet, startReadyDaemon, waitFor } from './prometheus-daemon.js';
 
 const repoRoot = resolve(import.meta.dirname, '../..');
 
@@ -65,7 +58,7 @@ export async function startWebhookSink(
   const dir = mkdtempSync(join(tmpdir(), 'tsa-webhook-'));
   const file = join(dir, 'notifications.jsonl');
   const url = `http://127.0.0.1:${port}/`;
-  const daemon = startDaemon(
+  const daemon = await startReadyDaemon(
     process.execPath,
     [
       '--import',
@@ -74,18 +67,14 @@ export async function startWebhookSink(
       String(port),
       file,
     ],
-    { ...(options.netns === undefined ? {} : { netns: options.netns }), cwd: repoRoot },
-  );
-  try {
-    await waitUntilReady(daemon, url, {
+    {
       name: 'webhook sink',
+      readyUrl: url,
       ...(options.netns === undefined ? {} : { netns: options.netns }),
-    });
-  } catch (error) {
-    await daemon.stop();
-    rmSync(dir, { recursive: true, force: true });
-    throw error;
-  }
+      cwd: repoRoot,
+      ownedDir: dir,
+    },
+  );
   const notifications = (): WebhookNotification[] =>
     existsSync(file)
       ? readFileSync(file, 'utf8')
@@ -108,10 +97,7 @@ export async function startWebhookSink(
             `no matching alert; delivered so far:\n${JSON.stringify(notifications(), null, 1)}`,
         },
       ),
-    async stop() {
-      await daemon.stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
+    stop: () => daemon.stop(),
   };
 }
 
@@ -149,37 +135,24 @@ export async function startAlertmanager(options: {
     }),
   );
   const url = `http://127.0.0.1:${port}`;
-  let daemon: Daemon | undefined;
-  try {
-    daemon = startDaemon(
-      alertmanagerCommand(),
-      [
-        `--config.file=${configPath}`,
-        `--storage.path=${join(dir, 'data')}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-        // No gossip: a lone instance must not listen on 0.0.0.0:9094.
-        '--cluster.listen-address=',
-      ],
-      { ...(options.netns === undefined ? {} : { netns: options.netns }), cwd: dir },
-    );
-    await waitUntilReady(daemon, `${url}/-/ready`, {
+  const daemon = await startReadyDaemon(
+    alertmanagerCommand(),
+    [
+      `--config.file=${configPath}`,
+      `--storage.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      // No gossip: a lone instance must not listen on 0.0.0.0:9094.
+      '--cluster.listen-address=',
+    ],
+    {
       name: 'alertmanager',
+      readyUrl: `${url}/-/ready`,
       ...(options.netns === undefined ? {} : { netns: options.netns }),
-    });
-  } catch (error) {
-    await daemon?.stop();
-    rmSync(dir, { recursive: true, force: true });
-    throw error;
-  }
-  const started = daemon;
-  return {
-    url,
-    output: () => started.output(),
-    async stop() {
-      await started.stop();
-      rmSync(dir, { recursive: true, force: true });
+      cwd: dir,
+      ownedDir: dir,
     },
-  };
+  );
+  return { url, output: () => daemon.output(), stop: () => daemon.stop() };
 }
 
 /** Alerts Alertmanager holds right now (for failure messages). */

@@ -1,9 +1,11 @@
 /**
  * Process plumbing shared by the Prometheus and Alertmanager helpers: a free loopback port,
  * a long-lived child (optionally inside a network namespace) with its output kept for
- * failure messages, HTTP GETs that also work into a namespace, and polling.
+ * failure messages, HTTP GETs that also work into a namespace, polling, and starting a
+ * daemon that is ready (or cleaned up) when the call returns.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 
 /** A port that was free on 127.0.0.1 a moment ago (the kernel picked it). */
@@ -153,4 +155,46 @@ export async function waitUntilReady(
       describe: () => `${options.name} not ready at ${url}:\n${daemon.output()}`,
     },
   );
+}
+
+/**
+ * Starts a daemon and waits until GET `readyUrl` answers 200. `ownedDir` (its config and
+ * data) is removed when it stops, and at once if it never gets ready.
+ */
+export async function startReadyDaemon(
+  command: string,
+  args: readonly string[],
+  options: {
+    readonly name: string;
+    readonly readyUrl: string;
+    readonly netns?: string;
+    readonly cwd?: string;
+    readonly ownedDir?: string;
+  },
+): Promise<Daemon> {
+  const netns = options.netns === undefined ? {} : { netns: options.netns };
+  const removeOwnedDir = (): void => {
+    if (options.ownedDir !== undefined) rmSync(options.ownedDir, { recursive: true, force: true });
+  };
+  let daemon: Daemon | undefined;
+  try {
+    daemon = startDaemon(command, args, {
+      ...netns,
+      ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+    });
+    await waitUntilReady(daemon, options.readyUrl, { name: options.name, ...netns });
+  } catch (error) {
+    await daemon?.stop();
+    removeOwnedDir();
+    throw error;
+  }
+  const started = daemon;
+  return {
+    child: started.child,
+    output: started.output,
+    async stop(graceMs) {
+      await started.stop(graceMs);
+      removeOwnedDir();
+    },
+  };
 }

@@ -4,7 +4,7 @@
  * namespace), on a free loopback port, ready once its first sample is taken.
  */
 import { join, resolve } from 'node:path';
-import { freeLoopbackPort, startDaemon, waitUntilReady } from './prometheus-daemon.js';
+import { freeLoopbackPort, startReadyDaemon } from './prometheus-daemon.js';
 
 const repoRoot = resolve(import.meta.dirname, '../..');
 
@@ -24,7 +24,7 @@ export async function startExporterTarget(options: {
 }): Promise<ExporterTarget> {
   const port = options.port ?? (options.netns === undefined ? await freeLoopbackPort() : 10120);
   const address = `127.0.0.1:${port}`;
-  const daemon = startDaemon(
+  const daemon = await startReadyDaemon(
     process.execPath,
     [
       '--import',
@@ -35,16 +35,12 @@ export async function startExporterTarget(options: {
       `--sample.interval=${options.sampleInterval ?? '1s'}`,
       '--log.level=warn',
     ],
-    { ...(options.netns === undefined ? {} : { netns: options.netns }), cwd: repoRoot },
-  );
-  try {
-    await waitUntilReady(daemon, `http://${address}/-/ready`, {
+    {
       name: 'tcpstate-exporter',
+      readyUrl: `http://${address}/-/ready`,
       ...(options.netns === undefined ? {} : { netns: options.netns }),
-    });
-  } catch (error) {
-    await daemon.stop();
-    throw error;
-  }
+      cwd: repoRoot,
+    },
+  );
   return { address, output: () => daemon.output(), stop: () => daemon.stop() };
 }

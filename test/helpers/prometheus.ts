@@ -7,18 +7,11 @@
  *   const result = await prometheus.query('up');
  *   await prometheus.stop();
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import {
-  type Daemon,
-  freeLoopbackPort,
-  httpGet,
-  startDaemon,
-  waitFor,
-  waitUntilReady,
-} from './prometheus-daemon.js';
+import { freeLoopbackPort, httpGet, startReadyDaemon, waitFor } from './prometheus-daemon.js';
 
 export interface PrometheusOptions {
   /** The prometheus.yml content; `global` defaults to a 1 s scrape and evaluation interval. */
@@ -88,31 +81,25 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Runni
     }),
   );
   const url = `http://127.0.0.1:${port}`;
-  let daemon: Daemon | undefined;
-  try {
-    daemon = startDaemon(
-      'prometheus',
-      [
-        `--config.file=${configPath}`,
-        `--storage.tsdb.path=${join(dir, 'data')}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-        '--web.enable-lifecycle',
-        '--rules.alert.resend-delay=1s',
-        '--log.level=info',
-        ...(options.extraFlags ?? []),
-      ],
-      { ...(options.netns === undefined ? {} : { netns: options.netns }), cwd: dir },
-    );
-    await waitUntilReady(daemon, `${url}/-/ready`, {
+  const started = await startReadyDaemon(
+    'prometheus',
+    [
+      `--config.file=${configPath}`,
+      `--storage.tsdb.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--web.enable-lifecycle',
+      '--rules.alert.resend-delay=1s',
+      '--log.level=info',
+      ...(options.extraFlags ?? []),
+    ],
+    {
       name: 'prometheus',
+      readyUrl: `${url}/-/ready`,
       ...(options.netns === undefined ? {} : { netns: options.netns }),
-    });
-  } catch (error) {
-    await daemon?.stop();
-    rmSync(dir, { recursive: true, force: true });
-    throw error;
-  }
-  const started = daemon;
+      cwd: dir,
+      ownedDir: dir,
+    },
+  );
 
   async function api<T>(path: string, params: Readonly<Record<string, string>> = {}): Promise<T> {
     const query = new URLSearchParams(params).toString();
@@ -176,9 +163,6 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Runni
       );
     },
     output: () => started.output(),
-    async stop() {
-      await started.stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
+    stop: () => started.stop(),
   };
 }

@@ -1,0 +1,66 @@
+/**
+ * The alert delivery path the end-to-end alert tests share: a webhook sink, an Alertmanager
+ * delivering to it, and a Prometheus that scrapes one target, evaluates the given rules and
+ * sends to that Alertmanager. All inside a network namespace when one is given.
+ */
+import {
+  type RunningAlertmanager,
+  startAlertmanager,
+  startWebhookSink,
+  type WebhookSink,
+} from './alertmanager.js';
+import { type RunningPrometheus, startPrometheus } from './prometheus.js';
+
+export interface AlertPipeline {
+  readonly sink: WebhookSink;
+  readonly alertmanager: RunningAlertmanager;
+  readonly prometheus: RunningPrometheus;
+  /** Stops Prometheus, Alertmanager and the sink, in that order. */
+  stop(): Promise<void>;
+}
+
+export async function startAlertPipeline(options: {
+  /** The scrape job's name and its one target (`host:port`). */
+  readonly job: string;
+  readonly target: string;
+  /** The rule file's YAML. */
+  readonly rules: string;
+  readonly netns?: string;
+}): Promise<AlertPipeline> {
+  const netns = options.netns === undefined ? {} : { netns: options.netns };
+  const sink = await startWebhookSink(netns);
+  let alertmanager: RunningAlertmanager | undefined;
+  try {
+    alertmanager = await startAlertmanager({ webhookUrl: sink.url, ...netns });
+    const prometheus = await startPrometheus({
+      ...netns,
+      config: {
+        rule_files: ['rules.yml'],
+        alerting: {
+          alertmanagers: [
+            { static_configs: [{ targets: [alertmanager.url.replace('http://', '')] }] },
+          ],
+        },
+        scrape_configs: [
+          { job_name: options.job, static_configs: [{ targets: [options.target] }] },
+        ],
+      },
+      files: { 'rules.yml': options.rules },
+    });
+    const started = alertmanager;
+    return {
+      sink,
+      alertmanager: started,
+      prometheus,
+      async stop() {
+        await prometheus.stop();
+        await started.stop();
+        await sink.stop();
+      },
+    };
+  } catch (error) {
+    await alertmanager?.stop();
+    await sink.stop();
+    throw error;
+  }
+}
