@@ -1,0 +1,147 @@
+/** What the bench prints (one JSON object per line with --json) and the report reads. */
+
+export type Phase = 'synthetic' | 'real';
+
+/** Every tool measured; `parser` and `naive-parse` work on text already in memory. */
+export const TOOLS = [
+  'cat',
+  'read-only',
+  'engine',
+  'parser',
+  'naive',
+  'naive-parse',
+  'ss-awk',
+  'node-exporter',
+] as const;
+export type Tool = (typeof TOOLS)[number];
+
+export const TOOL_LABELS: Readonly<Record<Tool, string>> = {
+  cat: '`cat /proc/net/tcp{,6}`',
+  'read-only': 'read() loop in Node, no decoding',
+  engine: 'tcpstate-exporter sample',
+  parser: 'byte parser on cached text',
+  naive: 'naive `split` parser (reads the files)',
+  'naive-parse': 'naive `split` parser on cached text',
+  'ss-awk': "`ss -tan \\| awk '{print $1}' \\| sort \\| uniq -c`",
+  'node-exporter': 'node_exporter 1.5 tcpstat scrape',
+};
+
+export interface MachineInfo {
+  readonly kind: 'machine';
+  readonly cpus: number;
+  readonly cpuModel: string;
+  readonly kernel: string;
+  readonly node: string;
+  readonly memoryBytes: number;
+  readonly loadAverageAtStart: readonly number[];
+  readonly commit: string;
+  readonly startedAt: string;
+  readonly tools: Readonly<Record<string, string>>;
+}
+
+/** CPU and wall time per sample of one tool at one table size. */
+export interface CostMeasurement {
+  readonly kind: 'cost';
+  readonly phase: Phase;
+  readonly tool: Tool;
+  /** Requested table size. */
+  readonly size: number;
+  /** Sockets the table held when measured (per sample). */
+  readonly sockets: number;
+  /** Table text per sample (both files), 0 when the tool does not read it. */
+  readonly bytes: number;
+  readonly runs: number;
+  /** Means per sample. */
+  readonly cpuSeconds: number;
+  readonly userSeconds: number;
+  readonly systemSeconds: number;
+  /** Median per sample. */
+  readonly wallSeconds: number;
+  readonly cpuMicrosPerSocket: number;
+  /** CPU of this tool / CPU of cat on the same table in the same run. */
+  readonly cpuRatioToCat: number;
+  readonly wallRatioToCat: number;
+  /** Table bytes per CPU second, for the tools that parse text. */
+  readonly gigabytesPerSecond?: number;
+}
+
+/** Memory of a fresh process sampling an empty table, then a table of `size` sockets. */
+export interface MemoryMeasurement {
+  readonly kind: 'memory';
+  readonly size: number;
+  readonly samples: number;
+  readonly rssBytes: number;
+  readonly heapUsedBytes: number;
+  readonly arrayBuffersBytes: number;
+  readonly rssGrowthBytes: number;
+  readonly heapUsedGrowthBytes: number;
+  readonly arrayBuffersGrowthBytes: number;
+}
+
+/** Where the engine's CPU goes on the largest table of a kind (V8 sampling profiler). */
+export interface ProfileMeasurement {
+  readonly kind: 'profile';
+  readonly table: Phase;
+  readonly size: number;
+  readonly function: string;
+  readonly location: string;
+  readonly selfShare: number;
+}
+
+/** The daemon serving /metrics while it samples. */
+export interface DaemonMeasurement {
+  readonly kind: 'daemon';
+  readonly size: number;
+  readonly source: Phase;
+  /** Sockets in the daemon's latest sample (sum of tcpstate_sockets). */
+  readonly sockets: number;
+  readonly samples: number;
+  readonly rssBytes: number;
+  readonly heapUsedBytes: number;
+  readonly latencyP50Ms?: number;
+  readonly latencyP99Ms?: number;
+  readonly requests?: number;
+  readonly errors?: number;
+  readonly connections?: number;
+  readonly durationSeconds?: number;
+}
+
+/** Printed last: how long the run took and how busy the machine was by then. */
+export interface RunEnd {
+  readonly kind: 'end';
+  readonly durationSeconds: number;
+  readonly loadAverageAtEnd: readonly number[];
+}
+
+/** Something the bench could not do, said out loud in the report. */
+export interface BenchNote {
+  readonly kind: 'note';
+  readonly phase: string;
+  readonly text: string;
+}
+
+/** Table composition as the kernel counted it around a round of real measurements. */
+export interface TableMeasurement {
+  readonly kind: 'table';
+  readonly size: number;
+  readonly round: number;
+  readonly ipv4Sockets: number;
+  readonly ipv6Sockets: number;
+  readonly timeWait: number;
+  readonly established: number;
+  readonly timeWaitBefore: number;
+  readonly timeWaitAfter: number;
+  readonly buildSeconds: number;
+  /** TCP sockets of other namespaces on the machine: the kernel's walk passes them too. */
+  readonly otherSockets?: number;
+}
+
+export type BenchRecord =
+  | MachineInfo
+  | CostMeasurement
+  | MemoryMeasurement
+  | ProfileMeasurement
+  | DaemonMeasurement
+  | TableMeasurement
+  | BenchNote
+  | RunEnd;

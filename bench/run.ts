@@ -1,0 +1,121 @@
+/**
+ * `npm run bench`: what a sample costs against cat, ss, node_exporter and a naive parser,
+ * on synthetic tables and on real kernel tables in a network namespace; the engine's
+ * memory growth; the daemon's scrape latency and memory. See docs/benchmarks.md.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { BenchContext } from './context.js';
+import {
+  buildDaemon,
+  type DaemonBuild,
+  measureScrapeLatency,
+  runDaemonMemoryPart,
+} from './daemon-bench.js';
+import { writeDocs } from './docs.js';
+import { describeMachine } from './machine.js';
+import { runMemoryPart } from './memory-bench.js';
+import { type BenchOptions, parseOptions, USAGE } from './options.js';
+import { runProfilePart } from './profile-bench.js';
+import { runRealPart } from './real-bench.js';
+import { renderSections } from './report.js';
+import type { BenchRecord } from './results.js';
+import { runSyntheticPart } from './synthetic-bench.js';
+
+/** Runs one part; a failure becomes a note in the report and the run goes on. */
+async function attempt(context: BenchContext, part: string, run: () => unknown): Promise<void> {
+  try {
+    await run();
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    context.note(part, `failed: ${message.split('\n').slice(0, 3).join(' ')}`);
+  }
+}
+
+async function runParts(context: BenchContext): Promise<void> {
+  const { parts } = context.options;
+  if (parts.has('synthetic')) await attempt(context, 'synthetic', () => runSyntheticPart(context));
+  if (parts.has('memory')) await attempt(context, 'memory', () => runMemoryPart(context));
+  if (parts.has('profile')) await attempt(context, 'profile', () => runProfilePart(context));
+  let daemon: DaemonBuild | undefined;
+  if (parts.has('daemon')) {
+    await attempt(context, 'daemon', () => {
+      daemon = buildDaemon(context);
+    });
+  }
+  const built = daemon;
+  if (parts.has('real')) {
+    await attempt(context, 'real', () =>
+      runRealPart(
+        context,
+        built && ((table, size) => measureScrapeLatency(context, built, table, size)),
+      ),
+    );
+  } else if (built !== undefined) {
+    context.note('daemon', 'scrape latency needs the real-table part (--only real,daemon)');
+  }
+  if (built !== undefined)
+    await attempt(context, 'daemon', () => runDaemonMemoryPart(context, built));
+}
+
+/** Every run's records, kept where `--report` can render them again. */
+function saveRecords(records: readonly BenchRecord[]): string {
+  const dir = fileURLToPath(new URL('./out/', import.meta.url));
+  mkdirSync(dir, { recursive: true });
+  const path = `${dir}results-${new Date().toISOString().replace(/[:.]/g, '-')}.jsonl`;
+  writeFileSync(path, records.map((record) => `${JSON.stringify(record)}\n`).join(''));
+  return path;
+}
+
+function report(options: BenchOptions, records: readonly BenchRecord[]): void {
+  if (options.docs) writeDocs(records, (message) => process.stderr.write(`${message}\n`));
+  if (!options.json) process.stdout.write(renderSections(records));
+}
+
+async function main(options: BenchOptions): Promise<void> {
+  if (options.report !== undefined) {
+    const lines = readFileSync(options.report, 'utf8').trim().split('\n');
+    report(
+      options,
+      lines.map((line) => JSON.parse(line) as BenchRecord),
+    );
+    return;
+  }
+  const context = new BenchContext(options);
+  process.once('exit', () => context.cleanup());
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    // Leave through process.exit so every 'exit' cleanup (files, namespaces) runs.
+    process.once(signal, () => process.exit(130));
+  }
+  const started = performance.now();
+  context.emit(describeMachine());
+  try {
+    await runParts(context);
+  } finally {
+    context.cleanup();
+  }
+  context.emit({
+    kind: 'end',
+    durationSeconds: Math.round((performance.now() - started) / 1000),
+    loadAverageAtEnd: loadavg().map((load) => Math.round(load * 100) / 100),
+  });
+  // With --json the records are already on stdout.
+  if (!options.json) context.log(`records saved in ${saveRecords(context.records)}`);
+  report(options, context.records);
+}
+
+const parsed = (() => {
+  try {
+    return parseOptions(process.argv.slice(2));
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n`);
+    process.exit(2);
+  }
+})();
+if (parsed === 'help') {
+  process.stdout.write(`${USAGE}\n`);
+} else {
+  await main(parsed);
+}

@@ -1,0 +1,88 @@
+/**
+ * Synthetic tables on tmpfs: the engine's whole sample, its parser alone on text in
+ * memory, the naive split parser (from the files and from memory) and cat of the same
+ * files. cat here only copies page-cache bytes, so these ratios show the parser's cost;
+ * the ratio that matters for the kernel's own tables is in the real-table part.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEFAULT_SAMPLE_OPTIONS } from '../src/snapshot/model.js';
+import { createSampler } from '../src/snapshot/sample.js';
+import { SocketAccumulator } from '../src/snapshot/socket-accumulator.js';
+import { readPortSettings } from '../src/sources/sysctl.js';
+import { decodeCachedTable } from './cached-parser.js';
+import type { BenchContext } from './context.js';
+import { costRecord, measureCommand, measureInProcess, warmUp } from './measure.js';
+import { countStatesNaively, sampleNaively } from './naive-parser.js';
+import { formatSize } from './options.js';
+import type { SyntheticTable } from './synthetic-table.js';
+
+function sameCounts(a: Uint32Array, b: Uint32Array): boolean {
+  return a.length === b.length && a.every((value, index) => value === b[index]);
+}
+
+function checkedSampler(table: SyntheticTable): () => void {
+  const sampler = createSampler({ ...DEFAULT_SAMPLE_OPTIONS, procfsRoot: table.root });
+  return () => {
+    const sockets = sampler.sample().sockets;
+    const seen = (sockets?.tcp.sockets ?? 0) + (sockets?.tcp6.sockets ?? 0);
+    if (seen !== table.sockets) throw new Error(`engine saw ${seen} of ${table.sockets} sockets`);
+  };
+}
+
+/** The parser alone: begin, decode both tables from memory, aggregate. */
+function cachedParser(table: SyntheticTable): () => void {
+  const tcp = readFileSync(join(table.root, 'net/tcp'));
+  const tcp6 = readFileSync(join(table.root, 'net/tcp6'));
+  const ports = readPortSettings(table.root);
+  const accumulator = new SocketAccumulator();
+  return () => {
+    accumulator.begin(ports.range, ports.reserved);
+    const seen =
+      decodeCachedTable(tcp, 'ipv4', accumulator) + decodeCachedTable(tcp6, 'ipv6', accumulator);
+    accumulator.finish(DEFAULT_SAMPLE_OPTIONS);
+    if (seen !== table.sockets) throw new Error(`parser saw ${seen} of ${table.sockets} sockets`);
+  };
+}
+
+function checkedNaive(table: SyntheticTable): () => void {
+  return () => {
+    if (!sameCounts(sampleNaively(table.root).counts, table.counts))
+      throw new Error('naive parser miscounted');
+  };
+}
+
+function cachedNaive(table: SyntheticTable): () => void {
+  const tcp = readFileSync(join(table.root, 'net/tcp'), 'latin1');
+  const tcp6 = readFileSync(join(table.root, 'net/tcp6'), 'latin1');
+  return () => {
+    const counts = new Uint32Array(table.counts.length);
+    countStatesNaively(tcp, 0, counts);
+    countStatesNaively(tcp6, 1, counts);
+    if (!sameCounts(counts, table.counts)) throw new Error('naive parser miscounted');
+  };
+}
+
+export function runSyntheticPart(context: BenchContext): void {
+  for (const size of context.options.sizes) {
+    const table = context.syntheticTable(size);
+    const runs = context.runs(size);
+    context.log(`synthetic ${formatSize(size)}: ${runs} runs per tool`);
+    const files = `${join(table.root, 'net/tcp')} ${join(table.root, 'net/tcp6')}`;
+    const cat = measureCommand(`cat ${files}`, runs);
+    const common = { phase: 'synthetic', size, sockets: table.sockets, cat } as const;
+    context.emit(costRecord({ ...common, tool: 'cat', bytes: 0, sample: cat }));
+    const inProcess = [
+      ['engine', checkedSampler(table)],
+      ['parser', cachedParser(table)],
+      ['naive', checkedNaive(table)],
+      ['naive-parse', cachedNaive(table)],
+    ] as const;
+    for (const [tool, run] of inProcess) {
+      // As in a long-running sampler: JIT settled, buffers grown to the table's size.
+      warmUp(run);
+      const sample = measureInProcess(runs, run);
+      context.emit(costRecord({ ...common, tool, bytes: table.bytes, sample }));
+    }
+  }
+}
