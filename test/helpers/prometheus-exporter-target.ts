@@ -3,10 +3,8 @@
  * real daemon from src/cli.ts, sampling a procfs tree (a fixture, or `/proc` inside a
  * namespace), on a free loopback port, ready once its first sample is taken.
  */
-import { join, resolve } from 'node:path';
+import { exporterCommand, REPO_ROOT } from './exporter-cli.js';
 import { freeLoopbackPort, startReadyDaemon } from './prometheus-daemon.js';
-
-const repoRoot = resolve(import.meta.dirname, '../..');
 
 export interface ExporterTarget {
   /** `host:port`, as a scrape config target. */
@@ -24,23 +22,17 @@ export async function startExporterTarget(options: {
 }): Promise<ExporterTarget> {
   const port = options.port ?? (options.netns === undefined ? await freeLoopbackPort() : 10120);
   const address = `127.0.0.1:${port}`;
-  const daemon = await startReadyDaemon(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      join(repoRoot, 'src/cli.ts'),
-      `--path.procfs=${options.procfs}`,
-      `--web.listen-address=${address}`,
-      `--sample.interval=${options.sampleInterval ?? '1s'}`,
-      '--log.level=warn',
-    ],
-    {
-      name: 'tcpstate-exporter',
-      readyUrl: `http://${address}/-/ready`,
-      ...(options.netns === undefined ? {} : { netns: options.netns }),
-      cwd: repoRoot,
-    },
-  );
+  const [command, args] = exporterCommand([
+    `--path.procfs=${options.procfs}`,
+    `--web.listen-address=${address}`,
+    `--sample.interval=${options.sampleInterval ?? '1s'}`,
+    '--log.level=warn',
+  ]);
+  const daemon = await startReadyDaemon(command, args, {
+    name: 'tcpstate-exporter',
+    readyUrl: `http://${address}/-/ready`,
+    ...(options.netns === undefined ? {} : { netns: options.netns }),
+    cwd: REPO_ROOT,
+  });
   return { address, output: () => daemon.output(), stop: () => daemon.stop() };
 }
