@@ -205,23 +205,24 @@ export function overviewDashboard(config: MixinConfig): dashboard.Dashboard {
     .withRow(row('Kernel TCP counters'))
     .withPanel(
       timeseriesPanel({
-        title: 'TIME_WAIT endings per second',
+        title: 'TIME_WAIT sockets per second',
         span: 8,
         description:
-          'How TIME_WAIT sockets end. finished: their 60 s ran out (normal). killed: ended early by a reset. ' +
-          'reused: connect() took over a TIME_WAIT port (net.ipv4.tcp_tw_reuse). overflow: destroyed because ' +
-          'tcp_max_tw_buckets was reached; anything above zero there deserves attention.',
+          'How fast TIME_WAIT sockets come and go. entered: sockets put into TIME_WAIT for the full 60 s ' +
+          '(the kernel counts them as the timer starts, TcpExt TW). short-lived: given a timeout of 4 s or less ' +
+          '(TWKilled). reused: connect() took over a TIME_WAIT 4-tuple (net.ipv4.tcp_tw_reuse). overflow: ' +
+          'destroyed at once because tcp_max_tw_buckets was reached; anything above zero there deserves attention.',
       })
         .unit('ops')
         .min(0)
         .withTarget(
           query('A', `sum(rate(tcpstate_timewait_finished_total{${SELECTED}}${RATE}))`, {
-            legend: 'finished',
+            legend: 'entered',
           }),
         )
         .withTarget(
           query('B', `sum(rate(tcpstate_timewait_killed_total{${SELECTED}}${RATE}))`, {
-            legend: 'killed',
+            legend: 'short-lived',
           }),
         )
         .withTarget(

@@ -177,13 +177,13 @@ const netstat: CollectorDefinition<NetstatCounters> = {
   metrics: [
     kernelCounter(
       'tcpstate_timewait_finished_total',
-      'TIME_WAIT sockets ended by their timer',
+      'Sockets put into TIME_WAIT for the full period (TcpExt TW); the kernel counts them when it arms the timer, so the rate is how fast TIME_WAIT sockets are created',
       'tcpExt',
       'TW',
     ),
     kernelCounter(
       'tcpstate_timewait_killed_total',
-      'TIME_WAIT sockets killed early, e.g. by a RST',
+      'TIME_WAIT (or orphaned FIN_WAIT2) sockets given a short timeout of 4 s or less (TcpExt TWKilled)',
       'tcpExt',
       'TWKilled',
     ),
