@@ -37,7 +37,7 @@ export class BenchContext {
 
   /** Repeats for a table of `size` sockets: many on small tables, a few on large ones. */
   runs(size: number): number {
-    const base = size <= 20_000 ? 30 : size <= 200_000 ? 10 : 4;
+    const base = size <= 20_000 ? 30 : size <= 200_000 ? 10 : 6;
     return Math.max(2, Math.round(base * this.options.effort));
   }
 

@@ -26,12 +26,21 @@ A part whose needs are missing is skipped and named under "Notes from this run".
 
 const METHOD = `## How it is measured
 
-- **CPU** is user + system time. Commands (\`cat\`, \`ss | awk\`) run under hyperfine,
-  which reads each child's rusage to the microsecond (and subtracts the shell's own
-  start-up for the pipeline). In-process work (the engine, the naive parser) is timed
-  with \`process.cpuUsage()\` around the calls, after a warm-up, so it counts what a
-  long-running sampler pays per sample. node_exporter's CPU is the change in its
-  \`/proc/<pid>/stat\` utime + stime over the scrapes (10 ms ticks, summed over runs).
+- **CPU** is user + system time. Commands (\`cat\`, and \`ss | awk\` as \`sh -c "…"\`, shell
+  included as when typed by hand) run under hyperfine, which reads each child's rusage
+  to the microsecond. In-process work (the engine, Node's bare read() loop, the naive
+  parser) is timed after a warm-up, as a long-running sampler pays per sample: CPU of
+  the thread that runs it (\`/proc/thread-self/schedstat\`, nanoseconds), of which the
+  system part is \`process.cpuUsage()\`'s. V8's background threads (the optimising
+  compiler, concurrent marking) are not counted; each run starts after a full GC and a
+  short pause, so that no earlier work's garbage is collected during it. node_exporter's
+  CPU is the change in its \`/proc/<pid>/stat\` utime + stime around each scrape (10 ms
+  ticks). On real tables each round runs three probe processes inside the namespace,
+  in turn: the commands (cat, \`ss | awk\`, the node_exporter scrape), Node's read() loop
+  with the engine, and the naive parser. Within a probe the tools take turns, one run
+  each. In-process work is never timed in a process that also forks commands or makes
+  HTTP requests: page faults after fork() and V8 collecting that garbage would be
+  counted against it.
 - **Ratios to cat** divide by \`cat\` of the same table measured in the same run.
 - **Real tables** live in a network namespace of their own: ESTABLISHED connections
   over IPv4 and IPv6 on lo (both ends in the table; the server side stays unaccepted,
@@ -110,6 +119,21 @@ const OTHER_NAMES = {
   'node-exporter': "node_exporter's tcpstat scrape (netlink)",
 } as const;
 
+/** `8 % at 100k, 7 % at 1M`: the engine's user time beyond cat's, over cat's CPU. */
+function userOverheads(real: readonly CostMeasurement[]): string {
+  return [...new Set(real.map((row) => row.size))]
+    .sort((a, b) => a - b)
+    .filter((size) => size >= 100_000)
+    .flatMap((size) => {
+      const engine = find(real, 'engine', size);
+      const cat = find(real, 'cat', size);
+      if (engine === undefined || cat === undefined) return [];
+      const share = (engine.userSeconds - cat.userSeconds) / cat.cpuSeconds;
+      return [`${(share * 100).toFixed(0)} % at ${formatSize(size)}`];
+    })
+    .join(', ');
+}
+
 /** ` (the read() loop alone: X of the engine's Y ms of user time at N)`, when measured. */
 function readLoopShare(real: readonly CostMeasurement[]): string {
   const largest = Math.max(...real.map((row) => row.size));
@@ -138,10 +162,12 @@ function targetReading(records: readonly BenchRecord[], lines: string[]): void {
   if (sample?.holds !== undefined) {
     lines.push(
       `${sample.holds ? 'Target holds' : '**Target missed**'}: ${sample.target} — ${sample.measured}. ` +
-        'The sample cannot cost less than cat: it makes the same read() calls of about 4 KiB each, ' +
-        "and the kernel's text is most of the cost. What it adds is user time, part of it for Node's read() " +
-        `calls alone${readLoopShare(real)} and the rest for decoding. On this shared two-core machine the ` +
-        'ratio moves by several hundredths from run to run, so a figure near 1.10 is within noise of the target.',
+        'The sample makes the same read() calls of about 4 KiB as cat, so it pays the same system time for ' +
+        "the kernel's text, most of the cost; what it adds is user time, part of it for Node's read() calls " +
+        `alone${readLoopShare(real)} and the rest for decoding. cat also pays for starting a process, and the ` +
+        'system time of the same reads varies by several percent between runs on this shared two-core machine, ' +
+        'so a ratio a little under 1 can happen, and one near 1.10 is within noise of the target. ' +
+        `The part that is the engine's own, its user time beyond cat's, is ${userOverheads(real)} of cat's CPU.`,
     );
   }
   const synthetic = costs(records, 'synthetic');

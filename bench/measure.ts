@@ -8,6 +8,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { CostMeasurement, Phase, Tool } from './results.js';
 
 /** Totals over `runs`, so samples of several rounds add up. */
@@ -55,9 +57,24 @@ export function warmUp(fn: () => void, seconds = 0.5, maxRuns = 20): void {
   }
 }
 
-/** Times `runs` calls of `fn` in this process (all its threads, GC included). */
+/** CPU time of the calling thread in ns (/proc/thread-self/schedstat), if the kernel has it. */
+function threadCpuNanoseconds(): number | undefined {
+  try {
+    return Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Times `runs` calls of `fn` on this thread. CPU is this thread's own (V8's compiler
+ * and concurrent GC threads finishing earlier work are not counted), its system part
+ * from process.cpuUsage (those threads make no system calls to speak of). Without
+ * schedstat, the whole process's CPU.
+ */
 export function measureInProcess(runs: number, fn: () => void): CostSample {
   const wallSeconds: number[] = [];
+  const threadBefore = threadCpuNanoseconds();
   const cpuBefore = process.cpuUsage();
   for (let run = 0; run < runs; run++) {
     const started = performance.now();
@@ -65,7 +82,13 @@ export function measureInProcess(runs: number, fn: () => void): CostSample {
     wallSeconds.push((performance.now() - started) / 1000);
   }
   const cpu = process.cpuUsage(cpuBefore);
-  return { runs, userSeconds: cpu.user / 1e6, systemSeconds: cpu.system / 1e6, wallSeconds };
+  const threadAfter = threadCpuNanoseconds();
+  const systemSeconds = cpu.system / 1e6;
+  const userSeconds =
+    threadBefore === undefined || threadAfter === undefined
+      ? cpu.user / 1e6
+      : Math.max(0, (threadAfter - threadBefore) / 1e9 - systemSeconds);
+  return { runs, userSeconds, systemSeconds, wallSeconds };
 }
 
 interface HyperfineResult {
@@ -160,3 +183,30 @@ export function rotate<T>(items: readonly T[], by: number): T[] {
   const shift = by % items.length;
   return [...items.slice(shift), ...items.slice(0, shift)];
 }
+
+let gc: (() => void) | undefined;
+
+/**
+ * A full garbage collection now. Tools timed in one process end their runs with it when
+ * they leave garbage, so that V8 collects it on their time, not during the next tool's.
+ */
+function collectGarbage(): void {
+  if (gc === undefined) {
+    setFlagsFromString('--expose-gc');
+    gc = runInNewContext('gc') as () => void;
+  }
+  gc();
+}
+
+/**
+ * Before timing in-process work: collect everything earlier work left and give V8's
+ * background threads `pauseMs` to finish (sweeping; after a warm-up, compiling the code
+ * that just got hot), so that none of it is counted as the measured work's CPU.
+ */
+export async function settle(pauseMs = 25): Promise<void> {
+  collectGarbage();
+  await new Promise((resolve) => setTimeout(resolve, pauseMs));
+}
+
+/** After a warm-up: long enough for V8's background compiler to finish its queue. */
+export const AFTER_WARM_UP_MS = 250;

@@ -8,6 +8,7 @@ import { DEFAULT_SAMPLE_OPTIONS, type Family, type StateCounts } from '../src/sn
 import { createSampler } from '../src/snapshot/sample.js';
 import { MIN_BUFFER_BYTES } from '../src/sources/tcp-table.js';
 import {
+  AFTER_WARM_UP_MS,
   addSamples,
   type CostSample,
   emptySample,
@@ -15,6 +16,7 @@ import {
   measureInProcess,
   processCpuSeconds,
   rotate,
+  settle,
   warmUp,
 } from './measure.js';
 import { sampleNaively } from './naive-parser.js';
@@ -109,13 +111,23 @@ async function probe(request: ProbeRequest): Promise<ProbeResult> {
     if (request.tools.includes('read-only')) warmUp(readOnly);
     if (request.tools.includes('naive')) warmUp(naive);
     if (request.nodeExporter !== undefined) await scrapeNodeExporter(request.nodeExporter);
+    await settle(AFTER_WARM_UP_MS);
   }
   const runOnce: Record<ProbeTool, () => Promise<CostSample>> = {
     cat: async () => measureCommand('cat /proc/net/tcp /proc/net/tcp6', 1),
-    'read-only': async () => measureInProcess(1, readOnly),
+    'read-only': async () => {
+      await settle();
+      return measureInProcess(1, readOnly);
+    },
     'ss-awk': async () => measureCommand(`sh -c "${SS_AWK}"`, 1),
-    engine: async () => measureInProcess(1, engine),
-    naive: async () => measureInProcess(1, naive),
+    engine: async () => {
+      await settle();
+      return measureInProcess(1, engine);
+    },
+    naive: async () => {
+      await settle();
+      return measureInProcess(1, naive);
+    },
     'node-exporter': async () => {
       if (request.nodeExporter === undefined)
         throw new Error('node-exporter needs its pid and url');

@@ -12,7 +12,14 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { missingCapability } from '../test/helpers/capabilities.js';
 import { NetnsLab } from '../test/helpers/netns.js';
 import type { BenchContext } from './context.js';
-import { addSamples, type CostSample, costRecord, emptySample, rotate } from './measure.js';
+import {
+  addSamples,
+  type CostSample,
+  costRecord,
+  emptySample,
+  meanCpuSeconds,
+  rotate,
+} from './measure.js';
 import type { ProbeRequest, ProbeResult, ProbeTool } from './ns-probe.js';
 import { formatSize } from './options.js';
 import { machineSocketCount, RealTable } from './real-table.js';
@@ -25,6 +32,8 @@ const NODE_EXPORTER_ADDRESS = '127.0.0.1:9100';
 const BURST_SECONDS = 25;
 /** Measure only while every TIME_WAIT socket of the burst is still alive. */
 const WINDOW_MS = 58_000;
+/** Sockets node_exporter may count beyond the engine: its own listener and scrape. */
+const COUNT_TOLERANCE = 16;
 /** Time the daemon's latency run needs on a full table: start, first sample, load, scrape. */
 const LATENCY_WINDOW_MS = 25_000;
 /** Kernel memory per socket is about 3 KiB; keep a wide margin and 1 GiB to spare. */
@@ -34,6 +43,18 @@ function availableMemoryBytes(): number {
   const match = /^MemAvailable:\s+(\d+) kB/m.exec(readFileSync('/proc/meminfo', 'utf8'));
   return match === null ? 0 : Number(match[1]) * 1024;
 }
+
+/**
+ * Tools timed in one probe process, taking turns run by run. Timing in-process work in
+ * a process that also spawns commands or makes HTTP requests would count those (page
+ * faults after fork, V8 collecting their garbage) against it; the naive parser's
+ * garbage would do the same to the engine.
+ */
+const PROBE_GROUPS: readonly (readonly ProbeTool[])[] = [
+  ['cat', 'ss-awk', 'node-exporter'],
+  ['read-only', 'engine'],
+  ['naive'],
+];
 
 type NamespaceExec = (command: string, args: readonly string[], timeoutMs: number) => string;
 
@@ -113,8 +134,9 @@ async function measureSize(
       ...(withNodeExporter ? (['node-exporter'] as const) : []),
     ];
     const large = size >= 500_000;
-    // Small tables: three rounds; from 100k, rounds are long and two fill a burst's minute.
-    const rounds = size >= 100_000 ? 2 : 3;
+    // Three rounds of 100k fit in one TIME_WAIT burst's minute; a round of 1M needs a
+    // burst of its own, so three take about four minutes.
+    const rounds = 3;
     const runs = large ? 1 : Math.max(1, Math.ceil(context.runs(size) / rounds));
     const totals = new Map<ProbeTool, CostSample>(tools.map((tool) => [tool, emptySample()]));
     let sockets = 0;
@@ -133,25 +155,38 @@ async function measureSize(
       const started = performance.now();
       const machineSockets = machineSocketCount();
       const timeWaitBefore = table.timeWaitCount();
-      const result = runProbe((command, args, timeoutMs) => table.exec(command, args, timeoutMs), {
-        tools: rotate(tools, round),
-        runs,
-        warm: !large,
-        ...(nodeExporter !== undefined && { nodeExporter }),
-        ...(profile && round === 0 && { profileRuns: large ? 1 : 3 }),
-      });
+      const exec: NamespaceExec = (command, args, timeoutMs) =>
+        table.exec(command, args, timeoutMs);
+      const results = new Map<ProbeTool, ProbeResult>();
+      for (const group of rotate(PROBE_GROUPS, round)) {
+        const chosen = group.filter((tool) => tools.includes(tool));
+        if (chosen.length === 0) continue;
+        const measured = runProbe(exec, {
+          tools: rotate(chosen, round),
+          runs,
+          warm: !large,
+          ...(chosen.includes('node-exporter') && nodeExporter !== undefined && { nodeExporter }),
+          ...(chosen.includes('engine') &&
+            profile &&
+            round === 0 && { profileRuns: large ? 1 : 3 }),
+        });
+        for (const tool of chosen) results.set(tool, measured);
+      }
+      const result = results.get('engine') as ProbeResult;
       for (const entry of result.profile ?? []) {
         context.emit({ kind: 'profile', table: 'real', size, ...entry });
       }
       const timeWaitAfter = table.timeWaitCount();
       lastRoundMs = performance.now() - started;
       for (const tool of tools) {
-        const sample = result.samples[tool];
+        const sample = results.get(tool)?.samples[tool];
         if (sample !== undefined)
           totals.set(tool, addSamples(totals.get(tool) ?? emptySample(), sample));
       }
       sockets += result.sockets / rounds;
       bytes += result.bytes / rounds;
+      const engineSample = results.get('engine')?.samples.engine;
+      const catSample = results.get('cat')?.samples.cat;
       const sum = (counts: Record<string, number>) =>
         Object.values(counts).reduce((total, count) => total + count, 0);
       context.emit({
@@ -165,17 +200,23 @@ async function measureSize(
         timeWaitBefore,
         timeWaitAfter,
         buildSeconds,
+        ...(engineSample !== undefined &&
+          catSample !== undefined && {
+            engineToCat: meanCpuSeconds(engineSample) / meanCpuSeconds(catSample),
+          }),
         ...(machineSockets !== undefined && {
           otherSockets: Math.max(0, machineSockets - result.sockets),
         }),
       });
+      // node_exporter's own listener and scrape connection are a few sockets more.
+      const nodeExporterSockets = results.get('node-exporter')?.nodeExporterSockets;
       if (
-        result.nodeExporterSockets !== undefined &&
-        result.nodeExporterSockets !== result.sockets
+        nodeExporterSockets !== undefined &&
+        Math.abs(nodeExporterSockets - result.sockets) > COUNT_TOLERANCE
       ) {
         context.note(
           'real',
-          `${formatSize(size)} round ${round}: node_exporter counted ${result.nodeExporterSockets} sockets, the engine ${result.sockets} (the table moves between the two reads)`,
+          `${formatSize(size)} round ${round}: node_exporter counted ${nodeExporterSockets} sockets, the engine ${result.sockets} (TIME_WAIT sockets may have ended between the two reads)`,
         );
       }
       context.log(

@@ -120,6 +120,15 @@ export function checkTargets(records: readonly BenchRecord[]): TargetCheck[] {
     .sort((a, b) => b.size - a.size)[0];
   const memory = ofKind(records, 'memory').sort((a, b) => b.size - a.size)[0];
   const worstRatio = Math.max(...realEngine.map((row) => row.cpuRatioToCat));
+  const tables = ofKind(records, 'table');
+  const spread = (size: number) => {
+    const ratios = tables
+      .filter((table) => table.size === size && table.engineToCat !== undefined)
+      .map((table) => table.engineToCat as number);
+    return ratios.length < 2
+      ? ''
+      : ` (rounds ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`;
+  };
   const growth =
     memory === undefined
       ? undefined
@@ -134,7 +143,10 @@ export function checkTargets(records: readonly BenchRecord[]): TargetCheck[] {
         realEngine.length === 0
           ? 'not measured'
           : realEngine
-              .map((row) => `${formatSize(row.size)}: ${row.cpuRatioToCat.toFixed(2)}×`)
+              .map(
+                (row) =>
+                  `${formatSize(row.size)}: ${row.cpuRatioToCat.toFixed(2)}×${spread(row.size)}`,
+              )
               .join(', '),
       holds: realEngine.length === 0 ? undefined : worstRatio <= TARGETS.sampleToCat,
     },

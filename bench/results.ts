@@ -134,6 +134,8 @@ export interface TableMeasurement {
   readonly buildSeconds: number;
   /** TCP sockets of other namespaces on the machine: the kernel's walk passes them too. */
   readonly otherSockets?: number;
+  /** The engine's CPU over cat's in this round alone. */
+  readonly engineToCat?: number;
 }
 
 export type BenchRecord =

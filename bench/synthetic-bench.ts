@@ -12,9 +12,21 @@ import { SocketAccumulator } from '../src/snapshot/socket-accumulator.js';
 import { readPortSettings } from '../src/sources/sysctl.js';
 import { decodeCachedTable } from './cached-parser.js';
 import type { BenchContext } from './context.js';
-import { costRecord, measureCommand, measureInProcess, warmUp } from './measure.js';
+import {
+  AFTER_WARM_UP_MS,
+  addSamples,
+  type CostSample,
+  costRecord,
+  emptySample,
+  measureCommand,
+  measureInProcess,
+  rotate,
+  settle,
+  warmUp,
+} from './measure.js';
 import { countStatesNaively, sampleNaively } from './naive-parser.js';
 import { formatSize } from './options.js';
+import type { Tool } from './results.js';
 import type { SyntheticTable } from './synthetic-table.js';
 
 function sameCounts(a: Uint32Array, b: Uint32Array): boolean {
@@ -63,7 +75,7 @@ function cachedNaive(table: SyntheticTable): () => void {
   };
 }
 
-export function runSyntheticPart(context: BenchContext): void {
+export async function runSyntheticPart(context: BenchContext): Promise<void> {
   for (const size of context.options.sizes) {
     const table = context.syntheticTable(size);
     const runs = context.runs(size);
@@ -78,10 +90,19 @@ export function runSyntheticPart(context: BenchContext): void {
       ['naive', checkedNaive(table)],
       ['naive-parse', cachedNaive(table)],
     ] as const;
-    for (const [tool, run] of inProcess) {
-      // As in a long-running sampler: JIT settled, buffers grown to the table's size.
-      warmUp(run);
-      const sample = measureInProcess(runs, run);
+    // As in a long-running sampler: JIT settled, buffers grown to the table's size.
+    for (const [, run] of inProcess) warmUp(run);
+    await settle(AFTER_WARM_UP_MS);
+    // One run of each in turn, so a change in the machine's load falls on all alike.
+    const samples = new Map<Tool, CostSample>();
+    for (let round = 0; round < runs; round++) {
+      for (const [tool, run] of rotate(inProcess, round)) {
+        await settle();
+        samples.set(tool, addSamples(samples.get(tool) ?? emptySample(), measureInProcess(1, run)));
+      }
+    }
+    for (const [tool] of inProcess) {
+      const sample = samples.get(tool) as CostSample;
       context.emit(costRecord({ ...common, tool, bytes: table.bytes, sample }));
     }
   }
