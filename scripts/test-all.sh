@@ -12,7 +12,8 @@ DEBIAN_PACKAGES=(
   prometheus-node-exporter   # peer in the benchmarks
   docker-compose             # validates deploy/compose
   systemd                    # systemd-analyze verify
-  time                       # /usr/bin/time for benchmark CPU figures
+  hyperfine                  # times commands in the bench (test/bench runs it)
+  perl                       # the bench's socket holders
 )
 
 missing=()
