@@ -10,7 +10,7 @@
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import type { TableFileStats } from '../snapshot/model.js';
-import { readHex2, readHex4, readHex8 } from './hex.js';
+import { readHex2, readHex4, readHex8, viewOf } from './hex.js';
 import { SourceError } from './kernel-files.js';
 
 export const MIN_BUFFER_BYTES = 256 * 1024;
@@ -53,28 +53,26 @@ export interface SocketSink {
 }
 
 /**
- * Decodes one line (without its newline) into the accumulator. Returns false, adding
- * nothing, when the line is malformed: no `sl:` prefix, too short, a separator out of
- * place, a bad hex digit, or a state code outside 01..0B.
+ * Decodes one line (without its newline) of the table that `view` holds into the sink.
+ * Returns false, adding nothing, when the line is malformed: no `sl:` prefix, too short,
+ * a separator out of place, a bad hex digit, or a state code outside 01..0B.
  */
 export function decodeLine(
-  bytes: Uint8Array,
+  view: DataView,
   start: number,
   end: number,
   family: TableFamily,
   sink: SocketSink,
 ): boolean {
   let colon = start;
-  while (colon < end && bytes[colon] === SPACE) colon++;
+  while (colon < end && view.getUint8(colon) === SPACE) colon++;
   const digitsStart = colon;
-  while (
-    colon < end &&
-    (bytes[colon] as number) >= DIGIT_0 &&
-    (bytes[colon] as number) <= DIGIT_9
-  ) {
+  while (colon < end) {
+    const byte = view.getUint8(colon);
+    if (byte < DIGIT_0 || byte > DIGIT_9) break;
     colon++;
   }
-  if (colon === digitsStart || colon >= end || bytes[colon] !== COLON) return false;
+  if (colon === digitsStart || colon >= end || view.getUint8(colon) !== COLON) return false;
 
   const layout: Layout = family === 'ipv4' ? IPV4_LAYOUT : IPV6_LAYOUT;
   const local = colon + layout.local;
@@ -85,35 +83,35 @@ export function decodeLine(
   // The state must be followed by a space: the kernel always prints more fields.
   if (state + 3 > end) return false;
   if (
-    bytes[colon + 1] !== SPACE ||
-    bytes[localPort - 1] !== COLON ||
-    bytes[remote - 1] !== SPACE ||
-    bytes[remotePort - 1] !== COLON ||
-    bytes[state - 1] !== SPACE ||
-    bytes[state + 2] !== SPACE
+    view.getUint8(colon + 1) !== SPACE ||
+    view.getUint8(localPort - 1) !== COLON ||
+    view.getUint8(remote - 1) !== SPACE ||
+    view.getUint8(remotePort - 1) !== COLON ||
+    view.getUint8(state - 1) !== SPACE ||
+    view.getUint8(state + 2) !== SPACE
   ) {
     return false;
   }
-  const stateCode = readHex2(bytes, state);
-  const localPortValue = readHex4(bytes, localPort);
-  const remotePortValue = readHex4(bytes, remotePort);
+  const stateCode = readHex2(view, state);
+  const localPortValue = readHex4(view, localPort);
+  const remotePortValue = readHex4(view, remotePort);
   if (stateCode < 1 || stateCode > 11 || localPortValue < 0 || remotePortValue < 0) return false;
 
   if (family === 'ipv4') {
-    const localAddress = readHex8(bytes, local);
-    const remoteAddress = readHex8(bytes, remote);
+    const localAddress = readHex8(view, local);
+    const remoteAddress = readHex8(view, remote);
     if (localAddress < 0 || remoteAddress < 0) return false;
     sink.addIpv4(stateCode - 1, localPortValue, remotePortValue, localAddress, remoteAddress);
     return true;
   }
-  const l0 = readHex8(bytes, local);
-  const l1 = readHex8(bytes, local + 8);
-  const l2 = readHex8(bytes, local + 16);
-  const l3 = readHex8(bytes, local + 24);
-  const r0 = readHex8(bytes, remote);
-  const r1 = readHex8(bytes, remote + 8);
-  const r2 = readHex8(bytes, remote + 16);
-  const r3 = readHex8(bytes, remote + 24);
+  const l0 = readHex8(view, local);
+  const l1 = readHex8(view, local + 8);
+  const l2 = readHex8(view, local + 16);
+  const l3 = readHex8(view, local + 24);
+  const r0 = readHex8(view, remote);
+  const r1 = readHex8(view, remote + 8);
+  const r2 = readHex8(view, remote + 16);
+  const r3 = readHex8(view, remote + 24);
   if (l0 < 0 || l1 < 0 || l2 < 0 || l3 < 0 || r0 < 0 || r1 < 0 || r2 < 0 || r3 < 0) return false;
   sink.addIpv6(stateCode - 1, localPortValue, remotePortValue, l0, l1, l2, l3, r0, r1, r2, r3);
   return true;
@@ -122,9 +120,11 @@ export function decodeLine(
 /** Reads whole tables through one preallocated buffer; one instance per sampler. */
 export class TcpTableReader {
   private readonly buffer: Buffer;
+  private readonly view: DataView;
 
   constructor(bufferBytes = MIN_BUFFER_BYTES) {
     this.buffer = Buffer.allocUnsafe(Math.max(bufferBytes, MIN_BUFFER_BYTES));
+    this.view = viewOf(this.buffer);
   }
 
   /**
@@ -183,7 +183,7 @@ export class TcpTableReader {
           headerSeen = true;
         } else {
           lines++;
-          if (!discarding && decodeLine(buffer, lineStart, newline, family, sink)) sockets++;
+          if (!discarding && decodeLine(this.view, lineStart, newline, family, sink)) sockets++;
           else malformed++;
         }
         discarding = false;

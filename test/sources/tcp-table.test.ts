@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TCP_STATES } from '../../src/snapshot/model.js';
 import { SocketAccumulator } from '../../src/snapshot/socket-accumulator.js';
+import { viewOf } from '../../src/sources/hex.js';
 import { decodeLine, type SocketSink, TcpTableReader } from '../../src/sources/tcp-table.js';
 import {
   formatSocketLine,
@@ -32,7 +33,7 @@ class RecordingSink implements SocketSink {
 function decode(line: string, family: 'ipv4' | 'ipv6'): { ok: boolean; seen: string[] } {
   const sink = new RecordingSink();
   const bytes = Buffer.from(line, 'latin1');
-  return { ok: decodeLine(bytes, 0, bytes.length, family, sink), seen: sink.seen };
+  return { ok: decodeLine(viewOf(bytes), 0, bytes.length, family, sink), seen: sink.seen };
 }
 
 const REAL_TCP_LINE =
