@@ -172,7 +172,7 @@ function targetReading(records: readonly BenchRecord[], lines: string[]): void {
   }
   const synthetic = costs(records, 'synthetic');
   const largestSynthetic = Math.max(...synthetic.map((row) => row.size));
-  const parserRow = find(synthetic, 'parser', largestSynthetic);
+  const parserRow = find(synthetic, 'decoder', largestSynthetic);
   const naive = find(synthetic, 'naive-parse', largestSynthetic);
   const kernel = find(real, 'cat', Math.max(...real.map((row) => row.size)));
   if (parser?.holds !== undefined && parserRow !== undefined) {

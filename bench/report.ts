@@ -116,7 +116,7 @@ export function checkTargets(records: readonly BenchRecord[]): TargetCheck[] {
     (row) => row.tool === 'engine' && row.size >= 100_000,
   );
   const parser = costs(records, 'synthetic')
-    .filter((row) => row.tool === 'parser')
+    .filter((row) => row.tool === 'decoder')
     .sort((a, b) => b.size - a.size)[0];
   const memory = ofKind(records, 'memory').sort((a, b) => b.size - a.size)[0];
   const worstRatio = Math.max(...realEngine.map((row) => row.cpuRatioToCat));

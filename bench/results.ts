@@ -2,11 +2,12 @@
 
 export type Phase = 'synthetic' | 'real';
 
-/** Every tool measured; `parser` and `naive-parse` work on text already in memory. */
+/** Every tool measured; `decoder`, `parser` and `naive-parse` work on text already in memory. */
 export const TOOLS = [
   'cat',
   'read-only',
   'engine',
+  'decoder',
   'parser',
   'naive',
   'naive-parse',
@@ -19,7 +20,8 @@ export const TOOL_LABELS: Readonly<Record<Tool, string>> = {
   cat: '`cat /proc/net/tcp{,6}`',
   'read-only': 'read() loop in Node, no decoding',
   engine: 'tcpstate-exporter sample',
-  parser: 'byte parser on cached text',
+  decoder: 'line decoder alone on cached text',
+  parser: 'line decoder + aggregation on cached text',
   naive: 'naive `split` parser (reads the files)',
   'naive-parse': 'naive `split` parser on cached text',
   'ss-awk': "`ss -tan \\| awk '{print $1}' \\| sort \\| uniq -c`",

@@ -10,7 +10,7 @@ import { DEFAULT_SAMPLE_OPTIONS } from '../src/snapshot/model.js';
 import { createSampler } from '../src/snapshot/sample.js';
 import { SocketAccumulator } from '../src/snapshot/socket-accumulator.js';
 import { readPortSettings } from '../src/sources/sysctl.js';
-import { decodeCachedTable } from './cached-parser.js';
+import { decodeCachedTable, StateCountingSink } from './cached-parser.js';
 import type { BenchContext } from './context.js';
 import {
   AFTER_WARM_UP_MS,
@@ -42,7 +42,20 @@ function checkedSampler(table: SyntheticTable): () => void {
   };
 }
 
-/** The parser alone: begin, decode both tables from memory, aggregate. */
+/** The line decoder alone: both tables from memory into a sink that counts family × state. */
+function cachedDecoder(table: SyntheticTable): () => void {
+  const tcp = readFileSync(join(table.root, 'net/tcp'));
+  const tcp6 = readFileSync(join(table.root, 'net/tcp6'));
+  const sink = new StateCountingSink();
+  return () => {
+    sink.counts.fill(0);
+    decodeCachedTable(tcp, 'ipv4', sink);
+    decodeCachedTable(tcp6, 'ipv6', sink);
+    if (!sameCounts(sink.counts, table.counts)) throw new Error('decoder miscounted');
+  };
+}
+
+/** Decoder and aggregation: begin, decode both tables from memory, aggregate. */
 function cachedParser(table: SyntheticTable): () => void {
   const tcp = readFileSync(join(table.root, 'net/tcp'));
   const tcp6 = readFileSync(join(table.root, 'net/tcp6'));
@@ -86,6 +99,7 @@ export async function runSyntheticPart(context: BenchContext): Promise<void> {
     context.emit(costRecord({ ...common, tool: 'cat', bytes: 0, sample: cat }));
     const inProcess = [
       ['engine', checkedSampler(table)],
+      ['decoder', cachedDecoder(table)],
       ['parser', cachedParser(table)],
       ['naive', checkedNaive(table)],
       ['naive-parse', cachedNaive(table)],

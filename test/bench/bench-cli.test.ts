@@ -55,7 +55,7 @@ describe.skipIf(!canRun('bench --json', { commands: ['hyperfine'] }))('bench --j
     expect(records.at(-1)?.kind).toBe('end');
     const costs = records.filter((record): record is CostMeasurement => record.kind === 'cost');
     expect(costs.map((cost) => cost.tool).sort()).toEqual(
-      ['cat', 'engine', 'naive', 'naive-parse', 'parser'].sort(),
+      ['cat', 'decoder', 'engine', 'naive', 'naive-parse', 'parser'].sort(),
     );
     for (const cost of costs) {
       expect(cost).toMatchObject({ phase: 'synthetic', size: 1_000 });
