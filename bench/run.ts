@@ -86,8 +86,10 @@ async function main(options: BenchOptions): Promise<void> {
   const context = new BenchContext(options);
   process.once('exit', () => context.cleanup());
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    // Leave through process.exit so every 'exit' cleanup (files, namespaces) runs.
-    process.once(signal, () => process.exit(130));
+    // Leave through process.exit so every 'exit' cleanup (files, namespaces) runs. `on`,
+    // not `once`: the signal can arrive twice (sent to the process and relayed by tsx),
+    // and a second one with no listener left kills it before the teardown.
+    process.on(signal, () => process.exit(130));
   }
   const started = performance.now();
   context.emit(describeMachine());
