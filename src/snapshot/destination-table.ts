@@ -29,29 +29,32 @@ export class DestinationTable {
     this.size = 0;
   }
 
-  /** Id of the destination, inserting it when new. */
-  intern(
-    l0: number,
-    l1: number,
-    l2: number,
-    l3: number,
-    r0: number,
-    r1: number,
-    r2: number,
-    r3: number,
-    remotePort: number,
-    ipv6: boolean,
-  ): number {
+  /** Id of an IPv4 destination, inserting it when new. */
+  internIpv4(local: number, remote: number, remotePort: number): number {
     const probe = this.probe;
-    probe[0] = l0;
-    probe[1] = l1;
-    probe[2] = l2;
-    probe[3] = l3;
-    probe[4] = r0;
-    probe[5] = r1;
-    probe[6] = r2;
-    probe[7] = r3;
-    probe[8] = ipv6 ? remotePort | IPV6_FLAG : remotePort;
+    probe[0] = local;
+    probe[1] = 0;
+    probe[2] = 0;
+    probe[3] = 0;
+    probe[4] = remote;
+    probe[5] = 0;
+    probe[6] = 0;
+    probe[7] = 0;
+    probe[8] = remotePort;
+    return this.lookup();
+  }
+
+  /** Id of an IPv6 destination, address words in `words` (local 0-3, remote 4-7). */
+  internIpv6(words: Uint32Array, remotePort: number): number {
+    const probe = this.probe;
+    for (let i = 0; i < 8; i++) probe[i] = words[i] as number;
+    probe[8] = remotePort | IPV6_FLAG;
+    return this.lookup();
+  }
+
+  /** Id of the destination in the probe, inserting it when new. */
+  private lookup(): number {
+    const probe = this.probe;
     const mask = this.slots.length - 1;
     const keys = this.keys;
     for (let slot = hashKey(probe, 0) & mask; ; slot = (slot + 1) & mask) {

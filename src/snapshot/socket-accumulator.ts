@@ -79,25 +79,13 @@ export class SocketAccumulator implements SocketSink {
     }
     let destination = NO_DESTINATION;
     if (this.ephemeralEligible[localPort] === 1) {
-      destination = this.destinations.intern(local, 0, 0, 0, remote, 0, 0, 0, remotePort, false);
+      destination = this.destinations.internIpv4(local, remote, remotePort);
       (this.destinations.counts[destination] as number)++;
     }
     this.push(stateIndex, localPort, remotePort, destination);
   }
 
-  addIpv6(
-    stateIndex: number,
-    localPort: number,
-    remotePort: number,
-    l0: number,
-    l1: number,
-    l2: number,
-    l3: number,
-    r0: number,
-    r1: number,
-    r2: number,
-    r3: number,
-  ): void {
+  addIpv6(stateIndex: number, localPort: number, remotePort: number, words: Uint32Array): void {
     (this.familyStates[STATE_COUNT + stateIndex] as number)++;
     if (stateIndex === LISTEN_INDEX) {
       this.listening[localPort] = 1;
@@ -107,9 +95,10 @@ export class SocketAccumulator implements SocketSink {
     if (this.ephemeralEligible[localPort] === 1) {
       // An IPv4-mapped socket competes for the same 4-tuples as a plain IPv4 one.
       destination =
-        isIpv4Mapped(l0, l1, l2) && isIpv4Mapped(r0, r1, r2)
-          ? this.destinations.intern(l3, 0, 0, 0, r3, 0, 0, 0, remotePort, false)
-          : this.destinations.intern(l0, l1, l2, l3, r0, r1, r2, r3, remotePort, true);
+        isIpv4Mapped(words[0] as number, words[1] as number, words[2] as number) &&
+        isIpv4Mapped(words[4] as number, words[5] as number, words[6] as number)
+          ? this.destinations.internIpv4(words[3] as number, words[7] as number, remotePort)
+          : this.destinations.internIpv6(words, remotePort);
       (this.destinations.counts[destination] as number)++;
     }
     this.push(stateIndex, localPort, remotePort, destination);

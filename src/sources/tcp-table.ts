@@ -28,7 +28,11 @@ type Layout = typeof IPV4_LAYOUT | typeof IPV6_LAYOUT;
 
 export type TableFamily = 'ipv4' | 'ipv6';
 
-/** Receives decoded sockets; addresses are the words as printed (see address.ts). */
+/**
+ * Receives decoded sockets; addresses are the words as printed (see address.ts). IPv6
+ * addresses come as one array, local words 0-3 then remote words 4-7, reused for the
+ * next line: read it before returning.
+ */
 export interface SocketSink {
   addIpv4(
     stateIndex: number,
@@ -37,20 +41,11 @@ export interface SocketSink {
     local: number,
     remote: number,
   ): void;
-  addIpv6(
-    stateIndex: number,
-    localPort: number,
-    remotePort: number,
-    l0: number,
-    l1: number,
-    l2: number,
-    l3: number,
-    r0: number,
-    r1: number,
-    r2: number,
-    r3: number,
-  ): void;
+  addIpv6(stateIndex: number, localPort: number, remotePort: number, words: Uint32Array): void;
 }
+
+/** The eight words of a tcp6 line's two addresses, filled for each line. */
+const IPV6_WORDS = new Uint32Array(8);
 
 /**
  * Decodes one line (without its newline) of the table that `view` holds into the sink.
@@ -104,16 +99,15 @@ export function decodeLine(
     sink.addIpv4(stateCode - 1, localPortValue, remotePortValue, localAddress, remoteAddress);
     return true;
   }
-  const l0 = readHex8(view, local);
-  const l1 = readHex8(view, local + 8);
-  const l2 = readHex8(view, local + 16);
-  const l3 = readHex8(view, local + 24);
-  const r0 = readHex8(view, remote);
-  const r1 = readHex8(view, remote + 8);
-  const r2 = readHex8(view, remote + 16);
-  const r3 = readHex8(view, remote + 24);
-  if (l0 < 0 || l1 < 0 || l2 < 0 || l3 < 0 || r0 < 0 || r1 < 0 || r2 < 0 || r3 < 0) return false;
-  sink.addIpv6(stateCode - 1, localPortValue, remotePortValue, l0, l1, l2, l3, r0, r1, r2, r3);
+  // One call site in a loop: eight inlined copies of readHex8 would exhaust V8's
+  // inlining budget for this function, and the calls left over cost a third of the time.
+  const words = IPV6_WORDS;
+  for (let i = 0; i < 8; i++) {
+    const word = readHex8(view, i < 4 ? local + 8 * i : remote + 8 * (i - 4));
+    if (word < 0) return false;
+    words[i] = word;
+  }
+  sink.addIpv6(stateCode - 1, localPortValue, remotePortValue, words);
   return true;
 }
 

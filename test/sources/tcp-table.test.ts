@@ -22,8 +22,8 @@ class RecordingSink implements SocketSink {
       `4 ${TCP_STATES[state]} ${local.toString(16)}:${localPort} ${remote.toString(16)}:${remotePort}`,
     );
   }
-  addIpv6(state: number, localPort: number, remotePort: number, ...words: number[]) {
-    const hex = words.map((word) => word.toString(16));
+  addIpv6(state: number, localPort: number, remotePort: number, words: Uint32Array) {
+    const hex = [...words].map((word) => word.toString(16));
     this.seen.push(
       `6 ${TCP_STATES[state]} ${hex.slice(0, 4).join('.')}:${localPort} ${hex.slice(4).join('.')}:${remotePort}`,
     );
