@@ -42,6 +42,10 @@ const METHOD = `## How it is measured
   HTTP requests: page faults after fork() and V8 collecting that garbage would be
   counted against it.
 - **Ratios to cat** divide by \`cat\` of the same table measured in the same run.
+- **Throughput** (GB/s) is table bytes per CPU second, as the mean over runs and in
+  the fastest run. Tables, ratios and per-socket figures use means; the parser target
+  is judged on the fastest run, because on this shared machine the same code's time
+  varies up to twofold from minute to minute and interference only ever adds time.
 - **Real tables** live in a network namespace of their own: ESTABLISHED connections
   over IPv4 and IPv6 on lo (both ends in the table; the server side stays unaccepted,
   so only the client side needs a file descriptor) held by small perl processes, and a

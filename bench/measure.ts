@@ -18,10 +18,16 @@ export interface CostSample {
   readonly userSeconds: number;
   readonly systemSeconds: number;
   readonly wallSeconds: readonly number[];
+  /** CPU of the fastest run, where runs were timed one by one (in-process work). */
+  readonly fastestCpuSeconds?: number;
 }
 
 export function emptySample(): CostSample {
   return { runs: 0, userSeconds: 0, systemSeconds: 0, wallSeconds: [] };
+}
+
+function fastest(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined ? b : b === undefined ? a : Math.min(a, b);
 }
 
 export function addSamples(a: CostSample, b: CostSample): CostSample {
@@ -30,7 +36,12 @@ export function addSamples(a: CostSample, b: CostSample): CostSample {
     userSeconds: a.userSeconds + b.userSeconds,
     systemSeconds: a.systemSeconds + b.systemSeconds,
     wallSeconds: [...a.wallSeconds, ...b.wallSeconds],
+    ...withFastest(fastest(a.fastestCpuSeconds, b.fastestCpuSeconds)),
   };
+}
+
+function withFastest(seconds: number | undefined): { fastestCpuSeconds?: number } {
+  return seconds === undefined ? {} : { fastestCpuSeconds: seconds };
 }
 
 export function meanCpuSeconds(sample: CostSample): number {
@@ -88,7 +99,13 @@ export function measureInProcess(runs: number, fn: () => void): CostSample {
     threadBefore === undefined || threadAfter === undefined
       ? cpu.user / 1e6
       : Math.max(0, (threadAfter - threadBefore) / 1e9 - systemSeconds);
-  return { runs, userSeconds, systemSeconds, wallSeconds };
+  return {
+    runs,
+    userSeconds,
+    systemSeconds,
+    wallSeconds,
+    ...withFastest(runs === 1 ? userSeconds + systemSeconds : undefined),
+  };
 }
 
 interface HyperfineResult {
@@ -175,6 +192,10 @@ export function costRecord(input: CostInput): CostMeasurement {
     cpuRatioToCat: cpuSeconds / meanCpuSeconds(cat),
     wallRatioToCat: wallSeconds / medianWallSeconds(cat),
     ...(input.bytes > 0 && { gigabytesPerSecond: input.bytes / cpuSeconds / 1e9 }),
+    ...(input.bytes > 0 &&
+      sample.fastestCpuSeconds !== undefined && {
+        fastestGigabytesPerSecond: input.bytes / sample.fastestCpuSeconds / 1e9,
+      }),
   };
 }
 

@@ -65,6 +65,11 @@ export interface CostMeasurement {
   readonly wallRatioToCat: number;
   /** Table bytes per CPU second, for the tools that parse text. */
   readonly gigabytesPerSecond?: number;
+  /**
+   * The same in the fastest run, where runs were timed one by one: what the code does
+   * when nothing else on this shared machine slows it (noise only ever adds time).
+   */
+  readonly fastestGigabytesPerSecond?: number;
 }
 
 /** Memory of a fresh process sampling an empty table, then a table of `size` sockets. */
