@@ -7,13 +7,30 @@
 export const KEY_WORDS = 9;
 const IPV6_FLAG = 0x10000;
 
+function mix(hash: number, word: number): number {
+  const mixed = Math.imul(hash ^ word, 0x85ebca6b);
+  return mixed ^ (mixed >>> 15);
+}
+
+/** Hashes the words a key can differ in: an IPv4 key's other six are always zero. */
 function hashKey(words: Uint32Array, base: number): number {
-  let hash = 0x9e3779b9;
-  for (let i = base; i < base + KEY_WORDS; i++) {
-    hash = Math.imul(hash ^ (words[i] as number), 0x85ebca6b);
-    hash ^= hash >>> 15;
+  const last = words[base + 8] as number;
+  let hash = mix(0x9e3779b9, last);
+  if ((last & IPV6_FLAG) === 0) {
+    hash = mix(mix(hash, words[base] as number), words[base + 4] as number);
+  } else {
+    for (let i = base; i < base + 8; i++) hash = mix(hash, words[i] as number);
   }
   return Math.imul(hash, 0xc2b2ae35) ^ (hash >>> 16);
+}
+
+/** Word 8 first: it tells the families apart, and an IPv4 key differs only in 0 and 4. */
+function sameKey(keys: Uint32Array, base: number, probe: Uint32Array): boolean {
+  const last = probe[8] as number;
+  if (keys[base + 8] !== last) return false;
+  if ((last & IPV6_FLAG) === 0) return keys[base] === probe[0] && keys[base + 4] === probe[4];
+  for (let word = 0; word < 8; word++) if (keys[base + word] !== probe[word]) return false;
+  return true;
 }
 
 export class DestinationTable {
@@ -60,10 +77,7 @@ export class DestinationTable {
     for (let slot = hashKey(probe, 0) & mask; ; slot = (slot + 1) & mask) {
       const id = this.slots[slot] as number;
       if (id < 0) return this.insert(slot);
-      let base = id * KEY_WORDS;
-      let word = 0;
-      while (word < KEY_WORDS && keys[base++] === probe[word]) word++;
-      if (word === KEY_WORDS) return id;
+      if (sameKey(keys, id * KEY_WORDS, probe)) return id;
     }
   }
 
