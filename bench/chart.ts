@@ -8,8 +8,9 @@ import { formatSize } from './options.js';
 import { type CostMeasurement, TOOLS, type Tool } from './results.js';
 
 const WIDTH = 1200;
-const HEIGHT = 600;
-const PANEL = { top: 70, bottom: 130, left: 80, right: 30, gap: 90 } as const;
+const HEIGHT = 640;
+/** The bottom margin holds the axis label and up to three legend rows. */
+const PANEL = { top: 70, bottom: 170, left: 80, right: 30, gap: 90 } as const;
 const LEGEND_COLUMNS = 4;
 
 const COLORS: Readonly<Record<Tool, string>> = {
@@ -125,9 +126,10 @@ export function chartSvg(
   );
   const tools = TOOLS.filter((tool) => [...real, ...synthetic].some((row) => row.tool === tool));
   const legendWidth = (WIDTH - 40) / LEGEND_COLUMNS;
+  const legendRows = Math.ceil(tools.length / LEGEND_COLUMNS);
   const legend = tools.map((tool, index) => {
     const x = 20 + (index % LEGEND_COLUMNS) * legendWidth;
-    const y = HEIGHT - 48 + Math.floor(index / LEGEND_COLUMNS) * 26;
+    const y = HEIGHT - 26 * legendRows + 4 + Math.floor(index / LEGEND_COLUMNS) * 26;
     return `<line x1="${x}" y1="${y - 5}" x2="${x + 28}" y2="${y - 5}" stroke="${COLORS[tool]}" stroke-width="4"/><text x="${x + 34}" y="${y}" font-size="14">${escapeXml(NAMES[tool])}</text>`;
   });
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" font-family="DejaVu Sans, Arial, sans-serif">
