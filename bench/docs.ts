@@ -36,11 +36,13 @@ const METHOD = `## How it is measured
   short pause, so that no earlier work's garbage is collected during it. node_exporter's
   CPU is the change in its \`/proc/<pid>/stat\` utime + stime around each scrape (10 ms
   ticks). On real tables each round runs three probe processes inside the namespace,
-  in turn: the commands (cat, \`ss | awk\`, the node_exporter scrape), Node's read() loop
-  with the engine, and the naive parser. Within a probe the tools take turns, one run
-  each. In-process work is never timed in a process that also forks commands or makes
-  HTTP requests: page faults after fork() and V8 collecting that garbage would be
-  counted against it.
+  in turn: cat with Node's read() loop and the engine, then \`ss | awk\` and the
+  node_exporter scrape, then the naive parser. Within a probe the tools take turns, one
+  run each: the kernel's time for the same reads drifts by tens of percent over
+  seconds here, so cat and the engine are only compared side by side. cat's fork costs
+  the engine next to nothing, as each in-process run starts after a full GC, which
+  takes the copy-on-write faults; HTTP requests and the naive parser's garbage would
+  cost it more, so they run in probes of their own.
 - **Ratios to cat** divide by \`cat\` of the same table measured in the same run.
 - **Throughput** (GB/s) is table bytes per CPU second, as the mean over runs and in
   the fastest run. Tables, ratios and per-socket figures use means; the parser target
