@@ -2,7 +2,6 @@
  * The engine's line decoder over a table already in memory: the parser's own speed,
  * without the kernel's cost of producing the text or the read() calls.
  */
-
 import { STATE_COUNT } from '../src/snapshot/model.js';
 import { viewOf } from '../src/sources/hex.js';
 import type { SocketSink, TableFamily } from '../src/sources/tcp-table.js';
