@@ -169,6 +169,9 @@ export class TcpTableReader {
       if (read === 0) break;
       bytes += read;
       const filled = carried + read;
+      // indexOf has no end: without a sentinel, the search past each read's last line
+      // would scan the rest of the buffer, about 252 KiB per 4 KiB read of /proc.
+      if (filled < buffer.length) buffer[filled] = NEWLINE;
       let lineStart = 0;
       // Bytes before `carried` hold no newline: search only the new ones.
       let newline = buffer.indexOf(NEWLINE, carried);
@@ -189,7 +192,7 @@ export class TcpTableReader {
         discarding = true;
         carried = 0;
       } else if (carried > 0 && lineStart > 0) {
-        buffer.copy(buffer, 0, lineStart, filled);
+        buffer.copyWithin(0, lineStart, filled);
       }
     }
     // A last line without its newline was cut short: never trust its fields.
