@@ -1,8 +1,8 @@
 /**
  * Open-addressing hash table of destinations (local address, remote address, remote
  * port) in typed arrays, so counting ephemeral ports allocates nothing per socket.
- * A key is 9 words: local address (4), remote address (4), remote port with bit 16 set
- * for IPv6. IPv4 keys use word 0 of each address and zeros elsewhere.
+ * A key is 9 signed 32-bit words: local address (4), remote address (4), remote port
+ * with bit 16 set for IPv6. IPv4 keys use word 0 of each address and zeros elsewhere.
  */
 export const KEY_WORDS = 9;
 const IPV6_FLAG = 0x10000;
@@ -12,31 +12,35 @@ function mix(hash: number, word: number): number {
   return mixed ^ (mixed >>> 15);
 }
 
-/** Hashes the words a key can differ in: an IPv4 key's other six are always zero. */
-function hashKey(words: Uint32Array, base: number): number {
-  const last = words[base + 8] as number;
-  let hash = mix(0x9e3779b9, last);
-  if ((last & IPV6_FLAG) === 0) {
-    hash = mix(mix(hash, words[base] as number), words[base + 4] as number);
-  } else {
-    for (let i = base; i < base + 8; i++) hash = mix(hash, words[i] as number);
-  }
+function finalMix(hash: number): number {
   return Math.imul(hash, 0xc2b2ae35) ^ (hash >>> 16);
 }
 
-/** Word 8 first: it tells the families apart, and an IPv4 key differs only in 0 and 4. */
-function sameKey(keys: Uint32Array, base: number, probe: Uint32Array): boolean {
-  const last = probe[8] as number;
-  if (keys[base + 8] !== last) return false;
-  if ((last & IPV6_FLAG) === 0) return keys[base] === probe[0] && keys[base + 4] === probe[4];
-  for (let word = 0; word < 8; word++) if (keys[base + word] !== probe[word]) return false;
+/** The hash of an IPv4 key, from the only words it can differ in (its other six are zero). */
+function hashIpv4(local: number, remote: number, remotePort: number): number {
+  return finalMix(mix(mix(mix(0x9e3779b9, remotePort), local), remote));
+}
+
+function hashKey(words: Int32Array, base: number): number {
+  const last = words[base + 8] as number;
+  if ((last & IPV6_FLAG) === 0) {
+    return hashIpv4(words[base] as number, words[base + 4] as number, last);
+  }
+  let hash = mix(0x9e3779b9, last);
+  for (let i = base; i < base + 8; i++) hash = mix(hash, words[i] as number);
+  return finalMix(hash);
+}
+
+/** Word 8 first: it holds the port and tells the families apart. */
+function sameIpv6Key(keys: Int32Array, base: number, probe: Int32Array): boolean {
+  for (let word = 8; word >= 0; word--) if (keys[base + word] !== probe[word]) return false;
   return true;
 }
 
 export class DestinationTable {
-  private keys = new Uint32Array(1024 * KEY_WORDS);
+  private keys = new Int32Array(1024 * KEY_WORDS);
   private slots = new Int32Array(2048).fill(-1);
-  private readonly probe = new Uint32Array(KEY_WORDS);
+  private readonly probe = new Int32Array(KEY_WORDS);
   /** Ports held per destination id; callers adjust counts directly. */
   counts = new Int32Array(1024);
   size = 0;
@@ -46,51 +50,54 @@ export class DestinationTable {
     this.size = 0;
   }
 
-  /** Id of an IPv4 destination, inserting it when new. */
-  internIpv4(local: number, remote: number, remotePort: number): number {
+  /** Id of an IPv4 destination, inserting it when new; scalars, as most keys are IPv4. */
+  internIpv4(localWord: number, remoteWord: number, remotePort: number): number {
+    // Signed, as the keys store them (free for the decoder's words, which already are).
+    const local = localWord | 0;
+    const remote = remoteWord | 0;
+    const mask = this.slots.length - 1;
+    const keys = this.keys;
+    let slot = hashIpv4(local, remote, remotePort) & mask;
+    for (; ; slot = (slot + 1) & mask) {
+      const id = this.slots[slot] as number;
+      if (id < 0) break;
+      const base = id * KEY_WORDS;
+      if (keys[base + 8] === remotePort && keys[base] === local && keys[base + 4] === remote) {
+        return id;
+      }
+    }
     const probe = this.probe;
+    probe.fill(0);
     probe[0] = local;
-    probe[1] = 0;
-    probe[2] = 0;
-    probe[3] = 0;
     probe[4] = remote;
-    probe[5] = 0;
-    probe[6] = 0;
-    probe[7] = 0;
     probe[8] = remotePort;
-    return this.lookup();
+    return this.insert(slot);
   }
 
   /** Id of an IPv6 destination, address words in `words` (local 0-3, remote 4-7). */
-  internIpv6(words: Uint32Array, remotePort: number): number {
+  internIpv6(words: Int32Array, remotePort: number): number {
     const probe = this.probe;
     for (let i = 0; i < 8; i++) probe[i] = words[i] as number;
     probe[8] = remotePort | IPV6_FLAG;
-    return this.lookup();
-  }
-
-  /** Id of the destination in the probe, inserting it when new. */
-  private lookup(): number {
-    const probe = this.probe;
     const mask = this.slots.length - 1;
     const keys = this.keys;
     for (let slot = hashKey(probe, 0) & mask; ; slot = (slot + 1) & mask) {
       const id = this.slots[slot] as number;
       if (id < 0) return this.insert(slot);
-      if (sameKey(keys, id * KEY_WORDS, probe)) return id;
+      if (sameIpv6Key(keys, id * KEY_WORDS, probe)) return id;
     }
   }
 
   /** The 9 key words of a destination id (a view: copy before the next intern). */
-  key(id: number): Uint32Array {
+  key(id: number): Int32Array {
     return this.keys.subarray(id * KEY_WORDS, (id + 1) * KEY_WORDS);
   }
 
-  static isIpv6(key: Uint32Array): boolean {
+  static isIpv6(key: Int32Array): boolean {
     return ((key[8] as number) & IPV6_FLAG) !== 0;
   }
 
-  static remotePort(key: Uint32Array): number {
+  static remotePort(key: Int32Array): number {
     return (key[8] as number) & 0xffff;
   }
 
@@ -105,7 +112,7 @@ export class DestinationTable {
   }
 
   private growEntries(): void {
-    const keys = new Uint32Array(this.keys.length * 2);
+    const keys = new Int32Array(this.keys.length * 2);
     keys.set(this.keys);
     this.keys = keys;
     const counts = new Int32Array(this.counts.length * 2);

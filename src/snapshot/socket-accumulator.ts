@@ -85,7 +85,7 @@ export class SocketAccumulator implements SocketSink {
     this.push(stateIndex, localPort, remotePort, destination);
   }
 
-  addIpv6(stateIndex: number, localPort: number, remotePort: number, words: Uint32Array): void {
+  addIpv6(stateIndex: number, localPort: number, remotePort: number, words: Int32Array): void {
     (this.familyStates[STATE_COUNT + stateIndex] as number)++;
     if (stateIndex === LISTEN_INDEX) {
       this.listening[localPort] = 1;
@@ -239,7 +239,8 @@ export class SocketAccumulator implements SocketSink {
     const keyA = this.destinations.key(a);
     const keyB = this.destinations.key(b);
     for (let i = 0; i < keyA.length; i++) {
-      const diff = (keyA[i] as number) - (keyB[i] as number);
+      // As unsigned words, so the order matches the addresses' hex.
+      const diff = ((keyA[i] as number) >>> 0) - ((keyB[i] as number) >>> 0);
       if (diff !== 0) return diff;
     }
     return 0;

@@ -17,11 +17,12 @@ export function formatIpv4(word: number): string {
   return `${wordByte(word, 0)}.${wordByte(word, 1)}.${wordByte(word, 2)}.${wordByte(word, 3)}`;
 }
 
-/** Word 2 of `::ffff:a.b.c.d` as the kernel prints it: the bytes 00 00 ff ff. */
-const MAPPED_MARKER = littleEndian ? 0xffff0000 : 0x0000ffff;
+/** Word 2 of `::ffff:a.b.c.d` as the kernel prints it: the bytes 00 00 ff ff (signed). */
+const MAPPED_MARKER = (littleEndian ? 0xffff0000 : 0x0000ffff) | 0;
 
+/** Words signed or unsigned alike: only their 32 bits count. */
 export function isIpv4Mapped(w0: number, w1: number, w2: number): boolean {
-  return w0 === 0 && w1 === 0 && w2 === MAPPED_MARKER;
+  return w0 === 0 && w1 === 0 && (w2 | 0) === MAPPED_MARKER;
 }
 
 /** RFC 5952 text form: lower case, the longest run (≥ 2) of zero groups compressed. */

@@ -29,9 +29,11 @@ type Layout = typeof IPV4_LAYOUT | typeof IPV6_LAYOUT;
 export type TableFamily = 'ipv4' | 'ipv6';
 
 /**
- * Receives decoded sockets; addresses are the words as printed (see address.ts). IPv6
- * addresses come as one array, local words 0-3 then remote words 4-7, reused for the
- * next line: read it before returning.
+ * Receives decoded sockets; addresses are the words as printed (see address.ts), as
+ * signed 32-bit integers: V8 keeps those as small integers, where a word above 2^31 as
+ * an unsigned number would become a heap number at every call. IPv6 addresses come as
+ * one array, local words 0-3 then remote words 4-7, reused for the next line: read it
+ * before returning.
  */
 export interface SocketSink {
   addIpv4(
@@ -41,11 +43,11 @@ export interface SocketSink {
     local: number,
     remote: number,
   ): void;
-  addIpv6(stateIndex: number, localPort: number, remotePort: number, words: Uint32Array): void;
+  addIpv6(stateIndex: number, localPort: number, remotePort: number, words: Int32Array): void;
 }
 
 /** The eight words of a tcp6 line's two addresses, filled for each line. */
-const IPV6_WORDS = new Uint32Array(8);
+const IPV6_WORDS = new Int32Array(8);
 
 /**
  * Decodes one line (without its newline) of the table that `view` holds into the sink.
@@ -96,7 +98,13 @@ export function decodeLine(
     const localAddress = readHex8(view, local);
     const remoteAddress = readHex8(view, remote);
     if (localAddress < 0 || remoteAddress < 0) return false;
-    sink.addIpv4(stateCode - 1, localPortValue, remotePortValue, localAddress, remoteAddress);
+    sink.addIpv4(
+      stateCode - 1,
+      localPortValue,
+      remotePortValue,
+      localAddress | 0,
+      remoteAddress | 0,
+    );
     return true;
   }
   // One call site in a loop: eight inlined copies of readHex8 would exhaust V8's

@@ -14,16 +14,19 @@ import {
   type KernelSocket,
 } from '../helpers/kernel-format.js';
 
+/** A word as the kernel printed it (the sink gets it signed). */
+const hexWord = (word: number) => (word >>> 0).toString(16);
+
 /** Records every decoded socket as text, for asserting what the decoder saw. */
 class RecordingSink implements SocketSink {
   readonly seen: string[] = [];
   addIpv4(state: number, localPort: number, remotePort: number, local: number, remote: number) {
     this.seen.push(
-      `4 ${TCP_STATES[state]} ${local.toString(16)}:${localPort} ${remote.toString(16)}:${remotePort}`,
+      `4 ${TCP_STATES[state]} ${hexWord(local)}:${localPort} ${hexWord(remote)}:${remotePort}`,
     );
   }
-  addIpv6(state: number, localPort: number, remotePort: number, words: Uint32Array) {
-    const hex = [...words].map((word) => word.toString(16));
+  addIpv6(state: number, localPort: number, remotePort: number, words: Int32Array) {
+    const hex = [...words].map(hexWord);
     this.seen.push(
       `6 ${TCP_STATES[state]} ${hex.slice(0, 4).join('.')}:${localPort} ${hex.slice(4).join('.')}:${remotePort}`,
     );
