@@ -3,26 +3,17 @@
  * without the kernel's cost of producing the text or the read() calls.
  */
 import { STATE_COUNT } from '../src/snapshot/model.js';
-import { viewOf } from '../src/sources/hex.js';
 import type { SocketSink, TableFamily } from '../src/sources/tcp-table.js';
-import { decodeLine } from '../src/sources/tcp-table.js';
+import { TcpTableReader } from '../src/sources/tcp-table.js';
 
-const NEWLINE = 10;
+const reader = new TcpTableReader();
 
-/** Decodes every line after the header into `sink`; returns how many were sockets. */
+/**
+ * Decodes every line after the header into `sink`, through the engine's decoder and
+ * buffer as a sample does (copied in, as read() would write it); returns the sockets.
+ */
 export function decodeCachedTable(bytes: Buffer, family: TableFamily, sink: SocketSink): number {
-  const view = viewOf(bytes);
-  let sockets = 0;
-  let lineStart = bytes.indexOf(NEWLINE) + 1;
-  for (
-    let newline = bytes.indexOf(NEWLINE, lineStart);
-    newline !== -1;
-    newline = bytes.indexOf(NEWLINE, lineStart)
-  ) {
-    if (decodeLine(view, lineStart, newline, family, sink)) sockets++;
-    lineStart = newline + 1;
-  }
-  return sockets;
+  return reader.decodeText(bytes, family, sink).sockets;
 }
 
 /** Counts family × state (the row layout of SyntheticTable.counts), nothing more. */

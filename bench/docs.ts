@@ -149,17 +149,17 @@ function readLoopShare(real: readonly CostMeasurement[]): string {
   return ` (at ${formatSize(largest)}: ${(loop.userSeconds * 1000).toFixed(0)} of the engine's ${(engine.userSeconds * 1000).toFixed(0)} ms of user time per sample)`;
 }
 
-/** `; decodeLine and the hex readers take X % of a sample of cached…`, from the profile. */
+/** `; the line decoder takes X % of a sample of cached…`, from the profile. */
 function decoderShare(records: readonly BenchRecord[]): string {
   const profile = records.filter(
     (record): record is ProfileMeasurement =>
       record.kind === 'profile' && record.table === 'synthetic',
   );
   const decoding = profile
-    .filter((entry) => /^(decodeLine|readHex\d?)$/.test(entry.function))
+    .filter((entry) => entry.location === 'wasm')
     .reduce((sum, entry) => sum + entry.selfShare, 0);
   if (profile.length === 0) return '';
-  return `; in the profile of a synthetic sample below, \`decodeLine\` and the hex readers take ${(decoding * 100).toFixed(0)} % of the CPU`;
+  return `; in the profile of a synthetic sample below, the line decoder (WebAssembly, \`wasm\`) takes ${(decoding * 100).toFixed(0)} % of the CPU`;
 }
 
 function targetReading(records: readonly BenchRecord[], lines: string[]): void {

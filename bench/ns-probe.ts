@@ -6,7 +6,7 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { DEFAULT_SAMPLE_OPTIONS, type Family, type StateCounts } from '../src/snapshot/model.js';
 import { createSampler } from '../src/snapshot/sample.js';
-import { MIN_BUFFER_BYTES } from '../src/sources/tcp-table.js';
+import { BUFFER_BYTES } from '../src/sources/tcp-table.js';
 import {
   AFTER_WARM_UP_MS,
   addSamples,
@@ -78,7 +78,7 @@ async function scrapeNodeExporter(
   };
 }
 
-const readBuffer = Buffer.allocUnsafe(MIN_BUFFER_BYTES);
+const readBuffer = Buffer.allocUnsafe(BUFFER_BYTES);
 
 /** The engine's read() loop without the decoding: the floor for any reader in Node. */
 function readOnly(): void {

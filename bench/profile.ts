@@ -81,7 +81,7 @@ function summarise(profile: Profile, top: number): ProfileEntry[] {
     const frame = node.callFrame;
     total += time;
     const file = frame.url.split('/').slice(-2).join('/');
-    const location = file === '' ? 'native' : file;
+    const location = frame.url.startsWith('wasm://') ? 'wasm' : file === '' ? 'native' : file;
     const name = frame.functionName === '' ? '(anonymous)' : frame.functionName;
     const key = `${name} ${location}`;
     const current = selfTime.get(key) ?? { entry: { function: name, location }, time: 0 };

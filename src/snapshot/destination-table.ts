@@ -74,10 +74,10 @@ export class DestinationTable {
     return this.insert(slot);
   }
 
-  /** Id of an IPv6 destination, address words in `words` (local 0-3, remote 4-7). */
-  internIpv6(words: Int32Array, remotePort: number): number {
+  /** Id of an IPv6 destination, address words in `words` from `offset` (local 0-3, remote 4-7). */
+  internIpv6(words: Int32Array, offset: number, remotePort: number): number {
     const probe = this.probe;
-    for (let i = 0; i < 8; i++) probe[i] = words[i] as number;
+    for (let i = 0; i < 8; i++) probe[i] = words[offset + i] as number;
     probe[8] = remotePort | IPV6_FLAG;
     const mask = this.slots.length - 1;
     const keys = this.keys;

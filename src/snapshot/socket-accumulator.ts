@@ -85,7 +85,13 @@ export class SocketAccumulator implements SocketSink {
     this.push(stateIndex, localPort, remotePort, destination);
   }
 
-  addIpv6(stateIndex: number, localPort: number, remotePort: number, words: Int32Array): void {
+  addIpv6(
+    stateIndex: number,
+    localPort: number,
+    remotePort: number,
+    words: Int32Array,
+    offset: number,
+  ): void {
     (this.familyStates[STATE_COUNT + stateIndex] as number)++;
     if (stateIndex === LISTEN_INDEX) {
       this.listening[localPort] = 1;
@@ -95,10 +101,22 @@ export class SocketAccumulator implements SocketSink {
     if (this.ephemeralEligible[localPort] === 1) {
       // An IPv4-mapped socket competes for the same 4-tuples as a plain IPv4 one.
       destination =
-        isIpv4Mapped(words[0] as number, words[1] as number, words[2] as number) &&
-        isIpv4Mapped(words[4] as number, words[5] as number, words[6] as number)
-          ? this.destinations.internIpv4(words[3] as number, words[7] as number, remotePort)
-          : this.destinations.internIpv6(words, remotePort);
+        isIpv4Mapped(
+          words[offset] as number,
+          words[offset + 1] as number,
+          words[offset + 2] as number,
+        ) &&
+        isIpv4Mapped(
+          words[offset + 4] as number,
+          words[offset + 5] as number,
+          words[offset + 6] as number,
+        )
+          ? this.destinations.internIpv4(
+              words[offset + 3] as number,
+              words[offset + 7] as number,
+              remotePort,
+            )
+          : this.destinations.internIpv6(words, offset, remotePort);
       (this.destinations.counts[destination] as number)++;
     }
     this.push(stateIndex, localPort, remotePort, destination);

@@ -4,36 +4,25 @@
  * buffer, decodes every complete line straight from the bytes, and carries a partial
  * line over to the next read. No strings, no objects per line.
  *
- * Line: `%4d: LOCAL:PORT REMOTE:PORT ST ...`. `sl` widens past 9999, so fields are found
- * relative to the first colon. Only the first fields are decoded: line shapes differ by
- * state beyond them.
+ * The buffer is the memory of a small WebAssembly module (line-decoder.wat), which finds
+ * the newlines and decodes the lines with SIMD into records of numbers; this file feeds
+ * it, handles the header and lines longer than the buffer, and hands records to a sink.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import type { TableFileStats } from '../snapshot/model.js';
-import { readHex2, readHex4, readHex8, viewOf } from './hex.js';
 import { SourceError } from './kernel-files.js';
-
-export const MIN_BUFFER_BYTES = 256 * 1024;
+import { LINE_DECODER_WASM_BASE64 } from './line-decoder-wasm.js';
 
 const NEWLINE = 10;
-const SPACE = 32;
-const COLON = 58;
-const DIGIT_0 = 48;
-const DIGIT_9 = 57;
-
-/** Offsets from the `sl` colon, per family: where each field starts. */
-const IPV4_LAYOUT = { local: 2, address: 8 } as const;
-const IPV6_LAYOUT = { local: 2, address: 32 } as const;
-type Layout = typeof IPV4_LAYOUT | typeof IPV6_LAYOUT;
 
 export type TableFamily = 'ipv4' | 'ipv6';
 
 /**
  * Receives decoded sockets; addresses are the words as printed (see address.ts), as
  * signed 32-bit integers: V8 keeps those as small integers, where a word above 2^31 as
- * an unsigned number would become a heap number at every call. IPv6 addresses come as
- * one array, local words 0-3 then remote words 4-7, reused for the next line: read it
- * before returning.
+ * an unsigned number would become a heap number at every call. IPv6 addresses are the
+ * eight words of `words` from `offset`, local 0-3 then remote 4-7, overwritten after
+ * the call: read them before returning.
  */
 export interface SocketSink {
   addIpv4(
@@ -43,90 +32,57 @@ export interface SocketSink {
     local: number,
     remote: number,
   ): void;
-  addIpv6(stateIndex: number, localPort: number, remotePort: number, words: Int32Array): void;
+  addIpv6(
+    stateIndex: number,
+    localPort: number,
+    remotePort: number,
+    words: Int32Array,
+    offset: number,
+  ): void;
 }
 
-/** The eight words of a tcp6 line's two addresses, filled for each line. */
-const IPV6_WORDS = new Int32Array(8);
-
-/**
- * Decodes one line (without its newline) of the table that `view` holds into the sink.
- * Returns false, adding nothing, when the line is malformed: no `sl:` prefix, too short,
- * a separator out of place, a bad hex digit, or a state code outside 01..0B.
- */
-export function decodeLine(
-  view: DataView,
-  start: number,
-  end: number,
-  family: TableFamily,
-  sink: SocketSink,
-): boolean {
-  let colon = start;
-  while (colon < end && view.getUint8(colon) === SPACE) colon++;
-  const digitsStart = colon;
-  while (colon < end) {
-    const byte = view.getUint8(colon);
-    if (byte < DIGIT_0 || byte > DIGIT_9) break;
-    colon++;
-  }
-  if (colon === digitsStart || colon >= end || view.getUint8(colon) !== COLON) return false;
-
-  const layout: Layout = family === 'ipv4' ? IPV4_LAYOUT : IPV6_LAYOUT;
-  const local = colon + layout.local;
-  const localPort = local + layout.address + 1;
-  const remote = localPort + 5;
-  const remotePort = remote + layout.address + 1;
-  const state = remotePort + 5;
-  // The state must be followed by a space: the kernel always prints more fields.
-  if (state + 3 > end) return false;
-  if (
-    view.getUint8(colon + 1) !== SPACE ||
-    view.getUint8(localPort - 1) !== COLON ||
-    view.getUint8(remote - 1) !== SPACE ||
-    view.getUint8(remotePort - 1) !== COLON ||
-    view.getUint8(state - 1) !== SPACE ||
-    view.getUint8(state + 2) !== SPACE
-  ) {
-    return false;
-  }
-  const stateCode = readHex2(view, state);
-  const localPortValue = readHex4(view, localPort);
-  const remotePortValue = readHex4(view, remotePort);
-  if (stateCode < 1 || stateCode > 11 || localPortValue < 0 || remotePortValue < 0) return false;
-
-  if (family === 'ipv4') {
-    const localAddress = readHex8(view, local);
-    const remoteAddress = readHex8(view, remote);
-    if (localAddress < 0 || remoteAddress < 0) return false;
-    sink.addIpv4(
-      stateCode - 1,
-      localPortValue,
-      remotePortValue,
-      localAddress | 0,
-      remoteAddress | 0,
-    );
-    return true;
-  }
-  // One call site in a loop: eight inlined copies of readHex8 would exhaust V8's
-  // inlining budget for this function, and the calls left over cost a third of the time.
-  const words = IPV6_WORDS;
-  for (let i = 0; i < 8; i++) {
-    const word = readHex8(view, i < 4 ? local + 8 * i : remote + 8 * (i - 4));
-    if (word < 0) return false;
-    words[i] = word;
-  }
-  sink.addIpv6(stateCode - 1, localPortValue, remotePortValue, words);
-  return true;
+interface LineDecoderExports {
+  readonly memory: WebAssembly.Memory;
+  readonly bufferBytes: WebAssembly.Global;
+  readonly records: WebAssembly.Global;
+  readonly next: WebAssembly.Global;
+  readonly lines: WebAssembly.Global;
+  readonly malformed: WebAssembly.Global;
+  decode(from: number, end: number, ipv6: number): number;
 }
+
+/** Compiled once; each reader instantiates its own memory. */
+const LINE_DECODER = new WebAssembly.Module(Buffer.from(LINE_DECODER_WASM_BASE64, 'base64'));
+
+/** Words per record: state, local port, remote port, then 2 or 8 address words. */
+const IPV4_RECORD_WORDS = 5;
+const IPV6_RECORD_WORDS = 11;
+const IPV6_ADDRESS_OFFSET = 3;
+
+export const BUFFER_BYTES = 256 * 1024;
+
+/** Fills `buffer` from `offset` with at most `length` bytes; 0 at the end. */
+type ReadInto = (buffer: Buffer, offset: number, length: number) => number;
+
+/** Bytes, lines, malformed lines and sockets of one table. */
+export type TableDecodeStats = Pick<TableFileStats, 'bytes' | 'lines' | 'malformed' | 'sockets'>;
 
 /** Reads whole tables through one preallocated buffer; one instance per sampler. */
 export class TcpTableReader {
+  private readonly decoder: LineDecoderExports;
   private readonly buffer: Buffer;
-  private readonly view: DataView;
+  private readonly records: Int32Array;
 
-  constructor(bufferBytes = MIN_BUFFER_BYTES) {
-    this.buffer = Buffer.allocUnsafe(Math.max(bufferBytes, MIN_BUFFER_BYTES));
-    this.view = viewOf(this.buffer);
+  constructor() {
+    this.decoder = new WebAssembly.Instance(LINE_DECODER).exports as unknown as LineDecoderExports;
+    if (this.decoder.bufferBytes.value !== BUFFER_BYTES) {
+      throw new Error('line-decoder.wat and tcp-table.ts disagree on the buffer size');
+    }
+    // The memory never grows, so these views stay valid.
+    const memory = this.decoder.memory.buffer;
+    this.buffer = Buffer.from(memory, 0, BUFFER_BYTES);
+    const recordsOffset = this.decoder.records.value as number;
+    this.records = new Int32Array(memory, recordsOffset, (memory.byteLength - recordsOffset) / 4);
   }
 
   /**
@@ -143,7 +99,14 @@ export class TcpTableReader {
     let fd: number | undefined;
     try {
       fd = openSync(path, 'r');
-      return this.decodeFile(fd, path, family, sink, readChunkBytes);
+      const file = fd;
+      const stats = this.decode(
+        (buffer, offset, length) =>
+          readSync(file, buffer, offset, Math.min(length, readChunkBytes), null),
+        family,
+        sink,
+      );
+      return { path, present: true, ...stats };
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' && fd === undefined) {
@@ -155,14 +118,29 @@ export class TcpTableReader {
     }
   }
 
-  private decodeFile(
-    fd: number,
-    path: string,
+  /** Decodes a table already in memory (header line included), `chunkBytes` at a time. */
+  decodeText(
+    text: Uint8Array,
     family: TableFamily,
     sink: SocketSink,
-    readChunkBytes: number,
-  ): TableFileStats {
-    const buffer = this.buffer;
+    chunkBytes = Number.POSITIVE_INFINITY,
+  ): TableDecodeStats {
+    let position = 0;
+    return this.decode(
+      (buffer, offset, length) => {
+        const count = Math.min(length, chunkBytes, text.length - position);
+        buffer.set(text.subarray(position, position + count), offset);
+        position += count;
+        return count;
+      },
+      family,
+      sink,
+    );
+  }
+
+  private decode(readInto: ReadInto, family: TableFamily, sink: SocketSink): TableDecodeStats {
+    const { buffer, decoder } = this;
+    const ipv6 = family === 'ipv6' ? 1 : 0;
     let bytes = 0;
     let lines = 0;
     let malformed = 0;
@@ -172,31 +150,35 @@ export class TcpTableReader {
     let discarding = false;
     let carried = 0;
     for (;;) {
-      const room = Math.min(buffer.length - carried, readChunkBytes);
-      const read = readSync(fd, buffer, carried, room, null);
+      const read = readInto(buffer, carried, BUFFER_BYTES - carried);
       if (read === 0) break;
       bytes += read;
       const filled = carried + read;
-      // indexOf has no end: without a sentinel, the search past each read's last line
-      // would scan the rest of the buffer, about 252 KiB per 4 KiB read of /proc.
-      if (filled < buffer.length) buffer[filled] = NEWLINE;
       let lineStart = 0;
-      // Bytes before `carried` hold no newline: search only the new ones.
-      let newline = buffer.indexOf(NEWLINE, carried);
-      while (newline !== -1 && newline < filled) {
-        if (!headerSeen) {
+      if (!headerSeen || discarding) {
+        // Up to the end of the header, or of a line too long to decode. Bytes before
+        // `carried` hold no newline.
+        const newline = buffer.subarray(0, filled).indexOf(NEWLINE, carried);
+        if (newline !== -1) {
+          if (headerSeen) {
+            lines++;
+            malformed++;
+          }
           headerSeen = true;
-        } else {
-          lines++;
-          if (!discarding && decodeLine(this.view, lineStart, newline, family, sink)) sockets++;
-          else malformed++;
+          discarding = false;
+          lineStart = newline + 1;
         }
-        discarding = false;
-        lineStart = newline + 1;
-        newline = buffer.indexOf(NEWLINE, lineStart);
+      }
+      if (headerSeen && !discarding) {
+        const count = decoder.decode(lineStart, filled, ipv6);
+        this.deliver(count, ipv6, sink);
+        sockets += count;
+        lines += decoder.lines.value as number;
+        malformed += decoder.malformed.value as number;
+        lineStart = decoder.next.value as number;
       }
       carried = filled - lineStart;
-      if (carried === buffer.length) {
+      if (carried === BUFFER_BYTES) {
         discarding = true;
         carried = 0;
       } else if (carried > 0 && lineStart > 0) {
@@ -208,6 +190,32 @@ export class TcpTableReader {
       lines++;
       malformed++;
     }
-    return { path, present: true, bytes, lines, malformed, sockets };
+    return { bytes, lines, malformed, sockets };
+  }
+
+  /** Hands the decoder's `count` records to the sink. */
+  private deliver(count: number, ipv6: number, sink: SocketSink): void {
+    const records = this.records;
+    if (ipv6 === 0) {
+      for (let i = 0, at = 0; i < count; i++, at += IPV4_RECORD_WORDS) {
+        sink.addIpv4(
+          records[at] as number,
+          records[at + 1] as number,
+          records[at + 2] as number,
+          records[at + 3] as number,
+          records[at + 4] as number,
+        );
+      }
+      return;
+    }
+    for (let i = 0, at = 0; i < count; i++, at += IPV6_RECORD_WORDS) {
+      sink.addIpv6(
+        records[at] as number,
+        records[at + 1] as number,
+        records[at + 2] as number,
+        records,
+        at + IPV6_ADDRESS_OFFSET,
+      );
+    }
   }
 }

@@ -22,7 +22,7 @@ type Destination = typeof destination extends fc.Arbitrary<infer T> ? T : never;
 function intern(table: DestinationTable, key: Destination): number {
   const [local = 0, remote = 0] = key.words;
   return key.ipv6
-    ? table.internIpv6(Int32Array.from(key.words), key.port)
+    ? table.internIpv6(Int32Array.from(key.words), 0, key.port)
     : table.internIpv4(local, remote, key.port);
 }
 
@@ -52,7 +52,7 @@ describe('DestinationTable', () => {
   it('keeps an IPv4 key apart from the IPv6 key with the same words and zeros', () => {
     const table = new DestinationTable();
     const ipv4 = table.internIpv4(0x0100007f, 0x0200007f, 9000);
-    const ipv6 = table.internIpv6(Int32Array.of(0x0100007f, 0, 0, 0, 0x0200007f, 0, 0, 0), 9000);
+    const ipv6 = table.internIpv6(Int32Array.of(0x0100007f, 0, 0, 0, 0x0200007f, 0, 0, 0), 0, 9000);
     expect(ipv6).not.toBe(ipv4);
     expect(DestinationTable.isIpv6(table.key(ipv4))).toBe(false);
     expect(DestinationTable.isIpv6(table.key(ipv6))).toBe(true);
@@ -70,6 +70,7 @@ describe('DestinationTable', () => {
       (n, table) =>
         table.internIpv6(
           Int32Array.from({ length: 8 }, (_, i) => (i === position ? n : i)),
+          0,
           80,
         ),
     ]),

@@ -5,8 +5,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TCP_STATES } from '../../src/snapshot/model.js';
 import { SocketAccumulator } from '../../src/snapshot/socket-accumulator.js';
-import { viewOf } from '../../src/sources/hex.js';
-import { decodeLine, type SocketSink, TcpTableReader } from '../../src/sources/tcp-table.js';
+import { type SocketSink, TcpTableReader } from '../../src/sources/tcp-table.js';
 import {
   formatSocketLine,
   formatTable,
@@ -25,18 +24,24 @@ class RecordingSink implements SocketSink {
       `4 ${TCP_STATES[state]} ${hexWord(local)}:${localPort} ${hexWord(remote)}:${remotePort}`,
     );
   }
-  addIpv6(state: number, localPort: number, remotePort: number, words: Int32Array) {
-    const hex = [...words].map(hexWord);
+  addIpv6(state: number, localPort: number, remotePort: number, words: Int32Array, at: number) {
+    const hex = [...words.subarray(at, at + 8)].map(hexWord);
     this.seen.push(
       `6 ${TCP_STATES[state]} ${hex.slice(0, 4).join('.')}:${localPort} ${hex.slice(4).join('.')}:${remotePort}`,
     );
   }
 }
 
-function decode(line: string, family: 'ipv4' | 'ipv6'): { ok: boolean; seen: string[] } {
+const lineReader = new TcpTableReader();
+
+/** Decodes one line (no newline) as the only line of a table. */
+function decode(line: string | Buffer, family: 'ipv4' | 'ipv6'): { ok: boolean; seen: string[] } {
   const sink = new RecordingSink();
-  const bytes = Buffer.from(line, 'latin1');
-  return { ok: decodeLine(viewOf(bytes), 0, bytes.length, family, sink), seen: sink.seen };
+  const text = Buffer.concat([Buffer.from('header\n'), Buffer.from(line), Buffer.from('\n')]);
+  const stats = lineReader.decodeText(text, family, sink);
+  expect(stats.lines).toBe(1);
+  expect(stats.sockets + stats.malformed).toBe(1);
+  return { ok: stats.sockets === 1, seen: sink.seen };
 }
 
 const REAL_TCP_LINE =
@@ -95,6 +100,34 @@ describe('decodeLine', () => {
     ['a tcp6 line in the tcp table', REAL_TCP6_LINE],
   ])('rejects %s', (_why, line) => {
     expect(decode(line, 'ipv4')).toEqual({ ok: false, seen: [] });
+  });
+
+  // Bytes next to the hex digits in ASCII, and 0x10, which setting bit 5 turns into '0'.
+  const NOT_HEX = [0x10, 0x2f, 0x3a, 0x40, 0x47, 0x60, 0x67, 0x20, 0xc6, 0x00];
+  it.each([
+    ['tcp', REAL_TCP_LINE, 'ipv4'],
+    ['tcp6', REAL_TCP6_LINE, 'ipv6'],
+  ] as const)('rejects a %s line with any hex digit of its fields replaced', (_, line, family) => {
+    const fieldsEnd = line.indexOf(' ', line.indexOf(' ', line.indexOf(':') + 2) + 1) + 3;
+    for (let at = line.indexOf(':') + 2; at < fieldsEnd; at++) {
+      if (!/[0-9A-F]/.test(line[at] as string)) continue;
+      for (const byte of NOT_HEX) {
+        const bytes = Buffer.from(line, 'latin1');
+        bytes[at] = byte;
+        expect(decode(bytes, family).ok, `byte ${byte} at ${at}`).toBe(false);
+      }
+    }
+  });
+
+  it('reads lower-case hex as upper-case, in every field', () => {
+    for (const [line, family] of [
+      [REAL_TCP6_LINE.replace(/01000000/g, 'ABCDEF01'), 'ipv6'],
+      [REAL_TCP_LINE.replace('00000000:07E8', 'C0FFEE0A:BEEF'), 'ipv4'],
+    ] as const) {
+      const upper = decode(line, family);
+      expect(upper.ok).toBe(true);
+      expect(decode(line.toLowerCase(), family)).toEqual(upper);
+    }
   });
 
   it('rejects a tcp line in the tcp6 table', () => {
