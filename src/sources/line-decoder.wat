@@ -15,7 +15,7 @@
 (module
   (memory (export "memory") 10 10)
   (global (export "bufferBytes") i32 (i32.const 262144))
-  ;; Also the offset=262208 of the table loads below.
+  ;; Also written out as offset=262208 in the table loads below: an offset must be a constant.
   (global $hexTable i32 (i32.const 262208))
   (global $records (export "records") i32 (i32.const 263168))
 
