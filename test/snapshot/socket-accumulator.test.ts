@@ -1,0 +1,48 @@
+/**
+ * The accumulator keeps every socket in columns that grow while a table is walked, and
+ * classifies them only at the end: a listener seen last must still claim the sockets on
+ * its port that came before it, however many column growths ago.
+ */
+import { describe, expect, it } from 'vitest';
+import { TCP_STATES } from '../../src/snapshot/model.js';
+import { SocketAccumulator } from '../../src/snapshot/socket-accumulator.js';
+
+const state = (name: (typeof TCP_STATES)[number]) => TCP_STATES.indexOf(name);
+const LIMITS = { maxListenPorts: 64, topRemotePorts: 20, topDestinations: 10 };
+const RANGE = { low: 32768, high: 60999 };
+const LOCAL = 0x0100007f;
+const REMOTE = 0x0200007f;
+
+describe('SocketAccumulator', () => {
+  it('classifies sockets stored before several column growths by a listener seen last', () => {
+    const accumulator = new SocketAccumulator();
+    accumulator.begin(RANGE, []);
+    const sockets = 100_000;
+    // Alternately: a socket on the future listener's port 40000, and an outbound one
+    // from an ephemeral port toward remote port 443 + (i % 3).
+    for (let i = 0; i < sockets; i++) {
+      if (i % 2 === 0) {
+        accumulator.addIpv4(state('established'), 40000, 50000 + (i % 1000), LOCAL, REMOTE);
+      } else {
+        accumulator.addIpv4(state('time_wait'), 33000 + (i % 20000), 443 + (i % 3), LOCAL, REMOTE);
+      }
+    }
+    accumulator.addIpv4(state('listen'), 40000, 0, 0, 0);
+    const aggregates = accumulator.finish(LIMITS);
+
+    expect(aggregates.listeningPorts).toEqual([40000]);
+    const [inbound] = aggregates.listenPorts;
+    expect(inbound?.port).toBe(40000);
+    expect(inbound?.states.established).toBe(sockets / 2);
+    const outbound = new Map(aggregates.remotePorts.map((row) => [row.port, row.states]));
+    let outboundTimeWait = 0;
+    for (const port of [443, 444, 445]) outboundTimeWait += outbound.get(port)?.time_wait ?? 0;
+    expect(outboundTimeWait).toBe(sockets / 2);
+    expect(outbound.has(50000)).toBe(false);
+    // Port 40000 lies in the ephemeral range but listens: its sockets hold no ephemeral port.
+    expect(aggregates.ephemeral?.usedMax).toBe(Math.ceil(sockets / 2 / 3));
+    expect(aggregates.ephemeral?.destinations.map((destination) => destination.used)).toEqual([
+      16667, 16667, 16666,
+    ]);
+  });
+});
