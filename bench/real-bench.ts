@@ -140,13 +140,17 @@ async function measureSize(
     // burst of its own, so three take about four minutes.
     const rounds = 3;
     const runs = large ? 1 : Math.max(1, Math.ceil(context.runs(size) / rounds));
+    // The target compares cat and the engine, whose system time for the same reads swings
+    // by tens of percent between runs here: at 1M, one run a round left the verdict to
+    // chance (rounds 0.90–1.55), so that trio takes three turns a round, about 6 s each.
+    const targetRuns = large ? 3 * runs : runs;
     const totals = new Map<ProbeTool, CostSample>(tools.map((tool) => [tool, emptySample()]));
     let sockets = 0;
     let bytes = 0;
     let burst = await table.burst(BURST_SECONDS);
     const buildSeconds = (burst.endedAt - built) / 1000;
     context.log(
-      `real ${formatSize(size)}: table built in ${buildSeconds.toFixed(0)} s (${burst.made} TIME_WAIT); ${rounds} rounds × ${runs} runs`,
+      `real ${formatSize(size)}: table built in ${buildSeconds.toFixed(0)} s (${burst.made} TIME_WAIT); ${rounds} rounds × ${runs} runs (cat, read() loop and engine: ${targetRuns})`,
     );
     let lastRoundMs = 0;
     for (let round = 0; round < rounds; round++) {
@@ -165,7 +169,7 @@ async function measureSize(
         if (chosen.length === 0) continue;
         const measured = runProbe(exec, {
           tools: rotate(chosen, round),
-          runs,
+          runs: chosen.includes('engine') ? targetRuns : runs,
           warm: !large,
           ...(chosen.includes('node-exporter') && nodeExporter !== undefined && { nodeExporter }),
           ...(chosen.includes('engine') &&
