@@ -1,7 +1,7 @@
 ;; Line decoder for /proc/net/tcp and /proc/net/tcp6, run over the read buffer in this
 ;; module's own memory: read() writes the kernel's text there and decode() turns every
 ;; complete line into a record for tcp-table.ts. SIMD finds the newlines and decodes the
-;; addresses' hex, 16 digits at a time. Assembled by scripts/build-wasm.ts.
+;; addresses' hex, 16 digits at a time. Assembled by scripts/gen-wasm.ts.
 ;;
 ;; Line: `%4d: LOCAL:PORT REMOTE:PORT ST ...`. `sl` widens past 9999, so fields are found
 ;; relative to the first colon. A line is a socket when it has the `sl:` prefix, every

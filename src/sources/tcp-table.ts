@@ -83,6 +83,12 @@ export class TcpTableReader {
     this.buffer = Buffer.from(memory, 0, BUFFER_BYTES);
     const recordsOffset = this.decoder.records.value as number;
     this.records = new Int32Array(memory, recordsOffset, (memory.byteLength - recordsOffset) / 4);
+    // One decode() writes a record per socket line of a full buffer, and such a line has
+    // at least 35 bytes: `0: `, the fixed fields of tcp up to the space after the state,
+    // and the newline.
+    if (this.records.length < Math.ceil(BUFFER_BYTES / 35) * IPV6_RECORD_WORDS) {
+      throw new Error('line-decoder.wat leaves too little memory for the records');
+    }
   }
 
   /**
@@ -118,17 +124,12 @@ export class TcpTableReader {
     }
   }
 
-  /** Decodes a table already in memory (header line included), `chunkBytes` at a time. */
-  decodeText(
-    text: Uint8Array,
-    family: TableFamily,
-    sink: SocketSink,
-    chunkBytes = Number.POSITIVE_INFINITY,
-  ): TableDecodeStats {
+  /** Decodes a table already in memory (header line included), a buffer at a time. */
+  decodeText(text: Uint8Array, family: TableFamily, sink: SocketSink): TableDecodeStats {
     let position = 0;
     return this.decode(
       (buffer, offset, length) => {
-        const count = Math.min(length, chunkBytes, text.length - position);
+        const count = Math.min(length, text.length - position);
         buffer.set(text.subarray(position, position + count), offset);
         position += count;
         return count;
