@@ -22,7 +22,13 @@ export const NUMERIC_SYSCTLS: readonly { readonly name: string; readonly optiona
   { name: 'net.ipv4.tcp_syncookies' },
   { name: 'net.ipv4.tcp_max_syn_backlog' },
   { name: 'net.core.somaxconn' },
+  // Host-wide: /proc/sys shows it in the initial network namespace only.
+  { name: 'net.ipv4.tcp_max_orphans', optional: true },
 ];
+
+/** `tcp_mem`: three page counts (min, pressure, max), host-wide like tcp_max_orphans. */
+export const TCP_MEM = 'net.ipv4.tcp_mem';
+const TCP_MEM_PARTS = ['min', 'pressure', 'max'] as const;
 
 export type ReservedPorts = readonly (readonly [number, number])[];
 
@@ -83,6 +89,17 @@ export function readPortSettings(procfsRoot: string): PortSettings {
   return { range, reserved };
 }
 
+/** The `name.min`, `name.pressure`, `name.max` values of a `tcp_mem` text. */
+export function parseTcpMem(text: string, path = 'tcp_mem'): Record<string, number> {
+  const fields = text.trim().split(/\s+/);
+  const pages = fields.map(parseKernelInteger);
+  if (pages.length !== TCP_MEM_PARTS.length || pages.some((value) => value === undefined))
+    throw new SourceError(`${path}: expected "MIN PRESSURE MAX" page counts, got "${text.trim()}"`);
+  return Object.fromEntries(
+    TCP_MEM_PARTS.map((part, index) => [`${TCP_MEM}.${part}`, pages[index] as number]),
+  );
+}
+
 export function readSysctls(procfsRoot: string): Sysctls {
   const { range, reserved } = readPortSettings(procfsRoot);
   const values: Record<string, number> = {
@@ -97,5 +114,8 @@ export function readSysctls(procfsRoot: string): Sysctls {
     if (value === undefined) throw new SourceError(`${path}: "${text.trim()}" is not a number`);
     values[name] = value;
   }
+  const tcpMemPath = sysctlPath(procfsRoot, TCP_MEM);
+  const tcpMem = readOptionalText(tcpMemPath);
+  if (tcpMem !== undefined) Object.assign(values, parseTcpMem(tcpMem, tcpMemPath));
   return { values, portRange: range, reservedPorts: reserved };
 }
