@@ -86,6 +86,38 @@ function socketsToward(lab: NetnsLab, ns: string, destination: string, state = '
     .filter((line) => line.trim() !== '').length;
 }
 
+/** Distinct local ports of non-LISTEN sockets in [low, high], as `ss` (netlink) lists them. */
+function localPortsHeld(lab: NetnsLab, ns: string, low: number, high: number): number {
+  const ports = lab
+    .exec(ns, 'ss', ['-tanH', 'state', 'all', 'exclude', 'listening'])
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => Number(line.trim().split(/\s+/)[3]?.split(':').at(-1)));
+  return new Set(ports.filter((port) => port >= low && port <= high)).size;
+}
+
+/** `hold`: opens connections until `max` or the first failure, keeps them; how many opened. */
+async function heldConnections(
+  lab: NetnsLab,
+  ns: string,
+  args: readonly string[],
+): Promise<{ child: ChildProcess; held: number }> {
+  const child = startLoad(lab, ns, ['hold', ...args]);
+  const held = await new Promise<number>((resolve, reject) => {
+    let seen = '';
+    const timer = setTimeout(() => reject(new Error(`hold said nothing: ${seen}`)), 30_000);
+    child.stdout?.on('data', (chunk: Buffer) => {
+      seen += chunk.toString();
+      const match = /held (\d+)/.exec(seen);
+      if (match !== null) {
+        clearTimeout(timer);
+        resolve(Number(match[1]));
+      }
+    });
+  });
+  return { child, held };
+}
+
 function doctorIn(lab: NetnsLab, ns: string, window: string): DoctorReport {
   const stdout = lab.exec(
     ns,
@@ -231,6 +263,162 @@ describe.skipIf(!canRun('doctor real-namespace test', { netns: true, commands: [
       } finally {
         churn.kill('SIGKILL');
       }
+    });
+  },
+);
+
+/** A 100-port range: small enough to fill in a test, the same arithmetic as 28 232. */
+const SMALL_RANGE = { low: 20000, high: 20099 };
+const SMALL_USABLE = SMALL_RANGE.high - SMALL_RANGE.low + 1;
+
+describe.skipIf(!canRun('doctor connect() model test', { netns: true, commands: ['ss'] }))(
+  'doctor against what connect() really does',
+  () => {
+    const lab = new NetnsLab('tsm');
+    afterAll(() => lab.close());
+
+    function namespaceWithSmallRange(role: string, reuse: string): string {
+      const ns = lab.addNamespace(role);
+      lab.setSysctl(ns, 'net.ipv4.ip_local_port_range', `${SMALL_RANGE.low} ${SMALL_RANGE.high}`);
+      lab.setSysctl(ns, 'net.ipv4.tcp_tw_reuse', reuse);
+      return ns;
+    }
+
+    it('loopback TIME_WAIT with tcp_tw_reuse=2: reusable, with the rate, never EADDRNOTAVAIL', async () => {
+      const ns = namespaceWithSmallRange('lo', '2');
+      const listener = startLoad(lab, ns, ['serve', '127.0.0.1', '9000', String(CHILD_SECONDS)]);
+      await waitForLine(listener, 'listening');
+      const closed = Math.round(SMALL_USABLE * 0.95);
+      expect(runLoad(lab, ns, ['connect', '127.0.0.1', '9000', String(closed)]).trim()).toBe(
+        `done ${closed}`,
+      );
+      const upstream = '127.0.0.1:9000';
+      const counts = () => ({
+        all: socketsToward(lab, ns, upstream),
+        timeWait: socketsToward(lab, ns, upstream, 'time-wait'),
+      });
+      const settled = await poll(counts, ({ all, timeWait }) => all === timeWait);
+      // TIME_WAIT becomes reusable once older than tcp_tw_reuse_delay (1 s by default).
+      const delayMs = Number(lab.readSysctl(ns, 'net.ipv4.tcp_tw_reuse_delay'));
+      await new Promise((resolve) => setTimeout(resolve, delayMs * 2));
+
+      const report = doctorIn(lab, ns, '0');
+      expect(counts()).toEqual(settled);
+      expect(report.findings.filter((found) => found.severity === 'critical')).toEqual([]);
+      expect(findingsWith(report, 'ephemeral-headroom-low')).toEqual([]);
+      expect(report.verdict.severity).not.toBe('critical');
+      expect(JSON.stringify(report.findings)).not.toMatch(/Cannot assign requested address/);
+      const clientSide = findingsWith(report, 'client-side-time-wait');
+      expect(clientSide).toHaveLength(1);
+      expect(clientSide[0]?.evidence).toMatchObject({
+        timeWait: settled.timeWait,
+        reusable: 'yes',
+        connectionsPerSecondLimit: SMALL_USABLE / (delayMs / 1000),
+      });
+      expect(clientSide[0]?.explanation).toContain('reusable');
+
+      // What connect() does at the same moment: every usable port it is told is left opens.
+      const usedMax = report.ephemeral?.usedMax ?? Number.NaN;
+      const { child, held } = await heldConnections(lab, ns, [
+        '127.0.0.1',
+        '9000',
+        String(SMALL_USABLE),
+        String(CHILD_SECONDS),
+      ]);
+      child.kill('SIGKILL');
+      expect(held).toBe(SMALL_USABLE - usedMax);
+      listener.kill('SIGKILL');
+    });
+
+    it('non-loopback TIME_WAIT with tcp_tw_reuse=0 near exhaustion: critical, with the ports left', async () => {
+      const client = namespaceWithSmallRange('c0', '0');
+      const server = lab.addNamespace('s0');
+      lab.link(
+        { ns: client, device: 'veth0', addresses: [`${CLIENT}/24`] },
+        { ns: server, device: 'veth0', addresses: [`${SERVER}/24`] },
+      );
+      const listener = startLoad(lab, server, ['serve', SERVER, '9000', String(CHILD_SECONDS)]);
+      await waitForLine(listener, 'listening');
+      const closed = Math.round(SMALL_USABLE * 0.9);
+      expect(runLoad(lab, client, ['connect', SERVER, '9000', String(closed)]).trim()).toBe(
+        `done ${closed}`,
+      );
+      const upstream = `${SERVER}:9000`;
+      const counts = () => ({
+        all: socketsToward(lab, client, upstream),
+        timeWait: socketsToward(lab, client, upstream, 'time-wait'),
+      });
+      const settled = await poll(counts, ({ all, timeWait }) => all === timeWait);
+      expect(settled.timeWait).toBeGreaterThanOrEqual(SMALL_USABLE * EPHEMERAL_USE_CRITICAL_RATIO);
+
+      const report = doctorIn(lab, client, '0');
+      expect(counts()).toEqual(settled);
+      const headroom = findingsWith(report, 'ephemeral-headroom-low');
+      expect(headroom).toHaveLength(1);
+      expect(headroom[0]?.severity).toBe('critical');
+      expect(report.verdict.severity).toBe('critical');
+      expect(headroom[0]?.evidence).toMatchObject({ used: settled.timeWait, usable: SMALL_USABLE });
+      const left = headroom[0]?.evidence.left;
+      // Reuse off: the fix list may offer tcp_tw_reuse=1, and tw-reuse-off says why.
+      expect(findingsWith(report, 'tw-reuse-off')).toHaveLength(1);
+
+      const { child, held } = await heldConnections(lab, client, [
+        SERVER,
+        '9000',
+        String(SMALL_USABLE),
+        String(CHILD_SECONDS),
+      ]);
+      child.kill('SIGKILL');
+      expect(held).toBe(left);
+      listener.kill('SIGKILL');
+    });
+
+    it('bind-first clients: the held figure is what a client that binds first can still get', async () => {
+      const client = namespaceWithSmallRange('cb', '2');
+      const server = lab.addNamespace('sb');
+      lab.link(
+        { ns: client, device: 'veth0', addresses: [`${CLIENT}/24`] },
+        { ns: server, device: 'veth0', addresses: [`${SERVER}/24`] },
+      );
+      const listener = startLoad(lab, server, [
+        'serve',
+        SERVER,
+        '9001-9011',
+        String(CHILD_SECONDS),
+      ]);
+      await waitForLine(listener, 'listening');
+      // Ten backends, six bind-first connections each: 60 ports held, at most 6 per destination.
+      const spread = await heldConnections(lab, client, [
+        SERVER,
+        '9001-9010',
+        '60',
+        String(CHILD_SECONDS),
+        CLIENT,
+      ]);
+      expect(spread.held).toBe(60);
+      const heldBySs = localPortsHeld(lab, client, SMALL_RANGE.low, SMALL_RANGE.high);
+
+      const report = doctorIn(lab, client, '0');
+      expect(localPortsHeld(lab, client, SMALL_RANGE.low, SMALL_RANGE.high)).toBe(heldBySs);
+      expect(report.ephemeral?.held).toBe(heldBySs);
+      const bindFirst = findingsWith(report, 'bind-first-ports-low');
+      expect(bindFirst).toHaveLength(1);
+      expect(bindFirst[0]?.evidence).toMatchObject({ held: heldBySs, usable: SMALL_USABLE });
+      expect(JSON.stringify(bindFirst[0]?.fix)).toContain('IP_BIND_ADDRESS_NO_PORT');
+      expect(findingsWith(report, 'ephemeral-headroom-low')).toEqual([]);
+
+      // A further bind-first client toward a fresh backend gets exactly the ports left.
+      const more = await heldConnections(lab, client, [
+        SERVER,
+        '9011',
+        String(SMALL_USABLE),
+        String(CHILD_SECONDS),
+        CLIENT,
+      ]);
+      more.child.kill('SIGKILL');
+      spread.child.kill('SIGKILL');
+      listener.kill('SIGKILL');
+      expect(more.held).toBe(bindFirst[0]?.evidence.left);
     });
   },
 );
