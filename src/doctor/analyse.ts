@@ -333,7 +333,7 @@ const TIME_WAIT_FACTS =
 
 /** Where the kernel reports destroyed TIME_WAIT: a counter, not the log, on any current kernel. */
 const OVERFLOW_IS_COUNTED =
-  'The kernel counts each in TcpExtTCPTimeWaitOverflow and logs nothing: the "TCP: time wait bucket table overflow" message was replaced by that counter in the 2.6 series, so an empty kernel log proves nothing.';
+  'The kernel counts each in TcpExtTCPTimeWaitOverflow and logs nothing: only 2.6-era kernels printed "TCP: time wait bucket table overflow" (3.13 and later just count), so an empty kernel log proves nothing.';
 
 function timeWaitNearBucketLimit(context: Context): Finding[] {
   const sockets = needSockets(context);

@@ -2,7 +2,7 @@
  * doctor against a real kernel: network namespaces with real short connections, a full
  * accept queue and a tiny TIME_WAIT table, then doctor run inside the namespace.
  */
-import type { ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../../src/doctor/finding.js';
@@ -86,6 +86,13 @@ function socketsToward(lab: NetnsLab, ns: string, destination: string, state = '
     .filter((line) => line.trim() !== '').length;
 }
 
+/** Lines of the kernel log that match; `dmesg` needs root, as these tests do. */
+function kernelLogLines(pattern: RegExp): number {
+  return execFileSync('dmesg', [], { encoding: 'utf8' })
+    .split('\n')
+    .filter((line) => pattern.test(line)).length;
+}
+
 /** Distinct local ports of non-LISTEN sockets in [low, high], as `ss` (netlink) lists them. */
 function localPortsHeld(lab: NetnsLab, ns: string, low: number, high: number): number {
   const ports = lab
@@ -138,7 +145,7 @@ function findingsWith(report: DoctorReport, id: Finding['id']): Finding[] {
   return report.findings.filter((finding) => finding.id === id);
 }
 
-describe.skipIf(!canRun('doctor real-namespace test', { netns: true, commands: ['ss'] }))(
+describe.skipIf(!canRun('doctor real-namespace test', { netns: true, commands: ['ss', 'dmesg'] }))(
   'doctor inside a real network namespace',
   () => {
     const lab = new NetnsLab('tsd');
@@ -237,6 +244,7 @@ describe.skipIf(!canRun('doctor real-namespace test', { netns: true, commands: [
       const ns = lab.addNamespace('tw');
       const limit = 16;
       lab.setSysctl(ns, 'net.ipv4.tcp_max_tw_buckets', String(limit));
+      const overflowMessagesBefore = kernelLogLines(/time wait bucket table overflow/i);
       const listener = startLoad(lab, ns, ['serve', '127.0.0.1', '9000', String(CHILD_SECONDS)]);
       await waitForLine(listener, 'listening');
       const churn = startLoad(lab, ns, [
@@ -260,6 +268,9 @@ describe.skipIf(!canRun('doctor real-namespace test', { netns: true, commands: [
         const nearLimit = findingsWith(report, 'time-wait-near-bucket-limit');
         expect(nearLimit).toHaveLength(1);
         expect(nearLimit[0]?.severity).toBe('critical');
+        // The running kernel counts the overflows and logs nothing, as doctor says.
+        expect(overflow[0]?.explanation).toContain('logs nothing');
+        expect(kernelLogLines(/time wait bucket table overflow/i)).toBe(overflowMessagesBefore);
       } finally {
         churn.kill('SIGKILL');
       }
