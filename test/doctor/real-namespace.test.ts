@@ -295,20 +295,49 @@ describe.skipIf(!canRun('doctor connect() model test', { netns: true, commands: 
       return ns;
     }
 
-    it('loopback TIME_WAIT with tcp_tw_reuse=2: reusable, with the rate, never EADDRNOTAVAIL', async () => {
-      const ns = namespaceWithSmallRange('lo', '2');
-      const listener = startLoad(lab, ns, ['serve', '127.0.0.1', '9000', String(CHILD_SECONDS)]);
-      await waitForLine(listener, 'listening');
-      const closed = Math.round(SMALL_USABLE * 0.95);
-      expect(runLoad(lab, ns, ['connect', '127.0.0.1', '9000', String(closed)]).trim()).toBe(
-        `done ${closed}`,
+    /** A client namespace with the small range, linked to a server listening on `ports`. */
+    async function clientAndServer(
+      role: string,
+      reuse: string,
+      ports: string,
+    ): Promise<{ client: string; listener: ChildProcess }> {
+      const client = namespaceWithSmallRange(`c${role}`, reuse);
+      const server = lab.addNamespace(`s${role}`);
+      lab.link(
+        { ns: client, device: 'veth0', addresses: [`${CLIENT}/24`] },
+        { ns: server, device: 'veth0', addresses: [`${SERVER}/24`] },
       );
-      const upstream = '127.0.0.1:9000';
+      const listener = startLoad(lab, server, ['serve', SERVER, ports, String(CHILD_SECONDS)]);
+      await waitForLine(listener, 'listening');
+      return { client, listener };
+    }
+
+    /**
+     * `count` connections to host:9000, each closed by the client; then ss's counts toward it
+     * once all have reached TIME_WAIT, and a way to take them again.
+     */
+    async function closedConnections(ns: string, host: string, count: number) {
+      expect(runLoad(lab, ns, ['connect', host, '9000', String(count)]).trim()).toBe(
+        `done ${count}`,
+      );
+      const upstream = `${host}:9000`;
       const counts = () => ({
         all: socketsToward(lab, ns, upstream),
         timeWait: socketsToward(lab, ns, upstream, 'time-wait'),
       });
       const settled = await poll(counts, ({ all, timeWait }) => all === timeWait);
+      return { counts, settled };
+    }
+
+    it('loopback TIME_WAIT with tcp_tw_reuse=2: reusable, with the rate, never EADDRNOTAVAIL', async () => {
+      const ns = namespaceWithSmallRange('lo', '2');
+      const listener = startLoad(lab, ns, ['serve', '127.0.0.1', '9000', String(CHILD_SECONDS)]);
+      await waitForLine(listener, 'listening');
+      const { counts, settled } = await closedConnections(
+        ns,
+        '127.0.0.1',
+        Math.round(SMALL_USABLE * 0.95),
+      );
       // TIME_WAIT becomes reusable once older than tcp_tw_reuse_delay (1 s by default).
       const delayMs = Number(lab.readSysctl(ns, 'net.ipv4.tcp_tw_reuse_delay'));
       await new Promise((resolve) => setTimeout(resolve, delayMs * 2));
@@ -342,24 +371,12 @@ describe.skipIf(!canRun('doctor connect() model test', { netns: true, commands: 
     });
 
     it('non-loopback TIME_WAIT with tcp_tw_reuse=0 near exhaustion: critical, with the ports left', async () => {
-      const client = namespaceWithSmallRange('c0', '0');
-      const server = lab.addNamespace('s0');
-      lab.link(
-        { ns: client, device: 'veth0', addresses: [`${CLIENT}/24`] },
-        { ns: server, device: 'veth0', addresses: [`${SERVER}/24`] },
+      const { client, listener } = await clientAndServer('0', '0', '9000');
+      const { counts, settled } = await closedConnections(
+        client,
+        SERVER,
+        Math.round(SMALL_USABLE * 0.9),
       );
-      const listener = startLoad(lab, server, ['serve', SERVER, '9000', String(CHILD_SECONDS)]);
-      await waitForLine(listener, 'listening');
-      const closed = Math.round(SMALL_USABLE * 0.9);
-      expect(runLoad(lab, client, ['connect', SERVER, '9000', String(closed)]).trim()).toBe(
-        `done ${closed}`,
-      );
-      const upstream = `${SERVER}:9000`;
-      const counts = () => ({
-        all: socketsToward(lab, client, upstream),
-        timeWait: socketsToward(lab, client, upstream, 'time-wait'),
-      });
-      const settled = await poll(counts, ({ all, timeWait }) => all === timeWait);
       expect(settled.timeWait).toBeGreaterThanOrEqual(SMALL_USABLE * EPHEMERAL_USE_CRITICAL_RATIO);
 
       const report = doctorIn(lab, client, '0');
@@ -385,19 +402,7 @@ describe.skipIf(!canRun('doctor connect() model test', { netns: true, commands: 
     });
 
     it('bind-first clients: the held figure is what a client that binds first can still get', async () => {
-      const client = namespaceWithSmallRange('cb', '2');
-      const server = lab.addNamespace('sb');
-      lab.link(
-        { ns: client, device: 'veth0', addresses: [`${CLIENT}/24`] },
-        { ns: server, device: 'veth0', addresses: [`${SERVER}/24`] },
-      );
-      const listener = startLoad(lab, server, [
-        'serve',
-        SERVER,
-        '9001-9011',
-        String(CHILD_SECONDS),
-      ]);
-      await waitForLine(listener, 'listening');
+      const { client, listener } = await clientAndServer('b', '2', '9001-9011');
       // Ten backends, six bind-first connections each: 60 ports held, at most 6 per destination.
       const spread = await heldConnections(lab, client, [
         SERVER,
