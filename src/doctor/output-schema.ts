@@ -30,13 +30,15 @@ const portStateCounts = {
 
 const destination = {
   type: 'object',
-  required: ['localAddress', 'remoteAddress', 'remotePort', 'used'],
+  required: ['localAddress', 'remoteAddress', 'remotePort', 'used', 'timeWait', 'holdSeconds'],
   additionalProperties: false,
   properties: {
     localAddress: { type: 'string' },
     remoteAddress: { type: 'string' },
     remotePort: port,
     used: count,
+    timeWait: count,
+    holdSeconds: { type: 'number', exclusiveMinimum: 0 },
   },
 } as const;
 
@@ -122,6 +124,8 @@ export const DOCTOR_OUTPUT_SCHEMA = {
             'rangeHigh',
             'usable',
             'usedMax',
+            'held',
+            'reuse',
             'headroomRatio',
             'destinations',
             'destinationCount',
@@ -132,6 +136,17 @@ export const DOCTOR_OUTPUT_SCHEMA = {
             rangeHigh: port,
             usable: count,
             usedMax: count,
+            held: count,
+            reuse: {
+              type: 'object',
+              required: ['twReuse', 'twReuseDelayMs', 'timestamps'],
+              additionalProperties: false,
+              properties: {
+                twReuse: { type: 'integer' },
+                twReuseDelayMs: { type: 'integer' },
+                timestamps: { type: 'integer' },
+              },
+            },
             headroomRatio: { type: 'number', minimum: 0, maximum: 1 },
             destinations: { type: 'array', items: destination },
             destinationCount: count,
