@@ -99,13 +99,8 @@ describe.skipIf(
     count: number,
   ): Promise<void> {
     const before = countInRange(await waitForSs(lab, client, () => []), range, 'time_wait');
-    await clientAgent.connect({
-      group: `tw-${caseNumber}`,
-      host,
-      port: SERVER_PORT,
-      count,
-      then: 'close',
-    });
+    const then = 'close';
+    await clientAgent.connect({ group: `tw-${caseNumber}`, host, port: SERVER_PORT, count, then });
     await waitForSs(lab, client, (sockets) => {
       const seen = countInRange(sockets, range, 'time_wait');
       return seen === before + count ? [] : [`${seen - before} of ${count} TIME_WAIT`];
@@ -162,36 +157,39 @@ describe.skipIf(
   const reuseCases = [0, 1, 2].flatMap((twReuse) =>
     (['loopback', 'veth'] as const).flatMap((reach) =>
       (['ipv4', 'ipv6'] as const).flatMap((family) =>
-        (['young', 'old'] as const).map((age) => ({ twReuse, reach, family, age })),
+        (['young', 'old'] as const).map((age) => ({
+          name: `tcp_tw_reuse=${twReuse}, ${reach} ${family}, ${age} TIME_WAIT`,
+          twReuse,
+          reach,
+          family,
+          age,
+        })),
       ),
     ),
   );
 
-  it.each(reuseCases)(
-    'tcp_tw_reuse=$twReuse, $reach $family, $age TIME_WAIT',
-    async ({ twReuse, reach, family, age }) => {
-      const old = age === 'old';
-      const range = configure({ twReuse });
-      const host = SERVERS[reach][family];
-      await timeWaits(range, host, 10);
-      await hold(host, 3);
-      if (old) await reuseDelay(1);
-      const ephemeral = ephemeralNow();
-      const applies = twReuse === 1 || (twReuse === 2 && reach === 'loopback');
-      const reusable = old && applies;
-      // The rule, as the model applies it...
-      expect(ephemeral.usable).toBe(40);
-      expect(ephemeral.usedMax).toBe(reusable ? 3 : 13);
-      expect(ephemeral.held).toBe(13);
-      expect(ephemeral.destinations[0]).toMatchObject({
-        used: reusable ? 3 : 13,
-        timeWait: 10,
-        holdSeconds: applies && old ? 0.001 : 60,
-      });
-      // ...and what the kernel does.
-      expect(await connectsThatSucceed(host)).toBe(ephemeral.usable - ephemeral.usedMax);
-    },
-  );
+  it.each(reuseCases)('$name', async ({ twReuse, reach, family, age }) => {
+    const old = age === 'old';
+    const range = configure({ twReuse });
+    const host = SERVERS[reach][family];
+    await timeWaits(range, host, 10);
+    await hold(host, 3);
+    if (old) await reuseDelay(1);
+    const ephemeral = ephemeralNow();
+    const applies = twReuse === 1 || (twReuse === 2 && reach === 'loopback');
+    const reusable = old && applies;
+    // The rule, as the model applies it...
+    expect(ephemeral.usable).toBe(40);
+    expect(ephemeral.usedMax).toBe(reusable ? 3 : 13);
+    expect(ephemeral.held).toBe(13);
+    expect(ephemeral.destinations[0]).toMatchObject({
+      used: reusable ? 3 : 13,
+      timeWait: 10,
+      holdSeconds: applies && old ? 0.001 : 60,
+    });
+    // ...and what the kernel does.
+    expect(await connectsThatSucceed(host)).toBe(ephemeral.usable - ephemeral.usedMax);
+  });
 
   it.each([
     ['veth ipv4, tcp_tw_reuse=1', 1, 'veth', 'ipv4'],
