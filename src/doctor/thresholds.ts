@@ -38,5 +38,30 @@ export const CLOSE_WAIT_CRITICAL = 512;
  */
 export const PAWS_WARNING_PER_SECOND = 1;
 
+/**
+ * Clients that bind() before connect() (HAProxy `source`, nginx `proxy_bind`) are sure only
+ * of ports no socket holds, for any destination. /proc cannot show whether any client binds
+ * first, so this finding is never critical: info at half the usable ports held (the line of
+ * EPHEMERAL_USE_WARNING_RATIO, for the host-wide figure)...
+ */
+export const BIND_FIRST_HELD_INFO_RATIO = 0.5;
+/** ...and a warning past 80 %, where one burst leaves such a client no port (EADDRINUSE). */
+export const BIND_FIRST_HELD_WARNING_RATIO = 0.8;
+
+/**
+ * Orphans (closed by the program, still finishing the TCP close) against tcp_max_orphans.
+ * tcp_out_of_resources() shifts the orphan count left by one for a socket with a soft
+ * error, so such sockets are already reset at half the limit ("too many orphaned sockets").
+ */
+export const ORPHANS_WARNING_RATIO = 0.5;
+/** At the limit every orphan that times out a retransmission is reset. */
+export const ORPHANS_CRITICAL_RATIO = 1;
+
+/**
+ * SYN cookies rising at this rate or more: a queue that overflows every second, not a
+ * stray burst. Below it the finding is info. Any TCPReqQFullDrop is a warning: SYNs lost.
+ */
+export const SYN_COOKIES_WARNING_PER_SECOND = 1;
+
 /** Rows in each per-port table and destinations listed in text output. */
 export const TEXT_TOP_ROWS = 10;

@@ -37,12 +37,23 @@ function sameIpv6Key(keys: Int32Array, base: number, probe: Int32Array): boolean
   return true;
 }
 
+/** A copy of `array` twice as long, the new half zero. */
+function doubled<T extends Int32Array | Int8Array>(array: T): T {
+  const grown = new (array.constructor as new (length: number) => T)(array.length * 2);
+  grown.set(array);
+  return grown;
+}
+
 export class DestinationTable {
   private keys = new Int32Array(1024 * KEY_WORDS);
   private slots = new Int32Array(2048).fill(-1);
   private readonly probe = new Int32Array(KEY_WORDS);
-  /** Ports held per destination id; callers adjust counts directly. */
+  /** Blocking sockets per destination id; callers adjust counts directly. */
   counts = new Int32Array(1024);
+  /** TIME_WAIT sockets per destination id, reusable or not; adjusted by callers. */
+  timeWaits = new Int32Array(1024);
+  /** Whether TIME_WAIT reuse applies toward the destination: 1 yes, 0 no, -1 not yet known. */
+  reuseApplies = new Int8Array(1024);
   size = 0;
 
   clear(): void {
@@ -106,18 +117,18 @@ export class DestinationTable {
     if (id >= this.counts.length) this.growEntries();
     this.keys.set(this.probe, id * KEY_WORDS);
     this.counts[id] = 0;
+    this.timeWaits[id] = 0;
+    this.reuseApplies[id] = -1;
     this.slots[slot] = id;
     if (this.size * 2 > this.slots.length) this.rehash();
     return id;
   }
 
   private growEntries(): void {
-    const keys = new Int32Array(this.keys.length * 2);
-    keys.set(this.keys);
-    this.keys = keys;
-    const counts = new Int32Array(this.counts.length * 2);
-    counts.set(this.counts);
-    this.counts = counts;
+    this.keys = doubled(this.keys);
+    this.counts = doubled(this.counts);
+    this.timeWaits = doubled(this.timeWaits);
+    this.reuseApplies = doubled(this.reuseApplies);
   }
 
   private rehash(): void {

@@ -4,26 +4,58 @@
  * counts as listening if any LISTEN socket holds it, and that socket may come later
  * (tcp6 listeners after tcp4 connections, or anywhere under churn).
  */
-import { formatIpv4, formatIpv6, isIpv4Mapped } from '../sources/address.js';
+import {
+  formatIpv4,
+  formatIpv6,
+  isIpv4Loopback,
+  isIpv4Mapped,
+  isIpv6Loopback,
+} from '../sources/address.js';
 import type { SocketSink } from '../sources/tcp-table.js';
 import { DestinationTable } from './destination-table.js';
 import {
   type Destination,
   type EphemeralPorts,
   LISTEN_INDEX,
+  type ListenQueue,
   type PortStateCounts,
   type SocketTables,
   STATE_COUNT,
   type StateCounts,
   TCP_STATES,
+  TIME_WAIT_INDEX,
+  type TimeWaitReuse,
 } from './model.js';
 
 const PORTS = 65536;
 const NO_DESTINATION = -1;
+/** TIME_WAIT lasts a fixed 60 s (TCP_TIMEWAIT_LEN). */
+export const TIME_WAIT_SECONDS = 60;
+/** `when` counts clock ticks (USER_HZ, 100 per second on every Linux port but alpha). */
+const MS_PER_TICK = 10;
+/** Set in the state column for a TIME_WAIT that connect() may reuse (does not block). */
+const REUSABLE = 0x80;
 
 export interface PortRange {
   readonly low: number;
   readonly high: number;
+}
+
+/**
+ * The lowest port connect() examines. __inet_hash_connect() walks an even number of ports
+ * (`remaining &= ~1`): in a range of odd size, every connect() whose random start offset
+ * is not 0 skips the range's lowest port (one whose offset is 0 skips the highest instead),
+ * so the lowest port is left out and further connect()s may exceed the headroom by one.
+ */
+export function examinedLow(range: PortRange): number {
+  return (range.high - range.low) % 2 === 0 && range.high > range.low ? range.low + 1 : range.low;
+}
+
+/** What the ephemeral figures are computed from: this namespace's sysctls. */
+export interface EphemeralModelSettings {
+  readonly range: PortRange;
+  readonly reserved: readonly (readonly [number, number])[];
+  readonly reuse: TimeWaitReuse;
 }
 
 export interface AggregateLimits {
@@ -34,7 +66,7 @@ export interface AggregateLimits {
 
 export type SocketAggregates = Pick<
   SocketTables,
-  'states' | 'listenPorts' | 'remotePorts' | 'ephemeral' | 'listeningPorts'
+  'states' | 'listenPorts' | 'remotePorts' | 'listenQueues' | 'ephemeral' | 'listeningPorts'
 >;
 
 export class SocketAccumulator implements SocketSink {
@@ -42,26 +74,36 @@ export class SocketAccumulator implements SocketSink {
   private readonly listening = new Uint8Array(PORTS);
   /** 1 where a port is inside ip_local_port_range and not reserved. */
   private readonly ephemeralEligible = new Uint8Array(PORTS);
+  /** 1 where an eligible port is held by a non-LISTEN socket. */
+  private readonly held = new Uint8Array(PORTS);
+  /** Per listening port, its longest accept queue (set when first seen). */
+  private readonly queueLength = new Uint32Array(PORTS);
+  /** A TIME_WAIT with fewer ticks left than this is old enough to be reused. */
+  private reusableBelowTicks = 0;
   private readonly inbound = new PortStateTable();
   private readonly outbound = new PortStateTable();
   private readonly destinations = new DestinationTable();
-  private range: PortRange | undefined;
+  private settings: EphemeralModelSettings | undefined;
   private count = 0;
   private stateColumn = new Uint8Array(4096);
   private localPortColumn = new Uint16Array(4096);
   private remotePortColumn = new Uint16Array(4096);
   private destinationColumn = new Int32Array(4096);
 
-  /** Starts a sample. Without a port range the ephemeral figures are left out. */
-  begin(range: PortRange | undefined, reserved: readonly (readonly [number, number])[]): void {
+  /** Starts a sample. Without the settings the ephemeral figures are left out. */
+  begin(settings: EphemeralModelSettings | undefined): void {
     this.familyStates.fill(0);
     this.listening.fill(0);
     this.ephemeralEligible.fill(0);
+    this.held.fill(0);
     this.destinations.clear();
     this.count = 0;
-    this.range = range;
-    if (range === undefined) return;
-    this.ephemeralEligible.fill(1, range.low, range.high + 1);
+    this.settings = settings;
+    if (settings === undefined) return;
+    const { range, reserved, reuse } = settings;
+    // Reused when older than the delay (tcp_twsk_unique: now after entry + delay).
+    this.reusableBelowTicks = (TIME_WAIT_SECONDS * 1000 - reuse.twReuseDelayMs) / MS_PER_TICK;
+    this.ephemeralEligible.fill(1, examinedLow(range), range.high + 1);
     for (const [from, to] of reserved) this.ephemeralEligible.fill(0, from, to + 1);
   }
 
@@ -71,18 +113,26 @@ export class SocketAccumulator implements SocketSink {
     remotePort: number,
     local: number,
     remote: number,
+    stateField1: number,
+    stateField2: number,
   ): void {
     (this.familyStates[stateIndex] as number)++;
     if (stateIndex === LISTEN_INDEX) {
-      this.listening[localPort] = 1;
+      this.addListener(localPort, stateField1);
       return;
     }
     let destination = NO_DESTINATION;
+    let stateColumnValue = stateIndex;
     if (this.ephemeralEligible[localPort] === 1) {
       destination = this.destinations.internIpv4(local, remote, remotePort);
-      (this.destinations.counts[destination] as number)++;
+      if (this.destinations.reuseApplies[destination] === -1) {
+        this.destinations.reuseApplies[destination] = this.reuseApplies(
+          isIpv4Loopback(local) || isIpv4Loopback(remote),
+        );
+      }
+      stateColumnValue = this.countEphemeral(stateIndex, localPort, destination, stateField2);
     }
-    this.push(stateIndex, localPort, remotePort, destination);
+    this.push(stateColumnValue, localPort, remotePort, destination);
   }
 
   addIpv6(
@@ -91,13 +141,16 @@ export class SocketAccumulator implements SocketSink {
     remotePort: number,
     words: Int32Array,
     offset: number,
+    stateField1: number,
+    stateField2: number,
   ): void {
     (this.familyStates[STATE_COUNT + stateIndex] as number)++;
     if (stateIndex === LISTEN_INDEX) {
-      this.listening[localPort] = 1;
+      this.addListener(localPort, stateField1);
       return;
     }
     let destination = NO_DESTINATION;
+    let stateColumnValue = stateIndex;
     if (this.ephemeralEligible[localPort] === 1) {
       // An IPv4-mapped socket competes for the same 4-tuples as a plain IPv4 one.
       destination =
@@ -117,9 +170,25 @@ export class SocketAccumulator implements SocketSink {
               remotePort,
             )
           : this.destinations.internIpv6(words, offset, remotePort);
-      (this.destinations.counts[destination] as number)++;
+      if (this.destinations.reuseApplies[destination] === -1) {
+        this.destinations.reuseApplies[destination] = this.reuseApplies(
+          isIpv6Loopback(
+            words[offset] as number,
+            words[offset + 1] as number,
+            words[offset + 2] as number,
+            words[offset + 3] as number,
+          ) ||
+            isIpv6Loopback(
+              words[offset + 4] as number,
+              words[offset + 5] as number,
+              words[offset + 6] as number,
+              words[offset + 7] as number,
+            ),
+        );
+      }
+      stateColumnValue = this.countEphemeral(stateIndex, localPort, destination, stateField2);
     }
-    this.push(stateIndex, localPort, remotePort, destination);
+    this.push(stateColumnValue, localPort, remotePort, destination);
   }
 
   finish(limits: AggregateLimits): SocketAggregates {
@@ -127,19 +196,59 @@ export class SocketAccumulator implements SocketSink {
     const listeningPorts: number[] = [];
     for (let port = 0; port < PORTS; port++)
       if (this.listening[port] === 1) listeningPorts.push(port);
-    const ephemeral = this.range && this.ephemeral(this.range, limits.topDestinations);
+    const ephemeral = this.settings && this.ephemeral(this.settings, limits.topDestinations);
+    const listenPorts = this.portTable(this.inbound, listeningPorts, limits.maxListenPorts).sort(
+      byPortThenOther,
+    );
     return {
       states: {
         ipv4: this.stateCounts(this.familyStates, 0),
         ipv6: this.stateCounts(this.familyStates, 1),
       },
-      listenPorts: this.portTable(this.inbound, listeningPorts, limits.maxListenPorts).sort(
-        byPortThenOther,
-      ),
+      listenPorts,
       remotePorts: this.portTable(this.outbound, this.outbound.ports, limits.topRemotePorts),
+      listenQueues: this.listenQueues(listenPorts, listeningPorts),
       listeningPorts,
       ...(ephemeral && { ephemeral }),
     };
+  }
+
+  /** 1 when tcp_twsk_unique() may reuse a TIME_WAIT toward a destination, else 0. */
+  private reuseApplies(loopback: boolean): number {
+    const reuse = (this.settings as EphemeralModelSettings).reuse;
+    if (reuse.timestamps === 0) return 0;
+    return reuse.twReuse === 1 || (reuse.twReuse === 2 && loopback) ? 1 : 0;
+  }
+
+  /**
+   * Counts a non-LISTEN socket on an eligible port toward its destination: it blocks
+   * connect() there unless it is a TIME_WAIT old enough for reuse toward a destination
+   * reuse applies to (`ticksLeft`: its `when`). Returns the value for the state column.
+   */
+  private countEphemeral(
+    stateIndex: number,
+    localPort: number,
+    destination: number,
+    ticksLeft: number,
+  ): number {
+    this.held[localPort] = 1;
+    const destinations = this.destinations;
+    if (stateIndex === TIME_WAIT_INDEX) {
+      (destinations.timeWaits[destination] as number)++;
+      if (destinations.reuseApplies[destination] === 1 && ticksLeft < this.reusableBelowTicks) {
+        return stateIndex | REUSABLE;
+      }
+    }
+    (destinations.counts[destination] as number)++;
+    return stateIndex;
+  }
+
+  /** Marks the port listening and keeps its longest accept queue (rx_queue). */
+  private addListener(port: number, queued: number): void {
+    const length = queued >>> 0;
+    if (this.listening[port] === 1 && length <= (this.queueLength[port] as number)) return;
+    this.listening[port] = 1;
+    this.queueLength[port] = length;
   }
 
   private push(
@@ -181,17 +290,42 @@ export class SocketAccumulator implements SocketSink {
     this.inbound.clear();
     this.outbound.clear();
     const counts = this.destinations.counts;
+    const timeWaits = this.destinations.timeWaits;
     for (let i = 0; i < this.count; i++) {
       const localPort = this.localPortColumn[i] as number;
-      const stateIndex = this.stateColumn[i] as number;
+      const stateValue = this.stateColumn[i] as number;
+      const stateIndex = stateValue & ~REUSABLE;
       if (this.listening[localPort] === 1) {
         this.inbound.add(localPort, stateIndex);
         const destination = this.destinationColumn[i] as number;
-        if (destination !== NO_DESTINATION) (counts[destination] as number)--;
+        if (destination !== NO_DESTINATION) {
+          if ((stateValue & REUSABLE) === 0) (counts[destination] as number)--;
+          if (stateIndex === TIME_WAIT_INDEX) (timeWaits[destination] as number)--;
+        }
       } else {
         this.outbound.add(this.remotePortColumn[i] as number, stateIndex);
       }
     }
+  }
+
+  /**
+   * The accept queue of each port listenPorts lists; `other` is the longest queue of the
+   * remaining listening ports, so an alert on the length still sees it.
+   */
+  private listenQueues(
+    listenPorts: readonly PortStateCounts[],
+    listeningPorts: readonly number[],
+  ): ListenQueue[] {
+    const listed = new Set<number | 'other'>(listenPorts.map((row) => row.port));
+    const result: ListenQueue[] = [];
+    let other: number | undefined;
+    for (const port of listeningPorts) {
+      const length = this.queueLength[port] as number;
+      if (listed.has(port)) result.push({ port, length });
+      else if (other === undefined || length > other) other = length;
+    }
+    if (other !== undefined) result.push({ port: 'other', length: other });
+    return result;
   }
 
   private stateCounts(counts: Uint32Array, row: number): StateCounts {
@@ -225,10 +359,15 @@ export class SocketAccumulator implements SocketSink {
     return result;
   }
 
-  private ephemeral(range: PortRange, topDestinations: number): EphemeralPorts {
+  private ephemeral(settings: EphemeralModelSettings, topDestinations: number): EphemeralPorts {
+    const { range, reuse } = settings;
     let usable = 0;
-    for (let port = range.low; port <= range.high; port++) {
-      if (this.ephemeralEligible[port] === 1 && this.listening[port] === 0) usable++;
+    let held = 0;
+    for (let port = examinedLow(range); port <= range.high; port++) {
+      if (this.ephemeralEligible[port] === 1 && this.listening[port] === 0) {
+        usable++;
+        held += this.held[port] as number;
+      }
     }
     const counts = this.destinations.counts;
     let usedMax = 0;
@@ -247,8 +386,10 @@ export class SocketAccumulator implements SocketSink {
       rangeHigh: range.high,
       usable,
       usedMax,
+      held,
+      reuse,
       headroomRatio,
-      destinations: top.map((id) => this.describeDestination(id)),
+      destinations: top.map((id) => this.describeDestination(id, reuse)),
       destinationCount,
     };
   }
@@ -268,7 +409,7 @@ export class SocketAccumulator implements SocketSink {
     return 0;
   }
 
-  private describeDestination(id: number): Destination {
+  private describeDestination(id: number, reuse: TimeWaitReuse): Destination {
     const key = this.destinations.key(id);
     const word = (i: number) => key[i] as number;
     const ipv6 = DestinationTable.isIpv6(key);
@@ -277,6 +418,9 @@ export class SocketAccumulator implements SocketSink {
       remoteAddress: ipv6 ? formatIpv6(word(4), word(5), word(6), word(7)) : formatIpv4(word(4)),
       remotePort: DestinationTable.remotePort(key),
       used: this.destinations.counts[id] as number,
+      timeWait: this.destinations.timeWaits[id] as number,
+      holdSeconds:
+        this.destinations.reuseApplies[id] === 1 ? reuse.twReuseDelayMs / 1000 : TIME_WAIT_SECONDS,
     };
   }
 }

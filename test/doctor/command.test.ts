@@ -63,6 +63,24 @@ describe('doctor --format json', () => {
     expect(doctorSchemaErrors(report)).not.toEqual([]);
   });
 
+  it('rejects a report without its verdict or a finding without stop-the-bleeding steps', async () => {
+    const run = await runDoctorJson(fixture('ephemeral-headroom-low.trigger'));
+    const report = JSON.parse(run.stdout) as {
+      verdict?: { severity: string };
+      findings: { stopTheBleeding?: unknown }[];
+    };
+    expect(report.verdict?.severity).toBe('critical');
+    expect(doctorSchemaErrors(report)).toEqual([]);
+    const unsure = structuredClone(report);
+    if (unsure.verdict !== undefined) unsure.verdict.severity = 'fine';
+    expect(doctorSchemaErrors(unsure)).not.toEqual([]);
+    delete report.verdict;
+    expect(doctorSchemaErrors(report)).not.toEqual([]);
+    const withoutRelief = JSON.parse(run.stdout) as typeof report;
+    delete withoutRelief.findings[0]?.stopTheBleeding;
+    expect(doctorSchemaErrors(withoutRelief)).not.toEqual([]);
+  });
+
   it('takes two samples a window apart and reports counter rises', async () => {
     const run = await runDoctorJson(fixture('healthy'), '200ms');
     expect(run.code).toBe(EXIT_OK);
@@ -77,22 +95,34 @@ describe('doctor --format json', () => {
 });
 
 describe('doctor text output', () => {
-  it('shows the state tally, ports, ephemeral use, counters, sysctls, then findings', async () => {
+  it('starts with the verdict and the findings, the tables after', async () => {
     const root = fixture('ephemeral-headroom-low.trigger');
     const text = (await runDoctorCaptured(['--path.procfs', root, '--window', '0'])).stdout;
+    const json = JSON.parse((await runDoctorJson(root)).stdout) as DoctorReport;
+    const [first] = text.split('\n');
+    expect(first).toBe(`CRITICAL: ${json.verdict.summary}`);
+    expect(json.verdict.summary).toContain(json.findings[0]?.summary);
     const order = [
+      'Findings, most severe first',
+      '[CRITICAL] ephemeral-headroom-low',
+      'stop the bleeding',
+      'fix:',
       'TCP sockets by state',
       'Inbound sockets by listening port',
       'Outbound sockets by remote port',
       'Ephemeral ports:',
       'Kernel counters',
       'Sysctls',
-      'Findings, most severe first',
-      '[CRITICAL] ephemeral-headroom-low',
     ].map((heading) => text.indexOf(heading));
     expect(order.every((index) => index >= 0)).toBe(true);
     expect(order).toEqual([...order].sort((a, b) => a - b));
     expect(text).toMatch(/198\.18\.0\.2 -> 198\.18\.0\.1:8080\s+80\s+80\.0%/);
+  });
+
+  it('says OK on the first line when there is nothing to fix', async () => {
+    const text = (await runDoctorCaptured(['--path.procfs', fixture('healthy'), '--window', '0']))
+      .stdout;
+    expect(text.split('\n')[0]).toBe('OK: nothing to fix in this network namespace');
   });
 
   it('prints the same state counts as the JSON report', async () => {
