@@ -28,13 +28,13 @@ function orNull(value: number): number | null {
 }
 
 export class SampleHistory {
-  private readonly columns = new Map<string, Float64Array>(
-    COLUMNS.map((name) => [name, new Float64Array(this.capacity)]),
-  );
+  private readonly columns: ReadonlyMap<string, Float64Array>;
   private next = 0;
   private count = 0;
 
-  constructor(private readonly capacity = HISTORY_CAPACITY) {}
+  constructor(private readonly capacity = HISTORY_CAPACITY) {
+    this.columns = new Map(COLUMNS.map((name) => [name, new Float64Array(capacity)]));
+  }
 
   get length(): number {
     return this.count;

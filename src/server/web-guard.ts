@@ -63,7 +63,7 @@ export function registerWebGuard(app: ExporterFastify, options: WebGuardOptions)
 
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     reply.headers(SECURITY_HEADERS);
-    if (options.maxRequests > 0 && !UNLIMITED_PATHS.has(request.url)) {
+    if (options.maxRequests > 0 && !UNLIMITED_PATHS.has(request.url.split('?', 1)[0] as string)) {
       if (inFlight >= options.maxRequests) {
         return refuse(
           reply,
