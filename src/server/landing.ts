@@ -69,6 +69,7 @@ export function renderLandingPage(data: LandingPageData): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>tcpstate-exporter</title>
+<link rel="icon" href="static/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="static/uPlot.min.css">
 <link rel="stylesheet" href="static/page.css">
 <script src="static/uPlot.iife.min.js" defer></script>

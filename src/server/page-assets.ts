@@ -17,6 +17,10 @@ const CSS = 'text/css; charset=utf-8';
 const ASSETS: Readonly<Record<string, { readonly path: () => string; readonly type: string }>> = {
   'page.js': { path: () => fileURLToPath(new URL('page.js', WEB_DIR)), type: JS },
   'page.css': { path: () => fileURLToPath(new URL('page.css', WEB_DIR)), type: CSS },
+  'favicon.svg': {
+    path: () => fileURLToPath(new URL('favicon.svg', WEB_DIR)),
+    type: 'image/svg+xml',
+  },
   'uPlot.iife.min.js': { path: () => require.resolve('uplot/dist/uPlot.iife.min.js'), type: JS },
   'uPlot.min.css': { path: () => require.resolve('uplot/dist/uPlot.min.css'), type: CSS },
 };

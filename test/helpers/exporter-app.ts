@@ -10,6 +10,7 @@ import { ExporterMetrics } from '../../src/metrics/exporter-metrics.js';
 import { buildApp, type ExporterApp } from '../../src/server/app.js';
 import { SampleHistory } from '../../src/server/sample-history.js';
 import { LiveWebConfig } from '../../src/server/web-config-reload.js';
+import type { Snapshot } from '../../src/snapshot/model.js';
 import { sampleProcfs } from '../../src/snapshot/sample.js';
 import { MINIMAL_PROCFS } from './exporter-procfs.js';
 
@@ -36,6 +37,8 @@ export async function serveApp(
     readonly webConfigFile?: string;
     /** How often the web config's files are checked; the daemon's is 1 s. */
     readonly reloadCheckMs?: number;
+    /** Samples recorded in order (the last one served); one of the minimal tree by default. */
+    readonly snapshots?: readonly Snapshot[];
     /** Runs after the app is built and before it listens (extra test routes). */
     readonly prepare?: (app: ExporterApp) => void;
   } = {},
@@ -55,9 +58,10 @@ export async function serveApp(
       : await LiveWebConfig.load(options.webConfigFile, logger);
   const metrics = new ExporterMetrics({ collectors: config.collectors, version: '1.2.3' });
   const history = new SampleHistory();
-  const snapshot = sampleProcfs({ procfsRoot: MINIMAL_PROCFS });
-  metrics.update(snapshot);
-  history.record(snapshot);
+  for (const snapshot of options.snapshots ?? [sampleProcfs({ procfsRoot: MINIMAL_PROCFS })]) {
+    metrics.update(snapshot);
+    history.record(snapshot);
+  }
   const app = await buildApp(config, {
     metrics,
     logger,
