@@ -1,8 +1,10 @@
-import { writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadWebConfig, WebConfigError } from '../../src/server/web-config.js';
 import { canRun } from '../helpers/capabilities.js';
+import { REPO_ROOT } from '../helpers/exporter-cli.js';
 import { makeTlsFixtures, type TlsFixtures } from '../helpers/tls-fixtures.js';
 
 const TLS = { cert_file: 'server.pem', key_file: 'server.key' };
@@ -176,6 +178,20 @@ describe.skipIf(!canRun('web config parsing with real certificates', { commands:
       expect(error.key).toBe(key);
       expect(error.message).toContain(text);
       expect(error.message.startsWith(`${key}: `)).toBe(true);
+    });
+
+    it("loads the README's example file", async () => {
+      const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+      const section = readme.slice(readme.indexOf('## Web configuration'));
+      const example = /```yaml\n([\s\S]*?)```/.exec(section)?.[1];
+      expect(example).toContain('tls_server_config:');
+      copyFileSync(fixtures.path('server.pem'), fixtures.path('server.crt'));
+      copyFileSync(fixtures.path('ca.pem'), fixtures.path('ca.crt'));
+      const path = fixtures.path('readme.yml');
+      writeFileSync(path, example as string);
+      const config = await loadWebConfig(path);
+      expect(config.tls?.clientAuth).toBe('RequireAndVerifyClientCert');
+      expect(config.users.has('prometheus')).toBe(true);
     });
 
     it('rejects YAML that does not parse, or repeats a key', async () => {
