@@ -3,19 +3,6 @@
 // Loaded as a file, never inline: the page's Content-Security-Policy allows only 'self'.
 /* global uPlot */
 
-const STATES = [
-  'established',
-  'syn_sent',
-  'syn_recv',
-  'fin_wait1',
-  'fin_wait2',
-  'time_wait',
-  'close',
-  'close_wait',
-  'last_ack',
-  'listen',
-  'closing',
-];
 const STATE_COLORS = {
   established: '#2b8a3e',
   syn_sent: '#1971c2',
@@ -34,6 +21,8 @@ const MAX_PORT_ROWS = 20;
 const MIN_POLL_MS = 1000;
 
 const charts = new Map();
+/** Kernel state names in code order, as the JSON's history lists them. */
+let stateNames = [];
 
 function stateLabel(state) {
   return state.toUpperCase();
@@ -101,7 +90,7 @@ function lastValue(values) {
 
 function drawStates(data, family) {
   const byState = data.history.states[family];
-  const shown = STATES.filter((state) =>
+  const shown = stateNames.filter((state) =>
     byState[state].some((value) => value !== null && value > 0),
   );
   const series = shown.map((state) => ({
@@ -192,7 +181,7 @@ function drawDestinations(data) {
 }
 
 function total(states) {
-  return STATES.reduce((sum, state) => sum + (states[state] ?? 0), 0);
+  return Object.values(states).reduce((sum, count) => sum + count, 0);
 }
 
 function drawPorts(id, ports) {
@@ -231,27 +220,11 @@ function drawPorts(id, ports) {
   }
 }
 
-function collectorText(view) {
-  switch (view.state) {
-    case 'disabled':
-      return 'disabled';
-    case 'waiting':
-      return 'waiting for the first sample';
-    case 'ok':
-      return `ok (${(view.durationSeconds * 1000).toFixed(1)} ms)`;
-    default:
-      return `failing: ${view.error}`;
-  }
-}
-
 function drawCollectors(data) {
   const body = document.querySelector('#collectors tbody');
   body.replaceChildren(
     ...data.collectors.map((view) =>
-      row([
-        cell(view.name),
-        cell(collectorText(view), view.state === 'failing' ? 'failing' : undefined),
-      ]),
+      row([cell(view.name), cell(view.text, view.state === 'failing' ? 'failing' : undefined)]),
     ),
   );
   document.getElementById('sample-line').textContent =
@@ -261,6 +234,7 @@ function drawCollectors(data) {
 }
 
 function draw(data) {
+  stateNames = Object.keys(data.history.states.ipv4);
   document.getElementById('live').hidden = false;
   document.getElementById('live-status').textContent =
     `${data.history.time.length} of ${data.historyCapacity} samples kept, one every ${data.intervalSeconds} s; updated ${new Date().toLocaleTimeString()}.`;

@@ -27,8 +27,8 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (char) => HTML_ESCAPES[char] ?? char);
 }
 
-/** The status column, as web/page.js writes it too. */
-export function collectorStateText(view: CollectorView): string {
+/** The status column, here and (through the page's JSON) in web/page.js. */
+export function collectorStateText(view: Omit<CollectorView, 'text'>): string {
   switch (view.state) {
     case 'disabled':
       return 'disabled';
@@ -43,10 +43,7 @@ export function collectorStateText(view: CollectorView): string {
 
 function collectorRows(collectors: readonly CollectorView[]): string {
   return collectors
-    .map(
-      (view) =>
-        `<tr><td>${escapeHtml(view.name)}</td><td>${escapeHtml(collectorStateText(view))}</td></tr>`,
-    )
+    .map((view) => `<tr><td>${escapeHtml(view.name)}</td><td>${escapeHtml(view.text)}</td></tr>`)
     .join('\n');
 }
 

@@ -6,6 +6,7 @@
 import { COLLECTOR_NAMES, type CollectorName } from '../metrics/collector-names.js';
 import { collectorStatuses } from '../metrics/collectors.js';
 import type { Destination, EphemeralPorts, PortStateCounts, Snapshot } from '../snapshot/model.js';
+import { collectorStateText } from './landing.js';
 import type { HistorySeries } from './sample-history.js';
 
 export const PAGE_DATA_PATH = '/api/page';
@@ -16,6 +17,8 @@ export interface CollectorView {
   readonly state: 'disabled' | 'waiting' | 'ok' | 'failing';
   readonly durationSeconds?: number;
   readonly error?: string;
+  /** The status as the page shows it: `ok (1.2 ms)`, `failing: <error>`... */
+  readonly text: string;
 }
 
 /** Per-destination figures the ephemeral model may add (hold time, reusable TIME_WAIT). */
@@ -75,15 +78,19 @@ export function collectorViews(
   const byName = new Map(statuses.map((status) => [status.name, status]));
   return COLLECTOR_NAMES.map((name) => {
     const status = byName.get(name);
-    if (!enabled[name]) return { name, state: 'disabled' };
-    if (status === undefined) return { name, state: 'waiting' };
-    if (status.success) return { name, state: 'ok', durationSeconds: status.durationSeconds };
-    return {
-      name,
-      state: 'failing',
-      durationSeconds: status.durationSeconds,
-      error: status.error ?? 'unknown error',
-    };
+    let view: Omit<CollectorView, 'text'>;
+    if (!enabled[name]) view = { name, state: 'disabled' };
+    else if (status === undefined) view = { name, state: 'waiting' };
+    else if (status.success) view = { name, state: 'ok', durationSeconds: status.durationSeconds };
+    else {
+      view = {
+        name,
+        state: 'failing',
+        durationSeconds: status.durationSeconds,
+        error: status.error ?? 'unknown error',
+      };
+    }
+    return { ...view, text: collectorStateText(view) };
   });
 }
 
