@@ -27,7 +27,6 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 COPY --from=builder /app/dist ./dist
-COPY web ./web
 # nobody:nogroup, numeric so Kubernetes' runAsNonRoot can verify it. Nothing is written at
 # run time, so the root filesystem may be read-only.
 USER 65534:65534

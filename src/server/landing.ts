@@ -1,6 +1,6 @@
 /**
  * The landing page at `/`: what this is, where the metrics are, how sampling goes, and the
- * live part (charts and tables drawn by web/page.js from the page's JSON). Without script it
+ * live part (charts and tables drawn by src/web/page.js from the page's JSON). Without script it
  * still shows the status as of its load. No inline script or style: the CSP forbids them.
  */
 import type { Snapshot } from '../snapshot/model.js';
@@ -27,7 +27,7 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (char) => HTML_ESCAPES[char] ?? char);
 }
 
-/** The status column, here and (through the page's JSON) in web/page.js. */
+/** The status column, here and (through the page's JSON) in src/web/page.js. */
 export function collectorStateText(view: Omit<CollectorView, 'text'>): string {
   switch (view.state) {
     case 'disabled':

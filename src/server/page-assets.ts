@@ -7,8 +7,8 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
-/** web/ sits next to src/ and dist/ alike. */
-const WEB_DIR = new URL('../../web/', import.meta.url);
+/** src/web, copied to dist/web by the build: beside this module's directory in both. */
+const WEB_DIR = new URL('../web/', import.meta.url);
 const require = createRequire(import.meta.url);
 
 const JS = 'text/javascript; charset=utf-8';

@@ -20,11 +20,14 @@ describe('web flags', () => {
     });
   });
 
-  it.each([['-1'], ['1.5'], ['ten'], ['']])('rejects --web.max-requests=%s naming the flag', (value) => {
-    expect(parse([`--web.max-requests=${value}`])).toContain(
-      '--web.max-requests: expected a whole number, 0 for no limit',
-    );
-  });
+  it.each([['-1'], ['1.5'], ['ten'], ['']])(
+    'rejects --web.max-requests=%s naming the flag',
+    (value) => {
+      expect(parse([`--web.max-requests=${value}`])).toContain(
+        '--web.max-requests: expected a whole number, 0 for no limit',
+      );
+    },
+  );
 
   it('keeps the telemetry path off the live page paths', () => {
     expect(parse(['--web.telemetry-path=/static/metrics'])).toContain('outside /static/ and /api/');
