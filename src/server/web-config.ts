@@ -5,6 +5,7 @@
  * the configuration names and builds the TLS context once, so a file that loads is one that
  * serves. `yaml` is imported here on demand: without the flag it is never loaded.
  */
+import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
@@ -309,18 +310,28 @@ async function tlsSettings(
   };
   const cipherList = ciphers(optionalStrings(section.cipher_suites, key('cipher_suites')));
   if (cipherList !== undefined) context.ciphers = cipherList;
+  // Certificates first, so a bad one is named as such; what then fails is the key or a setting.
+  checkCertificate(cert, key(section.cert === undefined ? 'cert_file' : 'cert'));
+  if (ca !== undefined) {
+    checkCertificate(ca, key(section.client_ca === undefined ? 'client_ca_file' : 'client_ca'));
+  }
   try {
     createSecureContext(context);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    const at = /key|PEM/i.test(message)
-      ? 'key_file'
-      : /version/i.test(message)
-        ? 'min_version'
-        : 'cert_file';
+    let at = section.key === undefined ? 'key_file' : 'key';
+    if (/version/i.test(message)) at = 'min_version';
     throw new WebConfigError(key(at), `TLS setup failed: ${message}`);
   }
   return { context, clientAuth, clientAllowedSans };
+}
+
+function checkCertificate(pemText: string, key: string): void {
+  try {
+    new X509Certificate(pemText);
+  } catch (error) {
+    throw new WebConfigError(key, `not a PEM certificate: ${(error as Error).message}`);
+  }
 }
 
 function headers(value: unknown): Readonly<Record<string, string>> {

@@ -119,6 +119,27 @@ describe.skipIf(!canRun('web config parsing with real certificates', { commands:
         'TLS setup failed',
       ],
       [
+        { tls_server_config: { cert_file: 'server.key', key_file: 'server.key' } },
+        'tls_server_config.cert_file',
+        'not a PEM certificate',
+      ],
+      [
+        { tls_server_config: { cert_file: 'server.pem', key_file: 'server.pem' } },
+        'tls_server_config.key_file',
+        'TLS setup failed',
+      ],
+      [
+        {
+          tls_server_config: {
+            ...TLS,
+            client_auth_type: 'RequireAndVerifyClientCert',
+            client_ca_file: 'server.key',
+          },
+        },
+        'tls_server_config.client_ca_file',
+        'not a PEM certificate',
+      ],
+      [
         { tls_server_config: { ...TLS, client_auth_type: 'Sometimes' } },
         'tls_server_config.client_auth_type',
         'RequireAndVerifyClientCert',
