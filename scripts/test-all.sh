@@ -14,6 +14,10 @@ DEBIAN_PACKAGES=(
   systemd                    # systemd-analyze verify
   hyperfine                  # times commands in the bench (test/bench runs it)
   perl                       # the bench's socket holders
+  openssl                    # throwaway certificates for the TLS tests
+  curl                       # a real TLS client for the web config tests
+  chromium                   # the landing page in a headless browser (playwright-core drives it)
+  fonts-liberation           # text in that browser's screenshot
 )
 
 missing=()

@@ -21,7 +21,15 @@ function telemetryPathProblem(path: string): string | undefined {
   if (!path.startsWith('/') || path === '/' || path.startsWith('/-/') || /[\s?#]/.test(path)) {
     return 'a path like /metrics (starting with /, not / or /-/..., no spaces, ? or #)';
   }
+  if (path.startsWith('/static/') || path.startsWith('/api/')) {
+    return 'a path outside /static/ and /api/, which serve the landing page';
+  }
   return undefined;
+}
+
+/** 0 or more; the parser's positiveInteger kind rejects 0, which means "no limit" here. */
+function countProblem(text: string): string | undefined {
+  return /^\d{1,9}$/.test(text) ? undefined : 'a whole number, 0 for no limit';
 }
 
 export const EXPORTER_FLAGS = {
@@ -38,6 +46,21 @@ export const EXPORTER_FLAGS = {
     placeholder: 'PATH',
     help: 'Path under which to expose metrics.',
     validate: telemetryPathProblem,
+  },
+  webConfigFile: {
+    name: 'web.config.file',
+    kind: 'string',
+    default: '',
+    placeholder: 'FILE',
+    help: 'Web configuration file (exporter-toolkit format): TLS, client certificates, basic auth, headers. Reloaded on change.',
+  },
+  maxRequests: {
+    name: 'web.max-requests',
+    kind: 'string',
+    default: '40',
+    placeholder: 'N',
+    help: 'Requests served at once; more get 503 (health and readiness probes excepted). 0 for no limit.',
+    validate: countProblem,
   },
   procfsRoot: {
     name: 'path.procfs',
@@ -157,6 +180,10 @@ export type LogFormat = (typeof LOG_FORMATS)[number];
 export interface ExporterConfig {
   readonly listenAddress: ListenAddress;
   readonly telemetryPath: string;
+  /** Undefined without --web.config.file. */
+  readonly webConfigFile: string | undefined;
+  /** 0: no limit. */
+  readonly maxRequests: number;
   readonly procfsRoot: string;
   readonly sampleIntervalMs: number;
   readonly collectors: Readonly<Record<CollectorName, boolean>>;
@@ -178,6 +205,8 @@ function toConfig(values: ExporterFlagValues): ExporterConfig {
   return {
     listenAddress: values.listenAddress,
     telemetryPath: values.telemetryPath,
+    webConfigFile: values.webConfigFile === '' ? undefined : values.webConfigFile,
+    maxRequests: Number(values.maxRequests),
     procfsRoot: values.procfsRoot,
     sampleIntervalMs: values.sampleInterval,
     collectors: {

@@ -2,20 +2,28 @@
  * The HTTP server, built apart from listen() so tests drive it with inject(). Scrapes only
  * format the latest snapshot: sampling happens elsewhere, on its own schedule.
  */
+
+import type { Server as HttpsServer } from 'node:https';
 import compress from '@fastify/compress';
 import Fastify, { LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { ExporterConfig } from '../cli/flags.js';
-import { COLLECTOR_NAMES } from '../metrics/collector-names.js';
-import { collectorStatuses } from '../metrics/collectors.js';
 import type { ExporterMetrics } from '../metrics/exporter-metrics.js';
-import { renderLandingPage } from './landing.js';
 import { chooseExpositionFormat } from './negotiate.js';
+import { registerPage } from './page-routes.js';
+import { SampleHistory } from './sample-history.js';
+import { attachTls, serverTlsOptions } from './tls-policy.js';
+import type { LiveWebConfig } from './web-config-reload.js';
+import { registerWebGuard } from './web-guard.js';
 
 export interface AppDeps {
   readonly metrics: ExporterMetrics;
   readonly logger: Logger;
   readonly version: string;
+  /** The live page's recent samples; a fresh, empty one when not given. */
+  readonly history?: SampleHistory;
+  /** From --web.config.file: TLS, auth, headers, rate limit. */
+  readonly webConfig?: LiveWebConfig;
 }
 
 const LEVEL_ORDER = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
@@ -28,11 +36,22 @@ function httpLogger(logger: Logger): Logger {
 }
 
 export async function buildApp(config: ExporterConfig, deps: AppDeps) {
-  const { metrics, logger } = deps;
+  const { metrics, logger, webConfig } = deps;
+  const tls = webConfig?.current.tls;
   const app = Fastify({
     loggerInstance: httpLogger(logger),
     // Scrapes come every few seconds: request lines only at debug, from the hook below.
     logController: new LogController({ disableRequestLogging: true }),
+    ...(tls === undefined ? {} : { https: { ...tls.context, ...serverTlsOptions(tls) } }),
+  });
+  if (webConfig !== undefined && tls !== undefined) {
+    attachTls(app.server as unknown as HttpsServer, webConfig, (problem, socket) =>
+      logger.debug({ remote: socket.remoteAddress, problem }, 'TLS client refused'),
+    );
+  }
+  registerWebGuard(app, {
+    maxRequests: config.maxRequests,
+    webConfig: () => webConfig?.current,
   });
   await app.register(compress, { encodings: ['gzip'] });
 
@@ -56,18 +75,7 @@ export async function buildApp(config: ExporterConfig, deps: AppDeps) {
       .send(exposition.body);
   });
 
-  app.get('/', async (_request, reply) => {
-    const snapshot = metrics.snapshot;
-    const page = renderLandingPage({
-      version: deps.version,
-      telemetryPath: config.telemetryPath,
-      effectiveFlags: config.effectiveFlags,
-      snapshot,
-      collectors: COLLECTOR_NAMES.map((name) => ({ name, enabled: config.collectors[name] })),
-      statuses: snapshot === undefined ? [] : collectorStatuses(snapshot, config.collectors),
-    });
-    return reply.type('text/html; charset=utf-8').send(page);
-  });
+  registerPage(app, config, { ...deps, history: deps.history ?? new SampleHistory() });
 
   app.get('/-/healthy', async (_request, reply) =>
     reply.type('text/plain; charset=utf-8').send('Healthy\n'),

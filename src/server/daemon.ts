@@ -16,6 +16,8 @@ import { SampleScheduler } from '../sampler/scheduler.js';
 import { sampleTimeoutMs, WorkerSampler } from '../sampler/worker-sampler.js';
 import type { Snapshot } from '../snapshot/model.js';
 import { buildApp, type ExporterApp } from './app.js';
+import { SampleHistory } from './sample-history.js';
+import { LiveWebConfig } from './web-config-reload.js';
 
 /** Whatever happens, the process is gone this long after the stop signal. */
 const SHUTDOWN_DEADLINE_MS = 4_000;
@@ -91,6 +93,17 @@ export async function runDaemon(config: ExporterConfig, io: CommandIo): Promise<
   const version = packageVersion();
   const metrics = new ExporterMetrics({ collectors: config.collectors, version });
   const health = new CollectorHealth();
+  const history = new SampleHistory();
+  let webConfig: LiveWebConfig | undefined;
+  if (config.webConfigFile !== undefined) {
+    try {
+      webConfig = await LiveWebConfig.load(config.webConfigFile, logger);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      await writeProblem(io, `--web.config.file=${config.webConfigFile}: ${message}`);
+      return 1;
+    }
+  }
 
   const sampler = new WorkerSampler({
     sample: sampleOptionsFor(config),
@@ -101,6 +114,7 @@ export async function runDaemon(config: ExporterConfig, io: CommandIo): Promise<
   const scheduler = new SampleScheduler(sampler, config.sampleIntervalMs, {
     onSnapshot(snapshot: Snapshot) {
       metrics.update(snapshot);
+      history.record(snapshot);
       logTransitions(logger, health, collectorStatuses(snapshot, config.collectors));
     },
     onSkipped() {
@@ -109,7 +123,13 @@ export async function runDaemon(config: ExporterConfig, io: CommandIo): Promise<
     },
   });
 
-  const app = await buildApp(config, { metrics, logger, version });
+  const app = await buildApp(config, {
+    metrics,
+    logger,
+    version,
+    history,
+    ...(webConfig === undefined ? {} : { webConfig }),
+  });
   let bound: AddressInfo;
   try {
     bound = await listen(app, config.listenAddress);
@@ -123,10 +143,13 @@ export async function runDaemon(config: ExporterConfig, io: CommandIo): Promise<
   }
   const stopSignal = waitForStopSignal();
   scheduler.start();
+  webConfig?.start();
   logger.info(
     {
       version,
       address: formatListenAddress({ host: bound.address, port: bound.port }),
+      tls: webConfig?.current.tls !== undefined,
+      basicAuth: (webConfig?.current.users.size ?? 0) > 0,
       config: config.effectiveFlags,
     },
     'tcpstate-exporter started',
@@ -139,6 +162,7 @@ export async function runDaemon(config: ExporterConfig, io: CommandIo): Promise<
     process.exit(0);
   }, SHUTDOWN_DEADLINE_MS);
   deadline.unref();
+  webConfig?.stop();
   await Promise.all([scheduler.stop(), app.close()]);
   clearTimeout(deadline);
   logger.info('stopped');

@@ -39,11 +39,14 @@ describe.skipIf(!canRun('npm pack install', { commands: ['promtool'] }))('npm pa
     if (installDir) rmSync(installDir, { recursive: true, force: true });
   });
 
-  it('ships the built CLI and no sources or tests', () => {
+  it('ships the built CLI, the live page assets and no sources or tests', () => {
     expect(packed.files).toContain('dist/cli.js');
     expect(packed.files).toContain('package.json');
     const unexpected = packed.files.filter(
-      (file) => !/^(dist\/.*\.js(\.map)?|package\.json|README\.md|LICENSE)$/.test(file),
+      (file) =>
+        !/^(dist\/.*\.js(\.map)?|dist\/web\/[\w.-]+\.(css|svg)|package\.json|README\.md|LICENSE)$/.test(
+          file,
+        ),
     );
     expect(unexpected).toEqual([]);
   });

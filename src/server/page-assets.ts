@@ -1,0 +1,49 @@
+/**
+ * The page's script, style and charting library (uPlot), served by the exporter itself:
+ * hosts often have no internet, and a CDN would also widen the CSP. Read on first use and
+ * kept (about 60 KB), so a process that never serves the page never reads them.
+ */
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+/** src/web, copied to dist/web by the build: beside this module's directory in both. */
+const WEB_DIR = new URL('../web/', import.meta.url);
+const require = createRequire(import.meta.url);
+
+const JS = 'text/javascript; charset=utf-8';
+const CSS = 'text/css; charset=utf-8';
+
+const ASSETS: Readonly<Record<string, { readonly path: () => string; readonly type: string }>> = {
+  'page.js': { path: () => fileURLToPath(new URL('page.js', WEB_DIR)), type: JS },
+  'page.css': { path: () => fileURLToPath(new URL('page.css', WEB_DIR)), type: CSS },
+  'favicon.svg': {
+    path: () => fileURLToPath(new URL('favicon.svg', WEB_DIR)),
+    type: 'image/svg+xml',
+  },
+  'uPlot.iife.min.js': { path: () => require.resolve('uplot/dist/uPlot.iife.min.js'), type: JS },
+  'uPlot.min.css': { path: () => require.resolve('uplot/dist/uPlot.min.css'), type: CSS },
+};
+
+export const ASSET_PREFIX = '/static/';
+
+export interface Asset {
+  readonly type: string;
+  readonly body: Buffer;
+}
+
+const loaded = new Map<string, Promise<Asset>>();
+
+/** The asset by file name, or undefined for names that are not the page's. */
+export function pageAsset(name: string): Promise<Asset> | undefined {
+  const spec = Object.hasOwn(ASSETS, name) ? ASSETS[name] : undefined;
+  if (spec === undefined) return undefined;
+  let asset = loaded.get(name);
+  if (asset === undefined) {
+    asset = readFile(spec.path()).then((body) => ({ type: spec.type, body }));
+    // A failed read is retried on the next request rather than cached.
+    asset.catch(() => loaded.delete(name));
+    loaded.set(name, asset);
+  }
+  return asset;
+}
