@@ -21,12 +21,6 @@ export interface CollectorView {
   readonly text: string;
 }
 
-/** Per-destination figures the ephemeral model may add (hold time, reusable TIME_WAIT). */
-type DestinationDetail = Destination & {
-  readonly holdSeconds?: number;
-  readonly timeWait?: number;
-};
-
 export interface DestinationView {
   readonly localAddress: string;
   readonly remoteAddress: string;
@@ -34,12 +28,12 @@ export interface DestinationView {
   readonly used: number;
   /** 1 - used / usable. */
   readonly headroomRatio: number;
-  /** TIME_WAIT toward it, reusable or not; absent when the sample does not say. */
-  readonly timeWait?: number;
-  /** How long a client-closed connection blocks its port; absent when the sample does not say. */
-  readonly holdSeconds?: number;
+  /** TIME_WAIT toward it, reusable or not. */
+  readonly timeWait: number;
+  /** How long a client-closed connection blocks its port. */
+  readonly holdSeconds: number;
   /** usable / holdSeconds: new connections per second it sustains when the client closes first. */
-  readonly sustainedConnectsPerSecond?: number;
+  readonly sustainedConnectsPerSecond: number;
 }
 
 export interface PageData {
@@ -94,7 +88,7 @@ export function collectorViews(
   });
 }
 
-function destinationView(destination: DestinationDetail, usable: number): DestinationView {
+function destinationView(destination: Destination, usable: number): DestinationView {
   const { localAddress, remoteAddress, remotePort, used, holdSeconds, timeWait } = destination;
   return {
     localAddress,
@@ -102,10 +96,9 @@ function destinationView(destination: DestinationDetail, usable: number): Destin
     remotePort,
     used,
     headroomRatio: usable > 0 ? Math.max(0, 1 - used / usable) : 0,
-    ...(timeWait === undefined ? {} : { timeWait }),
-    ...(holdSeconds === undefined || holdSeconds <= 0
-      ? {}
-      : { holdSeconds, sustainedConnectsPerSecond: usable / holdSeconds }),
+    timeWait,
+    holdSeconds,
+    sustainedConnectsPerSecond: usable / holdSeconds,
   };
 }
 

@@ -158,18 +158,8 @@ function drawDestinations(data) {
         cell(`${formatNumber(destination.used)} of ${formatNumber(ephemeral.usable)}`, 'number'),
         headroomBar(destination.headroomRatio),
         cell(formatNumber(destination.timeWait), 'number'),
-        cell(
-          destination.holdSeconds === undefined
-            ? '–'
-            : `${formatNumber(destination.holdSeconds, 3)} s`,
-          'number',
-        ),
-        cell(
-          destination.sustainedConnectsPerSecond === undefined
-            ? '–'
-            : `${formatNumber(destination.sustainedConnectsPerSecond, 1)}/s`,
-          'number',
-        ),
+        cell(`${formatNumber(destination.holdSeconds, 3)} s`, 'number'),
+        cell(`${formatNumber(destination.sustainedConnectsPerSecond, 1)}/s`, 'number'),
       ]),
     );
   }

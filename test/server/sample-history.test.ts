@@ -77,7 +77,7 @@ describe('pageData', () => {
     history: new SampleHistory().series(),
   };
 
-  it('gives each destination its headroom, and the connect() rate it sustains once the hold time is known', () => {
+  it('gives each destination its headroom and the connect() rate it sustains', () => {
     const ephemeral = base.sockets?.ephemeral;
     if (ephemeral === undefined) throw new Error('fixture lacks ephemeral figures');
     const destination = { localAddress: '10.0.0.1', remoteAddress: '10.0.0.2', remotePort: 9000 };
@@ -89,15 +89,22 @@ describe('pageData', () => {
           ...ephemeral,
           usable: 1000,
           destinations: [
-            { ...destination, used: 750 },
-            { ...destination, remotePort: 8080, used: 10, holdSeconds: 60, timeWait: 8 } as never,
+            { ...destination, used: 750, timeWait: 0, holdSeconds: 1 },
+            { ...destination, remotePort: 8080, used: 10, timeWait: 8, holdSeconds: 60 },
           ],
         },
       },
     };
     const data = pageData({ ...inputs, snapshot });
     const [plain, detailed] = data.ephemeral?.destinations ?? [];
-    expect(plain).toEqual({ ...destination, used: 750, headroomRatio: 0.25 });
+    expect(plain).toEqual({
+      ...destination,
+      used: 750,
+      headroomRatio: 0.25,
+      timeWait: 0,
+      holdSeconds: 1,
+      sustainedConnectsPerSecond: 1000,
+    });
     expect(detailed?.sustainedConnectsPerSecond).toBeCloseTo(1000 / 60);
     expect(detailed?.timeWait).toBe(8);
     expect(data.collectors.find((view) => view.name === 'sysctl')?.state).toBe('disabled');
