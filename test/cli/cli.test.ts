@@ -77,6 +77,18 @@ describe('tcpstate-exporter with a bad command line', () => {
       '--sample.interval: expected a duration like 500ms, 5s or 1m, greater than zero, got "0s"',
     ],
     [
+      ['--sample.interval=1000h'],
+      '--sample.interval: expected a duration like 500ms, 5s or 1m, at most 24h (a sample may run 6 intervals, within what timers hold), got "1000h"',
+    ],
+    [
+      ['--collector.ports.max-listen=100000'],
+      '--collector.ports.max-listen: expected a positive integer, at most 1000 (each port adds up to 11 series), got "100000"',
+    ],
+    [
+      ['--collector.ephemeral.top-destinations=10001'],
+      '--collector.ephemeral.top-destinations: expected a positive integer, at most 10000 (each destination adds a few series), got "10001"',
+    ],
+    [
       ['--collector.ports.max-listen=-3'],
       '--collector.ports.max-listen: expected a positive integer, got "-3"',
     ],
@@ -96,7 +108,7 @@ describe('tcpstate-exporter with a bad command line', () => {
   ];
 
   it('exits 2 naming the flag and the expected form, for each kind of mistake', async () => {
-    // Two at a time: each run starts a Node.js process.
+    // Two at a time: each run starts a Node.js process (a few seconds each on a loaded machine).
     for (let index = 0; index < cases.length; index += 2) {
       const batch = cases.slice(index, index + 2);
       const runs = await Promise.all(batch.map(([args]) => runExporter(args)));
@@ -110,7 +122,7 @@ describe('tcpstate-exporter with a bad command line', () => {
         expect(rest).toEqual(['']);
       });
     }
-  });
+  }, 120_000);
 });
 
 describe('tcpstate-exporter --once', () => {

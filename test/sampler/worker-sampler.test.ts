@@ -10,8 +10,10 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { MAX_TIMER_MS } from '../../src/cli/flag-parser.js';
+import { EXPORTER_FLAGS } from '../../src/cli/flags.js';
 import { SampleScheduler } from '../../src/sampler/scheduler.js';
-import { WorkerSampler } from '../../src/sampler/worker-sampler.js';
+import { sampleTimeoutMs, WorkerSampler } from '../../src/sampler/worker-sampler.js';
 import { DEFAULT_SAMPLE_OPTIONS, type Snapshot } from '../../src/snapshot/model.js';
 import { sampleProcfs } from '../../src/snapshot/sample.js';
 import { MINIMAL_PROCFS, type ScratchProcfs, scratchProcfs } from '../helpers/exporter-procfs.js';
@@ -222,5 +224,13 @@ describe('SampleScheduler', () => {
     const count = snapshots.length;
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(snapshots).toHaveLength(count);
+  });
+});
+
+describe('sampleTimeoutMs', () => {
+  it('fits in a timer for every interval the flag accepts', () => {
+    // A longer delay makes Node fire the timer after 1 ms: every sample would be abandoned.
+    expect(sampleTimeoutMs(EXPORTER_FLAGS.sampleInterval.max)).toBeLessThanOrEqual(MAX_TIMER_MS);
+    expect(sampleTimeoutMs(1)).toBe(30_000);
   });
 });
