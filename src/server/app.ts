@@ -10,7 +10,7 @@ import { COLLECTOR_NAMES } from '../metrics/collector-names.js';
 import { collectorStatuses } from '../metrics/collectors.js';
 import type { ExporterMetrics } from '../metrics/exporter-metrics.js';
 import { renderLandingPage } from './landing.js';
-import { chooseExpositionFormat } from './negotiate.js';
+import { chooseExpositionEncoding, chooseExpositionFormat } from './negotiate.js';
 
 export interface AppDeps {
   readonly metrics: ExporterMetrics;
@@ -48,11 +48,17 @@ export async function buildApp(config: ExporterConfig, deps: AppDeps) {
     );
   });
 
-  app.get(config.telemetryPath, async (request, reply) => {
-    const exposition = await metrics.render(chooseExpositionFormat(request.headers.accept));
+  // Compressed by ExporterMetrics, once per sample, rather than by @fastify/compress per scrape.
+  app.get(config.telemetryPath, { compress: false }, async (request, reply) => {
+    const encoding = chooseExpositionEncoding(request.headers['accept-encoding']);
+    const exposition = await metrics.render(
+      chooseExpositionFormat(request.headers.accept),
+      encoding,
+    );
+    if (encoding === 'gzip') reply.header('content-encoding', 'gzip');
     return reply
       .header('content-type', exposition.contentType)
-      .header('vary', 'Accept')
+      .header('vary', 'Accept, Accept-Encoding')
       .send(exposition.body);
   });
 
@@ -76,7 +82,13 @@ export async function buildApp(config: ExporterConfig, deps: AppDeps) {
   app.get('/-/ready', async (_request, reply) => {
     reply.type('text/plain; charset=utf-8');
     if (metrics.ready) return reply.send('Ready\n');
-    return reply.code(503).send('Not ready: waiting for the first successful sample\n');
+    const latest = metrics.snapshot;
+    if (latest === undefined)
+      return reply.code(503).send('Not ready: waiting for the first sample\n');
+    const error = latest.sources.sockets?.error;
+    return reply
+      .code(503)
+      .send(`Not ready: the latest sample failed${error === undefined ? '' : `: ${error}`}\n`);
   });
 
   return app;
