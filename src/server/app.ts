@@ -10,6 +10,7 @@ import { COLLECTOR_NAMES } from '../metrics/collector-names.js';
 import { collectorStatuses } from '../metrics/collectors.js';
 import type { ExporterMetrics } from '../metrics/exporter-metrics.js';
 import { renderLandingPage } from './landing.js';
+import { FASTIFY_SERVER_OPTIONS, HTTP_SERVER_OPTIONS, maxConnections } from './limits.js';
 import { chooseExpositionEncoding, chooseExpositionFormat } from './negotiate.js';
 
 export interface AppDeps {
@@ -30,10 +31,13 @@ function httpLogger(logger: Logger): Logger {
 export async function buildApp(config: ExporterConfig, deps: AppDeps) {
   const { metrics, logger } = deps;
   const app = Fastify({
+    ...FASTIFY_SERVER_OPTIONS,
+    http: HTTP_SERVER_OPTIONS,
     loggerInstance: httpLogger(logger),
     // Scrapes come every few seconds: request lines only at debug, from the hook below.
     logController: new LogController({ disableRequestLogging: true }),
   });
+  app.server.maxConnections = maxConnections();
   await app.register(compress, { encodings: ['gzip'] });
 
   app.addHook('onResponse', async (request, reply) => {

@@ -63,9 +63,19 @@ export function parseLogLines(output: string): Record<string, unknown>[] {
 /** Starts the daemon on 127.0.0.1:0 (inside `netns` if given) and waits for its start line. */
 export async function startExporter(
   args: readonly string[],
-  options: { readonly netns?: string; readonly built?: boolean; readonly entry?: string } = {},
+  options: {
+    readonly netns?: string;
+    readonly built?: boolean;
+    readonly entry?: string;
+    /** Runs it under `prlimit --nofile=N:N`. */
+    readonly fileLimit?: number;
+  } = {},
 ): Promise<RunningExporter> {
-  const [file, argv] = exporterCommand(['--web.listen-address=127.0.0.1:0', ...args], options);
+  const [node, nodeArgs] = exporterCommand(['--web.listen-address=127.0.0.1:0', ...args], options);
+  const [file, argv]: [string, string[]] =
+    options.fileLimit === undefined
+      ? [node, nodeArgs]
+      : ['prlimit', [`--nofile=${options.fileLimit}:${options.fileLimit}`, node, ...nodeArgs]];
   const daemon = startDaemon(file, argv, {
     cwd: REPO_ROOT,
     ...(options.netns === undefined ? {} : { netns: options.netns }),
