@@ -1,12 +1,13 @@
 /**
  * The exporter's private registries. Scrapes never touch procfs, and never format the
  * snapshot either: what depends on the sample is rendered once per sample, per format and
- * encoding, and served as a buffer (concurrent scrapes share one render); only the few
- * process and Node.js metrics and the skipped-samples counter, which change between samples,
- * are rendered per scrape and appended (gzip: as a second gzip member, which every gzip
- * reader joins). Separate metric objects per exposition format, because prom-client's
+ * encoding, and served as a buffer (concurrent scrapes share one render). The process and
+ * Node.js metrics and the skipped-samples counter, which change between samples, are
+ * rendered apart every second and appended (gzip: as a second gzip member, which every gzip
+ * reader joins): rendering them per scrape cost ~0.7 ms of CPU, 6x a whole /-/healthy. Separate metric objects per exposition format, because prom-client's
  * Registry has one content type and, in OpenMetrics mode, rewrites counter names in place.
  */
+import { performance } from 'node:perf_hooks';
 import { gzipSync } from 'node:zlib';
 import {
   collectDefaultMetrics,
@@ -41,6 +42,15 @@ interface FormatRegistries {
 }
 
 const OPENMETRICS_EOF = '# EOF\n';
+
+/** How often the live part is re-rendered; a scrape never serves one older than LIVE_MAX_AGE_MS. */
+const LIVE_REFRESH_MS = 1_000;
+const LIVE_MAX_AGE_MS = 1_500;
+
+interface RenderedLive {
+  readonly atMs: number;
+  readonly body: Promise<Buffer>;
+}
 
 export interface ExporterMetricsOptions {
   readonly collectors: Readonly<Record<CollectorName, boolean>>;
@@ -81,8 +91,11 @@ export class ExporterMetrics {
   private readonly sampleDurations: Histogram[];
   /** The rendered sample part per `format/encoding`, for the latest sample. */
   private readonly rendered = new Map<string, Promise<Buffer>>();
+  /** The rendered live part per `format/encoding`. */
+  private readonly live = new Map<string, RenderedLive>();
   /** Format/encoding pairs scraped so far: rendered as soon as a sample arrives. */
   private readonly wanted = new Set<string>();
+  private liveTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: ExporterMetricsOptions) {
     this.sampleDurations = Object.values(this.registries).map((registries) =>
@@ -125,14 +138,35 @@ export class ExporterMetrics {
   ): Promise<Exposition> {
     const key = `${format}/${encoding}`;
     this.wanted.add(key);
-    const { live } = this.registries[format];
-    const [sampled, liveText] = await Promise.all([this.renderedSample(key), live.metrics()]);
-    // Text format separates families with a blank line, OpenMetrics does not.
-    const liveBytes = Buffer.from(format === 'text' ? `\n${liveText}` : liveText);
+    this.liveTimer ??= setInterval(() => {
+      for (const wanted of this.wanted) this.renderLive(wanted);
+    }, LIVE_REFRESH_MS).unref();
+    let live = this.live.get(key);
+    if (live === undefined || performance.now() - live.atMs > LIVE_MAX_AGE_MS) {
+      live = this.renderLive(key);
+    }
+    const [sampled, liveBody] = await Promise.all([this.renderedSample(key), live.body]);
     return {
-      contentType: live.contentType,
-      body: Buffer.concat([sampled, encoding === 'gzip' ? gzipSync(liveBytes) : liveBytes]),
+      contentType: this.registries[format].live.contentType,
+      body: Buffer.concat([sampled, liveBody]),
     };
+  }
+
+  /** Stops refreshing the live part. */
+  close(): void {
+    clearInterval(this.liveTimer);
+  }
+
+  private renderLive(key: string): RenderedLive {
+    const [format, encoding] = key.split('/') as [ExpositionFormat, ExpositionEncoding];
+    const body = this.registries[format].live.metrics().then((text) => {
+      // Text format separates families with a blank line, OpenMetrics does not.
+      const bytes = Buffer.from(format === 'text' ? `\n${text}` : text);
+      return encoding === 'gzip' ? gzipSync(bytes) : bytes;
+    });
+    const rendered = { atMs: performance.now(), body };
+    this.live.set(key, rendered);
+    return rendered;
   }
 
   /** The sample part, rendered once per sample: OpenMetrics' `# EOF` comes with the live part. */

@@ -151,6 +151,7 @@ export async function runDaemon(
   }, SHUTDOWN_DEADLINE_MS);
   deadline.unref();
   const [threadsEnded] = await Promise.all([scheduler.stop(), app.close()]);
+  metrics.close();
   clearTimeout(deadline);
   if (!threadsEnded) {
     // process.exit() would join that thread, and wait for good.
