@@ -11,6 +11,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
+const WARM_UP_MS = 20_000;
+
 export interface ProcessFigures {
   readonly second: number;
   readonly fds: number;
@@ -109,7 +111,9 @@ async function main(): Promise<void> {
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
   try {
-    await new Promise((done) => setTimeout(done, 5_000));
+    // Run through tsx, the daemon and its worker finish loading (tsx's esbuild service and
+    // module-hooks thread: +12 fds, +2 threads) well after the first scrape answers.
+    await new Promise((done) => setTimeout(done, WARM_UP_MS));
     const seconds = Number(values.seconds);
     const result = await soak({
       pid: child.pid as number,
@@ -117,7 +121,7 @@ async function main(): Promise<void> {
       seconds,
       perturb: flapFile(root),
     });
-    const first = result.figures[1] ?? result.figures[0];
+    const first = result.figures[0];
     const last = result.figures.at(-1);
     const maxRss = Math.max(...result.figures.map((figure) => figure.rssMiB));
     process.stdout.write(
