@@ -32,15 +32,32 @@ export interface BooleanFlagSpec extends FlagSpecBase {
   readonly default: boolean;
 }
 
-export interface DurationFlagSpec extends FlagSpecBase {
+/** Every number flag has a largest value, and says why in `--help` and in the error. */
+interface BoundedFlagSpec {
+  readonly max: number;
+  /** Why larger values are refused, e.g. `each adds up to 11 series`. */
+  readonly maxReason: string;
+}
+
+export interface DurationFlagSpec extends FlagSpecBase, BoundedFlagSpec {
   readonly kind: 'duration';
-  /** Milliseconds. */
+  /** Milliseconds, like max. */
   readonly default: number;
 }
 
-export interface PositiveIntegerFlagSpec extends FlagSpecBase {
+export interface PositiveIntegerFlagSpec extends FlagSpecBase, BoundedFlagSpec {
   readonly kind: 'positiveInteger';
   readonly default: number;
+}
+
+/** Node's timers hold at most 2^31-1 ms (~24.8 days); a longer delay fires after 1 ms. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** The flag's largest value and why, as `at most 24h (reason)`; undefined for other kinds. */
+export function flagLimit(spec: FlagSpec): string | undefined {
+  if (spec.kind === 'duration') return `at most ${formatDuration(spec.max)} (${spec.maxReason})`;
+  if (spec.kind === 'positiveInteger') return `at most ${spec.max} (${spec.maxReason})`;
+  return undefined;
 }
 
 export interface EnumFlagSpec<Choice extends string = string> extends FlagSpecBase {
@@ -226,11 +243,13 @@ function convert(spec: FlagSpec, text: string): Converted {
       const ms = parseDuration(text);
       if (ms === undefined) return { problem: expectedForm(spec) };
       if (ms === 0) return { problem: `${expectedForm(spec)}, greater than zero` };
+      if (ms > spec.max) return { problem: `${expectedForm(spec)}, ${flagLimit(spec)}` };
       return { value: ms };
     }
     case 'positiveInteger': {
       const number = /^\d+$/.test(text) ? Number(text) : Number.NaN;
       if (!Number.isSafeInteger(number) || number < 1) return { problem: expectedForm(spec) };
+      if (number > spec.max) return { problem: `${expectedForm(spec)}, ${flagLimit(spec)}` };
       return { value: number };
     }
     case 'enum':

@@ -73,6 +73,8 @@ export const EXPORTER_FLAGS = {
     name: 'sample.interval',
     kind: 'duration',
     default: 5000,
+    max: 24 * 3_600_000,
+    maxReason: 'a sample may run 6 intervals, within what timers hold',
     help: 'Time between two samples; scrapes serve the latest one.',
   },
   collectorSockets: {
@@ -115,18 +117,24 @@ export const EXPORTER_FLAGS = {
     name: 'collector.ports.max-listen',
     kind: 'positiveInteger',
     default: 64,
+    max: 1000,
+    maxReason: 'each port adds up to 11 series',
     help: 'Listening ports reported one by one; the rest are summed into port="other".',
   },
   topRemotePorts: {
     name: 'collector.ports.top-remote',
     kind: 'positiveInteger',
     default: 20,
+    max: 1000,
+    maxReason: 'each port adds up to 11 series',
     help: 'Remote ports reported one by one (most sockets first); the rest in port="other".',
   },
   topDestinations: {
     name: 'collector.ephemeral.top-destinations',
     kind: 'positiveInteger',
     default: 10,
+    max: 10_000,
+    maxReason: 'each destination adds a few series',
     help: 'Destinations reported in tcpstate_ephemeral_ports_used (most used first).',
   },
   logLevel: {

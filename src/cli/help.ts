@@ -1,5 +1,5 @@
 /** `--help` text and the README's markdown flag table, both from one FlagTable. */
-import { type FlagSpec, type FlagTable, formatDefault } from './flag-parser.js';
+import { type FlagSpec, type FlagTable, flagLimit, formatDefault } from './flag-parser.js';
 
 function placeholder(spec: FlagSpec): string {
   if (spec.placeholder !== undefined) return spec.placeholder;
@@ -41,6 +41,14 @@ export interface HelpText {
   readonly footer?: readonly string[];
 }
 
+/** The flag's help with its largest value, if it has one. */
+function helpWithLimit(spec: FlagSpec): string {
+  const limit = flagLimit(spec);
+  return limit === undefined
+    ? spec.help
+    : `${spec.help} At most ${limit.slice('at most '.length)}.`;
+}
+
 export function formatHelp(table: FlagTable, text: HelpText): string {
   const specs = Object.values(table);
   const synopses = specs.map(flagSynopsis);
@@ -50,7 +58,8 @@ export function formatHelp(table: FlagTable, text: HelpText): string {
   specs.forEach((spec, index) => {
     const synopsis = synopses[index] ?? '';
     const shown = defaultShown(spec);
-    const help = shown === undefined ? spec.help : `${spec.help} (default: ${shown})`;
+    const help =
+      shown === undefined ? helpWithLimit(spec) : `${helpWithLimit(spec)} (default: ${shown})`;
     lines.push(`  ${synopsis.padEnd(width)}${help}`);
   });
   for (const paragraph of text.footer ?? []) lines.push('', paragraph);
@@ -70,7 +79,7 @@ export function formatFlagTableMarkdown(table: FlagTable): string {
       `\`${flagSynopsis(spec)}\``,
       shown === undefined ? '' : `\`${shown}\``,
       // Outside code spans GitHub would take `<pid>` for an HTML tag.
-      spec.help.replaceAll('<', '&lt;').replaceAll('>', '&gt;'),
+      helpWithLimit(spec).replaceAll('<', '&lt;').replaceAll('>', '&gt;'),
     ];
     rows.push(`| ${cells.map(markdownCell).join(' | ')} |`);
   }

@@ -23,6 +23,6 @@ export async function runOnce(config: ExporterConfig, io: CommandIo): Promise<nu
   for (const status of failed) {
     logger.warn({ collector: status.name, error: status.error }, 'collector failed');
   }
-  await writeText(io.stdout, (await metrics.render('text')).body);
+  await writeText(io.stdout, (await metrics.render('text')).body.toString());
   return failed.length === 0 ? 0 : 1;
 }

@@ -14,8 +14,14 @@ export function failedSnapshot(
   return { procfsRoot: options.procfsRoot, timestampMs, durationSeconds, sources };
 }
 
-/** A sample counts as successful when some enabled source succeeded (or none is enabled). */
+/**
+ * Whether a sample succeeded: the socket tables were read, when a collector that needs them
+ * is enabled (they are what the exporter is for); otherwise some enabled source was read, or
+ * none is enabled. A failing sysctl, sockstat or netstat source alone does not fail it.
+ */
 export function isSuccessfulSample(snapshot: Snapshot): boolean {
+  const tables = snapshot.sources.sockets;
+  if (tables !== undefined) return tables.success;
   const statuses = Object.values(snapshot.sources);
   return statuses.length === 0 || statuses.some((status) => status?.success === true);
 }

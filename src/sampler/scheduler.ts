@@ -6,7 +6,8 @@ import type { Snapshot } from '../snapshot/model.js';
 
 export interface SnapshotProducer {
   sample(): Promise<Snapshot>;
-  close(): Promise<void>;
+  /** Resolves false when a thread it started could not be ended (blocked in the kernel). */
+  close(): Promise<boolean>;
 }
 
 export interface SchedulerListener {
@@ -31,12 +32,16 @@ export class SampleScheduler {
     this.tick();
   }
 
-  /** Stops asking, abandons a sample in flight and closes the producer. */
-  async stop(): Promise<void> {
+  /**
+   * Stops asking, abandons a sample in flight and closes the producer; false when the
+   * producer left a thread blocked in the kernel.
+   */
+  async stop(): Promise<boolean> {
     this.stopped = true;
     clearInterval(this.timer);
-    await this.producer.close();
+    const closed = await this.producer.close();
     await this.running;
+    return closed;
   }
 
   private tick(): void {

@@ -1,8 +1,9 @@
 /**
  * Runs the engine in a worker thread. A worker that dies (a bug, out of memory) or hangs
  * past the timeout (a read blocked in the kernel) yields a snapshot in which every source
- * failed, so no stale numbers are served, and the next sample starts a new worker: the
- * daemon never crashes on what the kernel hands it.
+ * failed, so no stale numbers are served. A dead worker is replaced at the next sample; a
+ * hung one is not until it ends, so a read that never returns costs one thread, never one
+ * per sample: the daemon neither crashes nor grows on what the kernel hands it.
  */
 import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -48,8 +49,13 @@ export interface WorkerSamplerOptions {
   readonly script?: URL;
 }
 
+/** How long close() waits for a worker to end; one blocked in a system call never does. */
+const CLOSE_GRACE_MS = 1_000;
+
 export class WorkerSampler {
   private worker: Worker | undefined;
+  /** An abandoned worker still blocked in the kernel; no other starts while it lives. */
+  private hung: Worker | undefined;
   private pending: PendingSample | undefined;
   private closed = false;
   private readonly script: URL;
@@ -62,6 +68,11 @@ export class WorkerSampler {
   sample(): Promise<Snapshot> {
     if (this.pending !== undefined) throw new Error('a sample is already running');
     if (this.closed) return Promise.resolve(this.failed(Date.now(), 0, 'sampler closed'));
+    if (this.hung !== undefined) {
+      return Promise.resolve(
+        this.failed(Date.now(), 0, 'the previous sample is still blocked in the kernel'),
+      );
+    }
     const worker = this.worker ?? this.spawn();
     return new Promise((resolve) => {
       const timeout = setTimeout(() => this.abandon(worker), this.options.timeoutMs);
@@ -70,13 +81,25 @@ export class WorkerSampler {
     });
   }
 
-  /** Stops the worker; a sample in flight resolves as failed. */
-  async close(): Promise<void> {
+  /**
+   * Stops the worker; a sample in flight resolves as failed. Resolves true once every
+   * worker thread has ended, false if one is still blocked in the kernel after a grace:
+   * then only ending the process without joining it (see hard-exit.ts) stops it.
+   */
+  async close(): Promise<boolean> {
     this.closed = true;
-    const worker = this.worker;
+    const workers = [this.worker, this.hung].filter((worker) => worker !== undefined);
     this.worker = undefined;
     this.settleAsFailed('sampler closed');
-    if (worker !== undefined) await worker.terminate();
+    let grace: NodeJS.Timeout | undefined;
+    const ended = await Promise.race([
+      Promise.all(workers.map((worker) => worker.terminate())).then(() => true),
+      new Promise<boolean>((resolve) => {
+        grace = setTimeout(() => resolve(false), CLOSE_GRACE_MS);
+      }),
+    ]);
+    clearTimeout(grace);
+    return ended;
   }
 
   private spawn(): Worker {
@@ -106,11 +129,17 @@ export class WorkerSampler {
 
   /**
    * Gives up on a hung worker. terminate() cannot interrupt a thread blocked inside a
-   * system call, so the worker is only detached: whatever it posts later is ignored.
+   * system call, so the worker is only detached (whatever it posts later is ignored) and
+   * kept as `hung` until it ends: a read that never returns holds one thread, not one more
+   * per sample.
    */
   private abandon(worker: Worker): void {
     if (this.worker !== worker) return;
     this.worker = undefined;
+    this.hung = worker;
+    worker.once('exit', () => {
+      if (this.hung === worker) this.hung = undefined;
+    });
     const reason = `sample took longer than ${this.options.timeoutMs / 1000}s; its worker was abandoned`;
     this.options.onWorkerDeath(reason);
     this.settleAsFailed(reason);

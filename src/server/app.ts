@@ -9,7 +9,8 @@ import Fastify, { LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { ExporterConfig } from '../cli/flags.js';
 import type { ExporterMetrics } from '../metrics/exporter-metrics.js';
-import { chooseExpositionFormat } from './negotiate.js';
+import { FASTIFY_SERVER_OPTIONS, HTTP_SERVER_OPTIONS, maxConnections } from './limits.js';
+import { chooseExpositionEncoding, chooseExpositionFormat } from './negotiate.js';
 import { registerPage } from './page-routes.js';
 import { SampleHistory } from './sample-history.js';
 import { attachTls, serverTlsOptions } from './tls-policy.js';
@@ -39,10 +40,15 @@ export async function buildApp(config: ExporterConfig, deps: AppDeps) {
   const { metrics, logger, webConfig } = deps;
   const tls = webConfig?.current.tls;
   const app = Fastify({
+    ...FASTIFY_SERVER_OPTIONS,
+    // Fastify passes `https` instead of `http` to the server when TLS is on: both carry the limits.
+    http: HTTP_SERVER_OPTIONS,
     loggerInstance: httpLogger(logger),
     // Scrapes come every few seconds: request lines only at debug, from the hook below.
     logController: new LogController({ disableRequestLogging: true }),
-    ...(tls === undefined ? {} : { https: { ...tls.context, ...serverTlsOptions(tls) } }),
+    ...(tls === undefined
+      ? {}
+      : { https: { ...HTTP_SERVER_OPTIONS, ...tls.context, ...serverTlsOptions(tls) } }),
   });
   if (webConfig !== undefined && tls !== undefined) {
     attachTls(app.server as unknown as HttpsServer, webConfig, (problem, socket) =>
@@ -53,6 +59,7 @@ export async function buildApp(config: ExporterConfig, deps: AppDeps) {
     maxRequests: config.maxRequests,
     webConfig: () => webConfig?.current,
   });
+  app.server.maxConnections = maxConnections();
   await app.register(compress, { encodings: ['gzip'] });
 
   app.addHook('onResponse', async (request, reply) => {
@@ -67,11 +74,17 @@ export async function buildApp(config: ExporterConfig, deps: AppDeps) {
     );
   });
 
-  app.get(config.telemetryPath, async (request, reply) => {
-    const exposition = await metrics.render(chooseExpositionFormat(request.headers.accept));
+  // Compressed by ExporterMetrics, once per sample, rather than by @fastify/compress per scrape.
+  app.get(config.telemetryPath, { compress: false }, async (request, reply) => {
+    const encoding = chooseExpositionEncoding(request.headers['accept-encoding']);
+    const exposition = await metrics.render(
+      chooseExpositionFormat(request.headers.accept),
+      encoding,
+    );
+    if (encoding === 'gzip') reply.header('content-encoding', 'gzip');
     return reply
       .header('content-type', exposition.contentType)
-      .header('vary', 'Accept')
+      .header('vary', 'Accept, Accept-Encoding')
       .send(exposition.body);
   });
 
@@ -84,7 +97,13 @@ export async function buildApp(config: ExporterConfig, deps: AppDeps) {
   app.get('/-/ready', async (_request, reply) => {
     reply.type('text/plain; charset=utf-8');
     if (metrics.ready) return reply.send('Ready\n');
-    return reply.code(503).send('Not ready: waiting for the first successful sample\n');
+    const latest = metrics.snapshot;
+    if (latest === undefined)
+      return reply.code(503).send('Not ready: waiting for the first sample\n');
+    const error = latest.sources.sockets?.error;
+    return reply
+      .code(503)
+      .send(`Not ready: the latest sample failed${error === undefined ? '' : `: ${error}`}\n`);
   });
 
   return app;

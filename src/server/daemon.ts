@@ -16,6 +16,7 @@ import { SampleScheduler } from '../sampler/scheduler.js';
 import { sampleTimeoutMs, WorkerSampler } from '../sampler/worker-sampler.js';
 import type { Snapshot } from '../snapshot/model.js';
 import { buildApp, type ExporterApp } from './app.js';
+import { exitWithoutJoiningThreads } from './hard-exit.js';
 import { SampleHistory } from './sample-history.js';
 import { LiveWebConfig } from './web-config-reload.js';
 
@@ -83,7 +84,16 @@ function logTransitions(
   }
 }
 
-export async function runDaemon(config: ExporterConfig, io: CommandIo): Promise<number> {
+export interface DaemonSeams {
+  /** The sampler's worker script; tests substitute one that blocks in the kernel. */
+  readonly workerScript?: URL;
+}
+
+export async function runDaemon(
+  config: ExporterConfig,
+  io: CommandIo,
+  seams: DaemonSeams = {},
+): Promise<number> {
   const problem = procfsRootProblem(config.procfsRoot);
   if (problem !== undefined) {
     await writeProblem(io, problem);
@@ -108,6 +118,7 @@ export async function runDaemon(config: ExporterConfig, io: CommandIo): Promise<
   const sampler = new WorkerSampler({
     sample: sampleOptionsFor(config),
     timeoutMs: sampleTimeoutMs(config.sampleIntervalMs),
+    ...(seams.workerScript === undefined ? {} : { script: seams.workerScript }),
     onWorkerDeath: (reason) =>
       logger.error({ reason }, 'sampler worker died; the next sample starts a new one'),
   });
@@ -159,12 +170,18 @@ export async function runDaemon(config: ExporterConfig, io: CommandIo): Promise<
   logger.info({ signal }, 'stopping');
   const deadline = setTimeout(() => {
     logger.warn('stopping took too long; exiting anyway');
-    process.exit(0);
+    void exitWithoutJoiningThreads(0);
   }, SHUTDOWN_DEADLINE_MS);
   deadline.unref();
   webConfig?.stop();
-  await Promise.all([scheduler.stop(), app.close()]);
+  const [threadsEnded] = await Promise.all([scheduler.stop(), app.close()]);
+  metrics.close();
   clearTimeout(deadline);
+  if (!threadsEnded) {
+    // process.exit() would join that thread, and wait for good.
+    logger.warn('stopped; a sampler thread is still blocked in the kernel: exiting without it');
+    return exitWithoutJoiningThreads(0);
+  }
   logger.info('stopped');
   return 0;
 }

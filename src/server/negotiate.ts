@@ -2,7 +2,7 @@
  * Exposition format from the Accept header: OpenMetrics when the scraper asks for it at least
  * as much as for the text format (Prometheus sends both with falling q values), text otherwise.
  */
-import type { ExpositionFormat } from '../metrics/exporter-metrics.js';
+import type { ExpositionEncoding, ExpositionFormat } from '../metrics/exporter-metrics.js';
 
 interface MediaRange {
   readonly type: string;
@@ -34,4 +34,14 @@ export function chooseExpositionFormat(accept: string | undefined): ExpositionFo
     (type) => type === 'text/plain' || type === 'text/*' || type === '*/*',
   );
   return openMetrics > 0 && openMetrics >= text ? 'openmetrics' : 'text';
+}
+
+/** gzip when Accept-Encoding allows it (`gzip`, `x-gzip` or `*` with q > 0), else identity. */
+export function chooseExpositionEncoding(acceptEncoding: string | undefined): ExpositionEncoding {
+  if (acceptEncoding === undefined) return 'identity';
+  const ranges = parseAccept(acceptEncoding);
+  const named = ranges.filter((range) => range.type === 'gzip' || range.type === 'x-gzip');
+  const gzip =
+    named.length > 0 ? quality(named, () => true) : quality(ranges, (type) => type === '*');
+  return gzip > 0 ? 'gzip' : 'identity';
 }

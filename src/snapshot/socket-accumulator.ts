@@ -26,6 +26,7 @@ import {
   TIME_WAIT_INDEX,
   type TimeWaitReuse,
 } from './model.js';
+import { selectTop, TopK } from './top-k.js';
 
 const PORTS = 65536;
 const NO_DESTINATION = -1;
@@ -342,14 +343,16 @@ export class SocketAccumulator implements SocketSink {
     ports: readonly number[],
     limit: number,
   ): PortStateCounts[] {
-    const ranked = [...ports].sort((a, b) => table.total(b) - table.total(a) || a - b);
-    const result: PortStateCounts[] = ranked
-      .slice(0, limit)
-      .map((port) => ({ port, states: this.stateCounts(table.counts, port) }));
-    const rest = ranked.slice(limit);
-    if (rest.length > 0) {
+    const top = selectTop(ports, limit, (a, b) => table.total(b) - table.total(a) || a - b);
+    const result: PortStateCounts[] = top.map((port) => ({
+      port,
+      states: this.stateCounts(table.counts, port),
+    }));
+    if (ports.length > top.length) {
+      const kept = new Set(top);
       const other = new Uint32Array(STATE_COUNT);
-      for (const port of rest) {
+      for (const port of ports) {
+        if (kept.has(port)) continue;
         for (let s = 0; s < STATE_COUNT; s++) {
           (other[s] as number) += table.counts[port * STATE_COUNT + s] as number;
         }
@@ -372,13 +375,13 @@ export class SocketAccumulator implements SocketSink {
     const counts = this.destinations.counts;
     let usedMax = 0;
     let destinationCount = 0;
-    const top: number[] = [];
+    const top = new TopK<number>(topDestinations, (a, b) => this.compareDestinations(a, b));
     for (let id = 0; id < this.destinations.size; id++) {
       const used = counts[id] as number;
       if (used <= 0) continue;
       destinationCount++;
       if (used > usedMax) usedMax = used;
-      insertRanked(top, id, topDestinations, (a, b) => this.compareDestinations(a, b));
+      top.offer(id);
     }
     const headroomRatio = usable > 0 ? Math.min(1, Math.max(0, 1 - usedMax / usable)) : 0;
     return {
@@ -389,7 +392,7 @@ export class SocketAccumulator implements SocketSink {
       held,
       reuse,
       headroomRatio,
-      destinations: top.map((id) => this.describeDestination(id, reuse)),
+      destinations: top.sorted().map((id) => this.describeDestination(id, reuse)),
       destinationCount,
     };
   }
@@ -455,19 +458,4 @@ function byPortThenOther(a: PortStateCounts, b: PortStateCounts): number {
   if (a.port === 'other') return 1;
   if (b.port === 'other') return -1;
   return a.port - b.port;
-}
-
-/** Keeps `ranked` as the best `limit` items under `compare`, best first. */
-function insertRanked(
-  ranked: number[],
-  item: number,
-  limit: number,
-  compare: (a: number, b: number) => number,
-): void {
-  if (limit <= 0) return;
-  if (ranked.length === limit && compare(item, ranked[limit - 1] as number) >= 0) return;
-  let position = ranked.length;
-  while (position > 0 && compare(item, ranked[position - 1] as number) < 0) position--;
-  ranked.splice(position, 0, item);
-  if (ranked.length > limit) ranked.pop();
 }

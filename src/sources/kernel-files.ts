@@ -1,21 +1,90 @@
-/** Small /proc files (O(1) size): read whole, errors carry the path. */
-import { readFileSync } from 'node:fs';
+/**
+ * Opening and reading /proc files so that nothing the file system hands back can block or
+ * flood the sampler: opens never wait (O_NONBLOCK: a FIFO without a writer would block
+ * open() forever), anything but a regular file is refused (procfs files are regular; a FIFO
+ * or a character device such as /dev/zero in their place is a mistake or an attack), and
+ * every file is read up to a size cap. Errors carry the path.
+ */
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 
 export class SourceError extends Error {}
 
-/** The file's text, or undefined when it does not exist. Other errors name the path. */
-export function readOptionalText(path: string): string | undefined {
+/**
+ * Small files (sockstat, netstat, snmp, sysctls) are a few KiB; the longest is
+ * ip_local_reserved_ports, at most ~190 KiB with every other port reserved.
+ */
+export const SMALL_FILE_MAX_BYTES = 256 * 1024;
+
+const OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK;
+
+function fileKind(stats: ReturnType<typeof fstatSync>): string {
+  if (stats.isFIFO()) return 'a FIFO';
+  if (stats.isCharacterDevice()) return 'a character device';
+  if (stats.isBlockDevice()) return 'a block device';
+  if (stats.isSocket()) return 'a socket';
+  if (stats.isDirectory()) return 'a directory';
+  return 'not a regular file';
+}
+
+function errorCode(error: unknown): string {
+  return (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+}
+
+/**
+ * An fd of the regular file at `path`, or undefined when it does not exist. Never blocks:
+ * anything but a regular file is closed again and refused with its kind.
+ */
+export function openRegularFile(path: string): number | undefined {
+  let fd: number;
   try {
-    return readFileSync(path, 'latin1');
+    fd = openSync(path, OPEN_FLAGS);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return undefined;
-    throw new SourceError(`cannot read ${path}: ${code ?? (error as Error).message}`);
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new SourceError(`cannot read ${path}: ${errorCode(error)}`);
+  }
+  const stats = fstatSync(fd);
+  if (!stats.isFile()) {
+    closeSync(fd);
+    throw new SourceError(`cannot read ${path}: ${fileKind(stats)}, not a regular file`);
+  }
+  return fd;
+}
+
+/** The message for a file that grew past its cap. */
+export function oversizedFileMessage(path: string, capBytes: number): string {
+  return `cannot read ${path}: larger than ${capBytes} bytes, the most this file can hold`;
+}
+
+/** The file's text, or undefined when it does not exist. Other errors name the path. */
+export function readOptionalText(
+  path: string,
+  capBytes = SMALL_FILE_MAX_BYTES,
+): string | undefined {
+  const fd = openRegularFile(path);
+  if (fd === undefined) return undefined;
+  try {
+    // procfs reports size 0, so read until the end, one byte past the cap to detect it.
+    const buffer = Buffer.allocUnsafe(Math.min(capBytes + 1, 64 * 1024));
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const read = readSync(fd, buffer, 0, Math.min(buffer.length, capBytes + 1 - total), null);
+      if (read === 0) break;
+      chunks.push(Buffer.from(buffer.subarray(0, read)));
+      total += read;
+      if (total > capBytes) throw new SourceError(oversizedFileMessage(path, capBytes));
+    }
+    return Buffer.concat(chunks, total).toString('latin1');
+  } catch (error) {
+    if (error instanceof SourceError) throw error;
+    throw new SourceError(`cannot read ${path}: ${errorCode(error)}`);
+  } finally {
+    closeSync(fd);
   }
 }
 
-export function readRequiredText(path: string): string {
-  const text = readOptionalText(path);
+export function readRequiredText(path: string, capBytes = SMALL_FILE_MAX_BYTES): string {
+  const text = readOptionalText(path, capBytes);
   if (text === undefined) throw new SourceError(`cannot read ${path}: ENOENT (no such file)`);
   return text;
 }

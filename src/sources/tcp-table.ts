@@ -8,9 +8,9 @@
  * the newlines and decodes the lines with SIMD into records of numbers; this file feeds
  * it, handles the header and lines longer than the buffer, and hands records to a sink.
  */
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, readSync } from 'node:fs';
 import type { TableFileStats } from '../snapshot/model.js';
-import { SourceError } from './kernel-files.js';
+import { openRegularFile, oversizedFileMessage, SourceError } from './kernel-files.js';
 import { LINE_DECODER_WASM_BASE64 } from './line-decoder-wasm.js';
 
 const NEWLINE = 10;
@@ -68,11 +68,40 @@ const ADDRESS_OFFSET = 5;
 
 export const BUFFER_BYTES = 256 * 1024;
 
+/**
+ * A table larger than this is refused: 1M sockets print ~150 MB (tcp6 lines are longest,
+ * 178 bytes), so this holds ~3M sockets. The read streams through one buffer, so the cap
+ * bounds the time a sample takes, not memory.
+ */
+export const TABLE_MAX_BYTES = 512 * 1024 * 1024;
+
+/** Every table starts with this header line, whatever the kernel's version. */
+const HEADER_MARK = Buffer.from('local_address');
+
 /** Fills `buffer` from `offset` with at most `length` bytes; 0 at the end. */
 type ReadInto = (buffer: Buffer, offset: number, length: number) => number;
 
-/** Bytes, lines, malformed lines and sockets of one table. */
-export type TableDecodeStats = Pick<TableFileStats, 'bytes' | 'lines' | 'malformed' | 'sockets'>;
+/**
+ * Bytes, lines, malformed lines and sockets of one table; `header`: whether its first line
+ * is the header, undefined when the table has no complete first line.
+ */
+export type TableDecodeStats = Pick<TableFileStats, 'bytes' | 'lines' | 'malformed' | 'sockets'> & {
+  readonly header: boolean | undefined;
+};
+
+/**
+ * Why a decoded table cannot be the kernel's: it always prints the header line, so a table
+ * without one, or whose lines are all malformed, would otherwise pass as "no sockets".
+ */
+export function tableProblem(stats: TableDecodeStats): string | undefined {
+  if (stats.bytes === 0) return 'empty (the kernel always prints a header line)';
+  if (stats.header === undefined) return 'no newline (the kernel ends every line with one)';
+  if (!stats.header) return 'the first line is not the header (no local_address column)';
+  if (stats.lines > 0 && stats.malformed === stats.lines) {
+    return `not one of its ${stats.lines} lines is well-formed`;
+  }
+  return undefined;
+}
 
 /** Reads whole tables through one preallocated buffer; one instance per sampler. */
 export class TcpTableReader {
@@ -80,7 +109,8 @@ export class TcpTableReader {
   private readonly buffer: Buffer;
   private readonly records: Int32Array;
 
-  constructor() {
+  /** `maxBytes`: larger tables fail (tests lower it). */
+  constructor(private readonly maxBytes = TABLE_MAX_BYTES) {
     this.decoder = new WebAssembly.Instance(LINE_DECODER).exports as unknown as LineDecoderExports;
     if (this.decoder.bufferBytes.value !== BUFFER_BYTES) {
       throw new Error('line-decoder.wat and tcp-table.ts disagree on the buffer size');
@@ -100,7 +130,8 @@ export class TcpTableReader {
 
   /**
    * Decodes the table at `path` into `sink`. A missing file is reported as not present;
-   * any other error (unreadable file, read failure) is thrown with the path in it.
+   * any other error (not a regular file, unreadable, too large, no header line, not one
+   * well-formed line) is thrown with the path in it.
    * `readChunkBytes` caps a single read(), for tests of the line carry-over.
    */
   read(
@@ -109,25 +140,33 @@ export class TcpTableReader {
     sink: SocketSink,
     readChunkBytes = Number.POSITIVE_INFINITY,
   ): TableFileStats {
-    let fd: number | undefined;
+    const fd = openRegularFile(path);
+    if (fd === undefined) {
+      return { path, present: false, bytes: 0, lines: 0, malformed: 0, sockets: 0 };
+    }
     try {
-      fd = openSync(path, 'r');
-      const file = fd;
+      let total = 0;
       const stats = this.decode(
-        (buffer, offset, length) =>
-          readSync(file, buffer, offset, Math.min(length, readChunkBytes), null),
+        (buffer, offset, length) => {
+          const read = readSync(fd, buffer, offset, Math.min(length, readChunkBytes), null);
+          total += read;
+          if (total > this.maxBytes)
+            throw new SourceError(oversizedFileMessage(path, this.maxBytes));
+          return read;
+        },
         family,
         sink,
       );
-      return { path, present: true, ...stats };
+      const problem = tableProblem(stats);
+      if (problem !== undefined) throw new SourceError(`cannot use ${path}: ${problem}`);
+      const { header: _header, ...counts } = stats;
+      return { path, present: true, ...counts };
     } catch (error) {
+      if (error instanceof SourceError) throw error;
       const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' && fd === undefined) {
-        return { path, present: false, bytes: 0, lines: 0, malformed: 0, sockets: 0 };
-      }
       throw new SourceError(`cannot read ${path}: ${code ?? (error as Error).message}`);
     } finally {
-      if (fd !== undefined) closeSync(fd);
+      closeSync(fd);
     }
   }
 
@@ -154,6 +193,7 @@ export class TcpTableReader {
     let malformed = 0;
     let sockets = 0;
     let headerSeen = false;
+    let headerValid = false;
     // True while skipping a line longer than the whole buffer.
     let discarding = false;
     let carried = 0;
@@ -171,6 +211,8 @@ export class TcpTableReader {
           if (headerSeen) {
             lines++;
             malformed++;
+          } else {
+            headerValid = buffer.subarray(0, newline).includes(HEADER_MARK);
           }
           headerSeen = true;
           discarding = false;
@@ -198,7 +240,7 @@ export class TcpTableReader {
       lines++;
       malformed++;
     }
-    return { bytes, lines, malformed, sockets };
+    return { bytes, lines, malformed, sockets, header: headerSeen ? headerValid : undefined };
   }
 
   /** Hands the decoder's `count` records to the sink. */

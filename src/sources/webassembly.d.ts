@@ -1,5 +1,5 @@
 /**
- * The part of the WebAssembly JavaScript API that the line decoder uses. Node has all of
+ * The part of the WebAssembly JavaScript API that the line decoder and hard-exit.ts use. Node has all of
  * it; @types/node 20 declares none of it (it lives in TypeScript's DOM library).
  */
 declare namespace WebAssembly {
@@ -7,7 +7,7 @@ declare namespace WebAssembly {
     constructor(bytes: Uint8Array);
   }
   class Instance {
-    constructor(module: Module);
+    constructor(module: Module, imports?: Record<string, Record<string, unknown>>);
     readonly exports: Record<string, unknown>;
   }
   class Memory {

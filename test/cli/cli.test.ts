@@ -77,6 +77,18 @@ describe('tcpstate-exporter with a bad command line', () => {
       '--sample.interval: expected a duration like 500ms, 5s or 1m, greater than zero, got "0s"',
     ],
     [
+      ['--sample.interval=1000h'],
+      '--sample.interval: expected a duration like 500ms, 5s or 1m, at most 24h (a sample may run 6 intervals, within what timers hold), got "1000h"',
+    ],
+    [
+      ['--collector.ports.max-listen=100000'],
+      '--collector.ports.max-listen: expected a positive integer, at most 1000 (each port adds up to 11 series), got "100000"',
+    ],
+    [
+      ['--collector.ephemeral.top-destinations=10001'],
+      '--collector.ephemeral.top-destinations: expected a positive integer, at most 10000 (each destination adds a few series), got "10001"',
+    ],
+    [
       ['--collector.ports.max-listen=-3'],
       '--collector.ports.max-listen: expected a positive integer, got "-3"',
     ],

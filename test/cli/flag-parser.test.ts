@@ -12,8 +12,22 @@ import { formatFlagTableMarkdown, formatHelp } from '../../src/cli/help.js';
 
 const table = {
   listen: { name: 'web.listen-address', kind: 'listenAddress', default: ':10120', help: 'Listen.' },
-  interval: { name: 'sample.interval', kind: 'duration', default: 5000, help: 'Interval.' },
-  limit: { name: 'limit', kind: 'positiveInteger', default: 64, help: 'Limit.' },
+  interval: {
+    name: 'sample.interval',
+    kind: 'duration',
+    default: 5000,
+    max: 3_600_000,
+    maxReason: 'why',
+    help: 'Interval.',
+  },
+  limit: {
+    name: 'limit',
+    kind: 'positiveInteger',
+    default: 64,
+    max: 100,
+    maxReason: 'series',
+    help: 'Limit.',
+  },
   level: {
     name: 'log.level',
     kind: 'enum',
@@ -166,11 +180,31 @@ describe('listen addresses', () => {
 });
 
 describe('help and markdown', () => {
+  it('refuses a number above its maximum, naming the maximum and why', () => {
+    const over = parseFlags(table, ['--limit=101', '--sample.interval=61m']);
+    expect(over.ok).toBe(false);
+    if (!over.ok) {
+      expect(over.error.message).toBe(
+        '--limit: expected a positive integer, at most 100 (series), got "101"',
+      );
+    }
+    const interval = parseFlags(table, ['--sample.interval=61m']);
+    if (!interval.ok) {
+      expect(interval.error.message).toBe(
+        '--sample.interval: expected a duration like 500ms, 5s or 1m, at most 1h (why), got "61m"',
+      );
+    }
+    expect(interval.ok).toBe(false);
+    expect(parseFlags(table, ['--limit=100', '--sample.interval=1h']).ok).toBe(true);
+  });
+
   it('lists every flag with its default in --help', () => {
     const help = formatHelp(table, { usage: ['prog [<flags>]'], summary: 'Does things.' });
     expect(help.startsWith('usage: prog [<flags>]\n\nDoes things.\n')).toBe(true);
     for (const spec of Object.values(table)) expect(help).toContain(spec.name);
-    expect(help).toMatch(/--sample\.interval=DURATION\s+Interval\. \(default: 5s\)/);
+    expect(help).toMatch(
+      /--sample\.interval=DURATION\s+Interval\. At most 1h \(why\)\. \(default: 5s\)/,
+    );
     expect(help).toMatch(/--\[no-\]collector\.sockets\s+Sockets\. \(default: true\)/);
     expect(help).toMatch(/-h, --help\s+Help\.\n/);
   });

@@ -14,10 +14,11 @@ export const BUILT_CLI = join(REPO_ROOT, 'dist/cli.js');
 /** `node --import tsx src/cli.ts ...args` (or `node dist/cli.js ...args`), as argv for spawn. */
 export function exporterCommand(
   args: readonly string[],
-  options: { readonly built?: boolean } = {},
+  options: { readonly built?: boolean; readonly entry?: string } = {},
 ): [string, string[]] {
   if (options.built) return [process.execPath, [BUILT_CLI, ...args]];
-  return [process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'src/cli.ts'), ...args]];
+  const entry = join(REPO_ROOT, options.entry ?? 'src/cli.ts');
+  return [process.execPath, ['--import', 'tsx', entry, ...args]];
 }
 
 export interface CliRun {
@@ -62,9 +63,19 @@ export function parseLogLines(output: string): Record<string, unknown>[] {
 /** Starts the daemon on 127.0.0.1:0 (inside `netns` if given) and waits for its start line. */
 export async function startExporter(
   args: readonly string[],
-  options: { readonly netns?: string; readonly built?: boolean } = {},
+  options: {
+    readonly netns?: string;
+    readonly built?: boolean;
+    readonly entry?: string;
+    /** Runs it under `prlimit --nofile=N:N`. */
+    readonly fileLimit?: number;
+  } = {},
 ): Promise<RunningExporter> {
-  const [file, argv] = exporterCommand(['--web.listen-address=127.0.0.1:0', ...args], options);
+  const [node, nodeArgs] = exporterCommand(['--web.listen-address=127.0.0.1:0', ...args], options);
+  const [file, argv]: [string, string[]] =
+    options.fileLimit === undefined
+      ? [node, nodeArgs]
+      : ['prlimit', [`--nofile=${options.fileLimit}:${options.fileLimit}`, node, ...nodeArgs]];
   const daemon = startDaemon(file, argv, {
     cwd: REPO_ROOT,
     ...(options.netns === undefined ? {} : { netns: options.netns }),

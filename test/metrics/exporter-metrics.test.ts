@@ -23,7 +23,7 @@ function metrics(collectors = allCollectors()): ExporterMetrics {
 }
 
 async function text(exporter: ExporterMetrics): Promise<string> {
-  return (await exporter.render('text')).body;
+  return (await exporter.render('text')).body.toString();
 }
 
 const COLLECTOR_FAMILIES: Readonly<Record<CollectorName, readonly string[]>> = {
@@ -204,20 +204,23 @@ describe('ExporterMetrics', () => {
     exporter.update(exampleSnapshot());
     const openMetrics = await exporter.render('openmetrics');
     expect(openMetrics.contentType).toMatch(/^application\/openmetrics-text; version=1\.0\.0/);
-    expect(openMetrics.body.endsWith('# EOF\n')).toBe(true);
-    const omTypes = familyTypes(openMetrics.body);
+    const omBody = openMetrics.body.toString();
+    expect(omBody.endsWith('# EOF\n')).toBe(true);
+    expect(omBody.match(/# EOF/g)).toHaveLength(1);
+    const omTypes = familyTypes(omBody);
     expect(omTypes.get('tcpstate_active_opens')).toBe('counter');
     expect(omTypes.get('tcpstate_samples_skipped')).toBe('counter');
-    expect(sampleValue(openMetrics.body, 'tcpstate_active_opens_total')).toBe(7000);
+    expect(sampleValue(omBody, 'tcpstate_active_opens_total')).toBe(7000);
 
     // Rendered after OpenMetrics on purpose: the text registry must keep its counter names.
     const plain = await exporter.render('text');
     expect(plain.contentType).toMatch(/^text\/plain; version=0\.0\.4/);
-    const textTypes = familyTypes(plain.body);
+    const plainBody = plain.body.toString();
+    const textTypes = familyTypes(plainBody);
     expect(textTypes.get('tcpstate_active_opens_total')).toBe('counter');
     expect(textTypes.get('tcpstate_sockets')).toBe('gauge');
     expect(textTypes.get('tcpstate_sample_duration_seconds')).toBe('histogram');
-    expect(sampleValue(plain.body, 'tcpstate_active_opens_total')).toBe(7000);
+    expect(sampleValue(plainBody, 'tcpstate_active_opens_total')).toBe(7000);
   });
 
   it('puts HELP text on every family', async () => {

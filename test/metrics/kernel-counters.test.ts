@@ -18,7 +18,7 @@ const ALL_ON = Object.fromEntries(COLLECTOR_NAMES.map((name) => [name, true])) a
 async function exposition(snapshot: Snapshot): Promise<string> {
   const exporter = new ExporterMetrics({ collectors: ALL_ON, version: '0.0.0' });
   exporter.update(snapshot);
-  return (await exporter.render('text')).body;
+  return (await exporter.render('text')).body.toString();
 }
 
 /** The example snapshot with these TcpExt fields, sockstat TCP fields and sysctls instead. */

@@ -1,14 +1,31 @@
 import { execFileSync } from 'node:child_process';
-import { closeSync, constants, openSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  existsSync,
+  openSync,
+  readdirSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { MAX_TIMER_MS } from '../../src/cli/flag-parser.js';
+import { EXPORTER_FLAGS } from '../../src/cli/flags.js';
 import { SampleScheduler } from '../../src/sampler/scheduler.js';
-import { WorkerSampler } from '../../src/sampler/worker-sampler.js';
+import { sampleTimeoutMs, WorkerSampler } from '../../src/sampler/worker-sampler.js';
 import { DEFAULT_SAMPLE_OPTIONS, type Snapshot } from '../../src/snapshot/model.js';
 import { sampleProcfs } from '../../src/snapshot/sample.js';
 import { MINIMAL_PROCFS, type ScratchProcfs, scratchProcfs } from '../helpers/exporter-procfs.js';
 
 const CRASH_ONCE_WORKER = new URL('./crash-once-worker.ts', import.meta.url);
+const GATED_WORKER = new URL('./gated-worker.ts', import.meta.url);
+
+/** Threads of this process beyond the main thread and V8's and libuv's. */
+function threadCount(): number {
+  return readdirSync('/proc/self/task').length - baseThreads;
+}
+const baseThreads = readdirSync('/proc/self/task').length;
 
 /** The parts of a snapshot that do not depend on when and how fast it was taken. */
 function stableParts(snapshot: Snapshot) {
@@ -32,7 +49,9 @@ function workerSampler(procfsRoot: string, script?: URL, timeoutMs = 60_000) {
     timeoutMs,
     ...(script === undefined ? {} : { script }),
   });
-  cleanups.push(() => sampler.close());
+  cleanups.push(async () => {
+    await sampler.close();
+  });
   return { sampler, deaths };
 }
 
@@ -81,71 +100,112 @@ describe('WorkerSampler', () => {
   });
 });
 
-describe('WorkerSampler timeout', () => {
-  it('abandons a hung sample as failed, so its numbers are never served, and recovers', async () => {
+/** A FIFO at `<root>/gate`: the gated worker blocks on it until `release`. */
+function gate(root: string) {
+  const path = join(root, 'gate');
+  execFileSync('mkfifo', [path]);
+  // Non-blocking, so a test that failed before the worker opened the FIFO cannot hang here.
+  const release = async (text = 'go', timeout = 5_000) => {
+    await vi.waitFor(
+      () => {
+        const fd = openSync(path, constants.O_WRONLY | constants.O_NONBLOCK);
+        writeSync(fd, text);
+        closeSync(fd);
+      },
+      { timeout, interval: 10 },
+    );
+  };
+  /** Resolves once a worker is about to block at the gate. */
+  const reached = () =>
+    vi.waitFor(() => expect(existsSync(`${path}.waiting`)).toBe(true), { timeout: 10_000 });
+  return { path, release, reached };
+}
+
+describe('WorkerSampler and files that block', () => {
+  it('fails the collector of a FIFO in place of net/tcp at once, without blocking', async () => {
     const tree = scratch();
     const tcpPath = join(tree.root, 'net/tcp');
-    const tcpText = execFileSync('cat', [join(MINIMAL_PROCFS, 'net/tcp')]);
-    // A FIFO nobody writes blocks the worker's open() of net/tcp: a read hung in the kernel.
     execFileSync('rm', [tcpPath]);
     execFileSync('mkfifo', [tcpPath]);
-    const { sampler, deaths } = workerSampler(tree.root, undefined, 2_000);
-    cleanups.push(() => {
-      // Frees the abandoned thread, which terminate() cannot interrupt inside open().
-      try {
-        const fd = openSync(tcpPath, constants.O_WRONLY | constants.O_NONBLOCK);
-        closeSync(fd);
-      } catch {}
+    const { sampler, deaths } = workerSampler(tree.root, undefined, 10_000);
+    const snapshot = await sampler.sample();
+    expect(snapshot.sources.sockets).toMatchObject({
+      success: false,
+      error: `cannot read ${tcpPath}: a FIFO, not a regular file`,
     });
+    expect(snapshot.sources.sockstat?.success).toBe(true);
+    expect(deaths).toEqual([]);
+  });
+
+  it('abandons a hung sample as failed, keeps one hung thread at most, and recovers', async () => {
+    const tree = scratch();
+    const { path, release } = gate(tree.root);
+    const { sampler, deaths } = workerSampler(tree.root, GATED_WORKER, 2_000);
+    cleanups.push(() => release('', 500).catch(() => {}));
 
     const hung = await sampler.sample();
     expect(deaths).toEqual(['sample took longer than 2s; its worker was abandoned']);
     expect(hung.sockets).toBeUndefined();
     for (const status of Object.values(hung.sources)) expect(status?.success).toBe(false);
 
-    // The table is readable again: a new worker serves fresh numbers.
-    execFileSync('rm', [tcpPath]);
-    writeFileSync(tcpPath, tcpText);
-    const recovered = await sampler.sample();
-    expect(recovered.sources.sockets, JSON.stringify(recovered.sources)).toMatchObject({
-      success: true,
-    });
-    expect(recovered.sockets?.states.ipv4.time_wait).toBe(3);
+    // While that thread is blocked no other starts: each sample fails at once.
+    const threadsBefore = threadCount();
+    for (let i = 0; i < 3; i++) {
+      const refused = await sampler.sample();
+      expect(refused.sources.sockets).toMatchObject({
+        success: false,
+        error: 'the previous sample is still blocked in the kernel',
+      });
+    }
+    expect(threadCount()).toBe(threadsBefore);
     expect(deaths).toHaveLength(1);
+
+    // The blocked read returns: the abandoned thread ends and a new worker serves numbers.
+    await release();
+    execFileSync('rm', [path]);
+    await vi.waitFor(
+      async () => {
+        const recovered = await sampler.sample();
+        expect(recovered.sources.sockets, JSON.stringify(recovered.sources)).toMatchObject({
+          success: true,
+        });
+        expect(recovered.sockets?.states.ipv4.time_wait).toBe(3);
+      },
+      { timeout: 10_000, interval: 100 },
+    );
+    expect(deaths).toHaveLength(1);
+  });
+
+  it('reports from close() that a thread blocked in the kernel could not be ended', async () => {
+    const tree = scratch();
+    const { release, reached } = gate(tree.root);
+    const { sampler } = workerSampler(tree.root, GATED_WORKER, 60_000);
+    cleanups.push(() => release('', 500).catch(() => {}));
+    const sample = sampler.sample();
+    await reached();
+    // From the marker to open() is a few microseconds; leave it ample time.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await sampler.close()).toBe(false);
+    expect((await sample).sources.sockets?.error).toBe('sampler closed');
   });
 });
 
 describe('SampleScheduler', () => {
   it('samples at once, never overlaps, and counts the samples that were due meanwhile', async () => {
     const tree = scratch();
-    const tcpPath = join(tree.root, 'net/tcp');
-    const tcpText = execFileSync('cat', [join(MINIMAL_PROCFS, 'net/tcp')]);
-    // A FIFO blocks the worker's open() of net/tcp until this test writes it: a slow sample.
-    execFileSync('rm', [tcpPath]);
-    execFileSync('mkfifo', [tcpPath]);
-    const { sampler } = workerSampler(tree.root);
+    const { release } = gate(tree.root);
+    const { sampler } = workerSampler(tree.root, GATED_WORKER);
     const snapshots: Snapshot[] = [];
     let skipped = 0;
     const scheduler = new SampleScheduler(sampler, 20, {
       onSnapshot: (snapshot) => snapshots.push(snapshot),
       onSkipped: () => skipped++,
     });
-    // Non-blocking, so a test that failed before the worker opened the FIFO cannot hang here.
-    const release = async (timeout = 5_000) => {
-      await vi.waitFor(
-        () => {
-          const fd = openSync(tcpPath, constants.O_WRONLY | constants.O_NONBLOCK);
-          writeSync(fd, tcpText);
-          closeSync(fd);
-        },
-        { timeout, interval: 10 },
-      );
-    };
     scheduler.start();
     cleanups.push(async () => {
       const stopping = scheduler.stop();
       // Unblocks a worker stuck in open() if the test failed midway; none is there otherwise.
-      await release(500).catch(() => {});
+      await release('', 500).catch(() => {});
       await stopping;
     });
 
@@ -164,5 +224,13 @@ describe('SampleScheduler', () => {
     const count = snapshots.length;
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(snapshots).toHaveLength(count);
+  });
+});
+
+describe('sampleTimeoutMs', () => {
+  it('fits in a timer for every interval the flag accepts', () => {
+    // A longer delay makes Node fire the timer after 1 ms: every sample would be abandoned.
+    expect(sampleTimeoutMs(EXPORTER_FLAGS.sampleInterval.max)).toBeLessThanOrEqual(MAX_TIMER_MS);
+    expect(sampleTimeoutMs(1)).toBe(30_000);
   });
 });

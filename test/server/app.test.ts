@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import { pino } from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type ExporterConfig, parseExporterArgs, sampleOptionsFor } from '../../src/cli/flags.js';
 import { ExporterMetrics } from '../../src/metrics/exporter-metrics.js';
 import { failedSnapshot } from '../../src/sampler/failed-snapshot.js';
@@ -58,12 +58,12 @@ function fixtureSnapshot(): Snapshot {
 }
 
 describe('buildApp', () => {
-  it('answers /-/healthy at once and /-/ready only after a successful sample', async () => {
+  it('answers /-/healthy at once and /-/ready while the latest sample succeeded', async () => {
     const { app, metrics, config } = await server();
     expect((await app.inject('/-/healthy')).statusCode).toBe(200);
     const before = await app.inject('/-/ready');
     expect(before.statusCode).toBe(503);
-    expect(before.body).toMatch(/first successful sample/);
+    expect(before.body).toBe('Not ready: waiting for the first sample\n');
 
     // A sampler that died produced nothing usable: still not ready.
     metrics.update(failedSnapshot(sampleOptionsFor(config), Date.now(), 0.1, 'worker died'));
@@ -74,6 +74,23 @@ describe('buildApp', () => {
     expect(after.statusCode).toBe(200);
     expect(after.body).toBe('Ready\n');
     expect((await app.inject('/-/healthy')).body).toBe('Healthy\n');
+
+    // Ready is not for good: a later failed sample makes it 503 again, with the reason.
+    metrics.update(failedSnapshot(sampleOptionsFor(config), Date.now(), 0.1, 'worker died'));
+    const failed = await app.inject('/-/ready');
+    expect(failed.statusCode).toBe(503);
+    expect(failed.body).toBe('Not ready: the latest sample failed: worker died\n');
+    expect((await app.inject('/-/healthy')).statusCode).toBe(200);
+  });
+
+  it('stays ready when only a source other than the socket tables fails', async () => {
+    const { app, metrics } = await server();
+    const snapshot = fixtureSnapshot();
+    metrics.update({
+      ...snapshot,
+      sources: { ...snapshot.sources, netstat: { success: false, durationSeconds: 0, error: 'x' } },
+    });
+    expect((await app.inject('/-/ready')).statusCode).toBe(200);
   });
 
   it('serves the latest snapshot in text format 0.0.4 by default', async () => {
@@ -121,6 +138,63 @@ describe('buildApp', () => {
       text.split('\n').filter((line) => line.startsWith('tcpstate_sockets'));
     expect(tcpstateLines(body)).toEqual(tcpstateLines(plain.body));
     expect(tcpstateLines(body)).toHaveLength(22);
+    // Two gzip members (the sample part, then the per-scrape part), read as one stream.
+    expect(body.split('\n').filter((line) => line.startsWith('process_cpu'))).toHaveLength(
+      plain.body.split('\n').filter((line) => line.startsWith('process_cpu')).length,
+    );
+    const refused = await app.inject({
+      url: '/metrics',
+      headers: { 'accept-encoding': 'gzip;q=0, identity' },
+    });
+    expect(refused.headers['content-encoding']).toBeUndefined();
+  });
+
+  it('renders the sample part once per sample and format, shared by concurrent scrapes', async () => {
+    const { app, metrics } = await server();
+    metrics.update(fixtureSnapshot());
+    const renders = { count: 0 };
+    const original = metrics.snapshot;
+    // Every render of the sample part reads the snapshot's sources once per collector family.
+    Object.defineProperty(metrics, 'latest', {
+      configurable: true,
+      get: () => {
+        renders.count++;
+        return original;
+      },
+    });
+    const scrapes = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        app.inject({ url: '/metrics', headers: { accept: PROMETHEUS_ACCEPT } }),
+      ),
+    );
+    const readsFor20 = renders.count;
+    expect(scrapes.every((scrape) => scrape.statusCode === 200)).toBe(true);
+    expect(
+      new Set(
+        scrapes.map((scrape) =>
+          scrape.body.split('# EOF')[0]?.replace(/^process_.*$|^nodejs_.*$/gm, ''),
+        ),
+      ).size,
+    ).toBe(1);
+    renders.count = 0;
+    await app.inject({ url: '/metrics', headers: { accept: PROMETHEUS_ACCEPT } });
+    // A later scrape of the same sample renders nothing from it again.
+    expect(renders.count).toBe(0);
+    expect(readsFor20).toBeGreaterThan(0);
+  });
+
+  it('keeps the process metrics live between samples, at most 1.5 s old', async () => {
+    const { app, metrics } = await server();
+    metrics.update(fixtureSnapshot());
+    const cpu = async () =>
+      sampleValue((await app.inject('/metrics')).body, 'process_cpu_user_seconds_total') ?? 0;
+    const first = await cpu();
+    const started = process.cpuUsage();
+    while (process.cpuUsage(started).user < 50_000) {}
+    await vi.waitFor(async () => expect(await cpu()).toBeGreaterThan(first), {
+      timeout: 3_000,
+      interval: 100,
+    });
   });
 
   it('serves metrics at --web.telemetry-path only', async () => {

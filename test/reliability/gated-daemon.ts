@@ -1,0 +1,16 @@
+/**
+ * The daemon with test/sampler/gated-worker.ts as its sampler worker: `<procfs>/gate` as a
+ * FIFO keeps the worker thread blocked in the kernel, as a hung file system would.
+ */
+import { parseExporterArgs } from '../../src/cli/flags.js';
+import { runDaemon } from '../../src/server/daemon.js';
+
+const parsed = parseExporterArgs(process.argv.slice(2));
+if (!parsed.ok || parsed.command.action !== 'serve') throw new Error('bad test arguments');
+const code = await runDaemon(
+  parsed.command.config,
+  { stdout: process.stdout, stderr: process.stderr },
+  { workerScript: new URL('../sampler/gated-worker.ts', import.meta.url) },
+);
+process.exitCode = code;
+setTimeout(() => process.exit(code), 1_000).unref();
