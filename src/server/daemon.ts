@@ -89,7 +89,11 @@ export async function runDaemon(config: ExporterConfig, io: CommandIo): Promise<
   }
   const logger = createLogger({ level: config.logLevel, format: config.logFormat, fd: 1 });
   const version = packageVersion();
-  const metrics = new ExporterMetrics({ collectors: config.collectors, version });
+  const metrics = new ExporterMetrics({
+    collectors: config.collectors,
+    version,
+    sampleIntervalSeconds: config.sampleIntervalMs / 1000,
+  });
   const health = new CollectorHealth();
 
   const sampler = new WorkerSampler({
