@@ -37,7 +37,7 @@ function rulesWithShortFor(): string {
       ...group,
       rules: group.rules.map((rule) => ({
         ...rule,
-        ...(rule.for === undefined ? {} : { for: '1s' }),
+        ...('for' in rule && rule.for !== undefined ? { for: '1s' } : {}),
       })),
     })),
   });

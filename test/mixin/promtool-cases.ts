@@ -1,12 +1,12 @@
 /** Turns the alert cases into a `promtool test rules` file for a given rules file. */
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import type { AlertingRule, RuleGroup } from '../../mixin/alerts.js';
+import { type AlertingRule, isAlertingRule, type RuleGroup } from '../../mixin/alerts.js';
 import type { AlertCase } from './alert-cases.js';
 
 export function readAlertingRules(rulesPath: string): AlertingRule[] {
   const file = parse(readFileSync(rulesPath, 'utf8')) as { groups: RuleGroup[] };
-  return file.groups.flatMap((group) => group.rules);
+  return file.groups.flatMap((group) => group.rules.filter(isAlertingRule));
 }
 
 /**
@@ -14,6 +14,7 @@ export function readAlertingRules(rulesPath: string): AlertingRule[] {
  * is templated, so each case states the exact text it expects.
  */
 export function promtoolTestFile(rulesPath: string, cases: readonly AlertCase[]): object {
+  // Both severities of an alert share their static annotations.
   const rules = new Map(readAlertingRules(rulesPath).map((rule) => [rule.alert, rule]));
   return {
     rule_files: [rulesPath],
@@ -23,7 +24,7 @@ export function promtoolTestFile(rulesPath: string, cases: readonly AlertCase[])
       if (rule === undefined)
         throw new Error(`case "${alertCase.name}": no alert ${alertCase.alert}`);
       return {
-        name: `${alertCase.alert}: ${alertCase.name}`,
+        name: `${alertCase.alert} (${alertCase.kind}): ${alertCase.name}`,
         interval: '1m',
         input_series: Object.entries(alertCase.series).map(([series, values]) => ({
           series,
