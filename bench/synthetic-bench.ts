@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { DEFAULT_SAMPLE_OPTIONS } from '../src/snapshot/model.js';
 import { createSampler } from '../src/snapshot/sample.js';
 import { SocketAccumulator } from '../src/snapshot/socket-accumulator.js';
-import { readPortSettings } from '../src/sources/sysctl.js';
+import { readEphemeralSettings } from '../src/sources/sysctl.js';
 import { decodeCachedTable, StateCountingSink } from './cached-parser.js';
 import type { BenchContext } from './context.js';
 import {
@@ -59,10 +59,10 @@ function cachedDecoder(table: SyntheticTable): () => void {
 function cachedParser(table: SyntheticTable): () => void {
   const tcp = readFileSync(join(table.root, 'net/tcp'));
   const tcp6 = readFileSync(join(table.root, 'net/tcp6'));
-  const ports = readPortSettings(table.root);
+  const settings = readEphemeralSettings(table.root);
   const accumulator = new SocketAccumulator();
   return () => {
-    accumulator.begin(ports.range, ports.reserved);
+    accumulator.begin(settings);
     const seen =
       decodeCachedTable(tcp, 'ipv4', accumulator) + decodeCachedTable(tcp6, 'ipv6', accumulator);
     accumulator.finish(DEFAULT_SAMPLE_OPTIONS);

@@ -84,6 +84,22 @@ function ephemeralGroup(config: MixinConfig): RuleGroup {
   const busiest = 'topk(1, tcpstate_ephemeral_ports_used{job=%q,instance=%q})';
   const blocking =
     'sockets that block connect() to it (TIME_WAIT that tcp_tw_reuse can take over is not counted)';
+  // As doctor: when one destination holds every held port, the exhaustion alerts tell it.
+  const heldHigh = (severity: Severity, condition: string): AlertSpec => ({
+    alert: 'TcpStateEphemeralPortsHeldHigh',
+    severity,
+    expr:
+      `${series(RECORDED.ephemeralHeldRatio, sel)} ${condition}\nand on (job, instance)\n` +
+      `${series('tcpstate_ephemeral_ports_held', sel)} > ${series('tcpstate_ephemeral_ports_used_max', sel)}`,
+    for: c.heldFor,
+    summary:
+      'Most ephemeral ports are held: clients that bind() before connect() are near their limit.',
+    description:
+      '{{ $labels.instance }}: {{ $value | humanizePercentage }} of its ' +
+      `${usableCount} usable ephemeral ports are held by some socket. A client that binds its local ` +
+      'address before connect() (nginx proxy_bind, HAProxy source) needs a port free toward every ' +
+      'destination at once, and fails with EADDRINUSE when none is.',
+  });
   return {
     name: 'tcpstate-ephemeral-ports',
     rules: [
@@ -144,19 +160,8 @@ function ephemeralGroup(config: MixinConfig): RuleGroup {
           '({{ .Labels.remote_address }} port {{ .Labels.remote_port }} from local address {{ .Labels.local_address }}, ' +
           '{{ .Value | printf "%.0f" }} ports blocked){{ end }}.',
       }),
-      toRule(config, {
-        alert: 'TcpStateEphemeralPortsHeldHigh',
-        severity: 'warning',
-        expr: `${series(RECORDED.ephemeralHeldRatio, sel)} >= ${c.heldWarningRatio}`,
-        for: c.heldFor,
-        summary:
-          'Most ephemeral ports are held: clients that bind() before connect() are near their limit.',
-        description:
-          '{{ $labels.instance }}: {{ $value | humanizePercentage }} of its ' +
-          `${usableCount} usable ephemeral ports are held by some socket. A client that binds its local ` +
-          'address before connect() (nginx proxy_bind, HAProxy source) needs a port free toward every ' +
-          'destination at once, and fails with EADDRINUSE when none is.',
-      }),
+      toRule(config, heldHigh('warning', `>= ${c.heldWarningRatio} < ${c.heldCriticalRatio}`)),
+      toRule(config, heldHigh('critical', `>= ${c.heldCriticalRatio}`)),
     ],
   };
 }
@@ -262,30 +267,40 @@ function resourceGroup(config: MixinConfig): RuleGroup {
   const sel = config.selector;
   const maxOrphans = instanceValueTemplate('tcpstate_sysctl', 'name="net.ipv4.tcp_max_orphans"');
   const memPages = series('tcpstate_sockstat_memory_pages', sel);
+  const orphans = (severity: Severity, condition: string): AlertSpec => ({
+    alert: 'TcpStateOrphansNearLimit',
+    severity,
+    expr: `${series(RECORDED.orphansRatio, sel)} ${condition}`,
+    for: config.orphans.for,
+    summary: 'Orphaned TCP sockets approach net.ipv4.tcp_max_orphans.',
+    description:
+      '{{ $labels.instance }} holds orphaned sockets (closed by their program, still closing in TCP) ' +
+      `at {{ $value | humanizePercentage }} of net.ipv4.tcp_max_orphans (${maxOrphans}). The kernel ` +
+      'resets such connections from half the limit on, and all of them at the limit ("too many orphaned sockets").',
+  });
   return {
     name: 'tcpstate-kernel-resources',
     rules: [
-      toRule(config, {
-        alert: 'TcpStateOrphansNearLimit',
-        severity: 'warning',
-        expr: `${series(RECORDED.orphansRatio, sel)} >= ${config.orphans.warningRatio}`,
-        for: config.orphans.for,
-        summary: 'Orphaned TCP sockets approach net.ipv4.tcp_max_orphans.',
-        description:
-          '{{ $labels.instance }} holds orphaned sockets (closed by their program, still closing in TCP) ' +
-          `at {{ $value | humanizePercentage }} of net.ipv4.tcp_max_orphans (${maxOrphans}). The kernel ` +
-          'resets such connections from half the limit on ("too many orphaned sockets").',
-      }),
+      toRule(
+        config,
+        orphans('warning', `>= ${config.orphans.warningRatio} < ${config.orphans.criticalRatio}`),
+      ),
+      toRule(config, orphans('critical', `>= ${config.orphans.criticalRatio}`)),
       toRule(config, {
         alert: 'TcpStateMemoryPressure',
         severity: 'warning',
-        expr: `${memPages}\n  / ignoring (name)\n${sysctlSeries(config, 'net.ipv4.tcp_mem.pressure')}\n>= 1`,
+        // As doctor: at or above the pressure level, or entering pressure (between samples).
+        expr: [
+          `(${memPages} >= ignoring (name) ${sysctlSeries(config, 'net.ipv4.tcp_mem.pressure')})`,
+          'or on (job, instance)',
+          `increase(${series('tcpstate_memory_pressures_total', sel)}[${config.rateWindow}]) > 0`,
+        ].join('\n'),
         for: config.memory.pressureFor,
-        summary:
-          'TCP is in memory pressure: its buffers are above net.ipv4.tcp_mem’s pressure level.',
+        summary: 'TCP is in memory pressure: the kernel shrinks socket buffers.',
         description:
-          '{{ $labels.instance }}: TCP buffers use {{ $value | humanizePercentage }} of the pressure level of ' +
-          'net.ipv4.tcp_mem (host-wide). The kernel shrinks socket buffers, so throughput falls.',
+          '{{ $labels.instance }}: TCP memory is at or above the pressure level of net.ipv4.tcp_mem (host-wide), ' +
+          `or TCP entered memory pressure in the last ${config.rateWindow}, for ${config.memory.pressureFor}. ` +
+          'The kernel shrinks socket buffers, so throughput falls.',
       }),
       toRule(config, {
         alert: 'TcpStateMemoryExhausted',

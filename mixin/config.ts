@@ -8,15 +8,17 @@
  * What only the rules need (windows, `for` durations) is set here, with its reason.
  */
 import {
+  BIND_FIRST_HELD_CRITICAL_RATIO,
+  BIND_FIRST_HELD_WARNING_RATIO,
   CLOSE_WAIT_CRITICAL,
   CLOSE_WAIT_WARNING,
-  EPHEMERAL_HELD_WARNING_RATIO,
   EPHEMERAL_USE_CRITICAL_RATIO,
   EPHEMERAL_USE_WARNING_RATIO,
   LISTEN_QUEUE_FULL_RATIO,
+  ORPHANS_CRITICAL_RATIO,
   ORPHANS_WARNING_RATIO,
   PAWS_WARNING_PER_SECOND,
-  SYNCOOKIES_WARNING_PER_SECOND,
+  SYN_COOKIES_WARNING_PER_SECOND,
   TIME_WAIT_BUCKETS_CRITICAL_RATIO,
   TIME_WAIT_BUCKETS_WARNING_RATIO,
 } from '../src/doctor/thresholds.js';
@@ -48,6 +50,7 @@ export interface MixinConfig {
     readonly predictFor: Duration;
     /** Held ports against usable: the limit of clients that bind() first. */
     readonly heldWarningRatio: number;
+    readonly heldCriticalRatio: number;
     readonly heldFor: Duration;
   };
   readonly timeWait: {
@@ -73,7 +76,11 @@ export interface MixinConfig {
     readonly cookiesPerSecond: number;
     readonly for: Duration;
   };
-  readonly orphans: { readonly warningRatio: number; readonly for: Duration };
+  readonly orphans: {
+    readonly warningRatio: number;
+    readonly criticalRatio: number;
+    readonly for: Duration;
+  };
   readonly memory: { readonly pressureFor: Duration; readonly abortWindow: Duration };
   readonly closeWait: {
     /** Sockets in CLOSE_WAIT on one port: warning, then critical. */
@@ -119,7 +126,8 @@ export const defaultConfig: MixinConfig = {
     predictLookback: '6h',
     predictHorizonSeconds: 4 * 3600,
     predictFor: '1h',
-    heldWarningRatio: EPHEMERAL_HELD_WARNING_RATIO,
+    heldWarningRatio: BIND_FIRST_HELD_WARNING_RATIO,
+    heldCriticalRatio: BIND_FIRST_HELD_CRITICAL_RATIO,
     heldFor: '15m',
   },
   timeWait: {
@@ -137,8 +145,12 @@ export const defaultConfig: MixinConfig = {
     queueFullFor: '5m',
   },
   // A SYN dropped at a full SYN queue is a lost connection attempt, as a listen overflow is.
-  synQueue: { dropsPerSecond: 0, cookiesPerSecond: SYNCOOKIES_WARNING_PER_SECOND, for: '10m' },
-  orphans: { warningRatio: ORPHANS_WARNING_RATIO, for: '5m' },
+  synQueue: { dropsPerSecond: 0, cookiesPerSecond: SYN_COOKIES_WARNING_PER_SECOND, for: '10m' },
+  orphans: {
+    warningRatio: ORPHANS_WARNING_RATIO,
+    criticalRatio: ORPHANS_CRITICAL_RATIO,
+    for: '5m',
+  },
   // The kernel's own levels (tcp_mem pressure and max) are the thresholds.
   memory: { pressureFor: '5m', abortWindow: '5m' },
   closeWait: {

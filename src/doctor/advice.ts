@@ -1,7 +1,8 @@
 /**
- * The fixes, as exact commands and configuration lines. Ordered as DESIGN.md's "real
- * fixes": keep connections alive, unix sockets for local backends, let the server close
- * first, more addresses or ports, a wider range, tcp_tw_reuse=1 for outgoing connections.
+ * The fixes, as exact commands and configuration lines, in the order that works: keep
+ * connections alive, unix sockets for local backends, let the server close first; then
+ * (relief while that happens) more addresses or ports, a wider range, tcp_tw_reuse=1 for
+ * outgoing connections where it applies.
  */
 import type { FixStep } from './finding.js';
 
@@ -65,6 +66,11 @@ const DATABASE_PORTS: Readonly<Record<number, string>> = {
 
 /** FastCGI (php-fpm's default port) gets FastCGI advice; everything else is treated as HTTP. */
 const FASTCGI_PORT = 9000;
+/**
+ * Idle connections each nginx worker keeps per php-fpm upstream: small, because each one
+ * holds a php-fpm worker, and pm.max_children is 5 in the shipped pool file.
+ */
+const PHP_FPM_KEEPALIVE = 2;
 
 export interface Upstream {
   readonly port: number;
@@ -88,11 +94,11 @@ export function upstreamFixes(upstream: Upstream): FixStep[] {
   const database = DATABASE_PORTS[port];
   if (port === FASTCGI_PORT) {
     steps.push({
-      step: "Port 9000 is php-fpm's default: keep FastCGI connections to it open with an nginx upstream with keepalive, and fastcgi_keep_conn in the location that passes to it",
+      step: "Port 9000 is php-fpm's default: keep FastCGI connections to it open with an nginx upstream with keepalive, and fastcgi_keep_conn in the location that passes to it. Each kept-alive connection pins one php-fpm worker for as long as it stays open, so keepalive × nginx worker_processes must stay well under php-fpm's pm.max_children, or requests queue for a free worker",
       lines: [
         'upstream php_fpm {',
         ...upstreamServers(upstream),
-        '    keepalive 16;',
+        `    keepalive ${PHP_FPM_KEEPALIVE};`,
         '}',
         'fastcgi_pass php_fpm;',
         'fastcgi_keep_conn on;',

@@ -18,6 +18,9 @@ export const SHOWN_COUNTERS: readonly CounterRef[] = [
   ...counterRefs('tcp', ['ActiveOpens', 'PassiveOpens', 'AttemptFails', 'EstabResets']),
   ...counterRefs('tcpExt', ['TW', 'TWRecycled', 'TWKilled', 'TCPTimeWaitOverflow']),
   ...counterRefs('tcpExt', ['ListenOverflows', 'ListenDrops', 'PAWSActive', 'PAWSEstab']),
+  ...counterRefs('tcpExt', ['PAWSTimewait', 'TCPReqQFullDrop', 'TCPReqQFullDoCookies']),
+  ...counterRefs('tcpExt', ['SyncookiesSent', 'SyncookiesFailed']),
+  ...counterRefs('tcpExt', ['TCPMemoryPressures', 'TCPAbortOnMemory']),
 ];
 
 export function nstatName(counter: CounterRef): string {

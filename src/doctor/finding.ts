@@ -3,6 +3,7 @@
 /** In the order the issue lists them; also the tie-break order within one severity. */
 export const FINDING_IDS = [
   'ephemeral-headroom-low',
+  'bind-first-ports-low',
   'listener-in-ephemeral-range',
   'time-wait-near-bucket-limit',
   'time-wait-overflow',
@@ -12,6 +13,9 @@ export const FINDING_IDS = [
   'close-wait-accumulating',
   'listen-overflows',
   'paws-rejects',
+  'syn-queue-overflow',
+  'orphans-near-limit',
+  'tcp-memory-pressure',
 ] as const;
 export type FindingId = (typeof FINDING_IDS)[number];
 
@@ -41,8 +45,10 @@ export interface Finding {
   readonly evidence: Readonly<Record<string, EvidenceValue>>;
   /** Why it matters. */
   readonly explanation: string;
-  /** What to do, in order of preference. */
+  /** The real fix, in order of preference. */
   readonly fix: readonly FixStep[];
+  /** Stop the bleeding: what relieves it now, while the real fix is made; may be empty. */
+  readonly stopTheBleeding: readonly FixStep[];
 }
 
 export function severityRank(severity: Severity): number {

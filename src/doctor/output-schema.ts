@@ -30,13 +30,28 @@ const portStateCounts = {
 
 const destination = {
   type: 'object',
-  required: ['localAddress', 'remoteAddress', 'remotePort', 'used'],
+  required: ['localAddress', 'remoteAddress', 'remotePort', 'used', 'timeWait', 'holdSeconds'],
   additionalProperties: false,
   properties: {
     localAddress: { type: 'string' },
     remoteAddress: { type: 'string' },
     remotePort: port,
     used: count,
+    timeWait: count,
+    holdSeconds: { type: 'number', exclusiveMinimum: 0, maximum: 60 },
+  },
+} as const;
+
+const fixSteps = {
+  type: 'array',
+  items: {
+    type: 'object',
+    required: ['step'],
+    additionalProperties: false,
+    properties: {
+      step: { type: 'string', minLength: 1 },
+      lines: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } },
+    },
   },
 } as const;
 
@@ -44,7 +59,7 @@ const scalar = { anyOf: [{ type: 'number' }, { type: 'string' }] } as const;
 
 const finding = {
   type: 'object',
-  required: ['id', 'severity', 'summary', 'evidence', 'explanation', 'fix'],
+  required: ['id', 'severity', 'summary', 'evidence', 'explanation', 'fix', 'stopTheBleeding'],
   additionalProperties: false,
   properties: {
     id: { enum: [...FINDING_IDS] },
@@ -62,19 +77,8 @@ const finding = {
       },
     },
     explanation: { type: 'string', minLength: 1 },
-    fix: {
-      type: 'array',
-      minItems: 1,
-      items: {
-        type: 'object',
-        required: ['step'],
-        additionalProperties: false,
-        properties: {
-          step: { type: 'string', minLength: 1 },
-          lines: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } },
-        },
-      },
-    },
+    fix: { ...fixSteps, minItems: 1 },
+    stopTheBleeding: fixSteps,
   },
 } as const;
 
@@ -83,6 +87,7 @@ export const DOCTOR_OUTPUT_SCHEMA = {
   title: 'tcpstate-exporter doctor --format json',
   type: 'object',
   required: [
+    'verdict',
     'procfsRoot',
     'sampledAt',
     'windowSeconds',
@@ -100,6 +105,15 @@ export const DOCTOR_OUTPUT_SCHEMA = {
   ],
   additionalProperties: false,
   properties: {
+    verdict: {
+      type: 'object',
+      required: ['severity', 'summary'],
+      additionalProperties: false,
+      properties: {
+        severity: { enum: ['ok', ...SEVERITIES] },
+        summary: { type: 'string', minLength: 1 },
+      },
+    },
     procfsRoot: { type: 'string' },
     sampledAt: { type: 'string', format: 'date-time' },
     windowSeconds: { type: 'number', minimum: 0 },
@@ -122,6 +136,8 @@ export const DOCTOR_OUTPUT_SCHEMA = {
             'rangeHigh',
             'usable',
             'usedMax',
+            'held',
+            'reuse',
             'headroomRatio',
             'destinations',
             'destinationCount',
@@ -132,6 +148,17 @@ export const DOCTOR_OUTPUT_SCHEMA = {
             rangeHigh: port,
             usable: count,
             usedMax: count,
+            held: count,
+            reuse: {
+              type: 'object',
+              required: ['twReuse', 'twReuseDelayMs', 'timestamps'],
+              additionalProperties: false,
+              properties: {
+                twReuse: { enum: [0, 1, 2] },
+                twReuseDelayMs: count,
+                timestamps: count,
+              },
+            },
             headroomRatio: { type: 'number', minimum: 0, maximum: 1 },
             destinations: { type: 'array', items: destination },
             destinationCount: count,

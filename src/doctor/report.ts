@@ -12,9 +12,17 @@ import type {
 } from '../snapshot/model.js';
 import type { Analysis, SkippedCheck } from './analyse.js';
 import { type CounterChange, counterChange, SHOWN_COUNTERS } from './counters.js';
-import type { Finding } from './finding.js';
+import { type Finding, SEVERITIES, type Severity } from './finding.js';
+
+/** The first line: the worst severity found and what it is about. */
+export interface Verdict {
+  /** `ok` when nothing was found; otherwise the most severe finding's severity. */
+  readonly severity: 'ok' | Severity;
+  readonly summary: string;
+}
 
 export interface DoctorReport {
+  readonly verdict: Verdict;
   readonly procfsRoot: string;
   /** When the second sample started (ISO 8601). */
   readonly sampledAt: string;
@@ -39,6 +47,22 @@ export interface DoctorReport {
   readonly findings: readonly Finding[];
 }
 
+/** The most severe finding says it; the others are counted. */
+export function verdictOf(findings: readonly Finding[]): Verdict {
+  const [worst, ...others] = findings;
+  if (worst === undefined)
+    return { severity: 'ok', summary: 'nothing to fix in this network namespace' };
+  const counts = SEVERITIES.toReversed()
+    .map((severity) => ({
+      severity,
+      count: others.filter((finding) => finding.severity === severity).length,
+    }))
+    .filter(({ count }) => count > 0)
+    .map(({ severity, count }) => `${count} ${severity}`);
+  const more = counts.length === 0 ? '' : ` (also ${counts.join(', ')})`;
+  return { severity: worst.severity, summary: `${worst.id}: ${worst.summary}${more}` };
+}
+
 export function buildReport(
   first: Snapshot,
   second: Snapshot & { readonly sockets: SocketTables },
@@ -55,6 +79,7 @@ export function buildReport(
   );
   const { sockets } = second;
   return {
+    verdict: verdictOf(analysis.findings),
     procfsRoot: second.procfsRoot,
     sampledAt: new Date(second.timestampMs).toISOString(),
     windowSeconds,

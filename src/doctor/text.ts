@@ -1,6 +1,6 @@
-/** Renders a DoctorReport for a terminal: the state tally first, findings last. */
+/** Renders a DoctorReport for a terminal: the verdict and the findings first, the tables after. */
 import { type PortStateCounts, TCP_STATES, type TcpState } from '../snapshot/model.js';
-import type { EvidenceValue, Finding, Severity } from './finding.js';
+import type { EvidenceValue, Finding, FixStep, Severity } from './finding.js';
 import type { DoctorReport } from './report.js';
 import { TEXT_TOP_ROWS } from './thresholds.js';
 
@@ -15,6 +15,9 @@ const SYSCTL_NOTES: Readonly<Record<string, string>> = {
     's an orphaned FIN_WAIT2 socket lives; not TIME_WAIT, which is a fixed 60 s',
   'net.ipv4.tcp_timestamps': 'needed by PAWS and tcp_tw_reuse',
   'net.core.somaxconn': 'cap on every listen() backlog',
+  'net.ipv4.tcp_max_orphans': 'host-wide; orphans beyond it are reset',
+  'net.ipv4.tcp_mem.pressure': 'pages; above it TCP shrinks socket buffers',
+  'net.ipv4.tcp_mem.max': 'pages; at it TCP refuses memory',
 };
 
 function stateName(state: TcpState): string {
@@ -91,8 +94,12 @@ function ephemeralSection(report: DoctorReport): string[] {
     return [`Ephemeral ports: unknown${error === undefined ? '' : ` (${error})`}`];
   }
   const holders = ephemeral.destinationCount;
-  const head = `Ephemeral ports: ip_local_port_range ${ephemeral.rangeLow}-${ephemeral.rangeHigh}, ${ephemeral.usable} usable per destination; ${holders} destination${holders === 1 ? ' holds' : 's hold'} ports`;
-  if (ephemeral.destinations.length === 0) return [head];
+  const { twReuse, twReuseDelayMs, timestamps } = ephemeral.reuse;
+  const head = [
+    `Ephemeral ports: ip_local_port_range ${ephemeral.rangeLow}-${ephemeral.rangeHigh}, ${ephemeral.usable} usable per destination; ${holders} destination${holders === 1 ? ' blocks' : 's block'} ports for connect()`,
+    `  ${ephemeral.held} ports held by any socket (a client that binds before connect() has ${Math.max(0, ephemeral.usable - ephemeral.held)} left); TIME_WAIT reuse: tcp_tw_reuse=${twReuse}, delay ${twReuseDelayMs} ms, tcp_timestamps=${timestamps}`,
+  ];
+  if (ephemeral.destinations.length === 0) return head;
   const rows = ephemeral.destinations.slice(0, TEXT_TOP_ROWS).map((destination) => {
     const remote = destination.remoteAddress.includes(':')
       ? `[${destination.remoteAddress}]`
@@ -102,9 +109,14 @@ function ephemeralSection(report: DoctorReport): string[] {
       `${destination.localAddress} -> ${remote}:${destination.remotePort}`,
       String(destination.used),
       `${(share * 100).toFixed(1)}%`,
+      String(destination.timeWait),
+      `${destination.holdSeconds} s`,
     ];
   });
-  return [head, ...table(['DESTINATION', 'USED', 'OF USABLE'], rows)];
+  return [
+    ...head,
+    ...table(['DESTINATION', 'BLOCKED', 'OF USABLE', 'TIME_WAIT', 'PORT HELD FOR'], rows),
+  ];
 }
 
 function countersSection(report: DoctorReport): string[] {
@@ -166,6 +178,15 @@ function evidenceText(value: EvidenceValue): string {
     .join('; ')}]`;
 }
 
+function stepLines(steps: readonly FixStep[]): string[] {
+  const lines: string[] = [];
+  steps.forEach((step, index) => {
+    lines.push(...wrap(`${index + 1}. ${step.step}`, '    ', '       '));
+    for (const line of step.lines ?? []) lines.push(`         ${line}`);
+  });
+  return lines;
+}
+
 function findingLines(finding: Finding): string[] {
   const lines = [`[${finding.severity.toUpperCase()}] ${finding.id}: ${finding.summary}`];
   const evidence = Object.entries(finding.evidence)
@@ -173,11 +194,9 @@ function findingLines(finding: Finding): string[] {
     .join(', ');
   lines.push(...wrap(`evidence: ${evidence}`, '  ', '    '));
   lines.push(...wrap(`why: ${finding.explanation}`, '  ', '    '));
-  lines.push('  fix:');
-  finding.fix.forEach((step, index) => {
-    lines.push(...wrap(`${index + 1}. ${step.step}`, '    ', '       '));
-    for (const line of step.lines ?? []) lines.push(`         ${line}`);
-  });
+  if (finding.stopTheBleeding.length > 0)
+    lines.push('  stop the bleeding (relief now):', ...stepLines(finding.stopTheBleeding));
+  lines.push('  fix:', ...stepLines(finding.fix));
   return lines;
 }
 
@@ -200,11 +219,17 @@ function findingsSection(report: DoctorReport): string[] {
   return lines;
 }
 
+export function verdictLine(report: DoctorReport): string {
+  return `${report.verdict.severity.toUpperCase()}: ${report.verdict.summary}`;
+}
+
 export function formatText(report: DoctorReport): string {
   const window =
     report.windowSeconds > 0 ? `counters over ${report.windowSeconds} s` : 'one sample';
   const sections = [
-    [`tcpstate-exporter doctor: ${report.procfsRoot} at ${report.sampledAt}, ${window}`],
+    [verdictLine(report)],
+    findingsSection(report),
+    [`Details: ${report.procfsRoot} at ${report.sampledAt}, ${window}`],
     stateTable(report),
     portTable('Inbound sockets by listening port', report.listenPorts),
     portTable('Outbound sockets by remote port', report.remotePorts),
@@ -212,7 +237,6 @@ export function formatText(report: DoctorReport): string {
     countersSection(report),
     sysctlSection(report),
     report.unavailable.map((entry) => `Unavailable: ${entry.source}: ${entry.error}`),
-    findingsSection(report),
   ];
   return `${sections
     .filter((section) => section.length > 0)

@@ -38,41 +38,45 @@ export const CLOSE_WAIT_CRITICAL = 512;
  */
 export const PAWS_WARNING_PER_SECOND = 1;
 
+/**
+ * Clients that bind() before connect() (HAProxy `source`, nginx `proxy_bind`) can only get
+ * ports no socket holds, for any destination. Half the usable ports held is where plain
+ * connect() still has room but such a client's pool is half gone: the same line as
+ * EPHEMERAL_USE_WARNING_RATIO, for the host-wide figure.
+ */
+export const BIND_FIRST_HELD_WARNING_RATIO = 0.5;
+/** Past 80 % held, one burst leaves a bind-first client with no port (EADDRINUSE). */
+export const BIND_FIRST_HELD_CRITICAL_RATIO = 0.8;
+
+/**
+ * Orphans (closed by the program, still finishing the TCP close) against tcp_max_orphans.
+ * tcp_out_of_resources() shifts the orphan count left by one for a socket with a soft
+ * error, so such sockets are already reset at half the limit ("too many orphaned sockets").
+ */
+export const ORPHANS_WARNING_RATIO = 0.5;
+/** At the limit every orphan that times out a retransmission is reset. */
+export const ORPHANS_CRITICAL_RATIO = 1;
+
+/**
+ * SYN cookies rising at this rate or more: a queue that overflows every second, not a
+ * stray burst. Below it the finding is info. Any TCPReqQFullDrop is a warning: SYNs lost.
+ */
+export const SYN_COOKIES_WARNING_PER_SECOND = 1;
+
 /** Rows in each per-port table and destinations listed in text output. */
 export const TEXT_TOP_ROWS = 10;
 
 /*
- * Shared with the alerting rules and dashboards: mixin/config.ts reads the values above and
- * below, so an alert and doctor call the same figure a warning or critical. Where the rules
- * used to differ: CLOSE_WAIT paged at 100 and TIME_WAIT warned at 0.8 of the buckets while
- * doctor said 20 and 0.75. Doctor's values won: a CLOSE_WAIT socket is never normal for
- * long (the alert adds persistence with its `for`, as doctor does with two samples), and
- * 0.75 leaves the same quarter of headroom doctor's comment gives the reason for.
+ * Shared with the alerting rules and dashboards: mixin/config.ts reads these values, so an
+ * alert and doctor call the same figure a warning or critical. Where the rules used to
+ * differ: CLOSE_WAIT paged at 100 and TIME_WAIT warned at 0.8 of the buckets while doctor
+ * said 20 and 0.75. Doctor's values won: a CLOSE_WAIT socket is never normal for long (the
+ * alert adds persistence with its `for`, as doctor does with two samples), and 0.75 leaves
+ * the same quarter of headroom doctor's comment gives the reason for.
  */
-
-/**
- * Distinct in-range ports held, against the usable ports: clients that bind() before
- * connect() (HAProxy `source`, nginx `proxy_bind`) need a port free for every destination
- * at once, so this host-wide figure is their limit. Only a warning: most hosts have no such
- * client, and then held ports near the limit harm nothing.
- */
-export const EPHEMERAL_HELD_WARNING_RATIO = 0.8;
 
 /**
  * A listener's accept queue this full at every sample for minutes is full for practical
  * purposes: completed handshakes already overflow it in the moments between samples.
  */
 export const LISTEN_QUEUE_FULL_RATIO = 0.9;
-
-/**
- * Orphans (closed by the program, not yet by TCP) against net.ipv4.tcp_max_orphans: the
- * kernel halves the limit for a socket with a soft error, so at half of it the kernel
- * already resets connections ("too many orphaned sockets").
- */
-export const ORPHANS_WARNING_RATIO = 0.5;
-
-/**
- * SYN cookies a second: a few are the SYN queue absorbing a burst or a scan; a steady
- * second's worth means the queue is too small for the load, or a flood.
- */
-export const SYNCOOKIES_WARNING_PER_SECOND = 1;

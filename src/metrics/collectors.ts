@@ -150,6 +150,12 @@ const sockstat: CollectorDefinition<Sockstat> = {
         }
       },
     },
+    {
+      name: 'tcpstate_sockstat_memory_pages',
+      help: 'Memory all TCP sockets of the host hold, in pages (net/sockstat TCP mem); compare with tcpstate_sysctl{name=~"net.ipv4.tcp_mem.*"}.',
+      type: 'gauge',
+      samples: (stat) => (stat.ipv4.mem === undefined ? [] : [sample(stat.ipv4.mem)]),
+    },
   ],
 };
 
@@ -201,13 +207,16 @@ const netstat: CollectorDefinition<NetstatCounters> = {
     ),
     {
       name: 'tcpstate_paws_rejected_total',
-      help: 'Segments rejected by the PAWS timestamp check, by stage: active (SYN-ACK to a connect(), TcpExt PAWSActive) or established (TcpExt PAWSEstab).',
+      help: 'Segments rejected by the PAWS timestamp check, by stage: active (SYN-ACK to a connect(), TcpExt PAWSActive), established (TcpExt PAWSEstab), timewait (segments to a TIME_WAIT socket, TcpExt PAWSTimewait), old_ack (old ACKs, TcpExt PAWSOldAck), tsecr_rejected (echoed timestamp not sent by us, TcpExt TSEcrRejected); each stage only where the kernel counts it.',
       type: 'counter',
       labelNames: ['stage'],
       *samples(counters) {
         for (const [stage, field] of [
           ['active', 'PAWSActive'],
           ['established', 'PAWSEstab'],
+          ['timewait', 'PAWSTimewait'],
+          ['old_ack', 'PAWSOldAck'],
+          ['tsecr_rejected', 'TSEcrRejected'],
         ] as const) {
           const value = counters.tcpExt[field];
           if (value !== undefined) yield sample(value, { stage });
@@ -225,6 +234,42 @@ const netstat: CollectorDefinition<NetstatCounters> = {
       'Connection requests dropped by listeners for any reason',
       'tcpExt',
       'ListenDrops',
+    ),
+    kernelCounter(
+      'tcpstate_syn_queue_full_drops_total',
+      "Connection requests dropped because a listener's SYN queue was full and SYN cookies were off",
+      'tcpExt',
+      'TCPReqQFullDrop',
+    ),
+    kernelCounter(
+      'tcpstate_syn_queue_full_cookies_total',
+      "SYN cookies sent because a listener's SYN queue was full",
+      'tcpExt',
+      'TCPReqQFullDoCookies',
+    ),
+    kernelCounter(
+      'tcpstate_syncookies_sent_total',
+      'SYN cookies sent in reply to SYNs',
+      'tcpExt',
+      'SyncookiesSent',
+    ),
+    kernelCounter(
+      'tcpstate_syncookies_failed_total',
+      'ACKs whose SYN cookie did not validate',
+      'tcpExt',
+      'SyncookiesFailed',
+    ),
+    kernelCounter(
+      'tcpstate_memory_pressures_total',
+      'Times TCP entered memory pressure, when sockstat mem reached the tcp_mem pressure value',
+      'tcpExt',
+      'TCPMemoryPressures',
+    ),
+    kernelCounter(
+      'tcpstate_memory_aborts_total',
+      'Connections reset because TCP was out of memory or too many orphans existed',
+      'tcpExt',
+      'TCPAbortOnMemory',
     ),
     kernelCounter(
       'tcpstate_active_opens_total',
@@ -259,7 +304,7 @@ const sysctl: CollectorDefinition<Sysctls> = {
   metrics: [
     {
       name: 'tcpstate_sysctl',
-      help: 'Numeric TCP sysctls that govern TIME_WAIT and ephemeral ports, by dotted name; ip_local_port_range as .low and .high.',
+      help: 'Numeric TCP sysctls that govern TIME_WAIT, ephemeral ports, listen queues and TCP memory, by dotted name; ip_local_port_range as .low and .high, tcp_mem (pages) as .min, .pressure and .max.',
       type: 'gauge',
       labelNames: ['name'],
       samples: (sysctls) =>

@@ -41,8 +41,12 @@ export class DestinationTable {
   private keys = new Int32Array(1024 * KEY_WORDS);
   private slots = new Int32Array(2048).fill(-1);
   private readonly probe = new Int32Array(KEY_WORDS);
-  /** Ports held per destination id; callers adjust counts directly. */
+  /** Blocking sockets per destination id; callers adjust counts directly. */
   counts = new Int32Array(1024);
+  /** TIME_WAIT sockets per destination id, reusable or not; adjusted by callers. */
+  timeWaits = new Int32Array(1024);
+  /** Whether TIME_WAIT reuse applies toward the destination: 1 yes, 0 no, -1 not yet known. */
+  reuseApplies = new Int8Array(1024);
   size = 0;
 
   clear(): void {
@@ -106,6 +110,8 @@ export class DestinationTable {
     if (id >= this.counts.length) this.growEntries();
     this.keys.set(this.probe, id * KEY_WORDS);
     this.counts[id] = 0;
+    this.timeWaits[id] = 0;
+    this.reuseApplies[id] = -1;
     this.slots[slot] = id;
     if (this.size * 2 > this.slots.length) this.rehash();
     return id;
@@ -118,6 +124,12 @@ export class DestinationTable {
     const counts = new Int32Array(this.counts.length * 2);
     counts.set(this.counts);
     this.counts = counts;
+    const timeWaits = new Int32Array(this.timeWaits.length * 2);
+    timeWaits.set(this.timeWaits);
+    this.timeWaits = timeWaits;
+    const reuseApplies = new Int8Array(this.reuseApplies.length * 2);
+    reuseApplies.set(this.reuseApplies);
+    this.reuseApplies = reuseApplies;
   }
 
   private rehash(): void {

@@ -68,8 +68,38 @@ export interface Destination {
   readonly localAddress: string;
   readonly remoteAddress: string;
   readonly remotePort: number;
-  /** Ephemeral ports this destination holds. */
+  /**
+   * Sockets that block connect() toward it: every non-LISTEN socket on an in-range,
+   * non-reserved, non-listening local port, except TIME_WAIT that the kernel would reuse.
+   */
   readonly used: number;
+  /** TIME_WAIT sockets toward it, reusable or not. */
+  readonly timeWait: number;
+  /**
+   * How long a connection this host closes first keeps its port blocked toward it: the
+   * reuse delay in seconds when TIME_WAIT reuse applies to it, else 60 (TIME_WAIT's length).
+   */
+  readonly holdSeconds: number;
+}
+
+/** The settings the TIME_WAIT reuse rule was applied with (this namespace's sysctls). */
+export interface TimeWaitReuse {
+  /** net.ipv4.tcp_tw_reuse: 0 never, 1 always, 2 with a loopback address at either end. */
+  readonly twReuse: number;
+  /** net.ipv4.tcp_tw_reuse_delay in ms; 1000 on kernels without it (before 6.10). */
+  readonly twReuseDelayMs: number;
+  /** net.ipv4.tcp_timestamps: reuse needs the connection to have carried timestamps. */
+  readonly timestamps: number;
+}
+
+/** Per listening port, its fullest listener's accept queue. */
+export interface ListenQueue {
+  /** A listening port, or `other`: the fullest listener of the ports beyond the bound. */
+  readonly port: number | 'other';
+  /** Connections waiting for accept() (rx_queue of the LISTEN line). */
+  readonly length: number;
+  /** The queue's limit: min(backlog, net.core.somaxconn) (tx_queue of the LISTEN line). */
+  readonly limit: number;
 }
 
 export interface EphemeralPorts {
@@ -77,13 +107,19 @@ export interface EphemeralPorts {
   readonly rangeHigh: number;
   /** Range size minus reserved ports in the range minus listening ports in the range. */
   readonly usable: number;
-  /** The worst destination's use, exact. */
+  /** The worst destination's blocking count: usable - usedMax more connect()s succeed. */
   readonly usedMax: number;
+  /**
+   * Distinct in-range, non-reserved, non-listening local ports held by any non-LISTEN
+   * socket: what a client that bind()s before connect() can no longer get.
+   */
+  readonly held: number;
+  readonly reuse: TimeWaitReuse;
   /** 1 - usedMax / usable (0 when nothing is usable). */
   readonly headroomRatio: number;
-  /** The top destinations by use, most used first. */
+  /** The top destinations by blocking count, most blocked first. */
   readonly destinations: readonly Destination[];
-  /** How many distinct destinations hold at least one ephemeral port. */
+  /** How many distinct destinations have at least one blocking socket. */
   readonly destinationCount: number;
 }
 
@@ -98,6 +134,8 @@ export interface SocketTables {
   readonly listenPorts: readonly PortStateCounts[];
   /** Outbound: sockets whose local port is not listening, by remote port. */
   readonly remotePorts: readonly PortStateCounts[];
+  /** The same ports as listenPorts (the same bound), with `other` for the rest. */
+  readonly listenQueues: readonly ListenQueue[];
   /** Absent when the port range sysctl could not be read; see ephemeralError. */
   readonly ephemeral?: EphemeralPorts;
   readonly ephemeralError?: string;

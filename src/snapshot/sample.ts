@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { SourceError } from '../sources/kernel-files.js';
 import { readNetstat } from '../sources/netstat.js';
 import { readSockstat } from '../sources/sockstat.js';
-import { readPortSettings, readSysctls } from '../sources/sysctl.js';
+import { type EphemeralSettings, readEphemeralSettings, readSysctls } from '../sources/sysctl.js';
 import { TcpTableReader } from '../sources/tcp-table.js';
 import {
   DEFAULT_SAMPLE_OPTIONS,
@@ -36,15 +36,29 @@ export function createSampler(options: SampleOptions): Sampler {
   const accumulator = new SocketAccumulator();
   const root = options.procfsRoot;
 
+  // Read once per sample, by whichever source asks first; a failure is kept for both.
+  let settingsRead: { settings: EphemeralSettings } | { error: unknown } | undefined;
+  function ephemeralSettings(): EphemeralSettings {
+    if (settingsRead === undefined) {
+      try {
+        settingsRead = { settings: readEphemeralSettings(root) };
+      } catch (error) {
+        settingsRead = { error };
+      }
+    }
+    if ('error' in settingsRead) throw settingsRead.error;
+    return settingsRead.settings;
+  }
+
   function readSocketTables(): SocketTables {
-    let ports: ReturnType<typeof readPortSettings> | undefined;
+    let settings: EphemeralSettings | undefined;
     let ephemeralError: string | undefined;
     try {
-      ports = readPortSettings(root);
+      settings = ephemeralSettings();
     } catch (error) {
       ephemeralError = describeError(error);
     }
-    accumulator.begin(ports?.range, ports?.reserved ?? []);
+    accumulator.begin(settings);
     const tcpPath = join(root, 'net/tcp');
     const tcp = reader.read(tcpPath, 'ipv4', accumulator, options.readChunkBytes);
     if (!tcp.present) throw new SourceError(`cannot read ${tcpPath}: ENOENT (no such file)`);
@@ -64,11 +78,12 @@ export function createSampler(options: SampleOptions): Sampler {
     sockets: readSocketTables,
     sockstat: () => readSockstat(root),
     netstat: () => readNetstat(root),
-    sysctl: () => readSysctls(root),
+    sysctl: () => readSysctls(root, ephemeralSettings()),
   } satisfies Record<SourceName, () => unknown>;
 
   return {
     sample(): Snapshot {
+      settingsRead = undefined;
       const timestampMs = Date.now();
       const started = performance.now();
       const sources: Partial<Record<SourceName, SourceStatus>> = {};

@@ -4,7 +4,13 @@
  * counts as listening if any LISTEN socket holds it, and that socket may come later
  * (tcp6 listeners after tcp4 connections, or anywhere under churn).
  */
-import { formatIpv4, formatIpv6, isIpv4Mapped } from '../sources/address.js';
+import {
+  formatIpv4,
+  formatIpv6,
+  isIpv4Loopback,
+  isIpv4Mapped,
+  isIpv6Loopback,
+} from '../sources/address.js';
 import type { SocketSink } from '../sources/tcp-table.js';
 import { DestinationTable } from './destination-table.js';
 import {
@@ -16,14 +22,25 @@ import {
   STATE_COUNT,
   type StateCounts,
   TCP_STATES,
+  TIME_WAIT_INDEX,
+  type TimeWaitReuse,
 } from './model.js';
 
 const PORTS = 65536;
 const NO_DESTINATION = -1;
+/** TIME_WAIT lasts a fixed 60 s (TCP_TIMEWAIT_LEN). */
+export const TIME_WAIT_SECONDS = 60;
 
 export interface PortRange {
   readonly low: number;
   readonly high: number;
+}
+
+/** What the ephemeral figures are computed from: this namespace's sysctls. */
+export interface EphemeralModelSettings {
+  readonly range: PortRange;
+  readonly reserved: readonly (readonly [number, number])[];
+  readonly reuse: TimeWaitReuse;
 }
 
 export interface AggregateLimits {
@@ -34,7 +51,7 @@ export interface AggregateLimits {
 
 export type SocketAggregates = Pick<
   SocketTables,
-  'states' | 'listenPorts' | 'remotePorts' | 'ephemeral' | 'listeningPorts'
+  'states' | 'listenPorts' | 'remotePorts' | 'listenQueues' | 'ephemeral' | 'listeningPorts'
 >;
 
 export class SocketAccumulator implements SocketSink {
@@ -42,25 +59,29 @@ export class SocketAccumulator implements SocketSink {
   private readonly listening = new Uint8Array(PORTS);
   /** 1 where a port is inside ip_local_port_range and not reserved. */
   private readonly ephemeralEligible = new Uint8Array(PORTS);
+  /** 1 where an eligible port is held by a non-LISTEN socket. */
+  private readonly held = new Uint8Array(PORTS);
   private readonly inbound = new PortStateTable();
   private readonly outbound = new PortStateTable();
   private readonly destinations = new DestinationTable();
-  private range: PortRange | undefined;
+  private settings: EphemeralModelSettings | undefined;
   private count = 0;
   private stateColumn = new Uint8Array(4096);
   private localPortColumn = new Uint16Array(4096);
   private remotePortColumn = new Uint16Array(4096);
   private destinationColumn = new Int32Array(4096);
 
-  /** Starts a sample. Without a port range the ephemeral figures are left out. */
-  begin(range: PortRange | undefined, reserved: readonly (readonly [number, number])[]): void {
+  /** Starts a sample. Without the settings the ephemeral figures are left out. */
+  begin(settings: EphemeralModelSettings | undefined): void {
     this.familyStates.fill(0);
     this.listening.fill(0);
     this.ephemeralEligible.fill(0);
+    this.held.fill(0);
     this.destinations.clear();
     this.count = 0;
-    this.range = range;
-    if (range === undefined) return;
+    this.settings = settings;
+    if (settings === undefined) return;
+    const { range, reserved } = settings;
     this.ephemeralEligible.fill(1, range.low, range.high + 1);
     for (const [from, to] of reserved) this.ephemeralEligible.fill(0, from, to + 1);
   }
@@ -80,7 +101,12 @@ export class SocketAccumulator implements SocketSink {
     let destination = NO_DESTINATION;
     if (this.ephemeralEligible[localPort] === 1) {
       destination = this.destinations.internIpv4(local, remote, remotePort);
-      (this.destinations.counts[destination] as number)++;
+      if (this.destinations.reuseApplies[destination] === -1) {
+        this.destinations.reuseApplies[destination] = this.reuseApplies(
+          isIpv4Loopback(local) || isIpv4Loopback(remote),
+        );
+      }
+      this.countEphemeral(stateIndex, localPort, destination);
     }
     this.push(stateIndex, localPort, remotePort, destination);
   }
@@ -117,7 +143,23 @@ export class SocketAccumulator implements SocketSink {
               remotePort,
             )
           : this.destinations.internIpv6(words, offset, remotePort);
-      (this.destinations.counts[destination] as number)++;
+      if (this.destinations.reuseApplies[destination] === -1) {
+        this.destinations.reuseApplies[destination] = this.reuseApplies(
+          isIpv6Loopback(
+            words[offset] as number,
+            words[offset + 1] as number,
+            words[offset + 2] as number,
+            words[offset + 3] as number,
+          ) ||
+            isIpv6Loopback(
+              words[offset + 4] as number,
+              words[offset + 5] as number,
+              words[offset + 6] as number,
+              words[offset + 7] as number,
+            ),
+        );
+      }
+      this.countEphemeral(stateIndex, localPort, destination);
     }
     this.push(stateIndex, localPort, remotePort, destination);
   }
@@ -127,7 +169,7 @@ export class SocketAccumulator implements SocketSink {
     const listeningPorts: number[] = [];
     for (let port = 0; port < PORTS; port++)
       if (this.listening[port] === 1) listeningPorts.push(port);
-    const ephemeral = this.range && this.ephemeral(this.range, limits.topDestinations);
+    const ephemeral = this.settings && this.ephemeral(this.settings, limits.topDestinations);
     return {
       states: {
         ipv4: this.stateCounts(this.familyStates, 0),
@@ -137,9 +179,24 @@ export class SocketAccumulator implements SocketSink {
         byPortThenOther,
       ),
       remotePorts: this.portTable(this.outbound, this.outbound.ports, limits.topRemotePorts),
+      listenQueues: [],
       listeningPorts,
       ...(ephemeral && { ephemeral }),
     };
+  }
+
+  /** 1 when tcp_twsk_unique() may reuse a TIME_WAIT toward a destination, else 0. */
+  private reuseApplies(loopback: boolean): number {
+    const reuse = (this.settings as EphemeralModelSettings).reuse;
+    if (reuse.timestamps === 0) return 0;
+    return reuse.twReuse === 1 || (reuse.twReuse === 2 && loopback) ? 1 : 0;
+  }
+
+  /** Counts a non-LISTEN socket on an eligible port toward its destination. */
+  private countEphemeral(stateIndex: number, localPort: number, destination: number): void {
+    this.held[localPort] = 1;
+    (this.destinations.counts[destination] as number)++;
+    if (stateIndex === TIME_WAIT_INDEX) (this.destinations.timeWaits[destination] as number)++;
   }
 
   private push(
@@ -181,13 +238,17 @@ export class SocketAccumulator implements SocketSink {
     this.inbound.clear();
     this.outbound.clear();
     const counts = this.destinations.counts;
+    const timeWaits = this.destinations.timeWaits;
     for (let i = 0; i < this.count; i++) {
       const localPort = this.localPortColumn[i] as number;
       const stateIndex = this.stateColumn[i] as number;
       if (this.listening[localPort] === 1) {
         this.inbound.add(localPort, stateIndex);
         const destination = this.destinationColumn[i] as number;
-        if (destination !== NO_DESTINATION) (counts[destination] as number)--;
+        if (destination !== NO_DESTINATION) {
+          (counts[destination] as number)--;
+          if (stateIndex === TIME_WAIT_INDEX) (timeWaits[destination] as number)--;
+        }
       } else {
         this.outbound.add(this.remotePortColumn[i] as number, stateIndex);
       }
@@ -225,10 +286,15 @@ export class SocketAccumulator implements SocketSink {
     return result;
   }
 
-  private ephemeral(range: PortRange, topDestinations: number): EphemeralPorts {
+  private ephemeral(settings: EphemeralModelSettings, topDestinations: number): EphemeralPorts {
+    const { range, reuse } = settings;
     let usable = 0;
+    let held = 0;
     for (let port = range.low; port <= range.high; port++) {
-      if (this.ephemeralEligible[port] === 1 && this.listening[port] === 0) usable++;
+      if (this.ephemeralEligible[port] === 1 && this.listening[port] === 0) {
+        usable++;
+        held += this.held[port] as number;
+      }
     }
     const counts = this.destinations.counts;
     let usedMax = 0;
@@ -247,8 +313,10 @@ export class SocketAccumulator implements SocketSink {
       rangeHigh: range.high,
       usable,
       usedMax,
+      held,
+      reuse,
       headroomRatio,
-      destinations: top.map((id) => this.describeDestination(id)),
+      destinations: top.map((id) => this.describeDestination(id, reuse)),
       destinationCount,
     };
   }
@@ -268,7 +336,7 @@ export class SocketAccumulator implements SocketSink {
     return 0;
   }
 
-  private describeDestination(id: number): Destination {
+  private describeDestination(id: number, reuse: TimeWaitReuse): Destination {
     const key = this.destinations.key(id);
     const word = (i: number) => key[i] as number;
     const ipv6 = DestinationTable.isIpv6(key);
@@ -277,6 +345,9 @@ export class SocketAccumulator implements SocketSink {
       remoteAddress: ipv6 ? formatIpv6(word(4), word(5), word(6), word(7)) : formatIpv4(word(4)),
       remotePort: DestinationTable.remotePort(key),
       used: this.destinations.counts[id] as number,
+      timeWait: this.destinations.timeWaits[id] as number,
+      holdSeconds:
+        this.destinations.reuseApplies[id] === 1 ? reuse.twReuseDelayMs / 1000 : TIME_WAIT_SECONDS,
     };
   }
 }

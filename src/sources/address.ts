@@ -55,3 +55,14 @@ export function formatIpv6(w0: number, w1: number, w2: number, w3: number): stri
   if (bestStart < 0) return hex(0, 8);
   return `${hex(0, bestStart)}::${hex(bestStart + bestLength, 8)}`;
 }
+
+/** 127.0.0.0/8, from a word as the kernel printed it. */
+export function isIpv4Loopback(word: number): boolean {
+  return wordByte(word, 0) === 127;
+}
+
+/** `::1`, or IPv4-mapped 127/8 (`::ffff:127.x.y.z`), as the kernel's loopback test for tcp6. */
+export function isIpv6Loopback(w0: number, w1: number, w2: number, w3: number): boolean {
+  if (isIpv4Mapped(w0, w1, w2)) return isIpv4Loopback(w3);
+  return w0 === 0 && w1 === 0 && w2 === 0 && (w3 | 0) === (littleEndian ? 0x01000000 : 1);
+}

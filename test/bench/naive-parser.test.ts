@@ -13,6 +13,7 @@ import { type SyntheticTable, writeSyntheticProcfs } from '../../bench/synthetic
 import { FAMILIES, STATE_COUNT, TCP_STATES } from '../../src/snapshot/model.js';
 import { sampleProcfs } from '../../src/snapshot/sample.js';
 import { SocketAccumulator } from '../../src/snapshot/socket-accumulator.js';
+import { ephemeralSettings } from '../helpers/ephemeral-settings.js';
 
 /** Family × state counts of a snapshot, in the generator's row layout. */
 function engineCounts(root: string): Uint32Array {
@@ -63,7 +64,7 @@ describe('bench parsers on a synthetic table', () => {
 
   it('the cached-text path decodes every line into the accumulator', () => {
     const accumulator = new SocketAccumulator();
-    accumulator.begin({ low: 32768, high: 60999 }, []);
+    accumulator.begin(ephemeralSettings());
     const decoded =
       decodeCachedTable(readFileSync(join(dir, 'net/tcp')), 'ipv4', accumulator) +
       decodeCachedTable(readFileSync(join(dir, 'net/tcp6')), 'ipv6', accumulator);

@@ -27,8 +27,17 @@ function only(findings: readonly Finding[], id: FindingId): Finding {
   return matching[0] as Finding;
 }
 
+/** Every command and configuration line of a finding: stop-the-bleeding steps, then the fix. */
 function fixLines(finding: Finding): string[] {
+  return [...finding.stopTheBleeding, ...finding.fix].flatMap((step) => step.lines ?? []);
+}
+
+function realFixLines(finding: Finding): string[] {
   return finding.fix.flatMap((step) => step.lines ?? []);
+}
+
+function reliefLines(finding: Finding): string[] {
+  return finding.stopTheBleeding.flatMap((step) => step.lines ?? []);
 }
 
 /** Sockets the case's tree holds that match, summed over their counts. */
@@ -86,15 +95,32 @@ describe('ephemeral-headroom-low', () => {
       'net.ipv4.ip_local_port_range': '40000 40099',
     });
     expect(finding.summary).toContain('198.18.0.2 -> 198.18.0.1:8080');
-    // Keepalive for the upstream comes before any sysctl.
-    const lines = fixLines(finding);
-    const keepalive = lines.indexOf('    keepalive 32;');
-    expect(keepalive).toBeGreaterThanOrEqual(0);
-    expect(keepalive).toBeLessThan(lines.findIndex((line) => line.startsWith('sysctl -w')));
-    expect(lines).toContain('proxy_http_version 1.1;');
-    expect(lines).toContain('proxy_set_header Connection "";');
-    expect(lines).toContain('sysctl -w net.ipv4.ip_local_port_range="10000 65535"');
-    expect(lines).toContain('sysctl -w net.ipv4.tcp_tw_reuse=1');
+    expect(finding.evidence.left).toBe(100 - used);
+    // Keepalive for the upstream is the fix; sysctls only relieve it meanwhile.
+    const fix = realFixLines(finding);
+    expect(fix).toContain('    keepalive 32;');
+    expect(fix).toContain('proxy_http_version 1.1;');
+    expect(fix).toContain('proxy_set_header Connection "";');
+    expect(fix.some((line) => line.startsWith('sysctl'))).toBe(false);
+    const relief = reliefLines(finding);
+    expect(relief).toContain('sysctl -w net.ipv4.ip_local_port_range="10000 65535"');
+    // Non-loopback TIME_WAIT with tcp_tw_reuse=2: reuse does not apply yet, so =1 helps.
+    expect(relief).toContain('sysctl -w net.ipv4.tcp_tw_reuse=1');
+  });
+
+  it('never advises tcp_tw_reuse where the blocking sockets are not TIME_WAIT', () => {
+    const snapshot = sampleTree({
+      sysctls: { 'net.ipv4.ip_local_port_range': '40000 40099', 'net.ipv4.tcp_tw_reuse': 0 },
+      sockets: [
+        { state: 'established', local: '198.18.0.2:40000', remote: '198.18.0.1:5432', count: 85 },
+      ],
+    });
+    const finding = only(analyse(snapshot, snapshot, 0).findings, 'ephemeral-headroom-low');
+    expect(finding.severity).toBe('critical');
+    expect(fixLines(finding).some((line) => line.includes('tcp_tw_reuse'))).toBe(false);
+    expect(analyse(snapshot, snapshot, 0).findings.map((found) => found.id)).not.toContain(
+      'tw-reuse-off',
+    );
   });
 
   it('reserves the listening ports a wider range would cover', () => {
@@ -178,8 +204,21 @@ describe('client-side-time-wait', () => {
     expect(finding.evidence).toMatchObject({ remotePort: 9000, timeWait, localBackend: 'yes' });
     const lines = fixLines(finding);
     expect(lines).toContain('fastcgi_keep_conn on;');
-    expect(lines).toContain('    keepalive 16;');
+    expect(lines.some((line) => /^ {4}keepalive \d+;$/.test(line))).toBe(true);
     expect(lines).toContain('fastcgi_pass unix:/run/php/php-fpm.sock;');
+    // Each kept-alive FastCGI connection pins a php-fpm worker.
+    const keepaliveStep = finding.fix.find((step) => step.lines?.includes('fastcgi_keep_conn on;'));
+    expect(keepaliveStep?.step).toMatch(/pm\.max_children/);
+    expect(keepaliveStep?.step).toMatch(/worker_processes/);
+  });
+
+  it('warns against SO_LINGER 0 as a way out of TIME_WAIT', () => {
+    const finding = only(
+      analyseCase('client-side-time-wait.trigger').findings,
+      'client-side-time-wait',
+    );
+    expect(finding.explanation).toMatch(/SO_LINGER[^.]*RST[^.]*lost/);
+    expect(fixLines(finding).join('\n')).not.toContain('SO_LINGER');
   });
 
   it('recommends HTTP keepalive, and no unix socket, for a remote upstream', () => {
@@ -292,8 +331,9 @@ describe('counter checks', () => {
   it('are skipped with a window of 0, the others still run', () => {
     const { second } = sampleCase(doctorCase('listen-overflows.trigger'));
     const { findings, skipped } = analyse(second, second, 0);
-    expect(skipped.map((check) => check.id).sort()).toEqual(
-      ['listen-overflows', 'paws-rejects', 'time-wait-overflow'].sort(),
+    const needWindow = skipped.filter((check) => check.reason.includes('window'));
+    expect(needWindow.map((check) => check.id).sort()).toEqual(
+      ['listen-overflows', 'paws-rejects', 'syn-queue-overflow', 'time-wait-overflow'].sort(),
     );
     expect(findings.map((finding) => finding.id)).not.toContain('listen-overflows');
   });
@@ -324,5 +364,106 @@ describe('reserved port lists', () => {
       [40000, 40011],
     ]);
     expect(formatPortList(merged)).toBe('9000,40000-40011');
+  });
+});
+
+describe('TIME_WAIT that connect() may reuse', () => {
+  it('says the loopback TIME_WAIT is reusable under tcp_tw_reuse=2 and gives both rates', () => {
+    const testCase = doctorCase('client-side-time-wait.trigger');
+    const { second } = sampleCase(testCase);
+    const usable = second.sockets?.ephemeral?.usable ?? Number.NaN;
+    const delayMs = second.sockets?.ephemeral?.reuse.twReuseDelayMs ?? Number.NaN;
+    const finding = only(analyseCase(testCase.name).findings, 'client-side-time-wait');
+    expect(finding.severity).toBe('info');
+    expect(finding.evidence).toMatchObject({
+      reusable: 'yes',
+      connectionsPerSecondLimit: usable / (delayMs / 1000),
+      connectionsPerSecondWithoutReuse: Math.round((usable / 60) * 10) / 10,
+    });
+    expect(finding.explanation).toContain('reusable');
+    expect(finding.explanation).not.toMatch(/fails with EADDRNOTAVAIL/);
+    const ids = analyseCase(testCase.name).findings.map((found) => found.id);
+    expect(ids).not.toContain('tw-reuse-off');
+  });
+
+  it('says the same for any destination with tcp_tw_reuse=1, and advises no reuse setting', () => {
+    const base = doctorCase('tw-reuse-off.trigger').tree;
+    const snapshot = sampleTree({
+      ...base,
+      sysctls: { ...base.sysctls, 'net.ipv4.tcp_tw_reuse': 1 },
+    });
+    const { findings } = analyse(snapshot, snapshot, 0);
+    const finding = only(findings, 'client-side-time-wait');
+    expect(finding.evidence.reusable).toBe('yes');
+    expect(finding.severity).toBe('info');
+    for (const found of findings)
+      expect(fixLines(found).some((line) => line.includes('tcp_tw_reuse'))).toBe(false);
+  });
+
+  it('is a warning with the 60 s rate when reuse does not apply', () => {
+    const finding = only(analyseCase('tw-reuse-off.trigger').findings, 'client-side-time-wait');
+    expect(finding.severity).toBe('warning');
+    expect(finding.evidence.reusable).toBe('no');
+    expect(finding.evidence.connectionsPerSecondLimit).toBe(
+      finding.evidence.connectionsPerSecondWithoutReuse,
+    );
+  });
+});
+
+describe('bind-first-ports-low', () => {
+  it('gives the held figure against usable and names IP_BIND_ADDRESS_NO_PORT', () => {
+    const testCase = doctorCase('bind-first-ports-low.trigger');
+    const finding = only(analyseCase(testCase.name).findings, 'bind-first-ports-low');
+    const held = socketCount(testCase.tree, (socket) => socket.state === 'established');
+    expect(finding.evidence).toMatchObject({ held, usable: 100, left: 100 - held });
+    expect(finding.evidence.usedMax).toBeLessThan(held);
+    expect(JSON.stringify(finding.fix)).toContain('IP_BIND_ADDRESS_NO_PORT');
+  });
+});
+
+describe('findings from the newer counters', () => {
+  it('syn-queue-overflow reports the SYN cookie rise', () => {
+    const finding = only(analyseCase('syn-queue-overflow.trigger').findings, 'syn-queue-overflow');
+    expect(finding.evidence['TcpExtTCPReqQFullDoCookies.delta']).toBeGreaterThan(0);
+    expect(finding.evidence['TcpExtTCPReqQFullDrop.delta']).toBe(0);
+  });
+
+  it('syn-queue-overflow is a warning for any dropped SYN and advises SYN cookies when off', () => {
+    const base = doctorCase('syn-queue-overflow.quiet');
+    const first = sampleTree({ ...base.tree, netstat: { TCPReqQFullDrop: 5 } });
+    const second = sampleTree({
+      ...base.tree,
+      sysctls: { 'net.ipv4.tcp_syncookies': 0 },
+      netstat: { TCPReqQFullDrop: 6 },
+    });
+    const finding = only(analyse(first, second, 100).findings, 'syn-queue-overflow');
+    expect(finding.severity).toBe('warning');
+    expect(fixLines(finding)).toContain('sysctl -w net.ipv4.tcp_syncookies=1');
+  });
+
+  it('orphans-near-limit compares sockstat orphans with tcp_max_orphans', () => {
+    const finding = only(analyseCase('orphans-near-limit.trigger').findings, 'orphans-near-limit');
+    expect(finding.evidence).toMatchObject({ orphans: 500, 'net.ipv4.tcp_max_orphans': 1000 });
+  });
+
+  it('tcp-memory-pressure is critical at tcp_mem max and when aborts rise', () => {
+    const base = doctorCase('tcp-memory-pressure.trigger').tree;
+    const atMax = sampleTree({ ...base, sockstat: { mem: 3000 } });
+    expect(only(analyse(atMax, atMax, 0).findings, 'tcp-memory-pressure').severity).toBe(
+      'critical',
+    );
+    const quiet = doctorCase('tcp-memory-pressure.quiet').tree;
+    const before = sampleTree({ ...quiet, netstat: { TCPAbortOnMemory: 1 } });
+    const after = sampleTree({ ...quiet, netstat: { TCPAbortOnMemory: 4 } });
+    const aborted = only(analyse(before, after, 2).findings, 'tcp-memory-pressure');
+    expect(aborted.severity).toBe('critical');
+    expect(aborted.evidence['TcpExtTCPAbortOnMemory.delta']).toBe(3);
+  });
+
+  it('orphans and memory are skipped with a reason outside the host namespace', () => {
+    const snapshot = sampleTree({});
+    const { skipped } = analyse(snapshot, snapshot, 0);
+    const reason = skipped.find((check) => check.id === 'orphans-near-limit')?.reason;
+    expect(reason).toMatch(/host's network namespace/);
   });
 });

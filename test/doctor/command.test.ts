@@ -77,22 +77,34 @@ describe('doctor --format json', () => {
 });
 
 describe('doctor text output', () => {
-  it('shows the state tally, ports, ephemeral use, counters, sysctls, then findings', async () => {
+  it('starts with the verdict and the findings, the tables after', async () => {
     const root = fixture('ephemeral-headroom-low.trigger');
     const text = (await runDoctorCaptured(['--path.procfs', root, '--window', '0'])).stdout;
+    const json = JSON.parse((await runDoctorJson(root)).stdout) as DoctorReport;
+    const [first] = text.split('\n');
+    expect(first).toBe(`CRITICAL: ${json.verdict.summary}`);
+    expect(json.verdict.summary).toContain(json.findings[0]?.summary);
     const order = [
+      'Findings, most severe first',
+      '[CRITICAL] ephemeral-headroom-low',
+      'stop the bleeding',
+      'fix:',
       'TCP sockets by state',
       'Inbound sockets by listening port',
       'Outbound sockets by remote port',
       'Ephemeral ports:',
       'Kernel counters',
       'Sysctls',
-      'Findings, most severe first',
-      '[CRITICAL] ephemeral-headroom-low',
     ].map((heading) => text.indexOf(heading));
     expect(order.every((index) => index >= 0)).toBe(true);
     expect(order).toEqual([...order].sort((a, b) => a - b));
     expect(text).toMatch(/198\.18\.0\.2 -> 198\.18\.0\.1:8080\s+80\s+80\.0%/);
+  });
+
+  it('says OK on the first line when there is nothing to fix', async () => {
+    const text = (await runDoctorCaptured(['--path.procfs', fixture('healthy'), '--window', '0']))
+      .stdout;
+    expect(text.split('\n')[0]).toBe('OK: nothing to fix in this network namespace');
   });
 
   it('prints the same state counts as the JSON report', async () => {

@@ -2,6 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { FINDING_IDS } from '../../src/doctor/finding.js';
 import {
   DOCTOR_CASES,
   DOCTOR_FIXTURES_DIR,
@@ -35,6 +36,6 @@ describe('test/fixtures/doctor', () => {
     const triggered = new Set(DOCTOR_CASES.flatMap((testCase) => Object.keys(testCase.expected)));
     const quiet = new Set(DOCTOR_CASES.flatMap((testCase) => testCase.absent));
     expect([...triggered].sort()).toEqual([...quiet].sort());
-    expect(triggered.size).toBe(10);
+    expect(triggered.size).toBe(FINDING_IDS.length);
   });
 });

@@ -25,6 +25,16 @@ describe('the myth checker', () => {
       ),
     ).toEqual([]);
   });
+
+  it('catches SO_LINGER 0 offered as a TIME_WAIT fix, and allows it debunked', () => {
+    expect(mythProblemsInText('Set SO_LINGER to 0 to avoid TIME_WAIT.', 'x')).not.toEqual([]);
+    expect(
+      mythProblemsInText('struct linger l = { .l_onoff = 1, .l_linger = 0 };', 'x'),
+    ).not.toEqual([]);
+    expect(
+      mythProblemsInText('SO_LINGER 0 is no fix: close() sends a RST and loses data.', 'x'),
+    ).toEqual([]);
+  });
 });
 
 describe('doctor never repeats the myths', () => {

@@ -12,11 +12,14 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FINDING_IDS, type FindingId, type Severity } from '../../src/doctor/finding.js';
 import {
+  BIND_FIRST_HELD_WARNING_RATIO,
   CLIENT_TIME_WAIT_USABLE_SHARE,
   CLOSE_WAIT_WARNING,
   EPHEMERAL_USE_CRITICAL_RATIO,
   EPHEMERAL_USE_WARNING_RATIO,
+  ORPHANS_WARNING_RATIO,
   PAWS_WARNING_PER_SECOND,
+  SYN_COOKIES_WARNING_PER_SECOND,
   TIME_WAIT_BUCKETS_CRITICAL_RATIO,
   TIME_WAIT_BUCKETS_WARNING_RATIO,
 } from '../../src/doctor/thresholds.js';
@@ -53,6 +56,32 @@ const SMALL_CRITICAL_USE = Math.ceil(SMALL_USABLE * EPHEMERAL_USE_CRITICAL_RATIO
 const SMALL_WARNING_USE = Math.ceil(SMALL_USABLE * EPHEMERAL_USE_WARNING_RATIO);
 
 const TW_LIMIT = 100;
+
+/**
+ * The host-wide sysctls /proc/sys shows only in the host's network namespace (kernel 6.18
+ * defaults of a machine with 8 GiB): the trees that stand for a host have them.
+ */
+const HOST_SYSCTLS = {
+  'net.ipv4.tcp_mem': '287892 383858 575784',
+  'net.ipv4.tcp_max_orphans': 131072,
+};
+
+/**
+ * ESTABLISHED connections to `destinations` backend ports, `each` per port, on distinct local
+ * ports: many ports held, few per destination (a bind-first client's limit, not connect()'s).
+ */
+function spreadClientsTree(destinations: number, each: number): ProcfsTreeSpec {
+  return {
+    sysctls: SMALL_RANGE,
+    sockets: Array.from({ length: destinations }, (_, index) => ({
+      state: 'established' as const,
+      local: `198.18.0.2:${40000 + index * each}`,
+      remote: `198.18.0.1:${9001 + index}`,
+      count: each,
+    })),
+  };
+}
+const BIND_FIRST_HELD = Math.ceil(SMALL_USABLE * BIND_FIRST_HELD_WARNING_RATIO);
 
 function outboundTimeWait(local: string, remote: string, count: number): ProcfsSocketSpec[] {
   return [{ state: 'time_wait', local: `${local}:40000`, remote, count }];
@@ -112,6 +141,30 @@ const listenOverflowBase: ProcfsTreeSpec = {
   sysctls: { 'net.core.somaxconn': 128 },
 };
 
+const synFloodBase: ProcfsTreeSpec = { sockets: WEB_FRONT };
+const cookieRise = Math.ceil(SYN_COOKIES_WARNING_PER_SECOND * FIXTURE_WINDOW_SECONDS) * 10;
+
+const ORPHAN_LIMIT = 1000;
+function orphansTree(orphans: number): ProcfsTreeSpec {
+  return {
+    sockets: WEB_FRONT,
+    sysctls: { ...HOST_SYSCTLS, 'net.ipv4.tcp_max_orphans': ORPHAN_LIMIT },
+    sockstat: { orphan: orphans },
+  };
+}
+
+const TCP_MEM_PAGES = { min: 1000, pressure: 2000, max: 3000 };
+function tcpMemoryTree(pages: number): ProcfsTreeSpec {
+  return {
+    sockets: WEB_FRONT,
+    sysctls: {
+      ...HOST_SYSCTLS,
+      'net.ipv4.tcp_mem': `${TCP_MEM_PAGES.min} ${TCP_MEM_PAGES.pressure} ${TCP_MEM_PAGES.max}`,
+    },
+    sockstat: { mem: pages },
+  };
+}
+
 const pawsBase: ProcfsTreeSpec = { sockets: WEB_FRONT };
 const pawsRise = Math.ceil(PAWS_WARNING_PER_SECOND * FIXTURE_WINDOW_SECONDS) * 5;
 
@@ -162,6 +215,7 @@ export const DOCTOR_CASES: readonly DoctorCase[] = [
     absent: FINDING_IDS,
     tree: {
       sockets: WEB_FRONT,
+      sysctls: HOST_SYSCTLS,
       netstat: { TW: 1234, PAWSEstab: 3, ListenOverflows: 7, ListenDrops: 7 },
     },
   },
@@ -237,11 +291,25 @@ export const DOCTOR_CASES: readonly DoctorCase[] = [
     tree: withCounters(overflowBase, { TCPTimeWaitOverflow: 1200 }),
   },
   {
+    name: 'bind-first-ports-low.trigger',
+    description: `Half the 100 usable ports held by ESTABLISHED connections spread over ${BIND_FIRST_HELD / 5} backend ports: plain connect() has room, a bind-first client does not.`,
+    expected: { 'bind-first-ports-low': 'warning' },
+    absent: ['ephemeral-headroom-low'],
+    tree: spreadClientsTree(BIND_FIRST_HELD / 5, 5),
+  },
+  {
+    name: 'bind-first-ports-low.quiet',
+    description: 'One port fewer than half the usable ports held.',
+    expected: {},
+    absent: ['bind-first-ports-low'],
+    tree: spreadClientsTree(7, 7),
+  },
+  {
     name: 'client-side-time-wait.trigger',
     description:
-      'nginx-like front end closing its FastCGI connections to a local php-fpm on 127.0.0.1:9000.',
-    expected: { 'client-side-time-wait': 'warning' },
-    absent: [],
+      'nginx-like front end closing its FastCGI connections to a local php-fpm on 127.0.0.1:9000; tcp_tw_reuse=2 makes that TIME_WAIT reusable, so it is info, not a port shortage.',
+    expected: { 'client-side-time-wait': 'info' },
+    absent: ['ephemeral-headroom-low', 'tw-reuse-off'],
     tree: {
       sysctls: MEDIUM_RANGE,
       sockets: [
@@ -283,8 +351,8 @@ export const DOCTOR_CASES: readonly DoctorCase[] = [
   {
     name: 'tw-reuse-off.quiet',
     description:
-      'The same pressure toward a loopback upstream, which tcp_tw_reuse=2 already covers.',
-    expected: { 'client-side-time-wait': 'warning' },
+      'The same pressure toward a loopback upstream, which tcp_tw_reuse=2 already covers: its TIME_WAIT is reusable.',
+    expected: { 'client-side-time-wait': 'info' },
     absent: ['tw-reuse-off'],
     tree: {
       sysctls: { ...MEDIUM_RANGE, 'net.ipv4.tcp_tw_reuse': 2 },
@@ -354,6 +422,53 @@ export const DOCTOR_CASES: readonly DoctorCase[] = [
     absent: ['paws-rejects'],
     before: withCounters(pawsBase, { PAWSEstab: 100, PAWSActive: 4 }),
     tree: withCounters(pawsBase, { PAWSEstab: 100, PAWSActive: 4 }),
+  },
+  {
+    name: 'syn-queue-overflow.trigger',
+    description: 'SYN cookies sent for a full SYN queue at several per second.',
+    expected: { 'syn-queue-overflow': 'warning' },
+    absent: [],
+    before: withCounters(synFloodBase, { TCPReqQFullDoCookies: 40, SyncookiesSent: 40 }),
+    tree: withCounters(synFloodBase, {
+      TCPReqQFullDoCookies: 40 + cookieRise,
+      SyncookiesSent: 40 + cookieRise,
+    }),
+  },
+  {
+    name: 'syn-queue-overflow.quiet',
+    description: 'SYN cookies since boot, none during the window.',
+    expected: {},
+    absent: ['syn-queue-overflow'],
+    before: withCounters(synFloodBase, { TCPReqQFullDoCookies: 40, SyncookiesSent: 40 }),
+    tree: withCounters(synFloodBase, { TCPReqQFullDoCookies: 40, SyncookiesSent: 40 }),
+  },
+  {
+    name: 'orphans-near-limit.trigger',
+    description: 'Orphans at half of tcp_max_orphans=1000 (host namespace).',
+    expected: { 'orphans-near-limit': 'warning' },
+    absent: [],
+    tree: orphansTree(Math.ceil(ORPHAN_LIMIT * ORPHANS_WARNING_RATIO)),
+  },
+  {
+    name: 'orphans-near-limit.quiet',
+    description: 'One orphan fewer.',
+    expected: {},
+    absent: ['orphans-near-limit'],
+    tree: orphansTree(Math.ceil(ORPHAN_LIMIT * ORPHANS_WARNING_RATIO) - 1),
+  },
+  {
+    name: 'tcp-memory-pressure.trigger',
+    description: 'sockstat mem at the tcp_mem pressure value.',
+    expected: { 'tcp-memory-pressure': 'warning' },
+    absent: [],
+    tree: tcpMemoryTree(TCP_MEM_PAGES.pressure),
+  },
+  {
+    name: 'tcp-memory-pressure.quiet',
+    description: 'sockstat mem one page under the pressure value.',
+    expected: {},
+    absent: ['tcp-memory-pressure'],
+    tree: tcpMemoryTree(TCP_MEM_PAGES.pressure - 1),
   },
 ];
 

@@ -1,8 +1,9 @@
 /**
- * The two pieces of folklore doctor must never repeat (DESIGN.md "Kernel facts"):
- * tcp_tw_recycle (removed in Linux 4.12) as a fix, and tcp_fin_timeout as a TIME_WAIT
- * setting. Mentioning them to debunk them is allowed: a sentence naming tcp_tw_recycle
- * must say it was removed, one naming tcp_fin_timeout must say it is about FIN_WAIT2.
+ * The folklore doctor must never repeat: tcp_tw_recycle (removed in Linux 4.12) as a fix,
+ * tcp_fin_timeout as a TIME_WAIT setting, and SO_LINGER 0 as a way out of TIME_WAIT (it
+ * closes with a RST and loses data). Mentioning them to debunk them is allowed: a sentence
+ * naming tcp_tw_recycle must say it was removed, one naming tcp_fin_timeout must say it is
+ * about FIN_WAIT2, one naming SO_LINGER must say it sends a RST.
  */
 import type { Finding } from '../../src/doctor/finding.js';
 
@@ -13,6 +14,7 @@ const SETTING_PATTERNS = [
   /sysctl\b[^\n]*tcp_tw_recycle/,
   /sysctl\b[^\n]*tcp_fin_timeout/,
   /tcp_tw_recycle\s+\d/,
+  /l_linger\s*=\s*0/,
 ];
 
 function sentences(text: string): string[] {
@@ -35,6 +37,8 @@ export function mythProblemsInText(text: string, where: string): string[] {
       problems.push(
         `${where}: names tcp_fin_timeout without saying it bounds FIN_WAIT2: "${sentence}"`,
       );
+    if (/SO_LINGER/.test(sentence) && !/\bRST\b/.test(sentence))
+      problems.push(`${where}: names SO_LINGER without saying it closes with a RST: "${sentence}"`);
   }
   return problems;
 }
@@ -49,7 +53,7 @@ export function mythProblemsInFindings(findings: readonly Finding[]): string[] {
     problems.push(...mythProblemsInText(JSON.stringify(finding.evidence), `${where} evidence`));
     for (const step of finding.fix) {
       for (const text of [step.step, ...(step.lines ?? [])]) {
-        if (/tcp_tw_recycle|tcp_fin_timeout/.test(text))
+        if (/tcp_tw_recycle|tcp_fin_timeout|SO_LINGER|l_linger/.test(text))
           problems.push(`${where} fix names a myth sysctl: "${text}"`);
       }
     }

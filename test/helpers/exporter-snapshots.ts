@@ -32,10 +32,26 @@ export const EXAMPLE_EPHEMERAL: EphemeralPorts = {
   rangeHigh: 60999,
   usable: 28230,
   usedMax: 120,
+  held: 131,
+  reuse: { twReuse: 2, twReuseDelayMs: 1000, timestamps: 1 },
   headroomRatio: 1 - 120 / 28230,
   destinations: [
-    { localAddress: '127.0.0.1', remoteAddress: '127.0.0.1', remotePort: 9000, used: 120 },
-    { localAddress: '198.18.0.1', remoteAddress: '198.18.0.2', remotePort: 443, used: 7 },
+    {
+      localAddress: '127.0.0.1',
+      remoteAddress: '127.0.0.1',
+      remotePort: 9000,
+      used: 120,
+      timeWait: 600,
+      holdSeconds: 1,
+    },
+    {
+      localAddress: '198.18.0.1',
+      remoteAddress: '198.18.0.2',
+      remotePort: 443,
+      used: 7,
+      timeWait: 4,
+      holdSeconds: 60,
+    },
   ],
   destinationCount: 3,
 };
@@ -59,6 +75,10 @@ export function exampleSocketTables(overrides: Partial<SocketTables> = {}): Sock
     remotePorts: [
       { port: 9000, states: stateCounts({ time_wait: 120, established: 1 }) },
       { port: 443, states: stateCounts({ time_wait: 4 }) },
+    ],
+    listenQueues: [
+      { port: 80, length: 3, limit: 511 },
+      { port: 'other', length: 0, limit: 4096 },
     ],
     ephemeral: EXAMPLE_EPHEMERAL,
     listeningPorts: [22, 80],

@@ -27,7 +27,9 @@ export interface ProcfsTreeSpec {
   /**
    * Dotted sysctl name → value written to sys/…; `null` leaves the file out (a kernel that
    * lacks it). Unlisted sysctls the engine reads get their Linux defaults.
-   * `net.ipv4.ip_local_port_range` may be given as `"20000 20999"`: written tab-separated.
+   * `net.ipv4.ip_local_port_range` and `net.ipv4.tcp_mem` may be given as `"20000 20999"`:
+   * written tab-separated. The host-wide `tcp_mem` and `tcp_max_orphans` are not written unless
+   * given: /proc/sys shows them only in the host's network namespace.
    */
   readonly sysctls?: Readonly<Record<string, number | string | null>>;
   /** `TcpExt:` fields of net/netstat; `null` removes a field (an older kernel). */
@@ -227,9 +229,12 @@ function sysctlPath(name: string): string {
   return join('sys', ...name.split('.'));
 }
 
+/** Sysctls the kernel prints as tab-separated numbers. */
+const TAB_SEPARATED_SYSCTLS = new Set(['net.ipv4.ip_local_port_range', 'net.ipv4.tcp_mem']);
+
 function sysctlText(name: string, value: number | string): string {
   const text = String(value);
-  return name === 'net.ipv4.ip_local_port_range' ? text.trim().split(/\s+/).join('\t') : text;
+  return TAB_SEPARATED_SYSCTLS.has(name) ? text.trim().split(/\s+/).join('\t') : text;
 }
 
 /**

@@ -60,6 +60,7 @@ const USED = `tcpstate_ephemeral_ports_used{${TARGET},${DESTINATION}}`;
 const USABLE = `tcpstate_ephemeral_ports_usable{${TARGET}}`;
 const HEADROOM = `tcpstate_ephemeral_port_headroom_ratio{${TARGET}}`;
 const HELD = `tcpstate_ephemeral_ports_held{${TARGET}}`;
+const USED_MAX = `tcpstate_ephemeral_ports_used_max{${TARGET}}`;
 const sysctl = (name: string): string => `tcpstate_sysctl{${TARGET},name="${name}"}`;
 const TIME_WAIT_V4 = `tcpstate_sockets{${TARGET},family="ipv4",state="time_wait"}`;
 const TIME_WAIT_V6 = `tcpstate_sockets{${TARGET},family="ipv6",state="time_wait"}`;
@@ -242,25 +243,55 @@ const SCENARIOS: readonly AlertScenarios[] = [
     alert: 'TcpStateEphemeralPortsHeldHigh',
     evalTime: '20m',
     firing: {
-      name: '90 % of the usable ports held for 20 minutes',
-      series: { [HELD]: '900x30', [USABLE]: '1000x30' },
+      name: '60 % of the usable ports held, over many destinations, for 20 minutes',
+      series: { [HELD]: '600x30', [USED_MAX]: '100x30', [USABLE]: '1000x30' },
       expected: [
         {
           labels: warning(),
           description:
-            'web-1:10120: 90% of its 1000 usable ephemeral ports are held by some socket. A client that binds its ' +
+            'web-1:10120: 60% of its 1000 usable ephemeral ports are held by some socket. A client that binds its ' +
             'local address before connect() (nginx proxy_bind, HAProxy source) needs a port free toward every ' +
             'destination at once, and fails with EADDRINUSE when none is.',
         },
       ],
     },
-    quiet: { name: '70 % held', series: { [HELD]: '700x30', [USABLE]: '1000x30' } },
-    idle: { name: 'no ports held', series: { [HELD]: '0x30', [USABLE]: '28232x30' } },
+    quiet: {
+      name: '40 % held',
+      series: { [HELD]: '400x30', [USED_MAX]: '100x30', [USABLE]: '1000x30' },
+    },
+    idle: {
+      name: 'no ports held',
+      series: { [HELD]: '0x30', [USED_MAX]: '0x30', [USABLE]: '28232x30' },
+    },
     reset: {
       name: 'the exporter restarted 9 minutes ago',
-      series: { [HELD]: '900x10 0 900x19', [USABLE]: '1000x30' },
+      series: { [HELD]: '600x10 0 600x19', [USED_MAX]: '100x30', [USABLE]: '1000x30' },
     },
-    absent: { name: 'an exporter without the held-ports gauge', series: { [USABLE]: '1000x30' } },
+    absent: {
+      name: 'an exporter without the held-ports gauge',
+      series: { [USED_MAX]: '100x30', [USABLE]: '1000x30' },
+    },
+    more: [
+      {
+        kind: 'firing',
+        name: '90 % held is critical, as in doctor, and only critical',
+        series: { [HELD]: '900x30', [USED_MAX]: '100x30', [USABLE]: '1000x30' },
+        expected: [
+          {
+            labels: critical(),
+            description:
+              'web-1:10120: 90% of its 1000 usable ephemeral ports are held by some socket. A client that binds ' +
+              'its local address before connect() (nginx proxy_bind, HAProxy source) needs a port free toward ' +
+              'every destination at once, and fails with EADDRINUSE when none is.',
+          },
+        ],
+      },
+      {
+        kind: 'quiet',
+        name: 'every held port toward one destination is the exhaustion alerts’ story, as in doctor',
+        series: { [HELD]: '900x30', [USED_MAX]: '900x30', [USABLE]: '1000x30' },
+      },
+    ],
   },
   {
     alert: 'TcpStateTimeWaitNearBucketLimit',
@@ -477,8 +508,8 @@ const SCENARIOS: readonly AlertScenarios[] = [
           labels: warning(),
           description:
             'web-1:10120 holds orphaned sockets (closed by their program, still closing in TCP) at 61.04% of ' +
-            'net.ipv4.tcp_max_orphans (65536). The kernel resets such connections from half the limit on ("too ' +
-            'many orphaned sockets").',
+            'net.ipv4.tcp_max_orphans (65536). The kernel resets such connections from half the limit on, and ' +
+            'all of them at the limit ("too many orphaned sockets").',
         },
       ],
     },
@@ -492,6 +523,22 @@ const SCENARIOS: readonly AlertScenarios[] = [
       series: { [ORPHANS]: '40000x5 0 40000x4', [MAX_ORPHANS]: '65536x10' },
     },
     absent: { name: 'no tcp_max_orphans exported', series: { [ORPHANS]: '40000x10' } },
+    more: [
+      {
+        kind: 'firing',
+        name: 'orphans at the limit are critical, as in doctor, and only critical',
+        series: { [ORPHANS]: '4096x10', [MAX_ORPHANS]: '4096x10' },
+        expected: [
+          {
+            labels: critical(),
+            description:
+              'web-1:10120 holds orphaned sockets (closed by their program, still closing in TCP) at 100% of ' +
+              'net.ipv4.tcp_max_orphans (4096). The kernel resets such connections from half the limit on, and ' +
+              'all of them at the limit ("too many orphaned sockets").',
+          },
+        ],
+      },
+    ],
   },
   {
     alert: 'TcpStateMemoryPressure',
@@ -503,27 +550,55 @@ const SCENARIOS: readonly AlertScenarios[] = [
         {
           labels: warning(),
           description:
-            'web-1:10120: TCP buffers use 110% of the pressure level of net.ipv4.tcp_mem (host-wide). The kernel ' +
-            'shrinks socket buffers, so throughput falls.',
+            'web-1:10120: TCP memory is at or above the pressure level of net.ipv4.tcp_mem (host-wide), or TCP ' +
+            'entered memory pressure in the last 5m, for 5m. The kernel shrinks socket buffers, so throughput falls.',
         },
       ],
     },
     quiet: {
-      name: 'half the pressure level',
-      series: { [MEM_PAGES]: '45000x10', [MEM_PRESSURE]: '90000x10' },
+      name: 'half the pressure level, no pressure entered',
+      series: {
+        [MEM_PAGES]: '45000x10',
+        [MEM_PRESSURE]: '90000x10',
+        [counter('tcpstate_memory_pressures_total')]: '3x10',
+      },
     },
     idle: {
       name: 'no TCP memory in use',
       series: { [MEM_PAGES]: '0x10', [MEM_PRESSURE]: '90000x10' },
     },
     reset: {
-      name: 'the exporter restarted 4 minutes ago',
-      series: { [MEM_PAGES]: '99000x5 0 99000x4', [MEM_PRESSURE]: '90000x10' },
+      name: 'the exporter restarted 4 minutes ago, and a counter reset by a reboot',
+      series: {
+        [MEM_PAGES]: '99000x5 0 99000x4',
+        [MEM_PRESSURE]: '90000x10',
+        [counter('tcpstate_memory_pressures_total')]: '50x5 0x5',
+      },
     },
     absent: {
-      name: 'an exporter without the memory gauge',
-      series: { [MEM_PRESSURE]: '90000x10' },
+      name: 'no pressure level (a container: tcp_mem is host-only) and no counter',
+      series: { [MEM_PAGES]: '99000x10' },
     },
+    more: [
+      {
+        kind: 'firing',
+        name: 'entering pressure again and again, between samples that never saw it',
+        series: {
+          [MEM_PAGES]: '1000x10',
+          [MEM_PRESSURE]: '90000x10',
+          [counter('tcpstate_memory_pressures_total')]: '0+1x10',
+        },
+        expected: [
+          {
+            labels: warning(),
+            description:
+              'web-1:10120: TCP memory is at or above the pressure level of net.ipv4.tcp_mem (host-wide), or TCP ' +
+              'entered memory pressure in the last 5m, for 5m. The kernel shrinks socket buffers, so throughput ' +
+              'falls.',
+          },
+        ],
+      },
+    ],
   },
   {
     alert: 'TcpStateMemoryExhausted',

@@ -166,8 +166,22 @@ describe('ephemeral ports', () => {
     expect(ephemeral?.usable).toBe(88);
     expect(ephemeral?.headroomRatio).toBeCloseTo(1 - 3 / 88, 10);
     expect(ephemeral?.destinations).toEqual([
-      { localAddress: '198.18.0.2', remoteAddress: '198.18.0.1', remotePort: 9000, used: 3 },
-      { localAddress: '198.18.0.2', remoteAddress: '198.18.0.1', remotePort: 8080, used: 1 },
+      {
+        localAddress: '198.18.0.2',
+        remoteAddress: '198.18.0.1',
+        remotePort: 9000,
+        used: 3,
+        timeWait: 2,
+        holdSeconds: 60,
+      },
+      {
+        localAddress: '198.18.0.2',
+        remoteAddress: '198.18.0.1',
+        remotePort: 8080,
+        used: 1,
+        timeWait: 1,
+        holdSeconds: 60,
+      },
     ]);
   });
 
@@ -177,7 +191,14 @@ describe('ephemeral ports', () => {
       tcp6: [socket(ipv4Mapped(CLIENT), 40002, ipv4Mapped(SERVER), 9000, ESTABLISHED)],
     }).sockets?.ephemeral;
     expect(ephemeral?.destinations).toEqual([
-      { localAddress: '198.18.0.2', remoteAddress: '198.18.0.1', remotePort: 9000, used: 2 },
+      {
+        localAddress: '198.18.0.2',
+        remoteAddress: '198.18.0.1',
+        remotePort: 9000,
+        used: 2,
+        timeWait: 1,
+        holdSeconds: 60,
+      },
     ]);
   });
 
@@ -187,7 +208,14 @@ describe('ephemeral ports', () => {
     const ephemeral = sample({ tcp6: [socket(local, 40005, remote, 443, ESTABLISHED)] }).sockets
       ?.ephemeral;
     expect(ephemeral?.destinations).toEqual([
-      { localAddress: 'fd00::2', remoteAddress: 'fd00::1', remotePort: 443, used: 1 },
+      {
+        localAddress: 'fd00::2',
+        remoteAddress: 'fd00::1',
+        remotePort: 443,
+        used: 1,
+        timeWait: 0,
+        holdSeconds: 60,
+      },
     ]);
   });
 

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { TCP_STATES } from '../../src/snapshot/model.js';
 import { SocketAccumulator } from '../../src/snapshot/socket-accumulator.js';
+import { ephemeralSettings } from '../helpers/ephemeral-settings.js';
 
 const state = (name: (typeof TCP_STATES)[number]) => TCP_STATES.indexOf(name);
 const LIMITS = { maxListenPorts: 64, topRemotePorts: 20, topDestinations: 10 };
@@ -16,7 +17,7 @@ const REMOTE = 0x0200007f;
 describe('SocketAccumulator', () => {
   it('classifies sockets stored before several column growths by a listener seen last', () => {
     const accumulator = new SocketAccumulator();
-    accumulator.begin(RANGE, []);
+    accumulator.begin(ephemeralSettings(RANGE));
     const sockets = 100_000;
     // Alternately: a socket on the future listener's port 40000, and an outbound one
     // from an ephemeral port toward remote port 443 + (i % 3).

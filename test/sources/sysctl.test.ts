@@ -1,5 +1,15 @@
-import { describe, expect, it } from 'vitest';
-import { parsePortRange, parseReservedPorts } from '../../src/sources/sysctl.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  parsePortRange,
+  parseReservedPorts,
+  parseTcpMem,
+  readEphemeralSettings,
+  readSysctls,
+} from '../../src/sources/sysctl.js';
+import { writeProcfsTree } from '../helpers/procfs-tree.js';
 
 describe('ip_local_reserved_ports', () => {
   it.each([
@@ -41,5 +51,49 @@ describe('ip_local_port_range', () => {
   });
   it.each(['32768\n', '60999 32768', 'a b', '1 2 3'])('%j is rejected', (text) => {
     expect(() => parsePortRange(text)).toThrow();
+  });
+});
+
+describe('tcp_mem and tcp_max_orphans', () => {
+  const roots: string[] = [];
+  afterAll(() => {
+    for (const root of roots) rmSync(root, { recursive: true, force: true });
+  });
+
+  function tree(sysctls: Readonly<Record<string, string | number | null>>): string {
+    const root = mkdtempSync(join(tmpdir(), 'tsd-sysctl-'));
+    roots.push(root);
+    writeProcfsTree(root, { sysctls });
+    return root;
+  }
+
+  it('parses the three page counts as .min, .pressure and .max', () => {
+    expect(parseTcpMem('287892\t383858\t575784\n')).toEqual({
+      'net.ipv4.tcp_mem.min': 287892,
+      'net.ipv4.tcp_mem.pressure': 383858,
+      'net.ipv4.tcp_mem.max': 575784,
+    });
+  });
+
+  it.each(['1 2', '1 2 3 4', 'a b c', ''])('rejects %j with the path', (text) => {
+    expect(() => parseTcpMem(text, '/p/tcp_mem')).toThrow(/\/p\/tcp_mem/);
+  });
+
+  it('reads both where /proc/sys shows them (the host namespace)', () => {
+    const root = tree({ 'net.ipv4.tcp_mem': '100 200 300', 'net.ipv4.tcp_max_orphans': 4096 });
+    const values = readSysctls(root, readEphemeralSettings(root)).values;
+    expect(values).toMatchObject({
+      'net.ipv4.tcp_mem.min': 100,
+      'net.ipv4.tcp_mem.pressure': 200,
+      'net.ipv4.tcp_mem.max': 300,
+      'net.ipv4.tcp_max_orphans': 4096,
+    });
+  });
+
+  it('leaves both out in another namespace, where /proc/sys lacks the files', () => {
+    const root = tree({});
+    const values = readSysctls(root, readEphemeralSettings(root)).values;
+    expect(Object.keys(values).filter((name) => /tcp_mem|tcp_max_orphans/.test(name))).toEqual([]);
+    expect(values['net.ipv4.tcp_tw_reuse']).toBe(2);
   });
 });

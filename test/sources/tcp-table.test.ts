@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { TCP_STATES } from '../../src/snapshot/model.js';
 import { SocketAccumulator } from '../../src/snapshot/socket-accumulator.js';
 import { type SocketSink, TcpTableReader } from '../../src/sources/tcp-table.js';
+import { ephemeralSettings } from '../helpers/ephemeral-settings.js';
 import {
   formatSocketLine,
   formatTable,
@@ -152,7 +153,7 @@ const sharedReader = new TcpTableReader();
 const sharedAccumulator = new SocketAccumulator();
 
 function readAll(path: string, family: 'ipv4' | 'ipv6', readChunkBytes?: number) {
-  sharedAccumulator.begin({ low: 32768, high: 60999 }, []);
+  sharedAccumulator.begin(ephemeralSettings());
   const stats = sharedReader.read(path, family, sharedAccumulator, readChunkBytes);
   return { stats, aggregates: sharedAccumulator.finish(LIMITS) };
 }
