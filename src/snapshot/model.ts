@@ -92,20 +92,25 @@ export interface TimeWaitReuse {
   readonly timestamps: number;
 }
 
-/** Per listening port, its fullest listener's accept queue. */
+/**
+ * Per listening port, its longest accept queue. The queue's limit, min(backlog,
+ * net.core.somaxconn), is not in /proc/net/tcp: a LISTEN line's tx_queue is write_seq -
+ * snd_una (always 0); only netlink (ss's Send-Q) shows the backlog.
+ */
 export interface ListenQueue {
-  /** A listening port, or `other`: the fullest listener of the ports beyond the bound. */
+  /** A listening port, or `other`: the longest queue of the ports beyond the bound. */
   readonly port: number | 'other';
-  /** Connections waiting for accept() (rx_queue of the LISTEN line). */
+  /** Connections waiting for accept() (rx_queue of the longest LISTEN line of the port). */
   readonly length: number;
-  /** The queue's limit: min(backlog, net.core.somaxconn) (tx_queue of the LISTEN line). */
-  readonly limit: number;
 }
 
 export interface EphemeralPorts {
   readonly rangeLow: number;
   readonly rangeHigh: number;
-  /** Range size minus reserved ports in the range minus listening ports in the range. */
+  /**
+   * Ports connect() examines (the whole range, or all but its lowest port when the range's
+   * size is odd) minus reserved and listening ones among them.
+   */
   readonly usable: number;
   /** The worst destination's blocking count: usable - usedMax more connect()s succeed. */
   readonly usedMax: number;

@@ -17,6 +17,7 @@ import {
   type Destination,
   type EphemeralPorts,
   LISTEN_INDEX,
+  type ListenQueue,
   type PortStateCounts,
   type SocketTables,
   STATE_COUNT,
@@ -30,10 +31,24 @@ const PORTS = 65536;
 const NO_DESTINATION = -1;
 /** TIME_WAIT lasts a fixed 60 s (TCP_TIMEWAIT_LEN). */
 export const TIME_WAIT_SECONDS = 60;
+/** `when` counts clock ticks (USER_HZ, 100 per second on every Linux port but alpha). */
+const MS_PER_TICK = 10;
+/** Set in the state column for a TIME_WAIT that connect() may reuse (does not block). */
+const REUSABLE = 0x80;
 
 export interface PortRange {
   readonly low: number;
   readonly high: number;
+}
+
+/**
+ * The lowest port connect() examines. __inet_hash_connect() walks an even number of ports
+ * (`remaining &= ~1`): in a range of odd size, every connect() whose random start offset
+ * is not 0 skips the range's lowest port (one whose offset is 0 skips the highest instead),
+ * so the lowest port is left out and further connect()s may exceed the headroom by one.
+ */
+export function examinedLow(range: PortRange): number {
+  return (range.high - range.low) % 2 === 0 && range.high > range.low ? range.low + 1 : range.low;
 }
 
 /** What the ephemeral figures are computed from: this namespace's sysctls. */
@@ -61,6 +76,10 @@ export class SocketAccumulator implements SocketSink {
   private readonly ephemeralEligible = new Uint8Array(PORTS);
   /** 1 where an eligible port is held by a non-LISTEN socket. */
   private readonly held = new Uint8Array(PORTS);
+  /** Per listening port, its longest accept queue (set when first seen). */
+  private readonly queueLength = new Uint32Array(PORTS);
+  /** A TIME_WAIT with fewer ticks left than this is old enough to be reused. */
+  private reusableBelowTicks = 0;
   private readonly inbound = new PortStateTable();
   private readonly outbound = new PortStateTable();
   private readonly destinations = new DestinationTable();
@@ -81,8 +100,10 @@ export class SocketAccumulator implements SocketSink {
     this.count = 0;
     this.settings = settings;
     if (settings === undefined) return;
-    const { range, reserved } = settings;
-    this.ephemeralEligible.fill(1, range.low, range.high + 1);
+    const { range, reserved, reuse } = settings;
+    // Reused when older than the delay (tcp_twsk_unique: now after entry + delay).
+    this.reusableBelowTicks = (TIME_WAIT_SECONDS * 1000 - reuse.twReuseDelayMs) / MS_PER_TICK;
+    this.ephemeralEligible.fill(1, examinedLow(range), range.high + 1);
     for (const [from, to] of reserved) this.ephemeralEligible.fill(0, from, to + 1);
   }
 
@@ -92,13 +113,16 @@ export class SocketAccumulator implements SocketSink {
     remotePort: number,
     local: number,
     remote: number,
+    stateField1: number,
+    stateField2: number,
   ): void {
     (this.familyStates[stateIndex] as number)++;
     if (stateIndex === LISTEN_INDEX) {
-      this.listening[localPort] = 1;
+      this.addListener(localPort, stateField2);
       return;
     }
     let destination = NO_DESTINATION;
+    let stateColumnValue = stateIndex;
     if (this.ephemeralEligible[localPort] === 1) {
       destination = this.destinations.internIpv4(local, remote, remotePort);
       if (this.destinations.reuseApplies[destination] === -1) {
@@ -106,9 +130,9 @@ export class SocketAccumulator implements SocketSink {
           isIpv4Loopback(local) || isIpv4Loopback(remote),
         );
       }
-      this.countEphemeral(stateIndex, localPort, destination);
+      stateColumnValue = this.countEphemeral(stateIndex, localPort, destination, stateField2);
     }
-    this.push(stateIndex, localPort, remotePort, destination);
+    this.push(stateColumnValue, localPort, remotePort, destination);
   }
 
   addIpv6(
@@ -117,13 +141,16 @@ export class SocketAccumulator implements SocketSink {
     remotePort: number,
     words: Int32Array,
     offset: number,
+    stateField1: number,
+    stateField2: number,
   ): void {
     (this.familyStates[STATE_COUNT + stateIndex] as number)++;
     if (stateIndex === LISTEN_INDEX) {
-      this.listening[localPort] = 1;
+      this.addListener(localPort, stateField2);
       return;
     }
     let destination = NO_DESTINATION;
+    let stateColumnValue = stateIndex;
     if (this.ephemeralEligible[localPort] === 1) {
       // An IPv4-mapped socket competes for the same 4-tuples as a plain IPv4 one.
       destination =
@@ -159,9 +186,9 @@ export class SocketAccumulator implements SocketSink {
             ),
         );
       }
-      this.countEphemeral(stateIndex, localPort, destination);
+      stateColumnValue = this.countEphemeral(stateIndex, localPort, destination, stateField2);
     }
-    this.push(stateIndex, localPort, remotePort, destination);
+    this.push(stateColumnValue, localPort, remotePort, destination);
   }
 
   finish(limits: AggregateLimits): SocketAggregates {
@@ -170,16 +197,17 @@ export class SocketAccumulator implements SocketSink {
     for (let port = 0; port < PORTS; port++)
       if (this.listening[port] === 1) listeningPorts.push(port);
     const ephemeral = this.settings && this.ephemeral(this.settings, limits.topDestinations);
+    const listenPorts = this.portTable(this.inbound, listeningPorts, limits.maxListenPorts).sort(
+      byPortThenOther,
+    );
     return {
       states: {
         ipv4: this.stateCounts(this.familyStates, 0),
         ipv6: this.stateCounts(this.familyStates, 1),
       },
-      listenPorts: this.portTable(this.inbound, listeningPorts, limits.maxListenPorts).sort(
-        byPortThenOther,
-      ),
+      listenPorts,
       remotePorts: this.portTable(this.outbound, this.outbound.ports, limits.topRemotePorts),
-      listenQueues: [],
+      listenQueues: this.listenQueues(listenPorts, listeningPorts),
       listeningPorts,
       ...(ephemeral && { ephemeral }),
     };
@@ -192,11 +220,35 @@ export class SocketAccumulator implements SocketSink {
     return reuse.twReuse === 1 || (reuse.twReuse === 2 && loopback) ? 1 : 0;
   }
 
-  /** Counts a non-LISTEN socket on an eligible port toward its destination. */
-  private countEphemeral(stateIndex: number, localPort: number, destination: number): void {
+  /**
+   * Counts a non-LISTEN socket on an eligible port toward its destination: it blocks
+   * connect() there unless it is a TIME_WAIT old enough for reuse toward a destination
+   * reuse applies to (`ticksLeft`: its `when`). Returns the value for the state column.
+   */
+  private countEphemeral(
+    stateIndex: number,
+    localPort: number,
+    destination: number,
+    ticksLeft: number,
+  ): number {
     this.held[localPort] = 1;
-    (this.destinations.counts[destination] as number)++;
-    if (stateIndex === TIME_WAIT_INDEX) (this.destinations.timeWaits[destination] as number)++;
+    const destinations = this.destinations;
+    if (stateIndex === TIME_WAIT_INDEX) {
+      (destinations.timeWaits[destination] as number)++;
+      if (destinations.reuseApplies[destination] === 1 && ticksLeft < this.reusableBelowTicks) {
+        return stateIndex | REUSABLE;
+      }
+    }
+    (destinations.counts[destination] as number)++;
+    return stateIndex;
+  }
+
+  /** Marks the port listening and keeps its longest accept queue (rx_queue). */
+  private addListener(port: number, queued: number): void {
+    const length = queued >>> 0;
+    if (this.listening[port] === 1 && length <= (this.queueLength[port] as number)) return;
+    this.listening[port] = 1;
+    this.queueLength[port] = length;
   }
 
   private push(
@@ -241,18 +293,39 @@ export class SocketAccumulator implements SocketSink {
     const timeWaits = this.destinations.timeWaits;
     for (let i = 0; i < this.count; i++) {
       const localPort = this.localPortColumn[i] as number;
-      const stateIndex = this.stateColumn[i] as number;
+      const stateValue = this.stateColumn[i] as number;
+      const stateIndex = stateValue & ~REUSABLE;
       if (this.listening[localPort] === 1) {
         this.inbound.add(localPort, stateIndex);
         const destination = this.destinationColumn[i] as number;
         if (destination !== NO_DESTINATION) {
-          (counts[destination] as number)--;
+          if ((stateValue & REUSABLE) === 0) (counts[destination] as number)--;
           if (stateIndex === TIME_WAIT_INDEX) (timeWaits[destination] as number)--;
         }
       } else {
         this.outbound.add(this.remotePortColumn[i] as number, stateIndex);
       }
     }
+  }
+
+  /**
+   * The accept queue of each port listenPorts lists; `other` is the longest queue of the
+   * remaining listening ports, so an alert on the length still sees it.
+   */
+  private listenQueues(
+    listenPorts: readonly PortStateCounts[],
+    listeningPorts: readonly number[],
+  ): ListenQueue[] {
+    const listed = new Set<number | 'other'>(listenPorts.map((row) => row.port));
+    const result: ListenQueue[] = [];
+    let other: number | undefined;
+    for (const port of listeningPorts) {
+      const length = this.queueLength[port] as number;
+      if (listed.has(port)) result.push({ port, length });
+      else if (other === undefined || length > other) other = length;
+    }
+    if (other !== undefined) result.push({ port: 'other', length: other });
+    return result;
   }
 
   private stateCounts(counts: Uint32Array, row: number): StateCounts {
@@ -290,7 +363,7 @@ export class SocketAccumulator implements SocketSink {
     const { range, reuse } = settings;
     let usable = 0;
     let held = 0;
-    for (let port = range.low; port <= range.high; port++) {
+    for (let port = examinedLow(range); port <= range.high; port++) {
       if (this.ephemeralEligible[port] === 1 && this.listening[port] === 0) {
         usable++;
         held += this.held[port] as number;

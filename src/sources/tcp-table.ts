@@ -22,7 +22,10 @@ export type TableFamily = 'ipv4' | 'ipv6';
  * signed 32-bit integers: V8 keeps those as small integers, where a word above 2^31 as
  * an unsigned number would become a heap number at every call. IPv6 addresses are the
  * eight words of `words` from `offset`, local 0-3 then remote 4-7, overwritten after
- * the call: read them before returning.
+ * the call: read them before returning. `stateField1` and `stateField2` are two fields
+ * that only some states need, as printed (hex, signed like the words): LISTEN tx_queue
+ * (write_seq - snd_una, 0 for a listener) and rx_queue (the accept queue's length);
+ * TIME_WAIT tr (timer kind, 3) and when (clock ticks until it ends); 0, 0 for other states.
  */
 export interface SocketSink {
   addIpv4(
@@ -31,6 +34,8 @@ export interface SocketSink {
     remotePort: number,
     local: number,
     remote: number,
+    stateField1: number,
+    stateField2: number,
   ): void;
   addIpv6(
     stateIndex: number,
@@ -38,6 +43,8 @@ export interface SocketSink {
     remotePort: number,
     words: Int32Array,
     offset: number,
+    stateField1: number,
+    stateField2: number,
   ): void;
 }
 
@@ -54,10 +61,10 @@ interface LineDecoderExports {
 /** Compiled once; each reader instantiates its own memory. */
 const LINE_DECODER = new WebAssembly.Module(Buffer.from(LINE_DECODER_WASM_BASE64, 'base64'));
 
-/** Words per record: state, local port, remote port, then 2 or 8 address words. */
-const IPV4_RECORD_WORDS = 5;
-const IPV6_RECORD_WORDS = 11;
-const IPV6_ADDRESS_OFFSET = 3;
+/** Words per record: state, local port, remote port, two state fields, 2 or 8 address words. */
+const IPV4_RECORD_WORDS = 7;
+const IPV6_RECORD_WORDS = 13;
+const ADDRESS_OFFSET = 5;
 
 export const BUFFER_BYTES = 256 * 1024;
 
@@ -203,6 +210,8 @@ export class TcpTableReader {
           records[at] as number,
           records[at + 1] as number,
           records[at + 2] as number,
+          records[at + 5] as number,
+          records[at + 6] as number,
           records[at + 3] as number,
           records[at + 4] as number,
         );
@@ -215,7 +224,9 @@ export class TcpTableReader {
         records[at + 1] as number,
         records[at + 2] as number,
         records,
-        at + IPV6_ADDRESS_OFFSET,
+        at + ADDRESS_OFFSET,
+        records[at + 3] as number,
+        records[at + 4] as number,
       );
     }
   }

@@ -77,8 +77,8 @@ export function exampleSocketTables(overrides: Partial<SocketTables> = {}): Sock
       { port: 443, states: stateCounts({ time_wait: 4 }) },
     ],
     listenQueues: [
-      { port: 80, length: 3, limit: 511 },
-      { port: 'other', length: 0, limit: 4096 },
+      { port: 80, length: 3 },
+      { port: 'other', length: 0 },
     ],
     ephemeral: EXAMPLE_EPHEMERAL,
     listeningPorts: [22, 80],

@@ -17,6 +17,10 @@ export interface KernelSocket {
   readonly state: number;
   readonly shape?: LineShape;
   readonly inode?: number;
+  /** rx_queue: a listener's accept queue length (0 when absent). */
+  readonly rxQueue?: number;
+  /** when of a TIME_WAIT line: clock ticks left (6066 when absent). */
+  readonly ticksLeft?: number;
 }
 
 const TCP_LINE_WIDTH = 149;
@@ -53,9 +57,9 @@ export function formatSocketLine(slot: number, socket: KernelSocket): string {
   const inode = socket.inode ?? 0;
   let tail: string;
   if (shape === 'full') {
-    tail = ` 00000000:00000000 00:00000000 00000000  1000        0 ${inode} 1 ${POINTER} 20 4 30 10 -1`;
+    tail = ` 00000000:${hex(socket.rxQueue ?? 0, 8)} 00:00000000 00000000  1000        0 ${inode} 1 ${POINTER} 20 4 30 10 -1`;
   } else if (shape === 'timewait') {
-    tail = ` 00000000:00000000 03:000017B2 00000000     0        0 0 3 ${POINTER}`;
+    tail = ` 00000000:00000000 03:${hex(socket.ticksLeft ?? 0x17b2, 8)} 00000000     0        0 0 3 ${POINTER}`;
   } else {
     tail = ` 00000000:00000000 01:00000064 00000000     0        0 0 0 ${POINTER}`;
   }

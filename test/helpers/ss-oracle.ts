@@ -181,7 +181,9 @@ export interface OracleDestination {
   readonly localAddress: string;
   readonly remoteAddress: string;
   readonly remotePort: number;
+  /** Sockets holding a port toward it: the engine's `used` where TIME_WAIT reuse does not apply. */
   readonly used: number;
+  readonly timeWait: number;
 }
 
 export interface OracleEphemeral {
@@ -220,6 +222,7 @@ export function ephemeralUse(
       remoteAddress: socket.remoteAddress,
       remotePort: socket.remotePort,
       used: (previous?.used ?? 0) + 1,
+      timeWait: (previous?.timeWait ?? 0) + (socket.state === 'time_wait' ? 1 : 0),
     });
   }
   const destinations = [...used.values()].sort((a, b) => b.used - a.used);

@@ -66,7 +66,8 @@ const socket = (
   remote: readonly number[],
   remotePort: number,
   state: number,
-): KernelSocket => ({ local, localPort, remote, remotePort, state });
+  extra: Partial<KernelSocket> = {},
+): KernelSocket => ({ local, localPort, remote, remotePort, state, ...extra });
 
 describe('per-port aggregates', () => {
   it('splits inbound by listening port and outbound by remote port', () => {
@@ -322,5 +323,168 @@ describe('sources fail alone', () => {
       bytes: tcp.length + 13,
     });
     expect(snapshot.sockets?.linesRead).toBe(2 + (snapshot.sockets?.tcp6.lines ?? 0));
+  });
+});
+
+describe('the connect() model', () => {
+  const LOOPBACK = [127, 0, 0, 1];
+  const LOOPBACK_OTHER = [127, 0, 0, 2];
+  const IPV6_LOOPBACK = [...Array(15).fill(0), 1];
+  const IPV6_CLIENT = [0xfd, 0, ...Array(13).fill(0), 2];
+  const IPV6_SERVER = [0xfd, 0, ...Array(13).fill(0), 1];
+  /** `when` of a TIME_WAIT `age` seconds old: ticks of 10 ms left of its 60 s. */
+  const ticksLeft = (ageSeconds: number) => Math.round((60 - ageSeconds) * 100);
+  const timeWait = (
+    local: readonly number[],
+    port: number,
+    remote: readonly number[],
+    age: number,
+  ) => socket(local, port, remote, 9000, TIME_WAIT, { ticksLeft: ticksLeft(age) });
+  const sysctls = (values: Record<string, number | null>) =>
+    Object.fromEntries(
+      Object.entries(values).map(([name, value]) => [
+        `sys/net/ipv4/${name}`,
+        value === null ? null : `${value}\n`,
+      ]),
+    );
+
+  /** The only destination's figures, and the reuse settings they were computed with. */
+  function only(tree: Tree) {
+    const ephemeral = sample(tree).sockets?.ephemeral;
+    const [destination, ...rest] = ephemeral?.destinations ?? [];
+    expect(rest).toEqual([]);
+    return { ephemeral, destination };
+  }
+
+  it.each([
+    // tcp_tw_reuse, delay ms, timestamps, local, remote, age s → blocking, hold s
+    [2, 1000, 1, LOOPBACK, LOOPBACK, 10, 0, 1],
+    [2, 1000, 1, LOOPBACK, LOOPBACK, 0.5, 1, 1],
+    [2, 1000, 1, CLIENT, LOOPBACK_OTHER, 10, 0, 1],
+    [2, 1000, 1, LOOPBACK, CLIENT, 10, 0, 1],
+    [2, 1000, 1, CLIENT, SERVER, 10, 1, 60],
+    [1, 1000, 1, CLIENT, SERVER, 10, 0, 1],
+    [1, 1000, 1, CLIENT, SERVER, 0.5, 1, 1],
+    [1, 5000, 1, CLIENT, SERVER, 4, 1, 5],
+    [1, 5000, 1, CLIENT, SERVER, 6, 0, 5],
+    [1, 1000, 0, CLIENT, SERVER, 10, 1, 60],
+    [2, 1000, 0, LOOPBACK, LOOPBACK, 10, 1, 60],
+    [0, 1000, 1, LOOPBACK, LOOPBACK, 10, 1, 60],
+  ])(
+    'tcp_tw_reuse=%i, delay %i ms, timestamps %i, %j -> %j, TIME_WAIT %d s old: %i blocking, hold %i s',
+    (reuse, delay, timestamps, local, remote, age, blocking, hold) => {
+      const { ephemeral, destination } = only({
+        tcp: [timeWait(local, 40001, remote, age)],
+        files: sysctls({
+          tcp_tw_reuse: reuse,
+          tcp_tw_reuse_delay: delay,
+          tcp_timestamps: timestamps,
+        }),
+      });
+      expect(ephemeral?.reuse).toEqual({ twReuse: reuse, twReuseDelayMs: delay, timestamps });
+      expect(ephemeral?.usedMax).toBe(blocking);
+      expect(ephemeral?.held).toBe(1);
+      expect(ephemeral?.destinationCount).toBe(blocking);
+      if (blocking === 0) return expect(destination).toBeUndefined();
+      expect(destination).toMatchObject({ used: 1, timeWait: 1, holdSeconds: hold });
+    },
+  );
+
+  it('reuses after a fixed 1 s on kernels without tcp_tw_reuse_delay', () => {
+    const tree = (age: number): Tree => ({
+      tcp: [timeWait(CLIENT, 40001, SERVER, age), socket(CLIENT, 40002, SERVER, 9000, ESTABLISHED)],
+      files: sysctls({ tcp_tw_reuse: 1, tcp_tw_reuse_delay: null }),
+    });
+    expect(only(tree(1.5)).ephemeral?.reuse.twReuseDelayMs).toBe(1000);
+    expect(only(tree(1.5)).destination).toMatchObject({ used: 1, timeWait: 1, holdSeconds: 1 });
+    expect(only(tree(0.5)).destination).toMatchObject({ used: 2, timeWait: 1, holdSeconds: 1 });
+  });
+
+  it('applies the loopback rule to ::1 and to IPv4-mapped loopback, not to other IPv6', () => {
+    const tcp6 = [
+      timeWait(IPV6_LOOPBACK, 40001, IPV6_LOOPBACK, 10),
+      timeWait(ipv4Mapped(LOOPBACK), 40002, ipv4Mapped(LOOPBACK), 10),
+      timeWait(IPV6_CLIENT, 40003, IPV6_SERVER, 10),
+    ];
+    const ephemeral = sample({ tcp6 }).sockets?.ephemeral;
+    expect(ephemeral?.destinations).toEqual([
+      {
+        localAddress: 'fd00::2',
+        remoteAddress: 'fd00::1',
+        remotePort: 9000,
+        used: 1,
+        timeWait: 1,
+        holdSeconds: 60,
+      },
+    ]);
+    expect(ephemeral?.held).toBe(3);
+  });
+
+  it('ranks destinations by blocking sockets, not by TIME_WAIT held', () => {
+    const tcp: KernelSocket[] = [];
+    for (let i = 0; i < 5; i++) tcp.push(timeWait(LOOPBACK, 40001 + i, LOOPBACK, 10));
+    tcp.push(socket(LOOPBACK, 40006, LOOPBACK, 9000, ESTABLISHED));
+    for (let i = 0; i < 2; i++) tcp.push(socket(CLIENT, 40020 + i, SERVER, 443, ESTABLISHED));
+    const ephemeral = sample({ tcp }).sockets?.ephemeral;
+    expect(ephemeral?.usedMax).toBe(2);
+    expect(ephemeral?.destinations.map((d) => [d.remotePort, d.used, d.timeWait])).toEqual([
+      [443, 2, 0],
+      [9000, 1, 5],
+    ]);
+    expect(ephemeral?.held).toBe(8);
+  });
+
+  it('counts held ports once whatever the destinations, leaving listening and reserved ones out', () => {
+    const tcp = [
+      socket(CLIENT, 40001, SERVER, 9000, ESTABLISHED),
+      socket(CLIENT, 40001, SERVER, 9001, ESTABLISHED),
+      timeWait(LOOPBACK, 40002, LOOPBACK, 10),
+      socket(CLIENT, 40010, SERVER, 9000, ESTABLISHED), // reserved
+      socket(ANY, 40030, ANY, 0, LISTEN),
+      socket(SERVER, 40030, CLIENT, 50000, ESTABLISHED), // accepted on a listening port
+    ];
+    const ephemeral = sample({ tcp }).sockets?.ephemeral;
+    expect(ephemeral?.held).toBe(2);
+    expect(ephemeral?.usedMax).toBe(1);
+  });
+
+  it('leaves out inbound TIME_WAIT on a listening port, reusable or not', () => {
+    const tcp = [
+      socket(ANY, 40030, ANY, 0, LISTEN),
+      timeWait(LOOPBACK, 40030, LOOPBACK, 10),
+      timeWait(LOOPBACK, 40030, LOOPBACK_OTHER, 0.1),
+    ];
+    const ephemeral = sample({ tcp }).sockets?.ephemeral;
+    expect(ephemeral?.destinationCount).toBe(0);
+    expect(ephemeral?.held).toBe(0);
+  });
+
+  it('leaves the lowest port of an odd-sized range out of usable, as connect() skips it', () => {
+    const range = (text: string) => ({
+      'sys/net/ipv4/ip_local_port_range': text,
+      'sys/net/ipv4/ip_local_reserved_ports': '\n',
+    });
+    expect(sample({ files: range('40000 40019\n') }).sockets?.ephemeral?.usable).toBe(20);
+    expect(sample({ files: range('40000 40020\n') }).sockets?.ephemeral?.usable).toBe(20);
+    const onLowest = sample({
+      tcp: [socket(CLIENT, 40000, SERVER, 9000, ESTABLISHED)],
+      files: range('40000 40020\n'),
+    }).sockets?.ephemeral;
+    expect([onLowest?.usedMax, onLowest?.held]).toEqual([0, 0]);
+    expect(sample({ files: range('40000 40000\n') }).sockets?.ephemeral?.usable).toBe(1);
+  });
+
+  it('gives each listening port its longest accept queue, the rest summed up as the longest', () => {
+    const listener = (port: number, rxQueue: number, local = ANY) =>
+      socket(local, port, ANY, 0, LISTEN, { rxQueue });
+    const tcp = [listener(80, 3), listener(80, 7, SERVER), listener(443, 2), listener(8080, 9)];
+    const tcp6 = [socket(Array(16).fill(0), 443, Array(16).fill(0), 0, LISTEN, { rxQueue: 5 })];
+    // Ties broken by port: 80 and 443 have no inbound sockets, neither has 8080.
+    const queues = sample({ tcp, tcp6 }, { maxListenPorts: 2 }).sockets?.listenQueues;
+    expect(queues).toEqual([
+      { port: 80, length: 7 },
+      { port: 443, length: 5 },
+      { port: 'other', length: 9 },
+    ]);
   });
 });

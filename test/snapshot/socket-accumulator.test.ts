@@ -13,6 +13,8 @@ const LIMITS = { maxListenPorts: 64, topRemotePorts: 20, topDestinations: 10 };
 const RANGE = { low: 32768, high: 60999 };
 const LOCAL = 0x0100007f;
 const REMOTE = 0x0200007f;
+/** `when` of a TIME_WAIT just begun: 60 s of 10 ms ticks left, too young to reuse. */
+const YOUNG_TIME_WAIT_TICKS = 6000;
 
 describe('SocketAccumulator', () => {
   it('classifies sockets stored before several column growths by a listener seen last', () => {
@@ -23,12 +25,20 @@ describe('SocketAccumulator', () => {
     // from an ephemeral port toward remote port 443 + (i % 3).
     for (let i = 0; i < sockets; i++) {
       if (i % 2 === 0) {
-        accumulator.addIpv4(state('established'), 40000, 50000 + (i % 1000), LOCAL, REMOTE);
+        accumulator.addIpv4(state('established'), 40000, 50000 + (i % 1000), LOCAL, REMOTE, 0, 0);
       } else {
-        accumulator.addIpv4(state('time_wait'), 33000 + (i % 20000), 443 + (i % 3), LOCAL, REMOTE);
+        accumulator.addIpv4(
+          state('time_wait'),
+          33000 + (i % 20000),
+          443 + (i % 3),
+          LOCAL,
+          REMOTE,
+          3,
+          YOUNG_TIME_WAIT_TICKS,
+        );
       }
     }
-    accumulator.addIpv4(state('listen'), 40000, 0, 0, 0);
+    accumulator.addIpv4(state('listen'), 40000, 0, 0, 0, 0, 0);
     const aggregates = accumulator.finish(LIMITS);
 
     expect(aggregates.listeningPorts).toEqual([40000]);

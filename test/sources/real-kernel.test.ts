@@ -93,6 +93,9 @@ function expectSnapshotMatchesSs(scenario: ScenarioHandle, ns: string): void {
   const oracle = ephemeralUse(sockets, range, reserved);
   const ephemeral = tables.ephemeral;
   if (!ephemeral) throw new Error(`no ephemeral ports: ${tables.ephemeralError}`);
+  // Every destination here is off loopback and tcp_tw_reuse is 2: every TIME_WAIT blocks.
+  expect(ephemeral.reuse.twReuse).toBe(2);
+  expect(ephemeral.destinations.every((d) => d.holdSeconds === 60)).toBe(true);
   expect({ low: ephemeral.rangeLow, high: ephemeral.rangeHigh }).toEqual(range);
   expect(ephemeral.usable).toBe(oracle.usable);
   expect(ephemeral.usedMax).toBe(oracle.usedMax);
@@ -102,6 +105,7 @@ function expectSnapshotMatchesSs(scenario: ScenarioHandle, ns: string): void {
     remoteAddress: normalizeAddress(d.remoteAddress),
     remotePort: d.remotePort,
     used: d.used,
+    timeWait: d.timeWait,
   }));
   expect(new Set(engineDestinations.map((d) => JSON.stringify(d)))).toEqual(
     new Set(oracle.destinations.map((d) => JSON.stringify(d))),

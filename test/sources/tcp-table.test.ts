@@ -17,18 +17,42 @@ import {
 /** A word as the kernel printed it (the sink gets it signed). */
 const hexWord = (word: number) => (word >>> 0).toString(16);
 
+/** The state fields as text: `tx/rx` of LISTEN, `tr/when` of TIME_WAIT, nothing otherwise. */
+function stateFields(state: number, first: number, second: number): string {
+  const name = TCP_STATES[state];
+  if (name === 'listen' || name === 'time_wait') return ` ${first}/${second}`;
+  expect([first, second]).toEqual([0, 0]);
+  return '';
+}
+
 /** Records every decoded socket as text, for asserting what the decoder saw. */
 class RecordingSink implements SocketSink {
   readonly seen: string[] = [];
-  addIpv4(state: number, localPort: number, remotePort: number, local: number, remote: number) {
+  addIpv4(
+    state: number,
+    localPort: number,
+    remotePort: number,
+    local: number,
+    remote: number,
+    first: number,
+    second: number,
+  ) {
     this.seen.push(
-      `4 ${TCP_STATES[state]} ${hexWord(local)}:${localPort} ${hexWord(remote)}:${remotePort}`,
+      `4 ${TCP_STATES[state]} ${hexWord(local)}:${localPort} ${hexWord(remote)}:${remotePort}${stateFields(state, first, second)}`,
     );
   }
-  addIpv6(state: number, localPort: number, remotePort: number, words: Int32Array, at: number) {
+  addIpv6(
+    state: number,
+    localPort: number,
+    remotePort: number,
+    words: Int32Array,
+    at: number,
+    first: number,
+    second: number,
+  ) {
     const hex = [...words.subarray(at, at + 8)].map(hexWord);
     this.seen.push(
-      `6 ${TCP_STATES[state]} ${hex.slice(0, 4).join('.')}:${localPort} ${hex.slice(4).join('.')}:${remotePort}`,
+      `6 ${TCP_STATES[state]} ${hex.slice(0, 4).join('.')}:${localPort} ${hex.slice(4).join('.')}:${remotePort}${stateFields(state, first, second)}`,
     );
   }
 }
@@ -47,12 +71,31 @@ function decode(line: string | Buffer, family: 'ipv4' | 'ipv6'): { ok: boolean; 
 
 const REAL_TCP_LINE =
   '   0: 00000000:07E8 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1072 1 000000008244390e 100 0 0 10 0                      ';
+/** A TIME_WAIT line as 6.18 prints it: fewer trailing fields, 59.64 s left. */
+const REAL_TIME_WAIT_LINE =
+  '   1: 010112C6:9C40 020112C6:2328 06 00000000:00000000 03:0000174C 00000000     0        0 0 3 000000003b334cfc                                      ';
+/** A tcp6 listener with 5 connections waiting for accept(). */
+const REAL_TCP6_LISTEN_LINE =
+  '   0: 00000000000000000000000000000000:01BB 00000000000000000000000000000000:0000 0A 00000000:00000005 00:00000000 00000000     0        0 1009646 3 000000007c8d0d39 100 0 0 10 0';
 const REAL_TCP6_LINE =
   '   1: 00000000000000000000000001000000:1F90 00000000000000000000000001000000:C350 01 00000000:00000000 00:00000000 00000000  1000        0 81231 1 0000000000000000 20 4 30 10 -1';
 
 describe('decodeLine', () => {
   it('decodes a real tcp line relative to the sl colon', () => {
-    expect(decode(REAL_TCP_LINE, 'ipv4')).toEqual({ ok: true, seen: ['4 listen 0:2024 0:0'] });
+    expect(decode(REAL_TCP_LINE, 'ipv4')).toEqual({ ok: true, seen: ['4 listen 0:2024 0:0 0/0'] });
+  });
+
+  it('hands over tr and when of a TIME_WAIT line, and the accept queue of a LISTEN line', () => {
+    expect(decode(REAL_TIME_WAIT_LINE, 'ipv4')).toEqual({
+      ok: true,
+      seen: ['4 time_wait 10112c6:40000 20112c6:9000 3/5964'],
+    });
+    expect(decode(REAL_TCP6_LISTEN_LINE, 'ipv6')).toEqual({
+      ok: true,
+      seen: ['6 listen 0.0.0.0:443 0.0.0.0:0 0/5'],
+    });
+    const queue = REAL_TCP_LINE.replace('00000000:00000000 00:', 'FFFFFFFF:FfFfFfFe 00:');
+    expect(decode(queue, 'ipv4').seen).toEqual([`4 listen 0:2024 0:0 ${-1}/${-2}`]);
   });
 
   it('decodes a real tcp6 line', () => {
@@ -72,7 +115,7 @@ describe('decodeLine', () => {
     });
     expect(decode(line, 'ipv4')).toEqual({
       ok: true,
-      seen: ['4 time_wait 10012c6:40000 20012c6:9000'],
+      seen: ['4 time_wait 10012c6:40000 20012c6:9000 3/6066'],
     });
   });
 
@@ -97,6 +140,31 @@ describe('decodeLine', () => {
     ['a letter in sl', REAL_TCP_LINE.replace('   0:', '  x0:')],
     ['a cut after the state', REAL_TCP_LINE.slice(0, REAL_TCP_LINE.indexOf(' 0A ') + 3)],
     ['a cut inside the remote address', REAL_TCP_LINE.slice(0, 25)],
+    [
+      'a LISTEN line cut inside rx_queue',
+      REAL_TCP_LINE.slice(0, REAL_TCP_LINE.indexOf(' 0A ') + 18),
+    ],
+    ['a LISTEN line cut after when', REAL_TCP_LINE.slice(0, REAL_TCP_LINE.indexOf(' 0A ') + 33)],
+    [
+      'a LISTEN line without the colon of tx:rx',
+      REAL_TCP_LINE.replace(' 0A 00000000:', ' 0A 00000000 '),
+    ],
+    [
+      'a LISTEN line without the colon of tr:when',
+      REAL_TCP_LINE.replace(' 00:00000000', ' 00 00000000'),
+    ],
+    [
+      'a TIME_WAIT line cut inside when',
+      REAL_TIME_WAIT_LINE.slice(0, REAL_TIME_WAIT_LINE.indexOf(' 06 ') + 30),
+    ],
+    [
+      'a TIME_WAIT line cut after when',
+      REAL_TIME_WAIT_LINE.slice(0, REAL_TIME_WAIT_LINE.indexOf(' 06 ') + 33),
+    ],
+    [
+      'a TIME_WAIT line with a tab after when',
+      REAL_TIME_WAIT_LINE.replace('0000174C ', '0000174C\t'),
+    ],
     ['an empty line', ''],
     ['a tcp6 line in the tcp table', REAL_TCP6_LINE],
   ])('rejects %s', (_why, line) => {
@@ -106,10 +174,15 @@ describe('decodeLine', () => {
   // Bytes next to the hex digits in ASCII, and 0x10, which setting bit 5 turns into '0'.
   const NOT_HEX = [0x10, 0x2f, 0x3a, 0x40, 0x47, 0x60, 0x67, 0x20, 0xc6, 0x00];
   it.each([
-    ['tcp', REAL_TCP_LINE, 'ipv4'],
+    ['tcp LISTEN', REAL_TCP_LINE, 'ipv4'],
+    ['tcp TIME_WAIT', REAL_TIME_WAIT_LINE, 'ipv4'],
+    ['tcp6 LISTEN', REAL_TCP6_LISTEN_LINE, 'ipv6'],
     ['tcp6', REAL_TCP6_LINE, 'ipv6'],
   ] as const)('rejects a %s line with any hex digit of its fields replaced', (_, line, family) => {
-    const fieldsEnd = line.indexOf(' ', line.indexOf(' ', line.indexOf(':') + 2) + 1) + 3;
+    const stateAt = line.indexOf(' ', line.indexOf(' ', line.indexOf(':') + 2) + 1) + 1;
+    // LISTEN and TIME_WAIT lines are read up to `when`; other states up to the state.
+    const readsWhen = / (0A|06) $/.test(line.slice(stateAt - 1, stateAt + 3));
+    const fieldsEnd = stateAt + (readsWhen ? 32 : 2);
     for (let at = line.indexOf(':') + 2; at < fieldsEnd; at++) {
       if (!/[0-9A-F]/.test(line[at] as string)) continue;
       for (const byte of NOT_HEX) {
