@@ -160,8 +160,7 @@ function ephemeralGroup(config: MixinConfig): RuleGroup {
           '({{ .Labels.remote_address }} port {{ .Labels.remote_port }} from local address {{ .Labels.local_address }}, ' +
           '{{ .Value | printf "%.0f" }} ports blocked){{ end }}.',
       }),
-      toRule(config, heldHigh('warning', `>= ${c.heldWarningRatio} < ${c.heldCriticalRatio}`)),
-      toRule(config, heldHigh('critical', `>= ${c.heldCriticalRatio}`)),
+      toRule(config, heldHigh('warning', `>= ${c.heldWarningRatio}`)),
     ],
   };
 }

@@ -274,13 +274,13 @@ const SCENARIOS: readonly AlertScenarios[] = [
     more: [
       {
         kind: 'firing',
-        name: '90 % held is critical, as in doctor, and only critical',
-        series: { [HELD]: '900x30', [USED_MAX]: '100x30', [USABLE]: '1000x30' },
+        name: '100 % held, as by reusable loopback TIME_WAIT, stays a warning: it must not page',
+        series: { [HELD]: '1000x30', [USED_MAX]: '80x30', [USABLE]: '1000x30' },
         expected: [
           {
-            labels: critical(),
+            labels: warning(),
             description:
-              'web-1:10120: 90% of its 1000 usable ephemeral ports are held by some socket. A client that binds ' +
+              'web-1:10120: 100% of its 1000 usable ephemeral ports are held by some socket. A client that binds ' +
               'its local address before connect() (nginx proxy_bind, HAProxy source) needs a port free toward ' +
               'every destination at once, and fails with EADDRINUSE when none is.',
           },

@@ -102,7 +102,6 @@ describe('generated alerting rules', () => {
     );
     uses('TcpStateEphemeralPortHeadroomLow', 'warning', 1 - thresholds.EPHEMERAL_USE_WARNING_RATIO);
     uses('TcpStateEphemeralPortsHeldHigh', 'warning', thresholds.BIND_FIRST_HELD_WARNING_RATIO);
-    uses('TcpStateEphemeralPortsHeldHigh', 'critical', thresholds.BIND_FIRST_HELD_CRITICAL_RATIO);
     uses('TcpStateTimeWaitNearBucketLimit', 'warning', thresholds.TIME_WAIT_BUCKETS_WARNING_RATIO);
     uses(
       'TcpStateTimeWaitNearBucketLimit',
