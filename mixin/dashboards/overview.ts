@@ -16,6 +16,7 @@ import {
   FLEET,
   newDashboard,
   organizeTable,
+  type PanelText,
   query,
   row,
   SELECTED,
@@ -32,6 +33,18 @@ const rate = (metric: string, extra = ''): string =>
 const selected = (metric: string, extra = ''): string =>
   `${metric}{${SELECTED}${extra === '' ? '' : `,${extra}`}}`;
 const DESTINATION_LEGEND = '{{local_address}} → {{remote_address}}:{{remote_port}}';
+
+/** Per-second rates of counters, one query each, as [metric, legend]. */
+function ratesPanel(
+  text: PanelText,
+  counters: readonly (readonly [string, string])[],
+): ReturnType<typeof timeseriesPanel> {
+  const panel = timeseriesPanel(text).unit('ops').min(0);
+  counters.forEach(([metric, legend], index) => {
+    panel.withTarget(query(String.fromCharCode(65 + index), rate(metric), { legend }));
+  });
+  return panel;
+}
 
 /** Red at the critical share of ports blocked, orange at the warning share: the alerts' levels. */
 function headroomThresholds(config: MixinConfig): dashboard.ThresholdsConfigBuilder {
@@ -338,37 +351,25 @@ export function overviewDashboard(config: MixinConfig): dashboard.Dashboard {
         .withTarget(query('A', selected(RECORDED.listenQueueRatio), { legend: 'port {{port}}' })),
     )
     .withPanel(
-      timeseriesPanel({
-        title: 'SYN and accept queue drops and SYN cookies per second',
-        span: 12,
-        description:
-          'SYN queue full drops: SYNs dropped because a SYN queue was full and no cookie was sent; SYN queue ' +
-          'full cookies / SYN cookies sent: the kernel answered with a SYN cookie instead (a flood, or a backlog ' +
-          'too small); cookies failed: ACKs with an invalid cookie. Listen overflows and drops: completed ' +
-          'connections dropped at a full accept queue. Anything but zero for minutes deserves attention.',
-      })
-        .unit('ops')
-        .min(0)
-        .withTarget(
-          query('A', rate('tcpstate_syn_queue_full_drops_total'), {
-            legend: 'SYN queue full drops',
-          }),
-        )
-        .withTarget(
-          query('B', rate('tcpstate_syn_queue_full_cookies_total'), {
-            legend: 'SYN queue full cookies',
-          }),
-        )
-        .withTarget(
-          query('C', rate('tcpstate_syncookies_sent_total'), { legend: 'SYN cookies sent' }),
-        )
-        .withTarget(
-          query('D', rate('tcpstate_syncookies_failed_total'), { legend: 'SYN cookies failed' }),
-        )
-        .withTarget(
-          query('E', rate('tcpstate_listen_overflows_total'), { legend: 'listen overflows' }),
-        )
-        .withTarget(query('F', rate('tcpstate_listen_drops_total'), { legend: 'listen drops' })),
+      ratesPanel(
+        {
+          title: 'SYN and accept queue drops and SYN cookies per second',
+          span: 12,
+          description:
+            'SYN queue full drops: SYNs dropped because a SYN queue was full and no cookie was sent; SYN queue ' +
+            'full cookies / SYN cookies sent: the kernel answered with a SYN cookie instead (a flood, or a backlog ' +
+            'too small); cookies failed: ACKs with an invalid cookie. Listen overflows and drops: completed ' +
+            'connections dropped at a full accept queue. Anything but zero for minutes deserves attention.',
+        },
+        [
+          ['tcpstate_syn_queue_full_drops_total', 'SYN queue full drops'],
+          ['tcpstate_syn_queue_full_cookies_total', 'SYN queue full cookies'],
+          ['tcpstate_syncookies_sent_total', 'SYN cookies sent'],
+          ['tcpstate_syncookies_failed_total', 'SYN cookies failed'],
+          ['tcpstate_listen_overflows_total', 'listen overflows'],
+          ['tcpstate_listen_drops_total', 'listen drops'],
+        ],
+      ),
     )
     .withRow(row('Kernel limits of $instance (host-wide)'))
     .withPanel(
@@ -407,67 +408,71 @@ export function overviewDashboard(config: MixinConfig): dashboard.Dashboard {
         ),
     )
     .withPanel(
-      timeseriesPanel({
-        title: 'TCP memory pressure entered and connections aborted per second',
-        span: 8,
-        description:
-          'Pressure entered: times TCP went into memory pressure (TCPMemoryPressures). Aborted: connections the ' +
-          'kernel reset for lack of memory (TCPAbortOnMemory); any is a reason to act.',
-      })
-        .unit('ops')
-        .min(0)
-        .withTarget(
-          query('A', rate('tcpstate_memory_pressures_total'), { legend: 'pressure entered' }),
-        )
-        .withTarget(query('B', rate('tcpstate_memory_aborts_total'), { legend: 'aborted' })),
+      ratesPanel(
+        {
+          title: 'TCP memory pressure entered and connections aborted per second',
+          span: 8,
+          description:
+            'Pressure entered: times TCP went into memory pressure (TCPMemoryPressures). Aborted: connections the ' +
+            'kernel reset for lack of memory (TCPAbortOnMemory); any is a reason to act.',
+        },
+        [
+          ['tcpstate_memory_pressures_total', 'pressure entered'],
+          ['tcpstate_memory_aborts_total', 'aborted'],
+        ],
+      ),
     )
     .withRow(row('Kernel TCP counters of $instance'))
     .withPanel(
-      timeseriesPanel({
-        title: 'TIME_WAIT sockets per second',
-        span: 8,
-        description:
-          'How fast TIME_WAIT sockets come and go. entered: sockets put into TIME_WAIT for the full 60 s ' +
-          '(the kernel counts them as the timer starts, TcpExt TW). short-lived: given a timeout of 4 s or less ' +
-          '(TWKilled). reused: connect() took over a TIME_WAIT 4-tuple (net.ipv4.tcp_tw_reuse). overflow: ' +
-          'destroyed at once because tcp_max_tw_buckets was reached; anything above zero there deserves attention.',
-      })
-        .unit('ops')
-        .min(0)
-        .withTarget(query('A', rate('tcpstate_timewait_finished_total'), { legend: 'entered' }))
-        .withTarget(query('B', rate('tcpstate_timewait_killed_total'), { legend: 'short-lived' }))
-        .withTarget(query('C', rate('tcpstate_timewait_reused_total'), { legend: 'reused' }))
-        .withTarget(query('D', rate('tcpstate_timewait_overflows_total'), { legend: 'overflow' })),
+      ratesPanel(
+        {
+          title: 'TIME_WAIT sockets per second',
+          span: 8,
+          description:
+            'How fast TIME_WAIT sockets come and go. entered: sockets put into TIME_WAIT for the full 60 s ' +
+            '(the kernel counts them as the timer starts, TcpExt TW). short-lived: given a timeout of 4 s or less ' +
+            '(TWKilled). reused: connect() took over a TIME_WAIT 4-tuple (net.ipv4.tcp_tw_reuse). overflow: ' +
+            'destroyed at once because tcp_max_tw_buckets was reached; anything above zero there deserves attention.',
+        },
+        [
+          ['tcpstate_timewait_finished_total', 'entered'],
+          ['tcpstate_timewait_killed_total', 'short-lived'],
+          ['tcpstate_timewait_reused_total', 'reused'],
+          ['tcpstate_timewait_overflows_total', 'overflow'],
+        ],
+      ),
     )
     .withPanel(
-      timeseriesPanel({
-        title: 'Connections opened and failed per second',
-        span: 8,
-        description:
-          'active opens: outgoing connect() calls; passive opens: connections accepted from clients; failed ' +
-          'attempts: connections that never got established; resets: established connections ended by a reset. ' +
-          'Many active opens per second without keep-alive are what fill the ephemeral port range.',
-      })
-        .unit('ops')
-        .min(0)
-        .withTarget(query('A', rate('tcpstate_active_opens_total'), { legend: 'active opens' }))
-        .withTarget(query('B', rate('tcpstate_passive_opens_total'), { legend: 'passive opens' }))
-        .withTarget(query('C', rate('tcpstate_attempt_fails_total'), { legend: 'failed attempts' }))
-        .withTarget(query('D', rate('tcpstate_established_resets_total'), { legend: 'resets' })),
+      ratesPanel(
+        {
+          title: 'Connections opened and failed per second',
+          span: 8,
+          description:
+            'active opens: outgoing connect() calls; passive opens: connections accepted from clients; failed ' +
+            'attempts: connections that never got established; resets: established connections ended by a reset. ' +
+            'Many active opens per second without keep-alive are what fill the ephemeral port range.',
+        },
+        [
+          ['tcpstate_active_opens_total', 'active opens'],
+          ['tcpstate_passive_opens_total', 'passive opens'],
+          ['tcpstate_attempt_fails_total', 'failed attempts'],
+          ['tcpstate_established_resets_total', 'resets'],
+        ],
+      ),
     )
     .withPanel(
-      timeseriesPanel({
-        title: 'PAWS rejects per second by stage',
-        span: 8,
-        description:
-          'Segments dropped because their TCP timestamp went backwards (PAWS), by where: established ' +
-          'connections, SYN-ACKs of this host’s connects (active), TIME_WAIT sockets (timewait, where newer ' +
-          'kernels count the NAT case), old ACKs and rejected echoed timestamps. A steady rate usually means ' +
-          'clients behind one NAT address; the alert fires above its level summed over the stages.',
-      })
-        .unit('ops')
-        .min(0)
-        .withTarget(query('A', rate('tcpstate_paws_rejected_total'), { legend: '{{stage}}' })),
+      ratesPanel(
+        {
+          title: 'PAWS rejects per second by stage',
+          span: 8,
+          description:
+            'Segments dropped because their TCP timestamp went backwards (PAWS), by where: established ' +
+            'connections, SYN-ACKs of this host’s connects (active), TIME_WAIT sockets (timewait, where newer ' +
+            'kernels count the NAT case), old ACKs and rejected echoed timestamps. A steady rate usually means ' +
+            'clients behind one NAT address; the alert fires above its level summed over the stages.',
+        },
+        [['tcpstate_paws_rejected_total', '{{stage}}']],
+      ),
     )
     .withRow(row('Exporter on $instance and kernel settings'))
     .withPanel(
@@ -522,21 +527,19 @@ export function overviewDashboard(config: MixinConfig): dashboard.Dashboard {
         .withTarget(query('D', selected(RECORDED.sampleAge), { legend: 'last sample age' })),
     )
     .withPanel(
-      timeseriesPanel({
-        title: 'Skipped samples and malformed lines per second',
-        span: 8,
-        description:
-          'Skipped samples: a sample was still running when the next one was due, so the numbers are older than ' +
-          'the interval. Malformed lines: lines of a /proc file the parser could not read; should stay at zero.',
-      })
-        .unit('ops')
-        .min(0)
-        .withTarget(
-          query('A', rate('tcpstate_samples_skipped_total'), { legend: 'skipped samples' }),
-        )
-        .withTarget(
-          query('B', rate('tcpstate_malformed_lines_total'), { legend: 'malformed {{file}}' }),
-        ),
+      ratesPanel(
+        {
+          title: 'Skipped samples and malformed lines per second',
+          span: 8,
+          description:
+            'Skipped samples: a sample was still running when the next one was due, so the numbers are older than ' +
+            'the interval. Malformed lines: lines of a /proc file the parser could not read; should stay at zero.',
+        },
+        [
+          ['tcpstate_samples_skipped_total', 'skipped samples'],
+          ['tcpstate_malformed_lines_total', 'malformed {{file}}'],
+        ],
+      ),
     )
     .withPanel(
       tablePanel({
