@@ -210,7 +210,6 @@ function listenerGroup(config: MixinConfig): RuleGroup {
   const sel = config.selector;
   const window = config.rateWindow;
   const rate = (metric: string): string => `rate(${series(metric, sel)}[${window}])`;
-  const limit = `{{ with printf \`tcpstate_listen_queue_limit{job=%q,instance=%q,port=%q}\` $labels.job $labels.instance $labels.port | query }}{{ . | first | value | printf "%.0f" }}{{ end }}`;
   return {
     name: 'tcpstate-listeners',
     rules: [
@@ -227,13 +226,20 @@ function listenerGroup(config: MixinConfig): RuleGroup {
       toRule(config, {
         alert: 'TcpStateListenQueueFull',
         severity: 'warning',
-        expr: `${series(RECORDED.listenQueueRatio, sel)} >= ${c.queueFullRatio}`,
+        // /proc/net/tcp shows a listener's queue length, not its limit (tx_queue is 0): the
+        // port whose queue stays non-empty while accept queues overflow is the full one.
+        expr: [
+          `${series('tcpstate_listen_queue_length', sel)} > 0`,
+          'and on (job, instance)',
+          `${rate('tcpstate_listen_overflows_total')} > ${c.overflowsPerSecond}`,
+        ].join('\n'),
         for: c.queueFullFor,
         summary:
-          'A listening port’s accept queue stays full: its program does not accept() in time.',
+          'A listening port’s accept queue overflows: its program does not accept() in time.',
         description:
-          '{{ $labels.instance }}: the accept queue of the listener on port {{ $labels.port }} is ' +
-          `{{ $value | humanizePercentage }} full (limit ${limit}). New connections to it wait or are dropped.`,
+          '{{ $labels.instance }}: {{ $value }} connections wait in the accept queue of port {{ $labels.port }} ' +
+          'while the host drops connections at full accept queues: that program does not accept() in time, ' +
+          'or its backlog is too small.',
       }),
       toRule(config, {
         alert: 'TcpStateSynQueueOverflowing',

@@ -13,7 +13,6 @@ import {
   CLOSE_WAIT_WARNING,
   EPHEMERAL_USE_CRITICAL_RATIO,
   EPHEMERAL_USE_WARNING_RATIO,
-  LISTEN_QUEUE_FULL_RATIO,
   ORPHANS_CRITICAL_RATIO,
   ORPHANS_WARNING_RATIO,
   PAWS_WARNING_PER_SECOND,
@@ -65,8 +64,7 @@ export interface MixinConfig {
   readonly listen: {
     readonly overflowsPerSecond: number;
     readonly for: Duration;
-    /** Accept queue length against its limit, per listening port. */
-    readonly queueFullRatio: number;
+    /** A listening port with connections waiting while accept queues overflow. */
     readonly queueFullFor: Duration;
   };
   readonly synQueue: {
@@ -141,7 +139,6 @@ export const defaultConfig: MixinConfig = {
   listen: {
     overflowsPerSecond: 0,
     for: '10m',
-    queueFullRatio: LISTEN_QUEUE_FULL_RATIO,
     queueFullFor: '5m',
   },
   // A SYN dropped at a full SYN queue is a lost connection attempt, as a listen overflow is.

@@ -21,8 +21,6 @@ export const RECORDED = {
   timeWait: 'instance:tcpstate_time_wait_sockets:sum',
   /** TIME_WAIT sockets as a share of net.ipv4.tcp_max_tw_buckets. */
   timeWaitBucketsRatio: 'instance:tcpstate_time_wait_buckets:ratio',
-  /** Each listening port's fullest accept queue as a share of its limit. */
-  listenQueueRatio: 'instance_port:tcpstate_listen_queue:ratio',
   /** Orphaned sockets as a share of net.ipv4.tcp_max_orphans. */
   orphansRatio: 'instance:tcpstate_orphans:ratio',
   /** Seconds since the latest sample started. */
@@ -52,10 +50,6 @@ export function recordingRules(config: MixinConfig): RecordingRule[] {
     {
       record: RECORDED.timeWaitBucketsRatio,
       expr: `${series(RECORDED.timeWait, sel)}\n  / ignoring (name)\n${sysctlSeries(config, 'net.ipv4.tcp_max_tw_buckets')}`,
-    },
-    {
-      record: RECORDED.listenQueueRatio,
-      expr: `${series('tcpstate_listen_queue_length', sel)} / ${series('tcpstate_listen_queue_limit', sel)}`,
     },
     {
       record: RECORDED.orphansRatio,

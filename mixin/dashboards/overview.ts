@@ -337,18 +337,24 @@ export function overviewDashboard(config: MixinConfig): dashboard.Dashboard {
     .withRow(row('Listeners of $instance'))
     .withPanel(
       timeseriesPanel({
-        title: 'Accept queue per listener against its limit',
+        title: 'Accept queue per listener against net.core.somaxconn',
         span: 12,
         description:
-          'Per listening port, the fullest accept queue as a share of its limit (min of the program’s listen() ' +
-          'backlog and net.core.somaxconn): connections the kernel completed that the program has not accept()ed ' +
-          'yet. The dashed line is the alert’s level; at 100 % new handshakes are dropped (listen overflows).',
+          'Per listening port, the fullest accept queue: connections the kernel completed that the program has ' +
+          'not accept()ed yet. Its limit is the smaller of the program’s listen() backlog and net.core.somaxconn ' +
+          '(the line here, the ceiling); /proc/net/tcp does not show the backlog itself. A queue that stays above ' +
+          'zero while listen overflows rise is the full one (the alert).',
       })
-        .unit('percentunit')
+        .unit('short')
         .min(0)
-        .thresholds(risingThresholds(config.listen.queueFullRatio))
-        .thresholdsStyle(thresholdLine())
-        .withTarget(query('A', selected(RECORDED.listenQueueRatio), { legend: 'port {{port}}' })),
+        .withTarget(
+          query('A', selected('tcpstate_listen_queue_length'), { legend: 'port {{port}}' }),
+        )
+        .withTarget(
+          query('B', selected('tcpstate_sysctl', 'name="net.core.somaxconn"'), {
+            legend: 'somaxconn',
+          }),
+        ),
     )
     .withPanel(
       ratesPanel(

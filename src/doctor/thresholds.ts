@@ -74,9 +74,3 @@ export const TEXT_TOP_ROWS = 10;
  * alert adds persistence with its `for`, as doctor does with two samples), and 0.75 leaves
  * the same quarter of headroom doctor's comment gives the reason for.
  */
-
-/**
- * A listener's accept queue this full at every sample for minutes is full for practical
- * purposes: completed handshakes already overflow it in the moments between samples.
- */
-export const LISTEN_QUEUE_FULL_RATIO = 0.9;

@@ -5,6 +5,7 @@
  */
 
 import {
+  type Destination,
   type EphemeralPorts,
   FAMILIES,
   type NetstatCounters,
@@ -77,8 +78,32 @@ const ports: CollectorDefinition<SocketTables> = {
       labelNames: ['port', 'state'],
       samples: (tables) => portStateSamples(tables.remotePorts),
     },
+    {
+      name: 'tcpstate_listen_queue_length',
+      help: 'Connections waiting for accept() on the listening port (its longest listener\'s rx_queue); ports beyond --collector.ports.max-listen share port="other", the longest of them.',
+      type: 'gauge',
+      labelNames: ['port'],
+      samples: (tables) =>
+        tables.listenQueues.map((queue) => sample(queue.length, { port: String(queue.port) })),
+    },
   ],
 };
+
+const DESTINATION_LABELS = ['local_address', 'remote_address', 'remote_port'] as const;
+
+/** One sample per top destination of `value`. */
+function destinationSamples(
+  ports: EphemeralPorts,
+  value: (destination: Destination) => number,
+): ConstSample[] {
+  return ports.destinations.map((destination) =>
+    sample(value(destination), {
+      local_address: destination.localAddress,
+      remote_address: destination.remoteAddress,
+      remote_port: String(destination.remotePort),
+    }),
+  );
+}
 
 const ephemeral: CollectorDefinition<EphemeralPorts> = {
   name: 'ephemeral',
@@ -87,29 +112,42 @@ const ephemeral: CollectorDefinition<EphemeralPorts> = {
   metrics: [
     {
       name: 'tcpstate_ephemeral_ports_usable',
-      help: 'Ephemeral ports connect() can pick: ip_local_port_range minus reserved and listening ports in it.',
+      help: 'Ephemeral ports connect() examines: ip_local_port_range (without its lowest port when its size is odd) minus reserved and listening ports.',
       type: 'gauge',
       samples: (ports) => [sample(ports.usable)],
     },
     {
       name: 'tcpstate_ephemeral_ports_used',
-      help: 'Ephemeral ports held toward one destination (local address, remote address, remote port), for the most used destinations.',
+      help: 'Ephemeral ports connect() cannot use toward one destination (local address, remote address, remote port) now: its sockets except TIME_WAIT the kernel would reuse; the destinations with most.',
       type: 'gauge',
-      labelNames: ['local_address', 'remote_address', 'remote_port'],
-      samples: (ports) =>
-        ports.destinations.map((destination) =>
-          sample(destination.used, {
-            local_address: destination.localAddress,
-            remote_address: destination.remoteAddress,
-            remote_port: String(destination.remotePort),
-          }),
-        ),
+      labelNames: DESTINATION_LABELS,
+      samples: (ports) => destinationSamples(ports, (destination) => destination.used),
     },
     {
       name: 'tcpstate_ephemeral_ports_used_max',
-      help: 'Ephemeral ports held toward the most used destination; connect() to it fails with EADDRNOTAVAIL when this reaches the usable count.',
+      help: "The worst destination's ports that block connect(); usable - used_max further connect()s to it succeed, then it fails with EADDRNOTAVAIL.",
       type: 'gauge',
       samples: (ports) => [sample(ports.usedMax)],
+    },
+    {
+      name: 'tcpstate_ephemeral_ports_time_wait',
+      help: 'TIME_WAIT sockets toward each destination of tcpstate_ephemeral_ports_used, reusable or not.',
+      type: 'gauge',
+      labelNames: DESTINATION_LABELS,
+      samples: (ports) => destinationSamples(ports, (destination) => destination.timeWait),
+    },
+    {
+      name: 'tcpstate_ephemeral_port_hold_seconds',
+      help: 'How long a connection this host closes first keeps its port from connect() toward the destination: tcp_tw_reuse_delay when TIME_WAIT reuse applies to it, else 60; usable / this is the new-connection rate it sustains.',
+      type: 'gauge',
+      labelNames: DESTINATION_LABELS,
+      samples: (ports) => destinationSamples(ports, (destination) => destination.holdSeconds),
+    },
+    {
+      name: 'tcpstate_ephemeral_ports_held',
+      help: 'Distinct usable ephemeral ports held by any socket but a listener: what clients that bind() before connect() can no longer get (their limit is usable - held).',
+      type: 'gauge',
+      samples: (ports) => [sample(ports.held)],
     },
     {
       name: 'tcpstate_ephemeral_port_headroom_ratio',
@@ -119,7 +157,7 @@ const ephemeral: CollectorDefinition<EphemeralPorts> = {
     },
     {
       name: 'tcpstate_ephemeral_destinations',
-      help: 'Distinct destinations holding at least one ephemeral port (tcpstate_ephemeral_ports_used shows the top ones).',
+      help: 'Distinct destinations with at least one port that blocks connect() (tcpstate_ephemeral_ports_used shows the top ones).',
       type: 'gauge',
       samples: (ports) => [sample(ports.destinationCount)],
     },

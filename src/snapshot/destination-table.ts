@@ -37,6 +37,13 @@ function sameIpv6Key(keys: Int32Array, base: number, probe: Int32Array): boolean
   return true;
 }
 
+/** A copy of `array` twice as long, the new half zero. */
+function doubled<T extends Int32Array | Int8Array>(array: T): T {
+  const grown = new (array.constructor as new (length: number) => T)(array.length * 2);
+  grown.set(array);
+  return grown;
+}
+
 export class DestinationTable {
   private keys = new Int32Array(1024 * KEY_WORDS);
   private slots = new Int32Array(2048).fill(-1);
@@ -118,18 +125,10 @@ export class DestinationTable {
   }
 
   private growEntries(): void {
-    const keys = new Int32Array(this.keys.length * 2);
-    keys.set(this.keys);
-    this.keys = keys;
-    const counts = new Int32Array(this.counts.length * 2);
-    counts.set(this.counts);
-    this.counts = counts;
-    const timeWaits = new Int32Array(this.timeWaits.length * 2);
-    timeWaits.set(this.timeWaits);
-    this.timeWaits = timeWaits;
-    const reuseApplies = new Int8Array(this.reuseApplies.length * 2);
-    reuseApplies.set(this.reuseApplies);
-    this.reuseApplies = reuseApplies;
+    this.keys = doubled(this.keys);
+    this.counts = doubled(this.counts);
+    this.timeWaits = doubled(this.timeWaits);
+    this.reuseApplies = doubled(this.reuseApplies);
   }
 
   private rehash(): void {

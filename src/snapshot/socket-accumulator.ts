@@ -118,7 +118,7 @@ export class SocketAccumulator implements SocketSink {
   ): void {
     (this.familyStates[stateIndex] as number)++;
     if (stateIndex === LISTEN_INDEX) {
-      this.addListener(localPort, stateField2);
+      this.addListener(localPort, stateField1);
       return;
     }
     let destination = NO_DESTINATION;
@@ -146,7 +146,7 @@ export class SocketAccumulator implements SocketSink {
   ): void {
     (this.familyStates[STATE_COUNT + stateIndex] as number)++;
     if (stateIndex === LISTEN_INDEX) {
-      this.addListener(localPort, stateField2);
+      this.addListener(localPort, stateField1);
       return;
     }
     let destination = NO_DESTINATION;

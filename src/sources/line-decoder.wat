@@ -6,16 +6,16 @@
 ;; Line: `%4d: LOCAL:PORT REMOTE:PORT ST TX:RX TR:WHEN ...`. `sl` widens past 9999, so
 ;; fields are found relative to the first colon. A line is a socket when it has the `sl:`
 ;; prefix, every separator in place, hex digits (either case) in every field read and a
-;; state in 01..0B; anything else is malformed. LISTEN and TIME_WAIT lines are also read
-;; up to WHEN and the space after it (the kernel prints these fixed-width fields for every
-;; state); fields further on differ by state and are not read.
+;; state in 01..0B; anything else is malformed. LISTEN and TIME_WAIT lines are read up to
+;; WHEN and the space after it (these fixed-width fields come in every state): rx_queue
+;; and when, and tr for TIME_WAIT; other fields differ by state and are not read.
 ;;
 ;; Memory: [0, 256 KiB) read buffer; 64 bytes of slack, as the newline scan loads 16
 ;; bytes at a time and may pass the end of the data; the hex table; the records.
 ;; Record (signed 32-bit words): state index (0 = ESTABLISHED), local port, remote port,
-;; two state fields (LISTEN: tx_queue, and rx_queue, the accept queue's length; TIME_WAIT:
-;; tr and when, the timer's ticks left; 0 and 0 for other states), then the
-;; address words as printed: 2 for tcp (local, remote), 8 for tcp6.
+;; two state fields (LISTEN: rx_queue, the accept queue's length, and when; TIME_WAIT: tr
+;; and when, the clock ticks left; 0 and 0 for other states), then the address words as
+;; printed: 2 for tcp (local, remote), 8 for tcp6.
 (module
   (memory (export "memory") 10 10)
   (global (export "bufferBytes") i32 (i32.const 262144))
@@ -51,31 +51,6 @@
       (br_if $letters (i32.lt_u (local.get $byte) (i32.const 6)))))
   (start $fillHexTable)
 
-  ;; Decodes the 16 hex digits of $chunk into two words at $to (the first 8 digits, then
-  ;; the next 8); 1 if every byte was a hex digit.
-  (func $hexBlock (param $chunk v128) (param $to i32) (result i32)
-    (local $decimal v128) (local $isDecimal v128) (local $letter v128) (local $values v128)
-    (local.set $decimal (i8x16.sub (local.get $chunk) (i8x16.splat (i32.const 48))))
-    (local.set $isDecimal (i8x16.lt_u (local.get $decimal) (i8x16.splat (i32.const 10))))
-    ;; Setting bit 5 makes A-F a-f and turns no other byte into one of a-f.
-    (local.set $letter
-      (i8x16.sub (v128.or (local.get $chunk) (i8x16.splat (i32.const 32)))
-        (i8x16.splat (i32.const 97))))
-    (local.set $values
-      (v128.bitselect (local.get $decimal)
-        (i8x16.add (local.get $letter) (i8x16.splat (i32.const 10)))
-        (local.get $isDecimal)))
-    ;; Each 16-bit lane holds a digit pair, first digit in the low byte: make its low
-    ;; byte the pair's value, then gather those bytes four to a word, highest first.
-    (local.set $values
-      (v128.or (i16x8.shl (local.get $values) (i32.const 4))
-        (i16x8.shr_u (local.get $values) (i32.const 8))))
-    (v128.store64_lane 0 (local.get $to)
-      (i8x16.shuffle 6 4 2 0 14 12 10 8 0 0 0 0 0 0 0 0 (local.get $values) (local.get $values)))
-    (i8x16.all_true
-      (v128.or (local.get $isDecimal)
-        (i8x16.lt_u (local.get $letter) (i8x16.splat (i32.const 6))))))
-
   ;; Decodes the line [$start, $end) (no newline) into the record at $to; 1 if a socket.
   (func $decodeLine (param $start i32) (param $end i32) (param $ipv6 i32) (param $to i32)
     (result i32)
@@ -83,7 +58,9 @@
     (local $localPort i32) (local $remote i32) (local $remotePort i32) (local $state i32)
     (local $stateCode i32) (local $localPortValue i32) (local $remotePortValue i32)
     (local $hexOk i32) (local $digit i32) (local $badDigits i32) (local $blocks i32)
-    (local $wordsAt i32) (local $digitsAt i32) (local $timer i32)
+    (local $wordsAt i32) (local $firstAt i32) (local $secondAt i32) (local $readsWhen i32)
+    (local $timer i32) (local $chunk v128)
+    (local $decimal v128) (local $isDecimal v128) (local $letter v128) (local $values v128)
     (local.set $colon (local.get $start))
     (block $spacesDone
       (loop $spaces
@@ -168,64 +145,82 @@
     (i32.store offset=4 (local.get $to) (local.get $localPortValue))
     (i32.store offset=8 (local.get $to) (local.get $remotePortValue))
     (i64.store offset=12 (local.get $to) (i64.const 0))
-    (local.set $hexOk (i32.const 1))
-    ;; LISTEN (0A) and TIME_WAIT (06): `ST TX:RX TR:WHEN `, every field fixed-width.
-    (if (i32.or (i32.eq (local.get $stateCode) (i32.const 10))
-          (i32.eq (local.get $stateCode) (i32.const 6)))
+    ;; Blocks of 16 hex digits (two words), each from two 8-digit runs: tcp has one, of
+    ;; both addresses; tcp6 four, two per address. LISTEN and TIME_WAIT lines first have
+    ;; one more, of rx_queue and when: `ST TX:RX TR:WHEN ` with every field fixed-width.
+    (local.set $blocks (select (i32.const 4) (i32.const 1) (local.get $ipv6)))
+    (local.set $wordsAt (i32.add (local.get $to) (i32.const 20)))
+    (local.set $firstAt (local.get $local))
+    (local.set $secondAt
+      (select (i32.add (local.get $local) (i32.const 8)) (local.get $remote) (local.get $ipv6)))
+    (local.set $readsWhen
+      (i32.or (i32.eq (local.get $stateCode) (i32.const 10))
+        (i32.eq (local.get $stateCode) (i32.const 6))))
+    (if (local.get $readsWhen)
       (then
         (if (i32.gt_u (i32.add (local.get $state) (i32.const 33)) (local.get $end))
           (then (return (i32.const 0))))
+        ;; ` TR:` as one little-endian word (space, two digits, colon), and two bytes.
         (if (i32.or
-              (i32.or
-                (i32.ne (i32.load8_u offset=11 (local.get $state)) (i32.const 58))
-                (i32.ne (i32.load8_u offset=20 (local.get $state)) (i32.const 32)))
-              (i32.or
-                (i32.ne (i32.load8_u offset=23 (local.get $state)) (i32.const 58))
-                (i32.ne (i32.load8_u offset=32 (local.get $state)) (i32.const 32))))
+              (i32.ne (i32.and (i32.load offset=20 (local.get $state)) (i32.const 0xff0000ff))
+                (i32.const 0x3a000020))
+              (i32.ne
+                (i32.or (i32.shl (i32.load8_u offset=11 (local.get $state)) (i32.const 8))
+                  (i32.load8_u offset=32 (local.get $state)))
+                (i32.const 0x3a20)))
           (then (return (i32.const 0))))
-        ;; tx_queue and rx_queue, kept for LISTEN.
-        (local.set $hexOk
-          (call $hexBlock
-            (v128.load64_lane offset=12 1 (local.get $state)
-              (v128.load64_zero offset=3 (local.get $state)))
-            (i32.add (local.get $to) (i32.const 12))))
-        ;; when, twice: over them for TIME_WAIT (tr replaces the first word), else where
-        ;; the addresses go next.
-        (local.set $hexOk
-          (i32.and (local.get $hexOk)
-            (call $hexBlock (v128.load64_splat offset=24 (local.get $state))
-              (i32.add (local.get $to)
-                (select (i32.const 12) (i32.const 20)
-                  (i32.eq (local.get $stateCode) (i32.const 6)))))))
+        (local.set $blocks (i32.add (local.get $blocks) (i32.const 1)))
+        (local.set $wordsAt (i32.add (local.get $to) (i32.const 12)))
+        (local.set $firstAt (i32.add (local.get $state) (i32.const 12)))
+        (local.set $secondAt (i32.add (local.get $state) (i32.const 24)))))
+    (local.set $hexOk (i32.const 1))
+    (loop $eachBlock
+      (local.set $chunk
+        (v128.load64_lane 1 (local.get $secondAt) (v128.load64_zero (local.get $firstAt))))
+      (local.set $decimal (i8x16.sub (local.get $chunk) (i8x16.splat (i32.const 48))))
+      (local.set $isDecimal (i8x16.lt_u (local.get $decimal) (i8x16.splat (i32.const 10))))
+      ;; Setting bit 5 makes A-F a-f and turns no other byte into one of a-f.
+      (local.set $letter
+        (i8x16.sub (v128.or (local.get $chunk) (i8x16.splat (i32.const 32)))
+          (i8x16.splat (i32.const 97))))
+      (local.set $hexOk
+        (i32.and (local.get $hexOk)
+          (i8x16.all_true
+            (v128.or (local.get $isDecimal)
+              (i8x16.lt_u (local.get $letter) (i8x16.splat (i32.const 6)))))))
+      (local.set $values
+        (v128.bitselect (local.get $decimal)
+          (i8x16.add (local.get $letter) (i8x16.splat (i32.const 10)))
+          (local.get $isDecimal)))
+      ;; Each 16-bit lane holds a digit pair, first digit in the low byte: make its low
+      ;; byte the pair's value, then gather those bytes four to a word, highest first.
+      (local.set $values
+        (v128.or (i16x8.shl (local.get $values) (i32.const 4))
+          (i16x8.shr_u (local.get $values) (i32.const 8))))
+      (v128.store64_lane 0 (local.get $wordsAt)
+        (i8x16.shuffle 6 4 2 0 14 12 10 8 0 0 0 0 0 0 0 0 (local.get $values) (local.get $values)))
+      (local.set $wordsAt (i32.add (local.get $wordsAt) (i32.const 8)))
+      ;; The next block: after rx/when the first address block; in tcp6, after the local
+      ;; address's second block the remote address, else the next 16 digits.
+      (local.set $firstAt
+        (select (local.get $local)
+          (select (local.get $remote) (i32.add (local.get $firstAt) (i32.const 16))
+            (i32.eq (local.get $wordsAt) (i32.add (local.get $to) (i32.const 36))))
+          (i32.eq (local.get $wordsAt) (i32.add (local.get $to) (i32.const 20)))))
+      (local.set $secondAt
+        (select (i32.add (local.get $firstAt) (i32.const 8)) (local.get $remote)
+          (local.get $ipv6)))
+      (local.set $blocks (i32.sub (local.get $blocks) (i32.const 1)))
+      (br_if $eachBlock (local.get $blocks)))
+    ;; TIME_WAIT: tr instead of rx_queue (always 0 there).
+    (if (i32.eq (local.get $stateCode) (i32.const 6))
+      (then
         (local.set $timer (i32.load8_u offset=262208 (i32.load8_u offset=21 (local.get $state))))
         (local.set $digit (i32.load8_u offset=262208 (i32.load8_u offset=22 (local.get $state))))
         (if (i32.and (i32.or (local.get $timer) (local.get $digit)) (i32.const 16))
           (then (return (i32.const 0))))
-        (if (i32.eq (local.get $stateCode) (i32.const 6))
-          (then
-            (i32.store offset=12 (local.get $to)
-              (i32.or (i32.shl (local.get $timer) (i32.const 4)) (local.get $digit)))))))
-    ;; The addresses, 16 digits (two words) per block: tcp6 has four blocks, two per
-    ;; address; tcp one, of both 8-digit addresses.
-    (local.set $blocks (select (i32.const 4) (i32.const 1) (local.get $ipv6)))
-    (local.set $wordsAt (i32.add (local.get $to) (i32.const 20)))
-    (local.set $digitsAt (local.get $local))
-    (loop $eachBlock
-      (local.set $hexOk
-        (i32.and (local.get $hexOk)
-          (call $hexBlock
-            (if (result v128) (local.get $ipv6)
-              (then (v128.load (local.get $digitsAt)))
-              (else
-                (v128.load64_lane 1 (local.get $remote) (v128.load64_zero (local.get $local)))))
-            (local.get $wordsAt))))
-      (local.set $wordsAt (i32.add (local.get $wordsAt) (i32.const 8)))
-      ;; From the local address's second block to the remote address.
-      (local.set $digitsAt
-        (select (local.get $remote) (i32.add (local.get $digitsAt) (i32.const 16))
-          (i32.eq (local.get $blocks) (i32.const 3))))
-      (local.set $blocks (i32.sub (local.get $blocks) (i32.const 1)))
-      (br_if $eachBlock (local.get $blocks)))
+        (i32.store offset=12 (local.get $to)
+          (i32.or (i32.shl (local.get $timer) (i32.const 4)) (local.get $digit)))))
     (local.get $hexOk))
 
   ;; Decodes every complete line in [$from, $end) into records, tcp6 lines if $ipv6.

@@ -22,10 +22,10 @@ export type TableFamily = 'ipv4' | 'ipv6';
  * signed 32-bit integers: V8 keeps those as small integers, where a word above 2^31 as
  * an unsigned number would become a heap number at every call. IPv6 addresses are the
  * eight words of `words` from `offset`, local 0-3 then remote 4-7, overwritten after
- * the call: read them before returning. `stateField1` and `stateField2` are two fields
- * that only some states need, as printed (hex, signed like the words): LISTEN tx_queue
- * (write_seq - snd_una, 0 for a listener) and rx_queue (the accept queue's length);
- * TIME_WAIT tr (timer kind, 3) and when (clock ticks until it ends); 0, 0 for other states.
+ * the call: read them before returning. `stateField1` and `stateField2` are fields only
+ * some states need, as printed (hex, signed like the words): LISTEN rx_queue (the accept
+ * queue's length) and when; TIME_WAIT tr (the timer's kind, 3) and when (clock ticks
+ * until it ends); 0 and 0 for every other state.
  */
 export interface SocketSink {
   addIpv4(

@@ -122,7 +122,38 @@ function end({ group, remoteAddress }) {
   return Promise.resolve({ ended: sockets.length });
 }
 
-const operations = { listen, connect, end, ping: async () => ({}) };
+/**
+ * Plain connect()s (after a bind() to `localAddress` when given), one at a time, each
+ * held open, until one fails or `max` succeeded: {count, error} (the failure's code).
+ */
+function exhaust({ group, host, port, localAddress, max }) {
+  return new Promise((resolve) => {
+    let count = 0;
+    const next = () => {
+      if (count >= max) return resolve({ count, error: 'max' });
+      const options = { host, port };
+      if (localAddress !== undefined) options.localAddress = localAddress;
+      const socket = net.connect(options);
+      socket.once('error', (error) => resolve({ count, error: error.code ?? String(error) }));
+      socket.once('connect', () => {
+        keep(group, socket);
+        count++;
+        next();
+      });
+    };
+    next();
+  });
+}
+
+/** Closes (FIN, no half-open) every socket of a group and forgets them. */
+function drop({ group }) {
+  const sockets = groups.get(group) ?? [];
+  for (const socket of sockets) socket.destroy();
+  groups.delete(group);
+  return Promise.resolve({ dropped: sockets.length });
+}
+
+const operations = { listen, connect, end, exhaust, drop, ping: async () => ({}) };
 
 const lines = createInterface({ input: process.stdin });
 lines.on('line', (line) => {

@@ -61,12 +61,22 @@ type ConnectCommand = {
 
 type EndCommand = { readonly group: string; readonly remoteAddress?: string };
 
+type ExhaustCommand = {
+  readonly group: string;
+  readonly host: string;
+  readonly port: number;
+  readonly localAddress?: string;
+  readonly max: number;
+};
+
+type Reply = Readonly<Record<string, unknown>>;
+
 /** Talks to one scenario-agent.mjs inside a namespace, one JSON line per command. */
-class SocketAgent {
+export class SocketAgent {
   private readonly child: ChildProcess;
   private readonly pending = new Map<
     number,
-    { resolve: () => void; reject: (error: Error) => void; timer: NodeJS.Timeout }
+    { resolve: (reply: Reply) => void; reject: (error: Error) => void; timer: NodeJS.Timeout }
   >();
   private nextId = 1;
   private stderr = '';
@@ -91,20 +101,31 @@ class SocketAgent {
     });
   }
 
-  listen(command: ListenCommand): Promise<void> {
-    return this.request('listen', command);
+  async listen(command: ListenCommand): Promise<void> {
+    await this.request('listen', command);
   }
 
-  connect(command: ConnectCommand): Promise<void> {
-    return this.request('connect', command);
+  async connect(command: ConnectCommand): Promise<void> {
+    await this.request('connect', command);
   }
 
   /** Half-closes (FIN, socket kept) a group; accepted sockets are grouped by listener name. */
-  end(command: EndCommand): Promise<void> {
-    return this.request('end', command);
+  async end(command: EndCommand): Promise<void> {
+    await this.request('end', command);
   }
 
-  private request(op: string, body: object): Promise<void> {
+  /** Held connect()s until one fails: how many succeeded and the failure's code. */
+  async exhaust(command: ExhaustCommand): Promise<{ count: number; error: string }> {
+    const reply = await this.request('exhaust', command);
+    return { count: reply.count as number, error: String(reply.error) };
+  }
+
+  /** Closes every socket of a group. */
+  async drop(group: string): Promise<void> {
+    await this.request('drop', { group });
+  }
+
+  private request(op: string, body: object): Promise<Reply> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -117,7 +138,7 @@ class SocketAgent {
   }
 
   private onReply(line: string): void {
-    let reply: { id?: number; ok?: boolean; error?: string };
+    let reply: { id?: number; ok?: boolean; error?: string } & Reply;
     try {
       reply = JSON.parse(line) as typeof reply;
     } catch {
@@ -127,7 +148,7 @@ class SocketAgent {
     if (!request || reply.id === undefined) return;
     this.pending.delete(reply.id);
     clearTimeout(request.timer);
-    if (reply.ok) request.resolve();
+    if (reply.ok) request.resolve(reply);
     else request.reject(new Error(`socket agent: ${reply.error ?? 'failed'}`));
   }
 }
@@ -189,7 +210,7 @@ class Expectation {
  * answers the stale segment, the peer (already closed) sends RST, and without RFC 1337
  * protection that RST kills the TIME_WAIT socket (seen: 1-8 of 600 lost per run).
  */
-function protectTimeWait(lab: NetnsLab, ns: string): void {
+export function protectTimeWait(lab: NetnsLab, ns: string): void {
   lab.setSysctl(ns, 'net.ipv4.tcp_rfc1337', '1');
 }
 

@@ -67,7 +67,7 @@ const TIME_WAIT_V6 = `tcpstate_sockets{${TARGET},family="ipv6",state="time_wait"
 const ESTABLISHED_V4 = `tcpstate_sockets{${TARGET},family="ipv4",state="established"}`;
 const BUCKETS = sysctl('net.ipv4.tcp_max_tw_buckets');
 const QUEUE_LENGTH = `tcpstate_listen_queue_length{${TARGET},port="8080"}`;
-const QUEUE_LIMIT = `tcpstate_listen_queue_limit{${TARGET},port="8080"}`;
+const OVERFLOWS = `tcpstate_listen_overflows_total{${TARGET}}`;
 const ORPHANS = `tcpstate_sockstat_sockets{${TARGET},family="ipv4",kind="orphan"}`;
 const MAX_ORPHANS = sysctl('net.ipv4.tcp_max_orphans');
 const MEM_PAGES = `tcpstate_sockstat_memory_pages{${TARGET}}`;
@@ -414,32 +414,37 @@ const SCENARIOS: readonly AlertScenarios[] = [
     alert: 'TcpStateListenQueueFull',
     evalTime: '10m',
     firing: {
-      name: 'the accept queue of port 8080 at its limit for 10 minutes',
-      series: { [QUEUE_LENGTH]: '129x10', [QUEUE_LIMIT]: '128x10' },
+      name: 'port 8080 keeps connections waiting while accept queues overflow, port 9000 does not',
+      series: {
+        [QUEUE_LENGTH]: '129x10',
+        [`tcpstate_listen_queue_length{${TARGET},port="9000"}`]: '0x10',
+        [OVERFLOWS]: '0+60x10',
+      },
       expected: [
         {
           labels: warning({ port: '8080' }),
           description:
-            'web-1:10120: the accept queue of the listener on port 8080 is 100.8% full (limit 128). New ' +
-            'connections to it wait or are dropped.',
+            'web-1:10120: 129 connections wait in the accept queue of port 8080 while the host drops connections ' +
+            'at full accept queues: that program does not accept() in time, or its backlog is too small.',
         },
       ],
     },
-    quiet: { name: 'half full', series: { [QUEUE_LENGTH]: '64x10', [QUEUE_LIMIT]: '128x10' } },
+    quiet: {
+      name: 'a waiting queue without overflows is a busy server, not a full queue',
+      series: { [QUEUE_LENGTH]: '64x10', [OVERFLOWS]: '100x10' },
+    },
     idle: {
-      name: 'empty queues, one with a limit of 0',
-      series: {
-        [QUEUE_LENGTH]: '0x10',
-        [QUEUE_LIMIT]: '4096x10',
-        [`tcpstate_listen_queue_length{${TARGET},port="9000"}`]: '0x10',
-        [`tcpstate_listen_queue_limit{${TARGET},port="9000"}`]: '0x10',
-      },
+      name: 'empty queues, no overflows',
+      series: { [QUEUE_LENGTH]: '0x10', [OVERFLOWS]: '0x10' },
     },
     reset: {
-      name: 'the exporter restarted 4 minutes ago',
-      series: { [QUEUE_LENGTH]: '128x5 0 128x4', [QUEUE_LIMIT]: '128x10' },
+      name: 'an overflow counter reset by a reboot',
+      series: { [QUEUE_LENGTH]: '128x10', [OVERFLOWS]: '1000000x5 0x5' },
     },
-    absent: { name: 'an exporter without queue limits', series: { [QUEUE_LENGTH]: '128x10' } },
+    absent: {
+      name: 'an exporter without queue lengths',
+      series: { [OVERFLOWS]: '0+60x10' },
+    },
   },
   {
     alert: 'TcpStateSynQueueOverflowing',

@@ -22,7 +22,6 @@ export const CONTRACT_METRICS: ReadonlySet<string> = new Set([
   'tcpstate_memory_aborts_total',
   'tcpstate_sockstat_memory_pages',
   'tcpstate_listen_queue_length',
-  'tcpstate_listen_queue_limit',
   'tcpstate_sample_interval_seconds',
   'tcpstate_sysctl',
   'tcpstate_timewait_finished_total',

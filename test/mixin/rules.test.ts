@@ -111,7 +111,6 @@ describe('generated alerting rules', () => {
     uses('TcpStateCloseWaitAccumulating', 'warning', thresholds.CLOSE_WAIT_WARNING);
     uses('TcpStateCloseWaitAccumulating', 'critical', thresholds.CLOSE_WAIT_CRITICAL);
     uses('TcpStatePawsRejectsRising', 'warning', thresholds.PAWS_WARNING_PER_SECOND);
-    uses('TcpStateListenQueueFull', 'warning', thresholds.LISTEN_QUEUE_FULL_RATIO);
     uses('TcpStateOrphansNearLimit', 'warning', thresholds.ORPHANS_WARNING_RATIO);
     uses('TcpStateOrphansNearLimit', 'critical', thresholds.ORPHANS_CRITICAL_RATIO);
     uses('TcpStateSynCookiesSent', 'warning', thresholds.SYN_COOKIES_WARNING_PER_SECOND);

@@ -92,10 +92,13 @@ describe('decodeLine', () => {
     });
     expect(decode(REAL_TCP6_LISTEN_LINE, 'ipv6')).toEqual({
       ok: true,
-      seen: ['6 listen 0.0.0.0:443 0.0.0.0:0 0/5'],
+      seen: ['6 listen 0.0.0.0:443 0.0.0.0:0 5/0'],
     });
-    const queue = REAL_TCP_LINE.replace('00000000:00000000 00:', 'FFFFFFFF:FfFfFfFe 00:');
-    expect(decode(queue, 'ipv4').seen).toEqual([`4 listen 0:2024 0:0 ${-1}/${-2}`]);
+    const queue = REAL_TCP_LINE.replace(
+      '00000000:00000000 00:00000000',
+      '00000000:FfFfFfFe 00:0000a0B1',
+    );
+    expect(decode(queue, 'ipv4').seen).toEqual([`4 listen 0:2024 0:0 ${-2}/${0xa0b1}`]);
   });
 
   it('decodes a real tcp6 line', () => {
@@ -180,11 +183,15 @@ describe('decodeLine', () => {
     ['tcp6', REAL_TCP6_LINE, 'ipv6'],
   ] as const)('rejects a %s line with any hex digit of its fields replaced', (_, line, family) => {
     const stateAt = line.indexOf(' ', line.indexOf(' ', line.indexOf(':') + 2) + 1) + 1;
-    // LISTEN and TIME_WAIT lines are read up to `when`; other states up to the state.
-    const readsWhen = / (0A|06) $/.test(line.slice(stateAt - 1, stateAt + 3));
-    const fieldsEnd = stateAt + (readsWhen ? 32 : 2);
-    for (let at = line.indexOf(':') + 2; at < fieldsEnd; at++) {
-      if (!/[0-9A-F]/.test(line[at] as string)) continue;
+    const state = line.slice(stateAt, stateAt + 2);
+    // Up to the state; LISTEN and TIME_WAIT also rx_queue and when, TIME_WAIT tr too.
+    const read = (at: number) =>
+      at < stateAt + 2 ||
+      ((state === '0A' || state === '06') &&
+        ((at >= stateAt + 12 && at < stateAt + 20) || (at >= stateAt + 24 && at < stateAt + 32))) ||
+      (state === '06' && at >= stateAt + 21 && at < stateAt + 23);
+    for (let at = line.indexOf(':') + 2; at < stateAt + 32; at++) {
+      if (!/[0-9A-F]/.test(line[at] as string) || !read(at)) continue;
       for (const byte of NOT_HEX) {
         const bytes = Buffer.from(line, 'latin1');
         bytes[at] = byte;
