@@ -122,9 +122,9 @@ export const defaultConfig: MixinConfig = {
     predictLookback: '6h',
     predictHorizonSeconds: 4 * 3600,
     predictFor: '1h',
-    // Only a warning, where doctor says critical from 80 %: doctor's reader can check whether
-    // a client binds first; an alert cannot, and nginx -> php-fpm on loopback, which
-    // connect() survives, holds every port with reusable TIME_WAIT. It must not page.
+    // Never a page, as in doctor: /proc cannot show whether any client binds first, and
+    // nginx -> php-fpm on loopback, which connect() survives, holds ports with reusable
+    // TIME_WAIT. Doctor's info level (half held) is no alert at all.
     heldWarningRatio: BIND_FIRST_HELD_WARNING_RATIO,
     heldFor: '15m',
   },

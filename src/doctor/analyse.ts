@@ -333,7 +333,7 @@ const TIME_WAIT_FACTS =
 
 /** Where the kernel reports destroyed TIME_WAIT: a counter, not the log, on any current kernel. */
 const OVERFLOW_IS_COUNTED =
-  'The kernel counts each in TcpExtTCPTimeWaitOverflow and logs nothing: the "TCP: time wait bucket table overflow" message was replaced by that counter in the 2.6 series, so an empty kernel log proves nothing.';
+  'The kernel counts each in TcpExtTCPTimeWaitOverflow and logs nothing: only 2.6-era kernels printed "TCP: time wait bucket table overflow" (3.13 and later just count), so an empty kernel log proves nothing.';
 
 function timeWaitNearBucketLimit(context: Context): Finding[] {
   const sockets = needSockets(context);
@@ -401,13 +401,17 @@ function clientSideTimeWait(context: Context): Finding[] {
     const destinations = destinationsToward(sockets, port);
     const upstream = upstreamOf(port, destinations);
     const rate = round(timeWait / TIME_WAIT_SECONDS, 1);
-    // Reusable when every destination toward the port says so, or tcp_tw_reuse=1 with
-    // timestamps covers them all (reusable ones may block nothing and not be listed).
+    // Reusable when every listed destination toward the port says so. A destination whose
+    // TIME_WAIT is all reusable already blocks nothing and is not listed: with every blocking
+    // destination listed and none toward the port, its TIME_WAIT blocks nothing.
+    const everyBlockingListed =
+      ephemeral !== undefined && ephemeral.destinations.length === ephemeral.destinationCount;
     const allReusable =
       ephemeral !== undefined &&
-      (destinations.length > 0
-        ? destinations.every(reuseApplies)
-        : ephemeral.reuse.twReuse === 1 && ephemeral.reuse.timestamps !== 0);
+      destinations.every(reuseApplies) &&
+      (destinations.length > 0 ||
+        everyBlockingListed ||
+        (ephemeral.reuse.twReuse === 1 && ephemeral.reuse.timestamps !== 0));
     const holdSeconds = allReusable ? (ephemeral as EphemeralPorts).reuse.twReuseDelayMs / 1000 : 0;
     const ports =
       ephemeral === undefined
@@ -416,7 +420,7 @@ function clientSideTimeWait(context: Context): Finding[] {
           ? ` These TIME_WAIT sockets are reusable: ${reuseReason(ephemeral)}, so they do not make connect() fail with EADDRNOTAVAIL. What they still bound is the rate: about ${connectRate(ephemeral.usable, holdSeconds)} new connections per second per destination (usable ports / ${holdSeconds} s reuse delay), against ${connectRate(ephemeral.usable, TIME_WAIT_SECONDS)} without reuse (usable ports / 60 s).`
           : ` Each of them holds an ephemeral port toward its destination for those 60 s: about ${connectRate(ephemeral.usable, TIME_WAIT_SECONDS)} new connections per second per destination is the most ${ephemeral.usable} usable ports sustain.`;
     return finding('client-side-time-wait', allReusable ? 'info' : 'warning', {
-      summary: `${timeWait} outbound TIME_WAIT sockets toward port ${port}: this host, the client, closes first${allReusable ? ' (reusable: connect() is not blocked by them)' : ''}`,
+      summary: `${timeWait} outbound TIME_WAIT sockets toward port ${port}: this host, the client, closes first${allReusable ? ` (reusable once ${holdSeconds} s old: they do not exhaust connect(), they bound its rate)` : ''}`,
       evidence: {
         remotePort: port,
         timeWait,

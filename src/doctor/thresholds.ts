@@ -39,14 +39,14 @@ export const CLOSE_WAIT_CRITICAL = 512;
 export const PAWS_WARNING_PER_SECOND = 1;
 
 /**
- * Clients that bind() before connect() (HAProxy `source`, nginx `proxy_bind`) can only get
- * ports no socket holds, for any destination. Half the usable ports held is where plain
- * connect() still has room but such a client's pool is half gone: the same line as
- * EPHEMERAL_USE_WARNING_RATIO, for the host-wide figure.
+ * Clients that bind() before connect() (HAProxy `source`, nginx `proxy_bind`) are sure only
+ * of ports no socket holds, for any destination. /proc cannot show whether any client binds
+ * first, so this finding is never critical: info at half the usable ports held (the line of
+ * EPHEMERAL_USE_WARNING_RATIO, for the host-wide figure)...
  */
-export const BIND_FIRST_HELD_WARNING_RATIO = 0.5;
-/** Past 80 % held, one burst leaves a bind-first client with no port (EADDRINUSE). */
-export const BIND_FIRST_HELD_CRITICAL_RATIO = 0.8;
+export const BIND_FIRST_HELD_INFO_RATIO = 0.5;
+/** ...and a warning past 80 %, where one burst leaves such a client no port (EADDRINUSE). */
+export const BIND_FIRST_HELD_WARNING_RATIO = 0.8;
 
 /**
  * Orphans (closed by the program, still finishing the TCP close) against tcp_max_orphans.

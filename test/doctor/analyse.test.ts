@@ -419,6 +419,21 @@ describe('bind-first-ports-low', () => {
     expect(finding.evidence.usedMax).toBeLessThan(held);
     expect(JSON.stringify(finding.fix)).toContain('IP_BIND_ADDRESS_NO_PORT');
   });
+
+  it('is a warning past the warning share and never critical, since /proc cannot show bind()', () => {
+    const crowded = sampleTree({
+      sysctls: { 'net.ipv4.ip_local_port_range': '40000 40099' },
+      sockets: Array.from({ length: 10 }, (_, index) => ({
+        state: 'established' as const,
+        local: `198.18.0.2:${40000 + index * 10}`,
+        remote: `198.18.0.1:${9001 + index}`,
+        count: 10,
+      })),
+    });
+    const finding = only(analyse(crowded, crowded, 0).findings, 'bind-first-ports-low');
+    expect(finding.evidence.held).toBe(100);
+    expect(finding.severity).toBe('warning');
+  });
 });
 
 describe('findings from the newer counters', () => {

@@ -63,6 +63,24 @@ describe('doctor --format json', () => {
     expect(doctorSchemaErrors(report)).not.toEqual([]);
   });
 
+  it('rejects a report without its verdict or a finding without stop-the-bleeding steps', async () => {
+    const run = await runDoctorJson(fixture('ephemeral-headroom-low.trigger'));
+    const report = JSON.parse(run.stdout) as {
+      verdict?: { severity: string };
+      findings: { stopTheBleeding?: unknown }[];
+    };
+    expect(report.verdict?.severity).toBe('critical');
+    expect(doctorSchemaErrors(report)).toEqual([]);
+    const unsure = structuredClone(report);
+    if (unsure.verdict !== undefined) unsure.verdict.severity = 'fine';
+    expect(doctorSchemaErrors(unsure)).not.toEqual([]);
+    delete report.verdict;
+    expect(doctorSchemaErrors(report)).not.toEqual([]);
+    const withoutRelief = JSON.parse(run.stdout) as typeof report;
+    delete withoutRelief.findings[0]?.stopTheBleeding;
+    expect(doctorSchemaErrors(withoutRelief)).not.toEqual([]);
+  });
+
   it('takes two samples a window apart and reports counter rises', async () => {
     const run = await runDoctorJson(fixture('healthy'), '200ms');
     expect(run.code).toBe(EXIT_OK);

@@ -2,7 +2,7 @@
  * doctor against a real kernel: network namespaces with real short connections, a full
  * accept queue and a tiny TIME_WAIT table, then doctor run inside the namespace.
  */
-import type { ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../../src/doctor/finding.js';
@@ -86,6 +86,45 @@ function socketsToward(lab: NetnsLab, ns: string, destination: string, state = '
     .filter((line) => line.trim() !== '').length;
 }
 
+/** Lines of the kernel log that match; `dmesg` needs root, as these tests do. */
+function kernelLogLines(pattern: RegExp): number {
+  return execFileSync('dmesg', [], { encoding: 'utf8' })
+    .split('\n')
+    .filter((line) => pattern.test(line)).length;
+}
+
+/** Distinct local ports of non-LISTEN sockets in [low, high], as `ss` (netlink) lists them. */
+function localPortsHeld(lab: NetnsLab, ns: string, low: number, high: number): number {
+  const ports = lab
+    .exec(ns, 'ss', ['-tanH', 'state', 'all', 'exclude', 'listening'])
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => Number(line.trim().split(/\s+/)[3]?.split(':').at(-1)));
+  return new Set(ports.filter((port) => port >= low && port <= high)).size;
+}
+
+/** `hold`: opens connections until `max` or the first failure, keeps them; how many opened. */
+async function heldConnections(
+  lab: NetnsLab,
+  ns: string,
+  args: readonly string[],
+): Promise<{ child: ChildProcess; held: number }> {
+  const child = startLoad(lab, ns, ['hold', ...args]);
+  const held = await new Promise<number>((resolve, reject) => {
+    let seen = '';
+    const timer = setTimeout(() => reject(new Error(`hold said nothing: ${seen}`)), 30_000);
+    child.stdout?.on('data', (chunk: Buffer) => {
+      seen += chunk.toString();
+      const match = /held (\d+)/.exec(seen);
+      if (match !== null) {
+        clearTimeout(timer);
+        resolve(Number(match[1]));
+      }
+    });
+  });
+  return { child, held };
+}
+
 function doctorIn(lab: NetnsLab, ns: string, window: string): DoctorReport {
   const stdout = lab.exec(
     ns,
@@ -106,7 +145,7 @@ function findingsWith(report: DoctorReport, id: Finding['id']): Finding[] {
   return report.findings.filter((finding) => finding.id === id);
 }
 
-describe.skipIf(!canRun('doctor real-namespace test', { netns: true, commands: ['ss'] }))(
+describe.skipIf(!canRun('doctor real-namespace test', { netns: true, commands: ['ss', 'dmesg'] }))(
   'doctor inside a real network namespace',
   () => {
     const lab = new NetnsLab('tsd');
@@ -205,6 +244,7 @@ describe.skipIf(!canRun('doctor real-namespace test', { netns: true, commands: [
       const ns = lab.addNamespace('tw');
       const limit = 16;
       lab.setSysctl(ns, 'net.ipv4.tcp_max_tw_buckets', String(limit));
+      const overflowMessagesBefore = kernelLogLines(/time wait bucket table overflow/i);
       const listener = startLoad(lab, ns, ['serve', '127.0.0.1', '9000', String(CHILD_SECONDS)]);
       await waitForLine(listener, 'listening');
       const churn = startLoad(lab, ns, [
@@ -228,9 +268,173 @@ describe.skipIf(!canRun('doctor real-namespace test', { netns: true, commands: [
         const nearLimit = findingsWith(report, 'time-wait-near-bucket-limit');
         expect(nearLimit).toHaveLength(1);
         expect(nearLimit[0]?.severity).toBe('critical');
+        // The running kernel counts the overflows and logs nothing, as doctor says.
+        expect(overflow[0]?.explanation).toContain('logs nothing');
+        expect(kernelLogLines(/time wait bucket table overflow/i)).toBe(overflowMessagesBefore);
       } finally {
         churn.kill('SIGKILL');
       }
+    });
+  },
+);
+
+/** A 100-port range: small enough to fill in a test, the same arithmetic as 28 232. */
+const SMALL_RANGE = { low: 20000, high: 20099 };
+const SMALL_USABLE = SMALL_RANGE.high - SMALL_RANGE.low + 1;
+
+describe.skipIf(!canRun('doctor connect() model test', { netns: true, commands: ['ss'] }))(
+  'doctor against what connect() really does',
+  () => {
+    const lab = new NetnsLab('tsm');
+    afterAll(() => lab.close());
+
+    function namespaceWithSmallRange(role: string, reuse: string): string {
+      const ns = lab.addNamespace(role);
+      lab.setSysctl(ns, 'net.ipv4.ip_local_port_range', `${SMALL_RANGE.low} ${SMALL_RANGE.high}`);
+      lab.setSysctl(ns, 'net.ipv4.tcp_tw_reuse', reuse);
+      return ns;
+    }
+
+    /** A client namespace with the small range, linked to a server listening on `ports`. */
+    async function clientAndServer(
+      role: string,
+      reuse: string,
+      ports: string,
+    ): Promise<{ client: string; listener: ChildProcess }> {
+      const client = namespaceWithSmallRange(`c${role}`, reuse);
+      const server = lab.addNamespace(`s${role}`);
+      lab.link(
+        { ns: client, device: 'veth0', addresses: [`${CLIENT}/24`] },
+        { ns: server, device: 'veth0', addresses: [`${SERVER}/24`] },
+      );
+      const listener = startLoad(lab, server, ['serve', SERVER, ports, String(CHILD_SECONDS)]);
+      await waitForLine(listener, 'listening');
+      return { client, listener };
+    }
+
+    /**
+     * `count` connections to host:9000, each closed by the client; then ss's counts toward it
+     * once all have reached TIME_WAIT, and a way to take them again.
+     */
+    async function closedConnections(ns: string, host: string, count: number) {
+      expect(runLoad(lab, ns, ['connect', host, '9000', String(count)]).trim()).toBe(
+        `done ${count}`,
+      );
+      const upstream = `${host}:9000`;
+      const counts = () => ({
+        all: socketsToward(lab, ns, upstream),
+        timeWait: socketsToward(lab, ns, upstream, 'time-wait'),
+      });
+      const settled = await poll(counts, ({ all, timeWait }) => all === timeWait);
+      return { counts, settled };
+    }
+
+    it('loopback TIME_WAIT with tcp_tw_reuse=2: reusable, with the rate, never EADDRNOTAVAIL', async () => {
+      const ns = namespaceWithSmallRange('lo', '2');
+      const listener = startLoad(lab, ns, ['serve', '127.0.0.1', '9000', String(CHILD_SECONDS)]);
+      await waitForLine(listener, 'listening');
+      const { counts, settled } = await closedConnections(
+        ns,
+        '127.0.0.1',
+        Math.round(SMALL_USABLE * 0.95),
+      );
+      // TIME_WAIT becomes reusable once older than tcp_tw_reuse_delay (1 s by default).
+      const delayMs = Number(lab.readSysctl(ns, 'net.ipv4.tcp_tw_reuse_delay'));
+      await new Promise((resolve) => setTimeout(resolve, delayMs * 2));
+
+      const report = doctorIn(lab, ns, '0');
+      expect(counts()).toEqual(settled);
+      expect(report.findings.filter((found) => found.severity === 'critical')).toEqual([]);
+      expect(findingsWith(report, 'ephemeral-headroom-low')).toEqual([]);
+      expect(report.verdict.severity).not.toBe('critical');
+      expect(JSON.stringify(report.findings)).not.toMatch(/Cannot assign requested address/);
+      const clientSide = findingsWith(report, 'client-side-time-wait');
+      expect(clientSide).toHaveLength(1);
+      expect(clientSide[0]?.evidence).toMatchObject({
+        timeWait: settled.timeWait,
+        reusable: 'yes',
+        connectionsPerSecondLimit: SMALL_USABLE / (delayMs / 1000),
+      });
+      expect(clientSide[0]?.explanation).toContain('reusable');
+
+      // What connect() does at the same moment: every usable port it is told is left opens.
+      const usedMax = report.ephemeral?.usedMax ?? Number.NaN;
+      const { child, held } = await heldConnections(lab, ns, [
+        '127.0.0.1',
+        '9000',
+        String(SMALL_USABLE),
+        String(CHILD_SECONDS),
+      ]);
+      child.kill('SIGKILL');
+      expect(held).toBe(SMALL_USABLE - usedMax);
+      listener.kill('SIGKILL');
+    });
+
+    it('non-loopback TIME_WAIT with tcp_tw_reuse=0 near exhaustion: critical, with the ports left', async () => {
+      const { client, listener } = await clientAndServer('0', '0', '9000');
+      const { counts, settled } = await closedConnections(
+        client,
+        SERVER,
+        Math.round(SMALL_USABLE * 0.9),
+      );
+      expect(settled.timeWait).toBeGreaterThanOrEqual(SMALL_USABLE * EPHEMERAL_USE_CRITICAL_RATIO);
+
+      const report = doctorIn(lab, client, '0');
+      expect(counts()).toEqual(settled);
+      const headroom = findingsWith(report, 'ephemeral-headroom-low');
+      expect(headroom).toHaveLength(1);
+      expect(headroom[0]?.severity).toBe('critical');
+      expect(report.verdict.severity).toBe('critical');
+      expect(headroom[0]?.evidence).toMatchObject({ used: settled.timeWait, usable: SMALL_USABLE });
+      const left = headroom[0]?.evidence.left;
+      // Reuse off: the fix list may offer tcp_tw_reuse=1, and tw-reuse-off says why.
+      expect(findingsWith(report, 'tw-reuse-off')).toHaveLength(1);
+
+      const { child, held } = await heldConnections(lab, client, [
+        SERVER,
+        '9000',
+        String(SMALL_USABLE),
+        String(CHILD_SECONDS),
+      ]);
+      child.kill('SIGKILL');
+      expect(held).toBe(left);
+      listener.kill('SIGKILL');
+    });
+
+    it('bind-first clients: the held figure is what a client that binds first can still get', async () => {
+      const { client, listener } = await clientAndServer('b', '2', '9001-9011');
+      // Ten backends, six bind-first connections each: 60 ports held, at most 6 per destination.
+      const spread = await heldConnections(lab, client, [
+        SERVER,
+        '9001-9010',
+        '60',
+        String(CHILD_SECONDS),
+        CLIENT,
+      ]);
+      expect(spread.held).toBe(60);
+      const heldBySs = localPortsHeld(lab, client, SMALL_RANGE.low, SMALL_RANGE.high);
+
+      const report = doctorIn(lab, client, '0');
+      expect(localPortsHeld(lab, client, SMALL_RANGE.low, SMALL_RANGE.high)).toBe(heldBySs);
+      expect(report.ephemeral?.held).toBe(heldBySs);
+      const bindFirst = findingsWith(report, 'bind-first-ports-low');
+      expect(bindFirst).toHaveLength(1);
+      expect(bindFirst[0]?.evidence).toMatchObject({ held: heldBySs, usable: SMALL_USABLE });
+      expect(JSON.stringify(bindFirst[0]?.fix)).toContain('IP_BIND_ADDRESS_NO_PORT');
+      expect(findingsWith(report, 'ephemeral-headroom-low')).toEqual([]);
+
+      // A further bind-first client toward a fresh backend gets exactly the ports left.
+      const more = await heldConnections(lab, client, [
+        SERVER,
+        '9011',
+        String(SMALL_USABLE),
+        String(CHILD_SECONDS),
+        CLIENT,
+      ]);
+      more.child.kill('SIGKILL');
+      spread.child.kill('SIGKILL');
+      listener.kill('SIGKILL');
+      expect(more.held).toBe(bindFirst[0]?.evidence.left);
     });
   },
 );

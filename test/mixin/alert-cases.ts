@@ -243,21 +243,21 @@ const SCENARIOS: readonly AlertScenarios[] = [
     alert: 'TcpStateEphemeralPortsHeldHigh',
     evalTime: '20m',
     firing: {
-      name: '60 % of the usable ports held, over many destinations, for 20 minutes',
-      series: { [HELD]: '600x30', [USED_MAX]: '100x30', [USABLE]: '1000x30' },
+      name: '90 % of the usable ports held, over many destinations, for 20 minutes',
+      series: { [HELD]: '900x30', [USED_MAX]: '100x30', [USABLE]: '1000x30' },
       expected: [
         {
           labels: warning(),
           description:
-            'web-1:10120: 60% of its 1000 usable ephemeral ports are held by some socket. A client that binds its ' +
+            'web-1:10120: 90% of its 1000 usable ephemeral ports are held by some socket. A client that binds its ' +
             'local address before connect() (nginx proxy_bind, HAProxy source) needs a port free toward every ' +
             'destination at once, and fails with EADDRINUSE when none is.',
         },
       ],
     },
     quiet: {
-      name: '40 % held',
-      series: { [HELD]: '400x30', [USED_MAX]: '100x30', [USABLE]: '1000x30' },
+      name: '70 % held (doctor’s info level, no alert)',
+      series: { [HELD]: '700x30', [USED_MAX]: '100x30', [USABLE]: '1000x30' },
     },
     idle: {
       name: 'no ports held',
@@ -265,7 +265,7 @@ const SCENARIOS: readonly AlertScenarios[] = [
     },
     reset: {
       name: 'the exporter restarted 9 minutes ago',
-      series: { [HELD]: '600x10 0 600x19', [USED_MAX]: '100x30', [USABLE]: '1000x30' },
+      series: { [HELD]: '900x10 0 900x19', [USED_MAX]: '100x30', [USABLE]: '1000x30' },
     },
     absent: {
       name: 'an exporter without the held-ports gauge',
