@@ -1,9 +1,12 @@
 /**
- * Alerting rules. Each alert carries the labels an operator needs to act (the destination
- * for port exhaustion, the port for CLOSE_WAIT) and links to its runbook section.
+ * Alerting rules. Each alert carries the labels an operator needs to act (the instance, and
+ * the destination, port or stage where one applies) and links to its runbook section.
+ * Every expression keeps `job` and `instance`, so several exporters never add up, and
+ * compares series of one exporter only. Thresholds and their reasons: mixin/config.ts.
  */
 import type { Duration, MixinConfig } from './config.js';
 import { DESTINATION_LABELS, DESTINATION_TEMPLATE, series } from './promql.js';
+import { RECORDED, type RecordingRule, recordingRules, sysctlSeries } from './recording.js';
 
 export type Severity = 'critical' | 'warning';
 
@@ -21,7 +24,11 @@ export interface AlertingRule {
 
 export interface RuleGroup {
   readonly name: string;
-  readonly rules: readonly AlertingRule[];
+  readonly rules: readonly (AlertingRule | RecordingRule)[];
+}
+
+export function isAlertingRule(rule: AlertingRule | RecordingRule): rule is AlertingRule {
+  return 'alert' in rule;
 }
 
 interface AlertSpec {
@@ -61,153 +68,311 @@ function instanceValueTemplate(metric: string, ...matchers: readonly string[]): 
   return `{{ with printf \`${metric}{${selector}}\` $labels.job $labels.instance | query }}{{ . | first | value | printf "%.0f" }}{{ end }}`;
 }
 
+function formatSeconds(seconds: number): string {
+  if (seconds % 3600 === 0) return seconds === 3600 ? 'an hour' : `${seconds / 3600}h`;
+  if (seconds % 60 === 0) return `${seconds / 60}m`;
+  return `${seconds}s`;
+}
+
 function ephemeralGroup(config: MixinConfig): RuleGroup {
   const c = config.ephemeral;
-  const used = series('tcpstate_ephemeral_ports_used', config.selector);
-  const usable = series('tcpstate_ephemeral_ports_usable', config.selector);
-  const perDestination = `ignoring (${DESTINATION_LABELS.join(', ')}) group_left ()`;
-  const usedRatio = `(\n  ${used}\n    / ${perDestination}\n  ${usable}\n)`;
+  const sel = config.selector;
+  const ratio = series(RECORDED.ephemeralUsedRatio, sel);
+  const used = series('tcpstate_ephemeral_ports_used', sel);
+  const usable = series('tcpstate_ephemeral_ports_usable', sel);
   const usableCount = instanceValueTemplate('tcpstate_ephemeral_ports_usable');
-  const lookbackWords = c.predictLookback;
-  const horizonWords = formatSeconds(c.predictHorizonSeconds);
   const busiest = 'topk(1, tcpstate_ephemeral_ports_used{job=%q,instance=%q})';
+  const blocking =
+    'sockets that block connect() to it (TIME_WAIT that tcp_tw_reuse can take over is not counted)';
+  // As doctor: when one destination holds every held port, the exhaustion alerts tell it.
+  const heldHigh = (severity: Severity, condition: string): AlertSpec => ({
+    alert: 'TcpStateEphemeralPortsHeldHigh',
+    severity,
+    expr:
+      `${series(RECORDED.ephemeralHeldRatio, sel)} ${condition}\nand on (job, instance)\n` +
+      `${series('tcpstate_ephemeral_ports_held', sel)} > ${series('tcpstate_ephemeral_ports_used_max', sel)}`,
+    for: c.heldFor,
+    summary:
+      'Most ephemeral ports are held: clients that bind() before connect() are near their limit.',
+    description:
+      '{{ $labels.instance }}: {{ $value | humanizePercentage }} of its ' +
+      `${usableCount} usable ephemeral ports are held by some socket. A client that binds its local ` +
+      'address before connect() (nginx proxy_bind, HAProxy source) needs a port free toward every ' +
+      'destination at once, and fails with EADDRINUSE when none is.',
+  });
   return {
     name: 'tcpstate-ephemeral-ports',
     rules: [
       toRule(config, {
         alert: 'TcpStateEphemeralPortsExhausted',
         severity: 'critical',
-        expr: `${usedRatio} >= 1`,
+        expr: `${ratio} >= 1`,
         for: c.exhaustedFor,
-        summary: 'Every usable ephemeral port toward one destination is taken.',
+        summary: 'connect() to one destination fails: no usable ephemeral port is left toward it.',
         description:
           `{{ $labels.instance }}: all ${usableCount} usable ephemeral ports toward ${DESTINATION_TEMPLATE} ` +
-          'are held by sockets (TIME_WAIT included). New connect() calls to this destination fail ' +
-          'with EADDRNOTAVAIL ("Cannot assign requested address") unless a TIME_WAIT socket can be reused.',
+          `are held by ${blocking}. New connect() calls to this destination fail with EADDRNOTAVAIL ` +
+          '("Cannot assign requested address") and proxies answer 502.',
+      }),
+      toRule(config, {
+        alert: 'TcpStateEphemeralPortsNearlyExhausted',
+        severity: 'critical',
+        expr: `${ratio} >= ${c.criticalRatio} < 1`,
+        for: c.criticalFor,
+        summary:
+          'Almost no ephemeral ports are left toward one destination: connect() fails at the next burst.',
+        description:
+          `{{ $labels.instance }}: {{ $value | humanizePercentage }} of the ${usableCount} usable ephemeral ports ` +
+          `toward ${DESTINATION_TEMPLATE} are held by ${blocking}. A burst of new connections exhausts the rest, ` +
+          'and then connect() to this destination fails with EADDRNOTAVAIL.',
       }),
       toRule(config, {
         alert: 'TcpStateEphemeralPortsExhaustionPredicted',
-        severity: 'critical',
-        // Only a rising trend above a meaningful share pages: a flat or falling series never
-        // does, and an already exhausted destination is TcpStateEphemeralPortsExhausted.
+        severity: 'warning',
+        // A rising trend over hours above the warning share; a flat or falling series never
+        // fires, and a destination past the critical share has its own page.
         expr: [
-          `${usedRatio} > ${c.predictMinUsedRatio} < 1`,
+          `${ratio} >= ${c.warningRatio} < ${c.criticalRatio}`,
           'and',
-          `(\n  predict_linear(${used}[${c.predictLookback}], ${c.predictHorizonSeconds})\n    >= ${perDestination}\n  ${usable}\n)`,
+          `(\n  predict_linear(${used}[${c.predictLookback}], ${c.predictHorizonSeconds})\n    >= ignoring (${DESTINATION_LABELS.join(', ')}) group_left ()\n  ${usable}\n)`,
           'and',
           `deriv(${used}[${c.predictLookback}]) > 0`,
         ].join('\n'),
         for: c.predictFor,
-        summary: 'Ephemeral ports toward one destination will run out within the hour.',
+        summary: `Ephemeral ports toward one destination will run out within ${formatSeconds(c.predictHorizonSeconds)}.`,
         description:
           `{{ $labels.instance }}: {{ $value | humanizePercentage }} of the ${usableCount} usable ephemeral ports ` +
-          `toward ${DESTINATION_TEMPLATE} are in use, and the trend of the last ${lookbackWords} reaches ` +
-          `all of them within ${horizonWords}. Then connect() to this destination fails with EADDRNOTAVAIL ` +
-          'and proxies answer 502.',
+          `toward ${DESTINATION_TEMPLATE} are held by sockets that block connect(), and the trend of the last ` +
+          `${c.predictLookback} reaches all of them within ${formatSeconds(c.predictHorizonSeconds)}. ` +
+          'Then connect() to this destination fails with EADDRNOTAVAIL.',
       }),
       toRule(config, {
         alert: 'TcpStateEphemeralPortHeadroomLow',
         severity: 'warning',
-        expr: `${series('tcpstate_ephemeral_port_headroom_ratio', config.selector)} < ${c.headroomLowRatio}`,
+        expr: `${series('tcpstate_ephemeral_port_headroom_ratio', sel)} <= ${round(1 - c.warningRatio)} > ${round(1 - c.criticalRatio)}`,
         for: c.headroomLowFor,
-        summary: 'Few ephemeral ports are left toward the busiest destination.',
+        summary:
+          'Fewer than half the usable ephemeral ports are left toward the busiest destination.',
         description:
           '{{ $labels.instance }} has only {{ $value | humanizePercentage }} of its ' +
           `${usableCount} usable ephemeral ports left toward its busiest destination` +
           `{{ range printf \`${busiest}\` $labels.job $labels.instance | query }} ` +
           '({{ .Labels.remote_address }} port {{ .Labels.remote_port }} from local address {{ .Labels.local_address }}, ' +
-          '{{ .Value | printf "%.0f" }} ports in use){{ end }}.',
+          '{{ .Value | printf "%.0f" }} ports blocked){{ end }}.',
       }),
+      toRule(config, heldHigh('warning', `>= ${c.heldWarningRatio}`)),
     ],
   };
+}
+
+function round(value: number): number {
+  return Math.round(value * 1e6) / 1e6;
 }
 
 function timeWaitGroup(config: MixinConfig): RuleGroup {
   const c = config.timeWait;
-  const buckets = series('tcpstate_sysctl', config.selector, 'name="net.ipv4.tcp_max_tw_buckets"');
+  const ratio = series(RECORDED.timeWaitBucketsRatio, config.selector);
+  const limit = instanceValueTemplate('tcpstate_sysctl', 'name="net.ipv4.tcp_max_tw_buckets"');
+  const nearLimit = (severity: Severity, expr: string): AlertSpec => ({
+    alert: 'TcpStateTimeWaitNearBucketLimit',
+    severity,
+    expr,
+    for: c.bucketFor,
+    summary: 'TIME_WAIT sockets are close to net.ipv4.tcp_max_tw_buckets.',
+    description:
+      `{{ $labels.instance }} holds {{ $value | humanizePercentage }} of net.ipv4.tcp_max_tw_buckets (${limit}) ` +
+      'in TIME_WAIT. Above the limit the kernel destroys new TIME_WAIT sockets at once.',
+  });
   return {
     name: 'tcpstate-time-wait',
     rules: [
-      toRule(config, {
-        alert: 'TcpStateTimeWaitNearBucketLimit',
-        severity: 'warning',
-        expr:
-          `sum without (family, state) (${series('tcpstate_sockets', config.selector, 'state="time_wait"')})\n` +
-          `  / ignoring (name)\n${buckets}\n> ${c.bucketRatio}`,
-        for: c.bucketFor,
-        summary: 'TIME_WAIT sockets are close to net.ipv4.tcp_max_tw_buckets.',
-        description:
-          '{{ $labels.instance }} holds {{ $value | humanizePercentage }} of net.ipv4.tcp_max_tw_buckets ' +
-          `(${instanceValueTemplate('tcpstate_sysctl', 'name="net.ipv4.tcp_max_tw_buckets"')}) ` +
-          'in TIME_WAIT. Above the limit the kernel destroys new TIME_WAIT sockets at once.',
-      }),
+      toRule(
+        config,
+        nearLimit('warning', `${ratio} >= ${c.bucketWarningRatio} < ${c.bucketCriticalRatio}`),
+      ),
+      toRule(config, nearLimit('critical', `${ratio} >= ${c.bucketCriticalRatio}`)),
       toRule(config, {
         alert: 'TcpStateTimeWaitOverflow',
-        severity: 'critical',
+        severity: 'warning',
         expr: `increase(${series('tcpstate_timewait_overflows_total', config.selector)}[${c.overflowWindow}]) > 0`,
         summary: 'The kernel destroys TIME_WAIT sockets: net.ipv4.tcp_max_tw_buckets is reached.',
         description:
           `{{ $labels.instance }} dropped {{ $value | humanize }} TIME_WAIT sockets in the last ${c.overflowWindow} ` +
-          'because net.ipv4.tcp_max_tw_buckets was reached (kernel log: "time wait bucket table overflow"). ' +
-          'Those connections lose their TIME_WAIT guard: late segments can reach a new connection on the same ports.',
+          'because net.ipv4.tcp_max_tw_buckets was reached. Those connections lose their TIME_WAIT guard: ' +
+          'late segments can reach a new connection on the same ports.',
       }),
     ],
   };
 }
 
-function connectionGroup(config: MixinConfig): RuleGroup {
-  const closeWait = (metric: string, direction: string): string =>
-    `label_replace(${series(metric, config.selector, 'state="close_wait"', 'port!="other"')}, "direction", "${direction}", "", "")\n  > ${config.closeWait.sockets}`;
+function listenerGroup(config: MixinConfig): RuleGroup {
+  const c = config.listen;
+  const sel = config.selector;
+  const window = config.rateWindow;
+  const rate = (metric: string): string => `rate(${series(metric, sel)}[${window}])`;
   return {
-    name: 'tcpstate-connections',
+    name: 'tcpstate-listeners',
     rules: [
-      toRule(config, {
-        alert: 'TcpStatePawsRejectsRising',
-        severity: 'warning',
-        expr: `rate(${series('tcpstate_paws_rejected_total', config.selector)}[${config.paws.window}]) > ${config.paws.rejectsPerSecond}`,
-        for: config.paws.for,
-        summary: 'Segments are rejected because their TCP timestamps went backwards (PAWS).',
-        description:
-          '{{ $labels.instance }} rejects {{ $value | humanize }} segments/s in {{ $labels.stage }} connections ' +
-          'because their TCP timestamp is older than one already seen from that peer. Usually several clients ' +
-          'share one NAT address with unrelated timestamp clocks; their connections stall or fail.',
-      }),
       toRule(config, {
         alert: 'TcpStateListenQueueOverflowing',
         severity: 'warning',
-        expr: `rate(${series('tcpstate_listen_overflows_total', config.selector)}[${config.listen.window}]) > ${config.listen.overflowsPerSecond}`,
-        for: config.listen.for,
+        expr: `${rate('tcpstate_listen_overflows_total')} > ${c.overflowsPerSecond}`,
+        for: c.for,
         summary: 'Incoming connections are dropped: a listen queue is full.',
         description:
           '{{ $labels.instance }} drops {{ $value | humanize }} incoming connections/s because the accept ' +
           'queue of a listening socket is full: the application does not accept() fast enough or its backlog is too small.',
       }),
       toRule(config, {
-        alert: 'TcpStateCloseWaitAccumulating',
+        alert: 'TcpStateListenQueueFull',
         severity: 'warning',
-        expr: `${closeWait('tcpstate_local_port_sockets', 'inbound')}\nor\n${closeWait('tcpstate_remote_port_sockets', 'outbound')}`,
-        for: config.closeWait.for,
-        summary: 'Sockets pile up in CLOSE_WAIT: the application does not close them.',
+        // /proc/net/tcp shows a listener's queue length, not its limit (tx_queue is 0): the
+        // port whose queue stays non-empty while accept queues overflow is the full one.
+        expr: [
+          `${series('tcpstate_listen_queue_length', sel)} > 0`,
+          'and on (job, instance)',
+          `${rate('tcpstate_listen_overflows_total')} > ${c.overflowsPerSecond}`,
+        ].join('\n'),
+        for: c.queueFullFor,
+        summary:
+          'A listening port’s accept queue overflows: its program does not accept() in time.',
         description:
-          '{{ $labels.instance }} holds {{ $value }} sockets in CLOSE_WAIT ' +
-          '{{ if eq $labels.direction "inbound" }}on its service port{{ else }}toward remote port{{ end }} ' +
-          '{{ $labels.port }}: the peer closed them but the application never called close(). ' +
-          'This is a socket leak that ends in file-descriptor exhaustion.',
+          '{{ $labels.instance }}: {{ $value }} connections wait in the accept queue of port {{ $labels.port }} ' +
+          'while the host drops connections at full accept queues: that program does not accept() in time, ' +
+          'or its backlog is too small.',
       }),
+      toRule(config, {
+        alert: 'TcpStateSynQueueOverflowing',
+        severity: 'warning',
+        expr: `${rate('tcpstate_syn_queue_full_drops_total')} > ${config.synQueue.dropsPerSecond}`,
+        for: config.synQueue.for,
+        summary:
+          'Connection attempts are dropped: the SYN queue is full and SYN cookies cannot help.',
+        description:
+          '{{ $labels.instance }} drops {{ $value | humanize }} SYNs/s because a listener’s SYN queue is full ' +
+          'and no SYN cookie was sent (net.ipv4.tcp_syncookies off, or the queue is full of cookies too). ' +
+          'Clients retry after a second or more, or fail.',
+      }),
+      toRule(config, {
+        alert: 'TcpStateSynCookiesSent',
+        severity: 'warning',
+        expr: `${rate('tcpstate_syncookies_sent_total')} > ${config.synQueue.cookiesPerSecond}`,
+        for: config.synQueue.for,
+        summary: 'A SYN queue keeps overflowing: the kernel answers with SYN cookies.',
+        description:
+          '{{ $labels.instance }} sends {{ $value | humanize }} SYN cookies/s: a listener’s SYN queue is full, ' +
+          'from a SYN flood or a backlog too small for the load. Connections still open, but the ' +
+          'queue is not absorbing the load.',
+      }),
+    ],
+  };
+}
+
+function resourceGroup(config: MixinConfig): RuleGroup {
+  const sel = config.selector;
+  const maxOrphans = instanceValueTemplate('tcpstate_sysctl', 'name="net.ipv4.tcp_max_orphans"');
+  const memPages = series('tcpstate_sockstat_memory_pages', sel);
+  const orphans = (severity: Severity, condition: string): AlertSpec => ({
+    alert: 'TcpStateOrphansNearLimit',
+    severity,
+    expr: `${series(RECORDED.orphansRatio, sel)} ${condition}`,
+    for: config.orphans.for,
+    summary: 'Orphaned TCP sockets approach net.ipv4.tcp_max_orphans.',
+    description:
+      '{{ $labels.instance }} holds orphaned sockets (closed by their program, still closing in TCP) ' +
+      `at {{ $value | humanizePercentage }} of net.ipv4.tcp_max_orphans (${maxOrphans}). The kernel ` +
+      'resets such connections from half the limit on, and all of them at the limit ("too many orphaned sockets").',
+  });
+  return {
+    name: 'tcpstate-kernel-resources',
+    rules: [
+      toRule(
+        config,
+        orphans('warning', `>= ${config.orphans.warningRatio} < ${config.orphans.criticalRatio}`),
+      ),
+      toRule(config, orphans('critical', `>= ${config.orphans.criticalRatio}`)),
+      toRule(config, {
+        alert: 'TcpStateMemoryPressure',
+        severity: 'warning',
+        // As doctor: at or above the pressure level, or entering pressure (between samples).
+        expr: [
+          `(${memPages} >= ignoring (name) ${sysctlSeries(config, 'net.ipv4.tcp_mem.pressure')})`,
+          'or on (job, instance)',
+          `increase(${series('tcpstate_memory_pressures_total', sel)}[${config.rateWindow}]) > 0`,
+        ].join('\n'),
+        for: config.memory.pressureFor,
+        summary: 'TCP is in memory pressure: the kernel shrinks socket buffers.',
+        description:
+          '{{ $labels.instance }}: TCP memory is at or above the pressure level of net.ipv4.tcp_mem (host-wide), ' +
+          `or TCP entered memory pressure in the last ${config.rateWindow}, for ${config.memory.pressureFor}. ` +
+          'The kernel shrinks socket buffers, so throughput falls.',
+      }),
+      toRule(config, {
+        alert: 'TcpStateMemoryExhausted',
+        severity: 'critical',
+        expr: [
+          `increase(${series('tcpstate_memory_aborts_total', sel)}[${config.memory.abortWindow}]) > 0`,
+          'or on (job, instance)',
+          `(${memPages} >= ignoring (name) ${sysctlSeries(config, 'net.ipv4.tcp_mem.max')})`,
+        ].join('\n'),
+        summary: 'TCP memory is exhausted: the kernel aborts connections.',
+        description:
+          '{{ $labels.instance }}: TCP buffers reached net.ipv4.tcp_mem’s maximum, or the kernel aborted ' +
+          `connections for lack of memory in the last ${config.memory.abortWindow} (TCPAbortOnMemory). ` +
+          'Connections are reset and new data is dropped.',
+      }),
+    ],
+  };
+}
+
+function connectionGroup(config: MixinConfig): RuleGroup {
+  const c = config.closeWait;
+  const closeWait = (metric: string, direction: string): string =>
+    `label_replace(${series(metric, config.selector, 'state="close_wait"', 'port!="other"')}, "direction", "${direction}", "", "")`;
+  const both = `(\n  ${closeWait('tcpstate_local_port_sockets', 'inbound')}\n  or\n  ${closeWait('tcpstate_remote_port_sockets', 'outbound')}\n)`;
+  const accumulating = (severity: Severity, condition: string): AlertSpec => ({
+    alert: 'TcpStateCloseWaitAccumulating',
+    severity,
+    expr: `${both}\n${condition}`,
+    for: c.for,
+    summary: 'Sockets pile up in CLOSE_WAIT: the application does not close them.',
+    description:
+      '{{ $labels.instance }} holds {{ $value }} sockets in CLOSE_WAIT ' +
+      '{{ if eq $labels.direction "inbound" }}on its service port{{ else }}toward remote port{{ end }} ' +
+      '{{ $labels.port }}: the peer closed them but the application never called close(). ' +
+      'This is a socket leak that ends in file-descriptor exhaustion.',
+  });
+  return {
+    name: 'tcpstate-connections',
+    rules: [
+      toRule(config, {
+        alert: 'TcpStatePawsRejectsRising',
+        severity: 'warning',
+        expr: `sum without (stage) (rate(${series('tcpstate_paws_rejected_total', config.selector)}[${config.rateWindow}])) > ${config.paws.rejectsPerSecond}`,
+        for: config.paws.for,
+        summary: 'Segments are rejected because their TCP timestamps went backwards (PAWS).',
+        description:
+          '{{ $labels.instance }} rejects {{ $value | humanize }} segments/s (established, SYN-ACK and TIME_WAIT ' +
+          'stages together) because their TCP timestamp is older than one already seen from that peer. Usually ' +
+          'several clients share one NAT address with unrelated timestamp clocks; their connections stall or fail.',
+      }),
+      toRule(config, accumulating('warning', `> ${c.warningSockets} < ${c.criticalSockets}`)),
+      toRule(config, accumulating('critical', `>= ${c.criticalSockets}`)),
     ],
   };
 }
 
 function exporterGroup(config: MixinConfig): RuleGroup {
   const c = config.exporter;
-  const up = series('up', config.selector);
+  const sel = config.selector;
+  const up = series('up', sel);
   return {
     name: 'tcpstate-exporter',
     rules: [
       toRule(config, {
         alert: 'TcpStateCollectorFailing',
         severity: 'warning',
-        expr: `${series('tcpstate_collector_success', config.selector)} == 0`,
+        expr: `${series('tcpstate_collector_success', sel)} == 0`,
         for: c.collectorFailingFor,
         summary: 'An exporter collector keeps failing; its metrics are missing.',
         description:
@@ -233,28 +398,49 @@ function exporterGroup(config: MixinConfig): RuleGroup {
       toRule(config, {
         alert: 'TcpStateExporterSamplingStalled',
         severity: 'warning',
-        expr: `time() - ${series('tcpstate_last_sample_timestamp_seconds', config.selector)} > ${c.sampleStaleSeconds}`,
+        expr:
+          // The age itself, not its recording, which another group's evaluation may leave
+          // one interval behind.
+          `time() - ${series('tcpstate_last_sample_timestamp_seconds', sel)}\n  > on (job, instance)\n` +
+          `${c.staleIntervals} * ${series('tcpstate_sample_interval_seconds', sel)} + ${c.staleSlackSeconds}`,
         for: c.stalledFor,
         summary: 'The exporter serves old numbers: its last sample is stale.',
         description:
-          "The exporter on {{ $labels.instance }} last sampled the kernel's tables {{ $value | humanizeDuration }} ago; " +
+          "The exporter on {{ $labels.instance }} last sampled the kernel's tables {{ $value | humanizeDuration }} ago, " +
+          `more than ${c.staleIntervals} sample intervals of ` +
+          `{{ with printf \`tcpstate_sample_interval_seconds{job=%q,instance=%q}\` $labels.job $labels.instance | query }}{{ . | first | value | humanizeDuration }}{{ end }}; ` +
           'every number it serves is that old.',
       }),
     ],
   };
 }
 
-function formatSeconds(seconds: number): string {
-  if (seconds % 3600 === 0) return seconds === 3600 ? 'an hour' : `${seconds / 3600}h`;
-  if (seconds % 60 === 0) return `${seconds / 60}m`;
-  return `${seconds}s`;
-}
-
 export function alertGroups(config: MixinConfig): RuleGroup[] {
   return [
     ephemeralGroup(config),
     timeWaitGroup(config),
+    listenerGroup(config),
+    resourceGroup(config),
     connectionGroup(config),
     exporterGroup(config),
   ];
+}
+
+/** The recording rules first: the alerts of the same evaluation read what they record. */
+export function ruleGroups(config: MixinConfig): RuleGroup[] {
+  return [{ name: 'tcpstate-recording', rules: recordingRules(config) }, ...alertGroups(config)];
+}
+
+/** Used by the runbook and README checks: each alert once, with the severities it can have. */
+export function alertSeverities(config: MixinConfig): Map<string, Set<Severity>> {
+  const result = new Map<string, Set<Severity>>();
+  for (const group of alertGroups(config)) {
+    for (const rule of group.rules) {
+      if (!isAlertingRule(rule)) continue;
+      const severities = result.get(rule.alert) ?? new Set<Severity>();
+      severities.add(rule.labels.severity);
+      result.set(rule.alert, severities);
+    }
+  }
+  return result;
 }

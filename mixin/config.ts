@@ -2,7 +2,24 @@
  * The one place to tune the alerts and dashboards: which series belong to the exporter,
  * thresholds and how long a condition must hold. Everything under deploy/prometheus and
  * grafana/dashboards is generated from this by `npm run gen:mixin`.
+ *
+ * Thresholds come from src/doctor/thresholds.ts, so an alert and `tcpstate-exporter doctor`
+ * call the same figure a warning or critical; the reasons for each value are written there.
+ * What only the rules need (windows, `for` durations) is set here, with its reason.
  */
+import {
+  BIND_FIRST_HELD_WARNING_RATIO,
+  CLOSE_WAIT_CRITICAL,
+  CLOSE_WAIT_WARNING,
+  EPHEMERAL_USE_CRITICAL_RATIO,
+  EPHEMERAL_USE_WARNING_RATIO,
+  ORPHANS_CRITICAL_RATIO,
+  ORPHANS_WARNING_RATIO,
+  PAWS_WARNING_PER_SECOND,
+  SYN_COOKIES_WARNING_PER_SECOND,
+  TIME_WAIT_BUCKETS_CRITICAL_RATIO,
+  TIME_WAIT_BUCKETS_WARNING_RATIO,
+} from '../src/doctor/thresholds.js';
 
 /** A Prometheus duration such as `30s`, `5m`, `1h`. */
 export type Duration = `${number}${'s' | 'm' | 'h'}`;
@@ -16,46 +33,65 @@ export interface MixinConfig {
   readonly exampleTarget: string;
   /** Page that holds one heading per alert; alerts link to `<base>#<alert name lowercased>`. */
   readonly runbookBaseUrl: string;
+  /** Window of the rates the recording rules keep (alerts and fleet panels read them). */
+  readonly rateWindow: Duration;
   readonly ephemeral: {
-    /** History the trend is fitted to. */
-    readonly predictLookback: Duration;
-    /** How far ahead the trend may cross the usable count and still page. */
-    readonly predictHorizonSeconds: number;
-    /** Below this share in use a trend is noise, not a page. */
-    readonly predictMinUsedRatio: number;
-    readonly predictFor: Duration;
+    /** Blocking share of the usable ports toward one destination: warning, then critical. */
+    readonly warningRatio: number;
+    readonly criticalRatio: number;
     readonly exhaustedFor: Duration;
-    /** Warn when the busiest destination leaves less than this share free. */
-    readonly headroomLowRatio: number;
+    readonly criticalFor: Duration;
     readonly headroomLowFor: Duration;
+    /** Long trend (node-mixin's filesystem prediction): a warning, never a page. */
+    readonly predictLookback: Duration;
+    readonly predictHorizonSeconds: number;
+    readonly predictFor: Duration;
+    /** Held ports against usable: the limit of clients that bind() first. */
+    readonly heldWarningRatio: number;
+    readonly heldFor: Duration;
   };
   readonly timeWait: {
-    /** Warn when TIME_WAIT sockets reach this share of net.ipv4.tcp_max_tw_buckets. */
-    readonly bucketRatio: number;
+    /** TIME_WAIT sockets against net.ipv4.tcp_max_tw_buckets. */
+    readonly bucketWarningRatio: number;
+    readonly bucketCriticalRatio: number;
     readonly bucketFor: Duration;
     readonly overflowWindow: Duration;
   };
   readonly paws: {
     readonly rejectsPerSecond: number;
-    readonly window: Duration;
     readonly for: Duration;
   };
   readonly listen: {
     readonly overflowsPerSecond: number;
-    readonly window: Duration;
+    readonly for: Duration;
+    /** A listening port with connections waiting while accept queues overflow. */
+    readonly queueFullFor: Duration;
+  };
+  readonly synQueue: {
+    readonly dropsPerSecond: number;
+    readonly cookiesPerSecond: number;
     readonly for: Duration;
   };
+  readonly orphans: {
+    readonly warningRatio: number;
+    readonly criticalRatio: number;
+    readonly for: Duration;
+  };
+  readonly memory: { readonly pressureFor: Duration; readonly abortWindow: Duration };
   readonly closeWait: {
-    /** Sockets in CLOSE_WAIT on one port that mean the application is not closing them. */
-    readonly sockets: number;
+    /** Sockets in CLOSE_WAIT on one port: warning, then critical. */
+    readonly warningSockets: number;
+    readonly criticalSockets: number;
     readonly for: Duration;
   };
   readonly exporter: {
     readonly collectorFailingFor: Duration;
     readonly downFor: Duration;
     readonly absentFor: Duration;
-    /** A last sample older than this means the sampler is stuck. */
-    readonly sampleStaleSeconds: number;
+    /** Stale when the last sample is older than this many intervals plus the slack. */
+    readonly staleIntervals: number;
+    /** Covers the scrape interval: the timestamp is only as fresh as the last scrape. */
+    readonly staleSlackSeconds: number;
     readonly stalledFor: Duration;
   };
   readonly grafana: {
@@ -72,24 +108,59 @@ export const defaultConfig: MixinConfig = {
   exampleTarget: 'localhost:10120',
   runbookBaseUrl:
     'https://github.com/tcpstate-exporter/tcpstate-exporter/blob/main/docs/runbooks.md',
+  rateWindow: '5m',
   ephemeral: {
-    predictLookback: '30m',
-    predictHorizonSeconds: 3600,
-    predictMinUsedRatio: 0.5,
-    predictFor: '5m',
+    warningRatio: EPHEMERAL_USE_WARNING_RATIO,
+    criticalRatio: EPHEMERAL_USE_CRITICAL_RATIO,
+    // A minute of connect() failing is already user-visible 502s.
     exhaustedFor: '1m',
-    headroomLowRatio: 0.25,
+    // Five minutes above the critical share is not a one-scrape burst.
+    criticalFor: '5m',
     headroomLowFor: '15m',
+    // node-mixin's filesystem prediction: 6 h of history smooths daily bursts. Ports follow
+    // traffic, which turns within hours, so the horizon is 4 h, not a day.
+    predictLookback: '6h',
+    predictHorizonSeconds: 4 * 3600,
+    predictFor: '1h',
+    // Never a page, as in doctor: /proc cannot show whether any client binds first, and
+    // nginx -> php-fpm on loopback, which connect() survives, holds ports with reusable
+    // TIME_WAIT. Doctor's info level (half held) is no alert at all.
+    heldWarningRatio: BIND_FIRST_HELD_WARNING_RATIO,
+    heldFor: '15m',
   },
-  timeWait: { bucketRatio: 0.8, bucketFor: '15m', overflowWindow: '5m' },
-  paws: { rejectsPerSecond: 1, window: '5m', for: '10m' },
-  listen: { overflowsPerSecond: 0, window: '5m', for: '10m' },
-  closeWait: { sockets: 100, for: '15m' },
+  timeWait: {
+    bucketWarningRatio: TIME_WAIT_BUCKETS_WARNING_RATIO,
+    bucketCriticalRatio: TIME_WAIT_BUCKETS_CRITICAL_RATIO,
+    bucketFor: '15m',
+    overflowWindow: '5m',
+  },
+  paws: { rejectsPerSecond: PAWS_WARNING_PER_SECOND, for: '10m' },
+  // Any sustained overflow is a dropped connection; the 10 m `for` keeps one burst quiet.
+  listen: {
+    overflowsPerSecond: 0,
+    for: '10m',
+    queueFullFor: '5m',
+  },
+  // A SYN dropped at a full SYN queue is a lost connection attempt, as a listen overflow is.
+  synQueue: { dropsPerSecond: 0, cookiesPerSecond: SYN_COOKIES_WARNING_PER_SECOND, for: '10m' },
+  orphans: {
+    warningRatio: ORPHANS_WARNING_RATIO,
+    criticalRatio: ORPHANS_CRITICAL_RATIO,
+    for: '5m',
+  },
+  // The kernel's own levels (tcp_mem pressure and max) are the thresholds.
+  memory: { pressureFor: '5m', abortWindow: '5m' },
+  closeWait: {
+    warningSockets: CLOSE_WAIT_WARNING,
+    criticalSockets: CLOSE_WAIT_CRITICAL,
+    for: '15m',
+  },
   exporter: {
     collectorFailingFor: '5m',
     downFor: '5m',
     absentFor: '15m',
-    sampleStaleSeconds: 60,
+    staleIntervals: 3,
+    staleSlackSeconds: 60,
     stalledFor: '5m',
   },
   grafana: {

@@ -1,6 +1,6 @@
 /** Renders the Prometheus rules file and the example scrape configuration as YAML. */
 import { stringify } from 'yaml';
-import { alertGroups } from './alerts.js';
+import { ruleGroups } from './alerts.js';
 import type { MixinConfig } from './config.js';
 
 const GENERATED_NOTICE =
@@ -12,7 +12,7 @@ export function toYaml(value: unknown): string {
 }
 
 export function rulesFile(config: MixinConfig): string {
-  return GENERATED_NOTICE + toYaml({ groups: alertGroups(config) });
+  return GENERATED_NOTICE + toYaml({ groups: ruleGroups(config) });
 }
 
 /** A minimal prometheus.yml that scrapes the exporter and loads the rules next to it. */

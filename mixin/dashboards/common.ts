@@ -18,10 +18,15 @@ export const DATASOURCE: common.DataSourceRef = {
   uid: '${datasource}',
 };
 
-/** Matchers every panel query starts with: the chosen job and instances. */
+/** Matchers every panel query starts with: the chosen job and host. */
 export const SELECTED = 'job="$job",instance=~"$instance"';
+/** Matchers of the panels titled "Fleet": every host of the job, whichever is selected. */
+export const FLEET = 'job="$job"';
 
-/** Every dashboard's variables: datasource, job, instance (multi, all by default). */
+/**
+ * Every dashboard's variables: datasource, job, instance. One host at a time: a panel that
+ * added hosts together would hide the one in trouble; the fleet table shows them all.
+ */
 export function baseVariables(): cog.Builder<dashboard.VariableModel>[] {
   return [
     new dashboard.DatasourceVariableBuilder('datasource')
@@ -31,12 +36,11 @@ export function baseVariables(): cog.Builder<dashboard.VariableModel>[] {
     labelVariable('job', 'Job', 'label_values(tcpstate_build_info, job)').description(
       'The scrape job of tcpstate-exporter.',
     ),
-    labelVariable('instance', 'Instance', 'label_values(tcpstate_build_info{job="$job"}, instance)')
-      .description('One or more hosts running tcpstate-exporter.')
-      .multi(true)
-      .includeAll(true)
-      .allValue('.*')
-      .current({ text: 'All', value: '$__all' }),
+    labelVariable(
+      'instance',
+      'Instance',
+      'label_values(tcpstate_build_info{job="$job"}, instance)',
+    ).description('The host running tcpstate-exporter whose detail the panels show.'),
   ];
 }
 
@@ -127,7 +131,7 @@ export function tablePanel(text: PanelText): table.PanelBuilder {
 }
 
 /**
- * Ephemeral ports held (query A, legend `usedLegend`) against the usable ports (query B):
+ * Ephemeral ports blocked (query A, legend `usedLegend`) against the usable ports (query B):
  * where the lines meet, connect() to that destination fails.
  */
 export function portsUsedAgainstUsablePanel(
@@ -139,9 +143,7 @@ export function portsUsedAgainstUsablePanel(
     .unit('short')
     .min(0)
     .withTarget(query('A', usedExpr, { legend: usedLegend }))
-    .withTarget(
-      query('B', `tcpstate_ephemeral_ports_usable{${SELECTED}}`, { legend: '{{instance}} usable' }),
-    );
+    .withTarget(query('B', `tcpstate_ephemeral_ports_usable{${SELECTED}}`, { legend: 'usable' }));
 }
 
 /** Threshold steps: the colour from each value upwards. */

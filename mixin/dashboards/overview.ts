@@ -1,18 +1,22 @@
 /**
- * The overview: how close each host is to running out of ephemeral ports, where its
- * sockets are, what the kernel counters say, and whether the exporter itself is healthy.
+ * The overview: first the fleet (every host, worst first), then the selected host in detail:
+ * how close it is to running out of ephemeral ports and why, its sockets, listeners and
+ * kernel limits, what the kernel counters say, and whether the exporter itself is healthy.
+ * Only panels titled "Fleet" look at more than the selected host.
  */
 import * as common from '@grafana/grafana-foundation-sdk/common';
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import type { MixinConfig } from '../config.js';
 import { DESTINATION_LABELS } from '../promql.js';
+import { RECORDED } from '../recording.js';
 import {
   baseVariables,
   buildDashboard,
   DESTINATION_COLUMNS,
+  FLEET,
   newDashboard,
   organizeTable,
-  portsUsedAgainstUsablePanel,
+  type PanelText,
   query,
   row,
   SELECTED,
@@ -24,55 +28,133 @@ import {
 } from './common.js';
 
 const RATE = '[$__rate_interval]';
+const rate = (metric: string, extra = ''): string =>
+  `rate(${metric}{${SELECTED}${extra === '' ? '' : `,${extra}`}}${RATE})`;
+const selected = (metric: string, extra = ''): string =>
+  `${metric}{${SELECTED}${extra === '' ? '' : `,${extra}`}}`;
+const DESTINATION_LEGEND = '{{local_address}} → {{remote_address}}:{{remote_port}}';
 
+/** Per-second rates of counters, one query each, as [metric, legend]. */
+function ratesPanel(
+  text: PanelText,
+  counters: readonly (readonly [string, string])[],
+): ReturnType<typeof timeseriesPanel> {
+  const panel = timeseriesPanel(text).unit('ops').min(0);
+  counters.forEach(([metric, legend], index) => {
+    panel.withTarget(query(String.fromCharCode(65 + index), rate(metric), { legend }));
+  });
+  return panel;
+}
+
+/** Red at the critical share of ports blocked, orange at the warning share: the alerts' levels. */
 function headroomThresholds(config: MixinConfig): dashboard.ThresholdsConfigBuilder {
   return thresholds([
     { value: null, color: 'red' },
-    { value: config.ephemeral.headroomLowRatio, color: 'orange' },
-    { value: Math.min(1, config.ephemeral.headroomLowRatio * 2), color: 'green' },
+    { value: 1 - config.ephemeral.criticalRatio, color: 'orange' },
+    { value: 1 - config.ephemeral.warningRatio, color: 'green' },
   ]);
 }
 
+/** Green below `warning`, orange from it, red from `critical` (when the alert has one). */
+function risingThresholds(warning: number, critical?: number): dashboard.ThresholdsConfigBuilder {
+  return thresholds([
+    { value: null, color: 'green' },
+    { value: warning, color: 'orange' },
+    ...(critical === undefined ? [] : [{ value: critical, color: 'red' }]),
+  ]);
+}
+
+function fleetTable(config: MixinConfig) {
+  const percent = [{ id: 'unit', value: 'percentunit' }];
+  return tablePanel({
+    title: 'Fleet: every host, worst first',
+    span: 24,
+    height: 9,
+    description:
+      'Every host of the job, whatever host is selected below, sorted by ephemeral-port headroom (lowest first). ' +
+      'Headroom: share of usable ports still free toward the host’s worst destination (red from the critical ' +
+      'alert’s level, orange from the warning’s). Worst destination: the one with the most ports blocked and its ' +
+      'share. TIME_WAIT: both families. Held ports: the share of usable ports held by any socket, the limit of ' +
+      'clients that bind() before connect(). Collectors: 0 when any collector failed on the last sample. ' +
+      'Sample age: seconds since the last sample. Scraped: 0 when Prometheus cannot scrape the exporter. Pick a host in the Instance variable for its detail.',
+  })
+    .withTarget(query('A', `tcpstate_ephemeral_port_headroom_ratio{${FLEET}}`, { instant: true }))
+    .withTarget(
+      query('B', `topk by (instance) (1, ${RECORDED.ephemeralUsedRatio}{${FLEET}})`, {
+        instant: true,
+      }),
+    )
+    .withTarget(query('C', `${RECORDED.timeWait}{${FLEET}}`, { instant: true }))
+    .withTarget(query('D', `${RECORDED.ephemeralHeldRatio}{${FLEET}}`, { instant: true }))
+    .withTarget(
+      query('E', `min without (collector) (tcpstate_collector_success{${FLEET}})`, {
+        instant: true,
+      }),
+    )
+    .withTarget(query('F', `${RECORDED.sampleAge}{${FLEET}}`, { instant: true }))
+    .withTarget(query('G', `up{${FLEET}}`, { instant: true }))
+    .withTransformation({ id: 'merge', options: {} })
+    .withTransformation(
+      organizeTable({
+        ...DESTINATION_COLUMNS,
+        'Value #A': 'Headroom',
+        'Value #B': 'Worst destination share',
+        'Value #C': 'TIME_WAIT',
+        'Value #D': 'Held ports',
+        'Value #E': 'Collectors ok',
+        'Value #F': 'Sample age',
+        'Value #G': 'Scraped',
+      }),
+    )
+    .sortBy([new common.TableSortByFieldStateBuilder().displayName('Headroom').desc(false)])
+    .overrideByName('Headroom', [
+      ...percent,
+      { id: 'thresholds', value: headroomThresholds(config).build() },
+      { id: 'custom.cellOptions', value: { type: 'color-background' } },
+    ])
+    .overrideByName('Worst destination share', percent)
+    .overrideByName('Held ports', percent)
+    .overrideByName('Sample age', [{ id: 'unit', value: 's' }]);
+}
+
 export function overviewDashboard(config: MixinConfig): dashboard.Dashboard {
-  const perDestination = `ignoring (${DESTINATION_LABELS.join(', ')}) group_left ()`;
+  const notDestination = `ignoring (${DESTINATION_LABELS.join(', ')})`;
   const builder = newDashboard(
     config,
     'overview',
     'TCP state / Overview',
-    'Ephemeral-port headroom per destination, TCP socket states, TIME_WAIT against its limit, kernel TCP counters and the health of tcpstate-exporter.',
+    'The fleet by ephemeral-port headroom, then one host: blocking ports and TIME_WAIT per destination, the connection rate it sustains, sockets, listeners, kernel limits, counters and exporter health.',
   )
     .variables(baseVariables())
-    .withRow(row('Ephemeral ports: room for new outgoing connections'))
+    .withRow(row('Fleet'))
+    .withPanel(fleetTable(config))
+    .withRow(row('Ephemeral ports of $instance: room for new outgoing connections'))
     .withPanel(
       statPanel({
-        title: 'Lowest ephemeral port headroom',
+        title: 'Ephemeral port headroom',
         span: 6,
         description:
-          'Share of usable ephemeral ports still free toward the busiest destination, on the worst selected host. ' +
-          'Every outgoing connection takes a local port from net.ipv4.ip_local_port_range; the port stays taken while ' +
-          'the socket exists and for 60 s in TIME_WAIT after this side closes first. A port can be reused only toward ' +
-          'a different destination, so the busiest destination runs out first. At 0 % connect() to it fails with ' +
-          '"Cannot assign requested address" (EADDRNOTAVAIL) and proxies answer 502.',
+          'Share of usable ephemeral ports still free toward the busiest destination of this host. Only sockets ' +
+          'that block connect() count as taken: a TIME_WAIT that tcp_tw_reuse lets connect() take over does not. ' +
+          'Orange from the warning alert’s level, red from the critical one’s; at 0 % connect() to that ' +
+          'destination fails with "Cannot assign requested address" (EADDRNOTAVAIL) and proxies answer 502.',
       })
         .unit('percentunit')
         .min(0)
         .max(1)
         .thresholds(headroomThresholds(config))
         .withTarget(
-          query('A', `min(tcpstate_ephemeral_port_headroom_ratio{${SELECTED}})`, {
-            legend: 'headroom',
-          }),
+          query('A', selected('tcpstate_ephemeral_port_headroom_ratio'), { legend: 'headroom' }),
         ),
     )
     .withPanel(
       timeseriesPanel({
-        title: 'Ephemeral port headroom per host',
+        title: 'Ephemeral port headroom over time',
         span: 18,
         description:
-          'The same headroom over time, one line per host: 100 % means no outgoing connection holds a port, 0 % ' +
-          'means the busiest destination has none left. The dashed lines are the warning level of the alerts. ' +
-          'A steady fall during rising traffic is the early sign of port exhaustion; keep-alive connections to ' +
-          'the upstream are the usual fix (see docs/runbooks.md).',
+          'The same headroom over time. The dashed lines are the alerts’ levels: below the orange one for 15 ' +
+          'minutes warns, below the red one for 5 minutes pages. A steady fall while traffic rises is the early ' +
+          'sign of port exhaustion; keep-alive connections to the upstream are the usual fix (docs/runbooks.md).',
       })
         .unit('percentunit')
         .min(0)
@@ -80,71 +162,120 @@ export function overviewDashboard(config: MixinConfig): dashboard.Dashboard {
         .thresholds(headroomThresholds(config))
         .thresholdsStyle(thresholdLine())
         .withTarget(
-          query('A', `tcpstate_ephemeral_port_headroom_ratio{${SELECTED}}`, {
-            legend: '{{instance}}',
-          }),
+          query('A', selected('tcpstate_ephemeral_port_headroom_ratio'), { legend: 'headroom' }),
         ),
     )
     .withPanel(
-      portsUsedAgainstUsablePanel(
-        {
-          title: 'Busiest destination: ports used and usable',
-          span: 12,
-          description:
-            'Ports held toward the busiest destination (one local address, remote address and remote port) against ' +
-            'the usable ports: the size of ip_local_port_range minus reserved ports and ports a listener has taken. ' +
-            'When "used" meets "usable", new connections to that destination fail.',
-        },
-        `tcpstate_ephemeral_ports_used_max{${SELECTED}}`,
-        '{{instance}} used (busiest destination)',
-      ),
+      timeseriesPanel({
+        title: 'Blocking ports and TIME_WAIT per destination',
+        span: 12,
+        description:
+          'Per destination (local address → remote address:port): "blocking" are the sockets connect() cannot ' +
+          'reuse toward it now, "TIME_WAIT" all TIME_WAIT sockets toward it, reusable or not. A TIME_WAIT line far ' +
+          'above its blocking line is a pile-up connect() survives (tcp_tw_reuse applies, as on loopback by ' +
+          'default); when the blocking line meets "usable", connect() to that destination fails.',
+      })
+        .unit('short')
+        .min(0)
+        .withTarget(
+          query('A', selected('tcpstate_ephemeral_ports_used'), {
+            legend: `${DESTINATION_LEGEND} blocking`,
+          }),
+        )
+        .withTarget(
+          query('B', selected('tcpstate_ephemeral_ports_time_wait'), {
+            legend: `${DESTINATION_LEGEND} TIME_WAIT`,
+          }),
+        )
+        .withTarget(query('C', selected('tcpstate_ephemeral_ports_usable'), { legend: 'usable' })),
+    )
+    .withPanel(
+      timeseriesPanel({
+        title: 'New connections per second: sustainable per destination against TIME_WAIT created',
+        span: 12,
+        description:
+          'Sustainable: usable ports divided by how long a port stays blocked after this host closes first ' +
+          '(60 s in TIME_WAIT, or the reuse delay, 1 s by default, where tcp_tw_reuse applies): the rate of new ' +
+          'connections one destination can take when the client closes first. TIME_WAIT created: the rate at ' +
+          'which this host puts sockets into TIME_WAIT, all destinations together. Created approaching a ' +
+          'destination’s sustainable rate means its ports run out.',
+      })
+        .unit('cps')
+        .min(0)
+        .withTarget(
+          query(
+            'A',
+            `${selected('tcpstate_ephemeral_ports_usable')}\n  / ${notDestination} group_right ()\n${selected('tcpstate_ephemeral_port_hold_seconds')}`,
+            { legend: `${DESTINATION_LEGEND} sustainable` },
+          ),
+        )
+        .withTarget(
+          query('B', rate('tcpstate_timewait_finished_total'), { legend: 'TIME_WAIT created' }),
+        ),
     )
     .withPanel(
       tablePanel({
         title: 'Busiest destinations',
-        span: 12,
+        span: 16,
         description:
-          'The destinations holding the most ephemeral ports right now, with the share of the usable ports each ' +
-          'one holds. A destination near 100 % is the one whose connections will fail first: check which client ' +
-          'talks to it (ss -tan state time-wait "( dport = :PORT )") and give it keep-alive connections.',
+          'The destinations with the most blocking sockets right now: blocking ports, their share of the usable ' +
+          'ports, all TIME_WAIT toward it, how long a closed connection blocks its port, and the new connections ' +
+          'per second it sustains. Confirm on the host with ss -tan state time-wait "( dport = :PORT )" and ' +
+          '`tcpstate-exporter doctor`; give that client keep-alive connections.',
       })
         .withTarget(
-          query('A', `topk(20, tcpstate_ephemeral_ports_used{${SELECTED}})`, { instant: true }),
+          query('A', `topk(20, ${selected('tcpstate_ephemeral_ports_used')})`, { instant: true }),
         )
-        .withTarget(
-          query(
-            'B',
-            `topk(20, tcpstate_ephemeral_ports_used{${SELECTED}} / ${perDestination} tcpstate_ephemeral_ports_usable{${SELECTED}})`,
-            { instant: true },
-          ),
-        )
+        .withTarget(query('B', selected(RECORDED.ephemeralUsedRatio), { instant: true }))
+        .withTarget(query('C', selected('tcpstate_ephemeral_ports_time_wait'), { instant: true }))
+        .withTarget(query('D', selected('tcpstate_ephemeral_port_hold_seconds'), { instant: true }))
         .withTransformation({ id: 'merge', options: {} })
         .withTransformation(
           organizeTable({
             ...DESTINATION_COLUMNS,
-            'Value #A': 'Ports used',
+            'Value #A': 'Blocking ports',
             'Value #B': 'Share of usable',
+            'Value #C': 'TIME_WAIT',
+            'Value #D': 'Port blocked for',
           }),
         )
-        .overrideByName('Share of usable', [{ id: 'unit', value: 'percentunit' }]),
+        .sortBy([
+          new common.TableSortByFieldStateBuilder().displayName('Blocking ports').desc(true),
+        ])
+        .overrideByName('Share of usable', [{ id: 'unit', value: 'percentunit' }])
+        .overrideByName('Port blocked for', [{ id: 'unit', value: 's' }]),
     )
-    .withRow(row('Socket states'))
+    .withPanel(
+      timeseriesPanel({
+        title: 'Held ports against usable (clients that bind first)',
+        span: 8,
+        description:
+          'Distinct ephemeral ports held by any socket, as a share of the usable ports. connect() alone shares ' +
+          'a port between destinations, but a client that binds its local address first (nginx proxy_bind, ' +
+          'HAProxy source) needs a port free for every destination at once: this share is its limit. The dashed ' +
+          'line is the warning alert’s level.',
+      })
+        .unit('percentunit')
+        .min(0)
+        .max(1)
+        .thresholds(risingThresholds(config.ephemeral.heldWarningRatio))
+        .thresholdsStyle(thresholdLine())
+        .withTarget(query('A', selected(RECORDED.ephemeralHeldRatio), { legend: 'held' })),
+    )
+    .withRow(row('Sockets of $instance'))
     .withPanel(
       timeseriesPanel({
         title: 'IPv4 sockets by state',
         span: 12,
         description:
-          'TCP sockets in /proc/net/tcp by state, summed over the selected hosts. ESTABLISHED are open ' +
-          'connections; TIME_WAIT are connections this side closed first, kept 60 s so late packets cannot reach ' +
-          'a new connection; CLOSE_WAIT are connections the peer closed and the application has not closed yet; ' +
-          'LISTEN are server sockets.',
+          'TCP sockets in /proc/net/tcp by state. ESTABLISHED are open connections; TIME_WAIT are connections ' +
+          'this side closed first, kept 60 s so late packets cannot reach a new connection; CLOSE_WAIT are ' +
+          'connections the peer closed and the application has not closed yet; LISTEN are server sockets.',
       })
         .unit('short')
         .min(0)
         .withTarget(
-          query('A', `sum by (state) (tcpstate_sockets{${SELECTED},family="ipv4"})`, {
-            legend: '{{state}}',
-          }),
+          query('A', selected('tcpstate_sockets', 'family="ipv4"'), { legend: '{{state}}' }),
         ),
     )
     .withPanel(
@@ -158,9 +289,7 @@ export function overviewDashboard(config: MixinConfig): dashboard.Dashboard {
         .unit('short')
         .min(0)
         .withTarget(
-          query('A', `sum by (state) (tcpstate_sockets{${SELECTED},family="ipv6"})`, {
-            legend: '{{state}}',
-          }),
+          query('A', selected('tcpstate_sockets', 'family="ipv6"'), { legend: '{{state}}' }),
         ),
     )
     .withPanel(
@@ -168,134 +297,190 @@ export function overviewDashboard(config: MixinConfig): dashboard.Dashboard {
         title: 'TIME_WAIT against tcp_max_tw_buckets',
         span: 12,
         description:
-          'TIME_WAIT sockets of both families against net.ipv4.tcp_max_tw_buckets, the most the kernel keeps per ' +
-          'network namespace. Above the limit it destroys new TIME_WAIT sockets at once and counts an overflow. ' +
-          'TIME_WAIT always lasts 60 s; only fewer closed connections (keep-alive) make it smaller.',
+          'TIME_WAIT sockets of both families as a share of net.ipv4.tcp_max_tw_buckets, the most the kernel ' +
+          'keeps per network namespace; the dashed lines are the warning and critical alerts’ levels. Above the ' +
+          'limit it destroys new TIME_WAIT sockets at once and counts an overflow. TIME_WAIT always lasts 60 s; ' +
+          'only fewer closed connections (keep-alive) make it smaller.',
       })
-        .unit('short')
+        .unit('percentunit')
         .min(0)
-        .withTarget(
-          query('A', `sum by (instance) (tcpstate_sockets{${SELECTED},state="time_wait"})`, {
-            legend: '{{instance}} TIME_WAIT',
-          }),
+        .thresholds(
+          risingThresholds(config.timeWait.bucketWarningRatio, config.timeWait.bucketCriticalRatio),
         )
+        .thresholdsStyle(thresholdLine())
         .withTarget(
-          query('B', `tcpstate_sysctl{${SELECTED},name="net.ipv4.tcp_max_tw_buckets"}`, {
-            legend: '{{instance}} tcp_max_tw_buckets',
-          }),
+          query('A', selected(RECORDED.timeWaitBucketsRatio), { legend: 'TIME_WAIT / limit' }),
         ),
     )
     .withPanel(
       timeseriesPanel({
-        title: 'Kernel socket summary (sockstat)',
+        title: 'Kernel socket summary (sockstat): this namespace and host-wide',
         span: 12,
         description:
-          'The O(1) summary from /proc/net/sockstat: inuse (sockets of this namespace), tw (TIME_WAIT of this ' +
-          'namespace), orphan (closed by the application, still finishing) and alloc. orphan and alloc count the ' +
-          'whole host, so they can differ from the per-state counts above.',
+          'The O(1) summary from /proc/net/sockstat. inuse (sockets) and tw (TIME_WAIT) count the exporter’s ' +
+          'network namespace only; orphan (closed by their program, still closing in TCP) and alloc (allocated ' +
+          'sockets) count the whole host, all containers included. The legend says which is which.',
       })
         .unit('short')
         .min(0)
         .withTarget(
-          query('A', `sum by (family, kind) (tcpstate_sockstat_sockets{${SELECTED}})`, {
-            legend: '{{family}} {{kind}}',
+          query('A', selected('tcpstate_sockstat_sockets', 'kind=~"inuse|tw"'), {
+            legend: '{{family}} {{kind}} (this namespace)',
+          }),
+        )
+        .withTarget(
+          query('B', selected('tcpstate_sockstat_sockets', 'kind=~"orphan|alloc"'), {
+            legend: '{{family}} {{kind}} (host-wide)',
           }),
         ),
     )
-    .withRow(row('Kernel TCP counters'))
+    .withRow(row('Listeners of $instance'))
     .withPanel(
       timeseriesPanel({
-        title: 'TIME_WAIT sockets per second',
-        span: 8,
+        title: 'Accept queue per listener against net.core.somaxconn',
+        span: 12,
         description:
-          'How fast TIME_WAIT sockets come and go. entered: sockets put into TIME_WAIT for the full 60 s ' +
-          '(the kernel counts them as the timer starts, TcpExt TW). short-lived: given a timeout of 4 s or less ' +
-          '(TWKilled). reused: connect() took over a TIME_WAIT 4-tuple (net.ipv4.tcp_tw_reuse). overflow: ' +
-          'destroyed at once because tcp_max_tw_buckets was reached; anything above zero there deserves attention.',
+          'Per listening port, the fullest accept queue: connections the kernel completed that the program has ' +
+          'not accept()ed yet. Its limit is the smaller of the program’s listen() backlog and net.core.somaxconn ' +
+          '(the line here, the ceiling); /proc/net/tcp does not show the backlog itself. A queue that stays above ' +
+          'zero while listen overflows rise is the full one (the alert).',
       })
-        .unit('ops')
+        .unit('short')
         .min(0)
         .withTarget(
-          query('A', `sum(rate(tcpstate_timewait_finished_total{${SELECTED}}${RATE}))`, {
-            legend: 'entered',
-          }),
+          query('A', selected('tcpstate_listen_queue_length'), { legend: 'port {{port}}' }),
         )
         .withTarget(
-          query('B', `sum(rate(tcpstate_timewait_killed_total{${SELECTED}}${RATE}))`, {
-            legend: 'short-lived',
-          }),
-        )
-        .withTarget(
-          query('C', `sum(rate(tcpstate_timewait_reused_total{${SELECTED}}${RATE}))`, {
-            legend: 'reused',
-          }),
-        )
-        .withTarget(
-          query('D', `sum(rate(tcpstate_timewait_overflows_total{${SELECTED}}${RATE}))`, {
-            legend: 'overflow',
+          query('B', selected('tcpstate_sysctl', 'name="net.core.somaxconn"'), {
+            legend: 'somaxconn',
           }),
         ),
     )
     .withPanel(
+      ratesPanel(
+        {
+          title: 'SYN and accept queue drops and SYN cookies per second',
+          span: 12,
+          description:
+            'SYN queue full drops: SYNs dropped because a SYN queue was full and no cookie was sent; SYN queue ' +
+            'full cookies / SYN cookies sent: the kernel answered with a SYN cookie instead (a flood, or a backlog ' +
+            'too small); cookies failed: ACKs with an invalid cookie. Listen overflows and drops: completed ' +
+            'connections dropped at a full accept queue. Anything but zero for minutes deserves attention.',
+        },
+        [
+          ['tcpstate_syn_queue_full_drops_total', 'SYN queue full drops'],
+          ['tcpstate_syn_queue_full_cookies_total', 'SYN queue full cookies'],
+          ['tcpstate_syncookies_sent_total', 'SYN cookies sent'],
+          ['tcpstate_syncookies_failed_total', 'SYN cookies failed'],
+          ['tcpstate_listen_overflows_total', 'listen overflows'],
+          ['tcpstate_listen_drops_total', 'listen drops'],
+        ],
+      ),
+    )
+    .withRow(row('Kernel limits of $instance (host-wide)'))
+    .withPanel(
       timeseriesPanel({
-        title: 'Connections opened and failed per second',
+        title: 'Orphans against tcp_max_orphans',
         span: 8,
         description:
-          'active opens: outgoing connect() calls; passive opens: connections accepted from clients; failed ' +
-          'attempts: connections that never got established; resets: established connections ended by a reset. ' +
-          'Many active opens per second without keep-alive are what fill the ephemeral port range.',
+          'Orphaned sockets (closed by their program, still closing in TCP) as a share of ' +
+          'net.ipv4.tcp_max_orphans, host-wide. The kernel starts resetting them from half the limit on, which the ' +
+          'dashed line (the alert’s level) marks.',
       })
-        .unit('ops')
+        .unit('percentunit')
+        .min(0)
+        .thresholds(risingThresholds(config.orphans.warningRatio))
+        .thresholdsStyle(thresholdLine())
+        .withTarget(query('A', selected(RECORDED.orphansRatio), { legend: 'orphans / limit' })),
+    )
+    .withPanel(
+      timeseriesPanel({
+        title: 'TCP memory against tcp_mem (pages)',
+        span: 8,
+        description:
+          'Memory of all TCP sockets of the host in pages (sockstat "mem") against net.ipv4.tcp_mem: below "min" ' +
+          'the kernel does not limit; above "pressure" it shrinks socket buffers (the warning alert); at "max" ' +
+          'it refuses memory and aborts connections (the critical alert).',
+      })
+        .unit('short')
         .min(0)
         .withTarget(
-          query('A', `sum(rate(tcpstate_active_opens_total{${SELECTED}}${RATE}))`, {
-            legend: 'active opens',
-          }),
+          query('A', selected('tcpstate_sockstat_memory_pages'), { legend: 'TCP memory' }),
         )
         .withTarget(
-          query('B', `sum(rate(tcpstate_passive_opens_total{${SELECTED}}${RATE}))`, {
-            legend: 'passive opens',
-          }),
-        )
-        .withTarget(
-          query('C', `sum(rate(tcpstate_attempt_fails_total{${SELECTED}}${RATE}))`, {
-            legend: 'failed attempts',
-          }),
-        )
-        .withTarget(
-          query('D', `sum(rate(tcpstate_established_resets_total{${SELECTED}}${RATE}))`, {
-            legend: 'resets',
+          query('B', selected('tcpstate_sysctl', 'name=~"net.ipv4.tcp_mem.*"'), {
+            legend: '{{name}}',
           }),
         ),
     )
     .withPanel(
-      timeseriesPanel({
-        title: 'Rejected and dropped segments per second',
-        span: 8,
-        description:
-          'PAWS rejects: segments dropped because their TCP timestamp went backwards, typical of many clients ' +
-          'behind one NAT address. Listen overflows and drops: incoming connections lost because an accept ' +
-          'queue was full; the application accepts too slowly or its listen backlog is too small.',
-      })
-        .unit('ops')
-        .min(0)
-        .withTarget(
-          query('A', `sum by (stage) (rate(tcpstate_paws_rejected_total{${SELECTED}}${RATE}))`, {
-            legend: 'PAWS rejected ({{stage}})',
-          }),
-        )
-        .withTarget(
-          query('B', `sum(rate(tcpstate_listen_overflows_total{${SELECTED}}${RATE}))`, {
-            legend: 'listen overflows',
-          }),
-        )
-        .withTarget(
-          query('C', `sum(rate(tcpstate_listen_drops_total{${SELECTED}}${RATE}))`, {
-            legend: 'listen drops',
-          }),
-        ),
+      ratesPanel(
+        {
+          title: 'TCP memory pressure entered and connections aborted per second',
+          span: 8,
+          description:
+            'Pressure entered: times TCP went into memory pressure (TCPMemoryPressures). Aborted: connections the ' +
+            'kernel reset for lack of memory (TCPAbortOnMemory); any is a reason to act.',
+        },
+        [
+          ['tcpstate_memory_pressures_total', 'pressure entered'],
+          ['tcpstate_memory_aborts_total', 'aborted'],
+        ],
+      ),
     )
-    .withRow(row('Exporter health and kernel settings'))
+    .withRow(row('Kernel TCP counters of $instance'))
+    .withPanel(
+      ratesPanel(
+        {
+          title: 'TIME_WAIT sockets per second',
+          span: 8,
+          description:
+            'How fast TIME_WAIT sockets come and go. entered: sockets put into TIME_WAIT for the full 60 s ' +
+            '(the kernel counts them as the timer starts, TcpExt TW). short-lived: given a timeout of 4 s or less ' +
+            '(TWKilled). reused: connect() took over a TIME_WAIT 4-tuple (net.ipv4.tcp_tw_reuse). overflow: ' +
+            'destroyed at once because tcp_max_tw_buckets was reached; anything above zero there deserves attention.',
+        },
+        [
+          ['tcpstate_timewait_finished_total', 'entered'],
+          ['tcpstate_timewait_killed_total', 'short-lived'],
+          ['tcpstate_timewait_reused_total', 'reused'],
+          ['tcpstate_timewait_overflows_total', 'overflow'],
+        ],
+      ),
+    )
+    .withPanel(
+      ratesPanel(
+        {
+          title: 'Connections opened and failed per second',
+          span: 8,
+          description:
+            'active opens: outgoing connect() calls; passive opens: connections accepted from clients; failed ' +
+            'attempts: connections that never got established; resets: established connections ended by a reset. ' +
+            'Many active opens per second without keep-alive are what fill the ephemeral port range.',
+        },
+        [
+          ['tcpstate_active_opens_total', 'active opens'],
+          ['tcpstate_passive_opens_total', 'passive opens'],
+          ['tcpstate_attempt_fails_total', 'failed attempts'],
+          ['tcpstate_established_resets_total', 'resets'],
+        ],
+      ),
+    )
+    .withPanel(
+      ratesPanel(
+        {
+          title: 'PAWS rejects per second by stage',
+          span: 8,
+          description:
+            'Segments dropped because their TCP timestamp went backwards (PAWS), by where: established ' +
+            'connections, SYN-ACKs of this host’s connects (active), TIME_WAIT sockets (timewait, where newer ' +
+            'kernels count the NAT case), old ACKs and rejected echoed timestamps. A steady rate usually means ' +
+            'clients behind one NAT address; the alert fires above its level summed over the stages.',
+        },
+        [['tcpstate_paws_rejected_total', '{{stage}}']],
+      ),
+    )
+    .withRow(row('Exporter on $instance and kernel settings'))
     .withPanel(
       statPanel({
         title: 'Collectors',
@@ -318,19 +503,17 @@ export function overviewDashboard(config: MixinConfig): dashboard.Dashboard {
           },
         ])
         .withTarget(
-          query('A', `tcpstate_collector_success{${SELECTED}}`, {
-            legend: '{{instance}} {{collector}}',
-          }),
+          query('A', selected('tcpstate_collector_success'), { legend: '{{collector}}' }),
         ),
     )
     .withPanel(
       timeseriesPanel({
-        title: 'Sampling time',
+        title: 'Sampling time and sample age',
         span: 8,
         description:
-          'How long one sample of the kernel tables takes: the 90th percentile per host and each collector on ' +
-          'its last run. It grows with the number of sockets (about 1–2 µs each in the kernel); a sample ' +
-          'longer than the sample interval is skipped.',
+          'How long one sample of the kernel tables takes (90th percentile, and each collector on its last run), ' +
+          'against the configured interval, and how old the last sample is. A sample longer than the interval ' +
+          'is skipped; an age above a few intervals means the numbers served are stale (the stalled-sampling alert).',
       })
         .unit('s')
         .min(0)
@@ -338,53 +521,43 @@ export function overviewDashboard(config: MixinConfig): dashboard.Dashboard {
           query(
             'A',
             `histogram_quantile(0.9, sum by (instance, le) (rate(tcpstate_sample_duration_seconds_bucket{${SELECTED}}${RATE})))`,
-            { legend: '{{instance}} p90 sample' },
+            { legend: 'p90 sample' },
           ),
         )
         .withTarget(
-          query('B', `tcpstate_collector_duration_seconds{${SELECTED}}`, {
-            legend: '{{instance}} {{collector}}',
-          }),
-        ),
+          query('B', selected('tcpstate_collector_duration_seconds'), { legend: '{{collector}}' }),
+        )
+        .withTarget(
+          query('C', selected('tcpstate_sample_interval_seconds'), { legend: 'interval' }),
+        )
+        .withTarget(query('D', selected(RECORDED.sampleAge), { legend: 'last sample age' })),
     )
     .withPanel(
-      timeseriesPanel({
-        title: 'Skipped samples and malformed lines per second',
-        span: 8,
-        description:
-          'Skipped samples: a sample was still running when the next one was due, so the numbers are older than ' +
-          'the interval. Malformed lines: lines of a /proc file the parser could not read; should stay at zero.',
-      })
-        .unit('ops')
-        .min(0)
-        .withTarget(
-          query(
-            'A',
-            `sum by (instance) (rate(tcpstate_samples_skipped_total{${SELECTED}}${RATE}))`,
-            {
-              legend: '{{instance}} skipped samples',
-            },
-          ),
-        )
-        .withTarget(
-          query(
-            'B',
-            `sum by (instance, file) (rate(tcpstate_malformed_lines_total{${SELECTED}}${RATE}))`,
-            { legend: '{{instance}} malformed {{file}}' },
-          ),
-        ),
+      ratesPanel(
+        {
+          title: 'Skipped samples and malformed lines per second',
+          span: 8,
+          description:
+            'Skipped samples: a sample was still running when the next one was due, so the numbers are older than ' +
+            'the interval. Malformed lines: lines of a /proc file the parser could not read; should stay at zero.',
+        },
+        [
+          ['tcpstate_samples_skipped_total', 'skipped samples'],
+          ['tcpstate_malformed_lines_total', 'malformed {{file}}'],
+        ],
+      ),
     )
     .withPanel(
       tablePanel({
         title: 'Kernel settings',
         span: 12,
         description:
-          'The sysctls that decide port and TIME_WAIT limits, per host: ip_local_port_range (low/high: the ' +
+          'The sysctls that decide port, TIME_WAIT, queue and memory limits: ip_local_port_range (low/high: the ' +
           'ephemeral ports), tcp_max_tw_buckets (most TIME_WAIT sockets kept), tcp_tw_reuse (0 off, 1 on, 2 ' +
-          'loopback only: lets outgoing connections reuse a TIME_WAIT port, needs tcp_timestamps=1), somaxconn ' +
-          'and tcp_max_syn_backlog (listen queue limits).',
+          'loopback only: lets outgoing connections reuse a TIME_WAIT port, needs tcp_timestamps=1) and its ' +
+          'delay, somaxconn and tcp_max_syn_backlog (listen queue limits), tcp_syncookies, tcp_max_orphans, tcp_mem.',
       })
-        .withTarget(query('A', `tcpstate_sysctl{${SELECTED}}`, { instant: true }))
+        .withTarget(query('A', selected('tcpstate_sysctl'), { instant: true }))
         .withTransformation(organizeTable({ instance: 'Host', name: 'Sysctl', Value: 'Value' })),
     )
     .withPanel(
@@ -392,15 +565,12 @@ export function overviewDashboard(config: MixinConfig): dashboard.Dashboard {
         title: 'Exporter version and freshness',
         span: 12,
         description:
-          'The exporter version and Node.js version per host, and the age of the last sample in seconds. An age ' +
-          'much larger than the sample interval means the sampler is stuck and every number here is old.',
+          'The exporter version and Node.js version, the configured sample interval and the age of the last ' +
+          'sample in seconds. An age of several intervals means the sampler is stuck and every number here is old.',
       })
-        .withTarget(query('A', `tcpstate_build_info{${SELECTED}}`, { instant: true }))
-        .withTarget(
-          query('B', `time() - tcpstate_last_sample_timestamp_seconds{${SELECTED}}`, {
-            instant: true,
-          }),
-        )
+        .withTarget(query('A', selected('tcpstate_build_info'), { instant: true }))
+        .withTarget(query('B', selected(RECORDED.sampleAge), { instant: true }))
+        .withTarget(query('C', selected('tcpstate_sample_interval_seconds'), { instant: true }))
         .withTransformation({ id: 'merge', options: {} })
         .withTransformation(
           organizeTable({
@@ -409,9 +579,11 @@ export function overviewDashboard(config: MixinConfig): dashboard.Dashboard {
             node_version: 'Node.js',
             'Value #A': 'Info',
             'Value #B': 'Last sample age',
+            'Value #C': 'Sample interval',
           }),
         )
-        .overrideByName('Last sample age', [{ id: 'unit', value: 's' }]),
+        .overrideByName('Last sample age', [{ id: 'unit', value: 's' }])
+        .overrideByName('Sample interval', [{ id: 'unit', value: 's' }]),
     );
   return buildDashboard(builder);
 }

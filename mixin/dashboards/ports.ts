@@ -75,8 +75,8 @@ export function portsDashboard(config: MixinConfig): dashboard.Dashboard {
       statePanel(
         'Established connections per service port',
         'Open client connections to each listening port of this host (for example 443 for nginx, 9000 for ' +
-          'php-fpm), summed over the selected hosts.',
-        `sum by (port) (tcpstate_local_port_sockets{${LOCAL},state="established"})`,
+          'php-fpm).',
+        `tcpstate_local_port_sockets{${LOCAL},state="established"}`,
         '{{port}}',
       ),
     )
@@ -86,7 +86,7 @@ export function portsDashboard(config: MixinConfig): dashboard.Dashboard {
         'Connections to a service that this host closed first. They hold no ephemeral port (the local port is ' +
           'the service port), so they only cost a little memory; many of them mean clients open a new ' +
           'connection per request.',
-        `sum by (port) (tcpstate_local_port_sockets{${LOCAL},state="time_wait"})`,
+        `tcpstate_local_port_sockets{${LOCAL},state="time_wait"}`,
         '{{port}}',
       ),
     )
@@ -95,7 +95,7 @@ export function portsDashboard(config: MixinConfig): dashboard.Dashboard {
         'CLOSE_WAIT per service port',
         'Connections the client already closed but the service has not: the application still owes a ' +
           'close(). A count that keeps growing is a socket leak in that service and ends in "too many open files".',
-        `sum by (port) (tcpstate_local_port_sockets{${LOCAL},state="close_wait"})`,
+        `tcpstate_local_port_sockets{${LOCAL},state="close_wait"}`,
         '{{port}}',
       ),
     )
@@ -108,7 +108,7 @@ export function portsDashboard(config: MixinConfig): dashboard.Dashboard {
           '(many of them: a SYN flood or a slow accept queue), FIN_WAIT and LAST_ACK are closes in progress.',
       })
         .withTarget(
-          query('A', `sum by (port, state) (tcpstate_local_port_sockets{${LOCAL}})`, {
+          query('A', `tcpstate_local_port_sockets{${LOCAL}}`, {
             instant: true,
           }),
         )
@@ -120,7 +120,7 @@ export function portsDashboard(config: MixinConfig): dashboard.Dashboard {
         'Established connections per remote port',
         'Open connections this host made to other services, by the port it connected to (for example 5432 ' +
           'PostgreSQL, 6379 Redis, 80 an upstream). Each one holds an ephemeral local port.',
-        `sum by (port) (tcpstate_remote_port_sockets{${REMOTE},state="established"})`,
+        `tcpstate_remote_port_sockets{${REMOTE},state="established"}`,
         '{{port}}',
       ),
     )
@@ -130,22 +130,23 @@ export function portsDashboard(config: MixinConfig): dashboard.Dashboard {
         'Outgoing connections this host closed first, kept 60 s each. Each holds its ephemeral port toward ' +
           'that destination for the whole minute: this is what exhausts the port range. Keep-alive connections ' +
           'to that upstream make it small.',
-        `sum by (port) (tcpstate_remote_port_sockets{${REMOTE},state="time_wait"})`,
+        `tcpstate_remote_port_sockets{${REMOTE},state="time_wait"}`,
         '{{port}}',
       ),
     )
     .withPanel(
       portsUsedAgainstUsablePanel(
         {
-          title: 'Ephemeral ports used per destination',
+          title: 'Blocking ephemeral ports per destination',
           span: 8,
           description:
-            'Ports held toward each of the busiest destinations (local address → remote address:port), against ' +
-            'the usable ports. Exhaustion is per destination: a line reaching "usable" means connect() to that ' +
+            'Sockets that block connect() toward each of the busiest destinations (local address → remote ' +
+            'address:port), against the usable ports; a TIME_WAIT that tcp_tw_reuse lets connect() take over does ' +
+            'not block. Exhaustion is per destination: a line reaching "usable" means connect() to that ' +
             'destination fails, while others still work.',
         },
         `tcpstate_ephemeral_ports_used{${SELECTED}}`,
-        '{{instance}} {{local_address}} → {{remote_address}}:{{remote_port}}',
+        '{{local_address}} → {{remote_address}}:{{remote_port}}',
       ),
     )
     .withPanel(
@@ -158,7 +159,7 @@ export function portsDashboard(config: MixinConfig): dashboard.Dashboard {
           'host has not.',
       })
         .withTarget(
-          query('A', `sum by (port, state) (tcpstate_remote_port_sockets{${REMOTE}})`, {
+          query('A', `tcpstate_remote_port_sockets{${REMOTE}}`, {
             instant: true,
           }),
         )
@@ -169,7 +170,7 @@ export function portsDashboard(config: MixinConfig): dashboard.Dashboard {
         title: 'Busiest destinations',
         span: 12,
         description:
-          'The destinations holding the most ephemeral ports right now. Confirm on the host with ' +
+          'The destinations with the most sockets that block connect() right now. Confirm on the host with ' +
           'ss -tan "( dport = :PORT )" and fix with keep-alive, more source addresses or a wider port range.',
       })
         .withTarget(

@@ -55,6 +55,8 @@ interface RenderedLive {
 export interface ExporterMetricsOptions {
   readonly collectors: Readonly<Record<CollectorName, boolean>>;
   readonly version: string;
+  /** The daemon's --sample.interval; `--once` takes one sample and has none. */
+  readonly sampleIntervalSeconds?: number;
 }
 
 const SAMPLE_DURATION_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -186,7 +188,7 @@ export class ExporterMetrics {
   }
 
   private register({ sample: registry, live }: FormatRegistries): Histogram {
-    const { collectors, version } = this.options;
+    const { collectors, version, sampleIntervalSeconds } = this.options;
     const read = () => this.latest;
     for (const collector of COLLECTORS as readonly CollectorDefinition<unknown>[]) {
       if (!collectors[collector.name]) continue;
@@ -252,6 +254,19 @@ export class ExporterMetrics {
       },
       read,
     );
+    if (sampleIntervalSeconds !== undefined) {
+      // Lets a staleness alert scale with the interval instead of assuming one.
+      registerConstMetric(
+        registry,
+        {
+          name: 'tcpstate_sample_interval_seconds',
+          help: 'The configured interval between samples of the kernel tables (--sample.interval).',
+          type: 'gauge',
+          samples: (seconds) => [sample(seconds)],
+        },
+        () => sampleIntervalSeconds,
+      );
+    }
     if (collectors.sockets || collectors.ports || collectors.ephemeral) {
       registerConstMetric(
         registry,

@@ -101,7 +101,11 @@ export async function runDaemon(
   }
   const logger = createLogger({ level: config.logLevel, format: config.logFormat, fd: 1 });
   const version = packageVersion();
-  const metrics = new ExporterMetrics({ collectors: config.collectors, version });
+  const metrics = new ExporterMetrics({
+    collectors: config.collectors,
+    version,
+    sampleIntervalSeconds: config.sampleIntervalMs / 1000,
+  });
   const health = new CollectorHealth();
   const history = new SampleHistory();
   let webConfig: LiveWebConfig | undefined;

@@ -30,7 +30,7 @@ describe.skipIf(
     const switchPort = typeof address === 'object' && address !== null ? address.port : 0;
     pipeline = await startAlertPipeline({
       job: 'switch',
-      target: `127.0.0.1:${switchPort}`,
+      targets: [`127.0.0.1:${switchPort}`],
       rules: stringify({
         groups: [
           {

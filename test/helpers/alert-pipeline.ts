@@ -1,6 +1,6 @@
 /**
  * The alert delivery path the end-to-end alert tests share: a webhook sink, an Alertmanager
- * delivering to it, and a Prometheus that scrapes one target, evaluates the given rules and
+ * delivering to it, and a Prometheus that scrapes the targets, evaluates the given rules and
  * sends to that Alertmanager. All inside a network namespace when one is given.
  */
 import {
@@ -20,9 +20,9 @@ export interface AlertPipeline {
 }
 
 export async function startAlertPipeline(options: {
-  /** The scrape job's name and its one target (`host:port`). */
+  /** The scrape job's name and its targets (`host:port`). */
   readonly job: string;
-  readonly target: string;
+  readonly targets: readonly string[];
   /** The rule file's YAML. */
   readonly rules: string;
   readonly netns?: string;
@@ -41,9 +41,7 @@ export async function startAlertPipeline(options: {
             { static_configs: [{ targets: [alertmanager.url.replace('http://', '')] }] },
           ],
         },
-        scrape_configs: [
-          { job_name: options.job, static_configs: [{ targets: [options.target] }] },
-        ],
+        scrape_configs: [{ job_name: options.job, static_configs: [{ targets: options.targets }] }],
       },
       files: { 'rules.yml': options.rules },
     });

@@ -18,10 +18,12 @@ export async function startExporterTarget(options: {
   readonly netns?: string;
   /** Inside a namespace the port is free anyway; default 10120, the exporter's own. */
   readonly port?: number;
+  /** Address to listen on; default 127.0.0.1 (another namespace reaches it over a veth). */
+  readonly host?: string;
   readonly sampleInterval?: string;
 }): Promise<ExporterTarget> {
   const port = options.port ?? (options.netns === undefined ? await freeLoopbackPort() : 10120);
-  const address = `127.0.0.1:${port}`;
+  const address = `${options.host ?? '127.0.0.1'}:${port}`;
   const [command, args] = exporterCommand([
     `--path.procfs=${options.procfs}`,
     `--web.listen-address=${address}`,

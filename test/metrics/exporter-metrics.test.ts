@@ -199,6 +199,19 @@ describe('ExporterMetrics', () => {
     ).toBe(1);
   });
 
+  it('serves the configured sample interval when it has one, and none for a single sample', async () => {
+    const daemon = new ExporterMetrics({
+      collectors: allCollectors(),
+      version: '9.8.7',
+      sampleIntervalSeconds: 2.5,
+    });
+    daemon.update(exampleSnapshot());
+    expect(sampleValue(await text(daemon), 'tcpstate_sample_interval_seconds')).toBe(2.5);
+    const once = metrics();
+    once.update(exampleSnapshot());
+    expect(samplesOf(await text(once), 'tcpstate_sample_interval_seconds')).toEqual([]);
+  });
+
   it('names counters per format: _total families in text, _total samples in OpenMetrics', async () => {
     const exporter = metrics();
     exporter.update(exampleSnapshot());

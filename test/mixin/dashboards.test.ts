@@ -8,7 +8,8 @@ import { join, resolve } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { DASHBOARD_PATHS } from '../../mixin/outputs.js';
-import { CONTRACT_METRICS, metricNames } from './metric-contract.js';
+import { RECORDED } from '../../mixin/recording.js';
+import { CONTRACT_METRICS, metricNames, recordedNames } from './metric-contract.js';
 
 const repoRoot = resolve(import.meta.dirname, '../..');
 // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's variable syntax, not a JS template.
@@ -130,11 +131,44 @@ function source(json: string): string {
   return `${TYPE_PRELUDE}\nexport const checked: DashboardJson = ${json};\n`;
 }
 
+/**
+ * Aggregations in `expr` that add hosts together: `sum(...)`, `sum by (x) (...)` without
+ * `instance` among the kept labels. `without (...)` keeps instance unless it names it.
+ */
+function acrossInstances(expr: string): string[] {
+  const found: string[] = [];
+  const aggregation =
+    /\b(sum|avg|min|max|count|topk|bottomk|quantile|stddev|stdvar|group)\s*(?:(by|without)\s*\(([^)]*)\))?\s*\(/g;
+  for (const match of expr.matchAll(aggregation)) {
+    const [whole, , clause, labels = ''] = match;
+    const names = labels.split(',').map((label) => label.trim());
+    const keepsInstance =
+      clause === 'by'
+        ? names.includes('instance')
+        : clause === 'without' && !names.includes('instance');
+    if (!keepsInstance && !isSingleSeriesPick(expr, match.index ?? 0)) found.push(whole);
+  }
+  return found;
+}
+
+/** `topk(N, x)` with a single host selected ranks that host's series only: not a sum. */
+function isSingleSeriesPick(expr: string, at: number): boolean {
+  return /^(topk|bottomk)\s*\(/.test(expr.slice(at));
+}
+
 function panelsWithQueries(board: DashboardJson): PanelJson[] {
   return board.panels.filter((panel) => panel.type !== 'row');
 }
 
 describe('generated dashboards', () => {
+  it('catch a panel that adds hosts together', () => {
+    expect(acrossInstances('sum by (state) (tcpstate_sockets{x})')).toEqual(['sum by (state) (']);
+    expect(acrossInstances('sum(rate(a[1m]))')).toEqual(['sum(']);
+    expect(acrossInstances('sum by (instance, le) (rate(a[1m]))')).toEqual([]);
+    expect(acrossInstances('min without (collector) (a)')).toEqual([]);
+    expect(acrossInstances('max without (instance) (a)')).toEqual(['max without (instance) (']);
+  });
+
   it('match the foundation SDK types; a broken copy does not', () => {
     const sources: Record<string, string> = {};
     for (const board of dashboards) sources[`tsa-typecheck-${board.name}`] = source(board.text);
@@ -194,9 +228,18 @@ describe('generated dashboards', () => {
           expect(new Set(refIds).size, `${panel.title}: unique refIds`).toBe(refIds.length);
           for (const target of panel.targets ?? []) {
             expect(target.datasource?.uid).toBe(DATASOURCE_UID);
-            expect(target.expr, panel.title).toContain('job="$job",instance=~"$instance"');
+            const fleet = /^Fleet\b/.test(panel.title ?? '');
+            expect(target.expr, panel.title).toContain(
+              fleet ? 'job="$job"' : 'job="$job",instance=~"$instance"',
+            );
+            if (!fleet) expect(acrossInstances(target.expr), panel.title).toEqual([]);
             for (const metric of metricNames(target.expr)) {
               expect(CONTRACT_METRICS.has(metric), `${panel.title}: ${metric}`).toBe(true);
+            }
+            for (const name of recordedNames(target.expr)) {
+              expect(Object.values(RECORDED) as string[], `${panel.title}: ${name}`).toContain(
+                name,
+              );
             }
           }
         }

@@ -1,5 +1,5 @@
 /**
- * Metric names from the contract (DESIGN.md and issue 4), written out by hand so a typo in
+ * Metric names from the contract (DESIGN.md, issues 4 and 12), written out by hand so a typo in
  * a rule or panel query is caught here rather than by an empty panel in production.
  */
 export const CONTRACT_METRICS: ReadonlySet<string> = new Set([
@@ -11,6 +11,18 @@ export const CONTRACT_METRICS: ReadonlySet<string> = new Set([
   'tcpstate_ephemeral_ports_used_max',
   'tcpstate_ephemeral_port_headroom_ratio',
   'tcpstate_ephemeral_destinations',
+  'tcpstate_ephemeral_ports_time_wait',
+  'tcpstate_ephemeral_port_hold_seconds',
+  'tcpstate_ephemeral_ports_held',
+  'tcpstate_syn_queue_full_drops_total',
+  'tcpstate_syn_queue_full_cookies_total',
+  'tcpstate_syncookies_sent_total',
+  'tcpstate_syncookies_failed_total',
+  'tcpstate_memory_pressures_total',
+  'tcpstate_memory_aborts_total',
+  'tcpstate_sockstat_memory_pages',
+  'tcpstate_listen_queue_length',
+  'tcpstate_sample_interval_seconds',
   'tcpstate_sysctl',
   'tcpstate_timewait_finished_total',
   'tcpstate_timewait_killed_total',
@@ -33,7 +45,15 @@ export const CONTRACT_METRICS: ReadonlySet<string> = new Set([
   'tcpstate_build_info',
 ]);
 
-/** The `tcpstate_*` metric names a PromQL expression or template refers to. */
+const RECORDED_NAME = /\b[a-z_]+:tcpstate_[a-z0-9_]+:[a-z0-9_]+/g;
+
+/** The `tcpstate_*` metric names a PromQL expression or template refers to (not recorded ones). */
 export function metricNames(text: string): string[] {
-  return [...text.matchAll(/\btcpstate_[a-z0-9_]+/g)].map((match) => match[0]);
+  const plain = text.replace(RECORDED_NAME, '');
+  return [...plain.matchAll(/\btcpstate_[a-z0-9_]+/g)].map((match) => match[0]);
+}
+
+/** The recorded series (`level:tcpstate_metric:operation`) an expression refers to. */
+export function recordedNames(text: string): string[] {
+  return [...text.matchAll(RECORDED_NAME)].map((match) => match[0]);
 }

@@ -4,15 +4,23 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { EXAMPLE_PROMETHEUS_PATH, RULES_PATH } from '../../mixin/outputs.js';
+import { isAlertingRule, type RuleGroup } from '../../mixin/alerts.js';
+import { defaultConfig } from '../../mixin/config.js';
+import { DASHBOARD_PATHS, EXAMPLE_PROMETHEUS_PATH, RULES_PATH } from '../../mixin/outputs.js';
+import { RECORDED } from '../../mixin/recording.js';
+import * as thresholds from '../../src/doctor/thresholds.js';
 import { canRun } from '../helpers/capabilities.js';
-import { ALERT_CASES } from './alert-cases.js';
-import { CONTRACT_METRICS, metricNames } from './metric-contract.js';
+import { ALERT_CASES, CASE_KINDS } from './alert-cases.js';
+import { CONTRACT_METRICS, metricNames, recordedNames } from './metric-contract.js';
 import { promtoolTestFile, readAlertingRules } from './promtool-cases.js';
 
 const repoRoot = resolve(import.meta.dirname, '../..');
 const rulesPath = join(repoRoot, RULES_PATH);
 const rules = readAlertingRules(rulesPath);
+const groups = (parse(readFileSync(rulesPath, 'utf8')) as { groups: RuleGroup[] }).groups;
+const recordingRules = groups.flatMap((group) =>
+  group.rules.flatMap((rule) => (isAlertingRule(rule) ? [] : [rule])),
+);
 
 function promtool(args: readonly string[]): { status: number; output: string } {
   try {
@@ -37,7 +45,76 @@ describe('generated alerting rules', () => {
       }
       expect(rule.annotations.runbook_url).toMatch(/\/docs\/runbooks\.md#tcpstate[a-z]+$/);
     }
-    expect(new Set(rules.map((rule) => rule.alert)).size).toBe(rules.length);
+    // One alert may have a warning and a critical rule, with the same summary and runbook.
+    const keys = rules.map((rule) => `${rule.alert}/${rule.labels.severity}`);
+    expect(new Set(keys).size).toBe(rules.length);
+    for (const rule of rules) {
+      const twin = rules.find((other) => other.alert === rule.alert && other !== rule);
+      if (twin !== undefined) expect(twin.annotations).toEqual(rule.annotations);
+    }
+  });
+
+  it('record what alerts and panels repeat, on contract metrics, keeping instance', () => {
+    const dashboards = Object.values(DASHBOARD_PATHS)
+      .map((path) => readFileSync(join(repoRoot, path), 'utf8'))
+      .join('\n');
+    const readers = [
+      ...rules.map((rule) => rule.expr),
+      ...recordingRules.map((rule) => rule.expr),
+      dashboards,
+    ].join('\n');
+    expect(recordingRules.map((rule) => rule.record).sort()).toEqual(
+      Object.values(RECORDED).sort(),
+    );
+    for (const rule of recordingRules) {
+      for (const metric of metricNames(rule.expr)) {
+        expect(CONTRACT_METRICS.has(metric), `${rule.record}: ${metric}`).toBe(true);
+      }
+      // Never an aggregation that drops the instance.
+      expect(rule.expr, rule.record).not.toMatch(
+        /\b(sum|min|max|avg|count)\s*(by\s*\([^)]*\))?\s*\(/,
+      );
+      const uses = readers.split(rule.record).length - 1;
+      expect(uses, `${rule.record} is read at least twice`).toBeGreaterThanOrEqual(2);
+    }
+    for (const name of recordedNames(readers)) {
+      expect(Object.values(RECORDED) as string[], name).toContain(name);
+    }
+  });
+
+  it('use the thresholds doctor uses (src/doctor/thresholds.ts)', () => {
+    const exprOf = (alert: string, severity: string): string =>
+      rules.find((rule) => rule.alert === alert && rule.labels.severity === severity)?.expr ?? '';
+    const uses = (alert: string, severity: string, value: number): void => {
+      expect(exprOf(alert, severity), `${alert} ${severity}`).toMatch(
+        new RegExp(`[<>]=? ${String(value).replace('.', '\\.')}\\b`),
+      );
+    };
+    uses(
+      'TcpStateEphemeralPortsNearlyExhausted',
+      'critical',
+      thresholds.EPHEMERAL_USE_CRITICAL_RATIO,
+    );
+    uses(
+      'TcpStateEphemeralPortsExhaustionPredicted',
+      'warning',
+      thresholds.EPHEMERAL_USE_WARNING_RATIO,
+    );
+    uses('TcpStateEphemeralPortHeadroomLow', 'warning', 1 - thresholds.EPHEMERAL_USE_WARNING_RATIO);
+    uses('TcpStateEphemeralPortsHeldHigh', 'warning', thresholds.BIND_FIRST_HELD_WARNING_RATIO);
+    uses('TcpStateTimeWaitNearBucketLimit', 'warning', thresholds.TIME_WAIT_BUCKETS_WARNING_RATIO);
+    uses(
+      'TcpStateTimeWaitNearBucketLimit',
+      'critical',
+      thresholds.TIME_WAIT_BUCKETS_CRITICAL_RATIO,
+    );
+    uses('TcpStateCloseWaitAccumulating', 'warning', thresholds.CLOSE_WAIT_WARNING);
+    uses('TcpStateCloseWaitAccumulating', 'critical', thresholds.CLOSE_WAIT_CRITICAL);
+    uses('TcpStatePawsRejectsRising', 'warning', thresholds.PAWS_WARNING_PER_SECOND);
+    uses('TcpStateOrphansNearLimit', 'warning', thresholds.ORPHANS_WARNING_RATIO);
+    uses('TcpStateOrphansNearLimit', 'critical', thresholds.ORPHANS_CRITICAL_RATIO);
+    uses('TcpStateSynCookiesSent', 'warning', thresholds.SYN_COOKIES_WARNING_PER_SECOND);
+    expect(defaultConfig.ephemeral.criticalRatio).toBe(thresholds.EPHEMERAL_USE_CRITICAL_RATIO);
   });
 
   it('link every alert to a heading of docs/runbooks.md', () => {
@@ -50,23 +127,36 @@ describe('generated alerting rules', () => {
     }
   });
 
-  it('have a firing case and a quiet case for every alert', () => {
+  it('have firing, quiet, idle, reset, absent and multi-instance cases for every alert', () => {
     for (const rule of rules) {
       const cases = ALERT_CASES.filter((alertCase) => alertCase.alert === rule.alert);
+      for (const kind of CASE_KINDS) {
+        expect(
+          cases.some((alertCase) => alertCase.kind === kind),
+          `${rule.alert}: ${kind}`,
+        ).toBe(true);
+      }
+      const fired = cases.flatMap((alertCase) => alertCase.expected);
       expect(
-        cases.some((alertCase) => alertCase.expected.length > 0),
-        `${rule.alert} fires`,
+        fired.some((alert) => alert.labels.severity === rule.labels.severity),
+        `${rule.alert} fires at ${rule.labels.severity}`,
       ).toBe(true);
       expect(
-        cases.some((alertCase) => alertCase.expected.length === 0),
+        cases.some((alertCase) => alertCase.kind === 'quiet' && alertCase.expected.length === 0),
         `${rule.alert} stays quiet`,
       ).toBe(true);
+      const multi = cases.find((alertCase) => alertCase.kind === 'multi-instance');
+      const instances = Object.keys(multi?.series ?? {}).map(
+        (s) => /instance="([^"]+)"/.exec(s)?.[1],
+      );
+      expect(new Set(instances).size, `${rule.alert}: several instances`).toBeGreaterThan(1);
     }
   });
 
   it('page on the ephemeral-port destination: exhaustion alerts carry its labels', () => {
     for (const alert of [
       'TcpStateEphemeralPortsExhausted',
+      'TcpStateEphemeralPortsNearlyExhausted',
       'TcpStateEphemeralPortsExhaustionPredicted',
     ]) {
       const firing = ALERT_CASES.find((c) => c.alert === alert && c.expected.length > 0);
@@ -87,7 +177,9 @@ describe.skipIf(!canRun('promtool checks of the rules', { commands: ['promtool']
 
     it('check rules accepts the generated file', () => {
       const result = promtool(['check', 'rules', rulesPath]);
-      expect(result.output).toContain(`SUCCESS: ${rules.length} rules found`);
+      expect(result.output).toContain(
+        `SUCCESS: ${rules.length + recordingRules.length} rules found`,
+      );
       expect(result.status).toBe(0);
     });
 
@@ -104,7 +196,8 @@ describe.skipIf(!canRun('promtool checks of the rules', { commands: ['promtool']
       }
     });
 
-    it('test rules passes every firing and quiet case', () => {
+    // ~130 cases, some over 5 simulated hours: seconds alone, longer on a loaded machine.
+    it('test rules passes every case of every alert', () => {
       const testFile = join(workDir, 'tcpstate-rules.test.yml');
       writeFileSync(
         testFile,
@@ -113,7 +206,7 @@ describe.skipIf(!canRun('promtool checks of the rules', { commands: ['promtool']
       const result = promtool(['test', 'rules', testFile]);
       expect(result.output).toContain('SUCCESS');
       expect(result.status, result.output).toBe(0);
-    });
+    }, 180_000);
   },
 );
 
