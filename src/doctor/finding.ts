@@ -1,6 +1,6 @@
 /** What `doctor` reports: findings with stable ids, ordered most severe first. */
 
-/** In the order the issue lists them; also the tie-break order within one severity. */
+/** Most consequential first; also the tie-break order within one severity. */
 export const FINDING_IDS = [
   'ephemeral-headroom-low',
   'bind-first-ports-low',

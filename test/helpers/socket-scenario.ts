@@ -1,6 +1,6 @@
 /**
- * Real TCP sockets in known states, built in network namespaces (DESIGN.md "Testing on
- * this machine"). A socket agent (scenario-agent.mjs) in each namespace holds the sockets;
+ * Real TCP sockets in known states, built in network namespaces the test made
+ * (addresses in 198.18.0.0/15 and fd00::/8 only). A socket agent (scenario-agent.mjs) in each namespace holds the sockets;
  * lost peers come from permanent neighbour entries to an unused MAC. Each scenario waits
  * until `ss` in its main namespace shows exactly the (family, state) counts it promises.
  */

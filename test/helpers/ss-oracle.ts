@@ -1,6 +1,6 @@
 /**
  * Independent oracle for the engine: parses `ss -tanH` (netlink, not /proc) and computes
- * the same aggregates the snapshot carries, the slow and obvious way, per DESIGN.md.
+ * the same aggregates the snapshot carries, the slow and obvious way.
  */
 import {
   emptyStateCounts,
@@ -195,9 +195,11 @@ export interface OracleEphemeral {
 }
 
 /**
- * DESIGN.md "Ephemeral ports and headroom": sockets not LISTEN, local port in the range, not
- * reserved, not a listening port, grouped by (local addr, remote addr, remote port) with
- * IPv4-mapped addresses folded to IPv4 (parseSs already folded them).
+ * Ephemeral use when every socket blocks (no TIME_WAIT reusable: non-loopback destinations
+ * with tcp_tw_reuse 0 or 2, docs/connect-model.md): sockets not LISTEN, local port in the
+ * range, not reserved, not a listening port, grouped by (local addr, remote addr, remote
+ * port) with IPv4-mapped addresses folded to IPv4 (parseSs already folded them). Even-sized
+ * ranges only: an odd one loses its lowest port (rule 9 there).
  */
 export function ephemeralUse(
   sockets: readonly SsSocket[],

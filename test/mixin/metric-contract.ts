@@ -1,5 +1,5 @@
 /**
- * Metric names from the contract (DESIGN.md, issues 4 and 12), written out by hand so a typo in
+ * Metric names from the README's metric table, written out by hand so a typo in
  * a rule or panel query is caught here rather than by an empty panel in production.
  */
 export const CONTRACT_METRICS: ReadonlySet<string> = new Set([

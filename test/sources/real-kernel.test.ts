@@ -128,7 +128,7 @@ describe.skipIf(!canRun('real-kernel engine vs ss', { netns: true, commands: ['s
         return scenario;
       };
 
-      it('holds every state the issue names, over IPv4 and IPv6 (IPv4-mapped included)', () => {
+      it('holds every TCP state, over IPv4 and IPv6 (IPv4-mapped included)', () => {
         const { lab, mainNs } = built();
         const sockets = parseSs(ssInNamespace(lab, mainNs));
         const counts = familyStateCounts(sockets);
