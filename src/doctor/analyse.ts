@@ -412,7 +412,9 @@ function clientSideTimeWait(context: Context): Finding[] {
       (destinations.length > 0 ||
         everyBlockingListed ||
         (ephemeral.reuse.twReuse === 1 && ephemeral.reuse.timestamps !== 0));
-    const holdSeconds = allReusable ? (ephemeral as EphemeralPorts).reuse.twReuseDelayMs / 1000 : 0;
+    const holdSeconds = allReusable
+      ? (ephemeral as EphemeralPorts).reuse.twReuseDelayMs / 1000
+      : TIME_WAIT_SECONDS;
     const ports =
       ephemeral === undefined
         ? ''
@@ -429,10 +431,7 @@ function clientSideTimeWait(context: Context): Finding[] {
         destinations: destinations.map(destinationEvidence),
         localBackend: upstream.local ? 'yes' : 'no',
         ...(ephemeral !== undefined && {
-          connectionsPerSecondLimit: connectRate(
-            ephemeral.usable,
-            allReusable ? holdSeconds : TIME_WAIT_SECONDS,
-          ),
+          connectionsPerSecondLimit: connectRate(ephemeral.usable, holdSeconds),
           connectionsPerSecondWithoutReuse: connectRate(ephemeral.usable, TIME_WAIT_SECONDS),
         }),
         ...(activeOpens?.perSecond !== undefined && {
