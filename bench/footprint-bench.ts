@@ -20,7 +20,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { NetnsLab } from '../test/helpers/netns.js';
+import { NetnsLab } from '../testkit/kernel/netns.js';
 import { RealTable } from './real-table.js';
 import { writeSyntheticProcfs } from './synthetic-table.js';
 

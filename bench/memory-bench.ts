@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { writeProcfsTree } from '../test/helpers/procfs-tree.js';
+import { writeProcfsTree } from '../testkit/kernel/procfs-tree.js';
 import type { BenchContext } from './context.js';
 import type { MemoryMeasurement } from './results.js';
 

@@ -9,8 +9,8 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { missingCapability } from '../test/helpers/capabilities.js';
-import { NetnsLab } from '../test/helpers/netns.js';
+import { missingCapability } from '../testkit/kernel/capabilities.js';
+import { NetnsLab } from '../testkit/kernel/netns.js';
 import type { BenchContext } from './context.js';
 import {
   addSamples,

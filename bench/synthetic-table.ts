@@ -12,8 +12,8 @@ import {
   formatTable,
   ipv4Mapped,
   type KernelSocket,
-} from '../test/helpers/kernel-format.js';
-import { writeProcfsTree } from '../test/helpers/procfs-tree.js';
+} from '../testkit/kernel/kernel-format.js';
+import { writeProcfsTree } from '../testkit/kernel/procfs-tree.js';
 
 /** Relative weights of the non-listening states (CLOSE is never hashed, so never listed). */
 const STATE_WEIGHTS: readonly (readonly [TcpState, number])[] = [

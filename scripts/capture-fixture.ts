@@ -1,6 +1,6 @@
 /**
  * Captures a procfs fixture tree from a real kernel: builds a socket scenario in network
- * namespaces (test/helpers/socket-scenario.ts), then from inside the scenario's main
+ * namespaces (testkit/kernel/socket-scenario.ts), then from inside the scenario's main
  * namespace copies the files the engine reads into <outdir>/proc/... and `ss -tanH` into
  * <outdir>/ss.txt right after, and writes <outdir>/README.md saying how it was made.
  *
@@ -25,7 +25,7 @@ import {
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { emptyStateCounts, FAMILIES, type Family, TCP_STATES } from '../src/snapshot/model.js';
-import { SCENARIOS, type ScenarioHandle } from '../test/helpers/socket-scenario.js';
+import { SCENARIOS, type ScenarioHandle } from '../testkit/kernel/socket-scenario.js';
 import {
   ephemeralUse,
   familyStateCounts,
@@ -34,7 +34,7 @@ import {
   parseReservedPorts,
   parseSs,
   procTableStateCounts,
-} from '../test/helpers/ss-oracle.js';
+} from '../testkit/kernel/ss-oracle.js';
 
 /** Relative to /proc. The socket tables come last so that ss runs right after them. */
 const PROC_FILES = [

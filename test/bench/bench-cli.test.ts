@@ -8,7 +8,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseOptions, parseSize } from '../../bench/options.js';
 import type { BenchRecord, CostMeasurement } from '../../bench/results.js';
-import { canRun } from '../helpers/capabilities.js';
+import { canRun } from '../../testkit/kernel/capabilities.js';
 
 const RUN = fileURLToPath(new URL('../../bench/run.ts', import.meta.url));
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;

@@ -13,7 +13,7 @@ import { type SyntheticTable, writeSyntheticProcfs } from '../../bench/synthetic
 import { FAMILIES, STATE_COUNT, TCP_STATES } from '../../src/snapshot/model.js';
 import { sampleProcfs } from '../../src/snapshot/sample.js';
 import { SocketAccumulator } from '../../src/snapshot/socket-accumulator.js';
-import { ephemeralSettings } from '../helpers/ephemeral-settings.js';
+import { ephemeralSettings } from '../../testkit/kernel/ephemeral-settings.js';
 
 /** Family × state counts of a snapshot, in the generator's row layout. */
 function engineCounts(root: string): Uint32Array {

@@ -4,10 +4,14 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BUILT_CLI, type RunningExporter, startExporter } from '../helpers/exporter-cli.js';
-import { MINIMAL_PROCFS } from '../helpers/exporter-procfs.js';
-import { sampleValue } from '../helpers/prom-exposition.js';
-import { httpGet, waitFor } from '../helpers/prometheus-daemon.js';
+import {
+  BUILT_CLI,
+  type RunningExporter,
+  startExporter,
+} from '../../testkit/exporter/exporter-cli.js';
+import { MINIMAL_PROCFS } from '../../testkit/exporter/exporter-procfs.js';
+import { sampleValue } from '../../testkit/prometheus/exposition.js';
+import { httpGet, waitFor } from '../../testkit/prometheus/prometheus-daemon.js';
 
 function builtCliPresent(): boolean {
   if (existsSync(BUILT_CLI)) return true;

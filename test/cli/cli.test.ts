@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EXPORTER_FLAGS } from '../../src/cli/flags.js';
 import { flagSynopsis } from '../../src/cli/help.js';
-import { canRun } from '../helpers/capabilities.js';
-import { parseLogLines, REPO_ROOT, runExporter } from '../helpers/exporter-cli.js';
-import { MINIMAL_PROCFS, scratchProcfs } from '../helpers/exporter-procfs.js';
-import { samplesOf } from '../helpers/prom-exposition.js';
-import { promtoolCheckMetrics } from '../helpers/promtool.js';
+import { parseLogLines, REPO_ROOT, runExporter } from '../../testkit/exporter/exporter-cli.js';
+import { MINIMAL_PROCFS, scratchProcfs } from '../../testkit/exporter/exporter-procfs.js';
+import { canRun } from '../../testkit/kernel/capabilities.js';
+import { samplesOf } from '../../testkit/prometheus/exposition.js';
+import { promtoolCheckMetrics } from '../../testkit/prometheus/promtool.js';
 
 const GOLDEN = join(REPO_ROOT, 'test/golden/once.prom');
 const VOLATILE_FAMILIES = /^(process_|nodejs_)/;

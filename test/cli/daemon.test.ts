@@ -6,18 +6,18 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TCP_STATES } from '../../src/snapshot/model.js';
 import { sampleProcfs } from '../../src/snapshot/sample.js';
-import { canRun } from '../helpers/capabilities.js';
 import {
   exporterCommand,
   REPO_ROOT,
   type RunningExporter,
   runExporter,
   startExporter,
-} from '../helpers/exporter-cli.js';
-import { MINIMAL_PROCFS, scratchProcfs } from '../helpers/exporter-procfs.js';
-import { NetnsLab } from '../helpers/netns.js';
-import { sampleValue } from '../helpers/prom-exposition.js';
-import { httpGet, startDaemon, waitFor } from '../helpers/prometheus-daemon.js';
+} from '../../testkit/exporter/exporter-cli.js';
+import { MINIMAL_PROCFS, scratchProcfs } from '../../testkit/exporter/exporter-procfs.js';
+import { canRun } from '../../testkit/kernel/capabilities.js';
+import { NetnsLab } from '../../testkit/kernel/netns.js';
+import { sampleValue } from '../../testkit/prometheus/exposition.js';
+import { httpGet, startDaemon, waitFor } from '../../testkit/prometheus/prometheus-daemon.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { EXPORTER_FLAGS } from '../../src/cli/flags.js';
 import { flagSynopsis } from '../../src/cli/help.js';
 import { FLAGS_END, FLAGS_START, withFlagTable } from '../../src/cli/readme-flags.js';
-import { REPO_ROOT } from '../helpers/exporter-cli.js';
+import { REPO_ROOT } from '../../testkit/exporter/exporter-cli.js';
 
 function generator(args: string[]): Promise<{ code: number; stderr: string }> {
   return new Promise((resolve) => {

@@ -10,8 +10,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { defaultConfig } from '../../mixin/config.js';
 import { EXPORTER_FLAGS } from '../../src/cli/flags.js';
-import { canRun } from '../helpers/capabilities.js';
-import { daemonConfig, readYamlDocuments, repoRoot } from '../helpers/deploy-config.js';
+import { daemonConfig, readYamlDocuments, repoRoot } from '../../testkit/deploy/deploy-config.js';
+import { canRun } from '../../testkit/kernel/capabilities.js';
 
 const composeFile = 'deploy/compose/docker-compose.yml';
 

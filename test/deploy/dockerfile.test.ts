@@ -1,6 +1,6 @@
 /**
  * The Dockerfile, checked without a Docker engine: hadolint-style rules read from the file,
- * then the build replayed on the host (test/helpers/deploy-dockerfile.ts) and the resulting
+ * then the build replayed on the host (testkit/deploy/deploy-dockerfile.ts) and the resulting
  * command started as the image would start it: as its USER, on a read-only root filesystem,
  * with the host's /proc bound where the image expects it.
  */
@@ -12,8 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXPORTER_FLAGS } from '../../src/cli/flags.js';
-import { canRun } from '../helpers/capabilities.js';
-import { repoRoot } from '../helpers/deploy-config.js';
+import { repoRoot } from '../../testkit/deploy/deploy-config.js';
 import {
   dockerignoreMatcher,
   type EmulatedImage,
@@ -23,13 +22,14 @@ import {
   parseCopy,
   parseDockerfile,
   type Stage,
-} from '../helpers/deploy-dockerfile.js';
+} from '../../testkit/deploy/deploy-dockerfile.js';
 import {
   expectCleanExpositionCountingListener,
   loopbackListener,
   sandboxed,
-} from '../helpers/deploy-runtime.js';
-import { freeLoopbackPort } from '../helpers/prometheus-daemon.js';
+} from '../../testkit/deploy/deploy-runtime.js';
+import { canRun } from '../../testkit/kernel/capabilities.js';
+import { freeLoopbackPort } from '../../testkit/prometheus/prometheus-daemon.js';
 
 const stages = parseDockerfile(readFileSync(join(repoRoot, 'Dockerfile'), 'utf8'));
 const runtime = stages.at(-1) as Stage;

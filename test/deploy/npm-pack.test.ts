@@ -6,17 +6,17 @@ import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import type { Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { canRun } from '../helpers/capabilities.js';
 import {
   buildAndPack,
   installLocally,
   type PackedPackage,
   worldReadableTempDir,
-} from '../helpers/deploy-package.js';
+} from '../../testkit/deploy/deploy-package.js';
 import {
   expectCleanExpositionCountingListener,
   loopbackListener,
-} from '../helpers/deploy-runtime.js';
+} from '../../testkit/deploy/deploy-runtime.js';
+import { canRun } from '../../testkit/kernel/capabilities.js';
 
 describe.skipIf(!canRun('npm pack install', { commands: ['promtool'] }))('npm pack', () => {
   let workDir: string;

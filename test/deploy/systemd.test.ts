@@ -14,15 +14,19 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXPORTER_FLAGS } from '../../src/cli/flags.js';
 import { COLLECTOR_NAMES } from '../../src/metrics/collector-names.js';
-import { canRun } from '../helpers/capabilities.js';
-import { daemonConfig, repoRoot } from '../helpers/deploy-config.js';
-import { buildAndPack, installGlobally, worldReadableTempDir } from '../helpers/deploy-package.js';
+import { daemonConfig, repoRoot } from '../../testkit/deploy/deploy-config.js';
+import {
+  buildAndPack,
+  installGlobally,
+  worldReadableTempDir,
+} from '../../testkit/deploy/deploy-package.js';
 import {
   expectCleanExpositionCountingListener,
   loopbackListener,
   sandboxed,
-} from '../helpers/deploy-runtime.js';
-import { sampleValue } from '../helpers/prom-exposition.js';
+} from '../../testkit/deploy/deploy-runtime.js';
+import { canRun } from '../../testkit/kernel/capabilities.js';
+import { sampleValue } from '../../testkit/prometheus/exposition.js';
 
 const unitPath = join(repoRoot, 'deploy/systemd/tcpstate-exporter.service');
 const defaultsPath = join(repoRoot, 'deploy/systemd/tcpstate-exporter.default');

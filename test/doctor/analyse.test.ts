@@ -13,8 +13,8 @@ import {
   doctorCase,
   FIXTURE_WINDOW_SECONDS,
   sampleCase,
-} from '../helpers/doctor-fixtures.js';
-import { type ProcfsTreeSpec, writeProcfsTree } from '../helpers/procfs-tree.js';
+} from '../../testkit/doctor/doctor-fixtures.js';
+import { type ProcfsTreeSpec, writeProcfsTree } from '../../testkit/kernel/procfs-tree.js';
 
 function analyseCase(name: string, windowSeconds = FIXTURE_WINDOW_SECONDS) {
   const { first, second } = sampleCase(doctorCase(name));

@@ -15,14 +15,14 @@ import {
   doctorSchemaErrors,
   runDoctorCaptured,
   runDoctorJson,
-} from '../helpers/doctor-cli.js';
+} from '../../testkit/doctor/doctor-cli.js';
 import {
   COUNTER_CASES,
   caseDirs,
   DOCTOR_FIXTURES_DIR,
   doctorCase,
-} from '../helpers/doctor-fixtures.js';
-import { writeProcfsTree } from '../helpers/procfs-tree.js';
+} from '../../testkit/doctor/doctor-fixtures.js';
+import { writeProcfsTree } from '../../testkit/kernel/procfs-tree.js';
 
 function expectValid(report: unknown): asserts report is DoctorReport {
   expect(doctorSchemaErrors(report)).toEqual([]);

@@ -7,7 +7,7 @@ import {
   DOCTOR_CASES,
   DOCTOR_FIXTURES_DIR,
   writeDoctorFixtures,
-} from '../helpers/doctor-fixtures.js';
+} from '../../testkit/doctor/doctor-fixtures.js';
 
 function filesUnder(root: string): Map<string, string> {
   const files = new Map<string, string>();
@@ -23,7 +23,7 @@ const fresh = mkdtempSync(join(tmpdir(), 'tsd-fixtures-'));
 afterAll(() => rmSync(fresh, { recursive: true, force: true }));
 
 describe('test/fixtures/doctor', () => {
-  it('holds exactly what the case descriptions write (regenerate: npx tsx test/helpers/doctor-fixtures.ts)', () => {
+  it('holds exactly what the case descriptions write (regenerate: npx tsx testkit/doctor/doctor-fixtures.ts)', () => {
     writeDoctorFixtures(fresh);
     const expected = filesUnder(fresh);
     const committed = filesUnder(DOCTOR_FIXTURES_DIR);

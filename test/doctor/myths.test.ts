@@ -6,9 +6,9 @@ import {
   caseReport,
   runDoctorCaptured,
   runDoctorJson,
-} from '../helpers/doctor-cli.js';
-import { COUNTER_CASES } from '../helpers/doctor-fixtures.js';
-import { mythProblemsInFindings, mythProblemsInText } from '../helpers/doctor-myths.js';
+} from '../../testkit/doctor/doctor-cli.js';
+import { COUNTER_CASES } from '../../testkit/doctor/doctor-fixtures.js';
+import { mythProblemsInFindings, mythProblemsInText } from '../../testkit/doctor/doctor-myths.js';
 
 describe('the myth checker', () => {
   it('catches tcp_tw_recycle advice and tcp_fin_timeout presented as a TIME_WAIT setting', () => {

@@ -11,17 +11,17 @@ import {
   EPHEMERAL_USE_CRITICAL_RATIO,
   EPHEMERAL_USE_WARNING_RATIO,
 } from '../../src/doctor/thresholds.js';
-import { canRun } from '../helpers/capabilities.js';
-import { doctorSchemaErrors } from '../helpers/doctor-cli.js';
-import { mythProblemsInFindings } from '../helpers/doctor-myths.js';
-import { NetnsLab } from '../helpers/netns.js';
+import { doctorSchemaErrors } from '../../testkit/doctor/doctor-cli.js';
+import { mythProblemsInFindings } from '../../testkit/doctor/doctor-myths.js';
+import { canRun } from '../../testkit/kernel/capabilities.js';
+import { NetnsLab } from '../../testkit/kernel/netns.js';
 
 /** `node --import tsx FILE`: the TypeScript runs in that very process, so killing it leaves no child behind. */
 function nodeTs(file: string, args: readonly string[]): string[] {
   return ['--import', 'tsx', file, ...args];
 }
-const LOAD = fileURLToPath(new URL('../helpers/doctor-load.ts', import.meta.url));
-const RUNNER = fileURLToPath(new URL('../helpers/doctor-runner.ts', import.meta.url));
+const LOAD = fileURLToPath(new URL('../../testkit/programs/doctor-load.ts', import.meta.url));
+const RUNNER = fileURLToPath(new URL('../../testkit/programs/doctor-runner.ts', import.meta.url));
 
 const CLIENT = '198.18.0.2';
 const SERVER = '198.18.0.1';

@@ -18,16 +18,19 @@ import { parse, stringify } from 'yaml';
 import type { RuleGroup } from '../../mixin/alerts.js';
 import { defaultConfig } from '../../mixin/config.js';
 import { RULES_PATH } from '../../mixin/outputs.js';
-import { type AlertPipeline, startAlertPipeline } from '../helpers/alert-pipeline.js';
-import { alertmanagerCommand } from '../helpers/alertmanager.js';
-import { canRun } from '../helpers/capabilities.js';
-import { NetnsLab } from '../helpers/netns.js';
-import type { PromSample } from '../helpers/prometheus.js';
-import { type Daemon, startDaemon, waitFor } from '../helpers/prometheus-daemon.js';
-import { type ExporterTarget, startExporterTarget } from '../helpers/prometheus-exporter-target.js';
+import { canRun } from '../../testkit/kernel/capabilities.js';
+import { NetnsLab } from '../../testkit/kernel/netns.js';
+import { type AlertPipeline, startAlertPipeline } from '../../testkit/prometheus/alert-pipeline.js';
+import { alertmanagerCommand } from '../../testkit/prometheus/alertmanager.js';
+import {
+  type ExporterTarget,
+  startExporterTarget,
+} from '../../testkit/prometheus/exporter-target.js';
+import type { PromSample } from '../../testkit/prometheus/prometheus.js';
+import { type Daemon, startDaemon, waitFor } from '../../testkit/prometheus/prometheus-daemon.js';
 
 const repoRoot = resolve(import.meta.dirname, '../..');
-const LOAD_SCRIPT = join(repoRoot, 'test/helpers/doctor-load.ts');
+const LOAD_SCRIPT = join(repoRoot, 'testkit/programs/doctor-load.ts');
 const PAGE = 'TcpStateEphemeralPortsExhausted';
 /** The alerts about connect() toward a destination running out of ports. */
 const EPHEMERAL_ALERTS = new Set([

@@ -7,9 +7,9 @@ import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { type AlertPipeline, startAlertPipeline } from '../helpers/alert-pipeline.js';
-import { alertmanagerCommand } from '../helpers/alertmanager.js';
-import { canRun } from '../helpers/capabilities.js';
+import { canRun } from '../../testkit/kernel/capabilities.js';
+import { type AlertPipeline, startAlertPipeline } from '../../testkit/prometheus/alert-pipeline.js';
+import { alertmanagerCommand } from '../../testkit/prometheus/alertmanager.js';
 
 describe.skipIf(
   !canRun('Prometheus → Alertmanager → webhook pipeline', {

@@ -12,15 +12,22 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../mixin/config.js';
 import { DASHBOARD_PATHS, RULES_PATH } from '../../mixin/outputs.js';
 import { RECORDED } from '../../mixin/recording.js';
-import { canRun } from '../helpers/capabilities.js';
-import { runExporter } from '../helpers/exporter-cli.js';
-import { NetnsLab } from '../helpers/netns.js';
-import { type PromSample, type RunningPrometheus, startPrometheus } from '../helpers/prometheus.js';
-import { type Daemon, startDaemon, waitFor } from '../helpers/prometheus-daemon.js';
-import { type ExporterTarget, startExporterTarget } from '../helpers/prometheus-exporter-target.js';
+import { runExporter } from '../../testkit/exporter/exporter-cli.js';
+import { canRun } from '../../testkit/kernel/capabilities.js';
+import { NetnsLab } from '../../testkit/kernel/netns.js';
+import {
+  type ExporterTarget,
+  startExporterTarget,
+} from '../../testkit/prometheus/exporter-target.js';
+import {
+  type PromSample,
+  type RunningPrometheus,
+  startPrometheus,
+} from '../../testkit/prometheus/prometheus.js';
+import { type Daemon, startDaemon, waitFor } from '../../testkit/prometheus/prometheus-daemon.js';
 
 const repoRoot = resolve(import.meta.dirname, '../..');
-const LOAD_SCRIPT = join(repoRoot, 'test/helpers/doctor-load.ts');
+const LOAD_SCRIPT = join(repoRoot, 'testkit/programs/doctor-load.ts');
 const SERVERS = [
   { address: '198.18.93.1', port: 8080 },
   { address: '127.0.0.1', port: 9000 },

@@ -6,12 +6,19 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAMILIES, TCP_STATES } from '../../src/snapshot/model.js';
-import { canRun } from '../helpers/capabilities.js';
-import { type RunningExporter, startExporter } from '../helpers/exporter-cli.js';
-import { parseSamples, samplesOf } from '../helpers/prom-exposition.js';
-import { type PromSample, type RunningPrometheus, startPrometheus } from '../helpers/prometheus.js';
-import { httpGet } from '../helpers/prometheus-daemon.js';
-import { buildClientTimewaitScenario, type ScenarioHandle } from '../helpers/socket-scenario.js';
+import { type RunningExporter, startExporter } from '../../testkit/exporter/exporter-cli.js';
+import { canRun } from '../../testkit/kernel/capabilities.js';
+import {
+  buildClientTimewaitScenario,
+  type ScenarioHandle,
+} from '../../testkit/kernel/socket-scenario.js';
+import { parseSamples, samplesOf } from '../../testkit/prometheus/exposition.js';
+import {
+  type PromSample,
+  type RunningPrometheus,
+  startPrometheus,
+} from '../../testkit/prometheus/prometheus.js';
+import { httpGet } from '../../testkit/prometheus/prometheus-daemon.js';
 
 interface SsCounts {
   /** TIME_WAIT sockets toward ports 9000 and 8080. */

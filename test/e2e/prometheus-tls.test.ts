@@ -5,11 +5,15 @@
  */
 import bcrypt from 'bcryptjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { canRun } from '../helpers/capabilities.js';
-import { type RunningExporter, startExporter } from '../helpers/exporter-cli.js';
-import { type PromSample, type RunningPrometheus, startPrometheus } from '../helpers/prometheus.js';
-import { waitFor } from '../helpers/prometheus-daemon.js';
-import { makeTlsFixtures, type TlsFixtures } from '../helpers/tls-fixtures.js';
+import { type RunningExporter, startExporter } from '../../testkit/exporter/exporter-cli.js';
+import { makeTlsFixtures, type TlsFixtures } from '../../testkit/exporter/tls-fixtures.js';
+import { canRun } from '../../testkit/kernel/capabilities.js';
+import {
+  type PromSample,
+  type RunningPrometheus,
+  startPrometheus,
+} from '../../testkit/prometheus/prometheus.js';
+import { waitFor } from '../../testkit/prometheus/prometheus-daemon.js';
 
 describe.skipIf(
   !canRun('Prometheus scraping over TLS with basic auth', { commands: ['prometheus', 'openssl'] }),

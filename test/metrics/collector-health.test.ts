@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { CollectorHealth } from '../../src/metrics/collector-health.js';
 import { COLLECTOR_NAMES, type CollectorName } from '../../src/metrics/collector-names.js';
 import { collectorStatuses } from '../../src/metrics/collectors.js';
-import { exampleSnapshot } from '../helpers/exporter-snapshots.js';
+import { exampleSnapshot } from '../../testkit/exporter/exporter-snapshots.js';
 
 const ALL = Object.fromEntries(COLLECTOR_NAMES.map((name) => [name, true])) as Record<
   CollectorName,

@@ -2,14 +2,19 @@ import { describe, expect, it } from 'vitest';
 import { COLLECTOR_NAMES, type CollectorName } from '../../src/metrics/collector-names.js';
 import { ExporterMetrics } from '../../src/metrics/exporter-metrics.js';
 import { FAMILIES, TCP_STATES } from '../../src/snapshot/model.js';
-import { canRun } from '../helpers/capabilities.js';
 import {
   EXAMPLE_EPHEMERAL,
   exampleSnapshot,
   exampleSocketTables,
-} from '../helpers/exporter-snapshots.js';
-import { familyTypes, parseSamples, samplesOf, sampleValue } from '../helpers/prom-exposition.js';
-import { promtoolCheckMetrics } from '../helpers/promtool.js';
+} from '../../testkit/exporter/exporter-snapshots.js';
+import { canRun } from '../../testkit/kernel/capabilities.js';
+import {
+  familyTypes,
+  parseSamples,
+  samplesOf,
+  sampleValue,
+} from '../../testkit/prometheus/exposition.js';
+import { promtoolCheckMetrics } from '../../testkit/prometheus/promtool.js';
 
 function allCollectors(enabled = true): Record<CollectorName, boolean> {
   return Object.fromEntries(COLLECTOR_NAMES.map((name) => [name, enabled])) as Record<

@@ -7,8 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { COLLECTOR_NAMES, type CollectorName } from '../../src/metrics/collector-names.js';
 import { ExporterMetrics } from '../../src/metrics/exporter-metrics.js';
 import type { Snapshot } from '../../src/snapshot/model.js';
-import { exampleSnapshot } from '../helpers/exporter-snapshots.js';
-import { samplesOf, sampleValue } from '../helpers/prom-exposition.js';
+import { exampleSnapshot } from '../../testkit/exporter/exporter-snapshots.js';
+import { samplesOf, sampleValue } from '../../testkit/prometheus/exposition.js';
 
 const ALL_ON = Object.fromEntries(COLLECTOR_NAMES.map((name) => [name, true])) as Record<
   CollectorName,

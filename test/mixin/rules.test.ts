@@ -9,7 +9,7 @@ import { defaultConfig } from '../../mixin/config.js';
 import { DASHBOARD_PATHS, EXAMPLE_PROMETHEUS_PATH, RULES_PATH } from '../../mixin/outputs.js';
 import { RECORDED } from '../../mixin/recording.js';
 import * as thresholds from '../../src/doctor/thresholds.js';
-import { canRun } from '../helpers/capabilities.js';
+import { canRun } from '../../testkit/kernel/capabilities.js';
 import { ALERT_CASES, CASE_KINDS } from './alert-cases.js';
 import { CONTRACT_METRICS, metricNames, recordedNames } from './metric-contract.js';
 import { promtoolTestFile, readAlertingRules } from './promtool-cases.js';

@@ -5,8 +5,8 @@
 import { readdirSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { type RunningExporter, startExporter } from '../helpers/exporter-cli.js';
-import { MINIMAL_PROCFS } from '../helpers/exporter-procfs.js';
+import { type RunningExporter, startExporter } from '../../testkit/exporter/exporter-cli.js';
+import { MINIMAL_PROCFS } from '../../testkit/exporter/exporter-procfs.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {

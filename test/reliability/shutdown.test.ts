@@ -7,8 +7,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { type RunningExporter, startExporter } from '../helpers/exporter-cli.js';
-import { scratchProcfs } from '../helpers/exporter-procfs.js';
+import { type RunningExporter, startExporter } from '../../testkit/exporter/exporter-cli.js';
+import { scratchProcfs } from '../../testkit/exporter/exporter-procfs.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -76,7 +76,7 @@ describe('daemon against files that block or never end', () => {
     execFileSync('mkfifo', [join(root, 'gate')]);
     const running = await start(
       [`--path.procfs=${root}`, '--sample.interval=100ms'],
-      'test/reliability/gated-daemon.ts',
+      'testkit/programs/gated-daemon.ts',
     );
     await vi.waitFor(() => expect(existsSync(join(root, 'gate.waiting'))).toBe(true), {
       timeout: 20_000,

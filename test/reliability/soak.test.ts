@@ -6,8 +6,8 @@
 import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { flapFile, soak } from '../../bench/soak.js';
-import { type RunningExporter, startExporter } from '../helpers/exporter-cli.js';
-import { scratchProcfs } from '../helpers/exporter-procfs.js';
+import { type RunningExporter, startExporter } from '../../testkit/exporter/exporter-cli.js';
+import { scratchProcfs } from '../../testkit/exporter/exporter-procfs.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {

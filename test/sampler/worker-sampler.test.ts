@@ -16,7 +16,11 @@ import { SampleScheduler } from '../../src/sampler/scheduler.js';
 import { sampleTimeoutMs, WorkerSampler } from '../../src/sampler/worker-sampler.js';
 import { DEFAULT_SAMPLE_OPTIONS, type Snapshot } from '../../src/snapshot/model.js';
 import { sampleProcfs } from '../../src/snapshot/sample.js';
-import { MINIMAL_PROCFS, type ScratchProcfs, scratchProcfs } from '../helpers/exporter-procfs.js';
+import {
+  MINIMAL_PROCFS,
+  type ScratchProcfs,
+  scratchProcfs,
+} from '../../testkit/exporter/exporter-procfs.js';
 
 const CRASH_ONCE_WORKER = new URL('./crash-once-worker.ts', import.meta.url);
 const GATED_WORKER = new URL('./gated-worker.ts', import.meta.url);

@@ -8,8 +8,8 @@ import { failedSnapshot } from '../../src/sampler/failed-snapshot.js';
 import { buildApp, type ExporterApp } from '../../src/server/app.js';
 import type { Snapshot } from '../../src/snapshot/model.js';
 import { sampleProcfs } from '../../src/snapshot/sample.js';
-import { MINIMAL_PROCFS } from '../helpers/exporter-procfs.js';
-import { familyTypes, samplesOf, sampleValue } from '../helpers/prom-exposition.js';
+import { MINIMAL_PROCFS } from '../../testkit/exporter/exporter-procfs.js';
+import { familyTypes, samplesOf, sampleValue } from '../../testkit/prometheus/exposition.js';
 
 const PROMETHEUS_ACCEPT =
   'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';

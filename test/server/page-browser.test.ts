@@ -14,10 +14,10 @@ import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Snapshot } from '../../src/snapshot/model.js';
 import { sampleProcfs } from '../../src/snapshot/sample.js';
-import { canRun } from '../helpers/capabilities.js';
-import { type ServedApp, serveApp } from '../helpers/exporter-app.js';
-import { REPO_ROOT } from '../helpers/exporter-cli.js';
-import { makeTlsFixtures, type TlsFixtures } from '../helpers/tls-fixtures.js';
+import { type ServedApp, serveApp } from '../../testkit/exporter/exporter-app.js';
+import { REPO_ROOT } from '../../testkit/exporter/exporter-cli.js';
+import { makeTlsFixtures, type TlsFixtures } from '../../testkit/exporter/tls-fixtures.js';
+import { canRun } from '../../testkit/kernel/capabilities.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const FIXTURE = join(REPO_ROOT, 'test/fixtures/client-timewait/proc');

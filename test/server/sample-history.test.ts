@@ -3,7 +3,7 @@ import { pageData } from '../../src/server/page-data.js';
 import { HISTORY_BYTES, HISTORY_CAPACITY, SampleHistory } from '../../src/server/sample-history.js';
 import type { Snapshot } from '../../src/snapshot/model.js';
 import { sampleProcfs } from '../../src/snapshot/sample.js';
-import { MINIMAL_PROCFS } from '../helpers/exporter-procfs.js';
+import { MINIMAL_PROCFS } from '../../testkit/exporter/exporter-procfs.js';
 
 const base = sampleProcfs({ procfsRoot: MINIMAL_PROCFS });
 

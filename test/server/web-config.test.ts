@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadWebConfig, WebConfigError } from '../../src/server/web-config.js';
-import { canRun } from '../helpers/capabilities.js';
-import { REPO_ROOT } from '../helpers/exporter-cli.js';
-import { makeTlsFixtures, type TlsFixtures } from '../helpers/tls-fixtures.js';
+import { REPO_ROOT } from '../../testkit/exporter/exporter-cli.js';
+import { makeTlsFixtures, type TlsFixtures } from '../../testkit/exporter/tls-fixtures.js';
+import { canRun } from '../../testkit/kernel/capabilities.js';
 
 const TLS = { cert_file: 'server.pem', key_file: 'server.key' };
 

@@ -6,9 +6,9 @@
 import autocannon from 'autocannon';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SECURITY_HEADERS } from '../../src/server/web-guard.js';
-import { type ServedApp, serveApp } from '../helpers/exporter-app.js';
-import { waitFor } from '../helpers/prometheus-daemon.js';
-import { makeTlsFixtures } from '../helpers/tls-fixtures.js';
+import { type ServedApp, serveApp } from '../../testkit/exporter/exporter-app.js';
+import { makeTlsFixtures } from '../../testkit/exporter/tls-fixtures.js';
+import { waitFor } from '../../testkit/prometheus/prometheus-daemon.js';
 
 const served: ServedApp[] = [];
 afterEach(async () => {

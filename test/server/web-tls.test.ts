@@ -6,16 +6,16 @@ import { copyFileSync, writeFileSync } from 'node:fs';
 import bcrypt from 'bcryptjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ClientAuthType } from '../../src/server/web-config.js';
-import { canRun } from '../helpers/capabilities.js';
-import { type ServedApp, serveApp } from '../helpers/exporter-app.js';
-import { runExporter } from '../helpers/exporter-cli.js';
-import { waitFor } from '../helpers/prometheus-daemon.js';
+import { type ServedApp, serveApp } from '../../testkit/exporter/exporter-app.js';
+import { runExporter } from '../../testkit/exporter/exporter-cli.js';
 import {
   curlStatus,
   makeTlsFixtures,
   runClient,
   type TlsFixtures,
-} from '../helpers/tls-fixtures.js';
+} from '../../testkit/exporter/tls-fixtures.js';
+import { canRun } from '../../testkit/kernel/capabilities.js';
+import { waitFor } from '../../testkit/prometheus/prometheus-daemon.js';
 
 const SERVER_TLS = { cert_file: 'server.pem', key_file: 'server.key' };
 

@@ -10,10 +10,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EphemeralPorts } from '../../src/snapshot/model.js';
-import { canRun } from '../helpers/capabilities.js';
-import { NetnsLab } from '../helpers/netns.js';
-import { sampleInNamespace } from '../helpers/netns-sampler.js';
-import { protectTimeWait, SocketAgent, waitForSs } from '../helpers/socket-scenario.js';
+import { canRun } from '../../testkit/kernel/capabilities.js';
+import { NetnsLab } from '../../testkit/kernel/netns.js';
+import { sampleInNamespace } from '../../testkit/kernel/netns-sampler.js';
+import { protectTimeWait, SocketAgent, waitForSs } from '../../testkit/kernel/socket-scenario.js';
 
 const SERVER_PORT = 9000;
 const CLIENT4 = '198.18.0.1';

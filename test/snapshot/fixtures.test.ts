@@ -15,7 +15,7 @@ import {
   listenPortStates,
   parseSs,
   remotePortStates,
-} from '../helpers/ss-oracle.js';
+} from '../../testkit/kernel/ss-oracle.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
 const GOLDEN_NAME = 'expected-snapshot.json';

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { emptyStateCounts, type SampleOptions } from '../../src/snapshot/model.js';
 import { sampleProcfs } from '../../src/snapshot/sample.js';
-import { formatTable, ipv4Mapped, type KernelSocket } from '../helpers/kernel-format.js';
+import { formatTable, ipv4Mapped, type KernelSocket } from '../../testkit/kernel/kernel-format.js';
 
 const root = mkdtempSync(join(tmpdir(), 'sample-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

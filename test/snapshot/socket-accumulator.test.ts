@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { TCP_STATES } from '../../src/snapshot/model.js';
 import { SocketAccumulator } from '../../src/snapshot/socket-accumulator.js';
-import { ephemeralSettings } from '../helpers/ephemeral-settings.js';
+import { ephemeralSettings } from '../../testkit/kernel/ephemeral-settings.js';
 
 const state = (name: (typeof TCP_STATES)[number]) => TCP_STATES.indexOf(name);
 const LIMITS = { maxListenPorts: 64, topRemotePorts: 20, topDestinations: 10 };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatIpv4, formatIpv6, isIpv4Mapped } from '../../src/sources/address.js';
-import { kernelAddress } from '../helpers/kernel-format.js';
+import { kernelAddress } from '../../testkit/kernel/kernel-format.js';
 
 /** The four words of 32 hex digits, as the decoder gives them. */
 const words = (hex32: string) =>

@@ -6,9 +6,9 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sampleProcfs } from '../../src/snapshot/sample.js';
-import { canRun } from '../helpers/capabilities.js';
-import { NetnsLab } from '../helpers/netns.js';
-import { sampleInNamespace } from '../helpers/netns-sampler.js';
+import { canRun } from '../../testkit/kernel/capabilities.js';
+import { NetnsLab } from '../../testkit/kernel/netns.js';
+import { sampleInNamespace } from '../../testkit/kernel/netns-sampler.js';
 
 const NEW_FIELDS = [
   'PAWSTimewait',

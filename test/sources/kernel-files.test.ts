@@ -10,8 +10,8 @@ import {
   SMALL_FILE_MAX_BYTES,
 } from '../../src/sources/kernel-files.js';
 import { TcpTableReader } from '../../src/sources/tcp-table.js';
-import { ephemeralSettings } from '../helpers/ephemeral-settings.js';
-import { formatTable } from '../helpers/kernel-format.js';
+import { ephemeralSettings } from '../../testkit/kernel/ephemeral-settings.js';
+import { formatTable } from '../../testkit/kernel/kernel-format.js';
 
 const workDir = mkdtempSync(join(tmpdir(), 'kernel-files-'));
 afterAll(() => rmSync(workDir, { recursive: true, force: true }));

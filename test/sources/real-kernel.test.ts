@@ -12,13 +12,13 @@ import {
   type StateCounts,
   TCP_STATES,
 } from '../../src/snapshot/model.js';
-import { canRun } from '../helpers/capabilities.js';
-import { sampleInNamespace } from '../helpers/netns-sampler.js';
+import { canRun } from '../../testkit/kernel/capabilities.js';
+import { sampleInNamespace } from '../../testkit/kernel/netns-sampler.js';
 import {
   buildAllStatesScenario,
   buildClientTimewaitScenario,
   type ScenarioHandle,
-} from '../helpers/socket-scenario.js';
+} from '../../testkit/kernel/socket-scenario.js';
 import {
   ephemeralUse,
   familyStateCounts,
@@ -32,7 +32,7 @@ import {
   remotePortStates,
   type SsSocket,
   ssInNamespace,
-} from '../helpers/ss-oracle.js';
+} from '../../testkit/kernel/ss-oracle.js';
 
 // Large enough that nothing is folded into `other`, so every port and destination compares.
 const UNBOUNDED = { maxListenPorts: 10_000, topRemotePorts: 10_000, topDestinations: 10_000 };

@@ -9,7 +9,7 @@ import {
   readEphemeralSettings,
   readSysctls,
 } from '../../src/sources/sysctl.js';
-import { writeProcfsTree } from '../helpers/procfs-tree.js';
+import { writeProcfsTree } from '../../testkit/kernel/procfs-tree.js';
 
 describe('ip_local_reserved_ports', () => {
   it.each([

@@ -7,13 +7,13 @@ import { TCP_STATES } from '../../src/snapshot/model.js';
 import { SocketAccumulator } from '../../src/snapshot/socket-accumulator.js';
 import { SourceError } from '../../src/sources/kernel-files.js';
 import { type SocketSink, TcpTableReader, tableProblem } from '../../src/sources/tcp-table.js';
-import { ephemeralSettings } from '../helpers/ephemeral-settings.js';
+import { ephemeralSettings } from '../../testkit/kernel/ephemeral-settings.js';
 import {
   formatSocketLine,
   formatTable,
   ipv4Mapped,
   type KernelSocket,
-} from '../helpers/kernel-format.js';
+} from '../../testkit/kernel/kernel-format.js';
 
 /** A word as the kernel printed it (the sink gets it signed). */
 const hexWord = (word: number) => (word >>> 0).toString(16);

@@ -4,7 +4,7 @@
  */
 import { execFile } from 'node:child_process';
 import { join, resolve } from 'node:path';
-import { type Daemon, startDaemon, waitFor } from './prometheus-daemon.js';
+import { type Daemon, startDaemon, waitFor } from '../prometheus/prometheus-daemon.js';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '../..');
 

@@ -3,7 +3,7 @@
  * real daemon from src/cli.ts, sampling a procfs tree (a fixture, or `/proc` inside a
  * namespace), on a free loopback port, ready once its first sample is taken.
  */
-import { exporterCommand, REPO_ROOT } from './exporter-cli.js';
+import { exporterCommand, REPO_ROOT } from '../exporter/exporter-cli.js';
 import { freeLoopbackPort, startReadyDaemon } from './prometheus-daemon.js';
 
 export interface ExporterTarget {

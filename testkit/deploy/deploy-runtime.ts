@@ -5,8 +5,8 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:net';
 import { expect } from 'vitest';
-import { sampleValue } from './prom-exposition.js';
-import { promtoolCheckMetrics } from './promtool.js';
+import { sampleValue } from '../prometheus/exposition.js';
+import { promtoolCheckMetrics } from '../prometheus/promtool.js';
 
 export interface SandboxOptions {
   /** Numeric `uid[:gid]` to run as, like an image's USER or a systemd DynamicUser. */

@@ -63,7 +63,7 @@ export async function startWebhookSink(
     [
       '--import',
       'tsx',
-      join(repoRoot, 'test/helpers/alertmanager-webhook-sink.ts'),
+      join(repoRoot, 'testkit/programs/alertmanager-webhook-sink.ts'),
       String(port),
       file,
     ],

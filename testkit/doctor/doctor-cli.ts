@@ -58,7 +58,7 @@ export function caseReport(testCase: DoctorCase): DoctorReport {
   );
 }
 
-const FIXTURES_DIR = fileURLToPath(new URL('../fixtures/', import.meta.url));
+const FIXTURES_DIR = fileURLToPath(new URL('../../test/fixtures/', import.meta.url));
 
 /**
  * Every procfs tree under test/fixtures: the doctor cases (both samples) and the trees

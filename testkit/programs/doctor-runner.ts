@@ -1,6 +1,6 @@
 /**
  * `tcpstate-exporter doctor` as a standalone program, for running it inside a network
- * namespace from tests: `ip netns exec NS tsx test/helpers/doctor-runner.ts [flags]`.
+ * namespace from tests: `ip netns exec NS tsx testkit/programs/doctor-runner.ts [flags]`.
  */
 import { runDoctor } from '../../src/doctor/command.js';
 

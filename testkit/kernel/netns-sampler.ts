@@ -7,7 +7,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { SampleOptions, Snapshot } from '../../src/snapshot/model.js';
 import type { NetnsLab } from './netns.js';
 
-const SAMPLE_MAIN = fileURLToPath(new URL('./netns-sample-main.ts', import.meta.url));
+const SAMPLE_MAIN = fileURLToPath(new URL('../programs/netns-sample-main.ts', import.meta.url));
 const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 export function sampleInNamespace(

@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** A tiny real capture; see its README. */
-export const MINIMAL_PROCFS = fileURLToPath(new URL('../fixtures/minimal', import.meta.url));
+export const MINIMAL_PROCFS = fileURLToPath(
+  new URL('../../test/fixtures/minimal', import.meta.url),
+);
 
 export interface ScratchProcfs {
   readonly root: string;

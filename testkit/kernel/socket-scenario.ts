@@ -18,7 +18,7 @@ import {
 import { NetnsLab } from './netns.js';
 import { familyStateCounts, parseSs, type SsSocket, ssInNamespace } from './ss-oracle.js';
 
-const AGENT_SCRIPT = fileURLToPath(new URL('./scenario-agent.mjs', import.meta.url));
+const AGENT_SCRIPT = fileURLToPath(new URL('../programs/scenario-agent.mjs', import.meta.url));
 const AGENT_TIMEOUT_MS = 20_000;
 const SETTLE_TIMEOUT_MS = 15_000;
 

@@ -10,7 +10,7 @@ if (!parsed.ok || parsed.command.action !== 'serve') throw new Error('bad test a
 const code = await runDaemon(
   parsed.command.config,
   { stdout: process.stdout, stderr: process.stderr },
-  { workerScript: new URL('../sampler/gated-worker.ts', import.meta.url) },
+  { workerScript: new URL('../../test/sampler/gated-worker.ts', import.meta.url) },
 );
 process.exitCode = code;
 setTimeout(() => process.exit(code), 1_000).unref();

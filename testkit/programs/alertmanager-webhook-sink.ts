@@ -2,7 +2,7 @@
  * A webhook receiver for Alertmanager, run as its own process so it can live inside a
  * network namespace: appends every notification as one JSON line to a file the test reads.
  *
- *   node --import tsx test/helpers/alertmanager-webhook-sink.ts PORT FILE
+ *   node --import tsx testkit/programs/alertmanager-webhook-sink.ts PORT FILE
  */
 import { appendFileSync } from 'node:fs';
 import { createServer } from 'node:http';

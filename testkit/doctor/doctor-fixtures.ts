@@ -2,7 +2,7 @@
  * The doctor fixture trees: for each finding one tree that triggers it and one that does
  * not, plus a healthy host. Counts derive from the thresholds so a tree sits just past or
  * just short of the line. Materialised under test/fixtures/doctor/<name>/ by
- * `npx tsx test/helpers/doctor-fixtures.ts`; a test checks the committed trees still match.
+ * `npx tsx testkit/doctor/doctor-fixtures.ts`; a test checks the committed trees still match.
  *
  * Layout: <name>/proc is the tree at the second sample; <name>/proc-before, when present,
  * holds the counters at the first sample, FIXTURE_WINDOW_SECONDS earlier.
@@ -25,9 +25,15 @@ import {
 } from '../../src/doctor/thresholds.js';
 import type { Snapshot } from '../../src/snapshot/model.js';
 import { sampleProcfs } from '../../src/snapshot/sample.js';
-import { type ProcfsSocketSpec, type ProcfsTreeSpec, writeProcfsTree } from './procfs-tree.js';
+import {
+  type ProcfsSocketSpec,
+  type ProcfsTreeSpec,
+  writeProcfsTree,
+} from '../kernel/procfs-tree.js';
 
-export const DOCTOR_FIXTURES_DIR = fileURLToPath(new URL('../fixtures/doctor/', import.meta.url));
+export const DOCTOR_FIXTURES_DIR = fileURLToPath(
+  new URL('../../test/fixtures/doctor/', import.meta.url),
+);
 
 /** Time between the two samples the proc-before/proc pairs stand for. */
 export const FIXTURE_WINDOW_SECONDS = 2;
