@@ -30,6 +30,11 @@ const USABLE = 1000;
 const CONNECTIONS = 700;
 /** Every child ends by itself after this long, whatever happens to the test. */
 const CHILD_SECONDS = 40;
+/**
+ * Per test: its steps are bounded on their own (15 s for a listener to start, 60 s for a load
+ * or a doctor run), which on a loaded machine adds up past vitest's default of 30 s.
+ */
+const TEST_TIMEOUT_MS = 180_000;
 
 function startLoad(lab: NetnsLab, ns: string, args: readonly string[]): ChildProcess {
   return lab.spawn(ns, process.execPath, nodeTs(LOAD, args));
@@ -437,4 +442,5 @@ describe.skipIf(!canRun('doctor connect() model test', { netns: true, commands: 
       expect(more.held).toBe(bindFirst[0]?.evidence.left);
     });
   },
+  TEST_TIMEOUT_MS,
 );

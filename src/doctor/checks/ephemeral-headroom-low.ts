@@ -44,10 +44,7 @@ interface Observed {
 const WIDE_PORT_RANGE = { low: 10000, high: 65535 };
 
 /** Relief that takes effect for the next connect(): more ports, reuse where it changes something. */
-function morePortsNow(
-  { sockets, ephemeral, reserved }: Observed,
-  destinations: readonly Destination[],
-): FixStep[] {
+function morePortsNow({ sockets, ephemeral, reserved, crowding }: Observed): FixStep[] {
   const steps: FixStep[] = [];
   if (ephemeral.rangeLow > WIDE_PORT_RANGE.low || ephemeral.rangeHigh < WIDE_PORT_RANGE.high) {
     const low = Math.min(ephemeral.rangeLow, WIDE_PORT_RANGE.low);
@@ -68,7 +65,8 @@ function morePortsNow(
         ),
       );
   }
-  if (destinations.some(twReuseWouldHelp)) steps.push(...twReuseFixes(ephemeral.reuse.timestamps));
+  if (crowding !== undefined && twReuseWouldHelp(crowding.destination))
+    steps.push(...twReuseFixes(ephemeral.reuse.timestamps));
   steps.push({
     step: 'Spread connections over more destination ports or addresses, or give this host more source addresses: each (source address, destination address, destination port) has its own set of ephemeral ports',
   });
@@ -137,8 +135,7 @@ export const ephemeralHeadroomLow: Check<Observed> = {
     return `connect() picks a local port so that (local address, local port, remote address, remote port) is unique, so the ports run out per destination. Toward ${describeDestination(destination)} ${left} more connect() calls succeed; after that connect() fails with EADDRNOTAVAIL (nginx logs "connect() failed (99: Cannot assign requested address)") and requests fail with 502. ${holding}`;
   },
 
-  stopTheBleeding: (observed) =>
-    morePortsNow(observed, observed.crowding === undefined ? [] : [observed.crowding.destination]),
+  stopTheBleeding: morePortsNow,
 
   fix: ({ crowding }) =>
     crowding === undefined
