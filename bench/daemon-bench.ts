@@ -4,7 +4,7 @@
  * connections) while it samples a real table inside the namespace every 5 s.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, symlinkSync } from 'node:fs';
+import { copyFileSync, readFileSync, symlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -24,17 +24,18 @@ export interface DaemonBuild {
 
 /**
  * Compiles the daemon into a scratch directory laid out like the package (dist/ next to
- * package.json, node_modules reachable), so it runs exactly as `npm start` would.
+ * package.json, node_modules reachable), so it runs exactly as `npm start` would. `tree`
+ * is this checkout, or another revision's files (the cold-start part's baseline).
  */
-export function buildDaemon(context: BenchContext): DaemonBuild {
+export function buildDaemon(context: BenchContext, tree = REPO): DaemonBuild {
   const dir = context.scratchDir('daemon');
-  context.log('daemon: compiling src with tsc');
+  context.log(`daemon: compiling ${tree === REPO ? 'src' : `${tree}/src`} with tsc`);
   execFileSync(
     process.execPath,
     [
       join(REPO, 'node_modules/typescript/bin/tsc'),
       '-p',
-      join(REPO, 'tsconfig.build.json'),
+      join(tree, 'tsconfig.build.json'),
       '--outDir',
       join(dir, 'dist'),
       '--sourceMap',
@@ -42,9 +43,11 @@ export function buildDaemon(context: BenchContext): DaemonBuild {
     ],
     { stdio: ['ignore', 'inherit', 'inherit'], timeout: 300_000 },
   );
-  copyFileSync(join(REPO, 'package.json'), join(dir, 'package.json'));
+  const packageJson = join(tree, 'package.json');
+  copyFileSync(packageJson, join(dir, 'package.json'));
   symlinkSync(join(REPO, 'node_modules'), join(dir, 'node_modules'));
-  return { cli: join(dir, 'dist/main.js') };
+  const { bin } = JSON.parse(readFileSync(packageJson, 'utf8')) as { bin: Record<string, string> };
+  return { cli: join(dir, Object.values(bin)[0] ?? 'dist/main.js') };
 }
 
 function daemonArgs(

@@ -18,6 +18,7 @@ npm run bench                      # as root: 10k, 100k and 1M sockets; rewrites
 npm run bench -- --quick           # 10k only, fewer runs, leaves this page alone
 npm run bench -- --json > out.jsonl   # one JSON object per measurement
 npm run bench -- --sizes 10k,100k --only synthetic,real,memory
+npm run bench -- --only cold-start --baseline d1dabbb   # start-up cost, before/after a revision
 \`\`\`
 
 The real-table part needs root (network namespaces), iproute2, perl, hyperfine and

@@ -1,6 +1,6 @@
 /** Command line of `npm run bench`: which parts, which sizes, how the results are printed. */
 
-export const PARTS = ['synthetic', 'real', 'memory', 'profile', 'daemon'] as const;
+export const PARTS = ['synthetic', 'real', 'memory', 'profile', 'daemon', 'cold-start'] as const;
 export type Part = (typeof PARTS)[number];
 
 export interface BenchOptions {
@@ -15,6 +15,8 @@ export interface BenchOptions {
   readonly effort: number;
   /** Measure nothing: report the records of an earlier run's JSON lines file. */
   readonly report?: string;
+  /** A git revision whose build the cold-start part also measures, for a before/after. */
+  readonly baseline?: string;
 }
 
 export const DEFAULT_SIZES = [10_000, 100_000, 1_000_000] as const;
@@ -28,6 +30,7 @@ export const USAGE = `Usage: npm run bench -- [options]
   --only LIST        parts to run: ${PARTS.join(',')} (default all)
   --docs / --no-docs write docs/benchmarks.md and .png (default: on for a full default run)
   --report FILE      measure nothing; report an earlier run's records (bench/out/*.jsonl)
+  --baseline REV     cold-start part: also build and time this git revision (before/after)
   --help             this text
 
 Needs root for the real-kernel part (network namespaces), hyperfine, iproute2, perl,
@@ -56,6 +59,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
   let parts: Part[] | undefined;
   let docs: boolean | undefined;
   let report: string | undefined;
+  let baseline: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const argument = argv[i] as string;
     const [flag, inline] = argument.startsWith('--') ? argument.split('=', 2) : [argument];
@@ -92,6 +96,9 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
       case '--report':
         report = value();
         break;
+      case '--baseline':
+        baseline = value();
+        break;
       case '--help':
       case '-h':
         return 'help';
@@ -108,5 +115,6 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
     docs: docs ?? (!quick && sizes === undefined && parts === undefined),
     effort: quick ? 0.5 : 1,
     ...(report !== undefined && { report }),
+    ...(baseline !== undefined && { baseline }),
   };
 }

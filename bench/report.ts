@@ -2,6 +2,7 @@
 import { formatSize } from './options.js';
 import {
   type BenchRecord,
+  type ColdStartMeasurement,
   type CostMeasurement,
   type DaemonMeasurement,
   type MachineInfo,
@@ -262,6 +263,29 @@ function daemonSection(rows: readonly DaemonMeasurement[]): string {
   );
 }
 
+function coldStartSection(rows: readonly ColdStartMeasurement[]): string {
+  return table(
+    [
+      'build',
+      'command',
+      'runs',
+      'wall ms (median)',
+      'CPU ms (mean)',
+      'wall / node -e 0',
+      'CPU / node -e 0',
+    ],
+    rows.map((row) => [
+      row.build,
+      `\`${row.command}\``,
+      String(row.runs),
+      significant(row.wallSeconds * 1000),
+      significant(row.cpuSeconds * 1000),
+      significant(row.wallRatioToNode),
+      significant(row.cpuRatioToNode),
+    ]),
+  );
+}
+
 /** Every section that has data, as markdown. */
 export function renderSections(records: readonly BenchRecord[]): string {
   const parts: string[] = [];
@@ -315,6 +339,8 @@ export function renderSections(records: readonly BenchRecord[]): string {
   }
   const daemon = ofKind(records, 'daemon');
   if (daemon.length > 0) parts.push(`## Daemon\n\n${daemonSection(daemon)}`);
+  const coldStart = ofKind(records, 'cold-start');
+  if (coldStart.length > 0) parts.push(`## Cold start\n\n${coldStartSection(coldStart)}`);
   const notes = ofKind(records, 'note');
   if (notes.length > 0) {
     parts.push(

@@ -113,6 +113,23 @@ export interface DaemonMeasurement {
   readonly durationSeconds?: number;
 }
 
+/** How long one command takes from exec to exit, against `node -e 0` in the same run. */
+export interface ColdStartMeasurement {
+  readonly kind: 'cold-start';
+  /** `this tree`, or the baseline revision. */
+  readonly build: string;
+  /** What ran, e.g. `node -e 0` or `main.js --once` (on a small fixture tree). */
+  readonly command: string;
+  readonly runs: number;
+  /** Median per run. */
+  readonly wallSeconds: number;
+  /** Mean user + system per run. */
+  readonly cpuSeconds: number;
+  /** This command over `node -e 0`. */
+  readonly wallRatioToNode: number;
+  readonly cpuRatioToNode: number;
+}
+
 /** Printed last: how long the run took and how busy the machine was by then. */
 export interface RunEnd {
   readonly kind: 'end';
@@ -151,6 +168,7 @@ export type BenchRecord =
   | MemoryMeasurement
   | ProfileMeasurement
   | DaemonMeasurement
+  | ColdStartMeasurement
   | TableMeasurement
   | BenchNote
   | RunEnd;

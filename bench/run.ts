@@ -7,6 +7,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { runColdStartPart } from './cold-start-bench.js';
 import { BenchContext } from './context.js';
 import {
   buildDaemon,
@@ -58,6 +59,8 @@ async function runParts(context: BenchContext): Promise<void> {
   }
   if (built !== undefined)
     await attempt(context, 'daemon', () => runDaemonMemoryPart(context, built));
+  if (parts.has('cold-start'))
+    await attempt(context, 'cold-start', () => runColdStartPart(context));
 }
 
 /** Every run's records, kept where `--report` can render them again. */

@@ -2,16 +2,11 @@
  * pino loggers: JSON lines by default, logfmt for people reading a terminal. The JSON
  * destination writes synchronously, so nothing is lost when the process exits right after
  * logging; pino-logfmt is a worker-thread transport, which pino flushes on exit.
+ * pino itself is loaded on the first createLogger(): the flag table reads the levels and
+ * formats here, and doctor, which never logs, should not pay for pino at start-up.
  */
-import {
-  type DestinationStream,
-  destination as fileDestination,
-  type Logger,
-  type LoggerOptions,
-  pino,
-  stdTimeFunctions,
-  transport,
-} from 'pino';
+import { createRequire } from 'node:module';
+import type { DestinationStream, Logger, LoggerOptions } from 'pino';
 
 export type { Logger } from 'pino';
 
@@ -27,15 +22,23 @@ export interface LogOptions {
   readonly fd: 1 | 2;
 }
 
-const LOGGER_OPTIONS: LoggerOptions = {
-  base: null,
-  timestamp: stdTimeFunctions.isoTime,
-  formatters: { level: (label) => ({ level: label }) },
-};
+type Pino = typeof import('pino');
 
-function destination(options: LogOptions): DestinationStream {
-  if (options.format === 'json') return fileDestination({ dest: options.fd, sync: true });
-  return transport({
+function loadPino(): Pino {
+  return createRequire(import.meta.url)('pino') as Pino;
+}
+
+function loggerOptions(pino: Pino): LoggerOptions {
+  return {
+    base: null,
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label) => ({ level: label }) },
+  };
+}
+
+function destination(pino: Pino, options: LogOptions): DestinationStream {
+  if (options.format === 'json') return pino.destination({ dest: options.fd, sync: true });
+  return pino.transport({
     target: 'pino-logfmt',
     // Nested fields (the start line's config) as config.web.listen-address=:10120.
     options: { destination: options.fd, flattenNestedObjects: true, flattenNestedSeparator: '.' },
@@ -43,5 +46,6 @@ function destination(options: LogOptions): DestinationStream {
 }
 
 export function createLogger(options: LogOptions): Logger {
-  return pino({ ...LOGGER_OPTIONS, level: options.level }, destination(options));
+  const pino = loadPino();
+  return pino.pino({ ...loggerOptions(pino), level: options.level }, destination(pino, options));
 }

@@ -2,18 +2,20 @@
 /**
  * Entry point: `tcpstate-exporter [flags]` serves (or samples once), `tcpstate-exporter
  * doctor` diagnoses. It only dispatches; the layers below are in docs/architecture.md.
+ * Each command is imported when chosen, so `--once` and doctor never load the HTTP server
+ * and its dependencies (docs/benchmarks.md, cold start).
  */
-import { runDoctor } from './commands/doctor.js';
 import { type CommandIo, writeText } from './commands/io.js';
-import { runOnce } from './commands/once.js';
-import { runServe } from './commands/serve.js';
 import { EXIT } from './config/exit-codes.js';
 import { EXPORTER_FLAGS, EXPORTER_HELP, parseExporterArgs } from './config/flags.js';
 import { packageVersion } from './config/version.js';
 import { formatHelp } from './flags/help.js';
 
 export async function main(argv: readonly string[], io: CommandIo): Promise<number> {
-  if (argv[0] === 'doctor') return runDoctor(argv.slice(1), io);
+  if (argv[0] === 'doctor') {
+    const { runDoctor } = await import('./commands/doctor.js');
+    return runDoctor(argv.slice(1), io);
+  }
   const parsed = parseExporterArgs(argv);
   if (!parsed.ok) {
     await writeText(
@@ -33,10 +35,14 @@ export async function main(argv: readonly string[], io: CommandIo): Promise<numb
         `tcpstate-exporter ${packageVersion()} (node ${process.version})\n`,
       );
       return EXIT.ok;
-    case 'once':
+    case 'once': {
+      const { runOnce } = await import('./commands/once.js');
       return runOnce(command.config, io);
-    case 'serve':
+    }
+    case 'serve': {
+      const { runServe } = await import('./commands/serve.js');
       return runServe(command.config, io);
+    }
   }
 }
 

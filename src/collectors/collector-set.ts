@@ -25,7 +25,8 @@ export type EnableFlags<Name extends string> = {
 /** Every collector's own flags in one table. */
 export type OptionFlags<List extends readonly AnyCollector[]> = UnionToIntersection<
   List[number]['flags']
->;
+> &
+  object;
 
 export interface CollectorStatus<Name extends string = string> {
   readonly name: Name;

@@ -2,6 +2,7 @@
  * The exporter's flags: the one source for parsing, `--help` and the README flag table.
  * The collector flags come from the collector registry.
  */
+import type { AnyCollector, CollectorSet } from '../collectors/collector-set.js';
 import { type CollectorName, REGISTRY } from '../collectors/registry.js';
 import {
   type FlagTable,
@@ -29,7 +30,8 @@ function countProblem(text: string): string | undefined {
   return /^\d{1,9}$/.test(text) ? undefined : 'a whole number, 0 for no limit';
 }
 
-export const EXPORTER_FLAGS = {
+/** The flags before the collectors' ones. */
+const SERVING_FLAGS = {
   listenAddress: {
     name: 'web.listen-address',
     kind: 'listenAddress',
@@ -74,8 +76,10 @@ export const EXPORTER_FLAGS = {
     maxReason: 'a sample may run 6 intervals, within what timers hold',
     help: 'Time between two samples; scrapes serve the latest one.',
   },
-  ...REGISTRY.enableFlags,
-  ...REGISTRY.optionFlags,
+} as const satisfies FlagTable;
+
+/** The flags after the collectors' ones. */
+const RUN_FLAGS = {
   logLevel: {
     name: 'log.level',
     kind: 'enum',
@@ -110,6 +114,23 @@ export const EXPORTER_FLAGS = {
     help: 'Show this help and exit.',
   },
 } as const satisfies FlagTable;
+
+/**
+ * The exporter's flag table for a set of collectors: their `--collector.<name>` switches,
+ * then their own flags, between the serving and the run flags.
+ */
+export function exporterFlags<List extends readonly AnyCollector[]>(
+  collectors: CollectorSet<List>,
+) {
+  return {
+    ...SERVING_FLAGS,
+    ...collectors.enableFlags,
+    ...collectors.optionFlags,
+    ...RUN_FLAGS,
+  } satisfies FlagTable;
+}
+
+export const EXPORTER_FLAGS = exporterFlags(REGISTRY);
 
 export const EXPORTER_HELP: HelpText = {
   usage: ['tcpstate-exporter [<flags>]', 'tcpstate-exporter doctor [<flags>]'],

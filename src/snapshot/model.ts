@@ -7,6 +7,7 @@
 
 import type { TimeWaitReuse } from '../sources/sysctl.js';
 import type { TableFileStats } from '../sources/tcp-table.js';
+import type { AggregateLimits } from './socket-accumulator.js';
 import type { SnapshotParts, SourceName } from './source-readers.js';
 
 export type { SnapshotParts, SourceName } from './source-readers.js';
@@ -141,12 +142,10 @@ export interface SnapshotHeader {
 /** Each part is present only when its source succeeded (never stale, never partial). */
 export type Snapshot = SnapshotHeader & SnapshotParts;
 
-export interface SampleOptions {
+/** The limits come from the collectors' own flags (ports, ephemeral). */
+export interface SampleOptions extends AggregateLimits {
   /** Root of the procfs tree: `/proc` or a captured fixture directory. */
   readonly procfsRoot: string;
-  readonly maxListenPorts: number;
-  readonly topRemotePorts: number;
-  readonly topDestinations: number;
   /** Which sources to read (the plan the enabled collectors make); a disabled one is not reported. */
   readonly sources: Readonly<Record<SourceName, boolean>>;
   /** Largest byte count asked of one read(); tests shrink it to prove the line carry-over. */
