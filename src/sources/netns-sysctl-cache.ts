@@ -11,9 +11,9 @@ import {
   assumedNamespaceSysctls,
   type NamespaceReadFailure,
   NamespaceSysctlError,
+  NamespaceSysctlReader,
   type NamespaceSysctls,
   namespaceEntryProblem,
-  readNamespaceSysctls,
 } from './netns-sysctl.js';
 
 export interface NamespaceSysctlCacheOptions {
@@ -21,7 +21,7 @@ export interface NamespaceSysctlCacheOptions {
   readonly refreshMs: number;
   /** Namespaces kept; beyond, the least recently asked for is dropped. Default 4096. */
   readonly maxNamespaces?: number;
-  /** nsenter children at once. Default 4. */
+  /** Reads at once (nsenter children, each from its reader shell). Default 4. */
   readonly concurrency?: number;
   /** One read's limit; its child is killed after it. Default 5 s. */
   readonly timeoutMs?: number;
@@ -77,14 +77,21 @@ export class NamespaceSysctlCache {
   private readonly maxNamespaces: number;
   private readonly concurrency: number;
   private readonly read: (nsFile: string, signal: AbortSignal) => Promise<NamespaceSysctls>;
+  /** Undefined when a test substitutes the reads. */
+  private readonly reader: NamespaceSysctlReader | undefined;
   private readonly nowMs: () => number;
 
   constructor(private readonly options: NamespaceSysctlCacheOptions) {
     this.maxNamespaces = options.maxNamespaces ?? 4096;
     this.concurrency = options.concurrency ?? 4;
-    const timeoutMs = options.timeoutMs ?? 5_000;
-    this.read =
-      options.read ?? ((nsFile, signal) => readNamespaceSysctls(nsFile, { timeoutMs, signal }));
+    if (options.read === undefined) {
+      const reader = new NamespaceSysctlReader({ timeoutMs: options.timeoutMs ?? 5_000 });
+      this.reader = reader;
+      this.read = (nsFile) => reader.read(nsFile);
+    } else {
+      this.reader = undefined;
+      this.read = options.read;
+    }
     this.nowMs = options.nowMs ?? (() => performance.now());
     this.unavailable = (options.entryProblem ?? namespaceEntryProblem)();
   }
@@ -138,6 +145,7 @@ export class NamespaceSysctlCache {
     this.unavailable ??= 'closed';
     this.queue.length = 0;
     this.abort.abort();
+    this.reader?.close();
   }
 
   private touch(nsInode: number, nsFile: string): Entry {

@@ -1,17 +1,18 @@
 /**
  * The sysctls of another network namespace, read by entering it. /proc/sys/net always shows
  * the reader's own namespace (also under /proc/<pid>/root/proc/sys or through /proc/<pid>),
- * so a reader must setns() into the namespace, which needs CAP_SYS_ADMIN. One util-linux
- * `nsenter --net=<ns file>` child per read runs `grep -H '' <every file>`, which prints all
- * of them as `path:text` lines in one go (~20-60 ms of a child, never in the event loop or
- * the sampling worker); a setns() in this process would move the whole thread, and a native
- * addon would need a compiler at install. docs/namespace-sysctls.md has the figures.
+ * so a reader must setns() into the namespace, which needs CAP_SYS_ADMIN. Each read is one
+ * util-linux `nsenter --net=<ns file> -- grep -sH '' <every file>`, which prints all of them
+ * as `path:text` lines in one go, started by a long-lived reader shell (nsenter-shell.ts) so
+ * that neither the event loop nor the sampling worker waits for it. A setns() in this
+ * process would move a whole thread; a native addon would need a compiler at install.
+ * docs/namespace-sysctls.md has the figures.
  */
-import { execFile } from 'node:child_process';
 import { existsSync, lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Sysctls } from '../snapshot/model.js';
 import { readOptionalText, SourceError } from './kernel-files.js';
+import { type NsenterAnswer, NsenterShell } from './nsenter-shell.js';
 import {
   type EphemeralSettings,
   NAMESPACE_SYSCTL_NAMES,
@@ -118,13 +119,11 @@ export function assumedNamespaceSysctls(reason: string): NamespaceSysctls {
   return { ...defaults, assumed: true, reason };
 }
 
-export interface NamespaceReadOptions {
+export interface NamespaceReaderOptions {
   /** A read still running after this long is killed and fails. */
   readonly timeoutMs: number;
   /** The nsenter program; tests substitute one. */
   readonly nsenter?: string;
-  /** Aborting kills the child (on shutdown). */
-  readonly signal?: AbortSignal;
 }
 
 /** The files the child prints: its own /proc/sys, which shows the namespace it entered. */
@@ -137,12 +136,8 @@ const PORT_RANGE_PATH = sysctlPath('/proc', PORT_RANGE);
 /** ip_local_reserved_ports may list every other port (~190 KiB); the rest are a few bytes. */
 const OUTPUT_MAX_BYTES = 1024 * 1024;
 
-function failureOf(error: { readonly code?: unknown }, stderr: string): NamespaceReadFailure {
-  // execFile's error for a program that is not there.
-  if (error.code === 'ENOENT') return 'unavailable';
-  if (/Operation not permitted|Permission denied/.test(stderr)) return 'denied';
-  return 'failed';
-}
+/** The shell's status for a program it cannot find. */
+const NOT_FOUND = 127;
 
 /** `path:text` lines → the text of each file that was there. */
 function parseGrepOutput(output: string): Map<string, string> {
@@ -155,50 +150,69 @@ function parseGrepOutput(output: string): Map<string, string> {
 }
 
 /**
- * Reads the namespace of `nsFile` (`<procfs>/<pid>/ns/net`) from inside it. Rejects with a
- * NamespaceSysctlError saying why; the child never outlives the timeout.
+ * Reads namespaces from inside them, each read in one of its reader shells (nsenter-shell.ts;
+ * as many as reads run at once, kept for the next ones). Rejects with a NamespaceSysctlError
+ * saying why; nothing it starts outlives the timeout.
  */
-export function readNamespaceSysctls(
-  nsFile: string,
-  options: NamespaceReadOptions,
-): Promise<NamespaceSysctls> {
-  const args = [`--net=${nsFile}`, '--', 'grep', '-sH', '', ...CHILD_PATHS.values()];
-  return new Promise((resolve, reject) => {
-    execFile(
-      options.nsenter ?? 'nsenter',
-      args,
-      {
-        timeout: options.timeoutMs,
-        killSignal: 'SIGKILL',
-        maxBuffer: OUTPUT_MAX_BYTES,
-        encoding: 'latin1',
-        env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' },
-        ...(options.signal === undefined ? {} : { signal: options.signal }),
-      },
-      (error, stdout, stderr) => {
-        const texts = parseGrepOutput(stdout);
-        // grep exits 2 when a file is missing (tcp_tw_reuse_delay before 6.10): the output
-        // decides, and the port range is always there once inside.
-        if (error !== null && !texts.has(PORT_RANGE_PATH)) {
-          const killed = (error as { killed?: boolean }).killed === true;
-          const why = killed
-            ? `no answer within ${options.timeoutMs} ms`
-            : stderr.trim() || error.message;
-          const failure = killed ? 'failed' : failureOf(error, stderr);
-          reject(new NamespaceSysctlError(`cannot read the sysctls of ${nsFile}: ${why}`, failure));
-          return;
-        }
-        try {
-          const source: SysctlSource = {
-            text: (name) => texts.get(CHILD_PATHS.get(name) ?? ''),
-            describe: (name) => `${name} in ${nsFile}`,
-          };
-          resolve({ ...namespaceSysctlsFrom(source), assumed: false });
-        } catch (parseError) {
-          const message = parseError instanceof Error ? parseError.message : String(parseError);
-          reject(new NamespaceSysctlError(message, 'failed'));
-        }
-      },
-    );
-  });
+export class NamespaceSysctlReader {
+  private readonly idle: NsenterShell[] = [];
+  private readonly busy = new Set<NsenterShell>();
+  private closed = false;
+
+  constructor(private readonly options: NamespaceReaderOptions) {}
+
+  /** The namespace of `nsFile` (`<procfs>/<pid>/ns/net`). */
+  async read(nsFile: string): Promise<NamespaceSysctls> {
+    const fail = (why: string, failure: NamespaceReadFailure) =>
+      new NamespaceSysctlError(`cannot read the sysctls of ${nsFile}: ${why}`, failure);
+    if (this.closed) throw fail('closed', 'failed');
+    // One line per read: a newline would split it.
+    if (nsFile.includes('\n')) throw fail('a newline in the path', 'failed');
+    const shell =
+      this.idle.pop() ??
+      new NsenterShell(
+        this.options.nsenter ?? 'nsenter',
+        [...CHILD_PATHS.values()],
+        OUTPUT_MAX_BYTES,
+      );
+    this.busy.add(shell);
+    let answer: NsenterAnswer;
+    try {
+      answer = await shell.run(nsFile, this.options.timeoutMs);
+    } catch (error) {
+      shell.kill();
+      throw fail(error instanceof Error ? error.message : String(error), 'failed');
+    } finally {
+      this.busy.delete(shell);
+    }
+    if (this.closed) shell.kill();
+    else this.idle.push(shell);
+    const texts = parseGrepOutput(answer.output);
+    // grep exits 2 when a file is missing (tcp_tw_reuse_delay before 6.10): the output
+    // decides, and the port range is always there once inside.
+    if (!texts.has(PORT_RANGE_PATH)) {
+      const why = answer.output.trim() || `status ${answer.status}`;
+      if (answer.status === NOT_FOUND) throw fail(why, 'unavailable');
+      if (/Operation not permitted|Permission denied/.test(why)) throw fail(why, 'denied');
+      throw fail(why, 'failed');
+    }
+    const source: SysctlSource = {
+      text: (name) => texts.get(CHILD_PATHS.get(name) ?? ''),
+      describe: (name) => `${name} in ${nsFile}`,
+    };
+    try {
+      return { ...namespaceSysctlsFrom(source), assumed: false };
+    } catch (error) {
+      throw new NamespaceSysctlError(
+        error instanceof Error ? error.message : String(error),
+        'failed',
+      );
+    }
+  }
+
+  /** Ends every reader shell; reads in flight fail. */
+  close(): void {
+    this.closed = true;
+    for (const shell of [...this.idle.splice(0), ...this.busy]) shell.kill();
+  }
 }

@@ -11,9 +11,10 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   assumedNamespaceSysctls,
+  type NamespaceReaderOptions,
   type NamespaceReadFailure,
+  NamespaceSysctlReader,
   type NamespaceSysctls,
-  readNamespaceSysctls,
 } from '../../src/sources/netns-sysctl.js';
 import { NamespaceSysctlCache } from '../../src/sources/netns-sysctl-cache.js';
 import { NAMESPACE_SYSCTL_NAMES } from '../../src/sources/sysctl.js';
@@ -32,6 +33,19 @@ const READ_MAIN = fileURLToPath(
 );
 const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const TIMEOUT_MS = 10_000;
+
+/** One read with a reader of its own, closed after it. */
+async function readNamespaceSysctls(
+  nsFile: string,
+  options: NamespaceReaderOptions,
+): Promise<NamespaceSysctls> {
+  const reader = new NamespaceSysctlReader(options);
+  try {
+    return await reader.read(nsFile);
+  } finally {
+    reader.close();
+  }
+}
 
 /** What each namespace is set to; `defaults` is left as a new namespace has it. */
 const SETTINGS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
