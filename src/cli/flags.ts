@@ -137,6 +137,14 @@ export const EXPORTER_FLAGS = {
     maxReason: 'each destination adds a few series',
     help: 'Destinations reported in tcpstate_ephemeral_ports_used (most used first).',
   },
+  namespaceSysctlRefresh: {
+    name: 'collector.netns.sysctl-refresh',
+    kind: 'duration',
+    default: 60_000,
+    max: 24 * 3_600_000,
+    maxReason: 'a namespace changes its sysctls rarely, and is read again when seen anew',
+    help: 'How often the sysctls of a namespace entered to read them (--path.procfs=/proc/<pid>) are read again.',
+  },
   logLevel: {
     name: 'log.level',
     kind: 'enum',
@@ -198,6 +206,7 @@ export interface ExporterConfig {
   readonly maxListenPorts: number;
   readonly topRemotePorts: number;
   readonly topDestinations: number;
+  readonly namespaceSysctlRefreshMs: number;
   readonly logLevel: LogLevel;
   readonly logFormat: LogFormat;
   /** Every flag that shapes the run, as typed (`--sample.interval` → `5s`), for logs and `/`. */
@@ -228,6 +237,7 @@ function toConfig(values: ExporterFlagValues): ExporterConfig {
     maxListenPorts: values.maxListenPorts,
     topRemotePorts: values.topRemotePorts,
     topDestinations: values.topDestinations,
+    namespaceSysctlRefreshMs: values.namespaceSysctlRefresh,
     logLevel: values.logLevel,
     logFormat: values.logFormat,
     effectiveFlags: runFlags(values),

@@ -2,6 +2,7 @@
 import { createLogger } from '../log.js';
 import { collectorStatuses } from '../metrics/collectors.js';
 import { ExporterMetrics } from '../metrics/exporter-metrics.js';
+import { ASSUMED_SYSCTLS_MESSAGE, ProcfsRootNamespace } from '../sampler/procfs-namespace.js';
 import { createSampler } from '../snapshot/sample.js';
 import { type ExporterConfig, sampleOptionsFor } from './flags.js';
 import { type CommandIo, writeProblem, writeText } from './io.js';
@@ -17,7 +18,13 @@ export async function runOnce(config: ExporterConfig, io: CommandIo): Promise<nu
   }
   const logger = createLogger({ level: config.logLevel, format: config.logFormat, fd: 2 });
   const metrics = new ExporterMetrics({ collectors: config.collectors, version: packageVersion() });
-  const snapshot = createSampler(sampleOptionsFor(config)).sample();
+  const namespace = ProcfsRootNamespace.of(config.procfsRoot, {
+    refreshMs: config.namespaceSysctlRefreshMs,
+    onAssumed: (reason) => logger.warn({ reason }, ASSUMED_SYSCTLS_MESSAGE),
+  });
+  const namespaceSysctls = await namespace?.ready();
+  namespace?.close();
+  const snapshot = createSampler(sampleOptionsFor(config)).sample(namespaceSysctls);
   metrics.update(snapshot);
   const failed = collectorStatuses(snapshot, config.collectors).filter((status) => !status.success);
   for (const status of failed) {

@@ -12,6 +12,7 @@ import { createLogger, type Logger } from '../log.js';
 import { CollectorHealth } from '../metrics/collector-health.js';
 import { collectorStatuses } from '../metrics/collectors.js';
 import { ExporterMetrics } from '../metrics/exporter-metrics.js';
+import { ASSUMED_SYSCTLS_MESSAGE, ProcfsRootNamespace } from '../sampler/procfs-namespace.js';
 import { SampleScheduler } from '../sampler/scheduler.js';
 import { sampleTimeoutMs, WorkerSampler } from '../sampler/worker-sampler.js';
 import type { Snapshot } from '../snapshot/model.js';
@@ -119,8 +120,13 @@ export async function runDaemon(
     }
   }
 
+  const namespace = ProcfsRootNamespace.of(config.procfsRoot, {
+    refreshMs: config.namespaceSysctlRefreshMs,
+    onAssumed: (reason) => logger.warn({ reason }, ASSUMED_SYSCTLS_MESSAGE),
+  });
   const sampler = new WorkerSampler({
     sample: sampleOptionsFor(config),
+    ...(namespace !== undefined && { namespaceSysctls: () => namespace.current() }),
     timeoutMs: sampleTimeoutMs(config.sampleIntervalMs),
     ...(seams.workerScript === undefined ? {} : { script: seams.workerScript }),
     onWorkerDeath: (reason) =>
@@ -157,6 +163,8 @@ export async function runDaemon(
     return 1;
   }
   const stopSignal = waitForStopSignal();
+  // The first sample uses the namespace's own sysctls when they can be read (within ~5 s).
+  await namespace?.ready();
   scheduler.start();
   webConfig?.start();
   logger.info(
@@ -180,6 +188,7 @@ export async function runDaemon(
   webConfig?.stop();
   const [threadsEnded] = await Promise.all([scheduler.stop(), app.close()]);
   metrics.close();
+  namespace?.close();
   clearTimeout(deadline);
   if (!threadsEnded) {
     // process.exit() would join that thread, and wait for good.
