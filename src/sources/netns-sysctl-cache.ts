@@ -11,8 +11,8 @@ import {
   assumedNamespaceSysctls,
   type NamespaceReadFailure,
   NamespaceSysctlError,
-  NamespaceSysctlReader,
   type NamespaceSysctls,
+  NsenterSysctlReader,
   namespaceEntryProblem,
 } from './netns-sysctl.js';
 
@@ -78,14 +78,14 @@ export class NamespaceSysctlCache {
   private readonly concurrency: number;
   private readonly read: (nsFile: string, signal: AbortSignal) => Promise<NamespaceSysctls>;
   /** Undefined when a test substitutes the reads. */
-  private readonly reader: NamespaceSysctlReader | undefined;
+  private readonly reader: NsenterSysctlReader | undefined;
   private readonly nowMs: () => number;
 
   constructor(private readonly options: NamespaceSysctlCacheOptions) {
     this.maxNamespaces = options.maxNamespaces ?? 4096;
     this.concurrency = options.concurrency ?? 4;
     if (options.read === undefined) {
-      const reader = new NamespaceSysctlReader({ timeoutMs: options.timeoutMs ?? 5_000 });
+      const reader = new NsenterSysctlReader({ timeoutMs: options.timeoutMs ?? 5_000 });
       this.reader = reader;
       this.read = (nsFile) => reader.read(nsFile);
     } else {

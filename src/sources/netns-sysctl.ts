@@ -154,7 +154,7 @@ function parseGrepOutput(output: string): Map<string, string> {
  * as many as reads run at once, kept for the next ones). Rejects with a NamespaceSysctlError
  * saying why; nothing it starts outlives the timeout.
  */
-export class NamespaceSysctlReader {
+export class NsenterSysctlReader {
   private readonly idle: NsenterShell[] = [];
   private readonly busy = new Set<NsenterShell>();
   private closed = false;

@@ -13,8 +13,8 @@ import {
   assumedNamespaceSysctls,
   type NamespaceReaderOptions,
   type NamespaceReadFailure,
-  NamespaceSysctlReader,
   type NamespaceSysctls,
+  NsenterSysctlReader,
 } from '../../src/sources/netns-sysctl.js';
 import { NamespaceSysctlCache } from '../../src/sources/netns-sysctl-cache.js';
 import { NAMESPACE_SYSCTL_NAMES } from '../../src/sources/sysctl.js';
@@ -39,7 +39,7 @@ async function readNamespaceSysctls(
   nsFile: string,
   options: NamespaceReaderOptions,
 ): Promise<NamespaceSysctls> {
-  const reader = new NamespaceSysctlReader(options);
+  const reader = new NsenterSysctlReader(options);
   try {
     return await reader.read(nsFile);
   } finally {
