@@ -78,11 +78,13 @@ export function namespaceEntryProblem(statusPath = '/proc/self/status'): string 
  * tcp_max_tw_buckets and tcp_max_syn_backlog, which the kernel sizes from the TCP hash at
  * boot, and tcp_tw_reuse_delay on kernels without it (before 6.10).
  */
+const TW_REUSE_DELAY = 'net.ipv4.tcp_tw_reuse_delay';
+
 const NEW_NAMESPACE_DEFAULTS: Readonly<Record<string, string>> = {
   'net.ipv4.ip_local_port_range': '32768 60999',
   'net.ipv4.ip_local_reserved_ports': '',
   'net.ipv4.tcp_tw_reuse': '2',
-  'net.ipv4.tcp_tw_reuse_delay': '1000',
+  [TW_REUSE_DELAY]: '1000',
   'net.ipv4.tcp_fin_timeout': '60',
   'net.ipv4.tcp_timestamps': '1',
   'net.ipv4.tcp_syncookies': '1',
@@ -108,12 +110,9 @@ let defaults: Omit<NamespaceSysctls, 'assumed'> | undefined;
 /** A new namespace's kernel defaults, marked assumed with `reason`. */
 export function assumedNamespaceSysctls(reason: string): NamespaceSysctls {
   if (defaults === undefined) {
-    // The same kernel runs every namespace: this process's own /proc/sys tells which exist.
-    const table = Object.fromEntries(
-      Object.entries(NEW_NAMESPACE_DEFAULTS).filter(([name]) =>
-        existsSync(sysctlPath('/proc', name)),
-      ),
-    );
+    const table: Record<string, string> = { ...NEW_NAMESPACE_DEFAULTS };
+    // The same kernel runs every namespace: this process's own /proc/sys tells whether it has it.
+    if (!existsSync(sysctlPath('/proc', TW_REUSE_DELAY))) delete table[TW_REUSE_DELAY];
     defaults = namespaceSysctlsFrom(tableSource(table, 'new namespace default'));
   }
   return { ...defaults, assumed: true, reason };
@@ -168,13 +167,7 @@ export class NsenterSysctlReader {
     if (this.closed) throw fail('closed', 'failed');
     // One line per read: a newline would split it.
     if (nsFile.includes('\n')) throw fail('a newline in the path', 'failed');
-    const shell =
-      this.idle.pop() ??
-      new NsenterShell(
-        this.options.nsenter ?? 'nsenter',
-        [...CHILD_PATHS.values()],
-        OUTPUT_MAX_BYTES,
-      );
+    const shell = this.idleShell() ?? this.newShell();
     this.busy.add(shell);
     let answer: NsenterAnswer;
     try {
@@ -208,6 +201,19 @@ export class NsenterSysctlReader {
         'failed',
       );
     }
+  }
+
+  /** A kept shell that still works (one may have been killed from outside meanwhile). */
+  private idleShell(): NsenterShell | undefined {
+    for (let shell = this.idle.pop(); shell !== undefined; shell = this.idle.pop()) {
+      if (shell.usable) return shell;
+    }
+    return undefined;
+  }
+
+  private newShell(): NsenterShell {
+    const nsenter = this.options.nsenter ?? 'nsenter';
+    return new NsenterShell(nsenter, [...CHILD_PATHS.values()], OUTPUT_MAX_BYTES);
   }
 
   /** Ends every reader shell; reads in flight fail. */

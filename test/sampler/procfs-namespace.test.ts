@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   exporterCommand,
   parseLogLines,
+  runCommand,
   runExporter,
   startExporter,
 } from '../../testkit/exporter/exporter-cli.js';
@@ -17,7 +18,6 @@ import {
   asUser,
   type NamespaceProcess,
   NOBODY,
-  runProgram,
   startNamespaceProcess,
 } from '../../testkit/kernel/namespace-process.js';
 import { NetnsLab } from '../../testkit/kernel/netns.js';
@@ -116,7 +116,7 @@ describe.skipIf(
       NOBODY,
       ...exporterCommand(['--once', `--path.procfs=/proc/${holder.pid}`]),
     );
-    const run = await runProgram(file, args);
+    const run = await runCommand(file, args);
     expect(run.code, run.stderr).toBe(0);
     const body = run.stdout;
     for (const sample of samplesOf(body, 'tcpstate_collector_success')) {

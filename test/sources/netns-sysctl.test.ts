@@ -18,12 +18,12 @@ import {
 } from '../../src/sources/netns-sysctl.js';
 import { NamespaceSysctlCache } from '../../src/sources/netns-sysctl-cache.js';
 import { NAMESPACE_SYSCTL_NAMES } from '../../src/sources/sysctl.js';
+import { runCommand } from '../../testkit/exporter/exporter-cli.js';
 import { canRun } from '../../testkit/kernel/capabilities.js';
 import {
   asUser,
   type NamespaceProcess,
   NOBODY,
-  runProgram,
   startNamespaceProcess,
 } from '../../testkit/kernel/namespace-process.js';
 import { NetnsLab } from '../../testkit/kernel/netns.js';
@@ -210,7 +210,7 @@ describe.skipIf(
       READ_MAIN,
       JSON.stringify({ nsFiles, rounds: 3, checkCapability }),
     ]);
-    const run = await runProgram(file, args);
+    const run = await runCommand(file, args);
     expect(run.code, run.stderr).toBe(0);
     return JSON.parse(run.stdout) as UnprivilegedRead;
   }

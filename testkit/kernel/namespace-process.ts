@@ -2,7 +2,7 @@
  * A process living in a lab namespace, for code that finds a namespace through
  * `/proc/<pid>/ns/net` as the exporter does; and running a program as an unprivileged user.
  */
-import { type ChildProcess, execFile } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { statSync } from 'node:fs';
 import type { NetnsLab } from './netns.js';
 
@@ -46,26 +46,4 @@ export const NOBODY = 65534;
 /** argv running `command` as `uid` (group the same), without capabilities or other groups. */
 export function asUser(uid: number, command: string, args: readonly string[]): [string, string[]] {
   return ['setpriv', [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', command, ...args]];
-}
-
-export interface ProgramRun {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs a program to its end (bounded) and returns its status and output. */
-export function runProgram(file: string, args: readonly string[]): Promise<ProgramRun> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      file,
-      args,
-      { encoding: 'utf8', timeout: 60_000, maxBuffer: 16 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        const code = error === null ? 0 : error.code;
-        if (typeof code !== 'number') reject(error ?? new Error(`${file}: no exit code`));
-        else resolve({ code, stdout, stderr });
-      },
-    );
-  });
 }
