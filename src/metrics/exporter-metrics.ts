@@ -17,11 +17,11 @@ import {
   type PrometheusContentType,
   Registry,
 } from 'prom-client';
-import { isSuccessfulSample } from '../sampler/failed-snapshot.js';
+import { sample } from '../collectors/collector.js';
+import { type CollectorName, REGISTRY } from '../collectors/registry.js';
+import { isSuccessfulSample } from '../snapshot/failed-snapshot.js';
 import type { Snapshot } from '../snapshot/model.js';
-import type { CollectorName } from './collector-names.js';
-import { COLLECTORS, type CollectorDefinition, collectorStatuses } from './collectors.js';
-import { registerConstMetric, sample } from './const-metric.js';
+import { registerConstMetric } from './const-metric.js';
 
 export type ExpositionFormat = 'text' | 'openmetrics';
 export type ExpositionEncoding = 'identity' | 'gzip';
@@ -190,7 +190,7 @@ export class ExporterMetrics {
   private register({ sample: registry, live }: FormatRegistries): Histogram {
     const { collectors, version, sampleIntervalSeconds } = this.options;
     const read = () => this.latest;
-    for (const collector of COLLECTORS as readonly CollectorDefinition<unknown>[]) {
+    for (const collector of REGISTRY.collectors) {
       if (!collectors[collector.name]) continue;
       for (const definition of collector.metrics) {
         registerConstMetric(registry, definition, () => {
@@ -208,7 +208,7 @@ export class ExporterMetrics {
         type: 'gauge',
         labelNames: ['collector'],
         samples: (snapshot) =>
-          collectorStatuses(snapshot, collectors).map((status) =>
+          REGISTRY.statuses(snapshot, collectors).map((status) =>
             sample(status.success ? 1 : 0, { collector: status.name }),
           ),
       },
@@ -222,7 +222,7 @@ export class ExporterMetrics {
         type: 'gauge',
         labelNames: ['collector'],
         samples: (snapshot) =>
-          collectorStatuses(snapshot, collectors).map((status) =>
+          REGISTRY.statuses(snapshot, collectors).map((status) =>
             sample(status.durationSeconds, { collector: status.name }),
           ),
       },

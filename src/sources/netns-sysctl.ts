@@ -10,7 +10,6 @@
  */
 import { existsSync, lstatSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Sysctls } from '../snapshot/model.js';
 import { readOptionalText, SourceError } from './kernel-files.js';
 import { type NsenterAnswer, NsenterShell } from './nsenter-shell.js';
 import {
@@ -20,6 +19,7 @@ import {
   readEphemeralSettings,
   readSysctls,
   type SysctlSource,
+  type Sysctls,
   sysctlPath,
 } from './sysctl.js';
 

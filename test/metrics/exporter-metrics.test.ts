@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { COLLECTOR_NAMES, type CollectorName } from '../../src/metrics/collector-names.js';
+import { COLLECTOR_NAMES, type CollectorName } from '../../src/collectors/registry.js';
 import { ExporterMetrics } from '../../src/metrics/exporter-metrics.js';
 import { FAMILIES, TCP_STATES } from '../../src/snapshot/model.js';
 import {
