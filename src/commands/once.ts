@@ -10,8 +10,10 @@ import { startUp } from './startup.js';
 export async function runOnce(config: ExporterConfig, io: CommandIo): Promise<number> {
   const started = await startUp(config, io, { logFd: 2 });
   if (started === undefined) return EXIT.failed;
-  const { logger, metrics, sampleOptions } = started;
-  const snapshot = createSampler(sampleOptions).sample();
+  const { logger, metrics, sampleOptions, namespace } = started;
+  const namespaceSysctls = await namespace?.ready();
+  namespace?.close();
+  const snapshot = createSampler(sampleOptions).sample(namespaceSysctls);
   metrics.update(snapshot);
   const failed = REGISTRY.statuses(snapshot, config.collectors).filter((status) => !status.success);
   for (const status of failed) {

@@ -99,7 +99,7 @@ export async function runServe(
     sampleIntervalSeconds: config.sampleIntervalMs / 1000,
   });
   if (started === undefined) return EXIT.failed;
-  const { logger, metrics, version, sampleOptions } = started;
+  const { logger, metrics, version, sampleOptions, namespace } = started;
   const health = new CollectorHealth();
   const history = new SampleHistory();
   let webConfig: LiveWebConfig | undefined;
@@ -115,6 +115,7 @@ export async function runServe(
 
   const sampler = new WorkerSampler({
     sample: sampleOptions,
+    ...(namespace !== undefined && { namespaceSysctls: () => namespace.current() }),
     timeoutMs: sampleTimeoutMs(config.sampleIntervalMs),
     ...(seams.workerScript === undefined ? {} : { script: seams.workerScript }),
     onWorkerDeath: (reason) =>
@@ -151,6 +152,8 @@ export async function runServe(
     return EXIT.failed;
   }
   const stopSignal = waitForStopSignal();
+  // The first sample uses the namespace's own sysctls when they can be read (within ~5 s).
+  await namespace?.ready();
   scheduler.start();
   webConfig?.start();
   logger.info(
@@ -174,6 +177,7 @@ export async function runServe(
   webConfig?.stop();
   const [threadsEnded] = await Promise.all([scheduler.stop(), app.close()]);
   metrics.close();
+  namespace?.close();
   clearTimeout(deadline);
   if (!threadsEnded) {
     // process.exit() would join that thread, and wait for good.

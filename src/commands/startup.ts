@@ -1,6 +1,7 @@
 /**
  * The start-up steps serve and `--once` share: check the procfs root, then make the
- * logger, the metrics and the engine options from the configuration.
+ * logger, the metrics, the engine options and, for a `/proc/<pid>` root, the reader of that
+ * namespace's sysctls from the configuration.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,6 +10,7 @@ import { sampleOptionsFor } from '../config/flags.js';
 import { packageVersion } from '../config/version.js';
 import { createLogger, type Logger } from '../log.js';
 import { ExporterMetrics } from '../metrics/exporter-metrics.js';
+import { ASSUMED_SYSCTLS_MESSAGE, ProcfsRootNamespace } from '../sampler/procfs-namespace.js';
 import type { SampleOptions } from '../snapshot/model.js';
 import { type CommandIo, writeProblem } from './io.js';
 
@@ -24,6 +26,8 @@ export interface Started {
   readonly logger: Logger;
   readonly metrics: ExporterMetrics;
   readonly sampleOptions: SampleOptions;
+  /** For a `/proc/<pid>` root: that namespace's sysctls, read by entering it. */
+  readonly namespace: ProcfsRootNamespace | undefined;
 }
 
 export interface StartOptions {
@@ -57,5 +61,9 @@ export async function startUp(
       ? {}
       : { sampleIntervalSeconds: options.sampleIntervalSeconds }),
   });
-  return { version, logger, metrics, sampleOptions: sampleOptionsFor(config) };
+  const namespace = ProcfsRootNamespace.of(config.procfsRoot, {
+    refreshMs: config.namespaceSysctlRefreshMs,
+    onAssumed: (reason) => logger.warn({ reason }, ASSUMED_SYSCTLS_MESSAGE),
+  });
+  return { version, logger, metrics, sampleOptions: sampleOptionsFor(config), namespace };
 }

@@ -280,6 +280,18 @@ export class ExporterMetrics {
         () => this.malformed,
       );
     }
+    if (collectors.ephemeral || collectors.sysctl) {
+      registerConstMetric(
+        registry,
+        {
+          name: 'tcpstate_sysctls_assumed',
+          help: "1 when the namespace's sysctls could not be read (--path.procfs=/proc/<pid> without CAP_SYS_ADMIN) and a new namespace's kernel defaults stand in for them in tcpstate_sysctl and the ephemeral figures, else 0.",
+          type: 'gauge',
+          samples: (snapshot) => [sample(snapshot.sysctlsAssumed === true ? 1 : 0)],
+        },
+        read,
+      );
+    }
     registerConstMetric(
       registry,
       {

@@ -5,8 +5,9 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { SampleOptions } from '../snapshot/model.js';
 import { createSampler } from '../snapshot/sample.js';
+import type { SampleRequest } from './worker-sampler.js';
 
 if (parentPort === null) throw new Error('sample-worker.js must run in a worker thread');
 const port = parentPort;
 const sampler = createSampler(workerData as SampleOptions);
-port.on('message', () => port.postMessage(sampler.sample()));
+port.on('message', (request: SampleRequest) => port.postMessage(sampler.sample(request.namespace)));

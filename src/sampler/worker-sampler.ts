@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { failedSnapshot } from '../snapshot/failed-snapshot.js';
 import type { SampleOptions, Snapshot } from '../snapshot/model.js';
+import type { NamespaceSysctls } from '../sources/netns-sysctl.js';
 
 /** The worker script next to this module: `.js` when built, `.ts` under tsx or vitest. */
 export function defaultWorkerScript(): URL {
@@ -39,8 +40,16 @@ interface PendingSample {
   readonly timeout: NodeJS.Timeout;
 }
 
+/** What the worker is sent for each sample. */
+export interface SampleRequest {
+  /** The namespace's sysctls, read by entering it, for a `/proc/<pid>` root (see Sampler). */
+  readonly namespace?: NamespaceSysctls;
+}
+
 export interface WorkerSamplerOptions {
   readonly sample: SampleOptions;
+  /** The namespace sysctls for each sample, when they come from entering the namespace. */
+  readonly namespaceSysctls?: () => NamespaceSysctls;
   /** Called when a worker dies or is abandoned, with why; the sample in flight resolves as failed. */
   readonly onWorkerDeath: (reason: string) => void;
   /** A sample still running after this long is abandoned with its worker. */
@@ -77,7 +86,8 @@ export class WorkerSampler {
     return new Promise((resolve) => {
       const timeout = setTimeout(() => this.abandon(worker), this.options.timeoutMs);
       this.pending = { resolve, timestampMs: Date.now(), startedMs: performance.now(), timeout };
-      worker.postMessage('sample');
+      const namespace = this.options.namespaceSysctls?.();
+      worker.postMessage({ ...(namespace !== undefined && { namespace }) } satisfies SampleRequest);
     });
   }
 

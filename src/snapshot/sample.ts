@@ -3,9 +3,17 @@
  * buffers and nothing is global, so one process can sample several namespaces.
  * Each source is timed and fails alone; nothing throws out of sample().
  */
+import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { SourceError } from '../sources/kernel-files.js';
-import { type EphemeralSettings, readEphemeralSettings } from '../sources/sysctl.js';
+import type { NamespaceSysctls } from '../sources/netns-sysctl.js';
+import {
+  type EphemeralSettings,
+  procfsSysctls,
+  readEphemeralSettings,
+  readHostOnlySysctls,
+  readSysctls,
+} from '../sources/sysctl.js';
 import { TcpTableReader } from '../sources/tcp-table.js';
 import type { SampleOptions, Snapshot, SourceStatus } from './model.js';
 import { SocketAccumulator } from './socket-accumulator.js';
@@ -18,8 +26,12 @@ import {
 } from './source-readers.js';
 
 export interface Sampler {
-  /** Synchronous (run it off the main thread for large tables); never throws. */
-  sample(): Snapshot;
+  /**
+   * Synchronous (run it off the main thread for large tables); never throws. `namespace`:
+   * the sysctls of the root's namespace read by entering it, for a root without `sys/`
+   * (`/proc/<pid>`); without it they are read from `<root>/sys`.
+   */
+  sample(namespace?: NamespaceSysctls): Snapshot;
 }
 
 function describeError(error: unknown): string {
@@ -31,6 +43,10 @@ function describeError(error: unknown): string {
 export function createSampler(options: SampleOptions): Sampler {
   const tables = new TcpTableReader();
   const accumulator = new SocketAccumulator();
+  const files = procfsSysctls(options.procfsRoot);
+  // Host-wide sysctls of a /proc/<pid> root: the same kernel's, in the /proc/sys beside it.
+  const hostFiles = procfsSysctls(dirname(options.procfsRoot));
+  let namespace: NamespaceSysctls | undefined;
 
   // Read once per sample, by whichever source asks first; a failure is kept for both.
   let settingsRead: { settings: EphemeralSettings } | { error: unknown } | undefined;
@@ -40,9 +56,10 @@ export function createSampler(options: SampleOptions): Sampler {
     accumulator,
     describe: describeError,
     ephemeralSettings() {
+      if (namespace !== undefined) return namespace.ephemeral;
       if (settingsRead === undefined) {
         try {
-          settingsRead = { settings: readEphemeralSettings(options.procfsRoot) };
+          settingsRead = { settings: readEphemeralSettings(files) };
         } catch (error) {
           settingsRead = { error };
         }
@@ -50,11 +67,17 @@ export function createSampler(options: SampleOptions): Sampler {
       if ('error' in settingsRead) throw settingsRead.error;
       return settingsRead.settings;
     },
+    sysctls() {
+      if (namespace === undefined) return readSysctls(files, context.ephemeralSettings());
+      const values = { ...namespace.sysctls.values, ...readHostOnlySysctls(hostFiles) };
+      return { ...namespace.sysctls, values };
+    },
   };
 
   return {
-    sample(): Snapshot {
+    sample(namespaceSysctls?: NamespaceSysctls): Snapshot {
       settingsRead = undefined;
+      namespace = namespaceSysctls;
       const timestampMs = Date.now();
       const started = performance.now();
       const sources: Partial<Record<SourceName, SourceStatus>> = {};
@@ -81,6 +104,7 @@ export function createSampler(options: SampleOptions): Sampler {
         timestampMs,
         durationSeconds: (performance.now() - started) / 1000,
         sources,
+        ...(namespace !== undefined && { sysctlsAssumed: namespace.assumed }),
         ...parts,
       };
     },

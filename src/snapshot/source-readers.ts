@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { SourceError } from '../sources/kernel-files.js';
 import { readNetstat } from '../sources/netstat.js';
 import { readSockstat } from '../sources/sockstat.js';
-import { type EphemeralSettings, readSysctls } from '../sources/sysctl.js';
+import type { EphemeralSettings, Sysctls } from '../sources/sysctl.js';
 import type { TcpTableReader } from '../sources/tcp-table.js';
 import type { SampleOptions, SocketTables } from './model.js';
 import type { SocketAccumulator } from './socket-accumulator.js';
@@ -19,6 +19,8 @@ export interface SourceContext {
   readonly accumulator: SocketAccumulator;
   /** Port range and reuse sysctls, read once per sample by whichever source asks first. */
   ephemeralSettings(): EphemeralSettings;
+  /** Every sysctl: from the root's sys/, or those handed over for a /proc/<pid> root. */
+  sysctls(): Sysctls;
   /** The message for an error thrown by a source. */
   describe(error: unknown): string;
 }
@@ -53,8 +55,7 @@ const READERS = {
   sockets: readSocketTables,
   sockstat: ({ options }: SourceContext) => readSockstat(options.procfsRoot),
   netstat: ({ options }: SourceContext) => readNetstat(options.procfsRoot),
-  sysctl: (context: SourceContext) =>
-    readSysctls(context.options.procfsRoot, context.ephemeralSettings()),
+  sysctl: (context: SourceContext) => context.sysctls(),
 };
 
 export type SourceName = keyof typeof READERS;

@@ -42,6 +42,7 @@ export const CONTRACT_METRICS: ReadonlySet<string> = new Set([
   'tcpstate_samples_skipped_total',
   'tcpstate_last_sample_timestamp_seconds',
   'tcpstate_malformed_lines_total',
+  'tcpstate_sysctls_assumed',
   'tcpstate_build_info',
 ]);
 

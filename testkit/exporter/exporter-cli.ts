@@ -28,7 +28,11 @@ export interface CliRun {
 }
 
 export function runExporter(args: readonly string[]): Promise<CliRun> {
-  const [file, argv] = exporterCommand(args);
+  return runCommand(...exporterCommand(args));
+}
+
+/** Runs a command from the repository to its end (30 s at most): its status and output. */
+export function runCommand(file: string, argv: readonly string[]): Promise<CliRun> {
   return new Promise((done, reject) => {
     execFile(
       file,
