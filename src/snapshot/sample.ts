@@ -25,6 +25,17 @@ export interface Sampler {
   sample(): Snapshot;
 }
 
+/** Where a sample's port range and reuse settings come from. */
+export type EphemeralSettingsSource = (procfsRoot: string) => EphemeralSettings;
+
+/**
+ * Samples any procfs root with one set of buffers: the per-namespace round reads many
+ * `<procfs>/<pid>` roots, whose sysctls come from elsewhere (no `sys/` there).
+ */
+export interface RootSampler {
+  sample(procfsRoot: string, settingsSource: EphemeralSettingsSource): Snapshot;
+}
+
 function describeError(error: unknown): string {
   if (error instanceof SourceError) return error.message;
   if (error instanceof Error) return error.message;
@@ -32,16 +43,22 @@ function describeError(error: unknown): string {
 }
 
 export function createSampler(options: SampleOptions): Sampler {
+  const sampler = createRootSampler(options);
+  return { sample: () => sampler.sample(options.procfsRoot, readEphemeralSettings) };
+}
+
+export function createRootSampler(options: Omit<SampleOptions, 'procfsRoot'>): RootSampler {
   const reader = new TcpTableReader();
   const accumulator = new SocketAccumulator();
-  const root = options.procfsRoot;
+  let root = '';
+  let settingsSource: EphemeralSettingsSource = readEphemeralSettings;
 
   // Read once per sample, by whichever source asks first; a failure is kept for both.
   let settingsRead: { settings: EphemeralSettings } | { error: unknown } | undefined;
   function ephemeralSettings(): EphemeralSettings {
     if (settingsRead === undefined) {
       try {
-        settingsRead = { settings: readEphemeralSettings(root) };
+        settingsRead = { settings: settingsSource(root) };
       } catch (error) {
         settingsRead = { error };
       }
@@ -82,7 +99,9 @@ export function createSampler(options: SampleOptions): Sampler {
   } satisfies Record<SourceName, () => unknown>;
 
   return {
-    sample(): Snapshot {
+    sample(procfsRoot: string, source: EphemeralSettingsSource): Snapshot {
+      root = procfsRoot;
+      settingsSource = source;
       settingsRead = undefined;
       const timestampMs = Date.now();
       const started = performance.now();
