@@ -8,11 +8,10 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { type DiscoveredNamespace, discoverNamespaces } from '../sources/netns-discovery.js';
 import { type NamespaceOwner, OwnerResolver } from '../sources/netns-owner.js';
-import type {
-  NamespaceSysctlReader,
-  NamespaceSysctls,
+import {
+  assumedNamespaceSysctls,
+  type NamespaceSysctls,
 } from '../sources/netns-sysctl-placeholder.js';
-import { type EphemeralSettings, FIXED_TW_REUSE_DELAY_MS } from '../sources/sysctl.js';
 import type {
   EphemeralPorts,
   Family,
@@ -21,6 +20,25 @@ import type {
   StateCounts,
 } from './model.js';
 import { createRootSampler, type RootSampler } from './sample.js';
+
+/**
+ * The sysctls of namespace `inode` through `nsFile` (`<procfs>/<pid>/ns/net`), read by
+ * entering it; a new namespace's defaults marked assumed when that is not possible.
+ */
+export type NamespaceSysctlReader = (inode: number, nsFile: string) => Promise<NamespaceSysctls>;
+
+/**
+ * The sysctls tcpstate_netns_sysctl exports: what the connect() model uses and
+ * tcp_fin_timeout (orphaned FIN_WAIT2 sockets hold ports that long).
+ */
+export const EXPORTED_NAMESPACE_SYSCTLS = [
+  'net.ipv4.ip_local_port_range.low',
+  'net.ipv4.ip_local_port_range.high',
+  'net.ipv4.tcp_tw_reuse',
+  'net.ipv4.tcp_tw_reuse_delay',
+  'net.ipv4.tcp_timestamps',
+  'net.ipv4.tcp_fin_timeout',
+] as const;
 
 export interface NamespaceSample {
   /** The `netns` label. */
@@ -33,7 +51,10 @@ export interface NamespaceSample {
   readonly socketCount: number;
   readonly ephemeral: EphemeralPorts;
   readonly netstat: NetstatCounters;
-  readonly sysctls: NamespaceSysctls;
+  /** EXPORTED_NAMESPACE_SYSCTLS that are present, by name. */
+  readonly sysctls: Readonly<Record<string, number>>;
+  /** The sysctls are a new namespace's defaults: this one's could not be read. */
+  readonly sysctlsAssumed: boolean;
 }
 
 export interface NamespaceFailure {
@@ -77,34 +98,21 @@ function namespaceSampleOptions(topDestinations: number): Omit<SampleOptions, 'p
   };
 }
 
-/** The connect() model's settings from a namespace's sysctls. */
-export function ephemeralSettingsOf(sysctls: NamespaceSysctls): EphemeralSettings {
-  const value = (name: string): number => {
-    const found = sysctls.values[name];
-    if (found === undefined) throw new Error(`namespace sysctl ${name} missing`);
-    return found;
-  };
-  return {
-    range: {
-      low: value('net.ipv4.ip_local_port_range.low'),
-      high: value('net.ipv4.ip_local_port_range.high'),
-    },
-    reserved: sysctls.reserved,
-    reuse: {
-      twReuse: value('net.ipv4.tcp_tw_reuse'),
-      twReuseDelayMs: sysctls.values['net.ipv4.tcp_tw_reuse_delay'] ?? FIXED_TW_REUSE_DELAY_MS,
-      timestamps: value('net.ipv4.tcp_timestamps'),
-    },
-    values: sysctls.values,
-  };
-}
-
 function sumStates(states: Record<Family, StateCounts>): number {
   let total = 0;
   for (const counts of Object.values(states)) {
     for (const count of Object.values(counts)) total += count;
   }
   return total;
+}
+
+function exportedSysctls(values: Readonly<Record<string, number>>): Record<string, number> {
+  const exported: Record<string, number> = {};
+  for (const name of EXPORTED_NAMESPACE_SYSCTLS) {
+    const value = values[name];
+    if (value !== undefined) exported[name] = value;
+  }
+  return exported;
 }
 
 function message(error: unknown): string {
@@ -146,10 +154,18 @@ export class NetnsRoundSampler {
     }
     await this.afterDiscovery(namespaces);
     this.owners.beginRound(namespaces.map((found) => found.inode));
+    // All at once: the reader bounds its children and answers from its cache when it can.
+    const sysctls = await Promise.all(
+      namespaces.map((found) =>
+        this.readSysctls(found.inode, this.nsFile(found)).catch((error: unknown) =>
+          assumedNamespaceSysctls(message(error)),
+        ),
+      ),
+    );
     const samples: NamespaceSample[] = [];
     const failures: NamespaceFailure[] = [];
-    for (const found of namespaces) {
-      const sampled = await this.sampleNamespace(found);
+    for (const [index, found] of namespaces.entries()) {
+      const sampled = this.sampleNamespace(found, sysctls[index] as NamespaceSysctls);
       if ('error' in sampled) failures.push(sampled);
       else samples.push(sampled);
     }
@@ -164,23 +180,20 @@ export class NetnsRoundSampler {
     };
   }
 
-  private async sampleNamespace(
+  private nsFile(found: DiscoveredNamespace): string {
+    return join(this.options.procfsRoot, String(found.pid), 'ns/net');
+  }
+
+  private sampleNamespace(
     found: DiscoveredNamespace,
-  ): Promise<NamespaceSample | NamespaceFailure> {
+    sysctls: NamespaceSysctls,
+  ): NamespaceSample | NamespaceFailure {
     const { inode, pid } = found;
     const processRoot = join(this.options.procfsRoot, String(pid));
     const fail = (error: string): NamespaceFailure => ({ inode, pid, error });
     const owner = this.owners.resolve(inode, pid);
     if (owner === undefined) return fail(`process ${pid} exited before its cgroup was read`);
-    let sysctls: NamespaceSysctls;
-    let settings: EphemeralSettings;
-    try {
-      sysctls = await this.readSysctls(join(processRoot, 'ns/net'));
-      settings = ephemeralSettingsOf(sysctls);
-    } catch (error) {
-      return fail(message(error));
-    }
-    const snapshot = this.sampler.sample(processRoot, () => settings);
+    const snapshot = this.sampler.sample(processRoot, () => sysctls.ephemeral);
     for (const status of Object.values(snapshot.sources)) {
       if (status?.success === false) return fail(status.error ?? 'read failed');
     }
@@ -197,7 +210,8 @@ export class NetnsRoundSampler {
       socketCount: sumStates(sockets.states),
       ephemeral: sockets.ephemeral,
       netstat,
-      sysctls,
+      sysctls: exportedSysctls(sysctls.sysctls.values),
+      sysctlsAssumed: sysctls.assumed,
     };
   }
 }

@@ -6,18 +6,15 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NetnsRoundSampler } from '../../src/snapshot/netns-round.js';
 import type { NamespaceSysctls } from '../../src/sources/netns-sysctl-placeholder.js';
 import { writeNodeProcfs } from '../../testkit/kernel/node-procfs.js';
+import { namespaceSysctls } from '../../testkit/kernel/nsenter-sysctls.js';
 
 function sysctls(low: number, high: number, twReuse: number): NamespaceSysctls {
-  return {
-    values: {
-      'net.ipv4.ip_local_port_range.low': low,
-      'net.ipv4.ip_local_port_range.high': high,
-      'net.ipv4.tcp_tw_reuse': twReuse,
-      'net.ipv4.tcp_timestamps': 1,
-    },
-    reserved: [],
-    assumed: false,
-  };
+  return namespaceSysctls({
+    'net.ipv4.ip_local_port_range.low': low,
+    'net.ipv4.ip_local_port_range.high': high,
+    'net.ipv4.tcp_tw_reuse': twReuse,
+    'net.ipv4.tcp_timestamps': 1,
+  });
 }
 
 describe('NetnsRoundSampler on a fixture node', () => {
@@ -57,7 +54,7 @@ describe('NetnsRoundSampler on a fixture node', () => {
     };
     const round = await new NetnsRoundSampler(
       { procfsRoot: root, podLogsDir: join(root, 'none'), max: 2, topDestinations: 1 },
-      (nsPath) => ranges[nsPath] as NamespaceSysctls,
+      async (_inode, nsFile) => ranges[nsFile] as NamespaceSysctls,
     ).run();
     expect(round.namespaces.map((ns) => [ns.inode, ns.socketCount])).toEqual([
       [1002, 6],
@@ -73,27 +70,32 @@ describe('NetnsRoundSampler on a fixture node', () => {
     expect(middle?.ephemeral).toMatchObject({ usable: 1000, usedMax: 0 });
   });
 
-  it('fails a namespace alone when its sysctls cannot be had or its files vanish', async () => {
+  it('fails a namespace alone when its files vanish, and assumes defaults when its sysctls cannot be read', async () => {
     // Gone after discovery saw net/tcp: as when the process exits mid-read.
     rmSync(join(root, '30/net/netstat'));
     const round = await new NetnsRoundSampler(
       { procfsRoot: root, podLogsDir: root, max: 10, topDestinations: 3 },
-      (nsPath) => {
-        if (nsPath.includes('/10/')) throw new Error('nsenter: cannot open');
-        return sysctls(40000, 40099, 2);
+      async (inode) => {
+        if (inode === 1001) throw new Error('nsenter: cannot open');
+        return sysctls(40000, 40099, 0);
       },
     ).run();
-    expect(round.namespaces.map((ns) => ns.inode)).toEqual([1002]);
     expect(round.failures).toEqual([
-      { inode: 1001, pid: 10, error: 'nsenter: cannot open' },
       { inode: 1003, pid: 30, error: expect.stringMatching(/30\/net\/netstat/) },
     ]);
+    const [big, small] = round.namespaces;
+    expect(big).toMatchObject({ inode: 1002, sysctlsAssumed: false });
+    expect(big?.ephemeral.usable).toBe(100);
+    // A new namespace's defaults: 32768-60999.
+    expect(small).toMatchObject({ inode: 1001, sysctlsAssumed: true });
+    expect(small?.sysctls['net.ipv4.ip_local_port_range.low']).toBe(32768);
+    expect(small?.ephemeral.usable).toBe(60999 - 32768 + 1);
   });
 
   it('reports a round that cannot list the procfs root as an error, with no namespaces', async () => {
     const round = await new NetnsRoundSampler(
       { procfsRoot: join(root, 'missing'), podLogsDir: root, max: 10, topDestinations: 3 },
-      () => sysctls(1, 2, 0),
+      async () => sysctls(1, 2, 0),
     ).run();
     expect(round.error).toMatch(/missing/);
     expect(round.namespaces).toEqual([]);

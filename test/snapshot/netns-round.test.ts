@@ -177,7 +177,7 @@ describe.skipIf(
     const exitsNs = lab.addNamespace('exits');
     exiting = { ns: exitsNs, child: lab.spawn(exitsNs, 'sleep', ['600']) };
     await once(exiting.child, 'spawn');
-  }, 60_000);
+  }, 120_000);
 
   afterAll(async () => {
     await lab.close();
@@ -212,8 +212,8 @@ describe.skipIf(
         expect(sample.ephemeral.held, ns).toBe(model.held);
         expect(sample.ephemeral.headroomRatio, ns).toBeCloseTo(1 - model.usedMax / model.usable, 9);
         const range = parsePortRange(lab.readSysctl(ns, 'net.ipv4.ip_local_port_range'));
-        expect(sample.sysctls.values['net.ipv4.ip_local_port_range.low']).toBe(range.low);
-        expect(sample.sysctls.values['net.ipv4.tcp_tw_reuse']).toBe(
+        expect(sample.sysctls['net.ipv4.ip_local_port_range.low']).toBe(range.low);
+        expect(sample.sysctls['net.ipv4.tcp_tw_reuse']).toBe(
           Number(lab.readSysctl(ns, 'net.ipv4.tcp_tw_reuse')),
         );
       }
@@ -223,7 +223,7 @@ describe.skipIf(
       expect(round.namespaces.map((ns) => ns.inode)).not.toContain(own);
       return;
     }
-  }, 60_000);
+  }, 120_000);
 
   it('labels each namespace with the owner its cgroup and the pod-logs tree name', async () => {
     const round = await sampler().run();
@@ -233,7 +233,7 @@ describe.skipIf(
       // The web pod's pause container has the lower pid; the app is read instead.
       expect(sample.process, ns).toBe(process);
     }
-  }, 60_000);
+  }, 120_000);
 
   it('fails a namespace whose process exits mid-round alone, and counts it', async () => {
     const gone = exiting as { ns: string; child: ChildProcess };
@@ -248,5 +248,5 @@ describe.skipIf(
     expect(round.namespaces.map((ns) => ns.inode)).not.toContain(inode);
     for (const { inode: other } of expected)
       expect(find(round, other).socketCount).toBeGreaterThan(0);
-  }, 60_000);
+  }, 120_000);
 });

@@ -2,9 +2,15 @@
  * A namespace sysctl reader for tests until the exporter's own lands: `nsenter --net`
  * then reads /proc/sys, which shows the reader's namespace. Needs root.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import type { NamespaceSysctls } from '../../src/sources/netns-sysctl-placeholder.js';
-import { parsePortRange, parseReservedPorts } from '../../src/sources/sysctl.js';
+import {
+  FIXED_TW_REUSE_DELAY_MS,
+  parsePortRange,
+  parseReservedPorts,
+  type ReservedPorts,
+} from '../../src/sources/sysctl.js';
 
 const NUMERIC = [
   'net.ipv4.tcp_tw_reuse',
@@ -13,14 +19,36 @@ const NUMERIC = [
   'net.ipv4.tcp_fin_timeout',
 ];
 
-export function nsenterSysctls(nsPath: string): NamespaceSysctls {
+/** NamespaceSysctls from values by dotted name (the port range as `.low` and `.high`). */
+export function namespaceSysctls(
+  values: Readonly<Record<string, number>>,
+  reserved: ReservedPorts = [],
+): NamespaceSysctls {
+  const range = {
+    low: values['net.ipv4.ip_local_port_range.low'] as number,
+    high: values['net.ipv4.ip_local_port_range.high'] as number,
+  };
+  const reuse = {
+    twReuse: values['net.ipv4.tcp_tw_reuse'] as number,
+    twReuseDelayMs: values['net.ipv4.tcp_tw_reuse_delay'] ?? FIXED_TW_REUSE_DELAY_MS,
+    timestamps: values['net.ipv4.tcp_timestamps'] as number,
+  };
+  return {
+    ephemeral: { range, reserved, reuse, values },
+    sysctls: { values, portRange: range, reservedPorts: reserved },
+    assumed: false,
+  };
+}
+
+export async function nsenterSysctls(_inode: number, nsFile: string): Promise<NamespaceSysctls> {
   const names = ['net.ipv4.ip_local_port_range', 'net.ipv4.ip_local_reserved_ports', ...NUMERIC];
   const paths = names.map((name) => `/proc/sys/${name.replaceAll('.', '/')}`);
   const script = paths.map((path) => `cat ${path} || echo`).join('; ');
-  const lines = execFileSync('nsenter', [`--net=${nsPath}`, 'sh', '-c', script], {
+  const { stdout } = await promisify(execFile)('nsenter', [`--net=${nsFile}`, 'sh', '-c', script], {
     encoding: 'utf8',
     timeout: 10_000,
-  }).split('\n');
+  });
+  const lines = stdout.split('\n');
   const range = parsePortRange(lines[0] ?? '');
   const values: Record<string, number> = {
     'net.ipv4.ip_local_port_range.low': range.low,
@@ -30,5 +58,5 @@ export function nsenterSysctls(nsPath: string): NamespaceSysctls {
     const text = lines[index + 2]?.trim();
     if (text) values[name] = Number(text);
   });
-  return { values, reserved: parseReservedPorts(lines[1] ?? ''), assumed: false };
+  return namespaceSysctls(values, parseReservedPorts(lines[1] ?? ''));
 }
