@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { DEFAULT_SAMPLE_OPTIONS } from '../src/snapshot/model.js';
 import { createSampler } from '../src/snapshot/sample.js';
 import { SocketAccumulator } from '../src/snapshot/socket-accumulator.js';
-import { readEphemeralSettings } from '../src/sources/sysctl.js';
+import { procfsSysctls, readEphemeralSettings } from '../src/sources/sysctl.js';
 import { decodeCachedTable, StateCountingSink } from './cached-parser.js';
 import type { BenchContext } from './context.js';
 import {
@@ -59,7 +59,7 @@ function cachedDecoder(table: SyntheticTable): () => void {
 function cachedParser(table: SyntheticTable): () => void {
   const tcp = readFileSync(join(table.root, 'net/tcp'));
   const tcp6 = readFileSync(join(table.root, 'net/tcp6'));
-  const settings = readEphemeralSettings(table.root);
+  const settings = readEphemeralSettings(procfsSysctls(table.root));
   const accumulator = new SocketAccumulator();
   return () => {
     accumulator.begin(settings);

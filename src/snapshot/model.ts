@@ -177,6 +177,11 @@ export interface Snapshot {
   readonly durationSeconds: number;
   /** Status of each enabled source; a disabled source has no entry. */
   readonly sources: Readonly<Partial<Record<SourceName, SourceStatus>>>;
+  /**
+   * Present when the sysctls came from entering the namespace (a `/proc/<pid>` root): true
+   * when it could not be entered and a new namespace's kernel defaults stand in for them.
+   */
+  readonly sysctlsAssumed?: boolean;
   /** Each part is present only when its source succeeded (never stale, never partial). */
   readonly sockets?: SocketTables;
   readonly sockstat?: Sockstat;

@@ -8,10 +8,8 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { type DiscoveredNamespace, discoverNamespaces } from '../sources/netns-discovery.js';
 import { type NamespaceOwner, OwnerResolver } from '../sources/netns-owner.js';
-import {
-  assumedNamespaceSysctls,
-  type NamespaceSysctls,
-} from '../sources/netns-sysctl-placeholder.js';
+import { assumedNamespaceSysctls, type NamespaceSysctls } from '../sources/netns-sysctl.js';
+import type { NamespaceSysctlCache } from '../sources/netns-sysctl-cache.js';
 import type {
   EphemeralPorts,
   Family,
@@ -22,10 +20,11 @@ import type {
 import { createRootSampler, type RootSampler } from './sample.js';
 
 /**
- * The sysctls of namespace `inode` through `nsFile` (`<procfs>/<pid>/ns/net`), read by
- * entering it; a new namespace's defaults marked assumed when that is not possible.
+ * Namespace sysctls by entering each namespace (NamespaceSysctlCache): fresh() answers from
+ * its cache or waits for a due read, with a new namespace's defaults marked assumed when
+ * the namespace cannot be entered; evictExcept() forgets the namespaces that are gone.
  */
-export type NamespaceSysctlReader = (inode: number, nsFile: string) => Promise<NamespaceSysctls>;
+export type NamespaceSysctlReader = Pick<NamespaceSysctlCache, 'fresh' | 'evictExcept'>;
 
 /**
  * The sysctls tcpstate_netns_sysctl exports: what the connect() model uses and
@@ -75,6 +74,8 @@ export interface NetnsRound {
   readonly failures: readonly NamespaceFailure[];
   /** Set when the round could not run at all (the procfs root is unreadable). */
   readonly error?: string;
+  /** Said once, for the log: why namespace sysctls are assumed (no CAP_SYS_ADMIN...). */
+  readonly notices?: readonly string[];
 }
 
 export interface NetnsRoundOptions {
@@ -154,12 +155,13 @@ export class NetnsRoundSampler {
     }
     await this.afterDiscovery(namespaces);
     this.owners.beginRound(namespaces.map((found) => found.inode));
+    this.readSysctls.evictExcept(namespaces.map((found) => found.inode));
     // All at once: the reader bounds its children and answers from its cache when it can.
     const sysctls = await Promise.all(
       namespaces.map((found) =>
-        this.readSysctls(found.inode, this.nsFile(found)).catch((error: unknown) =>
-          assumedNamespaceSysctls(message(error)),
-        ),
+        this.readSysctls
+          .fresh(found.inode, this.nsFile(found))
+          .catch((error: unknown) => assumedNamespaceSysctls(message(error))),
       ),
     );
     const samples: NamespaceSample[] = [];
@@ -193,7 +195,7 @@ export class NetnsRoundSampler {
     const fail = (error: string): NamespaceFailure => ({ inode, pid, error });
     const owner = this.owners.resolve(inode, pid);
     if (owner === undefined) return fail(`process ${pid} exited before its cgroup was read`);
-    const snapshot = this.sampler.sample(processRoot, () => sysctls.ephemeral);
+    const snapshot = this.sampler.sample(processRoot, sysctls);
     for (const status of Object.values(snapshot.sources)) {
       if (status?.success === false) return fail(status.error ?? 'read failed');
     }

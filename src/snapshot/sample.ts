@@ -3,12 +3,19 @@
  * buffers and nothing is global, so one process can sample several namespaces.
  * Each source is timed and fails alone; nothing throws out of sample().
  */
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { SourceError } from '../sources/kernel-files.js';
+import type { NamespaceSysctls } from '../sources/netns-sysctl.js';
 import { readNetstat } from '../sources/netstat.js';
 import { readSockstat } from '../sources/sockstat.js';
-import { type EphemeralSettings, readEphemeralSettings, readSysctls } from '../sources/sysctl.js';
+import {
+  type EphemeralSettings,
+  procfsSysctls,
+  readEphemeralSettings,
+  readHostOnlySysctls,
+  readSysctls,
+} from '../sources/sysctl.js';
 import { TcpTableReader } from '../sources/tcp-table.js';
 import {
   DEFAULT_SAMPLE_OPTIONS,
@@ -21,19 +28,20 @@ import {
 import { SocketAccumulator } from './socket-accumulator.js';
 
 export interface Sampler {
-  /** Synchronous (run it off the main thread for large tables); never throws. */
-  sample(): Snapshot;
+  /**
+   * Synchronous (run it off the main thread for large tables); never throws. `namespace`:
+   * the sysctls of the root's namespace read by entering it, for a root without `sys/`
+   * (`/proc/<pid>`); without it they are read from `<root>/sys`.
+   */
+  sample(namespace?: NamespaceSysctls): Snapshot;
 }
-
-/** Where a sample's port range and reuse settings come from. */
-export type EphemeralSettingsSource = (procfsRoot: string) => EphemeralSettings;
 
 /**
  * Samples any procfs root with one set of buffers: the per-namespace round reads many
- * `<procfs>/<pid>` roots, whose sysctls come from elsewhere (no `sys/` there).
+ * `<procfs>/<pid>` roots, each with its namespace's sysctls (see Sampler).
  */
 export interface RootSampler {
-  sample(procfsRoot: string, settingsSource: EphemeralSettingsSource): Snapshot;
+  sample(procfsRoot: string, namespace?: NamespaceSysctls): Snapshot;
 }
 
 function describeError(error: unknown): string {
@@ -44,21 +52,25 @@ function describeError(error: unknown): string {
 
 export function createSampler(options: SampleOptions): Sampler {
   const sampler = createRootSampler(options);
-  return { sample: () => sampler.sample(options.procfsRoot, readEphemeralSettings) };
+  return { sample: (namespace) => sampler.sample(options.procfsRoot, namespace) };
 }
 
 export function createRootSampler(options: Omit<SampleOptions, 'procfsRoot'>): RootSampler {
   const reader = new TcpTableReader();
   const accumulator = new SocketAccumulator();
   let root = '';
-  let settingsSource: EphemeralSettingsSource = readEphemeralSettings;
+  let sysctls = procfsSysctls(root);
+  // Host-wide sysctls of a /proc/<pid> root: the same kernel's, in /proc/sys beside it.
+  let hostSysctls = procfsSysctls(root);
+  let namespace: NamespaceSysctls | undefined;
 
   // Read once per sample, by whichever source asks first; a failure is kept for both.
   let settingsRead: { settings: EphemeralSettings } | { error: unknown } | undefined;
   function ephemeralSettings(): EphemeralSettings {
+    if (namespace !== undefined) return namespace.ephemeral;
     if (settingsRead === undefined) {
       try {
-        settingsRead = { settings: settingsSource(root) };
+        settingsRead = { settings: readEphemeralSettings(sysctls) };
       } catch (error) {
         settingsRead = { error };
       }
@@ -95,14 +107,24 @@ export function createRootSampler(options: Omit<SampleOptions, 'procfsRoot'>): R
     sockets: readSocketTables,
     sockstat: () => readSockstat(root),
     netstat: () => readNetstat(root),
-    sysctl: () => readSysctls(root, ephemeralSettings()),
+    sysctl: () =>
+      namespace === undefined
+        ? readSysctls(sysctls, ephemeralSettings())
+        : {
+            ...namespace.sysctls,
+            values: { ...namespace.sysctls.values, ...readHostOnlySysctls(hostSysctls) },
+          },
   } satisfies Record<SourceName, () => unknown>;
 
   return {
-    sample(procfsRoot: string, source: EphemeralSettingsSource): Snapshot {
-      root = procfsRoot;
-      settingsSource = source;
+    sample(procfsRoot: string, namespaceSysctls?: NamespaceSysctls): Snapshot {
+      if (procfsRoot !== root) {
+        root = procfsRoot;
+        sysctls = procfsSysctls(root);
+        hostSysctls = procfsSysctls(dirname(root));
+      }
       settingsRead = undefined;
+      namespace = namespaceSysctls;
       const timestampMs = Date.now();
       const started = performance.now();
       const sources: Partial<Record<SourceName, SourceStatus>> = {};
@@ -129,6 +151,7 @@ export function createRootSampler(options: Omit<SampleOptions, 'procfsRoot'>): R
         timestampMs,
         durationSeconds: (performance.now() - started) / 1000,
         sources,
+        ...(namespace !== undefined && { sysctlsAssumed: namespace.assumed }),
         ...(parts as Pick<Snapshot, 'sockets' | 'sockstat' | 'netstat' | 'sysctl'>),
       };
     },

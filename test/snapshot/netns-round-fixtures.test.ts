@@ -3,10 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { NetnsRoundSampler } from '../../src/snapshot/netns-round.js';
-import type { NamespaceSysctls } from '../../src/sources/netns-sysctl-placeholder.js';
+import { type NamespaceSysctlReader, NetnsRoundSampler } from '../../src/snapshot/netns-round.js';
+import type { NamespaceSysctls } from '../../src/sources/netns-sysctl.js';
+import { namespaceSysctls } from '../../testkit/kernel/namespace-sysctls.js';
 import { writeNodeProcfs } from '../../testkit/kernel/node-procfs.js';
-import { namespaceSysctls } from '../../testkit/kernel/nsenter-sysctls.js';
 
 function sysctls(low: number, high: number, twReuse: number): NamespaceSysctls {
   return namespaceSysctls({
@@ -15,6 +15,10 @@ function sysctls(low: number, high: number, twReuse: number): NamespaceSysctls {
     'net.ipv4.tcp_tw_reuse': twReuse,
     'net.ipv4.tcp_timestamps': 1,
   });
+}
+
+function reader(fresh: NamespaceSysctlReader['fresh']): NamespaceSysctlReader {
+  return { fresh, evictExcept: () => {} };
 }
 
 describe('NetnsRoundSampler on a fixture node', () => {
@@ -54,7 +58,7 @@ describe('NetnsRoundSampler on a fixture node', () => {
     };
     const round = await new NetnsRoundSampler(
       { procfsRoot: root, podLogsDir: join(root, 'none'), max: 2, topDestinations: 1 },
-      async (_inode, nsFile) => ranges[nsFile] as NamespaceSysctls,
+      reader(async (_inode, nsFile) => ranges[nsFile] as NamespaceSysctls),
     ).run();
     expect(round.namespaces.map((ns) => [ns.inode, ns.socketCount])).toEqual([
       [1002, 6],
@@ -75,10 +79,10 @@ describe('NetnsRoundSampler on a fixture node', () => {
     rmSync(join(root, '30/net/netstat'));
     const round = await new NetnsRoundSampler(
       { procfsRoot: root, podLogsDir: root, max: 10, topDestinations: 3 },
-      async (inode) => {
+      reader(async (inode) => {
         if (inode === 1001) throw new Error('nsenter: cannot open');
         return sysctls(40000, 40099, 0);
-      },
+      }),
     ).run();
     expect(round.failures).toEqual([
       { inode: 1003, pid: 30, error: expect.stringMatching(/30\/net\/netstat/) },
@@ -95,7 +99,7 @@ describe('NetnsRoundSampler on a fixture node', () => {
   it('reports a round that cannot list the procfs root as an error, with no namespaces', async () => {
     const round = await new NetnsRoundSampler(
       { procfsRoot: join(root, 'missing'), podLogsDir: root, max: 10, topDestinations: 3 },
-      async () => sysctls(1, 2, 0),
+      reader(async () => sysctls(1, 2, 0)),
     ).run();
     expect(round.error).toMatch(/missing/);
     expect(round.namespaces).toEqual([]);
