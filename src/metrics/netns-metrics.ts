@@ -15,6 +15,21 @@ export interface NetnsView {
   readonly readFailures: number;
 }
 
+/** Keeps the latest round for scrapes and adds up the failures of every round. */
+export class NetnsRounds {
+  private latest: NetnsView | undefined;
+
+  /** Undefined before the first round. */
+  get view(): NetnsView | undefined {
+    return this.latest;
+  }
+
+  update(round: NetnsRound): void {
+    const readFailures = (this.latest?.readFailures ?? 0) + round.failures.length;
+    this.latest = { round, readFailures };
+  }
+}
+
 const IDENTITY_LABELS = ['netns', 'pod', 'namespace', 'container'] as const;
 const DESTINATION_LABELS = ['local_address', 'remote_address', 'remote_port'] as const;
 export const NAMESPACE_OUTCOMES = ['exported', 'dropped', 'failed'] as const;

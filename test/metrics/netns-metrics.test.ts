@@ -5,10 +5,15 @@ import { registerConstMetric } from '../../src/metrics/const-metric.js';
 import {
   NETNS_METRICS,
   NETNS_ROUND_METRICS,
+  NetnsRounds,
   type NetnsView,
 } from '../../src/metrics/netns-metrics.js';
 import { emptyStateCounts } from '../../src/snapshot/model.js';
-import type { NamespaceSample, NetnsRound } from '../../src/snapshot/netns-round.js';
+import {
+  EXPORTED_NAMESPACE_SYSCTLS,
+  type NamespaceSample,
+  type NetnsRound,
+} from '../../src/snapshot/netns-round.js';
 
 function namespace(inode: number, owner: NamespaceSample['owner']): NamespaceSample {
   const ipv4 = { ...emptyStateCounts(), established: 3, time_wait: 5 };
@@ -108,5 +113,53 @@ describe('netns metric families', () => {
     expect(text).toContain('tcpstate_netns_read_failures_total 7');
     expect(text).toContain('tcpstate_netns_last_round_timestamp_seconds 1700000000');
     expect(text).toContain('tcpstate_netns_round_duration_seconds 0.25');
+  });
+});
+
+describe('netns cardinality', () => {
+  it('is at most 42 + 3 x top-destinations series per namespace, as docs/namespaces.md says', async () => {
+    const full = namespace(9, { pod: 'p', namespace: 'n', container: 'c', containerId: 'id' });
+    const destinations = [1, 2, 3].map((port) => ({
+      localAddress: '10.1.0.5',
+      remoteAddress: '10.2.0.9',
+      remotePort: port,
+      used: 1,
+      timeWait: 0,
+      holdSeconds: 60,
+    }));
+    const counters = Object.fromEntries(
+      ['TW', 'TWRecycled', 'TWKilled', 'TCPTimeWaitOverflow', 'ListenOverflows', 'ListenDrops'].map(
+        (field) => [field, 1],
+      ),
+    );
+    const sysctls = Object.fromEntries(EXPORTED_NAMESPACE_SYSCTLS.map((name) => [name, 1]));
+    const text = await render({
+      round: {
+        ...round,
+        namespaces: [
+          {
+            ...full,
+            ephemeral: { ...full.ephemeral, destinations },
+            netstat: { tcpExt: counters, tcp: { ActiveOpens: 1, AttemptFails: 1 } },
+            sysctls,
+          },
+        ],
+      },
+      readFailures: 0,
+    });
+    const perNamespace = text.split('\n').filter((line) => line.includes('netns="9"'));
+    expect(perNamespace).toHaveLength(42 + 3 * destinations.length);
+  });
+});
+
+describe('NetnsRounds', () => {
+  it('serves the latest round and adds up the failures of every round', () => {
+    const rounds = new NetnsRounds();
+    expect(rounds.view).toBeUndefined();
+    rounds.update(round);
+    rounds.update({ ...round, failures: [], timestampMs: round.timestampMs + 30_000 });
+    rounds.update(round);
+    expect(rounds.view?.readFailures).toBe(2);
+    expect(rounds.view?.round).toBe(round);
   });
 });
