@@ -9,7 +9,7 @@ import { writeNodeProcfs } from '../../testkit/kernel/node-procfs.js';
 const CRASH_ONCE_WORKER = new URL('./crash-once-worker.ts', import.meta.url);
 
 describe('netnsWorker', () => {
-  const cleanups: (() => Promise<unknown> | void)[] = [];
+  const cleanups: (() => unknown)[] = [];
   afterEach(async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   });
