@@ -9,8 +9,8 @@ import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { failedSnapshot } from '../snapshot/failed-snapshot.js';
 import type { SampleOptions, Snapshot } from '../snapshot/model.js';
-import { failedSnapshot } from './failed-snapshot.js';
 
 /** A worker script next to this module: `.js` when built, `.ts` under tsx or vitest. */
 export function defaultWorkerScript(name = 'sample-worker'): URL {

@@ -10,13 +10,8 @@ import { type DiscoveredNamespace, discoverNamespaces } from '../sources/netns-d
 import { type NamespaceOwner, OwnerResolver } from '../sources/netns-owner.js';
 import { assumedNamespaceSysctls, type NamespaceSysctls } from '../sources/netns-sysctl.js';
 import type { NamespaceSysctlCache } from '../sources/netns-sysctl-cache.js';
-import type {
-  EphemeralPorts,
-  Family,
-  NetstatCounters,
-  SampleOptions,
-  StateCounts,
-} from './model.js';
+import type { NetstatCounters } from '../sources/netstat.js';
+import type { EphemeralPorts, Family, SampleOptions, StateCounts } from './model.js';
 import { createRootSampler, type RootSampler } from './sample.js';
 
 /**
@@ -76,6 +71,13 @@ export interface NetnsRound {
   readonly error?: string;
   /** Said once, for the log: why namespace sysctls are assumed (no CAP_SYS_ADMIN...). */
   readonly notices?: readonly string[];
+}
+
+/** The latest round as scrapes see it, attached to the snapshot on the main thread. */
+export interface NetnsView {
+  readonly round: NetnsRound;
+  /** Namespaces failed since start: sum of every round's failures. */
+  readonly readFailures: number;
 }
 
 export interface NetnsRoundOptions {

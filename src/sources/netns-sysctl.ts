@@ -10,8 +10,8 @@
 import { execFile } from 'node:child_process';
 import { existsSync, lstatSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Sysctls } from '../snapshot/model.js';
 import { readOptionalText, SourceError } from './kernel-files.js';
+import type { Sysctls } from './sysctl.js';
 import {
   type EphemeralSettings,
   NAMESPACE_SYSCTL_NAMES,

@@ -10,20 +10,20 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { MAX_TIMER_MS } from '../../src/cli/flag-parser.js';
-import { EXPORTER_FLAGS } from '../../src/cli/flags.js';
+import { defaultSampleOptions, sampleProcfs } from '../../src/config/defaults.js';
+import { EXPORTER_FLAGS } from '../../src/config/flags.js';
+import { MAX_TIMER_MS } from '../../src/flags/flag-parser.js';
 import { SampleScheduler } from '../../src/sampler/scheduler.js';
 import { sampleTimeoutMs, WorkerSampler } from '../../src/sampler/worker-sampler.js';
-import { DEFAULT_SAMPLE_OPTIONS, type Snapshot } from '../../src/snapshot/model.js';
-import { sampleProcfs } from '../../src/snapshot/sample.js';
+import type { Snapshot } from '../../src/snapshot/model.js';
 import {
   MINIMAL_PROCFS,
   type ScratchProcfs,
   scratchProcfs,
 } from '../../testkit/exporter/exporter-procfs.js';
 
-const CRASH_ONCE_WORKER = new URL('./crash-once-worker.ts', import.meta.url);
-const GATED_WORKER = new URL('./gated-worker.ts', import.meta.url);
+const CRASH_ONCE_WORKER = new URL('../../testkit/programs/crash-once-worker.ts', import.meta.url);
+const GATED_WORKER = new URL('../../testkit/programs/gated-worker.ts', import.meta.url);
 
 /** Threads of this process beyond the main thread and V8's and libuv's. */
 function threadCount(): number {
@@ -48,7 +48,7 @@ afterEach(async () => {
 function workerSampler(procfsRoot: string, script?: URL, timeoutMs = 60_000) {
   const deaths: string[] = [];
   const sampler = new WorkerSampler({
-    sample: { ...DEFAULT_SAMPLE_OPTIONS, procfsRoot },
+    sample: defaultSampleOptions(procfsRoot),
     onWorkerDeath: (reason) => deaths.push(reason),
     timeoutMs,
     ...(script === undefined ? {} : { script }),

@@ -1,19 +1,19 @@
 /** The netns families rendered from a round: identity labels, every family, the round's outcome. */
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
+import { netnsCollector } from '../../src/collectors/netns.js';
+import { COLLECTOR_NAMES, type CollectorName } from '../../src/collectors/registry.js';
 import { registerConstMetric } from '../../src/metrics/const-metric.js';
-import {
-  NETNS_METRICS,
-  NETNS_ROUND_METRICS,
-  NetnsRounds,
-  type NetnsView,
-} from '../../src/metrics/netns-metrics.js';
+import { ExporterMetrics } from '../../src/metrics/exporter-metrics.js';
 import { emptyStateCounts } from '../../src/snapshot/model.js';
 import {
   EXPORTED_NAMESPACE_SYSCTLS,
   type NamespaceSample,
   type NetnsRound,
+  type NetnsView,
 } from '../../src/snapshot/netns-round.js';
+import { exampleSnapshot } from '../../testkit/exporter/exporter-snapshots.js';
+import { samplesOf, sampleValue } from '../../testkit/prometheus/exposition.js';
 
 function namespace(inode: number, owner: NamespaceSample['owner']): NamespaceSample {
   const ipv4 = { ...emptyStateCounts(), established: 3, time_wait: 5 };
@@ -52,7 +52,7 @@ function namespace(inode: number, owner: NamespaceSample['owner']): NamespaceSam
 
 async function render(view: NetnsView): Promise<string> {
   const registry = new Registry();
-  for (const definition of [...NETNS_METRICS, ...NETNS_ROUND_METRICS]) {
+  for (const definition of netnsCollector.metrics) {
     registerConstMetric(registry, definition, () => view);
   }
   return registry.metrics();
@@ -152,14 +152,33 @@ describe('netns cardinality', () => {
   });
 });
 
-describe('NetnsRounds', () => {
-  it('serves the latest round and adds up the failures of every round', () => {
-    const rounds = new NetnsRounds();
-    expect(rounds.view).toBeUndefined();
-    rounds.update(round);
-    rounds.update({ ...round, failures: [], timestampMs: round.timestampMs + 30_000 });
-    rounds.update(round);
-    expect(rounds.view?.readFailures).toBe(2);
-    expect(rounds.view?.round).toBe(round);
+describe('the netns collector in the exposition', () => {
+  const collectors = Object.fromEntries(
+    COLLECTOR_NAMES.map((name) => [name, name === 'netns']),
+  ) as Record<CollectorName, boolean>;
+
+  it('serves the latest round with the node snapshot, counts failures over rounds, and fails on a failed round', async () => {
+    const exporter = new ExporterMetrics({ collectors, version: '1' });
+    const body = async () => (await exporter.render('text')).body.toString();
+    exporter.update(exampleSnapshot());
+    // No round yet: failing, no series.
+    expect(sampleValue(await body(), 'tcpstate_collector_success', { collector: 'netns' })).toBe(0);
+    exporter.updateNetns(round);
+    exporter.updateNetns(round);
+    let text = await body();
+    expect(sampleValue(text, 'tcpstate_collector_success', { collector: 'netns' })).toBe(1);
+    expect(sampleValue(text, 'tcpstate_collector_duration_seconds', { collector: 'netns' })).toBe(
+      0.25,
+    );
+    expect(sampleValue(text, 'tcpstate_netns_read_failures_total', {})).toBe(2);
+    // A new node snapshot keeps the round.
+    exporter.update(exampleSnapshot());
+    text = await body();
+    expect(samplesOf(text, 'tcpstate_netns_info')).toHaveLength(2);
+    exporter.updateNetns({ ...round, namespaces: [], failures: [], error: 'worker died' });
+    text = await body();
+    expect(sampleValue(text, 'tcpstate_collector_success', { collector: 'netns' })).toBe(0);
+    expect(samplesOf(text, 'tcpstate_netns_info')).toEqual([]);
+    expect(samplesOf(text, 'tcpstate_netns_namespaces')).toEqual([]);
   });
 });

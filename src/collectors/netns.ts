@@ -1,34 +1,18 @@
 /**
- * The netns collector's families: per namespace (identity labels netns, pod, namespace,
- * container) the node-level figures of sockets, the connect() model, sysctls and kernel
- * counters, and for the collector itself how many namespaces were exported, dropped or
- * failed. All come from the latest round; a scrape never reads /proc.
+ * Every other network namespace of the node (docs/namespaces.md): per namespace (identity
+ * labels netns, pod, namespace, container) the node-level figures of sockets, the connect()
+ * model, sysctls and kernel counters, and for the collector itself how many namespaces were
+ * exported, dropped or failed. Its data is the latest round of its own worker and schedule,
+ * attached to the snapshot on the main thread: a scrape never reads /proc.
  */
 import { FAMILIES, TCP_STATES } from '../snapshot/model.js';
-import type { NamespaceSample, NetnsRound } from '../snapshot/netns-round.js';
-import { type ConstMetricDefinition, type ConstSample, sample } from './const-metric.js';
-
-/** The latest round and what accumulates over rounds. */
-export interface NetnsView {
-  readonly round: NetnsRound;
-  /** Namespaces failed since start: sum of every round's failures. */
-  readonly readFailures: number;
-}
-
-/** Keeps the latest round for scrapes and adds up the failures of every round. */
-export class NetnsRounds {
-  private latest: NetnsView | undefined;
-
-  /** Undefined before the first round. */
-  get view(): NetnsView | undefined {
-    return this.latest;
-  }
-
-  update(round: NetnsRound): void {
-    const readFailures = (this.latest?.readFailures ?? 0) + round.failures.length;
-    this.latest = { round, readFailures };
-  }
-}
+import type { NamespaceSample, NetnsView } from '../snapshot/netns-round.js';
+import {
+  type ConstMetricDefinition,
+  type ConstSample,
+  defineCollector,
+  sample,
+} from './collector.js';
 
 const IDENTITY_LABELS = ['netns', 'pod', 'namespace', 'container'] as const;
 const DESTINATION_LABELS = ['local_address', 'remote_address', 'remote_port'] as const;
@@ -106,7 +90,7 @@ function kernelCounter(
   );
 }
 
-export const NETNS_METRICS: readonly ConstMetricDefinition<NetnsView>[] = [
+const NAMESPACE_METRICS: readonly ConstMetricDefinition<NetnsView>[] = [
   {
     name: 'tcpstate_netns_info',
     help: 'One per exported network namespace: its owner (pod, namespace and container on Kubernetes, else the short container ID), full container ID and the comm of the process it was read through.',
@@ -233,8 +217,8 @@ export const NETNS_METRICS: readonly ConstMetricDefinition<NetnsView>[] = [
   ),
 ];
 
-/** Collector-level families: no identity labels, present even when the round failed. */
-export const NETNS_ROUND_METRICS: readonly ConstMetricDefinition<NetnsView>[] = [
+/** Collector-level families: no identity labels. */
+const ROUND_METRICS: readonly ConstMetricDefinition<NetnsView>[] = [
   {
     name: 'tcpstate_netns_namespaces',
     help: "Network namespaces in the latest round (the node's own left out) by outcome: exported, dropped (beyond --collector.netns.max, most sockets first), failed (the process read exited mid-round).",
@@ -265,3 +249,59 @@ export const NETNS_ROUND_METRICS: readonly ConstMetricDefinition<NetnsView>[] = 
     samples: ({ round }) => [sample(round.durationSeconds)],
   },
 ];
+
+const DAY_MS = 24 * 3_600_000;
+
+export const netnsCollector = defineCollector({
+  name: 'netns',
+  help: 'Every other network namespace on the node (each pod), on its own schedule: sockets, ephemeral-port headroom, sysctls and counters per namespace, labelled with its pod and container.',
+  enabledByDefault: false,
+  // Not the node sample's: its own worker reads <procfs>/<pid> of every namespace.
+  sources: [],
+  flags: {
+    netnsIntervalMs: {
+      name: 'collector.netns.interval',
+      kind: 'duration',
+      default: 30_000,
+      max: DAY_MS,
+      maxReason: 'a round may run 6 intervals, within what timers hold',
+      help: 'Time between two rounds over the namespaces (each reads the whole socket hash once per namespace; docs/namespaces.md).',
+    },
+    netnsMax: {
+      name: 'collector.netns.max',
+      kind: 'positiveInteger',
+      default: 100,
+      max: 1000,
+      maxReason: 'each namespace adds up to 42 + 3 x top-destinations series',
+      help: 'Namespaces exported, most sockets first; the rest are dropped and counted.',
+    },
+    netnsTopDestinations: {
+      name: 'collector.netns.top-destinations',
+      kind: 'positiveInteger',
+      default: 3,
+      max: 100,
+      maxReason: 'each destination adds 3 series per namespace',
+      help: 'Destinations per namespace in tcpstate_netns_ephemeral_ports_used (most used first).',
+    },
+    netnsSysctlRefreshMs: {
+      name: 'collector.netns.sysctl-refresh',
+      kind: 'duration',
+      default: 60_000,
+      max: DAY_MS,
+      maxReason: 'a namespace changes its sysctls rarely, and is read again when seen anew',
+      help: 'How often the sysctls of a namespace, read by entering it, are read again.',
+    },
+    podLogsDir: {
+      name: 'path.pod-logs',
+      kind: 'string',
+      default: '/var/log',
+      placeholder: 'DIR',
+      help: "Holds the kubelet's pods/ and containers/ log directories, which name the pod and container of a namespace.",
+    },
+  },
+  select: (snapshot): NetnsView | undefined =>
+    snapshot.netns?.round.error === undefined ? snapshot.netns : undefined,
+  missingReason: (snapshot) => snapshot.netns?.round.error ?? 'no round over the namespaces yet',
+  durationSeconds: (snapshot) => snapshot.netns?.round.durationSeconds,
+  metrics: [...NAMESPACE_METRICS, ...ROUND_METRICS],
+});
