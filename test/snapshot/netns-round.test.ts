@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NamespaceSample, NetnsRound } from '../../src/snapshot/netns-round.js';
 import { NetnsRoundSampler } from '../../src/snapshot/netns-round.js';
 import { NamespaceSysctlCache } from '../../src/sources/netns-sysctl-cache.js';
+import { startExporter } from '../../testkit/exporter/exporter-cli.js';
 import { canRun } from '../../testkit/kernel/capabilities.js';
 import {
   type ContainerSpec,
@@ -37,6 +38,8 @@ import {
   type SsSocket,
   ssInNamespace,
 } from '../../testkit/kernel/ss-oracle.js';
+import { samplesOf, sampleValue } from '../../testkit/prometheus/exposition.js';
+import { waitFor } from '../../testkit/prometheus/prometheus-daemon.js';
 
 const SERVER = '198.18.0.1';
 const SERVICE_PORT = 9000;
@@ -237,6 +240,41 @@ describe.skipIf(
       expect({ ...sample.owner }, ns).toEqual(owner);
       // The web pod's pause container has the lower pid; the app is read instead.
       expect(sample.process, ns).toBe(process);
+    }
+  }, 180_000);
+
+  it('serves the labels on /metrics from the running exporter, off its own netns worker', async () => {
+    const exporter = await startExporter([
+      '--collector.netns',
+      `--path.pod-logs=${owners.podLogsDir}`,
+      '--collector.netns.max=1000',
+      '--collector.netns.interval=5s',
+    ]);
+    try {
+      const [web] = expected as [Expected];
+      const body = await waitFor(
+        async () => {
+          const text = await (await fetch(`${exporter.url}/metrics`)).text();
+          return text.includes(`netns="${web.inode}"`) ? text : undefined;
+        },
+        { timeoutMs: 150_000, intervalMs: 500, describe: () => exporter.daemon.output() },
+      );
+      expect(sampleValue(body, 'tcpstate_collector_success', { collector: 'netns' })).toBe(1);
+      for (const { inode, owner, process } of expected) {
+        const info = samplesOf(body, 'tcpstate_netns_info').find(
+          (sample) => sample.labels.netns === String(inode),
+        );
+        expect(info?.labels).toEqual({
+          netns: String(inode),
+          pod: owner.pod,
+          namespace: owner.namespace,
+          container: owner.container,
+          container_id: owner.containerId,
+          process,
+        });
+      }
+    } finally {
+      await exporter.daemon.stop();
     }
   }, 180_000);
 
