@@ -89,6 +89,18 @@ describe('tcpstate-exporter with a bad command line', () => {
       '--collector.ephemeral.top-destinations: expected a positive integer, at most 10000 (each destination adds a few series), got "10001"',
     ],
     [
+      ['--collector.netns.max=1001'],
+      '--collector.netns.max: expected a positive integer, at most 1000 (each namespace adds up to 42 + 3 x top-destinations series), got "1001"',
+    ],
+    [
+      ['--collector.netns.top-destinations=101'],
+      '--collector.netns.top-destinations: expected a positive integer, at most 100 (each destination adds 3 series per namespace), got "101"',
+    ],
+    [
+      ['--collector.netns.interval=25h'],
+      '--collector.netns.interval: expected a duration like 500ms, 5s or 1m, at most 24h (a round may run 6 intervals, within what timers hold), got "25h"',
+    ],
+    [
       ['--collector.ports.max-listen=-3'],
       '--collector.ports.max-listen: expected a positive integer, got "-3"',
     ],

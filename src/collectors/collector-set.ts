@@ -109,10 +109,9 @@ export function collectorSet<const List extends readonly AnyCollector[]>(
           : (failed?.error ??
             collector.missingReason?.(snapshot) ??
             (unsampled ? 'source not sampled' : 'no data'));
-        const durationSeconds = sources.reduce(
-          (total, source) => total + (source?.durationSeconds ?? 0),
-          0,
-        );
+        const durationSeconds =
+          collector.durationSeconds?.(snapshot) ??
+          sources.reduce((total, source) => total + (source?.durationSeconds ?? 0), 0);
         statuses.push({
           name,
           success,

@@ -46,6 +46,8 @@ export interface CollectorDefinition<
   readonly select: (snapshot: Snapshot) => Data | undefined;
   /** Why the part is missing although the sources succeeded (ephemeral without a port range). */
   readonly missingReason?: (snapshot: Snapshot) => string | undefined;
+  /** How long its data took, when not its sources' time (netns: its own round). */
+  readonly durationSeconds?: (snapshot: Snapshot) => number | undefined;
   readonly metrics: readonly ConstMetricDefinition<Data>[];
 }
 

@@ -5,6 +5,7 @@
  */
 import { collectorSet } from './collector-set.js';
 import { ephemeralCollector } from './ephemeral.js';
+import { netnsCollector } from './netns.js';
 import { netstatCollector } from './netstat.js';
 import { portsCollector } from './ports.js';
 import { socketsCollector } from './sockets.js';
@@ -18,6 +19,7 @@ export const COLLECTORS = [
   sockstatCollector,
   netstatCollector,
   sysctlCollector,
+  netnsCollector,
 ] as const;
 
 export const REGISTRY = collectorSet(COLLECTORS);

@@ -4,6 +4,7 @@ import { EXIT } from '../config/exit-codes.js';
 import type { ExporterConfig } from '../config/flags.js';
 import { createSampler } from '../snapshot/sample.js';
 import { type CommandIo, writeText } from './io.js';
+import { netnsRoundOnce } from './netns-rounds.js';
 import { startUp } from './startup.js';
 
 /** 0 when every enabled collector succeeded, 1 otherwise. */
@@ -15,7 +16,9 @@ export async function runOnce(config: ExporterConfig, io: CommandIo): Promise<nu
   namespace?.close();
   const snapshot = createSampler(sampleOptions).sample(namespaceSysctls);
   metrics.update(snapshot);
-  const failed = REGISTRY.statuses(snapshot, config.collectors).filter((status) => !status.success);
+  if (config.collectors.netns) metrics.updateNetns(await netnsRoundOnce(config, logger));
+  const served = metrics.snapshot ?? snapshot;
+  const failed = REGISTRY.statuses(served, config.collectors).filter((status) => !status.success);
   for (const status of failed) {
     logger.warn({ collector: status.name, error: status.error }, 'collector failed');
   }

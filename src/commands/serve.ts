@@ -18,6 +18,7 @@ import { SampleHistory } from '../server/sample-history.js';
 import { LiveWebConfig } from '../server/web-config-reload.js';
 import type { Snapshot } from '../snapshot/model.js';
 import { type CommandIo, writeProblem } from './io.js';
+import { netnsRounds } from './netns-rounds.js';
 import { startUp } from './startup.js';
 
 /** Whatever happens, the process is gone this long after the stop signal. */
@@ -125,13 +126,17 @@ export async function runServe(
     onSnapshot(snapshot: Snapshot) {
       metrics.update(snapshot);
       history.record(snapshot);
-      logTransitions(logger, health, REGISTRY.statuses(snapshot, config.collectors));
+      // The netns collector's rounds come apart, and say their own transitions.
+      const nodeCollectors = { ...config.collectors, netns: false };
+      logTransitions(logger, health, REGISTRY.statuses(snapshot, nodeCollectors));
     },
     onSkipped() {
       metrics.countSkipped();
       logger.debug('sample skipped: the previous one is still running');
     },
   });
+
+  const rounds = config.collectors.netns ? netnsRounds(config, logger, metrics) : undefined;
 
   const app = await buildApp(config, {
     metrics,
@@ -155,6 +160,7 @@ export async function runServe(
   // The first sample uses the namespace's own sysctls when they can be read (within ~5 s).
   await namespace?.ready();
   scheduler.start();
+  rounds?.start();
   webConfig?.start();
   logger.info(
     {
@@ -175,11 +181,15 @@ export async function runServe(
   }, SHUTDOWN_DEADLINE_MS);
   deadline.unref();
   webConfig?.stop();
-  const [threadsEnded] = await Promise.all([scheduler.stop(), app.close()]);
+  const [threadsEnded, roundThreadsEnded = true] = await Promise.all([
+    scheduler.stop(),
+    rounds?.stop(),
+    app.close(),
+  ]);
   metrics.close();
   namespace?.close();
   clearTimeout(deadline);
-  if (!threadsEnded) {
+  if (!threadsEnded || !roundThreadsEnded) {
     // process.exit() would join that thread, and wait for good.
     logger.warn('stopped; a sampler thread is still blocked in the kernel: exiting without it');
     return exitWithoutJoiningThreads(EXIT.ok);

@@ -62,7 +62,7 @@ export async function startUp(
       : { sampleIntervalSeconds: options.sampleIntervalSeconds }),
   });
   const namespace = ProcfsRootNamespace.of(config.procfsRoot, {
-    refreshMs: config.namespaceSysctlRefreshMs,
+    refreshMs: config.collectorOptions.netnsSysctlRefreshMs,
     onAssumed: (reason) => logger.warn({ reason }, ASSUMED_SYSCTLS_MESSAGE),
   });
   return { version, logger, metrics, sampleOptions: sampleOptionsFor(config), namespace };

@@ -80,14 +80,6 @@ const SERVING_FLAGS = {
 
 /** The flags after the collectors' ones. */
 const RUN_FLAGS = {
-  namespaceSysctlRefresh: {
-    name: 'collector.netns.sysctl-refresh',
-    kind: 'duration',
-    default: 60_000,
-    max: 24 * 3_600_000,
-    maxReason: 'a namespace changes its sysctls rarely, and is read again when seen anew',
-    help: 'How often the sysctls of a namespace entered to read them (--path.procfs=/proc/<pid>) are read again.',
-  },
   logLevel: {
     name: 'log.level',
     kind: 'enum',
@@ -164,7 +156,6 @@ export interface ExporterConfig {
   readonly sampleIntervalMs: number;
   readonly collectors: Readonly<Record<CollectorName, boolean>>;
   readonly collectorOptions: CollectorOptions;
-  readonly namespaceSysctlRefreshMs: number;
   readonly logLevel: LogLevel;
   readonly logFormat: LogFormat;
   /** Every flag that shapes the run, as typed (`--sample.interval` → `5s`), for logs and `/`. */
@@ -186,7 +177,6 @@ function toConfig(values: ExporterFlagValues): ExporterConfig {
     sampleIntervalMs: values.sampleInterval,
     collectors: REGISTRY.enabled(values),
     collectorOptions: pickKeys(values, REGISTRY.optionFlags),
-    namespaceSysctlRefreshMs: values.namespaceSysctlRefresh,
     logLevel: values.logLevel,
     logFormat: values.logFormat,
     effectiveFlags: runFlags(values),

@@ -21,6 +21,7 @@ import { sample } from '../collectors/collector.js';
 import { type CollectorName, REGISTRY } from '../collectors/registry.js';
 import { isSuccessfulSample } from '../snapshot/failed-snapshot.js';
 import type { Snapshot } from '../snapshot/model.js';
+import type { NetnsRound, NetnsView } from '../snapshot/netns-round.js';
 import { registerConstMetric } from './const-metric.js';
 
 export type ExpositionFormat = 'text' | 'openmetrics';
@@ -84,6 +85,7 @@ function registerDefaultMetrics(registry: AnyRegistry): void {
 
 export class ExporterMetrics {
   private latest: Snapshot | undefined;
+  private netns: NetnsView | undefined;
   private skipped = 0;
   private readonly malformed: Record<(typeof TABLE_FILES)[number], number> = { tcp: 0, tcp6: 0 };
   private readonly registries: Record<ExpositionFormat, FormatRegistries> = {
@@ -117,12 +119,28 @@ export class ExporterMetrics {
 
   /** Serves this snapshot from now on and adds its sample to the self metrics. */
   update(snapshot: Snapshot): void {
-    this.latest = snapshot;
+    this.latest = this.netns === undefined ? snapshot : { ...snapshot, netns: this.netns };
     for (const histogram of this.sampleDurations) histogram.observe(snapshot.durationSeconds);
     const tables = snapshot.sockets;
     if (tables !== undefined) {
       for (const file of TABLE_FILES) this.malformed[file] += tables[file].malformed;
     }
+    this.renderAgain();
+  }
+
+  /**
+   * Serves this round over the other namespaces from now on, with the node's latest
+   * snapshot (they come from two workers on two schedules), and counts its failures.
+   */
+  updateNetns(round: NetnsRound): void {
+    const readFailures = (this.netns?.readFailures ?? 0) + round.failures.length;
+    this.netns = { round, readFailures };
+    if (this.latest === undefined) return;
+    this.latest = { ...this.latest, netns: this.netns };
+    this.renderAgain();
+  }
+
+  private renderAgain(): void {
     this.rendered.clear();
     // Rendered now rather than at the next scrape, so no scrape waits for a render.
     for (const key of this.wanted) void this.renderedSample(key);

@@ -7,6 +7,7 @@
 
 import type { TimeWaitReuse } from '../sources/sysctl.js';
 import type { TableFileStats } from '../sources/tcp-table.js';
+import type { NetnsView } from './netns-round.js';
 import type { AggregateLimits } from './socket-accumulator.js';
 import type { SnapshotParts, SourceName } from './source-readers.js';
 
@@ -142,6 +143,11 @@ export interface SnapshotHeader {
    * when it could not be entered and a new namespace's kernel defaults stand in for them.
    */
   readonly sysctlsAssumed?: boolean;
+  /**
+   * The latest round over the node's other namespaces (--collector.netns): it runs in its
+   * own worker on its own schedule and is attached on the main thread.
+   */
+  readonly netns?: NetnsView;
 }
 
 /** Each part is present only when its source succeeded (never stale, never partial). */

@@ -34,6 +34,14 @@ export interface Sampler {
   sample(namespace?: NamespaceSysctls): Snapshot;
 }
 
+/**
+ * Samples any procfs root with one set of buffers: the per-namespace round reads many
+ * `<procfs>/<pid>` roots, each with its namespace's sysctls (see Sampler).
+ */
+export interface RootSampler {
+  sample(procfsRoot: string, namespace?: NamespaceSysctls): Snapshot;
+}
+
 function describeError(error: unknown): string {
   if (error instanceof SourceError) return error.message;
   if (error instanceof Error) return error.message;
@@ -41,43 +49,45 @@ function describeError(error: unknown): string {
 }
 
 export function createSampler(options: SampleOptions): Sampler {
+  const sampler = createRootSampler(options);
+  return { sample: (namespace) => sampler.sample(options.procfsRoot, namespace) };
+}
+
+export function createRootSampler(limits: Omit<SampleOptions, 'procfsRoot'>): RootSampler {
   const tables = new TcpTableReader();
   const accumulator = new SocketAccumulator();
-  const files = procfsSysctls(options.procfsRoot);
-  // Host-wide sysctls of a /proc/<pid> root: the same kernel's, in the /proc/sys beside it.
-  const hostFiles = procfsSysctls(dirname(options.procfsRoot));
-  let namespace: NamespaceSysctls | undefined;
-
-  // Read once per sample, by whichever source asks first; a failure is kept for both.
-  let settingsRead: { settings: EphemeralSettings } | { error: unknown } | undefined;
-  const context: SourceContext = {
-    options,
-    tables,
-    accumulator,
-    describe: describeError,
-    ephemeralSettings() {
-      if (namespace !== undefined) return namespace.ephemeral;
-      if (settingsRead === undefined) {
-        try {
-          settingsRead = { settings: readEphemeralSettings(files) };
-        } catch (error) {
-          settingsRead = { error };
-        }
-      }
-      if ('error' in settingsRead) throw settingsRead.error;
-      return settingsRead.settings;
-    },
-    sysctls() {
-      if (namespace === undefined) return readSysctls(files, context.ephemeralSettings());
-      const values = { ...namespace.sysctls.values, ...readHostOnlySysctls(hostFiles) };
-      return { ...namespace.sysctls, values };
-    },
-  };
 
   return {
-    sample(namespaceSysctls?: NamespaceSysctls): Snapshot {
-      settingsRead = undefined;
-      namespace = namespaceSysctls;
+    sample(procfsRoot: string, namespace?: NamespaceSysctls): Snapshot {
+      const options: SampleOptions = { ...limits, procfsRoot };
+      // Read once per sample, by whichever source asks first; a failure is kept for both.
+      let settingsRead: { settings: EphemeralSettings } | { error: unknown } | undefined;
+      const context: SourceContext = {
+        options,
+        tables,
+        accumulator,
+        describe: describeError,
+        ephemeralSettings() {
+          if (namespace !== undefined) return namespace.ephemeral;
+          if (settingsRead === undefined) {
+            try {
+              settingsRead = { settings: readEphemeralSettings(procfsSysctls(procfsRoot)) };
+            } catch (error) {
+              settingsRead = { error };
+            }
+          }
+          if ('error' in settingsRead) throw settingsRead.error;
+          return settingsRead.settings;
+        },
+        sysctls() {
+          if (namespace === undefined) {
+            return readSysctls(procfsSysctls(procfsRoot), context.ephemeralSettings());
+          }
+          // Host-wide sysctls of a /proc/<pid> root: the same kernel's, in /proc/sys beside it.
+          const hostOnly = readHostOnlySysctls(procfsSysctls(dirname(procfsRoot)));
+          return { ...namespace.sysctls, values: { ...namespace.sysctls.values, ...hostOnly } };
+        },
+      };
       const timestampMs = Date.now();
       const started = performance.now();
       const sources: Partial<Record<SourceName, SourceStatus>> = {};
@@ -100,7 +110,7 @@ export function createSampler(options: SampleOptions): Sampler {
         }
       }
       return {
-        procfsRoot: options.procfsRoot,
+        procfsRoot,
         timestampMs,
         durationSeconds: (performance.now() - started) / 1000,
         sources,

@@ -73,6 +73,7 @@ describe('pageData', () => {
       sockstat: true,
       netstat: true,
       sysctl: false,
+      netns: false,
     },
     history: new SampleHistory().series(),
   };
