@@ -155,6 +155,15 @@ export function thresholds(
     .steps(steps.map((step) => ({ value: step.value, color: step.color })));
 }
 
+/** Red at the critical share of ports blocked, orange at the warning share: the alerts' levels. */
+export function headroomThresholds(config: MixinConfig): dashboard.ThresholdsConfigBuilder {
+  return thresholds([
+    { value: null, color: 'red' },
+    { value: 1 - config.ephemeral.criticalRatio, color: 'orange' },
+    { value: 1 - config.ephemeral.warningRatio, color: 'green' },
+  ]);
+}
+
 /** A dashed line at the thresholds, for limits drawn on a time series. */
 export function thresholdLine(): common.GraphThresholdsStyleConfigBuilder {
   return new common.GraphThresholdsStyleConfigBuilder().mode(

@@ -14,6 +14,7 @@ import {
   buildDashboard,
   DESTINATION_COLUMNS,
   FLEET,
+  headroomThresholds,
   newDashboard,
   organizeTable,
   type PanelText,
@@ -44,15 +45,6 @@ function ratesPanel(
     panel.withTarget(query(String.fromCharCode(65 + index), rate(metric), { legend }));
   });
   return panel;
-}
-
-/** Red at the critical share of ports blocked, orange at the warning share: the alerts' levels. */
-function headroomThresholds(config: MixinConfig): dashboard.ThresholdsConfigBuilder {
-  return thresholds([
-    { value: null, color: 'red' },
-    { value: 1 - config.ephemeral.criticalRatio, color: 'orange' },
-    { value: 1 - config.ephemeral.warningRatio, color: 'green' },
-  ]);
 }
 
 /** Green below `warning`, orange from it, red from `critical` (when the alert has one). */

@@ -193,7 +193,10 @@ describe.skipIf(
     expect(problems).toEqual([]);
   });
 
-  for (const [name, path] of Object.entries(DASHBOARD_PATHS)) {
+  // The pods dashboard reads the netns collector's series of pods' namespaces:
+  // test/e2e/alerts-pod-exhaustion.test.ts checks it against a namespace laid out as a pod.
+  const nodeDashboards = Object.entries(DASHBOARD_PATHS).filter(([name]) => name !== 'pods');
+  for (const [name, path] of nodeDashboards) {
     it(`${name}: every variable and panel query returns data, per host or for the fleet`, async () => {
       const board = JSON.parse(readFileSync(join(repoRoot, path), 'utf8')) as Dashboard;
       const values = new Map<string, string>();
