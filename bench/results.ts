@@ -113,6 +113,31 @@ export interface DaemonMeasurement {
   readonly durationSeconds?: number;
 }
 
+/** Mean CPU and median wall time of one round. */
+export interface RoundCost {
+  readonly cpuSeconds: number;
+  readonly userSeconds: number;
+  readonly systemSeconds: number;
+  readonly wallSeconds: number;
+}
+
+/**
+ * One round over every namespace of a spread table: `size` sockets in all over
+ * `namespaces` namespaces, read with the engine and with cat of the same files.
+ */
+export interface NetnsMeasurement {
+  readonly kind: 'netns';
+  readonly namespaces: number;
+  readonly size: number;
+  /** Sockets the engine saw over all namespaces in its last round. */
+  readonly sockets: number;
+  /** TCP sockets on the whole machine (the hash every read walks), when readable. */
+  readonly machineSockets?: number;
+  readonly runs: number;
+  readonly engine: RoundCost;
+  readonly cat: RoundCost;
+}
+
 /** Printed last: how long the run took and how busy the machine was by then. */
 export interface RunEnd {
   readonly kind: 'end';
@@ -152,5 +177,6 @@ export type BenchRecord =
   | ProfileMeasurement
   | DaemonMeasurement
   | TableMeasurement
+  | NetnsMeasurement
   | BenchNote
   | RunEnd;
