@@ -11,16 +11,17 @@
  *   piles up to the whole range, yet connect() reuses it after a second and keeps working.
  *   No page may come from that host.
  */
-import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse, stringify } from 'yaml';
-import type { RuleGroup } from '../../mixin/alerts.js';
 import { defaultConfig } from '../../mixin/config.js';
 import { RULES_PATH } from '../../mixin/outputs.js';
 import { canRun } from '../../testkit/kernel/capabilities.js';
 import { NetnsLab } from '../../testkit/kernel/netns.js';
-import { type AlertPipeline, startAlertPipeline } from '../../testkit/prometheus/alert-pipeline.js';
+import {
+  type AlertPipeline,
+  rulesWithShortFor,
+  startAlertPipeline,
+} from '../../testkit/prometheus/alert-pipeline.js';
 import { alertmanagerCommand } from '../../testkit/prometheus/alertmanager.js';
 import {
   type ExporterTarget,
@@ -51,20 +52,6 @@ const LOOPBACK_SERVER = { address: '127.0.0.1', port: 9000 } as const;
 const LINK = { exhaust: '198.18.92.1', loopback: '198.18.92.2' } as const;
 /** 80 connections/s for 30 s: 2400 attempts against 2000 ports, each blocked for 60 s. */
 const LOAD = { seconds: 30, rate: 80 } as const;
-
-/** The committed rules with every `for` cut to 1 s, so a 1 s evaluation reacts at once. */
-function rulesWithShortFor(): string {
-  const file = parse(readFileSync(join(repoRoot, RULES_PATH), 'utf8')) as { groups: RuleGroup[] };
-  return stringify({
-    groups: file.groups.map((group) => ({
-      ...group,
-      rules: group.rules.map((rule) => ({
-        ...rule,
-        ...('for' in rule && rule.for !== undefined ? { for: '1s' } : {}),
-      })),
-    })),
-  });
-}
 
 function load(
   ns: string,
@@ -137,7 +124,7 @@ describe.skipIf(
     pipeline = await startAlertPipeline({
       job: defaultConfig.jobName,
       targets: exporters.map((exporter) => exporter.address),
-      rules: rulesWithShortFor(),
+      rules: rulesWithShortFor(join(repoRoot, RULES_PATH)),
       netns: ns.exhaust,
     });
     await pipeline.prometheus.waitForTargetsUp({ scrapes: 2, timeoutMs: 60_000 });

@@ -15,6 +15,7 @@ import { RECORDED } from '../../mixin/recording.js';
 import { runExporter } from '../../testkit/exporter/exporter-cli.js';
 import { canRun } from '../../testkit/kernel/capabilities.js';
 import { NetnsLab } from '../../testkit/kernel/netns.js';
+import { checkDashboardQueries } from '../../testkit/prometheus/dashboard-queries.js';
 import {
   type ExporterTarget,
   startExporterTarget,
@@ -44,42 +45,6 @@ const EXPORTER_PORTS = [10120, 10121] as const;
  */
 const HOST_ONLY_SYSCTLS = ['net.ipv4.tcp_mem', 'net.ipv4.tcp_max_orphans'] as const;
 const HOST_ONLY = /tcp_mem|tcp_max_orphans|instance:tcpstate_orphans:ratio/;
-
-/** What Grafana puts in for its built-in interval variables on a short time range. */
-const BUILT_INS: Readonly<Record<string, string>> = {
-  __rate_interval: '1m',
-  __interval: '15s',
-  __range: '1h',
-};
-
-interface Variable {
-  readonly name: string;
-  readonly type: string;
-  readonly query?: string;
-  readonly includeAll?: boolean;
-  readonly allValue?: string;
-}
-interface Target {
-  readonly refId: string;
-  readonly expr: string;
-  readonly instant?: boolean;
-}
-interface Panel {
-  readonly type: string;
-  readonly title?: string;
-  readonly targets?: readonly Target[];
-}
-interface Dashboard {
-  readonly templating: { readonly list: readonly Variable[] };
-  readonly panels: readonly Panel[];
-}
-
-function substitute(text: string, values: ReadonlyMap<string, string>): string {
-  return text.replace(/\$(\w+)|\$\{(\w+)\}/g, (whole, plain?: string, braced?: string) => {
-    const name = plain ?? braced ?? '';
-    return values.get(name) ?? BUILT_INS[name] ?? whole;
-  });
-}
 
 describe.skipIf(
   !canRun('dashboard and recording-rule queries against Prometheus', {
@@ -183,6 +148,8 @@ describe.skipIf(
     const problems: string[] = [];
     for (const record of Object.values(RECORDED)) {
       if (HOST_ONLY.test(record)) continue;
+      // Pods' namespaces only: test/e2e/alerts-pod-exhaustion.test.ts.
+      if (record === RECORDED.netnsEphemeralUsedRatio) continue;
       const result = await prometheus.query(
         `count by (instance) (${record}{job="${defaultConfig.jobName}"})`,
       );
@@ -198,61 +165,10 @@ describe.skipIf(
   const nodeDashboards = Object.entries(DASHBOARD_PATHS).filter(([name]) => name !== 'pods');
   for (const [name, path] of nodeDashboards) {
     it(`${name}: every variable and panel query returns data, per host or for the fleet`, async () => {
-      const board = JSON.parse(readFileSync(join(repoRoot, path), 'utf8')) as Dashboard;
-      const values = new Map<string, string>();
-      const problems: string[] = [];
-
-      for (const variable of board.templating.list) {
-        if (variable.type !== 'query') continue;
-        const match = /^label_values\((.+),\s*(\w+)\)$/.exec(variable.query ?? '');
-        if (match?.[1] === undefined || match[2] === undefined) {
-          problems.push(`variable ${variable.name}: unsupported query ${variable.query}`);
-          continue;
-        }
-        const found = await prometheus.api<string[]>(`/api/v1/label/${match[2]}/values`, {
-          'match[]': substitute(match[1], values),
-        });
-        if (found.length === 0) problems.push(`variable ${variable.name}: no values`);
-        if (variable.name === 'instance' && found.length !== EXPORTER_PORTS.length)
-          problems.push(`variable instance: ${found.join(', ')}`);
-        // "All" where the variable offers it, otherwise the first value (one host).
-        values.set(
-          variable.name,
-          variable.includeAll ? (variable.allValue ?? '.*') : (found[0] ?? ''),
-        );
-      }
-
-      let queries = 0;
-      const now = Math.floor(Date.now() / 1000);
-      for (const panel of board.panels) {
-        const fleet = /^Fleet\b/.test(panel.title ?? '');
-        for (const target of panel.targets ?? []) {
-          queries += 1;
-          const where = `${panel.title} [${target.refId}]`;
-          const expr = substitute(target.expr, values);
-          if (expr.includes('$')) {
-            problems.push(`${where}: unresolved variable in ${expr}`);
-            continue;
-          }
-          try {
-            const result = target.instant
-              ? await prometheus.query(expr)
-              : await prometheus.queryRange(expr, now - 30, now, 1);
-            const samples = result.result as readonly PromSample[];
-            if (samples.length === 0) {
-              if (!HOST_ONLY.test(expr)) problems.push(`${where}: no data for ${expr}`);
-              continue;
-            }
-            const instances = new Set(samples.map((sample) => sample.metric.instance));
-            if (fleet && instances.size !== EXPORTER_PORTS.length)
-              problems.push(`${where}: fleet panel shows ${[...instances].join(', ')}`);
-            if (!fleet && (instances.size !== 1 || !instances.has(values.get('instance'))))
-              problems.push(`${where}: shows ${[...instances].join(', ')}, not the selected host`);
-          } catch (error) {
-            problems.push(`${where}: ${(error as Error).message}`);
-          }
-        }
-      }
+      const { queries, problems } = await checkDashboardQueries(prometheus, join(repoRoot, path), {
+        instances: EXPORTER_PORTS.length,
+        mayBeEmpty: HOST_ONLY,
+      });
       expect(queries).toBeGreaterThan(5);
       expect(problems).toEqual([]);
     }, 180_000);
