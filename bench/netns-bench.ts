@@ -5,12 +5,16 @@
  * of the same files. Each read walks the kernel's socket hash, which all namespaces share,
  * so a round costs about namespaces × (the hash's buckets + every socket on the machine).
  */
+import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import { DEFAULT_SAMPLE_OPTIONS } from '../src/snapshot/model.js';
 import { SocketAccumulator } from '../src/snapshot/socket-accumulator.js';
 import { readEphemeralSettings } from '../src/sources/sysctl.js';
 import { TcpTableReader } from '../src/sources/tcp-table.js';
+import { runExporter, startExporter } from '../testkit/exporter/exporter-cli.js';
 import { missingCapability } from '../testkit/kernel/capabilities.js';
+import { waitFor } from '../testkit/prometheus/prometheus-daemon.js';
 import type { BenchContext } from './context.js';
 import {
   addSamples,
@@ -35,6 +39,68 @@ const MIN_RUNS = 5;
 const MAX_RUNS = 15;
 const RUN_SECONDS = 6;
 
+const AUTOCANNON = createRequire(import.meta.url).resolve('autocannon');
+/** Scrapes at once and seconds of them: a Prometheus or two, not a load test. */
+const SCRAPE_CONNECTIONS = 4;
+const SCRAPE_SECONDS = 8;
+
+/**
+ * /metrics latency of the daemon with --collector.netns over this table's namespaces, rounds
+ * back to back (interval 1s) so that scrapes always meet a round in progress.
+ */
+async function measureScrapes(context: BenchContext, namespaces: number, size: number) {
+  const exporter = await startExporter([
+    '--path.procfs=/proc',
+    '--collector.netns',
+    '--collector.netns.interval=1s',
+    '--collector.netns.max=1000',
+    '--log.level=warn',
+  ]);
+  try {
+    const url = `${exporter.url}/metrics`;
+    let exported = 0;
+    let body = '';
+    await waitFor(
+      async () => {
+        body = await (await fetch(url)).text();
+        const match = /^tcpstate_netns_namespaces\{outcome="exported"\} (\d+)/m.exec(body);
+        exported = Number(match?.[1] ?? 0);
+        return exported >= namespaces ? true : undefined;
+      },
+      { timeoutMs: 120_000, intervalMs: 500, describe: () => `exported ${exported} namespaces` },
+    );
+    const result = JSON.parse(
+      execFileSync(
+        process.execPath,
+        [AUTOCANNON, '-c', String(SCRAPE_CONNECTIONS), '-d', String(SCRAPE_SECONDS), '-j', url],
+        { encoding: 'utf8', timeout: (SCRAPE_SECONDS + 60) * 1000 },
+      ),
+    ) as { latency: { p50: number; p99: number }; requests: { total: number } };
+    const rounds = /^tcpstate_netns_round_duration_seconds (\S+)/m.exec(body)?.[1];
+    context.emit({
+      kind: 'netns-scrape',
+      namespaces,
+      size,
+      exported,
+      bodyBytes: Buffer.byteLength(body),
+      latencyP50Ms: result.latency.p50,
+      latencyP99Ms: result.latency.p99,
+      requests: result.requests.total,
+      roundSeconds: Number(rounds ?? Number.NaN),
+    });
+  } finally {
+    await exporter.daemon.stop();
+  }
+}
+
+/** Why the daemon cannot be measured with --collector.netns here, or undefined. */
+async function netnsCollectorMissing(): Promise<string | undefined> {
+  const help = await runExporter(['--help']);
+  return help.stdout.includes('--collector.netns')
+    ? undefined
+    : 'the daemon has no --collector.netns yet';
+}
+
 /** One round's reader: every namespace's tcp and tcp6, each into a fresh aggregate. */
 function namespaceRound(pids: readonly number[]): () => number {
   const reader = new TcpTableReader();
@@ -52,7 +118,12 @@ function namespaceRound(pids: readonly number[]): () => number {
   };
 }
 
-async function measureSpread(context: BenchContext, namespaces: number, size: number) {
+async function measureSpread(
+  context: BenchContext,
+  namespaces: number,
+  size: number,
+  scrapes: boolean,
+) {
   const label = `netns ${namespaces} × ${formatSize(size)}`;
   const table = await SpreadTable.build(namespaces, size, (message) =>
     context.log(`${label}: ${message}`),
@@ -94,6 +165,7 @@ async function measureSpread(context: BenchContext, namespaces: number, size: nu
     context.log(
       `${label}: engine ${(meanCpuSeconds(engineSample) * 1000).toFixed(1)} ms CPU, cat ${(meanCpuSeconds(catSample) * 1000).toFixed(1)} ms (${engineSample.runs} runs, ${sockets} sockets seen)`,
     );
+    if (scrapes) await measureScrapes(context, namespaces, size);
   } finally {
     await table.close();
   }
@@ -121,9 +193,14 @@ export async function runNetnsPart(context: BenchContext): Promise<void> {
       `sizes above ${formatSize(NETNS_MAX_SIZE)} left out: 100 namespaces read the whole hash 100 times a round`,
     );
   }
+  const scrapesMissing = await netnsCollectorMissing();
+  if (scrapesMissing !== undefined)
+    context.note('netns', `/metrics latency left out: ${scrapesMissing}`);
   for (const size of sizes) {
+    // Scrape latency on the smallest table only: what it shows is namespaces, not sockets.
+    const scrapes = scrapesMissing === undefined && size === sizes[0];
     for (const namespaces of NAMESPACE_COUNTS) {
-      await measureSpread(context, namespaces, size).catch((error: unknown) => {
+      await measureSpread(context, namespaces, size, scrapes).catch((error: unknown) => {
         const message = error instanceof Error ? error.message : String(error);
         context.note(
           'netns',

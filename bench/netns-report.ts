@@ -3,7 +3,7 @@
  * and `--collector.netns.max`, written from the `netns` records of a run.
  */
 import { formatSize } from './options.js';
-import type { BenchRecord, NetnsMeasurement } from './results.js';
+import type { BenchRecord, NetnsMeasurement, NetnsScrapeMeasurement } from './results.js';
 
 /**
  * The CPU the netns collector may take on average, in cores, at `--collector.netns.max`
@@ -167,6 +167,35 @@ function reading(rows: readonly NetnsMeasurement[], defaults: NetnsDefaults | un
   return lines.map((line) => `- ${line}`).join('\n');
 }
 
+function scrapeTable(records: readonly BenchRecord[]): string {
+  const rows = records.filter(
+    (record): record is NetnsScrapeMeasurement => record.kind === 'netns-scrape',
+  );
+  if (rows.length === 0) return '';
+  const header = [
+    'namespaces in the table',
+    'namespaces exported',
+    '/metrics bytes',
+    'p50 ms',
+    'p99 ms',
+    'requests',
+    'round s',
+  ];
+  const lines = [header, header.map(() => '---')].map((cells) => `| ${cells.join(' | ')} |`);
+  for (const row of [...rows].sort((a, b) => a.namespaces - b.namespaces)) {
+    lines.push(
+      `| ${[row.namespaces, row.exported, row.bodyBytes, row.latencyP50Ms, row.latencyP99Ms, row.requests, row.roundSeconds.toFixed(2)].join(' | ')} |`,
+    );
+  }
+  return (
+    `### /metrics while rounds run back to back\n\nThe daemon with \`--collector.netns --collector.netns.interval=1s\` ` +
+    `on the ${formatSize(rows[0]?.size ?? 0)} tables above, scraped by autocannon (${rows[0] === undefined ? '' : 'a few connections'}) while its ` +
+    'rounds run one after another in their worker: the walks never reach the scrape path; what grows is the ' +
+    'exposition itself, about 51 series per namespace.\n\n' +
+    lines.join('\n')
+  );
+}
+
 /** The machine and how busy it was: the figures are CPU time on a shared machine. */
 function machineLine(records: readonly BenchRecord[]): string {
   const machine = records.find((record) => record.kind === 'machine');
@@ -203,5 +232,7 @@ ${[...new Set(rows.map((row) => row.size))]
       `### ${formatSize(size)} sockets\n\n${costTable(rows.filter((row) => row.size === size))}`,
   )
   .join('\n\n')}
+
+${scrapeTable(records)}
 `;
 }

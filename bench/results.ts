@@ -138,6 +138,20 @@ export interface NetnsMeasurement {
   readonly cat: RoundCost;
 }
 
+/** /metrics of the daemon with --collector.netns while its rounds run back to back. */
+export interface NetnsScrapeMeasurement {
+  readonly kind: 'netns-scrape';
+  readonly namespaces: number;
+  readonly size: number;
+  /** Namespaces the daemon exported (the table's and any other on the machine). */
+  readonly exported: number;
+  readonly bodyBytes: number;
+  readonly latencyP50Ms: number;
+  readonly latencyP99Ms: number;
+  readonly requests: number;
+  readonly roundSeconds: number;
+}
+
 /** Printed last: how long the run took and how busy the machine was by then. */
 export interface RunEnd {
   readonly kind: 'end';
@@ -178,5 +192,6 @@ export type BenchRecord =
   | DaemonMeasurement
   | TableMeasurement
   | NetnsMeasurement
+  | NetnsScrapeMeasurement
   | BenchNote
   | RunEnd;
