@@ -11,7 +11,7 @@ import { RECORDED } from '../recording.js';
 import {
   baseVariables,
   buildDashboard,
-  DESTINATION_COLUMNS,
+  destinationsTable,
   FLEET,
   headroomThresholds,
   labelVariable,
@@ -159,36 +159,23 @@ export function podsDashboard(config: MixinConfig): dashboard.Dashboard {
         ),
     )
     .withPanel(
-      tablePanel({
-        title: 'Destinations of the selected pods',
-        span: 24,
-        description:
-          'Each pod’s busiest destinations right now (--collector.netns.top-destinations of them): blocking ports, ' +
-          'their share of the pod’s usable ports, all TIME_WAIT toward it, and how long a connection the pod ' +
-          'closes first blocks its port. Confirm inside the pod with nsenter -t PID -n ss -tan "( dport = :PORT )".',
-      })
-        .withTarget(query('A', pods('tcpstate_netns_ephemeral_ports_used'), { instant: true }))
-        .withTarget(query('B', pods(RECORDED.netnsEphemeralUsedRatio), { instant: true }))
-        .withTarget(query('C', pods('tcpstate_netns_ephemeral_ports_time_wait'), { instant: true }))
-        .withTarget(
-          query('D', pods('tcpstate_netns_ephemeral_port_hold_seconds'), { instant: true }),
-        )
-        .withTransformation({ id: 'merge', options: {} })
-        .withTransformation(
-          organizeTable({
-            ...POD_COLUMNS,
-            ...DESTINATION_COLUMNS,
-            'Value #A': 'Blocking ports',
-            'Value #B': 'Share of usable',
-            'Value #C': 'TIME_WAIT',
-            'Value #D': 'Port blocked for',
-          }),
-        )
-        .sortBy([
-          new common.TableSortByFieldStateBuilder().displayName('Share of usable').desc(true),
-        ])
-        .overrideByName('Share of usable', [{ id: 'unit', value: 'percentunit' }])
-        .overrideByName('Port blocked for', [{ id: 'unit', value: 's' }]),
+      destinationsTable(
+        {
+          title: 'Destinations of the selected pods',
+          span: 24,
+          description:
+            'Each pod’s busiest destinations right now (--collector.netns.top-destinations of them): blocking ports, ' +
+            'their share of the pod’s usable ports, all TIME_WAIT toward it, and how long a connection the pod ' +
+            'closes first blocks its port. Confirm inside the pod with nsenter -t PID -n ss -tan "( dport = :PORT )".',
+        },
+        {
+          blocking: pods('tcpstate_netns_ephemeral_ports_used'),
+          share: pods(RECORDED.netnsEphemeralUsedRatio),
+          timeWait: pods('tcpstate_netns_ephemeral_ports_time_wait'),
+          hold: pods('tcpstate_netns_ephemeral_port_hold_seconds'),
+        },
+        { columns: POD_COLUMNS, sortBy: 'Share of usable' },
+      ),
     )
     .withRow(row('Sockets of the pods on $instance'))
     .withPanel(

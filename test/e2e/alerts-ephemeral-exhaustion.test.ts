@@ -17,6 +17,7 @@ import { defaultConfig } from '../../mixin/config.js';
 import { RULES_PATH } from '../../mixin/outputs.js';
 import { canRun } from '../../testkit/kernel/capabilities.js';
 import { NetnsLab } from '../../testkit/kernel/netns.js';
+import { loadSaid, startLoad } from '../../testkit/kernel/tcp-load.js';
 import {
   type AlertPipeline,
   rulesWithShortFor,
@@ -28,10 +29,9 @@ import {
   startExporterTarget,
 } from '../../testkit/prometheus/exporter-target.js';
 import type { PromSample } from '../../testkit/prometheus/prometheus.js';
-import { type Daemon, startDaemon, waitFor } from '../../testkit/prometheus/prometheus-daemon.js';
+import { type Daemon, waitFor } from '../../testkit/prometheus/prometheus-daemon.js';
 
 const repoRoot = resolve(import.meta.dirname, '../..');
-const LOAD_SCRIPT = join(repoRoot, 'testkit/programs/doctor-load.ts');
 const PAGE = 'TcpStateEphemeralPortsExhausted';
 /** The alerts about connect() toward a destination running out of ports. */
 const EPHEMERAL_ALERTS = new Set([
@@ -52,27 +52,6 @@ const LOOPBACK_SERVER = { address: '127.0.0.1', port: 9000 } as const;
 const LINK = { exhaust: '198.18.92.1', loopback: '198.18.92.2' } as const;
 /** 80 connections/s for 30 s: 2400 attempts against 2000 ports, each blocked for 60 s. */
 const LOAD = { seconds: 30, rate: 80 } as const;
-
-function load(
-  ns: string,
-  mode: string,
-  server: { address: string; port: number },
-  ...rest: string[]
-): Daemon {
-  return startDaemon(
-    process.execPath,
-    ['--import', 'tsx', LOAD_SCRIPT, mode, server.address, String(server.port), ...rest],
-    { netns: ns, cwd: repoRoot },
-  );
-}
-
-async function started(daemon: Daemon, word: string): Promise<string> {
-  await waitFor(() => (daemon.output().includes(word) ? true : undefined), {
-    timeoutMs: 60_000,
-    describe: () => `no "${word}":\n${daemon.output()}`,
-  });
-  return daemon.output();
-}
 
 describe.skipIf(
   !canRun('ephemeral exhaustion alerts end to end', {
@@ -113,9 +92,9 @@ describe.skipIf(
       [ns.exhaust, EXHAUST_SERVER],
       [ns.loopback, LOOPBACK_SERVER],
     ] as const) {
-      const daemon = load(name, 'serve', server, '240');
+      const daemon = startLoad(name, 'serve', server, '240');
       servers.push(daemon);
-      await started(daemon, 'listening');
+      await loadSaid(daemon, 'listening');
     }
     exporters.push(await startExporterTarget({ procfs: '/proc', netns: ns.exhaust }));
     exporters.push(
@@ -145,7 +124,7 @@ describe.skipIf(
 
   it('stays quiet while loopback TIME_WAIT fills the range and connect() keeps working', async () => {
     const instance = `instance="${loopbackInstance()}"`;
-    const churn = load(
+    const churn = startLoad(
       ns.loopback,
       'churn',
       LOOPBACK_SERVER,
@@ -176,8 +155,8 @@ describe.skipIf(
     // a second of the load) and the open connections, not the pile-up.
     expect(2 * blocked).toBeLessThan(piled);
     // connect() still succeeds: 200 more, one after another, each closed first.
-    const connects = load(ns.loopback, 'connect', LOOPBACK_SERVER, '200');
-    expect(await started(connects, 'done')).toContain('done 200');
+    const connects = startLoad(ns.loopback, 'connect', LOOPBACK_SERVER, '200');
+    expect(await loadSaid(connects, 'done')).toContain('done 200');
 
     // Past the load and a little more, nothing about ports for that host, and no page at all.
     await waitFor(() => (churn.child.exitCode !== null ? true : undefined), {
@@ -207,7 +186,7 @@ describe.skipIf(
 
   it('pages naming the destination when connect() runs out of ports, then resolves', async () => {
     const loadStarted = Date.now();
-    const churn = load(
+    const churn = startLoad(
       ns.exhaust,
       'churn',
       EXHAUST_SERVER,

@@ -15,6 +15,7 @@ import { RECORDED } from '../../mixin/recording.js';
 import { runExporter } from '../../testkit/exporter/exporter-cli.js';
 import { canRun } from '../../testkit/kernel/capabilities.js';
 import { NetnsLab } from '../../testkit/kernel/netns.js';
+import { loadSaid, startLoad } from '../../testkit/kernel/tcp-load.js';
 import { checkDashboardQueries } from '../../testkit/prometheus/dashboard-queries.js';
 import {
   type ExporterTarget,
@@ -25,10 +26,9 @@ import {
   type RunningPrometheus,
   startPrometheus,
 } from '../../testkit/prometheus/prometheus.js';
-import { type Daemon, startDaemon, waitFor } from '../../testkit/prometheus/prometheus-daemon.js';
+import type { Daemon } from '../../testkit/prometheus/prometheus-daemon.js';
 
 const repoRoot = resolve(import.meta.dirname, '../..');
-const LOAD_SCRIPT = join(repoRoot, 'testkit/programs/doctor-load.ts');
 const SERVERS = [
   { address: '198.18.93.1', port: 8080 },
   { address: '127.0.0.1', port: 9000 },
@@ -62,41 +62,11 @@ describe.skipIf(
     ns = lab.addNamespace('dash');
     lab.addAddress(ns, 'lo', `${SERVERS[0].address}/32`);
     for (const server of SERVERS) {
-      const daemon = startDaemon(
-        process.execPath,
-        [
-          '--import',
-          'tsx',
-          LOAD_SCRIPT,
-          'serve',
-          server.address,
-          String(server.port),
-          String(LOAD_SECONDS),
-        ],
-        { netns: ns, cwd: repoRoot },
-      );
+      const daemon = startLoad(ns, 'serve', server, String(LOAD_SECONDS));
       daemons.push(daemon);
-      await waitFor(() => (daemon.output().includes('listening') ? true : undefined), {
-        timeoutMs: 20_000,
-        describe: () => `server did not start:\n${daemon.output()}`,
-      });
+      await loadSaid(daemon, 'listening');
       // A few connections a second, each closed by the client: TIME_WAIT toward the server.
-      daemons.push(
-        startDaemon(
-          process.execPath,
-          [
-            '--import',
-            'tsx',
-            LOAD_SCRIPT,
-            'churn',
-            server.address,
-            String(server.port),
-            String(LOAD_SECONDS),
-            '20',
-          ],
-          { netns: ns, cwd: repoRoot },
-        ),
-      );
+      daemons.push(startLoad(ns, 'churn', server, String(LOAD_SECONDS), '20'));
     }
     for (const port of EXPORTER_PORTS) {
       exporters.push(await startExporterTarget({ procfs: '/proc', netns: ns, port }));
