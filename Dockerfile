@@ -31,5 +31,5 @@ COPY --from=builder /app/dist ./dist
 # run time, so the root filesystem may be read-only.
 USER 65534:65534
 EXPOSE 10120
-ENTRYPOINT ["node", "/app/dist/cli.js"]
+ENTRYPOINT ["node", "/app/dist/main.js"]
 CMD ["--path.procfs=/host/proc"]

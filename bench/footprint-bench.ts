@@ -41,7 +41,7 @@ function log(message: string): void {
   process.stderr.write(`footprint: ${message}\n`);
 }
 
-/** Compiles the tree's src like the package (dist/ beside package.json), returns cli.js. */
+/** Compiles the tree's src like the package (dist/ beside package.json), returns main.js. */
 function build(tree: string): string {
   const dir = join(work, 'daemon');
   execFileSync(process.execPath, [
@@ -55,7 +55,7 @@ function build(tree: string): string {
   ]);
   copyFileSync(join(tree, 'package.json'), join(dir, 'package.json'));
   symlinkSync(join(REPO, 'node_modules'), join(dir, 'node_modules'));
-  return join(dir, 'dist/cli.js');
+  return join(dir, 'dist/main.js');
 }
 
 function rssMiB(pid: number): number {

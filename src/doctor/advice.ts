@@ -5,6 +5,7 @@
  * outgoing connections where it applies.
  */
 import type { FixStep } from './finding.js';
+import { RESERVED_PORTS, TIMESTAMPS, TW_REUSE } from './sysctl-names.js';
 
 /** Sets a sysctl now and persists it in its own file under /etc/sysctl.d/. */
 export function sysctlFix(step: string, name: string, value: number | string): FixStep {
@@ -50,11 +51,7 @@ export function reservePortsFix(
   current: readonly (readonly [number, number])[],
   ports: readonly number[],
 ): FixStep {
-  return sysctlFix(
-    step,
-    'net.ipv4.ip_local_reserved_ports',
-    formatPortList(mergePorts(current, ports)),
-  );
+  return sysctlFix(step, RESERVED_PORTS, formatPortList(mergePorts(current, ports)));
 }
 
 const DATABASE_PORTS: Readonly<Record<number, string>> = {
@@ -156,7 +153,7 @@ export function twReuseFixes(timestamps: number | undefined): FixStep[] {
     steps.push(
       sysctlFix(
         'Turn TCP timestamps on first: tcp_tw_reuse does nothing without them',
-        'net.ipv4.tcp_timestamps',
+        TIMESTAMPS,
         1,
       ),
     );
@@ -164,7 +161,7 @@ export function twReuseFixes(timestamps: number | undefined): FixStep[] {
   steps.push(
     sysctlFix(
       'Let connect() reuse a TIME_WAIT 4-tuple for every destination, not only loopback (affects outgoing connections only)',
-      'net.ipv4.tcp_tw_reuse',
+      TW_REUSE,
       1,
     ),
   );

@@ -1,11 +1,10 @@
 /**
- * What every check gets and the helpers they share: the two snapshots, a way to say
- * "cannot look" (Skip), and the finding constructor. Each check is a pure function of a
- * Context; new checks live in src/doctor/checks/, one file per finding.
+ * What every check is and gets: the Check shape (one per file in src/doctor/checks/), the
+ * two snapshots it reads, and a way to say "cannot look" (Skip). See docs/doctor.md.
  */
-import type { Snapshot, SocketTables, SourceName } from '../snapshot/model.js';
-import { type CounterChange, type CounterRef, counterChange } from './counters.js';
-import type { EvidenceValue, Finding, FindingId, FixStep, Severity } from './finding.js';
+import type { EphemeralPorts, Snapshot, SocketTables, SourceName } from '../snapshot/model.js';
+import { type CounterChange, type CounterRef, counterChange, round } from './counters.js';
+import type { EvidenceValue, FindingId, FixStep, Severity } from './finding.js';
 
 export interface Context {
   readonly first: Snapshot;
@@ -16,7 +15,28 @@ export interface Context {
   readonly sysctl: Readonly<Record<string, number>>;
 }
 
-export type Check = (context: Context) => Finding[];
+/**
+ * One finding: how it looks, then how it words what it saw. `observe` returns one entry per
+ * finding to report (often none); the other members turn an entry into the finding's parts.
+ * All are pure. Members are methods so that the runner can hold checks of any Observed.
+ */
+export interface Check<Observed = unknown> {
+  readonly id: FindingId;
+  /** The figures worth a finding, or Skip thrown with the reason it cannot look. */
+  observe(context: Context): readonly Observed[];
+  /** The severity rule. */
+  severity(observed: Observed): Severity;
+  /** One line with the key numbers. */
+  summary(observed: Observed): string;
+  /** The figures it cites: ports, destinations, sysctls (by dotted name) and counters. */
+  evidence(observed: Observed): Record<string, EvidenceValue>;
+  /** Why it matters. */
+  explanation(observed: Observed): string;
+  /** What relieves it now, while the real fix is made; left out where nothing does. */
+  stopTheBleeding?(observed: Observed): FixStep[];
+  /** The real fix, in order of preference. */
+  fix(observed: Observed): FixStep[];
+}
 
 /** Thrown inside a check that cannot look; analyse() records it as skipped. */
 export class Skip extends Error {
@@ -33,6 +53,12 @@ export function unavailable(snapshot: Snapshot, source: SourceName, what: string
 export function needSockets(context: Context): SocketTables {
   if (context.sockets === undefined) throw unavailable(context.second, 'sockets', 'socket tables');
   return context.sockets;
+}
+
+export function needEphemeral(sockets: SocketTables): EphemeralPorts {
+  if (sockets.ephemeral === undefined)
+    throw new Skip(`ephemeral ports unknown: ${sockets.ephemeralError ?? 'no port range'}`);
+  return sockets.ephemeral;
 }
 
 /** Host-wide sysctls /proc/sys shows in the host's network namespace only. */
@@ -89,16 +115,7 @@ export function counterEvidence(change: Required<CounterChange>): Record<string,
   };
 }
 
-export interface FindingText {
-  readonly summary: string;
-  readonly evidence: Record<string, EvidenceValue>;
-  readonly explanation: string;
-  /** The real fix, in order of preference. */
-  readonly fix: FixStep[];
-  /** What relieves it now, before the real fix is in; empty when nothing does. */
-  readonly stopTheBleeding?: FixStep[];
-}
-
-export function finding(id: FindingId, severity: Severity, text: FindingText): Finding {
-  return { id, severity, ...text, stopTheBleeding: text.stopTheBleeding ?? [] };
+/** A ratio as the summaries print it: `42.5%`. */
+export function percent(ratio: number): string {
+  return `${round(ratio * 100, 1)}%`;
 }

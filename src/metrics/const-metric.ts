@@ -5,26 +5,7 @@
  * Counter cannot be set to the kernel's absolute value.
  */
 import type { Metric, Registry, RegistryContentType } from 'prom-client';
-
-export interface ConstSample {
-  readonly labels: Readonly<Record<string, string | number>>;
-  readonly value: number;
-}
-
-export interface ConstMetricDefinition<Data> {
-  /** Counters end in `_total`; prom-client strips it for the OpenMetrics family name. */
-  readonly name: string;
-  readonly help: string;
-  readonly type: 'gauge' | 'counter';
-  readonly labelNames?: readonly string[];
-  readonly samples: (data: Data) => Iterable<ConstSample>;
-}
-
-const NO_LABELS: Readonly<Record<string, string | number>> = {};
-
-export function sample(value: number, labels = NO_LABELS): ConstSample {
-  return { labels, value };
-}
+import type { ConstMetricDefinition } from '../collectors/collector.js';
 
 /** The object prom-client's Registry formats: name, help, type and get(). */
 class ConstMetric<Data> {
@@ -34,7 +15,7 @@ class ConstMetric<Data> {
   readonly type: 'gauge' | 'counter';
   readonly labelNames: readonly string[];
   readonly aggregator = 'sum';
-  private readonly samples: (data: Data) => Iterable<ConstSample>;
+  private readonly definition: ConstMetricDefinition<Data>;
 
   constructor(
     definition: ConstMetricDefinition<Data>,
@@ -44,12 +25,12 @@ class ConstMetric<Data> {
     this.help = definition.help;
     this.type = definition.type;
     this.labelNames = definition.labelNames ?? [];
-    this.samples = definition.samples;
+    this.definition = definition;
   }
 
   async get() {
     const data = this.read();
-    const values = data === undefined ? [] : [...this.samples(data)];
+    const values = data === undefined ? [] : [...this.definition.samples(data)];
     return {
       name: this.name,
       help: this.help,

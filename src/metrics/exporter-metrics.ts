@@ -17,11 +17,12 @@ import {
   type PrometheusContentType,
   Registry,
 } from 'prom-client';
-import { isSuccessfulSample } from '../sampler/failed-snapshot.js';
+import { sample } from '../collectors/collector.js';
+import { type CollectorName, REGISTRY } from '../collectors/registry.js';
+import { isSuccessfulSample } from '../snapshot/failed-snapshot.js';
 import type { Snapshot } from '../snapshot/model.js';
-import type { CollectorName } from './collector-names.js';
-import { COLLECTORS, type CollectorDefinition, collectorStatuses } from './collectors.js';
-import { registerConstMetric, sample } from './const-metric.js';
+import type { NetnsRound, NetnsView } from '../snapshot/netns-round.js';
+import { registerConstMetric } from './const-metric.js';
 
 export type ExpositionFormat = 'text' | 'openmetrics';
 export type ExpositionEncoding = 'identity' | 'gzip';
@@ -84,6 +85,7 @@ function registerDefaultMetrics(registry: AnyRegistry): void {
 
 export class ExporterMetrics {
   private latest: Snapshot | undefined;
+  private netns: NetnsView | undefined;
   private skipped = 0;
   private readonly malformed: Record<(typeof TABLE_FILES)[number], number> = { tcp: 0, tcp6: 0 };
   private readonly registries: Record<ExpositionFormat, FormatRegistries> = {
@@ -117,12 +119,28 @@ export class ExporterMetrics {
 
   /** Serves this snapshot from now on and adds its sample to the self metrics. */
   update(snapshot: Snapshot): void {
-    this.latest = snapshot;
+    this.latest = this.netns === undefined ? snapshot : { ...snapshot, netns: this.netns };
     for (const histogram of this.sampleDurations) histogram.observe(snapshot.durationSeconds);
     const tables = snapshot.sockets;
     if (tables !== undefined) {
       for (const file of TABLE_FILES) this.malformed[file] += tables[file].malformed;
     }
+    this.renderAgain();
+  }
+
+  /**
+   * Serves this round over the other namespaces from now on, with the node's latest
+   * snapshot (they come from two workers on two schedules), and counts its failures.
+   */
+  updateNetns(round: NetnsRound): void {
+    const readFailures = (this.netns?.readFailures ?? 0) + round.failures.length;
+    this.netns = { round, readFailures };
+    if (this.latest === undefined) return;
+    this.latest = { ...this.latest, netns: this.netns };
+    this.renderAgain();
+  }
+
+  private renderAgain(): void {
     this.rendered.clear();
     // Rendered now rather than at the next scrape, so no scrape waits for a render.
     for (const key of this.wanted) void this.renderedSample(key);
@@ -190,7 +208,7 @@ export class ExporterMetrics {
   private register({ sample: registry, live }: FormatRegistries): Histogram {
     const { collectors, version, sampleIntervalSeconds } = this.options;
     const read = () => this.latest;
-    for (const collector of COLLECTORS as readonly CollectorDefinition<unknown>[]) {
+    for (const collector of REGISTRY.collectors) {
       if (!collectors[collector.name]) continue;
       for (const definition of collector.metrics) {
         registerConstMetric(registry, definition, () => {
@@ -208,7 +226,7 @@ export class ExporterMetrics {
         type: 'gauge',
         labelNames: ['collector'],
         samples: (snapshot) =>
-          collectorStatuses(snapshot, collectors).map((status) =>
+          REGISTRY.statuses(snapshot, collectors).map((status) =>
             sample(status.success ? 1 : 0, { collector: status.name }),
           ),
       },
@@ -222,7 +240,7 @@ export class ExporterMetrics {
         type: 'gauge',
         labelNames: ['collector'],
         samples: (snapshot) =>
-          collectorStatuses(snapshot, collectors).map((status) =>
+          REGISTRY.statuses(snapshot, collectors).map((status) =>
             sample(status.durationSeconds, { collector: status.name }),
           ),
       },

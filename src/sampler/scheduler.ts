@@ -4,26 +4,26 @@
  */
 import type { Snapshot } from '../snapshot/model.js';
 
-export interface SnapshotProducer {
-  sample(): Promise<Snapshot>;
+export interface SnapshotProducer<Result = Snapshot> {
+  sample(): Promise<Result>;
   /** Resolves false when a thread it started could not be ended (blocked in the kernel). */
   close(): Promise<boolean>;
 }
 
-export interface SchedulerListener {
-  onSnapshot(snapshot: Snapshot): void;
+export interface SchedulerListener<Result = Snapshot> {
+  onSnapshot(snapshot: Result): void;
   onSkipped(): void;
 }
 
-export class SampleScheduler {
+export class SampleScheduler<Result = Snapshot> {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
 
   constructor(
-    private readonly producer: SnapshotProducer,
+    private readonly producer: SnapshotProducer<Result>,
     private readonly intervalMs: number,
-    private readonly listener: SchedulerListener,
+    private readonly listener: SchedulerListener<Result>,
   ) {}
 
   start(): void {

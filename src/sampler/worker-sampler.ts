@@ -9,20 +9,20 @@ import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { failedSnapshot } from '../snapshot/failed-snapshot.js';
 import type { SampleOptions, Snapshot } from '../snapshot/model.js';
-import { failedSnapshot } from './failed-snapshot.js';
 
-/** The worker script next to this module: `.js` when built, `.ts` under tsx or vitest. */
-export function defaultWorkerScript(): URL {
-  const built = new URL('./sample-worker.js', import.meta.url);
-  return existsSync(fileURLToPath(built)) ? built : new URL('./sample-worker.ts', import.meta.url);
+/** A worker script next to this module: `.js` when built, `.ts` under tsx or vitest. */
+export function defaultWorkerScript(name = 'sample-worker'): URL {
+  const built = new URL(`./${name}.js`, import.meta.url);
+  return existsSync(fileURLToPath(built)) ? built : new URL(`./${name}.ts`, import.meta.url);
 }
 
 /**
  * A `.ts` script needs tsx's loader inside the worker (`--import tsx` in a worker's execArgv
  * does not apply to it on Node 20), so a small bootstrap registers tsx, then imports it.
  */
-function startWorker(script: URL, workerData: SampleOptions): Worker {
+function startWorker(script: URL, workerData: unknown): Worker {
   if (!script.pathname.endsWith('.ts')) return new Worker(script, { workerData });
   const tsx = import.meta.resolve('tsx/esm/api');
   const bootstrap = `import(${JSON.stringify(tsx)}).then(({ register }) => {
@@ -32,15 +32,14 @@ function startWorker(script: URL, workerData: SampleOptions): Worker {
   return new Worker(bootstrap, { eval: true, workerData });
 }
 
-interface PendingSample {
-  readonly resolve: (snapshot: Snapshot) => void;
+interface PendingSample<Result> {
+  readonly resolve: (result: Result) => void;
   readonly timestampMs: number;
   readonly startedMs: number;
   readonly timeout: NodeJS.Timeout;
 }
 
-export interface WorkerSamplerOptions {
-  readonly sample: SampleOptions;
+interface WorkerOptions {
   /** Called when a worker dies or is abandoned, with why; the sample in flight resolves as failed. */
   readonly onWorkerDeath: (reason: string) => void;
   /** A sample still running after this long is abandoned with its worker. */
@@ -49,23 +48,36 @@ export interface WorkerSamplerOptions {
   readonly script?: URL;
 }
 
+export interface WorkerSamplerOptions extends WorkerOptions {
+  readonly sample: SampleOptions;
+}
+
+export interface WorkerTaskOptions<Data, Result> extends WorkerOptions {
+  /** Handed to the worker once, as its workerData. */
+  readonly workerData: Data;
+  readonly script: URL;
+  /** The result of a sample the worker could not give (it died, hung, or was closed). */
+  readonly failed: (timestampMs: number, durationSeconds: number, reason: string) => Result;
+}
+
 /** How long close() waits for a worker to end; one blocked in a system call never does. */
 const CLOSE_GRACE_MS = 1_000;
 
-export class WorkerSampler {
+/**
+ * Runs one kind of sample in a worker thread: the worker answers each message with one
+ * result (a Snapshot, a round over namespaces).
+ */
+export class WorkerTask<Data, Result> {
   private worker: Worker | undefined;
   /** An abandoned worker still blocked in the kernel; no other starts while it lives. */
   private hung: Worker | undefined;
-  private pending: PendingSample | undefined;
+  private pending: PendingSample<Result> | undefined;
   private closed = false;
-  private readonly script: URL;
 
-  constructor(private readonly options: WorkerSamplerOptions) {
-    this.script = options.script ?? defaultWorkerScript();
-  }
+  constructor(private readonly options: WorkerTaskOptions<Data, Result>) {}
 
-  /** One snapshot from the worker; never rejects. Callers wait for one before asking again. */
-  sample(): Promise<Snapshot> {
+  /** One result from the worker; never rejects. Callers wait for one before asking again. */
+  sample(): Promise<Result> {
     if (this.pending !== undefined) throw new Error('a sample is already running');
     if (this.closed) return Promise.resolve(this.failed(Date.now(), 0, 'sampler closed'));
     if (this.hung !== undefined) {
@@ -103,15 +115,15 @@ export class WorkerSampler {
   }
 
   private spawn(): Worker {
-    const worker = startWorker(this.script, this.options.sample);
+    const worker = startWorker(this.options.script, this.options.workerData);
     let crash: string | undefined;
-    worker.on('message', (snapshot: Snapshot) => {
+    worker.on('message', (result: Result) => {
       if (this.worker !== worker) return;
       const pending = this.pending;
       this.pending = undefined;
       if (pending === undefined) return;
       clearTimeout(pending.timeout);
-      pending.resolve(snapshot);
+      pending.resolve(result);
     });
     worker.on('error', (error) => {
       crash = error.message;
@@ -155,8 +167,21 @@ export class WorkerSampler {
     pending.resolve(this.failed(pending.timestampMs, seconds, reason));
   }
 
-  private failed(timestampMs: number, seconds: number, reason: string): Snapshot {
-    return failedSnapshot(this.options.sample, timestampMs, seconds, reason);
+  private failed(timestampMs: number, seconds: number, reason: string): Result {
+    return this.options.failed(timestampMs, seconds, reason);
+  }
+}
+
+/** The node's sample: the engine in sample-worker.ts. */
+export class WorkerSampler extends WorkerTask<SampleOptions, Snapshot> {
+  constructor({ sample, script, ...options }: WorkerSamplerOptions) {
+    super({
+      ...options,
+      workerData: sample,
+      script: script ?? defaultWorkerScript(),
+      failed: (timestampMs, seconds, reason) =>
+        failedSnapshot(sample, timestampMs, seconds, reason),
+    });
   }
 }
 

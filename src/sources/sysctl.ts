@@ -1,18 +1,39 @@
 /**
- * The sysctls that decide TIME_WAIT and ephemeral-port behaviour, read from
- * `<procfs>/sys/net/...` (the reader's network namespace) under their dotted names.
+ * The sysctls that decide TIME_WAIT and ephemeral-port behaviour under their dotted names,
+ * read from `<procfs>/sys/net/...` (the reader's network namespace) or from any other
+ * SysctlSource (netns-sysctl.ts: the text a child inside another namespace printed).
  */
 import { join } from 'node:path';
-import type { Sysctls, TimeWaitReuse } from '../snapshot/model.js';
-import {
-  parseKernelInteger,
-  readOptionalText,
-  readRequiredText,
-  SourceError,
-} from './kernel-files.js';
+import { parseKernelInteger, readOptionalText, SourceError } from './kernel-files.js';
 
-/** Single-number sysctls; `optional` ones exist only on some kernels. */
-export const NUMERIC_SYSCTLS: readonly { readonly name: string; readonly optional?: boolean }[] = [
+/** The settings the TIME_WAIT reuse rule was applied with (this namespace's sysctls). */
+export interface TimeWaitReuse {
+  /** net.ipv4.tcp_tw_reuse: 0 never, 1 always, 2 with a loopback address at either end. */
+  readonly twReuse: number;
+  /** net.ipv4.tcp_tw_reuse_delay in ms; 1000 on kernels without it (before 6.10). */
+  readonly twReuseDelayMs: number;
+  /** net.ipv4.tcp_timestamps: reuse needs the connection to have carried timestamps. */
+  readonly timestamps: number;
+}
+
+export interface Sysctls {
+  /** Dotted name → numeric value, for the numeric sysctls that were present. */
+  readonly values: Readonly<Record<string, number>>;
+  readonly portRange?: { readonly low: number; readonly high: number };
+  /** Parsed ip_local_reserved_ports as inclusive ranges. */
+  readonly reservedPorts?: readonly (readonly [number, number])[];
+}
+
+/**
+ * Single-number sysctls; `optional` ones exist only on some kernels. `hostOnly` ones are
+ * host-wide: /proc/sys shows them in the initial network namespace only; all others are
+ * per network namespace (checked by setting each in one namespace and reading the host's).
+ */
+export const NUMERIC_SYSCTLS: readonly {
+  readonly name: string;
+  readonly optional?: boolean;
+  readonly hostOnly?: boolean;
+}[] = [
   { name: 'net.ipv4.tcp_tw_reuse' },
   // Added in Linux 6.10; older kernels reuse after a fixed 1 s.
   { name: 'net.ipv4.tcp_tw_reuse_delay', optional: true },
@@ -22,8 +43,7 @@ export const NUMERIC_SYSCTLS: readonly { readonly name: string; readonly optiona
   { name: 'net.ipv4.tcp_syncookies' },
   { name: 'net.ipv4.tcp_max_syn_backlog' },
   { name: 'net.core.somaxconn' },
-  // Host-wide: /proc/sys shows it in the initial network namespace only.
-  { name: 'net.ipv4.tcp_max_orphans', optional: true },
+  { name: 'net.ipv4.tcp_max_orphans', optional: true, hostOnly: true },
 ];
 
 /** `tcp_mem`: three page counts (min, pressure, max), host-wide like tcp_max_orphans. */
@@ -32,9 +52,44 @@ const TCP_MEM_PARTS = ['min', 'pressure', 'max'] as const;
 
 export type ReservedPorts = readonly (readonly [number, number])[];
 
+export const PORT_RANGE = 'net.ipv4.ip_local_port_range';
+export const RESERVED_PORTS = 'net.ipv4.ip_local_reserved_ports';
+
 export function sysctlPath(procfsRoot: string, dottedName: string): string {
   return join(procfsRoot, 'sys', ...dottedName.split('.'));
 }
+
+/** Where sysctl texts come from: files under a procfs root, or text read elsewhere. */
+export interface SysctlSource {
+  /** The sysctl's text, undefined when the kernel lacks it; other errors throw a SourceError. */
+  text(dottedName: string): string | undefined;
+  /** How errors name the sysctl (its path). */
+  describe(dottedName: string): string;
+  /** Knows only some sysctls (a table of defaults): every sysctl is then optional. */
+  readonly partial?: boolean;
+}
+
+export function procfsSysctls(procfsRoot: string): SysctlSource {
+  return {
+    text: (name) => readOptionalText(sysctlPath(procfsRoot, name)),
+    describe: (name) => sysctlPath(procfsRoot, name),
+  };
+}
+
+function requiredText(source: SysctlSource, name: string): string {
+  const text = source.text(name);
+  if (text === undefined) {
+    throw new SourceError(`cannot read ${source.describe(name)}: ENOENT (no such file)`);
+  }
+  return text;
+}
+
+/** Every per-namespace sysctl by dotted name: what a read inside a namespace asks for. */
+export const NAMESPACE_SYSCTL_NAMES: readonly string[] = [
+  PORT_RANGE,
+  RESERVED_PORTS,
+  ...NUMERIC_SYSCTLS.filter((sysctl) => !sysctl.hostOnly).map((sysctl) => sysctl.name),
+];
 
 function parsePort(text: string, path: string): number {
   const port = parseKernelInteger(text.trim());
@@ -93,15 +148,16 @@ export interface EphemeralSettings {
 }
 
 function readNumericSysctl(
-  procfsRoot: string,
+  source: SysctlSource,
   name: string,
   optional: boolean | undefined,
 ): number | undefined {
-  const path = sysctlPath(procfsRoot, name);
-  const text = optional ? readOptionalText(path) : readRequiredText(path);
+  const text = optional || source.partial ? source.text(name) : requiredText(source, name);
   if (text === undefined) return undefined;
   const value = parseKernelInteger(text.trim());
-  if (value === undefined) throw new SourceError(`${path}: "${text.trim()}" is not a number`);
+  if (value === undefined) {
+    throw new SourceError(`${source.describe(name)}: "${text.trim()}" is not a number`);
+  }
   return value;
 }
 
@@ -110,19 +166,20 @@ function isOptional(name: string): boolean {
 }
 
 /** Port range, reserved ports and reuse settings; throws a SourceError naming the path. */
-export function readEphemeralSettings(procfsRoot: string): EphemeralSettings {
-  const rangePath = sysctlPath(procfsRoot, 'net.ipv4.ip_local_port_range');
-  const reservedPath = sysctlPath(procfsRoot, 'net.ipv4.ip_local_reserved_ports');
-  const range = parsePortRange(readRequiredText(rangePath), rangePath);
+export function readEphemeralSettings(source: SysctlSource): EphemeralSettings {
+  const range = parsePortRange(requiredText(source, PORT_RANGE), source.describe(PORT_RANGE));
   // Kernels before 2.6.35 have no reserved ports at all.
-  const reservedText = readOptionalText(reservedPath);
-  const reserved = reservedText === undefined ? [] : parseReservedPorts(reservedText, reservedPath);
+  const reservedText = source.text(RESERVED_PORTS);
+  const reserved =
+    reservedText === undefined
+      ? []
+      : parseReservedPorts(reservedText, source.describe(RESERVED_PORTS));
   const values: Record<string, number> = {
     'net.ipv4.ip_local_port_range.low': range.low,
     'net.ipv4.ip_local_port_range.high': range.high,
   };
   for (const name of MODEL_SYSCTLS) {
-    const value = readNumericSysctl(procfsRoot, name, isOptional(name));
+    const value = readNumericSysctl(source, name, isOptional(name));
     if (value !== undefined) values[name] = value;
   }
   const reuse: TimeWaitReuse = {
@@ -133,19 +190,38 @@ export function readEphemeralSettings(procfsRoot: string): EphemeralSettings {
   return { range, reserved, reuse, values };
 }
 
-/** Every numeric sysctl; those of `settings` (read once per sample) are not read again. */
-export function readSysctls(procfsRoot: string, settings: EphemeralSettings): Sysctls {
+/**
+ * The numeric sysctls: with scope `namespace` the per-namespace ones only, with `all` the
+ * host-wide ones too (where `source` shows them). Those of `settings` (read once per sample)
+ * are not read again.
+ */
+export function readSysctls(
+  source: SysctlSource,
+  settings: EphemeralSettings,
+  scope: 'all' | 'namespace' = 'all',
+): Sysctls {
   const values: Record<string, number> = { ...settings.values };
   const alreadyRead = new Set<string>(MODEL_SYSCTLS);
-  for (const { name, optional } of NUMERIC_SYSCTLS) {
-    if (alreadyRead.has(name)) continue;
-    const value = readNumericSysctl(procfsRoot, name, optional);
+  for (const { name, optional, hostOnly } of NUMERIC_SYSCTLS) {
+    if (alreadyRead.has(name) || hostOnly) continue;
+    const value = readNumericSysctl(source, name, optional);
     if (value !== undefined) values[name] = value;
   }
-  const tcpMemPath = sysctlPath(procfsRoot, TCP_MEM);
-  const tcpMem = readOptionalText(tcpMemPath);
-  if (tcpMem !== undefined) Object.assign(values, parseTcpMem(tcpMem, tcpMemPath));
+  if (scope === 'all') Object.assign(values, readHostOnlySysctls(source));
   return { values, portRange: settings.range, reservedPorts: settings.reserved };
+}
+
+/** tcp_mem and tcp_max_orphans where `source` shows them (the host's namespace), else none. */
+export function readHostOnlySysctls(source: SysctlSource): Record<string, number> {
+  const values: Record<string, number> = {};
+  for (const { name, optional, hostOnly } of NUMERIC_SYSCTLS) {
+    if (!hostOnly) continue;
+    const value = readNumericSysctl(source, name, optional);
+    if (value !== undefined) values[name] = value;
+  }
+  const tcpMem = source.text(TCP_MEM);
+  if (tcpMem !== undefined) Object.assign(values, parseTcpMem(tcpMem, source.describe(TCP_MEM)));
+  return values;
 }
 
 /** The `name.min`, `name.pressure`, `name.max` values of a `tcp_mem` text. */

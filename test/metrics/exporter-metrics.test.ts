@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { COLLECTOR_NAMES, type CollectorName } from '../../src/metrics/collector-names.js';
+import { COLLECTOR_NAMES, type CollectorName } from '../../src/collectors/registry.js';
 import { ExporterMetrics } from '../../src/metrics/exporter-metrics.js';
 import { FAMILIES, TCP_STATES } from '../../src/snapshot/model.js';
 import {
@@ -43,6 +43,7 @@ const COLLECTOR_FAMILIES: Readonly<Record<CollectorName, readonly string[]>> = {
   sockstat: ['tcpstate_sockstat_sockets'],
   netstat: ['tcpstate_timewait_finished_total', 'tcpstate_active_opens_total'],
   sysctl: ['tcpstate_sysctl'],
+  netns: ['tcpstate_netns_namespaces', 'tcpstate_netns_sockets'],
 };
 
 describe('ExporterMetrics', () => {
@@ -157,7 +158,7 @@ describe('ExporterMetrics', () => {
   });
 
   it('emits nothing at all, not even HELP, for a disabled collector', async () => {
-    const collectors = { ...allCollectors(), ports: false, netstat: false };
+    const collectors = { ...allCollectors(), ports: false, netstat: false, netns: false };
     const exporter = metrics(collectors);
     exporter.update(exampleSnapshot());
     const body = await text(exporter);

@@ -10,20 +10,20 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { MAX_TIMER_MS } from '../../src/cli/flag-parser.js';
-import { EXPORTER_FLAGS } from '../../src/cli/flags.js';
+import { defaultSampleOptions, sampleProcfs } from '../../src/config/defaults.js';
+import { EXPORTER_FLAGS } from '../../src/config/flags.js';
+import { MAX_TIMER_MS } from '../../src/flags/flag-parser.js';
 import { SampleScheduler } from '../../src/sampler/scheduler.js';
 import { sampleTimeoutMs, WorkerSampler } from '../../src/sampler/worker-sampler.js';
-import { DEFAULT_SAMPLE_OPTIONS, type Snapshot } from '../../src/snapshot/model.js';
-import { sampleProcfs } from '../../src/snapshot/sample.js';
+import type { Snapshot } from '../../src/snapshot/model.js';
 import {
   MINIMAL_PROCFS,
   type ScratchProcfs,
   scratchProcfs,
 } from '../../testkit/exporter/exporter-procfs.js';
 
-const CRASH_ONCE_WORKER = new URL('./crash-once-worker.ts', import.meta.url);
-const GATED_WORKER = new URL('./gated-worker.ts', import.meta.url);
+const CRASH_ONCE_WORKER = new URL('../../testkit/programs/crash-once-worker.ts', import.meta.url);
+const GATED_WORKER = new URL('../../testkit/programs/gated-worker.ts', import.meta.url);
 
 /** Threads of this process beyond the main thread and V8's and libuv's. */
 function threadCount(): number {
@@ -48,7 +48,7 @@ afterEach(async () => {
 function workerSampler(procfsRoot: string, script?: URL, timeoutMs = 60_000) {
   const deaths: string[] = [];
   const sampler = new WorkerSampler({
-    sample: { ...DEFAULT_SAMPLE_OPTIONS, procfsRoot },
+    sample: defaultSampleOptions(procfsRoot),
     onWorkerDeath: (reason) => deaths.push(reason),
     timeoutMs,
     ...(script === undefined ? {} : { script }),
@@ -109,7 +109,7 @@ function gate(root: string) {
   const path = join(root, 'gate');
   execFileSync('mkfifo', [path]);
   // Non-blocking, so a test that failed before the worker opened the FIFO cannot hang here.
-  const release = async (text = 'go', timeout = 5_000) => {
+  const release = async (text = 'go', timeout = 30_000) => {
     await vi.waitFor(
       () => {
         const fd = openSync(path, constants.O_WRONLY | constants.O_NONBLOCK);
@@ -143,12 +143,15 @@ describe('WorkerSampler and files that block', () => {
 
   it('abandons a hung sample as failed, keeps one hung thread at most, and recovers', async () => {
     const tree = scratch();
+    // Long enough for a worker to start on a loaded machine; it loads first, so the
+    // timeout below is spent on the blocked read, not on start-up.
+    const { sampler, deaths } = workerSampler(tree.root, GATED_WORKER, 10_000);
+    expect((await sampler.sample()).sources.sockets?.success).toBe(true);
     const { path, release } = gate(tree.root);
-    const { sampler, deaths } = workerSampler(tree.root, GATED_WORKER, 2_000);
     cleanups.push(() => release('', 500).catch(() => {}));
 
     const hung = await sampler.sample();
-    expect(deaths).toEqual(['sample took longer than 2s; its worker was abandoned']);
+    expect(deaths).toEqual(['sample took longer than 10s; its worker was abandoned']);
     expect(hung.sockets).toBeUndefined();
     for (const status of Object.values(hung.sources)) expect(status?.success).toBe(false);
 
@@ -178,7 +181,7 @@ describe('WorkerSampler and files that block', () => {
       { timeout: 10_000, interval: 100 },
     );
     expect(deaths).toHaveLength(1);
-  });
+  }, 60_000);
 
   it('reports from close() that a thread blocked in the kernel could not be ended', async () => {
     const tree = scratch();

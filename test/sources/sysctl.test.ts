@@ -6,6 +6,7 @@ import {
   parsePortRange,
   parseReservedPorts,
   parseTcpMem,
+  procfsSysctls,
   readEphemeralSettings,
   readSysctls,
 } from '../../src/sources/sysctl.js';
@@ -81,7 +82,10 @@ describe('tcp_mem and tcp_max_orphans', () => {
 
   it('reads both where /proc/sys shows them (the host namespace)', () => {
     const root = tree({ 'net.ipv4.tcp_mem': '100 200 300', 'net.ipv4.tcp_max_orphans': 4096 });
-    const values = readSysctls(root, readEphemeralSettings(root)).values;
+    const values = readSysctls(
+      procfsSysctls(root),
+      readEphemeralSettings(procfsSysctls(root)),
+    ).values;
     expect(values).toMatchObject({
       'net.ipv4.tcp_mem.min': 100,
       'net.ipv4.tcp_mem.pressure': 200,
@@ -92,7 +96,10 @@ describe('tcp_mem and tcp_max_orphans', () => {
 
   it('leaves both out in another namespace, where /proc/sys lacks the files', () => {
     const root = tree({});
-    const values = readSysctls(root, readEphemeralSettings(root)).values;
+    const values = readSysctls(
+      procfsSysctls(root),
+      readEphemeralSettings(procfsSysctls(root)),
+    ).values;
     expect(Object.keys(values).filter((name) => /tcp_mem|tcp_max_orphans/.test(name))).toEqual([]);
     expect(values['net.ipv4.tcp_tw_reuse']).toBe(2);
   });

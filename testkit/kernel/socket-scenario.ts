@@ -101,6 +101,13 @@ export class SocketAgent {
     });
   }
 
+  /** The agent's own pid (`ip netns exec` execs it), to place it in a cgroup. */
+  get pid(): number {
+    const { pid } = this.child;
+    if (pid === undefined) throw new Error('socket agent did not start');
+    return pid;
+  }
+
   async listen(command: ListenCommand): Promise<void> {
     await this.request('listen', command);
   }

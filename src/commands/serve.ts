@@ -1,0 +1,195 @@
+/**
+ * The long-running exporter (the default command): a sampling worker on a schedule, the HTTP server, and a clean
+ * stop on SIGTERM or SIGINT.
+ */
+import type { AddressInfo } from 'node:net';
+import type { CollectorStatus } from '../collectors/collector-set.js';
+import { type CollectorName, REGISTRY } from '../collectors/registry.js';
+import { EXIT } from '../config/exit-codes.js';
+import type { ExporterConfig } from '../config/flags.js';
+import { formatListenAddress, type ListenAddress } from '../flags/flag-parser.js';
+import type { Logger } from '../log.js';
+import { CollectorHealth } from '../metrics/collector-health.js';
+import { SampleScheduler } from '../sampler/scheduler.js';
+import { sampleTimeoutMs, WorkerSampler } from '../sampler/worker-sampler.js';
+import { buildApp, type ExporterApp } from '../server/app.js';
+import { exitWithoutJoiningThreads } from '../server/hard-exit.js';
+import { SampleHistory } from '../server/sample-history.js';
+import { LiveWebConfig } from '../server/web-config-reload.js';
+import type { Snapshot } from '../snapshot/model.js';
+import { type CommandIo, writeProblem } from './io.js';
+import { netnsRounds } from './netns-rounds.js';
+import { startUp } from './startup.js';
+
+/** Whatever happens, the process is gone this long after the stop signal. */
+const SHUTDOWN_DEADLINE_MS = 4_000;
+
+const LISTEN_ERRORS: Readonly<Record<string, string>> = {
+  EADDRINUSE: 'address already in use',
+  EACCES: 'permission denied',
+  EADDRNOTAVAIL: 'address not available on this host',
+  ENOTFOUND: 'host name not found',
+  EAI_AGAIN: 'host name lookup failed',
+};
+
+function listenProblem(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  const known = code === undefined ? undefined : LISTEN_ERRORS[code];
+  if (known !== undefined) return `${known} (${code})`;
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Binds; `:port` means every address, IPv6 and IPv4 where the kernel has IPv6, else IPv4. */
+async function listen(app: ExporterApp, address: ListenAddress): Promise<AddressInfo> {
+  const { port } = address;
+  if (address.host !== undefined) {
+    await app.listen({ host: address.host, port });
+  } else {
+    try {
+      await app.listen({ host: '::', port });
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'EAFNOSUPPORT' && code !== 'EADDRNOTAVAIL') throw error;
+      await app.listen({ host: '0.0.0.0', port });
+    }
+  }
+  return app.server.address() as AddressInfo;
+}
+
+function waitForStopSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      process.off('SIGTERM', stop);
+      process.off('SIGINT', stop);
+      resolve(signal);
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  });
+}
+
+function logTransitions(
+  logger: Logger,
+  health: CollectorHealth,
+  statuses: readonly CollectorStatus<CollectorName>[],
+): void {
+  for (const transition of health.observe(statuses)) {
+    if (transition.change === 'failing') {
+      logger.warn(
+        { collector: transition.collector, error: transition.error },
+        'collector failing',
+      );
+    } else {
+      logger.warn({ collector: transition.collector }, 'collector recovered');
+    }
+  }
+}
+
+export interface ServeSeams {
+  /** The sampler's worker script; tests substitute one that blocks in the kernel. */
+  readonly workerScript?: URL;
+}
+
+export async function runServe(
+  config: ExporterConfig,
+  io: CommandIo,
+  seams: ServeSeams = {},
+): Promise<number> {
+  const started = await startUp(config, io, {
+    logFd: 1,
+    sampleIntervalSeconds: config.sampleIntervalMs / 1000,
+  });
+  if (started === undefined) return EXIT.failed;
+  const { logger, metrics, version, sampleOptions } = started;
+  const health = new CollectorHealth();
+  const history = new SampleHistory();
+  let webConfig: LiveWebConfig | undefined;
+  if (config.webConfigFile !== undefined) {
+    try {
+      webConfig = await LiveWebConfig.load(config.webConfigFile, logger);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      await writeProblem(io, `--web.config.file=${config.webConfigFile}: ${message}`);
+      return EXIT.failed;
+    }
+  }
+
+  const sampler = new WorkerSampler({
+    sample: sampleOptions,
+    timeoutMs: sampleTimeoutMs(config.sampleIntervalMs),
+    ...(seams.workerScript === undefined ? {} : { script: seams.workerScript }),
+    onWorkerDeath: (reason) =>
+      logger.error({ reason }, 'sampler worker died; the next sample starts a new one'),
+  });
+  const scheduler = new SampleScheduler(sampler, config.sampleIntervalMs, {
+    onSnapshot(snapshot: Snapshot) {
+      metrics.update(snapshot);
+      history.record(snapshot);
+      // The netns collector's rounds come apart, and say their own transitions.
+      const nodeCollectors = { ...config.collectors, netns: false };
+      logTransitions(logger, health, REGISTRY.statuses(snapshot, nodeCollectors));
+    },
+    onSkipped() {
+      metrics.countSkipped();
+      logger.debug('sample skipped: the previous one is still running');
+    },
+  });
+
+  const rounds = config.collectors.netns ? netnsRounds(config, logger, metrics) : undefined;
+
+  const app = await buildApp(config, {
+    metrics,
+    logger,
+    version,
+    history,
+    ...(webConfig === undefined ? {} : { webConfig }),
+  });
+  let bound: AddressInfo;
+  try {
+    bound = await listen(app, config.listenAddress);
+  } catch (error) {
+    await app.close();
+    await writeProblem(
+      io,
+      `cannot listen on ${formatListenAddress(config.listenAddress)}: ${listenProblem(error)}`,
+    );
+    return EXIT.failed;
+  }
+  const stopSignal = waitForStopSignal();
+  scheduler.start();
+  rounds?.start();
+  webConfig?.start();
+  logger.info(
+    {
+      version,
+      address: formatListenAddress({ host: bound.address, port: bound.port }),
+      tls: webConfig?.current.tls !== undefined,
+      basicAuth: (webConfig?.current.users.size ?? 0) > 0,
+      config: config.effectiveFlags,
+    },
+    'tcpstate-exporter started',
+  );
+
+  const signal = await stopSignal;
+  logger.info({ signal }, 'stopping');
+  const deadline = setTimeout(() => {
+    logger.warn('stopping took too long; exiting anyway');
+    void exitWithoutJoiningThreads(EXIT.ok);
+  }, SHUTDOWN_DEADLINE_MS);
+  deadline.unref();
+  webConfig?.stop();
+  const [threadsEnded, roundThreadsEnded = true] = await Promise.all([
+    scheduler.stop(),
+    rounds?.stop(),
+    app.close(),
+  ]);
+  metrics.close();
+  clearTimeout(deadline);
+  if (!threadsEnded || !roundThreadsEnded) {
+    // process.exit() would join that thread, and wait for good.
+    logger.warn('stopped; a sampler thread is still blocked in the kernel: exiting without it');
+    return exitWithoutJoiningThreads(EXIT.ok);
+  }
+  logger.info('stopped');
+  return EXIT.ok;
+}

@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+/**
+ * Entry point: `tcpstate-exporter [flags]` serves (or samples once), `tcpstate-exporter
+ * doctor` diagnoses. It only dispatches; the layers below are in docs/architecture.md.
+ */
+import { runDoctor } from './commands/doctor.js';
+import { type CommandIo, writeText } from './commands/io.js';
+import { runOnce } from './commands/once.js';
+import { runServe } from './commands/serve.js';
+import { EXIT } from './config/exit-codes.js';
+import { EXPORTER_FLAGS, EXPORTER_HELP, parseExporterArgs } from './config/flags.js';
+import { packageVersion } from './config/version.js';
+import { formatHelp } from './flags/help.js';
+
+export async function main(argv: readonly string[], io: CommandIo): Promise<number> {
+  if (argv[0] === 'doctor') return runDoctor(argv.slice(1), io);
+  const parsed = parseExporterArgs(argv);
+  if (!parsed.ok) {
+    await writeText(
+      io.stderr,
+      `tcpstate-exporter: ${parsed.message}\nRun \`tcpstate-exporter --help\` for the flags.\n`,
+    );
+    return EXIT.usage;
+  }
+  const { command } = parsed;
+  switch (command.action) {
+    case 'help':
+      await writeText(io.stdout, formatHelp(EXPORTER_FLAGS, EXPORTER_HELP));
+      return EXIT.ok;
+    case 'version':
+      await writeText(
+        io.stdout,
+        `tcpstate-exporter ${packageVersion()} (node ${process.version})\n`,
+      );
+      return EXIT.ok;
+    case 'once':
+      return runOnce(command.config, io);
+    case 'serve':
+      return runServe(command.config, io);
+  }
+}
+
+const code = await main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr });
+process.exitCode = code;
+// Normally nothing is left and the process ends now; never linger if a handle stays open.
+setTimeout(() => process.exit(code), 1_000).unref();

@@ -1,0 +1,184 @@
+/** The netns families rendered from a round: identity labels, every family, the round's outcome. */
+import { Registry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import { netnsCollector } from '../../src/collectors/netns.js';
+import { COLLECTOR_NAMES, type CollectorName } from '../../src/collectors/registry.js';
+import { registerConstMetric } from '../../src/metrics/const-metric.js';
+import { ExporterMetrics } from '../../src/metrics/exporter-metrics.js';
+import { emptyStateCounts } from '../../src/snapshot/model.js';
+import {
+  EXPORTED_NAMESPACE_SYSCTLS,
+  type NamespaceSample,
+  type NetnsRound,
+  type NetnsView,
+} from '../../src/snapshot/netns-round.js';
+import { exampleSnapshot } from '../../testkit/exporter/exporter-snapshots.js';
+import { samplesOf, sampleValue } from '../../testkit/prometheus/exposition.js';
+
+function namespace(inode: number, owner: NamespaceSample['owner']): NamespaceSample {
+  const ipv4 = { ...emptyStateCounts(), established: 3, time_wait: 5 };
+  return {
+    inode,
+    pid: 42,
+    process: 'nginx',
+    owner,
+    states: { ipv4, ipv6: emptyStateCounts() },
+    socketCount: 8,
+    ephemeral: {
+      rangeLow: 40000,
+      rangeHigh: 40099,
+      usable: 100,
+      usedMax: 8,
+      held: 8,
+      reuse: { twReuse: 0, twReuseDelayMs: 1000, timestamps: 1 },
+      headroomRatio: 0.92,
+      destinations: [
+        {
+          localAddress: '10.1.0.5',
+          remoteAddress: '10.2.0.9',
+          remotePort: 9000,
+          used: 8,
+          timeWait: 5,
+          holdSeconds: 60,
+        },
+      ],
+      destinationCount: 1,
+    },
+    netstat: { tcpExt: { TW: 11, TWRecycled: 2, ListenOverflows: 0 }, tcp: { ActiveOpens: 30 } },
+    sysctls: { 'net.ipv4.ip_local_port_range.low': 40000, 'net.ipv4.tcp_tw_reuse': 0 },
+    sysctlsAssumed: false,
+  };
+}
+
+async function render(view: NetnsView): Promise<string> {
+  const registry = new Registry();
+  for (const definition of netnsCollector.metrics) {
+    registerConstMetric(registry, definition, () => view);
+  }
+  return registry.metrics();
+}
+
+const round: NetnsRound = {
+  timestampMs: 1_700_000_000_000,
+  durationSeconds: 0.25,
+  namespaces: [
+    namespace(4026532500, {
+      pod: 'web-0',
+      namespace: 'shop',
+      container: 'nginx',
+      containerId: 'ab'.repeat(32),
+    }),
+    namespace(4026532600, { pod: '', namespace: '', container: '', containerId: '' }),
+  ],
+  dropped: 3,
+  failures: [{ inode: 1, pid: 2, error: 'gone' }],
+};
+
+describe('netns metric families', () => {
+  it('labels every per-namespace series with netns, pod, namespace and container', async () => {
+    const text = await render({ round, readFailures: 7 });
+    const id = 'netns="4026532500",pod="web-0",namespace="shop",container="nginx"';
+    expect(text).toContain(
+      `tcpstate_netns_info{${id},container_id="${'ab'.repeat(32)}",process="nginx"} 1`,
+    );
+    expect(text).toContain(`tcpstate_netns_sockets{${id},family="ipv4",state="time_wait"} 5`);
+    expect(text).toContain(`tcpstate_netns_ephemeral_ports_usable{${id}} 100`);
+    expect(text).toContain(`tcpstate_netns_ephemeral_ports_used_max{${id}} 8`);
+    expect(text).toContain(`tcpstate_netns_ephemeral_ports_held{${id}} 8`);
+    expect(text).toContain(`tcpstate_netns_ephemeral_port_headroom_ratio{${id}} 0.92`);
+    const destination = 'local_address="10.1.0.5",remote_address="10.2.0.9",remote_port="9000"';
+    expect(text).toContain(`tcpstate_netns_ephemeral_ports_used{${id},${destination}} 8`);
+    expect(text).toContain(`tcpstate_netns_ephemeral_ports_time_wait{${id},${destination}} 5`);
+    expect(text).toContain(`tcpstate_netns_ephemeral_port_hold_seconds{${id},${destination}} 60`);
+    expect(text).toContain(`tcpstate_netns_sysctl{${id},name="net.ipv4.tcp_tw_reuse"} 0`);
+    expect(text).toContain(`tcpstate_netns_sysctls_assumed{${id}} 0`);
+    expect(text).toContain(`tcpstate_netns_timewait_finished_total{${id}} 11`);
+    expect(text).toContain(`tcpstate_netns_timewait_reused_total{${id}} 2`);
+    expect(text).toContain(`tcpstate_netns_active_opens_total{${id}} 30`);
+    // A counter the kernel lacks is absent, not 0.
+    expect(text).not.toContain(`tcpstate_netns_timewait_killed_total{${id}}`);
+    // An unknown owner keeps only its namespace.
+    expect(text).toContain(
+      'tcpstate_netns_ephemeral_ports_usable{netns="4026532600",pod="",namespace="",container=""} 100',
+    );
+    // 22 family x state series per namespace.
+    expect(text.match(/^tcpstate_netns_sockets\{/gm)).toHaveLength(44);
+  });
+
+  it('reports the round: exported, dropped and failed namespaces, failures so far, when and how long', async () => {
+    const text = await render({ round, readFailures: 7 });
+    expect(text).toContain('tcpstate_netns_namespaces{outcome="exported"} 2');
+    expect(text).toContain('tcpstate_netns_namespaces{outcome="dropped"} 3');
+    expect(text).toContain('tcpstate_netns_namespaces{outcome="failed"} 1');
+    expect(text).toContain('tcpstate_netns_read_failures_total 7');
+    expect(text).toContain('tcpstate_netns_last_round_timestamp_seconds 1700000000');
+    expect(text).toContain('tcpstate_netns_round_duration_seconds 0.25');
+  });
+});
+
+describe('netns cardinality', () => {
+  it('is at most 42 + 3 x top-destinations series per namespace, as docs/namespaces.md says', async () => {
+    const full = namespace(9, { pod: 'p', namespace: 'n', container: 'c', containerId: 'id' });
+    const destinations = [1, 2, 3].map((port) => ({
+      localAddress: '10.1.0.5',
+      remoteAddress: '10.2.0.9',
+      remotePort: port,
+      used: 1,
+      timeWait: 0,
+      holdSeconds: 60,
+    }));
+    const counters = Object.fromEntries(
+      ['TW', 'TWRecycled', 'TWKilled', 'TCPTimeWaitOverflow', 'ListenOverflows', 'ListenDrops'].map(
+        (field) => [field, 1],
+      ),
+    );
+    const sysctls = Object.fromEntries(EXPORTED_NAMESPACE_SYSCTLS.map((name) => [name, 1]));
+    const text = await render({
+      round: {
+        ...round,
+        namespaces: [
+          {
+            ...full,
+            ephemeral: { ...full.ephemeral, destinations },
+            netstat: { tcpExt: counters, tcp: { ActiveOpens: 1, AttemptFails: 1 } },
+            sysctls,
+          },
+        ],
+      },
+      readFailures: 0,
+    });
+    const perNamespace = text.split('\n').filter((line) => line.includes('netns="9"'));
+    expect(perNamespace).toHaveLength(42 + 3 * destinations.length);
+  });
+});
+
+describe('the netns collector in the exposition', () => {
+  const collectors = Object.fromEntries(
+    COLLECTOR_NAMES.map((name) => [name, name === 'netns']),
+  ) as Record<CollectorName, boolean>;
+
+  it('serves the latest round with the node snapshot, counts failures over rounds, and fails on a failed round', async () => {
+    const exporter = new ExporterMetrics({ collectors, version: '1' });
+    const body = async () => (await exporter.render('text')).body.toString();
+    exporter.update(exampleSnapshot());
+    // No round yet: failing, no series.
+    expect(sampleValue(await body(), 'tcpstate_collector_success', { collector: 'netns' })).toBe(0);
+    exporter.updateNetns(round);
+    exporter.updateNetns(round);
+    let text = await body();
+    expect(sampleValue(text, 'tcpstate_collector_success', { collector: 'netns' })).toBe(1);
+    expect(sampleValue(text, 'tcpstate_collector_duration_seconds', { collector: 'netns' })).toBe(
+      0.25,
+    );
+    expect(sampleValue(text, 'tcpstate_netns_read_failures_total', {})).toBe(2);
+    // A new node snapshot keeps the round.
+    exporter.update(exampleSnapshot());
+    text = await body();
+    expect(samplesOf(text, 'tcpstate_netns_info')).toHaveLength(2);
+    exporter.updateNetns({ ...round, namespaces: [], failures: [], error: 'worker died' });
+    text = await body();
+    expect(sampleValue(text, 'tcpstate_collector_success', { collector: 'netns' })).toBe(0);
+    expect(samplesOf(text, 'tcpstate_netns_info')).toEqual([]);
+    expect(samplesOf(text, 'tcpstate_netns_namespaces')).toEqual([]);
+  });
+});

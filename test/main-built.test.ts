@@ -1,0 +1,50 @@
+/**
+ * The built package (`npm run build`, as CI runs before the tests): dist/main.js must start
+ * its sampling worker from dist/sampler/sample-worker.js, without tsx.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  BUILT_CLI,
+  type RunningExporter,
+  startExporter,
+} from '../testkit/exporter/exporter-cli.js';
+import { MINIMAL_PROCFS } from '../testkit/exporter/exporter-procfs.js';
+import { sampleValue } from '../testkit/prometheus/exposition.js';
+import { httpGet, waitFor } from '../testkit/prometheus/prometheus-daemon.js';
+
+function builtCliPresent(): boolean {
+  if (existsSync(BUILT_CLI)) return true;
+  const message = `SKIPPING the built CLI test: ${BUILT_CLI} is missing (run npm run build)`;
+  if (process.env.CI === 'true') throw new Error(`${message} (CI=true: it must run)`);
+  console.warn(`\n*** ${message} ***\n`);
+  return false;
+}
+
+const running: RunningExporter[] = [];
+afterEach(async () => {
+  for (const exporter of running.splice(0)) await exporter.daemon.stop();
+});
+
+describe.skipIf(!builtCliPresent())('dist/main.js', () => {
+  it('is an executable script for the package bin', () => {
+    expect(readFileSync(BUILT_CLI, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
+  });
+
+  it('samples in its worker and serves the fixture numbers', async () => {
+    const exporter = await startExporter([`--path.procfs=${MINIMAL_PROCFS}`], { built: true });
+    running.push(exporter);
+    const body = await waitFor(
+      async () => {
+        const response = await httpGet(`${exporter.url}/metrics`);
+        return sampleValue(response.body, 'tcpstate_collector_success', {
+          collector: 'sockets',
+        }) === 1
+          ? response.body
+          : undefined;
+      },
+      { timeoutMs: 20_000, describe: () => exporter.daemon.output() },
+    );
+    expect(sampleValue(body, 'tcpstate_sockets', { family: 'ipv4', state: 'time_wait' })).toBe(3);
+  });
+});

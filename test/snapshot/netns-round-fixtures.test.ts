@@ -1,0 +1,107 @@
+/** The round on fixture trees: ranking by sockets, the max bound, per-namespace sysctls, failures. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type NamespaceSysctlReader, NetnsRoundSampler } from '../../src/snapshot/netns-round.js';
+import type { NamespaceSysctls } from '../../src/sources/netns-sysctl.js';
+import { namespaceSysctls } from '../../testkit/kernel/namespace-sysctls.js';
+import { writeNodeProcfs } from '../../testkit/kernel/node-procfs.js';
+
+function sysctls(low: number, high: number, twReuse: number): NamespaceSysctls {
+  return namespaceSysctls({
+    'net.ipv4.ip_local_port_range.low': low,
+    'net.ipv4.ip_local_port_range.high': high,
+    'net.ipv4.tcp_tw_reuse': twReuse,
+    'net.ipv4.tcp_timestamps': 1,
+  });
+}
+
+function reader(fresh: NamespaceSysctlReader['fresh']): NamespaceSysctlReader {
+  return { fresh, evictExcept: () => {} };
+}
+
+describe('NetnsRoundSampler on a fixture node', () => {
+  let root: string;
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'netns-round-'));
+    const client = (count: number) => ({
+      state: 'established' as const,
+      local: '10.0.0.1:40000',
+      remote: '10.0.0.2:80',
+      count,
+    });
+    writeNodeProcfs(
+      root,
+      [
+        { pid: 1, comm: 'init', netns: 'node' },
+        { pid: 10, comm: 'small', netns: 'small', nsInode: 1001 },
+        { pid: 20, comm: 'big', netns: 'big', nsInode: 1002 },
+        { pid: 30, comm: 'middle', netns: 'middle', nsInode: 1003 },
+      ],
+      {
+        node: { sockets: [client(50)] },
+        small: { sockets: [client(1)] },
+        big: { sockets: [client(6)], netstat: { TW: 77 } },
+        middle: { sockets: [client(3)] },
+      },
+    );
+  });
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  it('keeps the --collector.netns.max namespaces with most sockets and counts the rest as dropped', async () => {
+    // Each namespace's own range: the path names the process read.
+    const ranges: Record<string, NamespaceSysctls> = {
+      [join(root, '10/ns/net')]: sysctls(40000, 40099, 0),
+      [join(root, '20/ns/net')]: sysctls(40000, 40009, 0),
+      [join(root, '30/ns/net')]: sysctls(30000, 30999, 0),
+    };
+    const round = await new NetnsRoundSampler(
+      { procfsRoot: root, podLogsDir: join(root, 'none'), max: 2, topDestinations: 1 },
+      reader(async (_inode, nsFile) => ranges[nsFile] as NamespaceSysctls),
+    ).run();
+    expect(round.namespaces.map((ns) => [ns.inode, ns.socketCount])).toEqual([
+      [1002, 6],
+      [1003, 3],
+    ]);
+    expect(round.dropped).toBe(1);
+    expect(round.failures).toEqual([]);
+    const [big, middle] = round.namespaces;
+    expect(big?.ephemeral).toMatchObject({ usable: 10, usedMax: 6, held: 6 });
+    expect(big?.netstat.tcpExt.TW).toBe(77);
+    expect(big?.ephemeral.destinations).toHaveLength(1);
+    // Its ports lie outside its own range: nothing used.
+    expect(middle?.ephemeral).toMatchObject({ usable: 1000, usedMax: 0 });
+  });
+
+  it('fails a namespace alone when its files vanish, and assumes defaults when its sysctls cannot be read', async () => {
+    // Gone after discovery saw net/tcp: as when the process exits mid-read.
+    rmSync(join(root, '30/net/netstat'));
+    const round = await new NetnsRoundSampler(
+      { procfsRoot: root, podLogsDir: root, max: 10, topDestinations: 3 },
+      reader(async (inode) => {
+        if (inode === 1001) throw new Error('nsenter: cannot open');
+        return sysctls(40000, 40099, 0);
+      }),
+    ).run();
+    expect(round.failures).toEqual([
+      { inode: 1003, pid: 30, error: expect.stringMatching(/30\/net\/netstat/) },
+    ]);
+    const [big, small] = round.namespaces;
+    expect(big).toMatchObject({ inode: 1002, sysctlsAssumed: false });
+    expect(big?.ephemeral.usable).toBe(100);
+    // A new namespace's defaults: 32768-60999.
+    expect(small).toMatchObject({ inode: 1001, sysctlsAssumed: true });
+    expect(small?.sysctls['net.ipv4.ip_local_port_range.low']).toBe(32768);
+    expect(small?.ephemeral.usable).toBe(60999 - 32768 + 1);
+  });
+
+  it('reports a round that cannot list the procfs root as an error, with no namespaces', async () => {
+    const round = await new NetnsRoundSampler(
+      { procfsRoot: join(root, 'missing'), podLogsDir: root, max: 10, topDestinations: 3 },
+      reader(async () => sysctls(1, 2, 0)),
+    ).run();
+    expect(round.error).toMatch(/missing/);
+    expect(round.namespaces).toEqual([]);
+  });
+});
