@@ -8,9 +8,9 @@
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
-import { DEFAULT_SAMPLE_OPTIONS } from '../src/snapshot/model.js';
+import { defaultSampleOptions } from '../src/config/defaults.js';
 import { SocketAccumulator } from '../src/snapshot/socket-accumulator.js';
-import { readEphemeralSettings } from '../src/sources/sysctl.js';
+import { procfsSysctls, readEphemeralSettings } from '../src/sources/sysctl.js';
 import { TcpTableReader } from '../src/sources/tcp-table.js';
 import { runExporter, startExporter } from '../testkit/exporter/exporter-cli.js';
 import { missingCapability } from '../testkit/kernel/capabilities.js';
@@ -105,14 +105,15 @@ async function netnsCollectorMissing(): Promise<string | undefined> {
 function namespaceRound(pids: readonly number[]): () => number {
   const reader = new TcpTableReader();
   const accumulator = new SocketAccumulator();
-  const settings = readEphemeralSettings('/proc');
+  const settings = readEphemeralSettings(procfsSysctls('/proc'));
+  const limits = defaultSampleOptions('/proc');
   return () => {
     let sockets = 0;
     for (const pid of pids) {
       accumulator.begin(settings);
       sockets += reader.read(`/proc/${pid}/net/tcp`, 'ipv4', accumulator).sockets;
       sockets += reader.read(`/proc/${pid}/net/tcp6`, 'ipv6', accumulator).sockets;
-      accumulator.finish(DEFAULT_SAMPLE_OPTIONS);
+      accumulator.finish(limits);
     }
     return sockets;
   };
