@@ -54,7 +54,6 @@ async function measureScrapes(context: BenchContext, namespaces: number, size: n
     '--collector.netns',
     '--collector.netns.interval=1s',
     '--collector.netns.max=1000',
-    '--log.level=warn',
   ]);
   try {
     const url = `${exporter.url}/metrics`;
