@@ -149,7 +149,7 @@ function reading(rows: readonly NetnsMeasurement[], defaults: NetnsDefaults | un
         ? ''
         : `; the node-level sample of ${formatSize(largest.size)} sockets every ${NODE_SAMPLE_SECONDS} s takes ${percent(node.engine.cpuSeconds / NODE_SAMPLE_SECONDS)}`;
     lines.push(
-      `Defaults chosen from these figures: \`--collector.netns.interval=${defaults.intervalSeconds}s\` and ` +
+      `Recommended from these figures: \`--collector.netns.interval=${defaults.intervalSeconds}s\` and ` +
         `\`--collector.netns.max=${defaults.max}\`, for a busy node of pods: a round over ${basis.namespaces} namespaces ` +
         `holding ${formatSize(basis.size)} sockets costs ${ms(basis.engine.cpuSeconds)} ms of CPU, every ` +
         `${defaults.intervalSeconds} s ${percent(basis.engine.cpuSeconds / defaults.intervalSeconds)} of one core, within the ` +
