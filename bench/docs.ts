@@ -2,9 +2,10 @@
  * docs/benchmarks.md and docs/benchmarks.png, generated from one run's records: the
  * figures, the chart, how to re-run, and a reading of the numbers written from them.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chartSvg, renderPng } from './chart.js';
+import { netnsSection } from './netns-report.js';
 import { formatSize } from './options.js';
 import { checkTargets, costs, renderSections } from './report.js';
 import type { BenchRecord, CostMeasurement, ProfileMeasurement, Tool } from './results.js';
@@ -245,8 +246,43 @@ export function reading(records: readonly BenchRecord[]): string {
   return lines.map((line) => `- ${line}`).join('\n');
 }
 
+/** Marks the netns section, which a run of that part alone rewrites in place. */
+const NETNS_START = '<!-- netns section: written by npm run bench -- --only netns --docs -->';
+const NETNS_END = '<!-- end of netns section -->';
+
+function markedNetnsSection(text: string): string {
+  return `${NETNS_START}\n${text}${NETNS_END}\n`;
+}
+
+/** The committed page's netns section, when it has one. */
+function committedNetnsSection(page: string): string | undefined {
+  const start = page.indexOf(NETNS_START);
+  const end = page.indexOf(NETNS_END);
+  return start < 0 || end < start ? undefined : page.slice(start, end + NETNS_END.length + 1);
+}
+
+/**
+ * docs/benchmarks.md from a run: the whole page after a run of the table parts, keeping
+ * the committed netns section unless this run measured it; after a run of the netns part
+ * alone, only that section is rewritten.
+ */
 export function writeDocs(records: readonly BenchRecord[], log: (message: string) => void): void {
   mkdirSync(DOCS, { recursive: true });
+  const path = `${DOCS}benchmarks.md`;
+  const committed = existsSync(path) ? readFileSync(path, 'utf8') : '';
+  const netns = netnsSection(records);
+  const netnsPart =
+    netns === '' ? (committedNetnsSection(committed) ?? '') : markedNetnsSection(netns);
+  if (!records.some((record) => record.kind === 'cost')) {
+    const old = committedNetnsSection(committed);
+    const page =
+      old === undefined
+        ? `${committed.trimEnd()}\n\n${netnsPart}`
+        : committed.replace(old, netnsPart);
+    writeFileSync(path, page);
+    log(`wrote the netns section of ${path}`);
+    return;
+  }
   const svg = chartSvg(costs(records, 'real'), costs(records, 'synthetic'));
   writeFileSync(`${DOCS}benchmarks.png`, renderPng(svg));
   const page = `# Benchmarks
@@ -265,10 +301,11 @@ ${reading(records)}
 ![CPU per socket against table size](benchmarks.png)
 
 ${renderSections(records)}
+${netnsPart}
 ${RERUN}
 
 ${METHOD}
 `;
-  writeFileSync(`${DOCS}benchmarks.md`, page);
+  writeFileSync(path, page);
   log(`wrote ${DOCS}benchmarks.md and benchmarks.png`);
 }

@@ -1,6 +1,14 @@
 /** Command line of `npm run bench`: which parts, which sizes, how the results are printed. */
 
-export const PARTS = ['synthetic', 'real', 'memory', 'profile', 'daemon', 'cold-start'] as const;
+export const PARTS = [
+  'synthetic',
+  'real',
+  'memory',
+  'profile',
+  'daemon',
+  'cold-start',
+  'netns',
+] as const;
 export type Part = (typeof PARTS)[number];
 
 export interface BenchOptions {

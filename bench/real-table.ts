@@ -52,8 +52,8 @@ export function hardFileLimit(): number {
   return Number(execFileSync('sh', ['-c', 'ulimit -Hn'], { encoding: 'utf8' }).trim());
 }
 
-/** One socket-holder.pl process inside the namespace, driven line by line. */
-class Holder {
+/** One socket-holder.pl process inside a namespace, driven line by line. */
+export class Holder {
   private readonly lines: Interface;
   private readonly waiting: ((line: string) => void)[] = [];
   private readonly exited: Promise<void>;
@@ -73,6 +73,11 @@ class Holder {
     return new Holder(
       lab.spawn(ns, 'sh', ['-c', `ulimit -n "$(ulimit -Hn)" && exec perl ${HOLDER_SCRIPT}`]),
     );
+  }
+
+  /** The holder's own pid: a process inside its namespace, for `/proc/<pid>/net/…`. */
+  get pid(): number {
+    return this.child.pid as number;
   }
 
   /** Sends one command and returns the number in its `ok` answer. */
@@ -106,7 +111,10 @@ class Holder {
 }
 
 /** Runs `tasks` with at most `limit` at a time. */
-async function inParallel<T>(limit: number, tasks: readonly (() => Promise<T>)[]): Promise<T[]> {
+export async function inParallel<T>(
+  limit: number,
+  tasks: readonly (() => Promise<T>)[],
+): Promise<T[]> {
   const results: T[] = [];
   let next = 0;
   const worker = async () => {

@@ -130,6 +130,45 @@ export interface ColdStartMeasurement {
   readonly cpuRatioToNode: number;
 }
 
+/** Mean CPU and median wall time of one round. */
+export interface RoundCost {
+  readonly cpuSeconds: number;
+  readonly userSeconds: number;
+  readonly systemSeconds: number;
+  readonly wallSeconds: number;
+}
+
+/**
+ * One round over every namespace of a spread table: `size` sockets in all over
+ * `namespaces` namespaces, read with the engine and with cat of the same files.
+ */
+export interface NetnsMeasurement {
+  readonly kind: 'netns';
+  readonly namespaces: number;
+  readonly size: number;
+  /** Sockets the engine saw over all namespaces in its last round. */
+  readonly sockets: number;
+  /** TCP sockets on the whole machine (the hash every read walks), when readable. */
+  readonly machineSockets?: number;
+  readonly runs: number;
+  readonly engine: RoundCost;
+  readonly cat: RoundCost;
+}
+
+/** /metrics of the daemon with --collector.netns while its rounds run back to back. */
+export interface NetnsScrapeMeasurement {
+  readonly kind: 'netns-scrape';
+  readonly namespaces: number;
+  readonly size: number;
+  /** Namespaces the daemon exported (the table's and any other on the machine). */
+  readonly exported: number;
+  readonly bodyBytes: number;
+  readonly latencyP50Ms: number;
+  readonly latencyP99Ms: number;
+  readonly requests: number;
+  readonly roundSeconds: number;
+}
+
 /** Printed last: how long the run took and how busy the machine was by then. */
 export interface RunEnd {
   readonly kind: 'end';
@@ -170,5 +209,7 @@ export type BenchRecord =
   | DaemonMeasurement
   | ColdStartMeasurement
   | TableMeasurement
+  | NetnsMeasurement
+  | NetnsScrapeMeasurement
   | BenchNote
   | RunEnd;

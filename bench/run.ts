@@ -18,6 +18,8 @@ import {
 import { writeDocs } from './docs.js';
 import { describeMachine } from './machine.js';
 import { runMemoryPart } from './memory-bench.js';
+import { runNetnsPart } from './netns-bench.js';
+import { netnsSection } from './netns-report.js';
 import { type BenchOptions, parseOptions, USAGE } from './options.js';
 import { runProfilePart } from './profile-bench.js';
 import { runRealPart } from './real-bench.js';
@@ -61,6 +63,7 @@ async function runParts(context: BenchContext): Promise<void> {
     await attempt(context, 'daemon', () => runDaemonMemoryPart(context, built));
   if (parts.has('cold-start'))
     await attempt(context, 'cold-start', () => runColdStartPart(context));
+  if (parts.has('netns')) await attempt(context, 'netns', () => runNetnsPart(context));
 }
 
 /** Every run's records, kept where `--report` can render them again. */
@@ -74,7 +77,7 @@ function saveRecords(records: readonly BenchRecord[]): string {
 
 function report(options: BenchOptions, records: readonly BenchRecord[]): void {
   if (options.docs) writeDocs(records, (message) => process.stderr.write(`${message}\n`));
-  if (!options.json) process.stdout.write(renderSections(records));
+  if (!options.json) process.stdout.write(`${renderSections(records)}\n${netnsSection(records)}`);
 }
 
 async function main(options: BenchOptions): Promise<void> {

@@ -5,10 +5,16 @@
  * compares series of one exporter only. Thresholds and their reasons: mixin/config.ts.
  */
 import type { Duration, MixinConfig } from './config.js';
-import { DESTINATION_LABELS, DESTINATION_TEMPLATE, series } from './promql.js';
+import {
+  DESTINATION_LABELS,
+  DESTINATION_TEMPLATE,
+  NETNS_OWNER_TEMPLATE,
+  series,
+} from './promql.js';
 import { RECORDED, type RecordingRule, recordingRules, sysctlSeries } from './recording.js';
 
-export type Severity = 'critical' | 'warning';
+/** `info`: worth knowing, never worth waking anyone (routed to a ticket or dashboard). */
+export type Severity = 'critical' | 'warning' | 'info';
 
 export interface AlertingRule {
   readonly alert: string;
@@ -64,8 +70,22 @@ function toRule(config: MixinConfig, spec: AlertSpec): AlertingRule {
  * format string is a Go raw string so PromQL quotes need no escaping.
  */
 function instanceValueTemplate(metric: string, ...matchers: readonly string[]): string {
-  const selector = [...matchers, 'job=%q', 'instance=%q'].join(',');
-  return `{{ with printf \`${metric}{${selector}}\` $labels.job $labels.instance | query }}{{ . | first | value | printf "%.0f" }}{{ end }}`;
+  return labelValueTemplate(metric, matchers, ['job', 'instance']);
+}
+
+/** The same for a network namespace's series: its exporter and its `netns` label. */
+function netnsValueTemplate(metric: string): string {
+  return labelValueTemplate(metric, [], ['job', 'instance', 'netns']);
+}
+
+function labelValueTemplate(
+  metric: string,
+  matchers: readonly string[],
+  labels: readonly string[],
+): string {
+  const selector = [...matchers, ...labels.map((label) => `${label}=%q`)].join(',');
+  const args = labels.map((label) => `$labels.${label}`).join(' ');
+  return `{{ with printf \`${metric}{${selector}}\` ${args} | query }}{{ . | first | value | printf "%.0f" }}{{ end }}`;
 }
 
 function formatSeconds(seconds: number): string {
@@ -161,6 +181,88 @@ function ephemeralGroup(config: MixinConfig): RuleGroup {
           '{{ .Value | printf "%.0f" }} ports blocked){{ end }}.',
       }),
       toRule(config, heldHigh('warning', `>= ${c.heldWarningRatio}`)),
+    ],
+  };
+}
+
+/**
+ * Per network namespace (`--collector.netns`): a pod's own port range, TIME_WAIT table and
+ * limits, at the node's levels, with the pod, namespace and container in every alert.
+ */
+function podGroup(config: MixinConfig): RuleGroup {
+  const c = config.ephemeral;
+  const sel = config.selector;
+  const ratio = series(RECORDED.netnsEphemeralUsedRatio, sel);
+  const usableCount = netnsValueTemplate('tcpstate_netns_ephemeral_ports_usable');
+  const blocking = 'sockets that block connect() to it';
+  const headroomLow = (severity: Severity, condition: string, duration: Duration): AlertSpec => ({
+    alert: 'TcpStatePodEphemeralPortHeadroomLow',
+    severity,
+    expr: `${ratio} ${condition}`,
+    for: duration,
+    summary: 'Few ephemeral ports are left in a pod toward one destination.',
+    description:
+      `${NETNS_OWNER_TEMPLATE}: {{ $value | humanizePercentage }} of the ${usableCount} usable ephemeral ports ` +
+      `of its network namespace toward ${DESTINATION_TEMPLATE} are held by ${blocking}. Once all are, ` +
+      'connect() from the pod to this destination fails with EADDRNOTAVAIL.',
+  });
+  return {
+    name: 'tcpstate-pods',
+    rules: [
+      toRule(config, {
+        alert: 'TcpStatePodEphemeralPortsExhausted',
+        severity: 'critical',
+        expr: `${ratio} >= 1`,
+        for: c.exhaustedFor,
+        summary:
+          'A pod’s connect() to one destination fails: no usable ephemeral port is left toward it.',
+        description:
+          `${NETNS_OWNER_TEMPLATE}: all ${usableCount} usable ephemeral ports of its network namespace toward ` +
+          `${DESTINATION_TEMPLATE} are held by ${blocking} (TIME_WAIT that tcp_tw_reuse can take over is not ` +
+          'counted). New connect() calls from the pod to this destination fail with EADDRNOTAVAIL ' +
+          '("Cannot assign requested address").',
+      }),
+      toRule(
+        config,
+        headroomLow('warning', `>= ${c.warningRatio} < ${c.criticalRatio}`, c.headroomLowFor),
+      ),
+      toRule(config, headroomLow('critical', `>= ${c.criticalRatio} < 1`, c.criticalFor)),
+      toRule(config, {
+        alert: 'TcpStatePodTimeWaitOverflow',
+        severity: 'warning',
+        expr: `increase(${series('tcpstate_netns_timewait_overflows_total', sel)}[${config.pods.overflowWindow}]) > 0`,
+        summary:
+          'The kernel destroys a pod’s TIME_WAIT sockets: its tcp_max_tw_buckets is reached.',
+        description:
+          `${NETNS_OWNER_TEMPLATE}: the kernel dropped {{ $value | humanize }} TIME_WAIT sockets of its network ` +
+          `namespace in the last ${config.pods.overflowWindow} because the namespace's net.ipv4.tcp_max_tw_buckets ` +
+          'was reached. Those connections lose their TIME_WAIT guard: late segments can reach a new connection ' +
+          'on the same ports.',
+      }),
+      toRule(config, {
+        alert: 'TcpStatePodSysctlsAssumed',
+        severity: 'info',
+        // One alert per node: the usual cause, a missing capability, is the node's, not a pod's.
+        expr: `count by (job, instance) (${series('tcpstate_netns_sysctls_assumed', sel)} == 1) > 0`,
+        for: config.pods.sysctlsAssumedFor,
+        summary: 'Pods’ port figures assume kernel defaults: their sysctls cannot be read.',
+        description:
+          'The exporter on {{ $labels.instance }} cannot read the sysctls of {{ $value }} network namespaces ' +
+          '(it needs CAP_SYS_ADMIN to enter them) and computes their ephemeral figures with a new namespace’s ' +
+          'kernel defaults. A pod that sets its own net.ipv4.ip_local_port_range or tcp_tw_reuse gets wrong headroom.',
+      }),
+      toRule(config, {
+        alert: 'TcpStateNetnsNamespacesDropped',
+        severity: 'warning',
+        expr: `sum without (outcome) (${series('tcpstate_netns_namespaces', sel, 'outcome="dropped"')}) > 0`,
+        for: config.pods.droppedFor,
+        summary:
+          'Some pods have no TCP figures: the node has more namespaces than --collector.netns.max.',
+        description:
+          'The exporter on {{ $labels.instance }} leaves {{ $value }} network namespaces out, beyond the ' +
+          `${instanceValueTemplate('tcpstate_netns_namespaces', 'outcome="exported"')} it exports ` +
+          '(--collector.netns.max, those with the most sockets first): their pods have no per-pod series and no alerts.',
+      }),
     ],
   };
 }
@@ -418,6 +520,7 @@ function exporterGroup(config: MixinConfig): RuleGroup {
 export function alertGroups(config: MixinConfig): RuleGroup[] {
   return [
     ephemeralGroup(config),
+    podGroup(config),
     timeWaitGroup(config),
     listenerGroup(config),
     resourceGroup(config),

@@ -84,6 +84,13 @@ export interface MixinConfig {
     readonly criticalSockets: number;
     readonly for: Duration;
   };
+  /** Per network namespace (pods, containers): the netns collector's series. */
+  readonly pods: {
+    readonly overflowWindow: Duration;
+    /** Namespaces left out beyond --collector.netns.max: lasting, not one crowded round. */
+    readonly droppedFor: Duration;
+    readonly sysctlsAssumedFor: Duration;
+  };
   readonly exporter: {
     readonly collectorFailingFor: Duration;
     readonly downFor: Duration;
@@ -154,6 +161,15 @@ export const defaultConfig: MixinConfig = {
     warningSockets: CLOSE_WAIT_WARNING,
     criticalSockets: CLOSE_WAIT_CRITICAL,
     for: '15m',
+  },
+  // The ephemeral and TIME_WAIT levels and durations are the node's: a pod's namespace runs
+  // out of ports exactly as a host does.
+  pods: {
+    overflowWindow: '5m',
+    // Pods come and go; a node crowded past the limit for half an hour stays so.
+    droppedFor: '30m',
+    // Sysctls are re-read on a refresh interval; one failed read is no finding.
+    sysctlsAssumedFor: '30m',
   },
   exporter: {
     collectorFailingFor: '5m',

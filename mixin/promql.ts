@@ -12,3 +12,15 @@ export const DESTINATION_LABELS = ['local_address', 'remote_address', 'remote_po
 /** One destination as a Go template over the alert's labels (no `a:b` form: IPv6 has colons). */
 export const DESTINATION_TEMPLATE =
   '{{ $labels.remote_address }} port {{ $labels.remote_port }} (from local address {{ $labels.local_address }})';
+
+/** The labels that say whose network namespace a `tcpstate_netns_*` series is. */
+export const NETNS_IDENTITY_LABELS = ['netns', 'pod', 'namespace', 'container'] as const;
+
+/**
+ * Who owns a network namespace, as a Go template over the alert's labels: the pod on
+ * Kubernetes, else the container, else the namespace's inode, and the host it runs on.
+ */
+export const NETNS_OWNER_TEMPLATE =
+  '{{ if $labels.pod }}pod {{ $labels.namespace }}/{{ $labels.pod }} (container {{ $labels.container }})' +
+  '{{ else if $labels.container }}container {{ $labels.container }}' +
+  '{{ else }}network namespace {{ $labels.netns }}{{ end }} on {{ $labels.instance }}';

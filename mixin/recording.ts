@@ -15,6 +15,8 @@ export interface RecordingRule {
 export const RECORDED = {
   /** Blocking sockets toward each top destination, as a share of the usable ports. */
   ephemeralUsedRatio: 'instance_destination:tcpstate_ephemeral_ports_used:ratio',
+  /** The same per network namespace (pod): blocking sockets toward each of its top destinations. */
+  netnsEphemeralUsedRatio: 'netns_destination:tcpstate_netns_ephemeral_ports_used:ratio',
   /** Held ports (the bind-first clients' limit) as a share of the usable ports. */
   ephemeralHeldRatio: 'instance:tcpstate_ephemeral_ports_held:ratio',
   /** TIME_WAIT sockets of both families. */
@@ -38,6 +40,10 @@ export function recordingRules(config: MixinConfig): RecordingRule[] {
     {
       record: RECORDED.ephemeralUsedRatio,
       expr: `${series('tcpstate_ephemeral_ports_used', sel)}\n  / ignoring (${DESTINATION_LABELS.join(', ')}) group_left ()\n${usable}`,
+    },
+    {
+      record: RECORDED.netnsEphemeralUsedRatio,
+      expr: `${series('tcpstate_netns_ephemeral_ports_used', sel)}\n  / ignoring (${DESTINATION_LABELS.join(', ')}) group_left ()\n${series('tcpstate_netns_ephemeral_ports_usable', sel)}`,
     },
     {
       record: RECORDED.ephemeralHeldRatio,

@@ -155,6 +155,15 @@ export function thresholds(
     .steps(steps.map((step) => ({ value: step.value, color: step.color })));
 }
 
+/** Red at the critical share of ports blocked, orange at the warning share: the alerts' levels. */
+export function headroomThresholds(config: MixinConfig): dashboard.ThresholdsConfigBuilder {
+  return thresholds([
+    { value: null, color: 'red' },
+    { value: 1 - config.ephemeral.criticalRatio, color: 'orange' },
+    { value: 1 - config.ephemeral.warningRatio, color: 'green' },
+  ]);
+}
+
 /** A dashed line at the thresholds, for limits drawn on a time series. */
 export function thresholdLine(): common.GraphThresholdsStyleConfigBuilder {
   return new common.GraphThresholdsStyleConfigBuilder().mode(
@@ -182,6 +191,45 @@ export const DESTINATION_COLUMNS: Readonly<Record<string, string>> = {
   remote_address: 'Remote address',
   remote_port: 'Remote port',
 };
+
+/**
+ * Destinations right now, one row each: blocking ports (query `blocking`), their share of the
+ * usable ports, all TIME_WAIT toward it, and how long a closed connection blocks its port.
+ */
+export function destinationsTable(
+  text: PanelText,
+  exprs: {
+    readonly blocking: string;
+    readonly share: string;
+    readonly timeWait: string;
+    readonly hold: string;
+  },
+  options: {
+    /** Columns naming a row beyond the destination (host, pod...). */
+    readonly columns: Readonly<Record<string, string>>;
+    readonly sortBy: 'Blocking ports' | 'Share of usable';
+  },
+): table.PanelBuilder {
+  return tablePanel(text)
+    .withTarget(query('A', exprs.blocking, { instant: true }))
+    .withTarget(query('B', exprs.share, { instant: true }))
+    .withTarget(query('C', exprs.timeWait, { instant: true }))
+    .withTarget(query('D', exprs.hold, { instant: true }))
+    .withTransformation({ id: 'merge', options: {} })
+    .withTransformation(
+      organizeTable({
+        ...options.columns,
+        ...DESTINATION_COLUMNS,
+        'Value #A': 'Blocking ports',
+        'Value #B': 'Share of usable',
+        'Value #C': 'TIME_WAIT',
+        'Value #D': 'Port blocked for',
+      }),
+    )
+    .sortBy([new common.TableSortByFieldStateBuilder().displayName(options.sortBy).desc(true)])
+    .overrideByName('Share of usable', [{ id: 'unit', value: 'percentunit' }])
+    .overrideByName('Port blocked for', [{ id: 'unit', value: 's' }]);
+}
 
 export function newDashboard(
   config: MixinConfig,

@@ -13,7 +13,9 @@ import {
   baseVariables,
   buildDashboard,
   DESTINATION_COLUMNS,
+  destinationsTable,
   FLEET,
+  headroomThresholds,
   newDashboard,
   organizeTable,
   type PanelText,
@@ -44,15 +46,6 @@ function ratesPanel(
     panel.withTarget(query(String.fromCharCode(65 + index), rate(metric), { legend }));
   });
   return panel;
-}
-
-/** Red at the critical share of ports blocked, orange at the warning share: the alerts' levels. */
-function headroomThresholds(config: MixinConfig): dashboard.ThresholdsConfigBuilder {
-  return thresholds([
-    { value: null, color: 'red' },
-    { value: 1 - config.ephemeral.criticalRatio, color: 'orange' },
-    { value: 1 - config.ephemeral.warningRatio, color: 'green' },
-  ]);
 }
 
 /** Green below `warning`, orange from it, red from `critical` (when the alert has one). */
@@ -214,36 +207,24 @@ export function overviewDashboard(config: MixinConfig): dashboard.Dashboard {
         ),
     )
     .withPanel(
-      tablePanel({
-        title: 'Busiest destinations',
-        span: 16,
-        description:
-          'The destinations with the most blocking sockets right now: blocking ports, their share of the usable ' +
-          'ports, all TIME_WAIT toward it, how long a closed connection blocks its port, and the new connections ' +
-          'per second it sustains. Confirm on the host with ss -tan state time-wait "( dport = :PORT )" and ' +
-          '`tcpstate-exporter doctor`; give that client keep-alive connections.',
-      })
-        .withTarget(
-          query('A', `topk(20, ${selected('tcpstate_ephemeral_ports_used')})`, { instant: true }),
-        )
-        .withTarget(query('B', selected(RECORDED.ephemeralUsedRatio), { instant: true }))
-        .withTarget(query('C', selected('tcpstate_ephemeral_ports_time_wait'), { instant: true }))
-        .withTarget(query('D', selected('tcpstate_ephemeral_port_hold_seconds'), { instant: true }))
-        .withTransformation({ id: 'merge', options: {} })
-        .withTransformation(
-          organizeTable({
-            ...DESTINATION_COLUMNS,
-            'Value #A': 'Blocking ports',
-            'Value #B': 'Share of usable',
-            'Value #C': 'TIME_WAIT',
-            'Value #D': 'Port blocked for',
-          }),
-        )
-        .sortBy([
-          new common.TableSortByFieldStateBuilder().displayName('Blocking ports').desc(true),
-        ])
-        .overrideByName('Share of usable', [{ id: 'unit', value: 'percentunit' }])
-        .overrideByName('Port blocked for', [{ id: 'unit', value: 's' }]),
+      destinationsTable(
+        {
+          title: 'Busiest destinations',
+          span: 16,
+          description:
+            'The destinations with the most blocking sockets right now: blocking ports, their share of the usable ' +
+            'ports, all TIME_WAIT toward it, how long a closed connection blocks its port, and the new connections ' +
+            'per second it sustains. Confirm on the host with ss -tan state time-wait "( dport = :PORT )" and ' +
+            '`tcpstate-exporter doctor`; give that client keep-alive connections.',
+        },
+        {
+          blocking: `topk(20, ${selected('tcpstate_ephemeral_ports_used')})`,
+          share: selected(RECORDED.ephemeralUsedRatio),
+          timeWait: selected('tcpstate_ephemeral_ports_time_wait'),
+          hold: selected('tcpstate_ephemeral_port_hold_seconds'),
+        },
+        { columns: {}, sortBy: 'Blocking ports' },
+      ),
     )
     .withPanel(
       timeseriesPanel({

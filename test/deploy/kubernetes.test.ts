@@ -130,18 +130,32 @@ describe('DaemonSet', () => {
     }
   });
 
-  it('runs unprivileged: non-root, no escalation, read-only root, no capabilities', () => {
+  it('runs as root with no escalation, a read-only root and no capability but the netns ones', () => {
     const pod = podSpec?.securityContext;
-    expect(pod?.runAsNonRoot).toBe(true);
-    expect(pod?.runAsUser).toBeGreaterThan(0);
+    // Kubernetes gives a non-root container no ambient capabilities: root is what keeps the
+    // two the netns collector needs (test/deploy/netns-capabilities.test.ts checks which).
+    expect(pod?.runAsUser).toBe(0);
+    expect(pod?.runAsNonRoot).toBe(false);
     expect(pod?.seccompProfile?.type).toBe('RuntimeDefault');
     const own = container?.securityContext;
     expect(own?.allowPrivilegeEscalation).toBe(false);
     expect(own?.readOnlyRootFilesystem).toBe(true);
     expect(own?.privileged).not.toBe(true);
     expect(own?.capabilities?.drop).toEqual(['ALL']);
-    expect(own?.capabilities?.add ?? []).toEqual([]);
+    expect([...(own?.capabilities?.add ?? [])].sort()).toEqual(['SYS_ADMIN', 'SYS_PTRACE']);
     expect(podSpec?.automountServiceAccountToken).toBe(false);
+  });
+
+  it("reads every pod's namespace, with the node's /var/log read-only where --path.pod-logs points", () => {
+    expect(container?.args).toContain('--collector.netns');
+    const podLogs = container?.args
+      ?.find((arg) => arg.startsWith('--path.pod-logs='))
+      ?.slice('--path.pod-logs='.length);
+    expect(podLogs).toBe('/host/var/log');
+    const mount = container?.volumeMounts?.find((entry) => entry.mountPath === podLogs);
+    expect(mount?.readOnly).toBe(true);
+    const volume = podSpec?.volumes?.find((entry) => entry.name === mount?.name);
+    expect(volume?.hostPath?.path).toBe('/var/log');
   });
 
   it('tolerates every taint so every node is covered', () => {

@@ -11,26 +11,27 @@
  *   piles up to the whole range, yet connect() reuses it after a second and keeps working.
  *   No page may come from that host.
  */
-import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse, stringify } from 'yaml';
-import type { RuleGroup } from '../../mixin/alerts.js';
 import { defaultConfig } from '../../mixin/config.js';
 import { RULES_PATH } from '../../mixin/outputs.js';
 import { canRun } from '../../testkit/kernel/capabilities.js';
 import { NetnsLab } from '../../testkit/kernel/netns.js';
-import { type AlertPipeline, startAlertPipeline } from '../../testkit/prometheus/alert-pipeline.js';
+import { loadSaid, startLoad } from '../../testkit/kernel/tcp-load.js';
+import {
+  type AlertPipeline,
+  rulesWithShortFor,
+  startAlertPipeline,
+} from '../../testkit/prometheus/alert-pipeline.js';
 import { alertmanagerCommand } from '../../testkit/prometheus/alertmanager.js';
 import {
   type ExporterTarget,
   startExporterTarget,
 } from '../../testkit/prometheus/exporter-target.js';
 import type { PromSample } from '../../testkit/prometheus/prometheus.js';
-import { type Daemon, startDaemon, waitFor } from '../../testkit/prometheus/prometheus-daemon.js';
+import { type Daemon, waitFor } from '../../testkit/prometheus/prometheus-daemon.js';
 
 const repoRoot = resolve(import.meta.dirname, '../..');
-const LOAD_SCRIPT = join(repoRoot, 'testkit/programs/doctor-load.ts');
 const PAGE = 'TcpStateEphemeralPortsExhausted';
 /** The alerts about connect() toward a destination running out of ports. */
 const EPHEMERAL_ALERTS = new Set([
@@ -51,41 +52,6 @@ const LOOPBACK_SERVER = { address: '127.0.0.1', port: 9000 } as const;
 const LINK = { exhaust: '198.18.92.1', loopback: '198.18.92.2' } as const;
 /** 80 connections/s for 30 s: 2400 attempts against 2000 ports, each blocked for 60 s. */
 const LOAD = { seconds: 30, rate: 80 } as const;
-
-/** The committed rules with every `for` cut to 1 s, so a 1 s evaluation reacts at once. */
-function rulesWithShortFor(): string {
-  const file = parse(readFileSync(join(repoRoot, RULES_PATH), 'utf8')) as { groups: RuleGroup[] };
-  return stringify({
-    groups: file.groups.map((group) => ({
-      ...group,
-      rules: group.rules.map((rule) => ({
-        ...rule,
-        ...('for' in rule && rule.for !== undefined ? { for: '1s' } : {}),
-      })),
-    })),
-  });
-}
-
-function load(
-  ns: string,
-  mode: string,
-  server: { address: string; port: number },
-  ...rest: string[]
-): Daemon {
-  return startDaemon(
-    process.execPath,
-    ['--import', 'tsx', LOAD_SCRIPT, mode, server.address, String(server.port), ...rest],
-    { netns: ns, cwd: repoRoot },
-  );
-}
-
-async function started(daemon: Daemon, word: string): Promise<string> {
-  await waitFor(() => (daemon.output().includes(word) ? true : undefined), {
-    timeoutMs: 60_000,
-    describe: () => `no "${word}":\n${daemon.output()}`,
-  });
-  return daemon.output();
-}
 
 describe.skipIf(
   !canRun('ephemeral exhaustion alerts end to end', {
@@ -126,9 +92,9 @@ describe.skipIf(
       [ns.exhaust, EXHAUST_SERVER],
       [ns.loopback, LOOPBACK_SERVER],
     ] as const) {
-      const daemon = load(name, 'serve', server, '240');
+      const daemon = startLoad(name, 'serve', server, '240');
       servers.push(daemon);
-      await started(daemon, 'listening');
+      await loadSaid(daemon, 'listening');
     }
     exporters.push(await startExporterTarget({ procfs: '/proc', netns: ns.exhaust }));
     exporters.push(
@@ -137,7 +103,7 @@ describe.skipIf(
     pipeline = await startAlertPipeline({
       job: defaultConfig.jobName,
       targets: exporters.map((exporter) => exporter.address),
-      rules: rulesWithShortFor(),
+      rules: rulesWithShortFor(join(repoRoot, RULES_PATH)),
       netns: ns.exhaust,
     });
     await pipeline.prometheus.waitForTargetsUp({ scrapes: 2, timeoutMs: 60_000 });
@@ -158,7 +124,7 @@ describe.skipIf(
 
   it('stays quiet while loopback TIME_WAIT fills the range and connect() keeps working', async () => {
     const instance = `instance="${loopbackInstance()}"`;
-    const churn = load(
+    const churn = startLoad(
       ns.loopback,
       'churn',
       LOOPBACK_SERVER,
@@ -189,8 +155,8 @@ describe.skipIf(
     // a second of the load) and the open connections, not the pile-up.
     expect(2 * blocked).toBeLessThan(piled);
     // connect() still succeeds: 200 more, one after another, each closed first.
-    const connects = load(ns.loopback, 'connect', LOOPBACK_SERVER, '200');
-    expect(await started(connects, 'done')).toContain('done 200');
+    const connects = startLoad(ns.loopback, 'connect', LOOPBACK_SERVER, '200');
+    expect(await loadSaid(connects, 'done')).toContain('done 200');
 
     // Past the load and a little more, nothing about ports for that host, and no page at all.
     await waitFor(() => (churn.child.exitCode !== null ? true : undefined), {
@@ -220,7 +186,7 @@ describe.skipIf(
 
   it('pages naming the destination when connect() runs out of ports, then resolves', async () => {
     const loadStarted = Date.now();
-    const churn = load(
+    const churn = startLoad(
       ns.exhaust,
       'churn',
       EXHAUST_SERVER,

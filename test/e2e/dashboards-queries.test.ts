@@ -15,6 +15,8 @@ import { RECORDED } from '../../mixin/recording.js';
 import { runExporter } from '../../testkit/exporter/exporter-cli.js';
 import { canRun } from '../../testkit/kernel/capabilities.js';
 import { NetnsLab } from '../../testkit/kernel/netns.js';
+import { loadSaid, startLoad } from '../../testkit/kernel/tcp-load.js';
+import { checkDashboardQueries } from '../../testkit/prometheus/dashboard-queries.js';
 import {
   type ExporterTarget,
   startExporterTarget,
@@ -24,10 +26,9 @@ import {
   type RunningPrometheus,
   startPrometheus,
 } from '../../testkit/prometheus/prometheus.js';
-import { type Daemon, startDaemon, waitFor } from '../../testkit/prometheus/prometheus-daemon.js';
+import type { Daemon } from '../../testkit/prometheus/prometheus-daemon.js';
 
 const repoRoot = resolve(import.meta.dirname, '../..');
-const LOAD_SCRIPT = join(repoRoot, 'testkit/programs/doctor-load.ts');
 const SERVERS = [
   { address: '198.18.93.1', port: 8080 },
   { address: '127.0.0.1', port: 9000 },
@@ -45,42 +46,6 @@ const EXPORTER_PORTS = [10120, 10121] as const;
 const HOST_ONLY_SYSCTLS = ['net.ipv4.tcp_mem', 'net.ipv4.tcp_max_orphans'] as const;
 const HOST_ONLY = /tcp_mem|tcp_max_orphans|instance:tcpstate_orphans:ratio/;
 
-/** What Grafana puts in for its built-in interval variables on a short time range. */
-const BUILT_INS: Readonly<Record<string, string>> = {
-  __rate_interval: '1m',
-  __interval: '15s',
-  __range: '1h',
-};
-
-interface Variable {
-  readonly name: string;
-  readonly type: string;
-  readonly query?: string;
-  readonly includeAll?: boolean;
-  readonly allValue?: string;
-}
-interface Target {
-  readonly refId: string;
-  readonly expr: string;
-  readonly instant?: boolean;
-}
-interface Panel {
-  readonly type: string;
-  readonly title?: string;
-  readonly targets?: readonly Target[];
-}
-interface Dashboard {
-  readonly templating: { readonly list: readonly Variable[] };
-  readonly panels: readonly Panel[];
-}
-
-function substitute(text: string, values: ReadonlyMap<string, string>): string {
-  return text.replace(/\$(\w+)|\$\{(\w+)\}/g, (whole, plain?: string, braced?: string) => {
-    const name = plain ?? braced ?? '';
-    return values.get(name) ?? BUILT_INS[name] ?? whole;
-  });
-}
-
 describe.skipIf(
   !canRun('dashboard and recording-rule queries against Prometheus', {
     netns: true,
@@ -97,41 +62,11 @@ describe.skipIf(
     ns = lab.addNamespace('dash');
     lab.addAddress(ns, 'lo', `${SERVERS[0].address}/32`);
     for (const server of SERVERS) {
-      const daemon = startDaemon(
-        process.execPath,
-        [
-          '--import',
-          'tsx',
-          LOAD_SCRIPT,
-          'serve',
-          server.address,
-          String(server.port),
-          String(LOAD_SECONDS),
-        ],
-        { netns: ns, cwd: repoRoot },
-      );
+      const daemon = startLoad(ns, 'serve', server, String(LOAD_SECONDS));
       daemons.push(daemon);
-      await waitFor(() => (daemon.output().includes('listening') ? true : undefined), {
-        timeoutMs: 20_000,
-        describe: () => `server did not start:\n${daemon.output()}`,
-      });
+      await loadSaid(daemon, 'listening');
       // A few connections a second, each closed by the client: TIME_WAIT toward the server.
-      daemons.push(
-        startDaemon(
-          process.execPath,
-          [
-            '--import',
-            'tsx',
-            LOAD_SCRIPT,
-            'churn',
-            server.address,
-            String(server.port),
-            String(LOAD_SECONDS),
-            '20',
-          ],
-          { netns: ns, cwd: repoRoot },
-        ),
-      );
+      daemons.push(startLoad(ns, 'churn', server, String(LOAD_SECONDS), '20'));
     }
     for (const port of EXPORTER_PORTS) {
       exporters.push(await startExporterTarget({ procfs: '/proc', netns: ns, port }));
@@ -183,6 +118,8 @@ describe.skipIf(
     const problems: string[] = [];
     for (const record of Object.values(RECORDED)) {
       if (HOST_ONLY.test(record)) continue;
+      // Pods' namespaces only: test/e2e/alerts-pod-exhaustion.test.ts.
+      if (record === RECORDED.netnsEphemeralUsedRatio) continue;
       const result = await prometheus.query(
         `count by (instance) (${record}{job="${defaultConfig.jobName}"})`,
       );
@@ -193,63 +130,15 @@ describe.skipIf(
     expect(problems).toEqual([]);
   });
 
-  for (const [name, path] of Object.entries(DASHBOARD_PATHS)) {
+  // The pods dashboard reads the netns collector's series of pods' namespaces:
+  // test/e2e/alerts-pod-exhaustion.test.ts checks it against a namespace laid out as a pod.
+  const nodeDashboards = Object.entries(DASHBOARD_PATHS).filter(([name]) => name !== 'pods');
+  for (const [name, path] of nodeDashboards) {
     it(`${name}: every variable and panel query returns data, per host or for the fleet`, async () => {
-      const board = JSON.parse(readFileSync(join(repoRoot, path), 'utf8')) as Dashboard;
-      const values = new Map<string, string>();
-      const problems: string[] = [];
-
-      for (const variable of board.templating.list) {
-        if (variable.type !== 'query') continue;
-        const match = /^label_values\((.+),\s*(\w+)\)$/.exec(variable.query ?? '');
-        if (match?.[1] === undefined || match[2] === undefined) {
-          problems.push(`variable ${variable.name}: unsupported query ${variable.query}`);
-          continue;
-        }
-        const found = await prometheus.api<string[]>(`/api/v1/label/${match[2]}/values`, {
-          'match[]': substitute(match[1], values),
-        });
-        if (found.length === 0) problems.push(`variable ${variable.name}: no values`);
-        if (variable.name === 'instance' && found.length !== EXPORTER_PORTS.length)
-          problems.push(`variable instance: ${found.join(', ')}`);
-        // "All" where the variable offers it, otherwise the first value (one host).
-        values.set(
-          variable.name,
-          variable.includeAll ? (variable.allValue ?? '.*') : (found[0] ?? ''),
-        );
-      }
-
-      let queries = 0;
-      const now = Math.floor(Date.now() / 1000);
-      for (const panel of board.panels) {
-        const fleet = /^Fleet\b/.test(panel.title ?? '');
-        for (const target of panel.targets ?? []) {
-          queries += 1;
-          const where = `${panel.title} [${target.refId}]`;
-          const expr = substitute(target.expr, values);
-          if (expr.includes('$')) {
-            problems.push(`${where}: unresolved variable in ${expr}`);
-            continue;
-          }
-          try {
-            const result = target.instant
-              ? await prometheus.query(expr)
-              : await prometheus.queryRange(expr, now - 30, now, 1);
-            const samples = result.result as readonly PromSample[];
-            if (samples.length === 0) {
-              if (!HOST_ONLY.test(expr)) problems.push(`${where}: no data for ${expr}`);
-              continue;
-            }
-            const instances = new Set(samples.map((sample) => sample.metric.instance));
-            if (fleet && instances.size !== EXPORTER_PORTS.length)
-              problems.push(`${where}: fleet panel shows ${[...instances].join(', ')}`);
-            if (!fleet && (instances.size !== 1 || !instances.has(values.get('instance'))))
-              problems.push(`${where}: shows ${[...instances].join(', ')}, not the selected host`);
-          } catch (error) {
-            problems.push(`${where}: ${(error as Error).message}`);
-          }
-        }
-      }
+      const { queries, problems } = await checkDashboardQueries(prometheus, join(repoRoot, path), {
+        instances: EXPORTER_PORTS.length,
+        mayBeEmpty: HOST_ONLY,
+      });
       expect(queries).toBeGreaterThan(5);
       expect(problems).toEqual([]);
     }, 180_000);

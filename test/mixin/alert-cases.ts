@@ -83,6 +83,28 @@ const COLLECTOR = (name: string): string =>
 const LAST_SAMPLE = `tcpstate_last_sample_timestamp_seconds{${TARGET}}`;
 const INTERVAL = `tcpstate_sample_interval_seconds{${TARGET}}`;
 
+/** A pod's network namespace as the netns collector labels it. */
+const POD_LABELS = {
+  netns: '4026532301',
+  pod: 'web-7d9f8-x2x5q',
+  namespace: 'shop',
+  container: 'php-fpm',
+} as const;
+const POD = Object.entries(POD_LABELS)
+  .map(([name, value]) => `${name}="${value}"`)
+  .join(',');
+const POD_OWNER = 'pod shop/web-7d9f8-x2x5q (container php-fpm) on web-1:10120';
+const POD_USED = `tcpstate_netns_ephemeral_ports_used{${TARGET},${POD},${DESTINATION}}`;
+const POD_USABLE = `tcpstate_netns_ephemeral_ports_usable{${TARGET},${POD}}`;
+const POD_OVERFLOWS = `tcpstate_netns_timewait_overflows_total{${TARGET},${POD}}`;
+const POD_TIME_WAIT = `tcpstate_netns_sockets{${TARGET},${POD},family="ipv4",state="time_wait"}`;
+/** Plain Docker: no pod, the short container ID (Prometheus drops the empty labels). */
+const CONTAINER = 'netns="4026532302",container="3f2a9c1b7d4e"';
+const assumed = (netns: string): string =>
+  `tcpstate_netns_sysctls_assumed{${TARGET},netns="${netns}"}`;
+const NAMESPACES = (outcome: string): string =>
+  `tcpstate_netns_namespaces{${TARGET},outcome="${outcome}"}`;
+
 const warning = (extra: Readonly<Record<string, string>> = {}) => ({
   severity: 'warning',
   ...TARGET_LABELS,
@@ -93,6 +115,8 @@ const critical = (extra: Readonly<Record<string, string>> = {}) => ({
   ...TARGET_LABELS,
   ...extra,
 });
+
+const info = () => ({ severity: 'info', ...TARGET_LABELS });
 
 const SCENARIOS: readonly AlertScenarios[] = [
   {
@@ -292,6 +316,216 @@ const SCENARIOS: readonly AlertScenarios[] = [
         series: { [HELD]: '900x30', [USED_MAX]: '900x30', [USABLE]: '1000x30' },
       },
     ],
+  },
+  {
+    alert: 'TcpStatePodEphemeralPortsExhausted',
+    evalTime: '5m',
+    firing: {
+      name: 'every usable port of a pod toward one destination is blocked',
+      series: { [POD_USED]: '28232x10', [POD_USABLE]: '28232x10' },
+      expected: [
+        {
+          labels: critical({ ...POD_LABELS, ...DESTINATION_LABELS }),
+          description:
+            `${POD_OWNER}: all 28232 usable ephemeral ports of its network namespace toward 10.0.0.9 port 9000 ` +
+            '(from local address 10.0.0.5) are held by sockets that block connect() to it (TIME_WAIT that ' +
+            'tcp_tw_reuse can take over is not counted). New connect() calls from the pod to this destination ' +
+            'fail with EADDRNOTAVAIL ("Cannot assign requested address").',
+        },
+      ],
+    },
+    quiet: {
+      name: 'a few hundred ports left is not exhaustion',
+      series: { [POD_USED]: '28000x10', [POD_USABLE]: '28232x10' },
+    },
+    idle: {
+      name: 'a pod with no outgoing connections',
+      series: { [POD_USED]: '0x10', [POD_USABLE]: '28232x10' },
+    },
+    reset: {
+      name: 'the exporter restarted a minute ago (a round of zeros): not yet held for 1m',
+      series: { [POD_USED]: '28232x3 0 28232x5', [POD_USABLE]: '28232x3 0 28232x5' },
+    },
+    absent: {
+      name: 'no usable count for the namespace: nothing to compare with',
+      series: { [POD_USED]: '28232x10' },
+    },
+    more: [
+      {
+        kind: 'firing',
+        name: 'a plain Docker container (no pod) is named by its container ID',
+        series: {
+          [`tcpstate_netns_ephemeral_ports_used{${TARGET},${CONTAINER},${DESTINATION}}`]: '100x10',
+          [`tcpstate_netns_ephemeral_ports_usable{${TARGET},${CONTAINER}}`]: '100x10',
+        },
+        expected: [
+          {
+            labels: critical({
+              netns: '4026532302',
+              container: '3f2a9c1b7d4e',
+              ...DESTINATION_LABELS,
+            }),
+            description:
+              'container 3f2a9c1b7d4e on web-1:10120: all 100 usable ephemeral ports of its network namespace ' +
+              'toward 10.0.0.9 port 9000 (from local address 10.0.0.5) are held by sockets that block connect() ' +
+              'to it (TIME_WAIT that tcp_tw_reuse can take over is not counted). New connect() calls from the pod ' +
+              'to this destination fail with EADDRNOTAVAIL ("Cannot assign requested address").',
+          },
+        ],
+      },
+      {
+        kind: 'quiet',
+        name: 'the node’s own exhaustion is the node alert’s, not a pod’s',
+        series: { [USED]: '1000x10', [USABLE]: '1000x10' },
+      },
+    ],
+  },
+  {
+    alert: 'TcpStatePodEphemeralPortHeadroomLow',
+    evalTime: '20m',
+    firing: {
+      name: '60 % of a pod’s ports toward one destination blocked for 20 minutes',
+      series: { [POD_USED]: '600x30', [POD_USABLE]: '1000x30' },
+      expected: [
+        {
+          labels: warning({ ...POD_LABELS, ...DESTINATION_LABELS }),
+          description:
+            `${POD_OWNER}: 60% of the 1000 usable ephemeral ports of its network namespace toward 10.0.0.9 port ` +
+            '9000 (from local address 10.0.0.5) are held by sockets that block connect() to it. Once all are, ' +
+            'connect() from the pod to this destination fails with EADDRNOTAVAIL.',
+        },
+      ],
+    },
+    quiet: {
+      name: '40 % blocked leaves headroom',
+      series: { [POD_USED]: '400x30', [POD_USABLE]: '1000x30' },
+    },
+    idle: {
+      name: 'a pod with no outgoing connections',
+      series: { [POD_USED]: '0x30', [POD_USABLE]: '28232x30' },
+    },
+    reset: {
+      name: 'the exporter restarted 8 minutes ago: not yet held for 15m',
+      series: { [POD_USED]: '600x11 0 600x18', [POD_USABLE]: '1000x11 0 1000x18' },
+    },
+    absent: { name: 'no usable count for the namespace', series: { [POD_USED]: '600x30' } },
+    more: [
+      {
+        kind: 'firing',
+        name: '85 % blocked for 10 minutes is critical',
+        series: { [POD_USED]: '850x30', [POD_USABLE]: '1000x30' },
+        expected: [
+          {
+            labels: critical({ ...POD_LABELS, ...DESTINATION_LABELS }),
+            description:
+              `${POD_OWNER}: 85% of the 1000 usable ephemeral ports of its network namespace toward 10.0.0.9 ` +
+              'port 9000 (from local address 10.0.0.5) are held by sockets that block connect() to it. Once all ' +
+              'are, connect() from the pod to this destination fails with EADDRNOTAVAIL.',
+          },
+        ],
+      },
+      {
+        kind: 'quiet',
+        name: 'at 100 % the exhausted alert pages instead',
+        series: { [POD_USED]: '1000x30', [POD_USABLE]: '1000x30' },
+      },
+    ],
+  },
+  {
+    alert: 'TcpStatePodTimeWaitOverflow',
+    evalTime: '13m',
+    firing: {
+      name: 'overflows in the pod’s namespace in the last five minutes',
+      series: { [POD_OVERFLOWS]: '100x10 150 200 250' },
+      expected: [
+        {
+          labels: warning(POD_LABELS),
+          description:
+            `${POD_OWNER}: the kernel dropped 150 TIME_WAIT sockets of its network namespace in the last 5m ` +
+            "because the namespace's net.ipv4.tcp_max_tw_buckets was reached. Those connections lose their " +
+            'TIME_WAIT guard: late segments can reach a new connection on the same ports.',
+        },
+      ],
+    },
+    quiet: {
+      name: 'old overflows, none in the last five minutes',
+      series: { [POD_OVERFLOWS]: '100x15' },
+    },
+    idle: { name: 'never overflowed', series: { [POD_OVERFLOWS]: '0x15' } },
+    reset: {
+      name: 'a namespace inode reused by a new pod restarts its counter: not an overflow',
+      series: { [POD_OVERFLOWS]: '100x5 0x10' },
+    },
+    absent: {
+      name: 'the namespace’s netstat unread: sockets only',
+      series: { [POD_TIME_WAIT]: '100x15' },
+    },
+  },
+  {
+    alert: 'TcpStatePodSysctlsAssumed',
+    evalTime: '40m',
+    firing: {
+      name: 'two namespaces’ sysctls unread for 40 minutes',
+      series: { [assumed('4026532301')]: '1x40', [assumed('4026532302')]: '1x40' },
+      expected: [
+        {
+          labels: info(),
+          description:
+            'The exporter on web-1:10120 cannot read the sysctls of 2 network namespaces (it needs ' +
+            'CAP_SYS_ADMIN to enter them) and computes their ephemeral figures with a new namespace’s kernel ' +
+            'defaults. A pod that sets its own net.ipv4.ip_local_port_range or tcp_tw_reuse gets wrong headroom.',
+        },
+      ],
+    },
+    quiet: {
+      name: 'one namespace unread for only 20 minutes',
+      series: { [assumed('4026532301')]: '0x20 1x20', [assumed('4026532302')]: '0x40' },
+    },
+    idle: {
+      name: 'every namespace’s sysctls read',
+      series: { [assumed('4026532301')]: '0x40', [assumed('4026532302')]: '0x40' },
+    },
+    reset: {
+      name: 'the exporter restarted 23 minutes ago and read them once',
+      series: { [assumed('4026532301')]: '1x15 0 1x24' },
+    },
+    absent: {
+      name: 'no netns collector: no namespace series at all',
+      series: { [TIME_WAIT_V4]: '100x40' },
+    },
+  },
+  {
+    alert: 'TcpStateNetnsNamespacesDropped',
+    evalTime: '40m',
+    firing: {
+      name: '12 namespaces beyond the limit for 40 minutes',
+      series: { [NAMESPACES('dropped')]: '12x40', [NAMESPACES('exported')]: '100x40' },
+      expected: [
+        {
+          labels: warning(),
+          description:
+            'The exporter on web-1:10120 leaves 12 network namespaces out, beyond the 100 it exports ' +
+            '(--collector.netns.max, those with the most sockets first): their pods have no per-pod series and ' +
+            'no alerts.',
+        },
+      ],
+    },
+    quiet: {
+      name: 'every namespace exported',
+      series: { [NAMESPACES('dropped')]: '0x40', [NAMESPACES('exported')]: '80x40' },
+    },
+    idle: {
+      name: 'a node with no namespace but its own',
+      series: { [NAMESPACES('dropped')]: '0x40', [NAMESPACES('exported')]: '0x40' },
+    },
+    reset: {
+      name: 'pods stopped 23 minutes ago for a minute: not crowded for 30m since',
+      series: { [NAMESPACES('dropped')]: '12x15 0 12x24', [NAMESPACES('exported')]: '100x40' },
+    },
+    absent: {
+      name: 'no netns collector',
+      series: { [TIME_WAIT_V4]: '100x40' },
+    },
   },
   {
     alert: 'TcpStateTimeWaitNearBucketLimit',

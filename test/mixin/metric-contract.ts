@@ -1,5 +1,5 @@
 /**
- * Metric names from the README's metric table, written out by hand so a typo in
+ * Metric names from the README's metric table (the netns collector's from its contract), written out by hand so a typo in
  * a rule or panel query is caught here rather than by an empty panel in production.
  */
 export const CONTRACT_METRICS: ReadonlySet<string> = new Set([
@@ -44,6 +44,29 @@ export const CONTRACT_METRICS: ReadonlySet<string> = new Set([
   'tcpstate_malformed_lines_total',
   'tcpstate_sysctls_assumed',
   'tcpstate_build_info',
+  'tcpstate_netns_info',
+  'tcpstate_netns_sockets',
+  'tcpstate_netns_ephemeral_ports_usable',
+  'tcpstate_netns_ephemeral_ports_used_max',
+  'tcpstate_netns_ephemeral_ports_held',
+  'tcpstate_netns_ephemeral_port_headroom_ratio',
+  'tcpstate_netns_ephemeral_ports_used',
+  'tcpstate_netns_ephemeral_ports_time_wait',
+  'tcpstate_netns_ephemeral_port_hold_seconds',
+  'tcpstate_netns_sysctl',
+  'tcpstate_netns_sysctls_assumed',
+  'tcpstate_netns_timewait_finished_total',
+  'tcpstate_netns_timewait_reused_total',
+  'tcpstate_netns_timewait_killed_total',
+  'tcpstate_netns_timewait_overflows_total',
+  'tcpstate_netns_listen_overflows_total',
+  'tcpstate_netns_listen_drops_total',
+  'tcpstate_netns_active_opens_total',
+  'tcpstate_netns_attempt_fails_total',
+  'tcpstate_netns_namespaces',
+  'tcpstate_netns_read_failures_total',
+  'tcpstate_netns_last_round_timestamp_seconds',
+  'tcpstate_netns_round_duration_seconds',
 ]);
 
 const RECORDED_NAME = /\b[a-z_]+:tcpstate_[a-z0-9_]+:[a-z0-9_]+/g;

@@ -37,7 +37,7 @@ describe('generated alerting rules', () => {
     expect(rules.length).toBeGreaterThanOrEqual(10);
     for (const rule of rules) {
       expect(rule.alert).toMatch(/^TcpState(?:[A-Z][a-z]+)+$/);
-      expect(['critical', 'warning']).toContain(rule.labels.severity);
+      expect(['critical', 'warning', 'info']).toContain(rule.labels.severity);
       expect(rule.annotations.summary.length).toBeGreaterThan(10);
       expect(rule.annotations.description.length).toBeGreaterThan(60);
       for (const metric of metricNames(`${rule.expr} ${rule.annotations.description}`)) {
@@ -102,6 +102,12 @@ describe('generated alerting rules', () => {
     );
     uses('TcpStateEphemeralPortHeadroomLow', 'warning', 1 - thresholds.EPHEMERAL_USE_WARNING_RATIO);
     uses('TcpStateEphemeralPortsHeldHigh', 'warning', thresholds.BIND_FIRST_HELD_WARNING_RATIO);
+    uses('TcpStatePodEphemeralPortHeadroomLow', 'warning', thresholds.EPHEMERAL_USE_WARNING_RATIO);
+    uses(
+      'TcpStatePodEphemeralPortHeadroomLow',
+      'critical',
+      thresholds.EPHEMERAL_USE_CRITICAL_RATIO,
+    );
     uses('TcpStateTimeWaitNearBucketLimit', 'warning', thresholds.TIME_WAIT_BUCKETS_WARNING_RATIO);
     uses(
       'TcpStateTimeWaitNearBucketLimit',
@@ -155,6 +161,8 @@ describe('generated alerting rules', () => {
 
   it('page on the ephemeral-port destination: exhaustion alerts carry its labels', () => {
     for (const alert of [
+      'TcpStatePodEphemeralPortsExhausted',
+      'TcpStatePodEphemeralPortHeadroomLow',
       'TcpStateEphemeralPortsExhausted',
       'TcpStateEphemeralPortsNearlyExhausted',
       'TcpStateEphemeralPortsExhaustionPredicted',
@@ -165,6 +173,20 @@ describe('generated alerting rules', () => {
         remote_address: expect.any(String),
         remote_port: expect.any(String),
       });
+    }
+  });
+
+  it('name the pod, its namespace and container in every per-pod alert', () => {
+    for (const rule of rules.filter((candidate) => candidate.alert.startsWith('TcpStatePod'))) {
+      if (rule.alert === 'TcpStatePodSysctlsAssumed') continue;
+      const firing = ALERT_CASES.find((c) => c.alert === rule.alert && c.expected.length > 0);
+      expect(firing?.expected[0]?.labels, rule.alert).toMatchObject({
+        netns: expect.any(String),
+        pod: expect.any(String),
+        namespace: expect.any(String),
+        container: expect.any(String),
+      });
+      expect(firing?.expected[0]?.description, rule.alert).toMatch(/^pod \S+\/\S+ \(container /);
     }
   });
 });

@@ -66,7 +66,7 @@ describe('docs/runbooks.md', () => {
     it(`${alert}: severity, meaning, doctor, panel, stop the bleeding, fix`, () => {
       const text = bySection.get(alert) ?? '';
       const severityLine = /\*\*Severity\.\*\* ([^\n]+)/.exec(text)?.[1] ?? '';
-      const named = new Set(severityLine.match(/\b(warning|critical)\b/g));
+      const named = new Set(severityLine.match(/\b(warning|critical|info)\b/g));
       expect(named, `${alert}: ${severityLine}`).toEqual(levels);
       for (const part of ['**Meaning.**', '**Confirm.**', '**Stop the bleeding.**', '**Fix.**']) {
         expect(text, `${alert}: ${part}`).toContain(part);
@@ -106,7 +106,7 @@ describe("README's alert table", () => {
     for (const [, names = '', severity = ''] of rows) {
       for (const name of names.match(/TcpState\w+/g) ?? []) {
         expect(listed.has(name), `${name} listed twice`).toBe(false);
-        listed.set(name, new Set(severity.match(/\b(warning|critical)\b/g)));
+        listed.set(name, new Set(severity.match(/\b(warning|critical|info)\b/g)));
       }
     }
     expect(listed).toEqual(severities);

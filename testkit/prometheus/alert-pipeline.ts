@@ -3,6 +3,9 @@
  * delivering to it, and a Prometheus that scrapes the targets, evaluates the given rules and
  * sends to that Alertmanager. All inside a network namespace when one is given.
  */
+import { readFileSync } from 'node:fs';
+import { parse, stringify } from 'yaml';
+import type { RuleGroup } from '../../mixin/alerts.js';
 import {
   type RunningAlertmanager,
   startAlertmanager,
@@ -61,4 +64,18 @@ export async function startAlertPipeline(options: {
     await sink.stop();
     throw error;
   }
+}
+
+/** A rules file with every `for` cut to 1 s, so a 1 s evaluation reacts at once. */
+export function rulesWithShortFor(rulesPath: string): string {
+  const file = parse(readFileSync(rulesPath, 'utf8')) as { groups: RuleGroup[] };
+  return stringify({
+    groups: file.groups.map((group) => ({
+      ...group,
+      rules: group.rules.map((rule) => ({
+        ...rule,
+        ...('for' in rule && rule.for !== undefined ? { for: '1s' } : {}),
+      })),
+    })),
+  });
 }

@@ -21,6 +21,8 @@ export async function startExporterTarget(options: {
   /** Address to listen on; default 127.0.0.1 (another namespace reaches it over a veth). */
   readonly host?: string;
   readonly sampleInterval?: string;
+  /** More flags, e.g. `--collector.netns`. */
+  readonly args?: readonly string[];
 }): Promise<ExporterTarget> {
   const port = options.port ?? (options.netns === undefined ? await freeLoopbackPort() : 10120);
   const address = `${options.host ?? '127.0.0.1'}:${port}`;
@@ -29,6 +31,7 @@ export async function startExporterTarget(options: {
     `--web.listen-address=${address}`,
     `--sample.interval=${options.sampleInterval ?? '1s'}`,
     '--log.level=warn',
+    ...(options.args ?? []),
   ]);
   const daemon = await startReadyDaemon(command, args, {
     name: 'tcpstate-exporter',
