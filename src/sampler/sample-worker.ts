@@ -1,12 +1,9 @@
 /**
- * Worker thread entry: owns one engine Sampler (and its buffers) and answers every message
- * with a fresh Snapshot, so a long table scan never blocks the HTTP server's event loop.
+ * Worker thread entry: owns one engine Sampler (and its buffers) and answers every request
+ * with a fresh sample, rendered, so a long table scan never blocks the HTTP server's event loop.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { SampleOptions } from '../snapshot/model.js';
-import { createSampler } from '../snapshot/sample.js';
+import { answerSampleRequests, type SampleWorkerData } from './sample-requests.js';
 
 if (parentPort === null) throw new Error('sample-worker.js must run in a worker thread');
-const port = parentPort;
-const sampler = createSampler(workerData as SampleOptions);
-port.on('message', () => port.postMessage(sampler.sample()));
+await answerSampleRequests(parentPort, workerData as SampleWorkerData);

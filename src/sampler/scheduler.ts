@@ -2,16 +2,16 @@
  * Asks for a sample at once, then every interval. Samples never overlap: one that is due
  * while the previous still runs is skipped and counted.
  */
-import type { Snapshot } from '../snapshot/model.js';
+import type { Sampled } from './sample-requests.js';
 
 export interface SnapshotProducer {
-  sample(): Promise<Snapshot>;
+  sample(): Promise<Sampled>;
   /** Resolves false when a thread it started could not be ended (blocked in the kernel). */
   close(): Promise<boolean>;
 }
 
 export interface SchedulerListener {
-  onSnapshot(snapshot: Snapshot): void;
+  onSample(sampled: Sampled): void;
   onSkipped(): void;
 }
 
@@ -50,9 +50,9 @@ export class SampleScheduler {
       this.listener.onSkipped();
       return;
     }
-    this.running = this.producer.sample().then((snapshot) => {
+    this.running = this.producer.sample().then((sampled) => {
       this.running = undefined;
-      if (!this.stopped) this.listener.onSnapshot(snapshot);
+      if (!this.stopped) this.listener.onSample(sampled);
     });
   }
 }

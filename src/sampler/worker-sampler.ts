@@ -9,8 +9,10 @@ import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { SampleOptions, Snapshot } from '../snapshot/model.js';
+import type { ExpositionOptions, SampleTotals } from '../metrics/sample-exposition.js';
+import type { SampleOptions } from '../snapshot/model.js';
 import { failedSnapshot } from './failed-snapshot.js';
+import type { Sampled, SampleRequest, SampleWorkerData } from './sample-requests.js';
 
 /** The worker script next to this module: `.js` when built, `.ts` under tsx or vitest. */
 export function defaultWorkerScript(): URL {
@@ -22,7 +24,7 @@ export function defaultWorkerScript(): URL {
  * A `.ts` script needs tsx's loader inside the worker (`--import tsx` in a worker's execArgv
  * does not apply to it on Node 20), so a small bootstrap registers tsx, then imports it.
  */
-function startWorker(script: URL, workerData: SampleOptions): Worker {
+function startWorker(script: URL, workerData: SampleWorkerData): Worker {
   if (!script.pathname.endsWith('.ts')) return new Worker(script, { workerData });
   const tsx = import.meta.resolve('tsx/esm/api');
   const bootstrap = `import(${JSON.stringify(tsx)}).then(({ register }) => {
@@ -33,7 +35,7 @@ function startWorker(script: URL, workerData: SampleOptions): Worker {
 }
 
 interface PendingSample {
-  readonly resolve: (snapshot: Snapshot) => void;
+  readonly resolve: (sampled: Sampled) => void;
   readonly timestampMs: number;
   readonly startedMs: number;
   readonly timeout: NodeJS.Timeout;
@@ -41,6 +43,14 @@ interface PendingSample {
 
 export interface WorkerSamplerOptions {
   readonly sample: SampleOptions;
+  /**
+   * Have the worker render each sample's exposition too, counted from `totals()` (the
+   * totals before the sample); without it, samples come without an exposition.
+   */
+  readonly render?: {
+    readonly exposition: ExpositionOptions;
+    readonly totals: () => SampleTotals;
+  };
   /** Called when a worker dies or is abandoned, with why; the sample in flight resolves as failed. */
   readonly onWorkerDeath: (reason: string) => void;
   /** A sample still running after this long is abandoned with its worker. */
@@ -64,8 +74,8 @@ export class WorkerSampler {
     this.script = options.script ?? defaultWorkerScript();
   }
 
-  /** One snapshot from the worker; never rejects. Callers wait for one before asking again. */
-  sample(): Promise<Snapshot> {
+  /** One sample from the worker; never rejects. Callers wait for one before asking again. */
+  sample(): Promise<Sampled> {
     if (this.pending !== undefined) throw new Error('a sample is already running');
     if (this.closed) return Promise.resolve(this.failed(Date.now(), 0, 'sampler closed'));
     if (this.hung !== undefined) {
@@ -77,7 +87,9 @@ export class WorkerSampler {
     return new Promise((resolve) => {
       const timeout = setTimeout(() => this.abandon(worker), this.options.timeoutMs);
       this.pending = { resolve, timestampMs: Date.now(), startedMs: performance.now(), timeout };
-      worker.postMessage('sample');
+      const totals = this.options.render?.totals();
+      const request: SampleRequest = totals === undefined ? {} : { totals };
+      worker.postMessage(request);
     });
   }
 
@@ -103,15 +115,19 @@ export class WorkerSampler {
   }
 
   private spawn(): Worker {
-    const worker = startWorker(this.script, this.options.sample);
+    const { sample, render } = this.options;
+    const worker = startWorker(
+      this.script,
+      render === undefined ? { sample } : { sample, exposition: render.exposition },
+    );
     let crash: string | undefined;
-    worker.on('message', (snapshot: Snapshot) => {
+    worker.on('message', (sampled: Sampled) => {
       if (this.worker !== worker) return;
       const pending = this.pending;
       this.pending = undefined;
       if (pending === undefined) return;
       clearTimeout(pending.timeout);
-      pending.resolve(snapshot);
+      pending.resolve(sampled);
     });
     worker.on('error', (error) => {
       crash = error.message;
@@ -155,8 +171,8 @@ export class WorkerSampler {
     pending.resolve(this.failed(pending.timestampMs, seconds, reason));
   }
 
-  private failed(timestampMs: number, seconds: number, reason: string): Snapshot {
-    return failedSnapshot(this.options.sample, timestampMs, seconds, reason);
+  private failed(timestampMs: number, seconds: number, reason: string): Sampled {
+    return { snapshot: failedSnapshot(this.options.sample, timestampMs, seconds, reason) };
   }
 }
 

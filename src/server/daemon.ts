@@ -14,7 +14,6 @@ import { collectorStatuses } from '../metrics/collectors.js';
 import { ExporterMetrics } from '../metrics/exporter-metrics.js';
 import { SampleScheduler } from '../sampler/scheduler.js';
 import { sampleTimeoutMs, WorkerSampler } from '../sampler/worker-sampler.js';
-import type { Snapshot } from '../snapshot/model.js';
 import { buildApp, type ExporterApp } from './app.js';
 import { exitWithoutJoiningThreads } from './hard-exit.js';
 import { SampleHistory } from './sample-history.js';
@@ -101,11 +100,12 @@ export async function runDaemon(
   }
   const logger = createLogger({ level: config.logLevel, format: config.logFormat, fd: 1 });
   const version = packageVersion();
-  const metrics = new ExporterMetrics({
+  const metricsOptions = {
     collectors: config.collectors,
     version,
     sampleIntervalSeconds: config.sampleIntervalMs / 1000,
-  });
+  };
+  const metrics = new ExporterMetrics(metricsOptions);
   const health = new CollectorHealth();
   const history = new SampleHistory();
   let webConfig: LiveWebConfig | undefined;
@@ -121,14 +121,15 @@ export async function runDaemon(
 
   const sampler = new WorkerSampler({
     sample: sampleOptionsFor(config),
+    render: { exposition: metricsOptions, totals: () => metrics.sampleTotals },
     timeoutMs: sampleTimeoutMs(config.sampleIntervalMs),
     ...(seams.workerScript === undefined ? {} : { script: seams.workerScript }),
     onWorkerDeath: (reason) =>
       logger.error({ reason }, 'sampler worker died; the next sample starts a new one'),
   });
   const scheduler = new SampleScheduler(sampler, config.sampleIntervalMs, {
-    onSnapshot(snapshot: Snapshot) {
-      metrics.update(snapshot);
+    onSample({ snapshot, rendered }) {
+      metrics.update(snapshot, rendered);
       history.record(snapshot);
       logTransitions(logger, health, collectorStatuses(snapshot, config.collectors));
     },
