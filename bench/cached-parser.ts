@@ -5,6 +5,7 @@
 import { STATE_COUNT } from '../src/snapshot/model.js';
 import type { SocketSink, TableFamily } from '../src/sources/tcp-table.js';
 import { TcpTableReader } from '../src/sources/tcp-table.js';
+import { decodeText } from '../testkit/kernel/decode-text.js';
 
 const reader = new TcpTableReader();
 
@@ -13,7 +14,7 @@ const reader = new TcpTableReader();
  * buffer as a sample does (copied in, as read() would write it); returns the sockets.
  */
 export function decodeCachedTable(bytes: Buffer, family: TableFamily, sink: SocketSink): number {
-  return reader.decodeText(bytes, family, sink).sockets;
+  return decodeText(reader, bytes, family, sink).sockets;
 }
 
 /** Counts family × state (the row layout of SyntheticTable.counts), nothing more. */

@@ -44,7 +44,7 @@ export function buildDaemon(context: BenchContext): DaemonBuild {
   );
   copyFileSync(join(REPO, 'package.json'), join(dir, 'package.json'));
   symlinkSync(join(REPO, 'node_modules'), join(dir, 'node_modules'));
-  return { cli: join(dir, 'dist/cli.js') };
+  return { cli: join(dir, 'dist/main.js') };
 }
 
 function daemonArgs(

@@ -15,7 +15,7 @@
  * checkout too, right before this one's, so that before and after share the machine's load.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -46,7 +46,7 @@ function log(message: string): void {
   process.stderr.write(`footprint: ${message}\n`);
 }
 
-/** Compiles the tree's src like the package (dist/ beside package.json), returns cli.js. */
+/** Compiles the tree's src like the package (dist/ beside package.json), returns its entry. */
 function build(tree: string, name: string): string {
   const dir = join(work, name);
   execFileSync(process.execPath, [
@@ -60,7 +60,9 @@ function build(tree: string, name: string): string {
   ]);
   copyFileSync(join(tree, 'package.json'), join(dir, 'package.json'));
   symlinkSync(join(REPO, 'node_modules'), join(dir, 'node_modules'));
-  return join(dir, 'dist/cli.js');
+  // Checkouts from before the layering have dist/cli.js.
+  const main = join(dir, 'dist/main.js');
+  return existsSync(main) ? main : join(dir, 'dist/cli.js');
 }
 
 /** CPU time of the process's main thread (the HTTP server's event loop), in ms. */
@@ -69,7 +71,7 @@ function mainThreadCpuMs(pid: number): number {
   return Number(onCpuNs) / 1e6;
 }
 
-/** The node flags of cli.js's `#!/usr/bin/env -S node ...` line: the daemon runs as installed. */
+/** The node flags of the entry's `#!/usr/bin/env -S node ...` line: the daemon runs as installed. */
 function launcherFlags(cli: string): string[] {
   const shebang = readFileSync(cli, 'utf8').split('\n', 1)[0] ?? '';
   return /^#!\S*env -S node (.*)$/.exec(shebang)?.[1]?.split(' ') ?? [];

@@ -7,7 +7,7 @@
  */
 import { rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_SAMPLE_OPTIONS } from '../src/snapshot/model.js';
+import { defaultSampleOptions } from '../src/config/defaults.js';
 import { createSampler } from '../src/snapshot/sample.js';
 import type { MemoryMeasurement } from './results.js';
 
@@ -38,7 +38,7 @@ function settled(): NodeJS.MemoryUsage {
 }
 
 pointAt(request.empty);
-const sampler = createSampler({ ...DEFAULT_SAMPLE_OPTIONS, procfsRoot: request.root });
+const sampler = createSampler(defaultSampleOptions(request.root));
 for (let i = 0; i < 5; i++) sampler.sample();
 const baseline = settled();
 

@@ -4,7 +4,8 @@
  * the live table and prints one JSON ProbeResult line.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
-import { DEFAULT_SAMPLE_OPTIONS, type Family, type StateCounts } from '../src/snapshot/model.js';
+import { defaultSampleOptions } from '../src/config/defaults.js';
+import type { Family, StateCounts } from '../src/snapshot/model.js';
 import { createSampler } from '../src/snapshot/sample.js';
 import { BUFFER_BYTES } from '../src/sources/tcp-table.js';
 import {
@@ -97,7 +98,7 @@ function readOnly(): void {
  * on every tool alike instead of on whichever ran during it.
  */
 async function probe(request: ProbeRequest): Promise<ProbeResult> {
-  const sampler = createSampler({ ...DEFAULT_SAMPLE_OPTIONS, procfsRoot: '/proc' });
+  const sampler = createSampler(defaultSampleOptions('/proc'));
   let snapshot = sampler.sample();
   let nodeExporterSockets: number | undefined;
   const engine = () => {

@@ -1,5 +1,5 @@
 /** Where the engine's CPU goes on the largest synthetic table. */
-import { DEFAULT_SAMPLE_OPTIONS } from '../src/snapshot/model.js';
+import { defaultSampleOptions } from '../src/config/defaults.js';
 import { createSampler } from '../src/snapshot/sample.js';
 import type { BenchContext } from './context.js';
 import { formatSize } from './options.js';
@@ -8,7 +8,7 @@ import { profileCalls } from './profile.js';
 export async function runProfilePart(context: BenchContext): Promise<void> {
   const size = Math.max(...context.options.sizes);
   const table = context.syntheticTable(size);
-  const sampler = createSampler({ ...DEFAULT_SAMPLE_OPTIONS, procfsRoot: table.root });
+  const sampler = createSampler(defaultSampleOptions(table.root));
   sampler.sample();
   context.log(`profile: engine on ${formatSize(size)} synthetic sockets`);
   const runs = Math.max(3, Math.round(3_000_000 / size));

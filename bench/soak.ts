@@ -102,7 +102,7 @@ async function main(): Promise<void> {
     [
       '--import',
       'tsx',
-      join(repo, 'src/cli.ts'),
+      join(repo, 'src/main.ts'),
       `--web.listen-address=127.0.0.1:${port}`,
       `--path.procfs=${root}`,
       `--sample.interval=${values.interval}`,

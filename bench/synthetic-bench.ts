@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_SAMPLE_OPTIONS } from '../src/snapshot/model.js';
+import { defaultSampleOptions } from '../src/config/defaults.js';
 import { createSampler } from '../src/snapshot/sample.js';
 import { SocketAccumulator } from '../src/snapshot/socket-accumulator.js';
 import { readEphemeralSettings } from '../src/sources/sysctl.js';
@@ -34,7 +34,7 @@ function sameCounts(a: Uint32Array, b: Uint32Array): boolean {
 }
 
 function checkedSampler(table: SyntheticTable): () => void {
-  const sampler = createSampler({ ...DEFAULT_SAMPLE_OPTIONS, procfsRoot: table.root });
+  const sampler = createSampler(defaultSampleOptions(table.root));
   return () => {
     const sockets = sampler.sample().sockets;
     const seen = (sockets?.tcp.sockets ?? 0) + (sockets?.tcp6.sockets ?? 0);
@@ -65,7 +65,7 @@ function cachedParser(table: SyntheticTable): () => void {
     accumulator.begin(settings);
     const seen =
       decodeCachedTable(tcp, 'ipv4', accumulator) + decodeCachedTable(tcp6, 'ipv6', accumulator);
-    accumulator.finish(DEFAULT_SAMPLE_OPTIONS);
+    accumulator.finish(defaultSampleOptions(table.root));
     if (seen !== table.sockets) throw new Error(`parser saw ${seen} of ${table.sockets} sockets`);
   };
 }

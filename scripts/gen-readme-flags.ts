@@ -5,7 +5,7 @@
  *   tsx scripts/gen-readme-flags.ts [--check] [README path]
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { withFlagTable } from '../src/cli/readme-flags.js';
+import { withFlagTable } from '../scripts/readme-flags.js';
 
 const args = process.argv.slice(2);
 const check = args.includes('--check');

@@ -12,9 +12,13 @@ import {
   stdTimeFunctions,
   transport,
 } from 'pino';
-import type { LogFormat, LogLevel } from './cli/flags.js';
 
 export type { Logger } from 'pino';
+
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export const LOG_FORMATS = ['json', 'logfmt'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 export interface LogOptions {
   readonly level: LogLevel;

@@ -5,11 +5,11 @@ import type {
   PortStateCounts,
   Snapshot,
   SocketTables,
-  Sockstat,
   SourceName,
   StateCounts,
-  Sysctls,
 } from '../snapshot/model.js';
+import type { Sockstat } from '../sources/sockstat.js';
+import type { Sysctls } from '../sources/sysctl.js';
 import type { Analysis, SkippedCheck } from './analyse.js';
 import { type CounterChange, counterChange, SHOWN_COUNTERS } from './counters.js';
 import { type Finding, SEVERITIES, type Severity } from './finding.js';

@@ -1,6 +1,6 @@
 /** Remembers which collectors failed last time, to log only when one starts or stops failing. */
-import type { CollectorName } from './collector-names.js';
-import type { CollectorStatus } from './collectors.js';
+import type { CollectorStatus } from '../collectors/collector-set.js';
+import type { CollectorName } from '../collectors/registry.js';
 
 export type CollectorTransition =
   | { readonly collector: CollectorName; readonly change: 'failing'; readonly error: string }
@@ -10,7 +10,7 @@ export class CollectorHealth {
   /** Collectors failing in the previous sample; at start, none. */
   private readonly failing = new Set<CollectorName>();
 
-  observe(statuses: readonly CollectorStatus[]): CollectorTransition[] {
+  observe(statuses: readonly CollectorStatus<CollectorName>[]): CollectorTransition[] {
     const transitions: CollectorTransition[] = [];
     for (const status of statuses) {
       const wasFailing = this.failing.has(status.name);

@@ -5,29 +5,15 @@
  * Counter cannot be set to the kernel's absolute value.
  */
 import type { Metric, Registry, RegistryContentType } from 'prom-client';
+import type { ConstMetricDefinition, ConstSample } from '../collectors/collector.js';
 
-export interface ConstSample {
-  readonly labels: Readonly<Record<string, string | number>>;
-  readonly value: number;
-  /** A histogram's `_bucket`, `_sum` or `_count` series; the family name otherwise. */
-  readonly metricName?: string;
-}
-
-export interface ConstMetricDefinition<Data> {
-  /** Counters end in `_total`; prom-client strips it for the OpenMetrics family name. */
+/** A collector's family, or a histogram, whose samples name their series (`_bucket`...). */
+interface FamilyDefinition<Data> {
   readonly name: string;
   readonly help: string;
-  readonly type: ConstMetricType;
+  readonly type: 'gauge' | 'counter' | 'histogram';
   readonly labelNames?: readonly string[];
-  readonly samples: (data: Data) => Iterable<ConstSample>;
-}
-
-export type ConstMetricType = 'gauge' | 'counter' | 'histogram';
-
-const NO_LABELS: Readonly<Record<string, string | number>> = {};
-
-export function sample(value: number, labels = NO_LABELS): ConstSample {
-  return { labels, value };
+  samples(data: Data): Iterable<ConstSample & { readonly metricName?: string }>;
 }
 
 /** The object prom-client's Registry formats: name, help, type and get(). */
@@ -35,25 +21,25 @@ class ConstMetric<Data> {
   /** Mutable: an OpenMetrics registry rewrites a counter's name to drop `_total`. */
   name: string;
   readonly help: string;
-  readonly type: ConstMetricType;
+  readonly type: FamilyDefinition<Data>['type'];
   readonly labelNames: readonly string[];
   readonly aggregator = 'sum';
-  private readonly samples: (data: Data) => Iterable<ConstSample>;
+  private readonly definition: FamilyDefinition<Data>;
 
   constructor(
-    definition: ConstMetricDefinition<Data>,
+    definition: FamilyDefinition<Data>,
     private readonly read: () => Data | undefined,
   ) {
     this.name = definition.name;
     this.help = definition.help;
     this.type = definition.type;
     this.labelNames = definition.labelNames ?? [];
-    this.samples = definition.samples;
+    this.definition = definition;
   }
 
   async get() {
     const data = this.read();
-    const values = data === undefined ? [] : [...this.samples(data)];
+    const values = data === undefined ? [] : [...this.definition.samples(data)];
     return {
       name: this.name,
       help: this.help,
@@ -65,6 +51,19 @@ class ConstMetric<Data> {
 
   /** Registry.resetMetrics() calls this; there is no state to reset. */
   reset(): void {}
+}
+
+/**
+ * Registers a family that shows `definition.samples(data)` while `read()` returns data, and
+ * only its HELP and TYPE while it returns undefined (the source failed: no stale numbers).
+ */
+export function registerConstMetric<Data, ContentType extends RegistryContentType>(
+  registry: Registry<ContentType>,
+  definition: ConstMetricDefinition<Data>,
+  read: () => Data | undefined,
+): void {
+  // Registry's type only names its own classes; at runtime it formats anything with get().
+  registry.registerMetric(new ConstMetric(definition, read) as unknown as Metric);
 }
 
 /** A histogram's observations, as plain data that crosses a worker boundary. */
@@ -92,27 +91,29 @@ export function observe(histogram: HistogramCounts, value: number): HistogramCou
   };
 }
 
-/** The `_bucket` (cumulative), `_sum` and `_count` samples of family `name`, as prom-client prints them. */
-export function* histogramSamples(name: string, histogram: HistogramCounts): Iterable<ConstSample> {
+/** The `_bucket` (cumulative), `_sum` and `_count` series of family `name`, as prom-client prints them. */
+function* histogramSamples(name: string, histogram: HistogramCounts) {
   let cumulative = 0;
   for (const [index, le] of histogram.bounds.entries()) {
     cumulative += histogram.buckets[index] ?? 0;
     yield { metricName: `${name}_bucket`, labels: { le }, value: cumulative };
   }
   yield { metricName: `${name}_bucket`, labels: { le: '+Inf' }, value: histogram.count };
-  yield { metricName: `${name}_sum`, labels: NO_LABELS, value: histogram.sum };
-  yield { metricName: `${name}_count`, labels: NO_LABELS, value: histogram.count };
+  yield { metricName: `${name}_sum`, labels: {}, value: histogram.sum };
+  yield { metricName: `${name}_count`, labels: {}, value: histogram.count };
 }
 
-/**
- * Registers a family that shows `definition.samples(data)` while `read()` returns data, and
- * only its HELP and TYPE while it returns undefined (the source failed: no stale numbers).
- */
-export function registerConstMetric<Data, ContentType extends RegistryContentType>(
+/** Registers a histogram family that shows the counts `read()` returns, like prom-client's Histogram. */
+export function registerConstHistogram<ContentType extends RegistryContentType>(
   registry: Registry<ContentType>,
-  definition: ConstMetricDefinition<Data>,
-  read: () => Data | undefined,
+  family: { readonly name: string; readonly help: string },
+  read: () => HistogramCounts,
 ): void {
-  // Registry's type only names its own classes; at runtime it formats anything with get().
+  const definition: FamilyDefinition<HistogramCounts> = {
+    ...family,
+    type: 'histogram',
+    labelNames: ['le'],
+    samples: (counts) => histogramSamples(family.name, counts),
+  };
   registry.registerMetric(new ConstMetric(definition, read) as unknown as Metric);
 }

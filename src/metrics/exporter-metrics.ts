@@ -17,10 +17,10 @@ import {
   Registry,
   type RegistryContentType,
 } from 'prom-client';
-import { isSuccessfulSample } from '../sampler/failed-snapshot.js';
-import type { RenderedParts } from '../sampler/sample-requests.js';
+import { sample } from '../collectors/collector.js';
+import { isSuccessfulSample } from '../snapshot/failed-snapshot.js';
 import type { Snapshot } from '../snapshot/model.js';
-import { registerConstMetric, sample } from './const-metric.js';
+import { registerConstMetric } from './const-metric.js';
 import {
   addSample,
   CONTENT_TYPES,
@@ -31,6 +31,7 @@ import {
   type ExpositionOptions,
   emptyTotals,
   type RenderedExposition,
+  type RenderedSample,
   SampleExposition,
   type SampleTotals,
 } from './sample-exposition.js';
@@ -95,7 +96,7 @@ export class ExporterMetrics {
   private readonly joined = new Map<ExpositionKey, Joined>();
   private liveTimer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly options: ExporterMetricsOptions) {
+  constructor(readonly options: ExporterMetricsOptions) {
     const text = new Registry<PrometheusContentType>();
     const openMetrics = new Registry<OpenMetricsContentType>();
     openMetrics.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
@@ -134,7 +135,7 @@ export class ExporterMetrics {
    * Serves this snapshot from now on. Rendered elsewhere (by the sampling worker, from
    * sampleTotals), only references change hands; otherwise it is rendered in this thread.
    */
-  update(snapshot: Snapshot, rendered?: RenderedParts): void {
+  update(snapshot: Snapshot, rendered?: RenderedSample): void {
     this.latest = snapshot;
     if (rendered === undefined) {
       this.totals = addSample(this.totals, snapshot);

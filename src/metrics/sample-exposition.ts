@@ -17,16 +17,15 @@ import {
   Registry,
   type RegistryContentType,
 } from 'prom-client';
+import { sample } from '../collectors/collector.js';
+import { type CollectorName, REGISTRY } from '../collectors/registry.js';
 import type { Snapshot } from '../snapshot/model.js';
-import type { CollectorName } from './collector-names.js';
-import { COLLECTORS, type CollectorDefinition, collectorStatuses } from './collectors.js';
 import {
   emptyHistogram,
   type HistogramCounts,
-  histogramSamples,
   observe,
+  registerConstHistogram,
   registerConstMetric,
-  sample,
 } from './const-metric.js';
 
 export type ExpositionFormat = 'text' | 'openmetrics';
@@ -88,6 +87,12 @@ export function addSample(totals: SampleTotals, snapshot: Snapshot): SampleTotal
  * be transferred to another thread without detaching anything else.
  */
 export type RenderedExposition = Readonly<Record<ExpositionKey, Uint8Array>>;
+
+/** A sample's exposition, rendered with the totals that include it. */
+export interface RenderedSample {
+  readonly totals: SampleTotals;
+  readonly exposition: RenderedExposition;
+}
 
 /** The ArrayBuffers to move, not copy, with postMessage(). */
 export function transferList(exposition: RenderedExposition): ArrayBuffer[] {
@@ -154,7 +159,7 @@ function registerSampleMetrics(
   frame: Frame,
 ): void {
   const read = () => frame.snapshot;
-  for (const collector of COLLECTORS as readonly CollectorDefinition<unknown>[]) {
+  for (const collector of REGISTRY.collectors) {
     if (!collectors[collector.name]) continue;
     for (const definition of collector.metrics) {
       registerConstMetric(registry, definition, () => {
@@ -172,7 +177,7 @@ function registerSampleMetrics(
       type: 'gauge',
       labelNames: ['collector'],
       samples: (snapshot) =>
-        collectorStatuses(snapshot, collectors).map((status) =>
+        REGISTRY.statuses(snapshot, collectors).map((status) =>
           sample(status.success ? 1 : 0, { collector: status.name }),
         ),
     },
@@ -186,20 +191,17 @@ function registerSampleMetrics(
       type: 'gauge',
       labelNames: ['collector'],
       samples: (snapshot) =>
-        collectorStatuses(snapshot, collectors).map((status) =>
+        REGISTRY.statuses(snapshot, collectors).map((status) =>
           sample(status.durationSeconds, { collector: status.name }),
         ),
     },
     read,
   );
-  registerConstMetric(
+  registerConstHistogram(
     registry,
     {
       name: 'tcpstate_sample_duration_seconds',
       help: 'Time one sample of all enabled sources took.',
-      type: 'histogram',
-      labelNames: ['le'],
-      samples: (durations) => histogramSamples('tcpstate_sample_duration_seconds', durations),
     },
     () => frame.totals.durations,
   );

@@ -1,68 +1,53 @@
 /**
- * What the sampling worker does with each request: take a sample and, when the daemon asked
- * for it, render its exposition (sample-exposition.ts) there too, then post both, moving the
- * rendered bytes rather than copying them. The HTTP thread is left to swap references.
+ * What a sampling worker does with each request: take a sample and, when its script brought
+ * a renderer (the daemon's does: metrics/exposition-worker.ts), render it there too, then post
+ * both, moving the rendered bytes rather than copying them. The HTTP thread is left to swap
+ * references. The sampler knows nothing of what is rendered: requests and results pass through.
  */
 import type { MessagePort } from 'node:worker_threads';
-import type {
-  ExpositionOptions,
-  RenderedExposition,
-  SampleTotals,
-} from '../metrics/sample-exposition.js';
 import type { SampleOptions, Snapshot } from '../snapshot/model.js';
 import { createSampler } from '../snapshot/sample.js';
 
 export interface SampleWorkerData {
   readonly sample: SampleOptions;
-  /** Render each sample's exposition in the worker; without it the worker only samples. */
-  readonly exposition?: ExpositionOptions;
+  /** For the worker script's renderer; a script without one ignores it. */
+  readonly render?: unknown;
 }
 
 export interface SampleRequest {
-  /** The totals before this sample; the reply's include it. */
-  readonly totals?: SampleTotals;
+  /** For the renderer, with this sample (the daemon's: the totals before it). */
+  readonly render?: unknown;
 }
 
-/** A sample's exposition, rendered with the totals that include it. */
-export interface RenderedParts {
-  readonly totals: SampleTotals;
-  readonly exposition: RenderedExposition;
-}
-
-export interface Sampled {
+export interface Sampled<Rendered = unknown> {
   readonly snapshot: Snapshot;
   /** Present when the worker rendered the sample. */
-  readonly rendered?: RenderedParts;
+  readonly rendered?: Rendered;
 }
 
-/**
- * Answers every request on `port` with a Sampled; `beforeSample` lets tests block the thread.
- * The renderer (prom-client) is loaded only when asked for; requests wait in the port meanwhile.
- */
-export async function answerSampleRequests(
+export interface SampleRenderer {
+  render(
+    snapshot: Snapshot,
+    request: unknown,
+  ): Promise<{ readonly rendered: unknown; readonly transfer: readonly ArrayBuffer[] }>;
+}
+
+/** Answers every request on `port` with a Sampled; `beforeSample` lets tests block the thread. */
+export function answerSampleRequests(
   port: MessagePort,
-  data: SampleWorkerData,
+  options: SampleOptions,
+  renderer?: SampleRenderer,
   beforeSample: () => void = () => {},
-): Promise<void> {
-  const sampler = createSampler(data.sample);
-  const render =
-    data.exposition === undefined ? undefined : await import('../metrics/sample-exposition.js');
-  const exposition =
-    render === undefined || data.exposition === undefined
-      ? undefined
-      : new render.SampleExposition(data.exposition);
+): void {
+  const sampler = createSampler(options);
   port.on('message', async (request: SampleRequest) => {
     beforeSample();
     const snapshot = sampler.sample();
-    if (render === undefined || exposition === undefined || request.totals === undefined) {
+    if (renderer === undefined || request.render === undefined) {
       port.postMessage({ snapshot } satisfies Sampled);
       return;
     }
-    const totals = render.addSample(request.totals, snapshot);
-    const rendered = await exposition.render(snapshot, totals);
-    port.postMessage(
-      { snapshot, rendered: { totals, exposition: rendered } } satisfies Sampled,
-      render.transferList(rendered),
-    );
+    const { rendered, transfer } = await renderer.render(snapshot, request.render);
+    port.postMessage({ snapshot, rendered } satisfies Sampled, [...transfer]);
   });
 }

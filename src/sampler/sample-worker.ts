@@ -1,9 +1,9 @@
 /**
  * Worker thread entry: owns one engine Sampler (and its buffers) and answers every request
- * with a fresh sample, rendered, so a long table scan never blocks the HTTP server's event loop.
+ * with a fresh Snapshot, so a long table scan never blocks the HTTP server's event loop.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { answerSampleRequests, type SampleWorkerData } from './sample-requests.js';
 
 if (parentPort === null) throw new Error('sample-worker.js must run in a worker thread');
-await answerSampleRequests(parentPort, workerData as SampleWorkerData);
+answerSampleRequests(parentPort, (workerData as SampleWorkerData).sample);

@@ -4,26 +4,26 @@
  */
 import type { Sampled } from './sample-requests.js';
 
-export interface SnapshotProducer {
-  sample(): Promise<Sampled>;
+export interface SnapshotProducer<Rendered> {
+  sample(): Promise<Sampled<Rendered>>;
   /** Resolves false when a thread it started could not be ended (blocked in the kernel). */
   close(): Promise<boolean>;
 }
 
-export interface SchedulerListener {
-  onSample(sampled: Sampled): void;
+export interface SchedulerListener<Rendered> {
+  onSample(sampled: Sampled<Rendered>): void;
   onSkipped(): void;
 }
 
-export class SampleScheduler {
+export class SampleScheduler<Rendered = never> {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
 
   constructor(
-    private readonly producer: SnapshotProducer,
+    private readonly producer: SnapshotProducer<Rendered>,
     private readonly intervalMs: number,
-    private readonly listener: SchedulerListener,
+    private readonly listener: SchedulerListener<Rendered>,
   ) {}
 
   start(): void {

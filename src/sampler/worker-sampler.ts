@@ -9,15 +9,13 @@ import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { ExpositionOptions, SampleTotals } from '../metrics/sample-exposition.js';
+import { failedSnapshot } from '../snapshot/failed-snapshot.js';
 import type { SampleOptions } from '../snapshot/model.js';
-import { failedSnapshot } from './failed-snapshot.js';
 import type { Sampled, SampleRequest, SampleWorkerData } from './sample-requests.js';
 
-/** The worker script next to this module: `.js` when built, `.ts` under tsx or vitest. */
-export function defaultWorkerScript(): URL {
-  const built = new URL('./sample-worker.js', import.meta.url);
-  return existsSync(fileURLToPath(built)) ? built : new URL('./sample-worker.ts', import.meta.url);
+/** A worker script: `built` (`.js`) when built, its `.ts` source under tsx or vitest. */
+export function workerScript(built: URL): URL {
+  return existsSync(fileURLToPath(built)) ? built : new URL(built.href.replace(/\.js$/, '.ts'));
 }
 
 /**
@@ -34,8 +32,8 @@ function startWorker(script: URL, workerData: SampleWorkerData): Worker {
   return new Worker(bootstrap, { eval: true, workerData });
 }
 
-interface PendingSample {
-  readonly resolve: (sampled: Sampled) => void;
+interface PendingSample<Rendered> {
+  readonly resolve: (sampled: Sampled<Rendered>) => void;
   readonly timestampMs: number;
   readonly startedMs: number;
   readonly timeout: NodeJS.Timeout;
@@ -44,38 +42,39 @@ interface PendingSample {
 export interface WorkerSamplerOptions {
   readonly sample: SampleOptions;
   /**
-   * Have the worker render each sample's exposition too, counted from `totals()` (the
-   * totals before the sample); without it, samples come without an exposition.
+   * For a script that renders samples (see sample-requests.ts): `data` reaches its renderer
+   * once, `request()` with each sample.
    */
   readonly render?: {
-    readonly exposition: ExpositionOptions;
-    readonly totals: () => SampleTotals;
+    readonly data: unknown;
+    readonly request: () => unknown;
   };
   /** Called when a worker dies or is abandoned, with why; the sample in flight resolves as failed. */
   readonly onWorkerDeath: (reason: string) => void;
   /** A sample still running after this long is abandoned with its worker. */
   readonly timeoutMs: number;
-  /** The worker script; tests substitute one that crashes. */
+  /** The worker script (sample-worker.ts by default); tests substitute one that crashes. */
   readonly script?: URL;
 }
 
 /** How long close() waits for a worker to end; one blocked in a system call never does. */
 const CLOSE_GRACE_MS = 1_000;
 
-export class WorkerSampler {
+/** Samples in a worker; `Rendered` is what the script's renderer adds to each. */
+export class WorkerSampler<Rendered = never> {
   private worker: Worker | undefined;
   /** An abandoned worker still blocked in the kernel; no other starts while it lives. */
   private hung: Worker | undefined;
-  private pending: PendingSample | undefined;
+  private pending: PendingSample<Rendered> | undefined;
   private closed = false;
   private readonly script: URL;
 
   constructor(private readonly options: WorkerSamplerOptions) {
-    this.script = options.script ?? defaultWorkerScript();
+    this.script = options.script ?? workerScript(new URL('./sample-worker.js', import.meta.url));
   }
 
   /** One sample from the worker; never rejects. Callers wait for one before asking again. */
-  sample(): Promise<Sampled> {
+  sample(): Promise<Sampled<Rendered>> {
     if (this.pending !== undefined) throw new Error('a sample is already running');
     if (this.closed) return Promise.resolve(this.failed(Date.now(), 0, 'sampler closed'));
     if (this.hung !== undefined) {
@@ -87,8 +86,8 @@ export class WorkerSampler {
     return new Promise((resolve) => {
       const timeout = setTimeout(() => this.abandon(worker), this.options.timeoutMs);
       this.pending = { resolve, timestampMs: Date.now(), startedMs: performance.now(), timeout };
-      const totals = this.options.render?.totals();
-      const request: SampleRequest = totals === undefined ? {} : { totals };
+      const render = this.options.render?.request();
+      const request: SampleRequest = render === undefined ? {} : { render };
       worker.postMessage(request);
     });
   }
@@ -118,10 +117,10 @@ export class WorkerSampler {
     const { sample, render } = this.options;
     const worker = startWorker(
       this.script,
-      render === undefined ? { sample } : { sample, exposition: render.exposition },
+      render === undefined ? { sample } : { sample, render: render.data },
     );
     let crash: string | undefined;
-    worker.on('message', (sampled: Sampled) => {
+    worker.on('message', (sampled: Sampled<Rendered>) => {
       if (this.worker !== worker) return;
       const pending = this.pending;
       this.pending = undefined;
@@ -171,7 +170,7 @@ export class WorkerSampler {
     pending.resolve(this.failed(pending.timestampMs, seconds, reason));
   }
 
-  private failed(timestampMs: number, seconds: number, reason: string): Sampled {
+  private failed(timestampMs: number, seconds: number, reason: string): Sampled<Rendered> {
     return { snapshot: failedSnapshot(this.options.sample, timestampMs, seconds, reason) };
   }
 }

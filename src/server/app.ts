@@ -7,7 +7,7 @@ import type { Server as HttpsServer } from 'node:https';
 import compress from '@fastify/compress';
 import Fastify, { LogController } from 'fastify';
 import type { Logger } from 'pino';
-import type { ExporterConfig } from '../cli/flags.js';
+import type { ExporterConfig } from '../config/flags.js';
 import type { ExporterMetrics } from '../metrics/exporter-metrics.js';
 import { FASTIFY_SERVER_OPTIONS, HTTP_SERVER_OPTIONS, maxConnections } from './limits.js';
 import { chooseExpositionEncoding, chooseExpositionFormat } from './negotiate.js';

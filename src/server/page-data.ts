@@ -3,8 +3,7 @@
  * the shape the page's script draws. It is the page's own endpoint, not a stable API:
  * Prometheus scrapes /metrics.
  */
-import { COLLECTOR_NAMES, type CollectorName } from '../metrics/collector-names.js';
-import { collectorStatuses } from '../metrics/collectors.js';
+import { COLLECTOR_NAMES, type CollectorName, REGISTRY } from '../collectors/registry.js';
 import type { Destination, EphemeralPorts, PortStateCounts, Snapshot } from '../snapshot/model.js';
 import { collectorStateText } from './landing.js';
 import type { HistorySeries } from './sample-history.js';
@@ -68,7 +67,7 @@ export function collectorViews(
   enabled: Readonly<Record<CollectorName, boolean>>,
   snapshot: Snapshot | undefined,
 ): CollectorView[] {
-  const statuses = snapshot === undefined ? [] : collectorStatuses(snapshot, enabled);
+  const statuses = snapshot === undefined ? [] : REGISTRY.statuses(snapshot, enabled);
   const byName = new Map(statuses.map((status) => [status.name, status]));
   return COLLECTOR_NAMES.map((name) => {
     const status = byName.get(name);

@@ -1,6 +1,6 @@
 /** The landing page, its JSON and its static assets. */
 
-import type { ExporterConfig } from '../cli/flags.js';
+import type { ExporterConfig } from '../config/flags.js';
 import type { ExporterMetrics } from '../metrics/exporter-metrics.js';
 import type { ExporterFastify } from './fastify-instance.js';
 import { renderLandingPage } from './landing.js';

@@ -1,8 +1,15 @@
 /**
  * The snapshot: one immutable, plain-data picture of a network namespace's TCP state.
  * Plain data (no classes, no Maps) so it crosses a worker boundary by structured clone
- * and serialises to JSON for golden files and `doctor --format json`.
+ * and serialises to JSON for golden files and `doctor --format json`. Its parts and their
+ * types come from the source readers (source-readers.ts); the file types from sources/.
  */
+
+import type { TimeWaitReuse } from '../sources/sysctl.js';
+import type { TableFileStats } from '../sources/tcp-table.js';
+import type { SnapshotParts, SourceName } from './source-readers.js';
+
+export type { SnapshotParts, SourceName } from './source-readers.js';
 
 /** Kernel state codes 0x01..0x0B, in code order (index = code - 1). */
 export const TCP_STATES = [
@@ -34,27 +41,11 @@ export type Family = (typeof FAMILIES)[number];
 
 export type StateCounts = Record<TcpState, number>;
 
-export const SOURCE_NAMES = ['sockets', 'sockstat', 'netstat', 'sysctl'] as const;
-export type SourceName = (typeof SOURCE_NAMES)[number];
-
 export interface SourceStatus {
   readonly success: boolean;
   readonly durationSeconds: number;
   /** Present when success is false; names the path or the reason. */
   readonly error?: string;
-}
-
-export interface TableFileStats {
-  /** The path that was read. */
-  readonly path: string;
-  /** False when the file does not exist (tcp6 with IPv6 disabled). */
-  readonly present: boolean;
-  readonly bytes: number;
-  /** Lines after the header, malformed ones included. */
-  readonly lines: number;
-  /** Lines skipped as malformed (bad hex, too short, unknown state, truncated). */
-  readonly malformed: number;
-  readonly sockets: number;
 }
 
 export interface PortStateCounts {
@@ -80,16 +71,6 @@ export interface Destination {
    * reuse delay in seconds when TIME_WAIT reuse applies to it, else 60 (TIME_WAIT's length).
    */
   readonly holdSeconds: number;
-}
-
-/** The settings the TIME_WAIT reuse rule was applied with (this namespace's sysctls). */
-export interface TimeWaitReuse {
-  /** net.ipv4.tcp_tw_reuse: 0 never, 1 always, 2 with a loopback address at either end. */
-  readonly twReuse: number;
-  /** net.ipv4.tcp_tw_reuse_delay in ms; 1000 on kernels without it (before 6.10). */
-  readonly twReuseDelayMs: number;
-  /** net.ipv4.tcp_timestamps: reuse needs the connection to have carried timestamps. */
-  readonly timestamps: number;
 }
 
 /**
@@ -148,41 +129,17 @@ export interface SocketTables {
   readonly listeningPorts: readonly number[];
 }
 
-export interface Sockstat {
-  /** From net/sockstat `TCP:` line; absent fields are left out. */
-  readonly ipv4: Readonly<Record<string, number>>;
-  /** From net/sockstat6 `TCP6:` line; absent when the file is missing. */
-  readonly ipv6?: Readonly<Record<string, number>>;
-}
-
-export interface NetstatCounters {
-  /** `TcpExt:` fields of net/netstat by name. A field the kernel lacks is absent. */
-  readonly tcpExt: Readonly<Record<string, number>>;
-  /** `Tcp:` fields of net/snmp by name. */
-  readonly tcp: Readonly<Record<string, number>>;
-}
-
-export interface Sysctls {
-  /** Dotted name → numeric value, for the numeric sysctls that were present. */
-  readonly values: Readonly<Record<string, number>>;
-  readonly portRange?: { readonly low: number; readonly high: number };
-  /** Parsed ip_local_reserved_ports as inclusive ranges. */
-  readonly reservedPorts?: readonly (readonly [number, number])[];
-}
-
-export interface Snapshot {
+export interface SnapshotHeader {
   readonly procfsRoot: string;
   /** Wall-clock time the sample started, ms since the epoch. */
   readonly timestampMs: number;
   readonly durationSeconds: number;
   /** Status of each enabled source; a disabled source has no entry. */
   readonly sources: Readonly<Partial<Record<SourceName, SourceStatus>>>;
-  /** Each part is present only when its source succeeded (never stale, never partial). */
-  readonly sockets?: SocketTables;
-  readonly sockstat?: Sockstat;
-  readonly netstat?: NetstatCounters;
-  readonly sysctl?: Sysctls;
 }
+
+/** Each part is present only when its source succeeded (never stale, never partial). */
+export type Snapshot = SnapshotHeader & SnapshotParts;
 
 export interface SampleOptions {
   /** Root of the procfs tree: `/proc` or a captured fixture directory. */
@@ -190,18 +147,11 @@ export interface SampleOptions {
   readonly maxListenPorts: number;
   readonly topRemotePorts: number;
   readonly topDestinations: number;
-  /** Which sources to read; a disabled source is absent and not reported. */
+  /** Which sources to read (the plan the enabled collectors make); a disabled one is not reported. */
   readonly sources: Readonly<Record<SourceName, boolean>>;
   /** Largest byte count asked of one read(); tests shrink it to prove the line carry-over. */
   readonly readChunkBytes?: number;
 }
-
-export const DEFAULT_SAMPLE_OPTIONS: Omit<SampleOptions, 'procfsRoot'> = {
-  maxListenPorts: 64,
-  topRemotePorts: 20,
-  topDestinations: 10,
-  sources: { sockets: true, sockstat: true, netstat: true, sysctl: true },
-};
 
 export function emptyStateCounts(): StateCounts {
   const counts = {} as Record<TcpState, number>;

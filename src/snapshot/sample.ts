@@ -3,22 +3,19 @@
  * buffers and nothing is global, so one process can sample several namespaces.
  * Each source is timed and fails alone; nothing throws out of sample().
  */
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { SourceError } from '../sources/kernel-files.js';
-import { readNetstat } from '../sources/netstat.js';
-import { readSockstat } from '../sources/sockstat.js';
-import { type EphemeralSettings, readEphemeralSettings, readSysctls } from '../sources/sysctl.js';
+import { type EphemeralSettings, readEphemeralSettings } from '../sources/sysctl.js';
 import { TcpTableReader } from '../sources/tcp-table.js';
-import {
-  DEFAULT_SAMPLE_OPTIONS,
-  type SampleOptions,
-  type Snapshot,
-  type SocketTables,
-  type SourceName,
-  type SourceStatus,
-} from './model.js';
+import type { SampleOptions, Snapshot, SourceStatus } from './model.js';
 import { SocketAccumulator } from './socket-accumulator.js';
+import {
+  readPart,
+  type SnapshotParts,
+  SOURCE_NAMES,
+  type SourceContext,
+  type SourceName,
+} from './source-readers.js';
 
 export interface Sampler {
   /** Synchronous (run it off the main thread for large tables); never throws. */
@@ -32,54 +29,28 @@ function describeError(error: unknown): string {
 }
 
 export function createSampler(options: SampleOptions): Sampler {
-  const reader = new TcpTableReader();
+  const tables = new TcpTableReader();
   const accumulator = new SocketAccumulator();
-  const root = options.procfsRoot;
 
   // Read once per sample, by whichever source asks first; a failure is kept for both.
   let settingsRead: { settings: EphemeralSettings } | { error: unknown } | undefined;
-  function ephemeralSettings(): EphemeralSettings {
-    if (settingsRead === undefined) {
-      try {
-        settingsRead = { settings: readEphemeralSettings(root) };
-      } catch (error) {
-        settingsRead = { error };
+  const context: SourceContext = {
+    options,
+    tables,
+    accumulator,
+    describe: describeError,
+    ephemeralSettings() {
+      if (settingsRead === undefined) {
+        try {
+          settingsRead = { settings: readEphemeralSettings(options.procfsRoot) };
+        } catch (error) {
+          settingsRead = { error };
+        }
       }
-    }
-    if ('error' in settingsRead) throw settingsRead.error;
-    return settingsRead.settings;
-  }
-
-  function readSocketTables(): SocketTables {
-    let settings: EphemeralSettings | undefined;
-    let ephemeralError: string | undefined;
-    try {
-      settings = ephemeralSettings();
-    } catch (error) {
-      ephemeralError = describeError(error);
-    }
-    accumulator.begin(settings);
-    const tcpPath = join(root, 'net/tcp');
-    const tcp = reader.read(tcpPath, 'ipv4', accumulator, options.readChunkBytes);
-    if (!tcp.present) throw new SourceError(`cannot read ${tcpPath}: ENOENT (no such file)`);
-    const tcp6 = reader.read(join(root, 'net/tcp6'), 'ipv6', accumulator, options.readChunkBytes);
-    const aggregates = accumulator.finish(options);
-    return {
-      tcp,
-      tcp6,
-      bytesRead: tcp.bytes + tcp6.bytes,
-      linesRead: tcp.lines + tcp6.lines,
-      ...aggregates,
-      ...(ephemeralError !== undefined && { ephemeralError }),
-    };
-  }
-
-  const readers = {
-    sockets: readSocketTables,
-    sockstat: () => readSockstat(root),
-    netstat: () => readNetstat(root),
-    sysctl: () => readSysctls(root, ephemeralSettings()),
-  } satisfies Record<SourceName, () => unknown>;
+      if ('error' in settingsRead) throw settingsRead.error;
+      return settingsRead.settings;
+    },
+  };
 
   return {
     sample(): Snapshot {
@@ -87,12 +58,12 @@ export function createSampler(options: SampleOptions): Sampler {
       const timestampMs = Date.now();
       const started = performance.now();
       const sources: Partial<Record<SourceName, SourceStatus>> = {};
-      const parts: Record<string, unknown> = {};
-      for (const name of Object.keys(readers) as SourceName[]) {
+      const parts: { -readonly [Name in keyof SnapshotParts]: SnapshotParts[Name] } = {};
+      for (const name of SOURCE_NAMES) {
         if (!options.sources[name]) continue;
         const sourceStarted = performance.now();
         try {
-          parts[name] = readers[name]();
+          readPart(parts, name, context);
           sources[name] = {
             success: true,
             durationSeconds: (performance.now() - sourceStarted) / 1000,
@@ -106,17 +77,12 @@ export function createSampler(options: SampleOptions): Sampler {
         }
       }
       return {
-        procfsRoot: root,
+        procfsRoot: options.procfsRoot,
         timestampMs,
         durationSeconds: (performance.now() - started) / 1000,
         sources,
-        ...(parts as Pick<Snapshot, 'sockets' | 'sockstat' | 'netstat' | 'sysctl'>),
+        ...parts,
       };
     },
   };
-}
-
-/** One sample with default limits: for `--once`, doctor and tests. */
-export function sampleProcfs(options: Partial<SampleOptions> & { procfsRoot: string }): Snapshot {
-  return createSampler({ ...DEFAULT_SAMPLE_OPTIONS, ...options }).sample();
 }

@@ -11,6 +11,7 @@ import {
   isIpv4Mapped,
   isIpv6Loopback,
 } from '../sources/address.js';
+import type { TimeWaitReuse } from '../sources/sysctl.js';
 import type { SocketSink } from '../sources/tcp-table.js';
 import { DestinationTable } from './destination-table.js';
 import {
@@ -24,7 +25,6 @@ import {
   type StateCounts,
   TCP_STATES,
   TIME_WAIT_INDEX,
-  type TimeWaitReuse,
 } from './model.js';
 import { selectTop, TopK } from './top-k.js';
 

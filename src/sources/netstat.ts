@@ -4,8 +4,14 @@
  * matched to names, never taken by position; a field the kernel lacks stays absent.
  */
 import { join } from 'node:path';
-import type { NetstatCounters } from '../snapshot/model.js';
 import { parseKernelInteger, readRequiredText, SourceError } from './kernel-files.js';
+
+export interface NetstatCounters {
+  /** `TcpExt:` fields of net/netstat by name. A field the kernel lacks is absent. */
+  readonly tcpExt: Readonly<Record<string, number>>;
+  /** `Tcp:` fields of net/snmp by name. */
+  readonly tcp: Readonly<Record<string, number>>;
+}
 
 export function parseNamedCounters(
   text: string,

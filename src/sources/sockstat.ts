@@ -3,13 +3,19 @@
  * (`TCP6: inuse N`). `inuse` and `tw` are per namespace; orphan, alloc and mem are global.
  */
 import { join } from 'node:path';
-import type { Sockstat } from '../snapshot/model.js';
 import {
   parseKernelInteger,
   readOptionalText,
   readRequiredText,
   SourceError,
 } from './kernel-files.js';
+
+export interface Sockstat {
+  /** From net/sockstat `TCP:` line; absent fields are left out. */
+  readonly ipv4: Readonly<Record<string, number>>;
+  /** From net/sockstat6 `TCP6:` line; absent when the file is missing. */
+  readonly ipv6?: Readonly<Record<string, number>>;
+}
 
 /** The `name value` pairs of the line that starts with `prefix:`, or undefined without one. */
 export function parseSockstatLine(

@@ -3,13 +3,30 @@
  * `<procfs>/sys/net/...` (the reader's network namespace) under their dotted names.
  */
 import { join } from 'node:path';
-import type { Sysctls, TimeWaitReuse } from '../snapshot/model.js';
 import {
   parseKernelInteger,
   readOptionalText,
   readRequiredText,
   SourceError,
 } from './kernel-files.js';
+
+/** The settings the TIME_WAIT reuse rule was applied with (this namespace's sysctls). */
+export interface TimeWaitReuse {
+  /** net.ipv4.tcp_tw_reuse: 0 never, 1 always, 2 with a loopback address at either end. */
+  readonly twReuse: number;
+  /** net.ipv4.tcp_tw_reuse_delay in ms; 1000 on kernels without it (before 6.10). */
+  readonly twReuseDelayMs: number;
+  /** net.ipv4.tcp_timestamps: reuse needs the connection to have carried timestamps. */
+  readonly timestamps: number;
+}
+
+export interface Sysctls {
+  /** Dotted name → numeric value, for the numeric sysctls that were present. */
+  readonly values: Readonly<Record<string, number>>;
+  readonly portRange?: { readonly low: number; readonly high: number };
+  /** Parsed ip_local_reserved_ports as inclusive ranges. */
+  readonly reservedPorts?: readonly (readonly [number, number])[];
+}
 
 /** Single-number sysctls; `optional` ones exist only on some kernels. */
 export const NUMERIC_SYSCTLS: readonly { readonly name: string; readonly optional?: boolean }[] = [

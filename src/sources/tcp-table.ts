@@ -9,9 +9,21 @@
  * it, handles the header and lines longer than the buffer, and hands records to a sink.
  */
 import { closeSync, readSync } from 'node:fs';
-import type { TableFileStats } from '../snapshot/model.js';
 import { openRegularFile, oversizedFileMessage, SourceError } from './kernel-files.js';
 import { LINE_DECODER_WASM_BASE64 } from './line-decoder-wasm.js';
+
+export interface TableFileStats {
+  /** The path that was read. */
+  readonly path: string;
+  /** False when the file does not exist (tcp6 with IPv6 disabled). */
+  readonly present: boolean;
+  readonly bytes: number;
+  /** Lines after the header, malformed ones included. */
+  readonly lines: number;
+  /** Lines skipped as malformed (bad hex, too short, unknown state, truncated). */
+  readonly malformed: number;
+  readonly sockets: number;
+}
 
 const NEWLINE = 10;
 
@@ -79,7 +91,7 @@ export const TABLE_MAX_BYTES = 512 * 1024 * 1024;
 const HEADER_MARK = Buffer.from('local_address');
 
 /** Fills `buffer` from `offset` with at most `length` bytes; 0 at the end. */
-type ReadInto = (buffer: Buffer, offset: number, length: number) => number;
+export type ReadInto = (buffer: Buffer, offset: number, length: number) => number;
 
 /**
  * Bytes, lines, malformed lines and sockets of one table; `header`: whether its first line
@@ -170,22 +182,8 @@ export class TcpTableReader {
     }
   }
 
-  /** Decodes a table already in memory (header line included), a buffer at a time. */
-  decodeText(text: Uint8Array, family: TableFamily, sink: SocketSink): TableDecodeStats {
-    let position = 0;
-    return this.decode(
-      (buffer, offset, length) => {
-        const count = Math.min(length, text.length - position);
-        buffer.set(text.subarray(position, position + count), offset);
-        position += count;
-        return count;
-      },
-      family,
-      sink,
-    );
-  }
-
-  private decode(readInto: ReadInto, family: TableFamily, sink: SocketSink): TableDecodeStats {
+  /** Decodes a whole table (header line included) from any byte source, a buffer at a time. */
+  decode(readInto: ReadInto, family: TableFamily, sink: SocketSink): TableDecodeStats {
     const { buffer, decoder } = this;
     const ipv6 = family === 'ipv6' ? 1 : 0;
     let bytes = 0;

@@ -10,8 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeCachedTable } from '../../bench/cached-parser.js';
 import { countStatesNaively, sampleNaively } from '../../bench/naive-parser.js';
 import { type SyntheticTable, writeSyntheticProcfs } from '../../bench/synthetic-table.js';
+import { sampleProcfs } from '../../src/config/defaults.js';
 import { FAMILIES, STATE_COUNT, TCP_STATES } from '../../src/snapshot/model.js';
-import { sampleProcfs } from '../../src/snapshot/sample.js';
 import { SocketAccumulator } from '../../src/snapshot/socket-accumulator.js';
 import { ephemeralSettings } from '../../testkit/kernel/ephemeral-settings.js';
 

@@ -9,7 +9,7 @@ import { dirname, join, posix, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { defaultConfig } from '../../mixin/config.js';
-import { EXPORTER_FLAGS } from '../../src/cli/flags.js';
+import { EXPORTER_FLAGS } from '../../src/config/flags.js';
 import { daemonConfig, readYamlDocuments, repoRoot } from '../../testkit/deploy/deploy-config.js';
 import { canRun } from '../../testkit/kernel/capabilities.js';
 

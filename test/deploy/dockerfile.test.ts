@@ -11,7 +11,7 @@ import type { Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXPORTER_FLAGS } from '../../src/cli/flags.js';
+import { EXPORTER_FLAGS } from '../../src/config/flags.js';
 import { repoRoot } from '../../testkit/deploy/deploy-config.js';
 import {
   dockerignoreMatcher,
@@ -130,7 +130,7 @@ describe('Dockerfile rules', () => {
 
   it('keeps node_modules, dist, tests and .git out of the context but every copied path in', () => {
     const ignored = dockerignoreMatcher(readFileSync(join(repoRoot, '.dockerignore'), 'utf8'));
-    for (const path of ['node_modules/fastify/package.json', 'dist/cli.js', '.git/HEAD']) {
+    for (const path of ['node_modules/fastify/package.json', 'dist/main.js', '.git/HEAD']) {
       expect(ignored(path), path).toBe(true);
     }
     for (const path of ['test/deploy/dockerfile.test.ts', 'bench/run.ts', 'x.tgz']) {
@@ -150,11 +150,11 @@ describe('dockerignore matching', () => {
   it('follows Docker: anchored patterns, parent matches, last match wins, ** spans dirs', () => {
     const ignored = dockerignoreMatcher('*\n!src\nsrc/**/*.test.ts\n# comment\n/docs\n');
     expect(ignored('README.md')).toBe(true);
-    expect(ignored('src/cli.ts')).toBe(false);
+    expect(ignored('src/main.ts')).toBe(false);
     expect(ignored('src/a/b/x.test.ts')).toBe(true);
     expect(ignored('src/x.test.ts')).toBe(true);
     const anchored = dockerignoreMatcher('dist\n');
-    expect(anchored('dist/cli.js')).toBe(true);
+    expect(anchored('dist/main.js')).toBe(true);
     expect(anchored('src/dist/x.ts')).toBe(false);
   });
 });

@@ -16,7 +16,7 @@ import { describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../mixin/config.js';
 import { RULES_PATH } from '../../mixin/outputs.js';
 import { PROMETHEUS_RULE_PATH, renderPrometheusRule } from '../../scripts/gen-k8s-rules.js';
-import { EXPORTER_FLAGS } from '../../src/cli/flags.js';
+import { EXPORTER_FLAGS } from '../../src/config/flags.js';
 import { daemonConfig, readYamlDocuments, repoRoot } from '../../testkit/deploy/deploy-config.js';
 
 const folder = 'deploy/kubernetes';

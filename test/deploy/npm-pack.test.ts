@@ -40,7 +40,7 @@ describe.skipIf(!canRun('npm pack install', { commands: ['promtool'] }))('npm pa
   });
 
   it('ships the built CLI, the live page assets and no sources or tests', () => {
-    expect(packed.files).toContain('dist/cli.js');
+    expect(packed.files).toContain('dist/main.js');
     expect(packed.files).toContain('package.json');
     const unexpected = packed.files.filter(
       (file) =>

@@ -12,8 +12,8 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXPORTER_FLAGS } from '../../src/cli/flags.js';
-import { COLLECTOR_NAMES } from '../../src/metrics/collector-names.js';
+import { COLLECTOR_NAMES } from '../../src/collectors/registry.js';
+import { EXPORTER_FLAGS } from '../../src/config/flags.js';
 import { daemonConfig, repoRoot } from '../../testkit/deploy/deploy-config.js';
 import {
   buildAndPack,

@@ -2,12 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { sampleProcfs } from '../../src/config/defaults.js';
 import { formatPortList, mergePorts } from '../../src/doctor/advice.js';
 import { analyse } from '../../src/doctor/analyse.js';
 import { type Finding, type FindingId, severityRank } from '../../src/doctor/finding.js';
 import { PAWS_WARNING_PER_SECOND } from '../../src/doctor/thresholds.js';
 import type { Snapshot } from '../../src/snapshot/model.js';
-import { sampleProcfs } from '../../src/snapshot/sample.js';
 import {
   DOCTOR_CASES,
   doctorCase,

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { COLLECTOR_NAMES, type CollectorName, REGISTRY } from '../../src/collectors/registry.js';
 import { CollectorHealth } from '../../src/metrics/collector-health.js';
-import { COLLECTOR_NAMES, type CollectorName } from '../../src/metrics/collector-names.js';
-import { collectorStatuses } from '../../src/metrics/collectors.js';
 import { exampleSnapshot } from '../../testkit/exporter/exporter-snapshots.js';
 
 const ALL = Object.fromEntries(COLLECTOR_NAMES.map((name) => [name, true])) as Record<
@@ -13,7 +12,7 @@ describe('CollectorHealth', () => {
   it('reports a collector once when it starts failing and once when it recovers', () => {
     const health = new CollectorHealth();
     const observe = (failed: ('sockstat' | 'netstat')[]) =>
-      health.observe(collectorStatuses(exampleSnapshot({ failed }), ALL));
+      health.observe(REGISTRY.statuses(exampleSnapshot({ failed }), ALL));
 
     expect(observe([])).toEqual([]);
     expect(observe(['netstat'])).toEqual([

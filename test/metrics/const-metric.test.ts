@@ -1,11 +1,6 @@
 import { Histogram, Registry, type RegistryContentType } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import {
-  emptyHistogram,
-  histogramSamples,
-  observe,
-  registerConstMetric,
-} from '../../src/metrics/const-metric.js';
+import { emptyHistogram, observe, registerConstHistogram } from '../../src/metrics/const-metric.js';
 
 const BOUNDS = [0.001, 0.01, 0.1, 1];
 const OBSERVED = [0.0005, 0.001, 0.02, 0.02, 0.5, 3, 0.1];
@@ -32,17 +27,7 @@ describe('const histogram', () => {
         buckets: BOUNDS,
         registers: [registry],
       });
-      registerConstMetric(
-        constRegistry,
-        {
-          name: 'x_seconds',
-          help: 'X.',
-          type: 'histogram',
-          labelNames: ['le'],
-          samples: (data) => histogramSamples('x_seconds', data),
-        },
-        () => counts,
-      );
+      registerConstHistogram(constRegistry, { name: 'x_seconds', help: 'X.' }, () => counts);
       // Before any observation both show zeros.
       expect(await constRegistry.metrics()).toBe(await registry.metrics());
       for (const value of OBSERVED) {

@@ -4,7 +4,7 @@
  * shows the snapshot's value by name and is absent where the kernel lacks the field.
  */
 import { describe, expect, it } from 'vitest';
-import { COLLECTOR_NAMES, type CollectorName } from '../../src/metrics/collector-names.js';
+import { COLLECTOR_NAMES, type CollectorName } from '../../src/collectors/registry.js';
 import { ExporterMetrics } from '../../src/metrics/exporter-metrics.js';
 import type { Snapshot } from '../../src/snapshot/model.js';
 import { exampleSnapshot } from '../../testkit/exporter/exporter-snapshots.js';

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { withFlagTable } from '../../src/cli/readme-flags.js';
+import { withFlagTable } from '../../scripts/readme-flags.js';
 
 const readme = readFileSync('README.md', 'utf8');
 

@@ -10,27 +10,29 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { MAX_TIMER_MS } from '../../src/cli/flag-parser.js';
-import { EXPORTER_FLAGS } from '../../src/cli/flags.js';
-import { COLLECTOR_NAMES, type CollectorName } from '../../src/metrics/collector-names.js';
+import { COLLECTOR_NAMES, type CollectorName } from '../../src/collectors/registry.js';
+import { defaultSampleOptions, sampleProcfs } from '../../src/config/defaults.js';
+import { EXPORTER_FLAGS } from '../../src/config/flags.js';
+import { MAX_TIMER_MS } from '../../src/flags/flag-parser.js';
+import { expositionWorkerScript } from '../../src/metrics/exposition-worker.js';
 import {
   addSample,
   EXPOSITION_KEYS,
   emptyTotals,
+  type RenderedSample,
   SampleExposition,
 } from '../../src/metrics/sample-exposition.js';
 import { SampleScheduler } from '../../src/sampler/scheduler.js';
 import { sampleTimeoutMs, WorkerSampler } from '../../src/sampler/worker-sampler.js';
-import { DEFAULT_SAMPLE_OPTIONS, type Snapshot } from '../../src/snapshot/model.js';
-import { sampleProcfs } from '../../src/snapshot/sample.js';
+import type { Snapshot } from '../../src/snapshot/model.js';
 import {
   MINIMAL_PROCFS,
   type ScratchProcfs,
   scratchProcfs,
 } from '../../testkit/exporter/exporter-procfs.js';
 
-const CRASH_ONCE_WORKER = new URL('./crash-once-worker.ts', import.meta.url);
-const GATED_WORKER = new URL('./gated-worker.ts', import.meta.url);
+const CRASH_ONCE_WORKER = new URL('../../testkit/programs/crash-once-worker.ts', import.meta.url);
+const GATED_WORKER = new URL('../../testkit/programs/gated-worker.ts', import.meta.url);
 
 /** Threads of this process beyond the main thread and V8's and libuv's. */
 function threadCount(): number {
@@ -55,7 +57,7 @@ afterEach(async () => {
 function workerSampler(procfsRoot: string, script?: URL, timeoutMs = 60_000) {
   const deaths: string[] = [];
   const sampler = new WorkerSampler({
-    sample: { ...DEFAULT_SAMPLE_OPTIONS, procfsRoot },
+    sample: defaultSampleOptions(procfsRoot),
     onWorkerDeath: (reason) => deaths.push(reason),
     timeoutMs,
     ...(script === undefined ? {} : { script }),
@@ -122,9 +124,10 @@ describe('WorkerSampler rendering in the worker', () => {
       sampleIntervalSeconds: 5,
     };
     let totals = emptyTotals();
-    const sampler = new WorkerSampler({
-      sample: { ...DEFAULT_SAMPLE_OPTIONS, procfsRoot: MINIMAL_PROCFS },
-      render: { exposition, totals: () => totals },
+    const sampler = new WorkerSampler<RenderedSample>({
+      sample: defaultSampleOptions(MINIMAL_PROCFS),
+      render: { data: exposition, request: () => totals },
+      script: expositionWorkerScript(),
       onWorkerDeath: () => {},
       timeoutMs: 60_000,
     });
@@ -155,7 +158,7 @@ function gate(root: string) {
   const path = join(root, 'gate');
   execFileSync('mkfifo', [path]);
   // Non-blocking, so a test that failed before the worker opened the FIFO cannot hang here.
-  const release = async (text = 'go', timeout = 5_000) => {
+  const release = async (text = 'go', timeout = 30_000) => {
     await vi.waitFor(
       () => {
         const fd = openSync(path, constants.O_WRONLY | constants.O_NONBLOCK);
@@ -189,20 +192,15 @@ describe('WorkerSampler and files that block', () => {
 
   it('abandons a hung sample as failed, keeps one hung thread at most, and recovers', async () => {
     const tree = scratch();
-    const { sampler, deaths } = workerSampler(tree.root, GATED_WORKER, 6_000);
-    // The worker starts (tsx compiles it: seconds on a loaded machine, hence the 6 s timeout,
-    // which a restarted worker must beat too) before the gate exists, so that the timeout
-    // below ends a blocked read, not a slow start.
-    await vi.waitFor(
-      async () => expect((await sampler.sample()).snapshot.sources.sockets?.success).toBe(true),
-      { timeout: 60_000, interval: 10 },
-    );
-    deaths.length = 0;
+    // Long enough for a worker to start on a loaded machine; it loads first, so the
+    // timeout below is spent on the blocked read, not on start-up.
+    const { sampler, deaths } = workerSampler(tree.root, GATED_WORKER, 10_000);
+    expect((await sampler.sample()).snapshot.sources.sockets?.success).toBe(true);
     const { path, release } = gate(tree.root);
     cleanups.push(() => release('', 500).catch(() => {}));
 
     const hung = (await sampler.sample()).snapshot;
-    expect(deaths).toEqual(['sample took longer than 6s; its worker was abandoned']);
+    expect(deaths).toEqual(['sample took longer than 10s; its worker was abandoned']);
     expect(hung.sockets).toBeUndefined();
     for (const status of Object.values(hung.sources)) expect(status?.success).toBe(false);
 
@@ -232,7 +230,7 @@ describe('WorkerSampler and files that block', () => {
       { timeout: 30_000, interval: 100 },
     );
     expect(deaths).toHaveLength(1);
-  });
+  }, 60_000);
 
   it('reports from close() that a thread blocked in the kernel could not be ended', async () => {
     const tree = scratch();

@@ -2,13 +2,17 @@ import { Writable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { type ExporterConfig, parseExporterArgs, sampleOptionsFor } from '../../src/cli/flags.js';
+import { sampleProcfs } from '../../src/config/defaults.js';
+import {
+  type ExporterConfig,
+  parseExporterArgs,
+  sampleOptionsFor,
+} from '../../src/config/flags.js';
 import { ExporterMetrics } from '../../src/metrics/exporter-metrics.js';
 import { SampleExposition } from '../../src/metrics/sample-exposition.js';
-import { failedSnapshot } from '../../src/sampler/failed-snapshot.js';
 import { buildApp, type ExporterApp } from '../../src/server/app.js';
+import { failedSnapshot } from '../../src/snapshot/failed-snapshot.js';
 import type { Snapshot } from '../../src/snapshot/model.js';
-import { sampleProcfs } from '../../src/snapshot/sample.js';
 import { MINIMAL_PROCFS } from '../../testkit/exporter/exporter-procfs.js';
 import { familyTypes, samplesOf, sampleValue } from '../../testkit/prometheus/exposition.js';
 

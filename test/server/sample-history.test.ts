@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { sampleProcfs } from '../../src/config/defaults.js';
 import { pageData } from '../../src/server/page-data.js';
 import { HISTORY_BYTES, HISTORY_CAPACITY, SampleHistory } from '../../src/server/sample-history.js';
 import type { Snapshot } from '../../src/snapshot/model.js';
-import { sampleProcfs } from '../../src/snapshot/sample.js';
 import { MINIMAL_PROCFS } from '../../testkit/exporter/exporter-procfs.js';
 
 const base = sampleProcfs({ procfsRoot: MINIMAL_PROCFS });

@@ -5,7 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
-import { sampleProcfs } from '../../src/snapshot/sample.js';
+import { sampleProcfs } from '../../src/config/defaults.js';
 import { canRun } from '../../testkit/kernel/capabilities.js';
 import { NetnsLab } from '../../testkit/kernel/netns.js';
 import { sampleInNamespace } from '../../testkit/kernel/netns-sampler.js';

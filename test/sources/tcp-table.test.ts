@@ -7,6 +7,7 @@ import { TCP_STATES } from '../../src/snapshot/model.js';
 import { SocketAccumulator } from '../../src/snapshot/socket-accumulator.js';
 import { SourceError } from '../../src/sources/kernel-files.js';
 import { type SocketSink, TcpTableReader, tableProblem } from '../../src/sources/tcp-table.js';
+import { decodeText } from '../../testkit/kernel/decode-text.js';
 import { ephemeralSettings } from '../../testkit/kernel/ephemeral-settings.js';
 import {
   formatSocketLine,
@@ -64,7 +65,7 @@ const lineReader = new TcpTableReader();
 function decode(line: string | Buffer, family: 'ipv4' | 'ipv6'): { ok: boolean; seen: string[] } {
   const sink = new RecordingSink();
   const text = Buffer.concat([Buffer.from('header\n'), Buffer.from(line), Buffer.from('\n')]);
-  const stats = lineReader.decodeText(text, family, sink);
+  const stats = decodeText(lineReader, text, family, sink);
   expect(stats.lines).toBe(1);
   expect(stats.sockets + stats.malformed).toBe(1);
   return { ok: stats.sockets === 1, seen: sink.seen };
@@ -249,7 +250,7 @@ function readOrRefuse(path: string, family: 'ipv4' | 'ipv6', readChunkBytes?: nu
   } catch (error) {
     if (!(error instanceof SourceError)) throw error;
     sharedAccumulator.begin(ephemeralSettings());
-    const stats = sharedReader.decodeText(readFileSync(path), family, sharedAccumulator);
+    const stats = decodeText(sharedReader, readFileSync(path), family, sharedAccumulator);
     const problem = tableProblem(stats);
     expect(problem).toBeDefined();
     expect(error.message).toBe(`cannot use ${path}: ${problem}`);

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { type ExporterConfig, parseExporterArgs } from '../../src/cli/flags.js';
+import { type ExporterConfig, parseExporterArgs } from '../../src/config/flags.js';
 
 export const repoRoot = resolve(import.meta.dirname, '../..');
 

@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
+import { runDoctor } from '../../src/commands/doctor.js';
 import { analyse } from '../../src/doctor/analyse.js';
-import { runDoctor } from '../../src/doctor/command.js';
 import { DOCTOR_OUTPUT_SCHEMA } from '../../src/doctor/output-schema.js';
 import { buildReport, type DoctorReport } from '../../src/doctor/report.js';
 import {

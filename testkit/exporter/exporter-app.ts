@@ -5,13 +5,13 @@
  */
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { type ExporterConfig, parseExporterArgs } from '../../src/cli/flags.js';
+import { sampleProcfs } from '../../src/config/defaults.js';
+import { type ExporterConfig, parseExporterArgs } from '../../src/config/flags.js';
 import { ExporterMetrics } from '../../src/metrics/exporter-metrics.js';
 import { buildApp, type ExporterApp } from '../../src/server/app.js';
 import { SampleHistory } from '../../src/server/sample-history.js';
 import { LiveWebConfig } from '../../src/server/web-config-reload.js';
 import type { Snapshot } from '../../src/snapshot/model.js';
-import { sampleProcfs } from '../../src/snapshot/sample.js';
 import { MINIMAL_PROCFS } from './exporter-procfs.js';
 
 export interface ServedApp {

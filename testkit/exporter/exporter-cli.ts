@@ -9,15 +9,15 @@ import { type Daemon, startDaemon, waitFor } from '../prometheus/prometheus-daem
 export const REPO_ROOT = resolve(import.meta.dirname, '../..');
 
 /** The built entry point, as `npm run build` writes it and `bin` names it. */
-export const BUILT_CLI = join(REPO_ROOT, 'dist/cli.js');
+export const BUILT_CLI = join(REPO_ROOT, 'dist/main.js');
 
-/** `node --import tsx src/cli.ts ...args` (or `node dist/cli.js ...args`), as argv for spawn. */
+/** `node --import tsx src/main.ts ...args` (or `node dist/main.js ...args`), as argv for spawn. */
 export function exporterCommand(
   args: readonly string[],
   options: { readonly built?: boolean; readonly entry?: string } = {},
 ): [string, string[]] {
   if (options.built) return [process.execPath, [BUILT_CLI, ...args]];
-  const entry = join(REPO_ROOT, options.entry ?? 'src/cli.ts');
+  const entry = join(REPO_ROOT, options.entry ?? 'src/main.ts');
   return [process.execPath, ['--import', 'tsx', entry, ...args]];
 }
 

@@ -9,8 +9,8 @@ import {
   type SocketTables,
   type SourceName,
   type StateCounts,
-  type TableFileStats,
 } from '../../src/snapshot/model.js';
+import type { TableFileStats } from '../../src/sources/tcp-table.js';
 
 export function stateCounts(counts: Partial<StateCounts>): StateCounts {
   return { ...emptyStateCounts(), ...counts };

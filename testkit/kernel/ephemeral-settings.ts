@@ -1,6 +1,7 @@
 /** Ephemeral-model settings for tests that feed the accumulator directly: kernel defaults. */
-import type { TimeWaitReuse } from '../../src/snapshot/model.js';
+
 import type { EphemeralModelSettings, PortRange } from '../../src/snapshot/socket-accumulator.js';
+import type { TimeWaitReuse } from '../../src/sources/sysctl.js';
 
 export const KERNEL_DEFAULT_REUSE: TimeWaitReuse = {
   twReuse: 2,

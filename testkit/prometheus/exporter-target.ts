@@ -1,6 +1,6 @@
 /**
  * tcpstate-exporter as a Prometheus scrape target for the alert and dashboard tests: the
- * real daemon from src/cli.ts, sampling a procfs tree (a fixture, or `/proc` inside a
+ * real daemon from src/main.ts, sampling a procfs tree (a fixture, or `/proc` inside a
  * namespace), on a free loopback port, ready once its first sample is taken.
  */
 import { exporterCommand, REPO_ROOT } from '../exporter/exporter-cli.js';

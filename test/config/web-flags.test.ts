@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseExporterArgs } from '../../src/cli/flags.js';
+import { parseExporterArgs } from '../../src/config/flags.js';
 
 function parse(argv: string[]) {
   const parsed = parseExporterArgs(argv);

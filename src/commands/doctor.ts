@@ -4,20 +4,19 @@
  * at or above --fail-on.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type FlagTable, parseDuration, parseFlags } from '../cli/flag-parser.js';
-import { EXPORTER_FLAGS } from '../cli/flags.js';
-import { formatHelp, type HelpText } from '../cli/help.js';
-import { DEFAULT_SAMPLE_OPTIONS } from '../snapshot/model.js';
+import { defaultSampleOptions } from '../config/defaults.js';
+import { EXIT } from '../config/exit-codes.js';
+import { EXPORTER_FLAGS } from '../config/flags.js';
+import { analyse } from '../doctor/analyse.js';
+import { FINDING_IDS, hasFindingAtLeast } from '../doctor/finding.js';
+import { buildReport } from '../doctor/report.js';
+import { formatText } from '../doctor/text.js';
+import { type FlagTable, parseDuration, parseFlags } from '../flags/flag-parser.js';
+import { formatHelp, type HelpText } from '../flags/help.js';
 import { createSampler } from '../snapshot/sample.js';
-import { analyse } from './analyse.js';
-import { FINDING_IDS, hasFindingAtLeast } from './finding.js';
-import { buildReport } from './report.js';
-import { formatText } from './text.js';
+import { type CommandIo, writeProblem, writeText } from './io.js';
 
-export const EXIT_OK = 0;
-export const EXIT_UNREADABLE = 1;
-export const EXIT_BAD_FLAGS = 2;
-export const EXIT_FINDINGS = 3;
+const PROGRAM = 'tcpstate-exporter doctor';
 
 /** Longer windows are almost always a typo (2m for 2s); a doctor run should be quick. */
 const MAX_WINDOW_MS = 5 * 60_000;
@@ -67,33 +66,23 @@ export const DOCTOR_HELP: HelpText = {
   ],
 };
 
-export interface DoctorIo {
-  readonly stdout: NodeJS.WritableStream;
-  readonly stderr: NodeJS.WritableStream;
-}
-
-function write(stream: NodeJS.WritableStream, text: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    stream.write(text, (error) => (error ? reject(error) : resolve()));
-  });
-}
-
-export async function runDoctor(argv: string[], io: DoctorIo): Promise<number> {
+export async function runDoctor(argv: readonly string[], io: CommandIo): Promise<number> {
   const parsed = parseFlags(DOCTOR_FLAGS, argv);
   if (!parsed.ok) {
-    await write(
-      io.stderr,
-      `tcpstate-exporter doctor: ${parsed.error.message}\nRun \`tcpstate-exporter doctor --help\` for the flags.\n`,
+    await writeProblem(
+      io,
+      `${parsed.error.message}\nRun \`${PROGRAM} --help\` for the flags.`,
+      PROGRAM,
     );
-    return EXIT_BAD_FLAGS;
+    return EXIT.usage;
   }
   const flags = parsed.values;
   if (flags.help) {
-    await write(io.stdout, formatHelp(DOCTOR_FLAGS, DOCTOR_HELP));
-    return EXIT_OK;
+    await writeText(io.stdout, formatHelp(DOCTOR_FLAGS, DOCTOR_HELP));
+    return EXIT.ok;
   }
   const windowMs = parseWindow(flags.window) ?? 0;
-  const sampler = createSampler({ ...DEFAULT_SAMPLE_OPTIONS, procfsRoot: flags.procfsRoot });
+  const sampler = createSampler(defaultSampleOptions(flags.procfsRoot));
 
   const first = sampler.sample();
   let second = first;
@@ -104,19 +93,19 @@ export async function runDoctor(argv: string[], io: DoctorIo): Promise<number> {
   const sockets = second.sockets;
   if (sockets === undefined) {
     const error = second.sources.sockets?.error ?? 'not read';
-    await write(io.stderr, `tcpstate-exporter doctor: cannot read the socket tables: ${error}\n`);
-    return EXIT_UNREADABLE;
+    await writeProblem(io, `cannot read the socket tables: ${error}`, PROGRAM);
+    return EXIT.failed;
   }
 
   const windowSeconds = windowMs / 1000;
   const analysis = analyse(first, second, windowSeconds);
   const report = buildReport(first, { ...second, sockets }, windowSeconds, analysis);
-  await write(
+  await writeText(
     io.stdout,
     flags.format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : formatText(report),
   );
   if (flags.failOn !== 'never' && hasFindingAtLeast(report.findings, flags.failOn)) {
-    return EXIT_FINDINGS;
+    return EXIT.findings;
   }
-  return EXIT_OK;
+  return EXIT.ok;
 }

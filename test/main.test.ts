@@ -2,13 +2,13 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { EXPORTER_FLAGS } from '../../src/cli/flags.js';
-import { flagSynopsis } from '../../src/cli/help.js';
-import { parseLogLines, REPO_ROOT, runExporter } from '../../testkit/exporter/exporter-cli.js';
-import { MINIMAL_PROCFS, scratchProcfs } from '../../testkit/exporter/exporter-procfs.js';
-import { canRun } from '../../testkit/kernel/capabilities.js';
-import { samplesOf } from '../../testkit/prometheus/exposition.js';
-import { promtoolCheckMetrics } from '../../testkit/prometheus/promtool.js';
+import { EXPORTER_FLAGS } from '../src/config/flags.js';
+import { flagSynopsis } from '../src/flags/help.js';
+import { parseLogLines, REPO_ROOT, runExporter } from '../testkit/exporter/exporter-cli.js';
+import { MINIMAL_PROCFS, scratchProcfs } from '../testkit/exporter/exporter-procfs.js';
+import { canRun } from '../testkit/kernel/capabilities.js';
+import { samplesOf } from '../testkit/prometheus/exposition.js';
+import { promtoolCheckMetrics } from '../testkit/prometheus/promtool.js';
 
 const GOLDEN = join(REPO_ROOT, 'test/golden/once.prom');
 const VOLATILE_FAMILIES = /^(process_|nodejs_)/;

@@ -1,6 +1,6 @@
 /** The README's flag table, generated from the flag table between two markers. */
-import { EXPORTER_FLAGS } from './flags.js';
-import { formatFlagTableMarkdown } from './help.js';
+import { EXPORTER_FLAGS } from '../src/config/flags.js';
+import { formatFlagTableMarkdown } from '../src/flags/help.js';
 
 export const FLAGS_START = '<!-- flags:start -->';
 export const FLAGS_END = '<!-- flags:end -->';

@@ -24,4 +24,4 @@ function waitAtGate(): void {
   closeSync(fd);
 }
 
-await answerSampleRequests(port, data, waitAtGate);
+answerSampleRequests(port, data.sample, undefined, waitAtGate);

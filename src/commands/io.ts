@@ -12,6 +12,10 @@ export function writeText(stream: NodeJS.WritableStream, text: string): Promise<
 }
 
 /** A one-line fatal message in the usual `program: message` form. */
-export function writeProblem(io: CommandIo, message: string): Promise<void> {
-  return writeText(io.stderr, `tcpstate-exporter: ${message}\n`);
+export function writeProblem(
+  io: CommandIo,
+  message: string,
+  program = 'tcpstate-exporter',
+): Promise<void> {
+  return writeText(io.stderr, `${program}: ${message}\n`);
 }

@@ -1,23 +1,25 @@
 /**
- * The long-running exporter: a sampling worker on a schedule, the HTTP server, and a clean
+ * The long-running exporter (the default command): a sampling worker on a schedule, the HTTP server, and a clean
  * stop on SIGTERM or SIGINT.
  */
 import type { AddressInfo } from 'node:net';
-import { formatListenAddress, type ListenAddress } from '../cli/flag-parser.js';
-import { type ExporterConfig, sampleOptionsFor } from '../cli/flags.js';
-import { type CommandIo, writeProblem } from '../cli/io.js';
-import { procfsRootProblem } from '../cli/procfs-check.js';
-import { packageVersion } from '../cli/version.js';
-import { createLogger, type Logger } from '../log.js';
+import type { CollectorStatus } from '../collectors/collector-set.js';
+import { type CollectorName, REGISTRY } from '../collectors/registry.js';
+import { EXIT } from '../config/exit-codes.js';
+import type { ExporterConfig } from '../config/flags.js';
+import { formatListenAddress, type ListenAddress } from '../flags/flag-parser.js';
+import type { Logger } from '../log.js';
 import { CollectorHealth } from '../metrics/collector-health.js';
-import { collectorStatuses } from '../metrics/collectors.js';
-import { ExporterMetrics } from '../metrics/exporter-metrics.js';
+import { expositionWorkerScript } from '../metrics/exposition-worker.js';
+import type { RenderedSample } from '../metrics/sample-exposition.js';
 import { SampleScheduler } from '../sampler/scheduler.js';
 import { sampleTimeoutMs, WorkerSampler } from '../sampler/worker-sampler.js';
-import { buildApp, type ExporterApp } from './app.js';
-import { exitWithoutJoiningThreads } from './hard-exit.js';
-import { SampleHistory } from './sample-history.js';
-import { LiveWebConfig } from './web-config-reload.js';
+import { buildApp, type ExporterApp } from '../server/app.js';
+import { exitWithoutJoiningThreads } from '../server/hard-exit.js';
+import { SampleHistory } from '../server/sample-history.js';
+import { LiveWebConfig } from '../server/web-config-reload.js';
+import { type CommandIo, writeProblem } from './io.js';
+import { startUp } from './startup.js';
 
 /** Whatever happens, the process is gone this long after the stop signal. */
 const SHUTDOWN_DEADLINE_MS = 4_000;
@@ -69,7 +71,7 @@ function waitForStopSignal(): Promise<NodeJS.Signals> {
 function logTransitions(
   logger: Logger,
   health: CollectorHealth,
-  statuses: ReturnType<typeof collectorStatuses>,
+  statuses: readonly CollectorStatus<CollectorName>[],
 ): void {
   for (const transition of health.observe(statuses)) {
     if (transition.change === 'failing') {
@@ -83,29 +85,22 @@ function logTransitions(
   }
 }
 
-export interface DaemonSeams {
+export interface ServeSeams {
   /** The sampler's worker script; tests substitute one that blocks in the kernel. */
   readonly workerScript?: URL;
 }
 
-export async function runDaemon(
+export async function runServe(
   config: ExporterConfig,
   io: CommandIo,
-  seams: DaemonSeams = {},
+  seams: ServeSeams = {},
 ): Promise<number> {
-  const problem = procfsRootProblem(config.procfsRoot);
-  if (problem !== undefined) {
-    await writeProblem(io, problem);
-    return 1;
-  }
-  const logger = createLogger({ level: config.logLevel, format: config.logFormat, fd: 1 });
-  const version = packageVersion();
-  const metricsOptions = {
-    collectors: config.collectors,
-    version,
+  const started = await startUp(config, io, {
+    logFd: 1,
     sampleIntervalSeconds: config.sampleIntervalMs / 1000,
-  };
-  const metrics = new ExporterMetrics(metricsOptions);
+  });
+  if (started === undefined) return EXIT.failed;
+  const { logger, metrics, version, sampleOptions } = started;
   const health = new CollectorHealth();
   const history = new SampleHistory();
   let webConfig: LiveWebConfig | undefined;
@@ -115,15 +110,16 @@ export async function runDaemon(
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       await writeProblem(io, `--web.config.file=${config.webConfigFile}: ${message}`);
-      return 1;
+      return EXIT.failed;
     }
   }
 
-  const sampler = new WorkerSampler({
-    sample: sampleOptionsFor(config),
-    render: { exposition: metricsOptions, totals: () => metrics.sampleTotals },
+  // The worker renders each sample's exposition: taking one in here only swaps references.
+  const sampler = new WorkerSampler<RenderedSample>({
+    sample: sampleOptions,
+    render: { data: metrics.options, request: () => metrics.sampleTotals },
     timeoutMs: sampleTimeoutMs(config.sampleIntervalMs),
-    ...(seams.workerScript === undefined ? {} : { script: seams.workerScript }),
+    script: seams.workerScript ?? expositionWorkerScript(),
     onWorkerDeath: (reason) =>
       logger.error({ reason }, 'sampler worker died; the next sample starts a new one'),
   });
@@ -131,7 +127,7 @@ export async function runDaemon(
     onSample({ snapshot, rendered }) {
       metrics.update(snapshot, rendered);
       history.record(snapshot);
-      logTransitions(logger, health, collectorStatuses(snapshot, config.collectors));
+      logTransitions(logger, health, REGISTRY.statuses(snapshot, config.collectors));
     },
     onSkipped() {
       metrics.countSkipped();
@@ -155,7 +151,7 @@ export async function runDaemon(
       io,
       `cannot listen on ${formatListenAddress(config.listenAddress)}: ${listenProblem(error)}`,
     );
-    return 1;
+    return EXIT.failed;
   }
   const stopSignal = waitForStopSignal();
   scheduler.start();
@@ -175,7 +171,7 @@ export async function runDaemon(
   logger.info({ signal }, 'stopping');
   const deadline = setTimeout(() => {
     logger.warn('stopping took too long; exiting anyway');
-    void exitWithoutJoiningThreads(0);
+    void exitWithoutJoiningThreads(EXIT.ok);
   }, SHUTDOWN_DEADLINE_MS);
   deadline.unref();
   webConfig?.stop();
@@ -185,8 +181,8 @@ export async function runDaemon(
   if (!threadsEnded) {
     // process.exit() would join that thread, and wait for good.
     logger.warn('stopped; a sampler thread is still blocked in the kernel: exiting without it');
-    return exitWithoutJoiningThreads(0);
+    return exitWithoutJoiningThreads(EXIT.ok);
   }
   logger.info('stopped');
-  return 0;
+  return EXIT.ok;
 }

@@ -3,9 +3,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { EXPORTER_FLAGS } from '../../src/cli/flags.js';
-import { flagSynopsis } from '../../src/cli/help.js';
-import { FLAGS_END, FLAGS_START, withFlagTable } from '../../src/cli/readme-flags.js';
+import { FLAGS_END, FLAGS_START, withFlagTable } from '../../scripts/readme-flags.js';
+import { EXPORTER_FLAGS } from '../../src/config/flags.js';
+import { flagSynopsis } from '../../src/flags/help.js';
 import { REPO_ROOT } from '../../testkit/exporter/exporter-cli.js';
 
 function generator(args: string[]): Promise<{ code: number; stderr: string }> {

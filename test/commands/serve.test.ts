@@ -4,8 +4,8 @@ import { request } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { sampleProcfs } from '../../src/config/defaults.js';
 import { TCP_STATES } from '../../src/snapshot/model.js';
-import { sampleProcfs } from '../../src/snapshot/sample.js';
 import {
   exporterCommand,
   REPO_ROOT,

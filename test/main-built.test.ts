@@ -1,5 +1,5 @@
 /**
- * The built package (`npm run build`, as CI runs before the tests): dist/cli.js must start
+ * The built package (`npm run build`, as CI runs before the tests): dist/main.js must start
  * its sampling worker from dist/sampler/sample-worker.js, without tsx.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -8,10 +8,10 @@ import {
   BUILT_CLI,
   type RunningExporter,
   startExporter,
-} from '../../testkit/exporter/exporter-cli.js';
-import { MINIMAL_PROCFS } from '../../testkit/exporter/exporter-procfs.js';
-import { sampleValue } from '../../testkit/prometheus/exposition.js';
-import { httpGet, waitFor } from '../../testkit/prometheus/prometheus-daemon.js';
+} from '../testkit/exporter/exporter-cli.js';
+import { MINIMAL_PROCFS } from '../testkit/exporter/exporter-procfs.js';
+import { sampleValue } from '../testkit/prometheus/exposition.js';
+import { httpGet, waitFor } from '../testkit/prometheus/prometheus-daemon.js';
 
 function builtCliPresent(): boolean {
   if (existsSync(BUILT_CLI)) return true;
@@ -26,7 +26,7 @@ afterEach(async () => {
   for (const exporter of running.splice(0)) await exporter.daemon.stop();
 });
 
-describe.skipIf(!builtCliPresent())('dist/cli.js', () => {
+describe.skipIf(!builtCliPresent())('dist/main.js', () => {
   it('is an executable script for the package bin', () => {
     expect(readFileSync(BUILT_CLI, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
   });

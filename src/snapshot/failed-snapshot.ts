@@ -1,4 +1,4 @@
-import type { SampleOptions, Snapshot, SourceName, SourceStatus } from '../snapshot/model.js';
+import type { SampleOptions, Snapshot, SourceName, SourceStatus } from './model.js';
 
 /** A snapshot in which every enabled source failed for one reason (the sampler itself broke). */
 export function failedSnapshot(

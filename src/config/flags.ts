@@ -1,21 +1,18 @@
-/** The exporter's flags: the one source for parsing, `--help` and the README flag table. */
-import {
-  COLLECTOR_NAMES,
-  COLLECTOR_SOURCE,
-  type CollectorName,
-} from '../metrics/collector-names.js';
-import type { SampleOptions, SourceName } from '../snapshot/model.js';
+/**
+ * The exporter's flags: the one source for parsing, `--help` and the README flag table.
+ * The collector flags come from the collector registry.
+ */
+import { type CollectorName, REGISTRY } from '../collectors/registry.js';
 import {
   type FlagTable,
   type FlagValues,
   formatFlagValues,
   type ListenAddress,
   parseFlags,
-} from './flag-parser.js';
-import type { HelpText } from './help.js';
-
-export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
-export const LOG_FORMATS = ['json', 'logfmt'] as const;
+} from '../flags/flag-parser.js';
+import type { HelpText } from '../flags/help.js';
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../log.js';
+import type { SampleOptions } from '../snapshot/model.js';
 
 function telemetryPathProblem(path: string): string | undefined {
   if (!path.startsWith('/') || path === '/' || path.startsWith('/-/') || /[\s?#]/.test(path)) {
@@ -77,66 +74,8 @@ export const EXPORTER_FLAGS = {
     maxReason: 'a sample may run 6 intervals, within what timers hold',
     help: 'Time between two samples; scrapes serve the latest one.',
   },
-  collectorSockets: {
-    name: 'collector.sockets',
-    kind: 'boolean',
-    default: true,
-    help: 'Socket counts by family and state (tcpstate_sockets).',
-  },
-  collectorPorts: {
-    name: 'collector.ports',
-    kind: 'boolean',
-    default: true,
-    help: 'Socket counts by listening port and by remote port.',
-  },
-  collectorEphemeral: {
-    name: 'collector.ephemeral',
-    kind: 'boolean',
-    default: true,
-    help: 'Ephemeral port use and headroom per destination.',
-  },
-  collectorSockstat: {
-    name: 'collector.sockstat',
-    kind: 'boolean',
-    default: true,
-    help: 'Kernel socket totals from net/sockstat and net/sockstat6.',
-  },
-  collectorNetstat: {
-    name: 'collector.netstat',
-    kind: 'boolean',
-    default: true,
-    help: 'TIME_WAIT, PAWS, listen queue and open counters from net/netstat and net/snmp.',
-  },
-  collectorSysctl: {
-    name: 'collector.sysctl',
-    kind: 'boolean',
-    default: true,
-    help: 'The TCP sysctls that matter for TIME_WAIT and port exhaustion.',
-  },
-  maxListenPorts: {
-    name: 'collector.ports.max-listen',
-    kind: 'positiveInteger',
-    default: 64,
-    max: 1000,
-    maxReason: 'each port adds up to 11 series',
-    help: 'Listening ports reported one by one; the rest are summed into port="other".',
-  },
-  topRemotePorts: {
-    name: 'collector.ports.top-remote',
-    kind: 'positiveInteger',
-    default: 20,
-    max: 1000,
-    maxReason: 'each port adds up to 11 series',
-    help: 'Remote ports reported one by one (most sockets first); the rest in port="other".',
-  },
-  topDestinations: {
-    name: 'collector.ephemeral.top-destinations',
-    kind: 'positiveInteger',
-    default: 10,
-    max: 10_000,
-    maxReason: 'each destination adds a few series',
-    help: 'Destinations reported in tcpstate_ephemeral_ports_used (most used first).',
-  },
+  ...REGISTRY.enableFlags,
+  ...REGISTRY.optionFlags,
   logLevel: {
     name: 'log.level',
     kind: 'enum',
@@ -181,8 +120,8 @@ export const EXPORTER_HELP: HelpText = {
 
 type ExporterFlagValues = FlagValues<typeof EXPORTER_FLAGS>;
 
-export type LogLevel = (typeof LOG_LEVELS)[number];
-export type LogFormat = (typeof LOG_FORMATS)[number];
+/** The values of the collectors' own flags (`--collector.ports.max-listen`...), by config key. */
+export type CollectorOptions = FlagValues<typeof REGISTRY.optionFlags>;
 
 /** The effective configuration of one exporter run. */
 export interface ExporterConfig {
@@ -195,9 +134,7 @@ export interface ExporterConfig {
   readonly procfsRoot: string;
   readonly sampleIntervalMs: number;
   readonly collectors: Readonly<Record<CollectorName, boolean>>;
-  readonly maxListenPorts: number;
-  readonly topRemotePorts: number;
-  readonly topDestinations: number;
+  readonly collectorOptions: CollectorOptions;
   readonly logLevel: LogLevel;
   readonly logFormat: LogFormat;
   /** Every flag that shapes the run, as typed (`--sample.interval` → `5s`), for logs and `/`. */
@@ -217,17 +154,8 @@ function toConfig(values: ExporterFlagValues): ExporterConfig {
     maxRequests: Number(values.maxRequests),
     procfsRoot: values.procfsRoot,
     sampleIntervalMs: values.sampleInterval,
-    collectors: {
-      sockets: values.collectorSockets,
-      ports: values.collectorPorts,
-      ephemeral: values.collectorEphemeral,
-      sockstat: values.collectorSockstat,
-      netstat: values.collectorNetstat,
-      sysctl: values.collectorSysctl,
-    },
-    maxListenPorts: values.maxListenPorts,
-    topRemotePorts: values.topRemotePorts,
-    topDestinations: values.topDestinations,
+    collectors: REGISTRY.enabled(values),
+    collectorOptions: pickKeys(values, REGISTRY.optionFlags),
     logLevel: values.logLevel,
     logFormat: values.logFormat,
     effectiveFlags: runFlags(values),
@@ -257,22 +185,21 @@ export function parseExporterArgs(argv: readonly string[]): ParsedExporterArgs {
   };
 }
 
-/** The engine options for a configuration: a source is read when a collector needs it. */
+/** The values of `table`'s flags among all the parsed values. */
+function pickKeys<Table extends FlagTable>(
+  values: ExporterFlagValues,
+  table: Table,
+): FlagValues<Table> {
+  const picked: Record<string, unknown> = {};
+  for (const key of Object.keys(table)) picked[key] = values[key as keyof ExporterFlagValues];
+  return picked as FlagValues<Table>;
+}
+
+/** The engine options for a configuration: the sources its collectors read, their limits. */
 export function sampleOptionsFor(config: ExporterConfig): SampleOptions {
-  const sources: Record<SourceName, boolean> = {
-    sockets: false,
-    sockstat: false,
-    netstat: false,
-    sysctl: false,
-  };
-  for (const name of COLLECTOR_NAMES) {
-    if (config.collectors[name]) sources[COLLECTOR_SOURCE[name]] = true;
-  }
   return {
     procfsRoot: config.procfsRoot,
-    maxListenPorts: config.maxListenPorts,
-    topRemotePorts: config.topRemotePorts,
-    topDestinations: config.topDestinations,
-    sources,
+    sources: REGISTRY.sourcePlan(config.collectors),
+    ...config.collectorOptions,
   };
 }

@@ -1,21 +1,20 @@
 #!/usr/bin/env -S node --max-semi-space-size=1
 /**
- * Entry point: `tcpstate-exporter [flags]` runs the exporter, `tcpstate-exporter doctor` diagnoses.
+ * Entry point: `tcpstate-exporter [flags]` serves (or samples once), `tcpstate-exporter
+ * doctor` diagnoses. It only dispatches; the layers below are in docs/architecture.md.
  * The #! line caps V8's young generation at 1 MiB: this thread allocates little once started,
  * and V8 otherwise keeps the 16 MiB it grew to while loading modules (docs/reliability.md).
  */
-import { EXPORTER_FLAGS, EXPORTER_HELP, parseExporterArgs } from './cli/flags.js';
-import { formatHelp } from './cli/help.js';
-import { type CommandIo, writeText } from './cli/io.js';
-import { runOnce } from './cli/once.js';
-import { packageVersion } from './cli/version.js';
-import { runDoctor } from './doctor/command.js';
-import { runDaemon } from './server/daemon.js';
+import { runDoctor } from './commands/doctor.js';
+import { type CommandIo, writeText } from './commands/io.js';
+import { runOnce } from './commands/once.js';
+import { runServe } from './commands/serve.js';
+import { EXIT } from './config/exit-codes.js';
+import { EXPORTER_FLAGS, EXPORTER_HELP, parseExporterArgs } from './config/flags.js';
+import { packageVersion } from './config/version.js';
+import { formatHelp } from './flags/help.js';
 
-/** Bad command line, as with every Prometheus exporter. */
-const EXIT_USAGE = 2;
-
-export async function main(argv: string[], io: CommandIo): Promise<number> {
+export async function main(argv: readonly string[], io: CommandIo): Promise<number> {
   if (argv[0] === 'doctor') return runDoctor(argv.slice(1), io);
   const parsed = parseExporterArgs(argv);
   if (!parsed.ok) {
@@ -23,23 +22,23 @@ export async function main(argv: string[], io: CommandIo): Promise<number> {
       io.stderr,
       `tcpstate-exporter: ${parsed.message}\nRun \`tcpstate-exporter --help\` for the flags.\n`,
     );
-    return EXIT_USAGE;
+    return EXIT.usage;
   }
   const { command } = parsed;
   switch (command.action) {
     case 'help':
       await writeText(io.stdout, formatHelp(EXPORTER_FLAGS, EXPORTER_HELP));
-      return 0;
+      return EXIT.ok;
     case 'version':
       await writeText(
         io.stdout,
         `tcpstate-exporter ${packageVersion()} (node ${process.version})\n`,
       );
-      return 0;
+      return EXIT.ok;
     case 'once':
       return runOnce(command.config, io);
     case 'serve':
-      return runDaemon(command.config, io);
+      return runServe(command.config, io);
   }
 }
 

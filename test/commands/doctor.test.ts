@@ -2,12 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  EXIT_BAD_FLAGS,
-  EXIT_FINDINGS,
-  EXIT_OK,
-  EXIT_UNREADABLE,
-} from '../../src/doctor/command.js';
+import { EXIT } from '../../src/config/exit-codes.js';
 import type { DoctorReport } from '../../src/doctor/report.js';
 import {
   allProcfsFixtureRoots,
@@ -39,7 +34,7 @@ describe('doctor --format json', () => {
   it.each(allProcfsFixtureRoots())('matches the schema for %s', async (root) => {
     const run = await runDoctorJson(root);
     expect(run.stderr).toBe('');
-    expect(run.code).toBe(EXIT_OK);
+    expect(run.code).toBe(EXIT.ok);
     const report: unknown = JSON.parse(run.stdout);
     expectValid(report);
     expect(report.procfsRoot).toBe(root);
@@ -83,7 +78,7 @@ describe('doctor --format json', () => {
 
   it('takes two samples a window apart and reports counter rises', async () => {
     const run = await runDoctorJson(fixture('healthy'), '200ms');
-    expect(run.code).toBe(EXIT_OK);
+    expect(run.code).toBe(EXIT.ok);
     const report: unknown = JSON.parse(run.stdout);
     expectValid(report);
     expect(report.windowSeconds).toBe(0.2);
@@ -151,7 +146,7 @@ describe('doctor text output', () => {
 describe('doctor exit status', () => {
   it('is 0 after --help, which lists the flags and the exit statuses', async () => {
     const run = await runDoctorCaptured(['--help']);
-    expect(run.code).toBe(EXIT_OK);
+    expect(run.code).toBe(EXIT.ok);
     for (const flag of [
       '--path.procfs=DIR',
       '--window=DURATION',
@@ -173,7 +168,7 @@ describe('doctor exit status', () => {
     [['extra'], 'extra'],
   ])('is 2 for %j, naming %s', async (argv, named) => {
     const run = await runDoctorCaptured(argv);
-    expect(run.code).toBe(EXIT_BAD_FLAGS);
+    expect(run.code).toBe(EXIT.usage);
     expect(run.stdout).toBe('');
     expect(run.stderr).toContain(named);
   });
@@ -181,7 +176,7 @@ describe('doctor exit status', () => {
   it('is 1 when the socket tables cannot be read', async () => {
     const empty = join(scratch, 'empty');
     const run = await runDoctorCaptured(['--path.procfs', empty, '--window', '0']);
-    expect(run.code).toBe(EXIT_UNREADABLE);
+    expect(run.code).toBe(EXIT.failed);
     expect(run.stdout).toBe('');
     expect(run.stderr).toContain(join(empty, 'net/tcp'));
   });
@@ -190,23 +185,23 @@ describe('doctor exit status', () => {
     const root = join(scratch, 'no-tcp');
     writeProcfsTree(root, { omit: ['net/tcp'] });
     const run = await runDoctorCaptured(['--path.procfs', root, '--window', '5m']);
-    expect(run.code).toBe(EXIT_UNREADABLE);
+    expect(run.code).toBe(EXIT.failed);
   });
 
   it('is 0 when only other sources are missing, and names them', async () => {
     const root = join(scratch, 'no-counters');
     writeProcfsTree(root, { omit: ['net/netstat', 'net/snmp'] });
     const run = await runDoctorCaptured(['--path.procfs', root, '--window', '0']);
-    expect(run.code).toBe(EXIT_OK);
+    expect(run.code).toBe(EXIT.ok);
     expect(run.stdout).toContain('Unavailable: netstat');
   });
 
   it.each([
-    ['healthy', 'warning', EXIT_OK],
-    ['timestamps-off.trigger', 'critical', EXIT_OK],
-    ['timestamps-off.trigger', 'warning', EXIT_FINDINGS],
-    ['ephemeral-headroom-low.trigger', 'critical', EXIT_FINDINGS],
-    ['ephemeral-headroom-low.trigger', 'never', EXIT_OK],
+    ['healthy', 'warning', EXIT.ok],
+    ['timestamps-off.trigger', 'critical', EXIT.ok],
+    ['timestamps-off.trigger', 'warning', EXIT.findings],
+    ['ephemeral-headroom-low.trigger', 'critical', EXIT.findings],
+    ['ephemeral-headroom-low.trigger', 'never', EXIT.ok],
   ])('with %s and --fail-on %s is %i', async (name, failOn, code) => {
     const run = await runDoctorCaptured([
       '--path.procfs',

@@ -1,0 +1,57 @@
+/**
+ * What a collector is: a name with its `--collector.<name>` flag, the engine sources it
+ * reads, its own flags, and the metric families it makes of its part of a snapshot. One
+ * file per collector declares this; registry.ts lists them (see docs/architecture.md).
+ */
+import type { FlagTable } from '../flags/flag-parser.js';
+import type { Snapshot, SourceName } from '../snapshot/model.js';
+
+export interface ConstSample {
+  readonly labels: Readonly<Record<string, string | number>>;
+  readonly value: number;
+}
+
+/** A metric family whose samples are computed from data when the exposition is rendered. */
+export interface ConstMetricDefinition<Data> {
+  /** Counters end in `_total`; prom-client strips it for the OpenMetrics family name. */
+  readonly name: string;
+  readonly help: string;
+  readonly type: 'gauge' | 'counter';
+  readonly labelNames?: readonly string[];
+  /** A method, so that a family of any data fits a list of collectors of unknown data. */
+  samples(data: Data): Iterable<ConstSample>;
+}
+
+const NO_LABELS: Readonly<Record<string, string | number>> = {};
+
+export function sample(value: number, labels = NO_LABELS): ConstSample {
+  return { labels, value };
+}
+
+export interface CollectorDefinition<
+  Name extends string = string,
+  Flags extends FlagTable = FlagTable,
+  Data = unknown,
+> {
+  readonly name: Name;
+  /** The help of its `--[no-]collector.<name>` flag. */
+  readonly help: string;
+  /** Whether it runs when its flag is not given. */
+  readonly enabledByDefault: boolean;
+  /** The engine sources it reads: a sample reads a source when an enabled collector needs it. */
+  readonly sources: readonly SourceName[];
+  /** Its own flags (config key → spec), `--collector.<name>.<option>`; they reach the engine. */
+  readonly flags: Flags;
+  /** Its part of the snapshot; undefined when it is not there. */
+  readonly select: (snapshot: Snapshot) => Data | undefined;
+  /** Why the part is missing although the sources succeeded (ephemeral without a port range). */
+  readonly missingReason?: (snapshot: Snapshot) => string | undefined;
+  readonly metrics: readonly ConstMetricDefinition<Data>[];
+}
+
+/** Keeps the name and flag keys as literal types, so the registry derives typed tables. */
+export function defineCollector<const Name extends string, const Flags extends FlagTable, Data>(
+  definition: CollectorDefinition<Name, Flags, Data>,
+): CollectorDefinition<Name, Flags, Data> {
+  return definition;
+}

@@ -1,0 +1,146 @@
+/** The kernel's TIME_WAIT, PAWS, listen-queue and open/reset counters (net/netstat, net/snmp). */
+import type { NetstatCounters } from '../sources/netstat.js';
+import { type ConstMetricDefinition, defineCollector, sample } from './collector.js';
+
+/** A counter from one kernel field; absent when the kernel lacks the field. */
+function kernelCounter(
+  name: string,
+  help: string,
+  table: keyof NetstatCounters,
+  field: string,
+): ConstMetricDefinition<NetstatCounters> {
+  return {
+    name,
+    help: `${help} (${table === 'tcpExt' ? 'TcpExt' : 'Tcp'} ${field}).`,
+    type: 'counter',
+    samples: (counters) => {
+      const value = counters[table][field];
+      return value === undefined ? [] : [sample(value)];
+    },
+  };
+}
+
+export const netstatCollector = defineCollector({
+  name: 'netstat',
+  help: 'TIME_WAIT, PAWS, listen queue and open counters from net/netstat and net/snmp.',
+  enabledByDefault: true,
+  sources: ['netstat'],
+  flags: {},
+  select: (snapshot): NetstatCounters | undefined => snapshot.netstat,
+  metrics: [
+    kernelCounter(
+      'tcpstate_timewait_finished_total',
+      'Sockets put into TIME_WAIT for the full period (TcpExt TW); the kernel counts them when it arms the timer, so the rate is how fast TIME_WAIT sockets are created',
+      'tcpExt',
+      'TW',
+    ),
+    kernelCounter(
+      'tcpstate_timewait_killed_total',
+      'TIME_WAIT (or orphaned FIN_WAIT2) sockets given a short timeout of 4 s or less (TcpExt TWKilled)',
+      'tcpExt',
+      'TWKilled',
+    ),
+    kernelCounter(
+      'tcpstate_timewait_reused_total',
+      'TIME_WAIT 4-tuples reused by connect() (tcp_tw_reuse)',
+      'tcpExt',
+      'TWRecycled',
+    ),
+    kernelCounter(
+      'tcpstate_timewait_overflows_total',
+      'TIME_WAIT sockets destroyed at once because tcp_max_tw_buckets was reached',
+      'tcpExt',
+      'TCPTimeWaitOverflow',
+    ),
+    {
+      name: 'tcpstate_paws_rejected_total',
+      help: 'Segments rejected by the PAWS timestamp check, by stage: active (SYN-ACK to a connect(), TcpExt PAWSActive), established (TcpExt PAWSEstab), timewait (segments to a TIME_WAIT socket, TcpExt PAWSTimewait), old_ack (old ACKs, TcpExt PAWSOldAck), tsecr_rejected (echoed timestamp not sent by us, TcpExt TSEcrRejected); each stage only where the kernel counts it.',
+      type: 'counter',
+      labelNames: ['stage'],
+      *samples(counters) {
+        for (const [stage, field] of [
+          ['active', 'PAWSActive'],
+          ['established', 'PAWSEstab'],
+          ['timewait', 'PAWSTimewait'],
+          ['old_ack', 'PAWSOldAck'],
+          ['tsecr_rejected', 'TSEcrRejected'],
+        ] as const) {
+          const value = counters.tcpExt[field];
+          if (value !== undefined) yield sample(value, { stage });
+        }
+      },
+    },
+    kernelCounter(
+      'tcpstate_listen_overflows_total',
+      'Connections dropped because a listen queue was full',
+      'tcpExt',
+      'ListenOverflows',
+    ),
+    kernelCounter(
+      'tcpstate_listen_drops_total',
+      'Connection requests dropped by listeners for any reason',
+      'tcpExt',
+      'ListenDrops',
+    ),
+    kernelCounter(
+      'tcpstate_syn_queue_full_drops_total',
+      "Connection requests dropped because a listener's SYN queue was full and SYN cookies were off",
+      'tcpExt',
+      'TCPReqQFullDrop',
+    ),
+    kernelCounter(
+      'tcpstate_syn_queue_full_cookies_total',
+      "SYN cookies sent because a listener's SYN queue was full",
+      'tcpExt',
+      'TCPReqQFullDoCookies',
+    ),
+    kernelCounter(
+      'tcpstate_syncookies_sent_total',
+      'SYN cookies sent in reply to SYNs',
+      'tcpExt',
+      'SyncookiesSent',
+    ),
+    kernelCounter(
+      'tcpstate_syncookies_failed_total',
+      'ACKs whose SYN cookie did not validate',
+      'tcpExt',
+      'SyncookiesFailed',
+    ),
+    kernelCounter(
+      'tcpstate_memory_pressures_total',
+      'Times TCP entered memory pressure, when sockstat mem reached the tcp_mem pressure value',
+      'tcpExt',
+      'TCPMemoryPressures',
+    ),
+    kernelCounter(
+      'tcpstate_memory_aborts_total',
+      'Connections reset because TCP was out of memory or too many orphans existed',
+      'tcpExt',
+      'TCPAbortOnMemory',
+    ),
+    kernelCounter(
+      'tcpstate_active_opens_total',
+      'Connections opened by connect()',
+      'tcp',
+      'ActiveOpens',
+    ),
+    kernelCounter(
+      'tcpstate_passive_opens_total',
+      'Connections accepted by listeners',
+      'tcp',
+      'PassiveOpens',
+    ),
+    kernelCounter(
+      'tcpstate_attempt_fails_total',
+      'Connection attempts that failed before reaching ESTABLISHED',
+      'tcp',
+      'AttemptFails',
+    ),
+    kernelCounter(
+      'tcpstate_established_resets_total',
+      'ESTABLISHED or CLOSE_WAIT connections reset',
+      'tcp',
+      'EstabResets',
+    ),
+  ],
+});

@@ -1,0 +1,27 @@
+/** Sockets by family and state from net/tcp and net/tcp6. */
+import { FAMILIES, type SocketTables, TCP_STATES } from '../snapshot/model.js';
+import { defineCollector, sample } from './collector.js';
+
+export const socketsCollector = defineCollector({
+  name: 'sockets',
+  help: 'Socket counts by family and state (tcpstate_sockets).',
+  enabledByDefault: true,
+  sources: ['sockets'],
+  flags: {},
+  select: (snapshot): SocketTables | undefined => snapshot.sockets,
+  metrics: [
+    {
+      name: 'tcpstate_sockets',
+      help: 'TCP sockets by address family (the tcp or tcp6 table) and state; every combination is always present.',
+      type: 'gauge',
+      labelNames: ['family', 'state'],
+      *samples(tables) {
+        for (const family of FAMILIES) {
+          for (const state of TCP_STATES) {
+            yield sample(tables.states[family][state], { family, state });
+          }
+        }
+      },
+    },
+  ],
+});

@@ -1,0 +1,24 @@
+/** The sysctls that govern TIME_WAIT, ephemeral ports, listen queues and TCP memory. */
+import type { Sysctls } from '../sources/sysctl.js';
+import { defineCollector, sample } from './collector.js';
+
+export const sysctlCollector = defineCollector({
+  name: 'sysctl',
+  help: 'The TCP sysctls that matter for TIME_WAIT and port exhaustion.',
+  enabledByDefault: true,
+  sources: ['sysctl'],
+  flags: {},
+  select: (snapshot): Sysctls | undefined => snapshot.sysctl,
+  metrics: [
+    {
+      name: 'tcpstate_sysctl',
+      help: 'Numeric TCP sysctls that govern TIME_WAIT, ephemeral ports, listen queues and TCP memory, by dotted name; ip_local_port_range as .low and .high, tcp_mem (pages) as .min, .pressure and .max.',
+      type: 'gauge',
+      labelNames: ['name'],
+      samples: (sysctls) =>
+        Object.keys(sysctls.values)
+          .sort()
+          .map((name) => sample(sysctls.values[name] ?? Number.NaN, { name })),
+    },
+  ],
+});

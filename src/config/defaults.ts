@@ -1,0 +1,26 @@
+/**
+ * The default run, from the flag table's defaults (each collector's limits are declared in
+ * its own file): what doctor, the bench and tests sample with.
+ */
+import type { SampleOptions, Snapshot } from '../snapshot/model.js';
+import { createSampler } from '../snapshot/sample.js';
+import { type ExporterConfig, parseExporterArgs, sampleOptionsFor } from './flags.js';
+
+function defaultConfig(): ExporterConfig {
+  const parsed = parseExporterArgs([]);
+  if (!parsed.ok || parsed.command.action !== 'serve')
+    throw new Error('the flag defaults do not parse');
+  return parsed.command.config;
+}
+
+export const DEFAULT_CONFIG: ExporterConfig = defaultConfig();
+
+/** Engine options with every collector's default, for a procfs root. */
+export function defaultSampleOptions(procfsRoot: string): SampleOptions {
+  return sampleOptionsFor({ ...DEFAULT_CONFIG, procfsRoot });
+}
+
+/** One sample with the default options, some of them replaced: for doctor, the bench and tests. */
+export function sampleProcfs(options: Partial<SampleOptions> & { procfsRoot: string }): Snapshot {
+  return createSampler({ ...defaultSampleOptions(options.procfsRoot), ...options }).sample();
+}

@@ -1,0 +1,82 @@
+/**
+ * The engine's sources: one reader per part of a snapshot. The snapshot's parts, their
+ * names and their types are derived from this table, so a new source is one line here
+ * (see docs/architecture.md).
+ */
+import { join } from 'node:path';
+import { SourceError } from '../sources/kernel-files.js';
+import { readNetstat } from '../sources/netstat.js';
+import { readSockstat } from '../sources/sockstat.js';
+import { type EphemeralSettings, readSysctls } from '../sources/sysctl.js';
+import type { TcpTableReader } from '../sources/tcp-table.js';
+import type { SampleOptions, SocketTables } from './model.js';
+import type { SocketAccumulator } from './socket-accumulator.js';
+
+/** What a reader gets: the options, the sampler's buffers, and what one sample shares. */
+export interface SourceContext {
+  readonly options: SampleOptions;
+  readonly tables: TcpTableReader;
+  readonly accumulator: SocketAccumulator;
+  /** Port range and reuse sysctls, read once per sample by whichever source asks first. */
+  ephemeralSettings(): EphemeralSettings;
+  /** The message for an error thrown by a source. */
+  describe(error: unknown): string;
+}
+
+function readSocketTables(context: SourceContext): SocketTables {
+  const { options, tables, accumulator } = context;
+  let settings: EphemeralSettings | undefined;
+  let ephemeralError: string | undefined;
+  try {
+    settings = context.ephemeralSettings();
+  } catch (error) {
+    ephemeralError = context.describe(error);
+  }
+  accumulator.begin(settings);
+  const tcpPath = join(options.procfsRoot, 'net/tcp');
+  const tcp = tables.read(tcpPath, 'ipv4', accumulator, options.readChunkBytes);
+  if (!tcp.present) throw new SourceError(`cannot read ${tcpPath}: ENOENT (no such file)`);
+  const tcp6Path = join(options.procfsRoot, 'net/tcp6');
+  const tcp6 = tables.read(tcp6Path, 'ipv6', accumulator, options.readChunkBytes);
+  const aggregates = accumulator.finish(options);
+  return {
+    tcp,
+    tcp6,
+    bytesRead: tcp.bytes + tcp6.bytes,
+    linesRead: tcp.lines + tcp6.lines,
+    ...aggregates,
+    ...(ephemeralError !== undefined && { ephemeralError }),
+  };
+}
+
+const READERS = {
+  sockets: readSocketTables,
+  sockstat: ({ options }: SourceContext) => readSockstat(options.procfsRoot),
+  netstat: ({ options }: SourceContext) => readNetstat(options.procfsRoot),
+  sysctl: (context: SourceContext) =>
+    readSysctls(context.options.procfsRoot, context.ephemeralSettings()),
+};
+
+export type SourceName = keyof typeof READERS;
+
+/** What each source gives, by name: the snapshot's parts. */
+type PartTypes = { [Name in SourceName]: ReturnType<(typeof READERS)[Name]> };
+
+export type SnapshotParts = { readonly [Name in SourceName]?: PartTypes[Name] };
+
+/** The readers, typed per name so reading one part needs no cast. */
+export const SOURCE_READERS: {
+  readonly [Name in SourceName]: (context: SourceContext) => PartTypes[Name];
+} = READERS;
+
+/** Every source, in the order a sample reads them. */
+export const SOURCE_NAMES = Object.keys(READERS) as readonly SourceName[];
+
+/** Reads one source into `parts` (throws what the source throws). */
+export function readPart<Name extends SourceName>(
+  parts: { -readonly [N in SourceName]?: PartTypes[N] },
+  name: Name,
+  context: SourceContext,
+): void {
+  parts[name] = SOURCE_READERS[name](context);
+}

@@ -1,0 +1,142 @@
+/**
+ * Imports in src/ only point down the layer table of docs/architecture.md. Imports are
+ * found with TypeScript's own pre-processor (static, re-exports, dynamic import()).
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, posix } from 'node:path';
+import ts from 'typescript';
+import { describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../../testkit/exporter/exporter-cli.js';
+
+interface Layer {
+  readonly name: string;
+  /** `src/main.ts` (one file) or `src/commands/` (a folder). */
+  readonly path: string;
+}
+
+/** The table between the layer markers of docs/architecture.md, top layer first. */
+function readLayers(markdown: string): Layer[] {
+  const start = markdown.indexOf('<!-- layers:start -->');
+  const end = markdown.indexOf('<!-- layers:end -->');
+  if (start < 0 || end < start) throw new Error('docs/architecture.md has no layer table');
+  const layers: Layer[] = [];
+  for (const line of markdown.slice(start, end).split('\n')) {
+    const match = /^\| (\w+) \| `([^`]+)` \|/.exec(line);
+    if (match?.[1] !== undefined && match[2] !== undefined) {
+      layers.push({ name: match[1], path: match[2] });
+    }
+  }
+  return layers;
+}
+
+interface SourceFile {
+  /** Relative to the repository, with forward slashes: `src/commands/serve.ts`. */
+  readonly path: string;
+  readonly text: string;
+}
+
+/** The index of the layer holding `path` (0 = top), or -1. */
+function layerOf(layers: readonly Layer[], path: string): number {
+  return layers.findIndex((layer) =>
+    layer.path.endsWith('/') ? path.startsWith(layer.path) : path === layer.path,
+  );
+}
+
+/** The repository paths `file` imports from inside src/ (`.js` specifiers mapped to `.ts`). */
+function localImports(file: SourceFile): string[] {
+  const { importedFiles } = ts.preProcessFile(file.text, true, true);
+  return importedFiles
+    .map((imported) => imported.fileName)
+    .filter((name) => name.startsWith('.'))
+    .map((name) => posix.join(posix.dirname(file.path), name).replace(/\.js$/, '.ts'));
+}
+
+/** Every problem: files outside all layers, and imports pointing up a layer. */
+function layerViolations(layers: readonly Layer[], files: readonly SourceFile[]): string[] {
+  const problems: string[] = [];
+  for (const file of files) {
+    const from = layerOf(layers, file.path);
+    if (from < 0) {
+      problems.push(`${file.path} is in no layer of docs/architecture.md`);
+      continue;
+    }
+    for (const target of localImports(file)) {
+      const to = layerOf(layers, target);
+      if (to < 0 && target.startsWith('src/')) {
+        problems.push(`${file.path} imports ${target}, which is in no layer`);
+      } else if (to >= 0 && to < from) {
+        const [fromLayer, toLayer] = [layers[from]?.name, layers[to]?.name];
+        problems.push(`${file.path} (${fromLayer}) imports ${target} (${toLayer}), a layer above`);
+      }
+    }
+  }
+  return problems;
+}
+
+function sourceFiles(directory: string): SourceFile[] {
+  const files: SourceFile[] = [];
+  for (const entry of readdirSync(join(REPO_ROOT, directory), { withFileTypes: true })) {
+    const path = `${directory}/${entry.name}`;
+    if (entry.isDirectory()) files.push(...sourceFiles(path));
+    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts')) {
+      files.push({ path, text: readFileSync(join(REPO_ROOT, path), 'utf8') });
+    }
+  }
+  return files;
+}
+
+const LAYERS = readLayers(readFileSync(join(REPO_ROOT, 'docs/architecture.md'), 'utf8'));
+
+describe('layers', () => {
+  it('reads the layer table, top to bottom', () => {
+    expect(LAYERS.map((layer) => layer.name)).toEqual([
+      'entry',
+      'commands',
+      'server',
+      'doctor',
+      'config',
+      'metrics',
+      'sampler',
+      'collectors',
+      'snapshot',
+      'flags',
+      'log',
+      'sources',
+    ]);
+  });
+
+  it('finds no import in src/ that points up a layer', () => {
+    const files = sourceFiles('src');
+    expect(files.length).toBeGreaterThan(50);
+    expect(layerViolations(LAYERS, files)).toEqual([]);
+  });
+
+  it('fails on a planted upward import, of every form', () => {
+    const files: SourceFile[] = [
+      {
+        path: 'src/sources/sockstat.ts',
+        text: "import type { Snapshot } from '../snapshot/model.js';",
+      },
+      {
+        path: 'src/snapshot/model.ts',
+        text: "export { x } from '../metrics/exporter-metrics.js';",
+      },
+      { path: 'src/sampler/scheduler.ts', text: "const m = await import('../server/app.js');" },
+      { path: 'src/log.ts', text: "import { EXIT } from './config/exit-codes.js';" },
+      { path: 'src/commands/serve.ts', text: "import { sample } from '../snapshot/sample.js';" },
+      { path: 'src/stray.ts', text: '' },
+    ];
+    expect(layerViolations(LAYERS, files)).toEqual([
+      'src/sources/sockstat.ts (sources) imports src/snapshot/model.ts (snapshot), a layer above',
+      'src/snapshot/model.ts (snapshot) imports src/metrics/exporter-metrics.ts (metrics), a layer above',
+      'src/sampler/scheduler.ts (sampler) imports src/server/app.ts (server), a layer above',
+      'src/log.ts (log) imports src/config/exit-codes.ts (config), a layer above',
+      'src/stray.ts is in no layer of docs/architecture.md',
+    ]);
+  });
+
+  it('resolves imports relative to the importing file', () => {
+    const file = { path: 'src/commands/serve.ts', text: "import '../server/app.js';" };
+    expect(localImports(file)).toEqual(['src/server/app.ts']);
+  });
+});
