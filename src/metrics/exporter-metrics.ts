@@ -12,8 +12,6 @@ import { gzipSync } from 'node:zlib';
 import {
   collectDefaultMetrics,
   type Metric,
-  type OpenMetricsContentType,
-  type PrometheusContentType,
   Registry,
   type RegistryContentType,
 } from 'prom-client';
@@ -32,6 +30,7 @@ import {
   emptyTotals,
   type RenderedExposition,
   type RenderedSample,
+  registryPerFormat,
   SampleExposition,
   type SampleTotals,
 } from './sample-exposition.js';
@@ -97,10 +96,7 @@ export class ExporterMetrics {
   private liveTimer: NodeJS.Timeout | undefined;
 
   constructor(readonly options: ExporterMetricsOptions) {
-    const text = new Registry<PrometheusContentType>();
-    const openMetrics = new Registry<OpenMetricsContentType>();
-    openMetrics.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
-    this.liveRegistries = { text, openmetrics: openMetrics };
+    this.liveRegistries = registryPerFormat();
     for (const registry of Object.values(this.liveRegistries)) {
       registerConstMetric(
         registry,

@@ -105,6 +105,13 @@ function owned(bytes: Uint8Array): Uint8Array {
   return new Uint8Array(bytes);
 }
 
+/** An empty registry for each exposition format. */
+export function registryPerFormat(): Record<ExpositionFormat, Registry<RegistryContentType>> {
+  const openMetrics = new Registry<OpenMetricsContentType>();
+  openMetrics.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+  return { text: new Registry<PrometheusContentType>(), openmetrics: openMetrics };
+}
+
 const OPENMETRICS_EOF = '# EOF\n';
 const encoder = new TextEncoder();
 
@@ -119,10 +126,7 @@ export class SampleExposition {
   private readonly registries: Record<ExpositionFormat, Registry<RegistryContentType>>;
 
   constructor(options: ExpositionOptions) {
-    const text = new Registry<PrometheusContentType>();
-    const openMetrics = new Registry<OpenMetricsContentType>();
-    openMetrics.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
-    this.registries = { text, openmetrics: openMetrics };
+    this.registries = registryPerFormat();
     for (const registry of Object.values(this.registries)) {
       registerSampleMetrics(registry, options, this.frame);
     }
