@@ -8,13 +8,14 @@
  *   sockets, against node_exporter's tcpstat collector on the same namespace, both
  *   sampled/scraped every second for 30 s.
  *
- *   npx tsx bench/footprint-bench.ts [--tree DIR] [--only scrape|memory]
+ *   npx tsx bench/footprint-bench.ts [--tree DIR] [--baseline DIR] [--only scrape|memory]
  *
  * --tree compiles and runs the daemon of another checkout (e.g. the base commit) with this
- * checkout's tables, so both sides run on the same input.
+ * checkout's tables, so both sides run on the same input. --baseline runs each part for that
+ * checkout too, right before this one's, so that before and after share the machine's load.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -33,7 +34,11 @@ const PROMETHEUS_HEADERS = [
   'accept-encoding=gzip',
 ];
 const { values: flags } = parseArgs({
-  options: { tree: { type: 'string', default: REPO }, only: { type: 'string' } },
+  options: {
+    tree: { type: 'string', default: REPO },
+    baseline: { type: 'string' },
+    only: { type: 'string' },
+  },
 });
 const work = mkdtempSync(join(tmpdir(), 'footprint-'));
 
@@ -41,9 +46,9 @@ function log(message: string): void {
   process.stderr.write(`footprint: ${message}\n`);
 }
 
-/** Compiles the tree's src like the package (dist/ beside package.json), returns main.js. */
-function build(tree: string): string {
-  const dir = join(work, 'daemon');
+/** Compiles the tree's src like the package (dist/ beside package.json), returns its entry. */
+function build(tree: string, name: string): string {
+  const dir = join(work, name);
   execFileSync(process.execPath, [
     join(REPO, 'node_modules/typescript/bin/tsc'),
     '-p',
@@ -55,7 +60,21 @@ function build(tree: string): string {
   ]);
   copyFileSync(join(tree, 'package.json'), join(dir, 'package.json'));
   symlinkSync(join(REPO, 'node_modules'), join(dir, 'node_modules'));
-  return join(dir, 'dist/main.js');
+  // Checkouts from before the layering have dist/cli.js.
+  const main = join(dir, 'dist/main.js');
+  return existsSync(main) ? main : join(dir, 'dist/cli.js');
+}
+
+/** CPU time of the process's main thread (the HTTP server's event loop), in ms. */
+function mainThreadCpuMs(pid: number): number {
+  const onCpuNs = readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'latin1').split(' ')[0];
+  return Number(onCpuNs) / 1e6;
+}
+
+/** The node flags of the entry's `#!/usr/bin/env -S node ...` line: the daemon runs as installed. */
+function launcherFlags(cli: string): string[] {
+  const shebang = readFileSync(cli, 'utf8').split('\n', 1)[0] ?? '';
+  return /^#!\S*env -S node (.*)$/.exec(shebang)?.[1]?.split(' ') ?? [];
 }
 
 function rssMiB(pid: number): number {
@@ -105,13 +124,14 @@ function stop(child: ChildProcess): Promise<void> {
   });
 }
 
-async function scrapePart(cli: string): Promise<void> {
+async function scrapePart(cli: string, label: string): Promise<void> {
   const table = writeSyntheticProcfs(join(work, 'synthetic'), 200_000);
   const port = 10_400 + Math.floor(Math.random() * 500);
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(
     process.execPath,
     [
+      ...launcherFlags(cli),
       cli,
       `--web.listen-address=127.0.0.1:${port}`,
       `--path.procfs=${table.root}`,
@@ -139,27 +159,41 @@ async function scrapePart(cli: string): Promise<void> {
     const healthy = throughput('/-/healthy', []);
     const metrics = throughput('/metrics', PROMETHEUS_HEADERS);
     log(
-      `throughput: /-/healthy ${healthy.requests.average.toFixed(0)} req/s, /metrics ${metrics.requests.average.toFixed(0)} req/s ` +
+      `${label}: throughput: /-/healthy ${healthy.requests.average.toFixed(0)} req/s, /metrics ${metrics.requests.average.toFixed(0)} req/s ` +
         `(${(healthy.requests.average / metrics.requests.average).toFixed(2)}x slower; non-2xx ${metrics.non2xx})`,
     );
     // /metrics and /-/healthy each 10 times a second, alternating: the machine's own noise
     // (the worker sampling 200k sockets every second on 2 shared cores) shows in both.
     const latencies: Record<string, number[]> = { '/metrics': [], '/-/healthy': [] };
+    const cpuBefore = mainThreadCpuMs(child.pid as number);
+    let failures = 0;
     const started = performance.now();
     for (let i = 0; i < 600; i++) {
       await sleep(started + i * 50 - performance.now());
       const path = i % 2 === 0 ? '/metrics' : '/-/healthy';
       const at = performance.now();
-      await get(`${url}${path}`, {
-        accept: 'application/openmetrics-text;version=1.0.0',
-        'accept-encoding': 'gzip',
-      });
-      latencies[path]?.push(performance.now() - at);
+      try {
+        await get(`${url}${path}`, {
+          accept: 'application/openmetrics-text;version=1.0.0',
+          'accept-encoding': 'gzip',
+        });
+        latencies[path]?.push(performance.now() - at);
+      } catch (error) {
+        // A kept-alive connection the server closed (its keep-alive timeout): counted, not fatal.
+        failures++;
+        log(`${label}: ${path} failed: ${error instanceof Error ? error.message : String(error)}`);
+      }
     }
+    if (failures > 0) log(`${label}: ${failures} of 600 requests failed`);
+    const cpuPerSecond =
+      (mainThreadCpuMs(child.pid as number) - cpuBefore) / ((performance.now() - started) / 1000);
+    log(
+      `${label}: main thread CPU ${cpuPerSecond.toFixed(1)} ms/s while sampling every 1 s and serving 20 requests/s`,
+    );
     for (const [path, values] of Object.entries(latencies)) {
       values.sort((a, b) => a - b);
       log(
-        `${path} at 10/s for 30 s, 200k sockets sampled every 1 s: p50 ${percentile(values, 50).toFixed(2)} ms, ` +
+        `${label}: ${path} at 10/s for 30 s, 200k sockets sampled every 1 s: p50 ${percentile(values, 50).toFixed(2)} ms, ` +
           `p99 ${percentile(values, 99).toFixed(2)} ms, max ${percentile(values, 100).toFixed(2)} ms`,
       );
     }
@@ -175,6 +209,7 @@ async function measureIn(
   label: string,
 ): Promise<void> {
   const ours = spawnIn(process.execPath, [
+    ...launcherFlags(cli),
     cli,
     '--web.listen-address=127.0.0.1:10120',
     '--path.procfs=/proc',
@@ -221,29 +256,41 @@ async function measureIn(
   }
 }
 
-async function memoryPart(cli: string): Promise<void> {
+/** Each daemon in `clis` (label → cli.js) in turn, on the same namespaces. */
+async function memoryPart(clis: ReadonlyMap<string, string>): Promise<void> {
   const lab = new NetnsLab('tsf');
   try {
     const idle = lab.addNamespace('idle');
     execFileSync('ip', ['netns', 'exec', idle, 'ip', 'link', 'set', 'lo', 'up']);
-    await measureIn(cli, (command, args) => lab.spawn(idle, command, args), 'idle');
+    for (const [label, cli] of clis) {
+      await measureIn(cli, (command, args) => lab.spawn(idle, command, args), `${label}: idle`);
+    }
   } finally {
     await lab.close();
   }
   // 75 % of the planned size is ESTABLISHED (TIME_WAIT comes only with bursts): ~100k sockets.
   const table = await RealTable.build(133_334, log);
   try {
-    await measureIn(cli, (command, args) => table.spawn(command, args), 'real table');
+    for (const [label, cli] of clis) {
+      await measureIn(cli, (command, args) => table.spawn(command, args), `${label}: real table`);
+    }
   } finally {
     await table.close();
   }
 }
 
 try {
+  const clis = new Map<string, string>();
+  if (flags.baseline !== undefined) {
+    log(`building the baseline daemon of ${flags.baseline}`);
+    clis.set('baseline', build(flags.baseline, 'baseline'));
+  }
   log(`building the daemon of ${flags.tree}`);
-  const cli = build(flags.tree);
-  if (flags.only !== 'memory') await scrapePart(cli);
-  if (flags.only !== 'scrape') await memoryPart(cli);
+  clis.set('this tree', build(flags.tree, 'daemon'));
+  if (flags.only !== 'memory') {
+    for (const [label, cli] of clis) await scrapePart(cli, label);
+  }
+  if (flags.only !== 'scrape') await memoryPart(clis);
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

@@ -10,13 +10,14 @@ import type { ExporterConfig } from '../config/flags.js';
 import { formatListenAddress, type ListenAddress } from '../flags/flag-parser.js';
 import type { Logger } from '../log.js';
 import { CollectorHealth } from '../metrics/collector-health.js';
+import { expositionWorkerScript } from '../metrics/exposition-worker.js';
+import type { RenderedSample } from '../metrics/sample-exposition.js';
 import { SampleScheduler } from '../sampler/scheduler.js';
 import { sampleTimeoutMs, WorkerSampler } from '../sampler/worker-sampler.js';
 import { buildApp, type ExporterApp } from '../server/app.js';
 import { exitWithoutJoiningThreads } from '../server/hard-exit.js';
 import { SampleHistory } from '../server/sample-history.js';
 import { LiveWebConfig } from '../server/web-config-reload.js';
-import type { Snapshot } from '../snapshot/model.js';
 import { type CommandIo, writeProblem } from './io.js';
 import { netnsRounds } from './netns-rounds.js';
 import { startUp } from './startup.js';
@@ -114,17 +115,19 @@ export async function runServe(
     }
   }
 
-  const sampler = new WorkerSampler({
+  // The worker renders each sample's exposition: taking one in here only swaps references.
+  const sampler = new WorkerSampler<RenderedSample>({
     sample: sampleOptions,
     ...(namespace !== undefined && { namespaceSysctls: () => namespace.current() }),
+    render: { data: metrics.options, request: () => metrics.renderRequest },
     timeoutMs: sampleTimeoutMs(config.sampleIntervalMs),
-    ...(seams.workerScript === undefined ? {} : { script: seams.workerScript }),
+    script: seams.workerScript ?? expositionWorkerScript(),
     onWorkerDeath: (reason) =>
       logger.error({ reason }, 'sampler worker died; the next sample starts a new one'),
   });
   const scheduler = new SampleScheduler(sampler, config.sampleIntervalMs, {
-    onSnapshot(snapshot: Snapshot) {
-      metrics.update(snapshot);
+    onSnapshot({ snapshot, rendered }) {
+      metrics.update(snapshot, rendered);
       history.record(snapshot);
       // The netns collector's rounds come apart, and say their own transitions.
       const nodeCollectors = { ...config.collectors, netns: false };

@@ -1,79 +1,73 @@
 /**
- * The exporter's private registries. Scrapes never touch procfs, and never format the
- * snapshot either: what depends on the sample is rendered once per sample, per format and
- * encoding, and served as a buffer (concurrent scrapes share one render). The process and
- * Node.js metrics and the skipped-samples counter, which change between samples, are
- * rendered apart every second and appended (gzip: as a second gzip member, which every gzip
- * reader joins): rendering them per scrape cost ~0.7 ms of CPU, 6x a whole /-/healthy. Separate metric objects per exposition format, because prom-client's
- * Registry has one content type and, in OpenMetrics mode, rewrites counter names in place.
+ * The exporter's exposition: the part that changes with each sample (sample-exposition.ts),
+ * rendered once per sample, and the live part (process_*, nodejs_* and the
+ * skipped-samples counter), which changes between samples and is rendered every second in
+ * this thread, where the heap and event loop it describes are (rendering it per scrape cost
+ * ~0.7 ms of CPU, 6x a whole /-/healthy). A scrape is served the two joined as one buffer,
+ * built once per sample or live refresh and shared by every scrape until the next (gzip:
+ * two gzip members, which every gzip reader joins).
  */
 import { performance } from 'node:perf_hooks';
 import { gzipSync } from 'node:zlib';
 import {
   collectDefaultMetrics,
-  Histogram,
   type Metric,
-  type OpenMetricsContentType,
-  type PrometheusContentType,
   Registry,
+  type RegistryContentType,
 } from 'prom-client';
 import { sample } from '../collectors/collector.js';
-import { type CollectorName, REGISTRY } from '../collectors/registry.js';
 import { isSuccessfulSample } from '../snapshot/failed-snapshot.js';
 import type { Snapshot } from '../snapshot/model.js';
 import type { NetnsRound, NetnsView } from '../snapshot/netns-round.js';
 import { registerConstMetric } from './const-metric.js';
+import {
+  addSample,
+  CONTENT_TYPES,
+  EXPOSITION_FORMATS,
+  type ExpositionEncoding,
+  type ExpositionFormat,
+  type ExpositionKey,
+  type ExpositionOptions,
+  type ExpositionRequest,
+  emptyTotals,
+  type RenderedExposition,
+  type RenderedSample,
+  registryPerFormat,
+  SampleExposition,
+  type SampleTotals,
+} from './sample-exposition.js';
 
-export type ExpositionFormat = 'text' | 'openmetrics';
-export type ExpositionEncoding = 'identity' | 'gzip';
+export type { ExpositionEncoding, ExpositionFormat } from './sample-exposition.js';
+export type ExporterMetricsOptions = ExpositionOptions;
 
 export interface Exposition {
   readonly contentType: string;
   readonly body: Buffer;
 }
 
-type AnyRegistry = Registry<PrometheusContentType> | Registry<OpenMetricsContentType>;
-
-/** Both parts of one format's exposition. */
-interface FormatRegistries {
-  /** Everything derived from the latest sample. */
-  readonly sample: AnyRegistry;
-  /** What changes between samples: process_*, nodejs_*, tcpstate_samples_skipped_total. */
-  readonly live: AnyRegistry;
-}
-
-const OPENMETRICS_EOF = '# EOF\n';
-
 /** How often the live part is re-rendered; a scrape never serves one older than LIVE_MAX_AGE_MS. */
 const LIVE_REFRESH_MS = 1_000;
 const LIVE_MAX_AGE_MS = 1_500;
 
+/** One format's live part, rendered at `atMs`; compressed once, when first wanted. */
 interface RenderedLive {
   readonly atMs: number;
-  readonly body: Promise<Buffer>;
+  readonly identity: Promise<Buffer>;
+  gzip?: Buffer;
 }
 
-export interface ExporterMetricsOptions {
-  readonly collectors: Readonly<Record<CollectorName, boolean>>;
-  readonly version: string;
-  /** The daemon's --sample.interval; `--once` takes one sample and has none. */
-  readonly sampleIntervalSeconds?: number;
-}
-
-const SAMPLE_DURATION_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
-const TABLE_FILES = ['tcp', 'tcp6'] as const;
-
-function openMetricsRegistry(): Registry<OpenMetricsContentType> {
-  const registry = new Registry<OpenMetricsContentType>();
-  registry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
-  return registry;
+/** A scrape's whole body and the two parts it was joined from. */
+interface Joined {
+  readonly sample: Uint8Array;
+  readonly live: Buffer;
+  readonly body: Buffer;
 }
 
 /**
  * prom-client's default process and Node.js metrics, except the gauges it names `*_total`
  * (nodejs_active_handles_total...), which `promtool check metrics` rejects.
  */
-function registerDefaultMetrics(registry: AnyRegistry): void {
+function registerDefaultMetrics(registry: Registry<RegistryContentType>): void {
   const scratch = new Registry();
   collectDefaultMetrics({ register: scratch });
   for (const metric of scratch.getMetricsAsArray()) {
@@ -83,28 +77,42 @@ function registerDefaultMetrics(registry: AnyRegistry): void {
   }
 }
 
+function bufferOf(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
 export class ExporterMetrics {
   private latest: Snapshot | undefined;
   private netns: NetnsView | undefined;
+  private totals: SampleTotals = emptyTotals();
   private skipped = 0;
-  private readonly malformed: Record<(typeof TABLE_FILES)[number], number> = { tcp: 0, tcp6: 0 };
-  private readonly registries: Record<ExpositionFormat, FormatRegistries> = {
-    text: { sample: new Registry<PrometheusContentType>(), live: new Registry() },
-    openmetrics: { sample: openMetricsRegistry(), live: openMetricsRegistry() },
-  };
-  private readonly sampleDurations: Histogram[];
-  /** The rendered sample part per `format/encoding`, for the latest sample. */
-  private readonly rendered = new Map<string, Promise<Buffer>>();
-  /** The rendered live part per `format/encoding`. */
-  private readonly live = new Map<string, RenderedLive>();
-  /** Format/encoding pairs scraped so far: rendered as soon as a sample arrives. */
-  private readonly wanted = new Set<string>();
+  /** Renders samples in this thread: `--once`, tests, and samples that failed in the worker's place. */
+  private inThread: SampleExposition | undefined;
+  /** The latest sample's exposition; before the first, one without a sample, rendered when scraped. */
+  private sampleBodies: Promise<RenderedExposition> | undefined;
+  /** The live part per format: process_*, nodejs_*, tcpstate_samples_skipped_total. */
+  private readonly liveRegistries: Record<ExpositionFormat, Registry<RegistryContentType>>;
+  private readonly live = new Map<ExpositionFormat, RenderedLive>();
+  /** Formats and encodings scraped so far: only those are kept rendered. */
+  private readonly wanted = new Set<ExpositionKey>();
+  private readonly joined = new Map<ExpositionKey, Joined>();
   private liveTimer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly options: ExporterMetricsOptions) {
-    this.sampleDurations = Object.values(this.registries).map((registries) =>
-      this.register(registries),
-    );
+  constructor(readonly options: ExporterMetricsOptions) {
+    this.liveRegistries = registryPerFormat();
+    for (const registry of Object.values(this.liveRegistries)) {
+      registerConstMetric(
+        registry,
+        {
+          name: 'tcpstate_samples_skipped_total',
+          help: 'Samples skipped because the previous sample was still running when they were due.',
+          type: 'counter',
+          samples: (skipped) => [sample(skipped)],
+        },
+        () => this.skipped,
+      );
+      registerDefaultMetrics(registry);
+    }
   }
 
   /** The snapshot scrapes are served from, undefined before the first sample. */
@@ -117,33 +125,45 @@ export class ExporterMetrics {
     return this.latest !== undefined && isSuccessfulSample(this.latest);
   }
 
-  /** Serves this snapshot from now on and adds its sample to the self metrics. */
-  update(snapshot: Snapshot): void {
+  /** What the exposition counts over the samples so far; a worker rendering the next one starts from it. */
+  get sampleTotals(): SampleTotals {
+    return this.totals;
+  }
+
+  /** What the sampling worker needs to render the next sample as this thread would. */
+  get renderRequest(): ExpositionRequest {
+    return this.netns === undefined
+      ? { totals: this.totals }
+      : { totals: this.totals, netns: this.netns };
+  }
+
+  /**
+   * Serves this snapshot from now on, with the latest round over the other namespaces.
+   * Rendered elsewhere (by the sampling worker, from renderRequest), only references change
+   * hands; otherwise it is rendered in this thread.
+   */
+  update(snapshot: Snapshot, rendered?: RenderedSample): void {
     this.latest = this.netns === undefined ? snapshot : { ...snapshot, netns: this.netns };
-    for (const histogram of this.sampleDurations) histogram.observe(snapshot.durationSeconds);
-    const tables = snapshot.sockets;
-    if (tables !== undefined) {
-      for (const file of TABLE_FILES) this.malformed[file] += tables[file].malformed;
+    if (rendered === undefined) {
+      this.totals = addSample(this.totals, snapshot);
+      this.sampleBodies = this.renderInThread(this.latest);
+    } else {
+      this.totals = rendered.totals;
+      this.sampleBodies = Promise.resolve(rendered.exposition);
     }
-    this.renderAgain();
   }
 
   /**
    * Serves this round over the other namespaces from now on, with the node's latest
    * snapshot (they come from two workers on two schedules), and counts its failures.
+   * Rendered here at once: a round comes once per --collector.netns.interval.
    */
   updateNetns(round: NetnsRound): void {
     const readFailures = (this.netns?.readFailures ?? 0) + round.failures.length;
     this.netns = { round, readFailures };
     if (this.latest === undefined) return;
     this.latest = { ...this.latest, netns: this.netns };
-    this.renderAgain();
-  }
-
-  private renderAgain(): void {
-    this.rendered.clear();
-    // Rendered now rather than at the next scrape, so no scrape waits for a render.
-    for (const key of this.wanted) void this.renderedSample(key);
+    this.sampleBodies = this.renderInThread(this.latest);
   }
 
   /** Counts a sample that was due while the previous one still ran. */
@@ -151,25 +171,41 @@ export class ExporterMetrics {
     this.skipped++;
   }
 
-  /** The exposition in `format`, its body compressed when `encoding` is gzip. */
+  /**
+   * The exposition in `format`, its body compressed when `encoding` is gzip. Scrapes between
+   * two samples and live refreshes get the same Buffer.
+   */
   async render(
     format: ExpositionFormat,
     encoding: ExpositionEncoding = 'identity',
   ): Promise<Exposition> {
-    const key = `${format}/${encoding}`;
-    this.wanted.add(key);
-    this.liveTimer ??= setInterval(() => {
-      for (const wanted of this.wanted) this.renderLive(wanted);
-    }, LIVE_REFRESH_MS).unref();
-    let live = this.live.get(key);
-    if (live === undefined || performance.now() - live.atMs > LIVE_MAX_AGE_MS) {
-      live = this.renderLive(key);
+    const key: ExpositionKey = `${format}/${encoding}`;
+    if (!this.wanted.has(key)) {
+      this.wanted.add(key);
+      this.liveTimer ??= setInterval(() => this.refreshLive(), LIVE_REFRESH_MS).unref();
     }
-    const [sampled, liveBody] = await Promise.all([this.renderedSample(key), live.body]);
-    return {
-      contentType: this.registries[format].live.contentType,
-      body: Buffer.concat([sampled, liveBody]),
-    };
+    let live = this.live.get(format);
+    if (live === undefined || performance.now() - live.atMs > LIVE_MAX_AGE_MS) {
+      live = this.renderLive(format);
+    }
+    this.sampleBodies ??= this.renderInThread(undefined);
+    const [sampleBodies, liveText] = await Promise.all([this.sampleBodies, live.identity]);
+    const sampleBody = sampleBodies[key];
+    let liveBody = liveText;
+    if (encoding === 'gzip') {
+      live.gzip ??= gzipSync(liveText);
+      liveBody = live.gzip;
+    }
+    let joined = this.joined.get(key);
+    if (joined?.sample !== sampleBody || joined.live !== liveBody) {
+      joined = {
+        sample: sampleBody,
+        live: liveBody,
+        body: Buffer.concat([bufferOf(sampleBody), liveBody]),
+      };
+      this.joined.set(key, joined);
+    }
+    return { contentType: CONTENT_TYPES[format], body: joined.body };
   }
 
   /** Stops refreshing the live part. */
@@ -177,151 +213,31 @@ export class ExporterMetrics {
     clearInterval(this.liveTimer);
   }
 
-  private renderLive(key: string): RenderedLive {
-    const [format, encoding] = key.split('/') as [ExpositionFormat, ExpositionEncoding];
-    const body = this.registries[format].live.metrics().then((text) => {
-      // Text format separates families with a blank line, OpenMetrics does not.
-      const bytes = Buffer.from(format === 'text' ? `\n${text}` : text);
-      return encoding === 'gzip' ? gzipSync(bytes) : bytes;
-    });
-    const rendered = { atMs: performance.now(), body };
-    this.live.set(key, rendered);
-    return rendered;
+  private renderInThread(snapshot: Snapshot | undefined): Promise<RenderedExposition> {
+    this.inThread ??= new SampleExposition(this.options);
+    return this.inThread.render(snapshot, this.totals);
   }
 
-  /** The sample part, rendered once per sample: OpenMetrics' `# EOF` comes with the live part. */
-  private renderedSample(key: string): Promise<Buffer> {
-    let rendered = this.rendered.get(key);
-    if (rendered === undefined) {
-      const [format, encoding] = key.split('/') as [ExpositionFormat, ExpositionEncoding];
-      rendered = this.registries[format].sample.metrics().then((text) => {
-        const body = Buffer.from(
-          format === 'openmetrics' ? text.slice(0, -OPENMETRICS_EOF.length) : text,
-        );
-        return encoding === 'gzip' ? gzipSync(body) : body;
-      });
-      this.rendered.set(key, rendered);
-    }
-    return rendered;
-  }
-
-  private register({ sample: registry, live }: FormatRegistries): Histogram {
-    const { collectors, version, sampleIntervalSeconds } = this.options;
-    const read = () => this.latest;
-    for (const collector of REGISTRY.collectors) {
-      if (!collectors[collector.name]) continue;
-      for (const definition of collector.metrics) {
-        registerConstMetric(registry, definition, () => {
-          const snapshot = this.latest;
-          return snapshot === undefined ? undefined : collector.select(snapshot);
+  private refreshLive(): void {
+    for (const format of EXPOSITION_FORMATS) {
+      if (!this.wanted.has(`${format}/identity`) && !this.wanted.has(`${format}/gzip`)) continue;
+      const live = this.renderLive(format);
+      // Compressed now, between scrapes, rather than by the first scrape that wants it.
+      if (this.wanted.has(`${format}/gzip`)) {
+        void live.identity.then((identity) => {
+          live.gzip ??= gzipSync(identity);
         });
       }
     }
+  }
 
-    registerConstMetric(
-      registry,
-      {
-        name: 'tcpstate_collector_success',
-        help: 'Whether the collector succeeded in the latest sample (1) or failed (0).',
-        type: 'gauge',
-        labelNames: ['collector'],
-        samples: (snapshot) =>
-          REGISTRY.statuses(snapshot, collectors).map((status) =>
-            sample(status.success ? 1 : 0, { collector: status.name }),
-          ),
-      },
-      read,
-    );
-    registerConstMetric(
-      registry,
-      {
-        name: 'tcpstate_collector_duration_seconds',
-        help: 'Time the source the collector reads took in the latest sample.',
-        type: 'gauge',
-        labelNames: ['collector'],
-        samples: (snapshot) =>
-          REGISTRY.statuses(snapshot, collectors).map((status) =>
-            sample(status.durationSeconds, { collector: status.name }),
-          ),
-      },
-      read,
-    );
-    const sampleDuration = new Histogram({
-      name: 'tcpstate_sample_duration_seconds',
-      help: 'Time one sample of all enabled sources took.',
-      buckets: SAMPLE_DURATION_BUCKETS,
-      registers: [registry],
-    });
-    registerConstMetric(
-      live,
-      {
-        name: 'tcpstate_samples_skipped_total',
-        help: 'Samples skipped because the previous sample was still running when they were due.',
-        type: 'counter',
-        samples: (skipped) => [sample(skipped)],
-      },
-      () => this.skipped,
-    );
-    registerConstMetric(
-      registry,
-      {
-        name: 'tcpstate_last_sample_timestamp_seconds',
-        help: 'Unix time at which the latest sample started.',
-        type: 'gauge',
-        samples: (snapshot) => [sample(snapshot.timestampMs / 1000)],
-      },
-      read,
-    );
-    if (sampleIntervalSeconds !== undefined) {
-      // Lets a staleness alert scale with the interval instead of assuming one.
-      registerConstMetric(
-        registry,
-        {
-          name: 'tcpstate_sample_interval_seconds',
-          help: 'The configured interval between samples of the kernel tables (--sample.interval).',
-          type: 'gauge',
-          samples: (seconds) => [sample(seconds)],
-        },
-        () => sampleIntervalSeconds,
-      );
-    }
-    if (collectors.sockets || collectors.ports || collectors.ephemeral) {
-      registerConstMetric(
-        registry,
-        {
-          name: 'tcpstate_malformed_lines_total',
-          help: 'Lines of /proc/net/tcp and /proc/net/tcp6 skipped as malformed, by file.',
-          type: 'counter',
-          labelNames: ['file'],
-          samples: (malformed) => TABLE_FILES.map((file) => sample(malformed[file], { file })),
-        },
-        () => this.malformed,
-      );
-    }
-    if (collectors.ephemeral || collectors.sysctl) {
-      registerConstMetric(
-        registry,
-        {
-          name: 'tcpstate_sysctls_assumed',
-          help: "1 when the namespace's sysctls could not be read (--path.procfs=/proc/<pid> without CAP_SYS_ADMIN) and a new namespace's kernel defaults stand in for them in tcpstate_sysctl and the ephemeral figures, else 0.",
-          type: 'gauge',
-          samples: (snapshot) => [sample(snapshot.sysctlsAssumed === true ? 1 : 0)],
-        },
-        read,
-      );
-    }
-    registerConstMetric(
-      registry,
-      {
-        name: 'tcpstate_build_info',
-        help: 'A metric with a constant 1 labelled by the exporter version and the Node.js version.',
-        type: 'gauge',
-        labelNames: ['version', 'node_version'],
-        samples: () => [sample(1, { version, node_version: process.version })],
-      },
-      () => true,
-    );
-    registerDefaultMetrics(live);
-    return sampleDuration;
+  private renderLive(format: ExpositionFormat): RenderedLive {
+    // Text format separates families with a blank line, OpenMetrics does not.
+    const identity = this.liveRegistries[format]
+      .metrics()
+      .then((text) => Buffer.from(format === 'text' ? `\n${text}` : text));
+    const rendered: RenderedLive = { atMs: performance.now(), identity };
+    this.live.set(format, rendered);
+    return rendered;
   }
 }

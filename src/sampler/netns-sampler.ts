@@ -4,7 +4,7 @@
  * readers, so it must neither block the HTTP server nor delay the node's own sample.
  */
 import type { NetnsRound, NetnsRoundOptions } from '../snapshot/netns-round.js';
-import { defaultWorkerScript, WorkerTask } from './worker-sampler.js';
+import { WorkerTask, workerScript } from './worker-sampler.js';
 
 export interface NetnsWorkerData extends NetnsRoundOptions {
   /** `--collector.netns.sysctl-refresh`: how old a namespace's sysctls may get. */
@@ -30,7 +30,7 @@ export function netnsWorker(options: {
     workerData: options.data,
     timeoutMs: options.timeoutMs,
     onWorkerDeath: options.onWorkerDeath,
-    script: options.script ?? defaultWorkerScript('netns-worker'),
+    script: options.script ?? workerScript(new URL('./netns-worker.js', import.meta.url)),
     failed: failedRound,
   });
 }

@@ -1,13 +1,9 @@
 /**
- * Worker thread entry: owns one engine Sampler (and its buffers) and answers every message
+ * Worker thread entry: owns one engine Sampler (and its buffers) and answers every request
  * with a fresh Snapshot, so a long table scan never blocks the HTTP server's event loop.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { SampleOptions } from '../snapshot/model.js';
-import { createSampler } from '../snapshot/sample.js';
-import type { SampleRequest } from './worker-sampler.js';
+import { answerSampleRequests, type SampleWorkerData } from './sample-requests.js';
 
 if (parentPort === null) throw new Error('sample-worker.js must run in a worker thread');
-const port = parentPort;
-const sampler = createSampler(workerData as SampleOptions);
-port.on('message', (request: SampleRequest) => port.postMessage(sampler.sample(request.namespace)));
+answerSampleRequests(parentPort, (workerData as SampleWorkerData).sample);

@@ -50,9 +50,9 @@ export class SampleScheduler<Result = Snapshot> {
       this.listener.onSkipped();
       return;
     }
-    this.running = this.producer.sample().then((snapshot) => {
+    this.running = this.producer.sample().then((result) => {
       this.running = undefined;
-      if (!this.stopped) this.listener.onSnapshot(snapshot);
+      if (!this.stopped) this.listener.onSnapshot(result);
     });
   }
 }

@@ -10,13 +10,13 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { failedSnapshot } from '../snapshot/failed-snapshot.js';
-import type { SampleOptions, Snapshot } from '../snapshot/model.js';
+import type { SampleOptions } from '../snapshot/model.js';
 import type { NamespaceSysctls } from '../sources/netns-sysctl.js';
+import type { Sampled, SampleRequest, SampleWorkerData } from './sample-requests.js';
 
-/** A worker script next to this module: `.js` when built, `.ts` under tsx or vitest. */
-export function defaultWorkerScript(name = 'sample-worker'): URL {
-  const built = new URL(`./${name}.js`, import.meta.url);
-  return existsSync(fileURLToPath(built)) ? built : new URL(`./${name}.ts`, import.meta.url);
+/** A worker script: `built` (`.js`) when built, its `.ts` source under tsx or vitest. */
+export function workerScript(built: URL): URL {
+  return existsSync(fileURLToPath(built)) ? built : new URL(built.href.replace(/\.js$/, '.ts'));
 }
 
 /**
@@ -40,12 +40,6 @@ interface PendingSample<Result> {
   readonly timeout: NodeJS.Timeout;
 }
 
-/** What the worker is sent for each sample. */
-export interface SampleRequest {
-  /** The namespace's sysctls, read by entering it, for a `/proc/<pid>` root (see Sampler). */
-  readonly namespace?: NamespaceSysctls;
-}
-
 interface WorkerOptions {
   /** Called when a worker dies or is abandoned, with why; the sample in flight resolves as failed. */
   readonly onWorkerDeath: (reason: string) => void;
@@ -59,6 +53,14 @@ export interface WorkerSamplerOptions extends WorkerOptions {
   readonly sample: SampleOptions;
   /** The namespace sysctls for each sample, when they come from entering the namespace. */
   readonly namespaceSysctls?: () => NamespaceSysctls;
+  /**
+   * For a script that renders samples (see sample-requests.ts): `data` reaches its renderer
+   * once, `request()` with each sample.
+   */
+  readonly render?: {
+    readonly data: unknown;
+    readonly request: () => unknown;
+  };
 }
 
 export interface WorkerTaskOptions<Data, Result> extends WorkerOptions {
@@ -183,19 +185,27 @@ export class WorkerTask<Data, Result> {
   }
 }
 
-/** The node's sample: the engine in sample-worker.ts. */
-export class WorkerSampler extends WorkerTask<SampleOptions, Snapshot> {
-  constructor({ sample, script, namespaceSysctls, ...options }: WorkerSamplerOptions) {
+/** The node's sample: the engine in sample-worker.ts; `Rendered` is what its renderer adds. */
+export class WorkerSampler<Rendered = never> extends WorkerTask<
+  SampleWorkerData,
+  Sampled<Rendered>
+> {
+  constructor({ sample, script, namespaceSysctls, render, ...options }: WorkerSamplerOptions) {
     super({
       ...options,
-      workerData: sample,
+      workerData: render === undefined ? { sample } : { sample, render: render.data },
       request: (): SampleRequest => {
         const namespace = namespaceSysctls?.();
-        return namespace === undefined ? {} : { namespace };
+        const rendering = render?.request();
+        return {
+          ...(namespace !== undefined && { namespace }),
+          ...(rendering !== undefined && { render: rendering }),
+        };
       },
-      script: script ?? defaultWorkerScript(),
-      failed: (timestampMs, seconds, reason) =>
-        failedSnapshot(sample, timestampMs, seconds, reason),
+      script: script ?? workerScript(new URL('./sample-worker.js', import.meta.url)),
+      failed: (timestampMs, seconds, reason) => ({
+        snapshot: failedSnapshot(sample, timestampMs, seconds, reason),
+      }),
     });
   }
 }

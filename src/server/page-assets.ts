@@ -1,7 +1,7 @@
 /**
  * The page's script, style and charting library (uPlot), served by the exporter itself:
- * hosts often have no internet, and a CDN would also widen the CSP. Read on first use and
- * kept (about 60 KB), so a process that never serves the page never reads them.
+ * hosts often have no internet, and a CDN would also widen the CSP. Read from disk at each
+ * request (the page loads them once per visit), so the daemon holds none of them.
  */
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -32,18 +32,9 @@ export interface Asset {
   readonly body: Buffer;
 }
 
-const loaded = new Map<string, Promise<Asset>>();
-
 /** The asset by file name, or undefined for names that are not the page's. */
 export function pageAsset(name: string): Promise<Asset> | undefined {
   const spec = Object.hasOwn(ASSETS, name) ? ASSETS[name] : undefined;
   if (spec === undefined) return undefined;
-  let asset = loaded.get(name);
-  if (asset === undefined) {
-    asset = readFile(spec.path()).then((body) => ({ type: spec.type, body }));
-    // A failed read is retried on the next request rather than cached.
-    asset.catch(() => loaded.delete(name));
-    loaded.set(name, asset);
-  }
-  return asset;
+  return readFile(spec.path()).then((body) => ({ type: spec.type, body }));
 }

@@ -112,7 +112,14 @@ describe('Dockerfile rules', () => {
   it('starts the packaged bin with node in exec form, reading the host /proc at /host/proc', () => {
     const entrypoint = execForm(lastInstruction(runtime, 'ENTRYPOINT')?.args ?? '');
     const workdir = lastInstruction(runtime, 'WORKDIR')?.args;
-    expect(entrypoint).toEqual(['node', `${workdir}/${packageJson.bin['tcpstate-exporter']}`]);
+    // With the node flags of the bin's #! line (`env -S node <flags>`), as when run from npm.
+    const shebang = readFileSync(join(repoRoot, 'src/main.ts'), 'utf8').split('\n', 1)[0] ?? '';
+    const flags = /^#!\S*env -S node (.*)$/.exec(shebang)?.[1]?.split(' ') ?? [];
+    expect(entrypoint).toEqual([
+      'node',
+      ...flags,
+      `${workdir}/${packageJson.bin['tcpstate-exporter']}`,
+    ]);
     expect(execForm(lastInstruction(runtime, 'CMD')?.args ?? '')).toEqual([
       '--path.procfs=/host/proc',
     ]);

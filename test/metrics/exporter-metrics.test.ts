@@ -1,6 +1,13 @@
+import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { COLLECTOR_NAMES, type CollectorName } from '../../src/collectors/registry.js';
 import { ExporterMetrics } from '../../src/metrics/exporter-metrics.js';
+import {
+  addSample,
+  EXPOSITION_KEYS,
+  emptyTotals,
+  SampleExposition,
+} from '../../src/metrics/sample-exposition.js';
 import { FAMILIES, TCP_STATES } from '../../src/snapshot/model.js';
 import {
   EXAMPLE_EPHEMERAL,
@@ -248,6 +255,89 @@ describe('ExporterMetrics', () => {
     const body = await text(exporter);
     const helped = new Set([...body.matchAll(/^# HELP (\S+) \S/gm)].map((match) => match[1]));
     for (const family of familyTypes(body).keys()) expect(helped.has(family), family).toBe(true);
+  });
+});
+
+describe('ExporterMetrics buffers', () => {
+  it('serves every scrape of one sample the same buffer, and a new one after the next sample', async () => {
+    const exporter = metrics();
+    exporter.update(exampleSnapshot());
+    const scrapes = await Promise.all(
+      Array.from({ length: 4 }, () => exporter.render('openmetrics', 'gzip')),
+    );
+    for (const scrape of scrapes) expect(scrape.body).toBe(scrapes[0]?.body);
+    const identity = await exporter.render('openmetrics', 'identity');
+    expect(gunzipSync(scrapes[0]?.body as Buffer).toString()).toBe(identity.body.toString());
+
+    exporter.update(exampleSnapshot({ timestampMs: 1_700_000_005_000 }));
+    const next = await exporter.render('openmetrics', 'gzip');
+    expect(next.body).not.toBe(scrapes[0]?.body);
+    expect(
+      sampleValue(gunzipSync(next.body).toString(), 'tcpstate_last_sample_timestamp_seconds'),
+    ).toBe(1_700_000_005);
+    exporter.close();
+  });
+
+  it('serves a sample rendered elsewhere as it would have rendered it, totals included', async () => {
+    const options = { collectors: allCollectors(), version: '9.8.7', sampleIntervalSeconds: 5 };
+    const here = new ExporterMetrics(options);
+    const adopting = new ExporterMetrics(options);
+    const worker = new SampleExposition(options);
+    for (const timestampMs of [1_700_000_000_000, 1_700_000_005_000]) {
+      const snapshot = exampleSnapshot({ timestampMs });
+      here.update(snapshot);
+      const totals = addSample(adopting.sampleTotals, snapshot);
+      const exposition = await worker.render(snapshot, totals);
+      adopting.update(snapshot, { totals, exposition });
+      expect(adopting.sampleTotals).toEqual(here.sampleTotals);
+    }
+    const withoutLive = (body: string) =>
+      body.slice(0, body.indexOf('# HELP tcpstate_samples_skipped'));
+    for (const format of ['text', 'openmetrics'] as const) {
+      const expected = withoutLive((await here.render(format)).body.toString());
+      expect(expected).toContain('tcpstate_sample_duration_seconds_count 2');
+      expect(withoutLive((await adopting.render(format)).body.toString())).toBe(expected);
+      expect(withoutLive(gunzipSync((await adopting.render(format, 'gzip')).body).toString())).toBe(
+        expected,
+      );
+    }
+    here.close();
+    adopting.close();
+  });
+
+  it('renders each body on an ArrayBuffer of its own, so it can be transferred', async () => {
+    const rendered = await new SampleExposition({
+      collectors: allCollectors(),
+      version: '1',
+    }).render(exampleSnapshot(), addSample(emptyTotals(), exampleSnapshot()));
+    const buffers = new Set(EXPOSITION_KEYS.map((key) => rendered[key].buffer));
+    expect(buffers.size).toBe(EXPOSITION_KEYS.length);
+    for (const key of EXPOSITION_KEYS) {
+      expect(rendered[key].byteOffset).toBe(0);
+      expect(rendered[key].byteLength).toBe(rendered[key].buffer.byteLength);
+    }
+  });
+
+  it('keeps the process metrics current: the live part is rendered again every second', async () => {
+    const exporter = metrics();
+    exporter.update(exampleSnapshot());
+    const first = await exporter.render('text');
+    expect((await exporter.render('text')).body).toBe(first.body);
+    exporter.countSkipped();
+    // Busy for a while, so the process has used measurably more CPU by the next refresh.
+    const until = performance.now() + 50;
+    while (performance.now() < until) {}
+    await new Promise((resolve) => setTimeout(resolve, 1_300));
+    const later = await exporter.render('text');
+    expect(later.body).not.toBe(first.body);
+    const before = first.body.toString();
+    const after = later.body.toString();
+    expect(sampleValue(after, 'process_cpu_user_seconds_total')).toBeGreaterThan(
+      sampleValue(before, 'process_cpu_user_seconds_total') as number,
+    );
+    expect(sampleValue(before, 'tcpstate_samples_skipped_total')).toBe(0);
+    expect(sampleValue(after, 'tcpstate_samples_skipped_total')).toBe(1);
+    exporter.close();
   });
 });
 

@@ -10,9 +10,18 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { COLLECTOR_NAMES, type CollectorName } from '../../src/collectors/registry.js';
 import { defaultSampleOptions, sampleProcfs } from '../../src/config/defaults.js';
 import { EXPORTER_FLAGS } from '../../src/config/flags.js';
 import { MAX_TIMER_MS } from '../../src/flags/flag-parser.js';
+import { expositionWorkerScript } from '../../src/metrics/exposition-worker.js';
+import {
+  addSample,
+  EXPOSITION_KEYS,
+  emptyTotals,
+  type RenderedSample,
+  SampleExposition,
+} from '../../src/metrics/sample-exposition.js';
 import { SampleScheduler } from '../../src/sampler/scheduler.js';
 import { sampleTimeoutMs, WorkerSampler } from '../../src/sampler/worker-sampler.js';
 import type { Snapshot } from '../../src/snapshot/model.js';
@@ -68,8 +77,8 @@ function scratch(): ScratchProcfs {
 describe('WorkerSampler', () => {
   it('returns the same snapshot from the worker as the engine in this thread', async () => {
     const { sampler, deaths } = workerSampler(MINIMAL_PROCFS);
-    const fromWorker = await sampler.sample();
-    const again = await sampler.sample();
+    const fromWorker = (await sampler.sample()).snapshot;
+    const again = (await sampler.sample()).snapshot;
     const inThread = sampleProcfs({ procfsRoot: MINIMAL_PROCFS });
     expect(stableParts(fromWorker)).toEqual(stableParts(inThread));
     expect(stableParts(again)).toEqual(stableParts(inThread));
@@ -82,7 +91,7 @@ describe('WorkerSampler', () => {
     writeFileSync(join(tree.root, 'crash-next-worker'), '');
     const { sampler, deaths } = workerSampler(tree.root, CRASH_ONCE_WORKER);
 
-    const failed = await sampler.sample();
+    const failed = (await sampler.sample()).snapshot;
     expect(deaths).toHaveLength(1);
     expect(deaths[0]).toMatch(/sampler worker died \(exit code 1: crashing on purpose\)/);
     expect(failed.sockets).toBeUndefined();
@@ -97,10 +106,50 @@ describe('WorkerSampler', () => {
       expect(status?.error).toBe(deaths[0]);
     }
 
-    const recovered = await sampler.sample();
+    const recovered = (await sampler.sample()).snapshot;
     expect(recovered.sources.sockets?.success).toBe(true);
     expect(stableParts(recovered)).toEqual(stableParts(sampleProcfs({ procfsRoot: tree.root })));
     expect(deaths).toHaveLength(1);
+  });
+});
+
+describe('WorkerSampler rendering in the worker', () => {
+  it('hands over the bytes this thread would render for the sample, counted from the totals it sent', async () => {
+    const exposition = {
+      collectors: Object.fromEntries(COLLECTOR_NAMES.map((name) => [name, true])) as Record<
+        CollectorName,
+        boolean
+      >,
+      version: '1.2.3',
+      sampleIntervalSeconds: 5,
+    };
+    let totals = emptyTotals();
+    const sampler = new WorkerSampler<RenderedSample>({
+      sample: defaultSampleOptions(MINIMAL_PROCFS),
+      render: { data: exposition, request: () => totals },
+      script: expositionWorkerScript(),
+      onWorkerDeath: () => {},
+      timeoutMs: 60_000,
+    });
+    cleanups.push(async () => {
+      await sampler.close();
+    });
+    const here = new SampleExposition(exposition);
+    for (let round = 1; round <= 2; round++) {
+      const { snapshot, rendered } = await sampler.sample();
+      expect(rendered).toBeDefined();
+      if (rendered === undefined) return;
+      const expectedTotals = addSample(totals, snapshot);
+      expect(rendered.totals).toEqual(expectedTotals);
+      expect(rendered.totals.durations.count).toBe(round);
+      const expected = await here.render(snapshot, expectedTotals);
+      for (const key of EXPOSITION_KEYS) {
+        expect(Buffer.from(rendered.exposition[key]).equals(Buffer.from(expected[key])), key).toBe(
+          true,
+        );
+      }
+      totals = rendered.totals;
+    }
   });
 });
 
@@ -132,7 +181,7 @@ describe('WorkerSampler and files that block', () => {
     execFileSync('rm', [tcpPath]);
     execFileSync('mkfifo', [tcpPath]);
     const { sampler, deaths } = workerSampler(tree.root, undefined, 10_000);
-    const snapshot = await sampler.sample();
+    const snapshot = (await sampler.sample()).snapshot;
     expect(snapshot.sources.sockets).toMatchObject({
       success: false,
       error: `cannot read ${tcpPath}: a FIFO, not a regular file`,
@@ -146,11 +195,11 @@ describe('WorkerSampler and files that block', () => {
     // Long enough for a worker to start on a loaded machine; it loads first, so the
     // timeout below is spent on the blocked read, not on start-up.
     const { sampler, deaths } = workerSampler(tree.root, GATED_WORKER, 10_000);
-    expect((await sampler.sample()).sources.sockets?.success).toBe(true);
+    expect((await sampler.sample()).snapshot.sources.sockets?.success).toBe(true);
     const { path, release } = gate(tree.root);
     cleanups.push(() => release('', 500).catch(() => {}));
 
-    const hung = await sampler.sample();
+    const hung = (await sampler.sample()).snapshot;
     expect(deaths).toEqual(['sample took longer than 10s; its worker was abandoned']);
     expect(hung.sockets).toBeUndefined();
     for (const status of Object.values(hung.sources)) expect(status?.success).toBe(false);
@@ -158,7 +207,7 @@ describe('WorkerSampler and files that block', () => {
     // While that thread is blocked no other starts: each sample fails at once.
     const threadsBefore = threadCount();
     for (let i = 0; i < 3; i++) {
-      const refused = await sampler.sample();
+      const refused = (await sampler.sample()).snapshot;
       expect(refused.sources.sockets).toMatchObject({
         success: false,
         error: 'the previous sample is still blocked in the kernel',
@@ -172,13 +221,13 @@ describe('WorkerSampler and files that block', () => {
     execFileSync('rm', [path]);
     await vi.waitFor(
       async () => {
-        const recovered = await sampler.sample();
+        const recovered = (await sampler.sample()).snapshot;
         expect(recovered.sources.sockets, JSON.stringify(recovered.sources)).toMatchObject({
           success: true,
         });
         expect(recovered.sockets?.states.ipv4.time_wait).toBe(3);
       },
-      { timeout: 10_000, interval: 100 },
+      { timeout: 30_000, interval: 100 },
     );
     expect(deaths).toHaveLength(1);
   }, 60_000);
@@ -193,7 +242,7 @@ describe('WorkerSampler and files that block', () => {
     // From the marker to open() is a few microseconds; leave it ample time.
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(await sampler.close()).toBe(false);
-    expect((await sample).sources.sockets?.error).toBe('sampler closed');
+    expect((await sample).snapshot.sources.sockets?.error).toBe('sampler closed');
   });
 });
 
@@ -205,7 +254,7 @@ describe('SampleScheduler', () => {
     const snapshots: Snapshot[] = [];
     let skipped = 0;
     const scheduler = new SampleScheduler(sampler, 20, {
-      onSnapshot: (snapshot) => snapshots.push(snapshot),
+      onSnapshot: ({ snapshot }) => snapshots.push(snapshot),
       onSkipped: () => skipped++,
     });
     scheduler.start();

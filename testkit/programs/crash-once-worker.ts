@@ -5,9 +5,9 @@
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
-import type { SampleOptions } from '../../src/snapshot/model.js';
+import type { SampleWorkerData } from '../../src/sampler/sample-requests.js';
 
-const marker = join((workerData as SampleOptions).procfsRoot, 'crash-next-worker');
+const marker = join((workerData as SampleWorkerData).sample.procfsRoot, 'crash-next-worker');
 if (existsSync(marker)) {
   rmSync(marker);
   parentPort?.once('message', () => {

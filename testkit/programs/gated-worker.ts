@@ -7,12 +7,10 @@
 import { closeSync, existsSync, openSync, readSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
-import type { SampleOptions } from '../../src/snapshot/model.js';
-import { createSampler } from '../../src/snapshot/sample.js';
+import { answerSampleRequests, type SampleWorkerData } from '../../src/sampler/sample-requests.js';
 
-const options = workerData as SampleOptions;
-const gate = join(options.procfsRoot, 'gate');
-const sampler = createSampler(options);
+const data = workerData as SampleWorkerData;
+const gate = join(data.sample.procfsRoot, 'gate');
 const port = parentPort;
 if (port === null) throw new Error('gated-worker.ts must run in a worker thread');
 
@@ -26,7 +24,4 @@ function waitAtGate(): void {
   closeSync(fd);
 }
 
-port.on('message', () => {
-  waitAtGate();
-  port.postMessage(sampler.sample());
-});
+answerSampleRequests(port, data.sample, undefined, waitAtGate);

@@ -1,0 +1,49 @@
+/**
+ * The daemon's sampling worker: the engine's sample worker that also renders each sample's
+ * exposition (sample-exposition.ts) and hands the bytes over without a copy.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import {
+  answerSampleRequests,
+  type SampleRenderer,
+  type SampleWorkerData,
+} from '../sampler/sample-requests.js';
+import { workerScript } from '../sampler/worker-sampler.js';
+import {
+  addSample,
+  type ExpositionOptions,
+  type ExpositionRequest,
+  type RenderedSample,
+  SampleExposition,
+  transferList,
+} from './sample-exposition.js';
+
+/** This script, as built or under tsx. */
+export function expositionWorkerScript(): URL {
+  return workerScript(new URL('./exposition-worker.js', import.meta.url));
+}
+
+function expositionRenderer(options: ExpositionOptions): SampleRenderer {
+  const exposition = new SampleExposition(options);
+  return {
+    async render(snapshot, request) {
+      const { totals: before, netns } = request as ExpositionRequest;
+      const totals = addSample(before, snapshot);
+      const served = netns === undefined ? snapshot : { ...snapshot, netns };
+      const rendered: RenderedSample = {
+        totals,
+        exposition: await exposition.render(served, totals),
+      };
+      return { rendered, transfer: transferList(rendered.exposition) };
+    },
+  };
+}
+
+if (parentPort !== null) {
+  const data = workerData as SampleWorkerData;
+  answerSampleRequests(
+    parentPort,
+    data.sample,
+    data.render === undefined ? undefined : expositionRenderer(data.render as ExpositionOptions),
+  );
+}
