@@ -18,6 +18,7 @@ import { expositionWorkerScript } from '../../src/metrics/exposition-worker.js';
 import {
   addSample,
   EXPOSITION_KEYS,
+  type ExpositionRequest,
   emptyTotals,
   type RenderedSample,
   SampleExposition,
@@ -126,7 +127,7 @@ describe('WorkerSampler rendering in the worker', () => {
     let totals = emptyTotals();
     const sampler = new WorkerSampler<RenderedSample>({
       sample: defaultSampleOptions(MINIMAL_PROCFS),
-      render: { data: exposition, request: () => totals },
+      render: { data: exposition, request: (): ExpositionRequest => ({ totals }) },
       script: expositionWorkerScript(),
       onWorkerDeath: () => {},
       timeoutMs: 60_000,
