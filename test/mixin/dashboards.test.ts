@@ -9,7 +9,11 @@ import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { DASHBOARD_PATHS } from '../../mixin/outputs.js';
 import { RECORDED } from '../../mixin/recording.js';
-import { CONTRACT_METRICS, metricNames, recordedNames } from './metric-contract.js';
+import {
+  CONTRACT_METRICS,
+  metricNames,
+  recordedNames,
+} from '../../testkit/mixin/metric-contract.js';
 
 const repoRoot = resolve(import.meta.dirname, '../..');
 // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's variable syntax, not a JS template.

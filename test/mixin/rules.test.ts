@@ -10,9 +10,13 @@ import { DASHBOARD_PATHS, EXAMPLE_PROMETHEUS_PATH, RULES_PATH } from '../../mixi
 import { RECORDED } from '../../mixin/recording.js';
 import * as thresholds from '../../src/doctor/thresholds.js';
 import { canRun } from '../../testkit/kernel/capabilities.js';
-import { ALERT_CASES, CASE_KINDS } from './alert-cases.js';
-import { CONTRACT_METRICS, metricNames, recordedNames } from './metric-contract.js';
-import { promtoolTestFile, readAlertingRules } from './promtool-cases.js';
+import { ALERT_CASES, CASE_KINDS } from '../../testkit/mixin/alert-cases.js';
+import {
+  CONTRACT_METRICS,
+  metricNames,
+  recordedNames,
+} from '../../testkit/mixin/metric-contract.js';
+import { promtoolTestFile, readAlertingRules } from '../../testkit/mixin/promtool-cases.js';
 
 const repoRoot = resolve(import.meta.dirname, '../..');
 const rulesPath = join(repoRoot, RULES_PATH);

@@ -10,8 +10,8 @@ import { alertSeverities } from '../../mixin/alerts.js';
 import { defaultConfig } from '../../mixin/config.js';
 import { DASHBOARD_PATHS } from '../../mixin/outputs.js';
 import { recordingRules } from '../../mixin/recording.js';
-import { metricNames, recordedNames } from './metric-contract.js';
-import { readAlertingRules } from './promtool-cases.js';
+import { metricNames, recordedNames } from '../../testkit/mixin/metric-contract.js';
+import { readAlertingRules } from '../../testkit/mixin/promtool-cases.js';
 
 const repoRoot = resolve(import.meta.dirname, '../..');
 const runbooks = readFileSync(join(repoRoot, 'docs/runbooks.md'), 'utf8');
