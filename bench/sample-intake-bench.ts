@@ -34,7 +34,7 @@ try {
   const metrics = new ExporterMetrics({ collectors, version: 'bench', sampleIntervalSeconds: 1 });
   const sampler = new WorkerSampler<RenderedSample>({
     sample: defaultSampleOptions(table.root),
-    render: { data: metrics.options, request: () => metrics.renderRequest },
+    render: { data: metrics.options, request: () => metrics.nextRenderRequest() },
     script: expositionWorkerScript(),
     timeoutMs: 60_000,
     onWorkerDeath: (reason) => process.stderr.write(`worker died: ${reason}\n`),

@@ -119,11 +119,13 @@ export async function runServe(
   const sampler = new WorkerSampler<RenderedSample>({
     sample: sampleOptions,
     ...(namespace !== undefined && { namespaceSysctls: () => namespace.current() }),
-    render: { data: metrics.options, request: () => metrics.renderRequest },
+    render: { data: metrics.options, request: () => metrics.nextRenderRequest() },
     timeoutMs: sampleTimeoutMs(config.sampleIntervalMs),
     script: seams.workerScript ?? expositionWorkerScript(),
-    onWorkerDeath: (reason) =>
-      logger.error({ reason }, 'sampler worker died; the next sample starts a new one'),
+    onWorkerDeath: (reason) => {
+      metrics.forgetRenderer();
+      logger.error({ reason }, 'sampler worker died; the next sample starts a new one');
+    },
   });
   const scheduler = new SampleScheduler(sampler, config.sampleIntervalMs, {
     onSnapshot({ snapshot, rendered }) {

@@ -84,6 +84,10 @@ function bufferOf(bytes: Uint8Array): Buffer {
 export class ExporterMetrics {
   private latest: Snapshot | undefined;
   private netns: NetnsView | undefined;
+  /** Whether the sampling worker has the latest round (see nextRenderRequest). */
+  private netnsSent = false;
+  /** Whether the bodies served now were rendered in this thread rather than by the worker. */
+  private renderedHere = true;
   private totals: SampleTotals = emptyTotals();
   private skipped = 0;
   /** Renders samples in this thread: `--once`, tests, and samples that failed in the worker's place. */
@@ -130,20 +134,30 @@ export class ExporterMetrics {
     return this.totals;
   }
 
-  /** What the sampling worker needs to render the next sample as this thread would. */
-  get renderRequest(): ExpositionRequest {
-    return this.netns === undefined
-      ? { totals: this.totals }
-      : { totals: this.totals, netns: this.netns };
+  /**
+   * What the sampling worker needs to render the next sample as this thread would: the
+   * totals, and a netns round it has not been sent yet (it keeps the latest one), so that
+   * taking a sample costs this thread the same however many namespaces there are.
+   */
+  nextRenderRequest(): ExpositionRequest {
+    if (this.netns === undefined || this.netnsSent) return { totals: this.totals };
+    this.netnsSent = true;
+    return { totals: this.totals, netns: this.netns };
+  }
+
+  /** The sampling worker is gone (it died or was abandoned): its successor gets the round anew. */
+  forgetRenderer(): void {
+    this.netnsSent = false;
   }
 
   /**
    * Serves this snapshot from now on, with the latest round over the other namespaces.
-   * Rendered elsewhere (by the sampling worker, from renderRequest), only references change
+   * Rendered elsewhere (by the sampling worker, from nextRenderRequest), only references change
    * hands; otherwise it is rendered in this thread.
    */
   update(snapshot: Snapshot, rendered?: RenderedSample): void {
     this.latest = this.netns === undefined ? snapshot : { ...snapshot, netns: this.netns };
+    this.renderedHere = rendered === undefined;
     if (rendered === undefined) {
       this.totals = addSample(this.totals, snapshot);
       this.sampleBodies = this.renderInThread(this.latest);
@@ -156,14 +170,15 @@ export class ExporterMetrics {
   /**
    * Serves this round over the other namespaces from now on, with the node's latest
    * snapshot (they come from two workers on two schedules), and counts its failures.
-   * Rendered here at once: a round comes once per --collector.netns.interval.
    */
   updateNetns(round: NetnsRound): void {
     const readFailures = (this.netns?.readFailures ?? 0) + round.failures.length;
     this.netns = { round, readFailures };
+    this.netnsSent = false;
     if (this.latest === undefined) return;
     this.latest = { ...this.latest, netns: this.netns };
-    this.sampleBodies = this.renderInThread(this.latest);
+    // Where the worker renders samples, the round comes out with the next one.
+    if (this.renderedHere) this.sampleBodies = this.renderInThread(this.latest);
   }
 
   /** Counts a sample that was due while the previous one still ran. */

@@ -9,6 +9,7 @@ import {
   type SampleWorkerData,
 } from '../sampler/sample-requests.js';
 import { workerScript } from '../sampler/worker-sampler.js';
+import type { NetnsView } from '../snapshot/netns-round.js';
 import {
   addSample,
   type ExpositionOptions,
@@ -25,9 +26,12 @@ export function expositionWorkerScript(): URL {
 
 function expositionRenderer(options: ExpositionOptions): SampleRenderer {
   const exposition = new SampleExposition(options);
+  // The latest netns round: sent once per round, not with every sample.
+  let netns: NetnsView | undefined;
   return {
     async render(snapshot, request) {
-      const { totals: before, netns } = request as ExpositionRequest;
+      const { totals: before, netns: newRound } = request as ExpositionRequest;
+      netns = newRound ?? netns;
       const totals = addSample(before, snapshot);
       const served = netns === undefined ? snapshot : { ...snapshot, netns };
       const rendered: RenderedSample = {

@@ -5,6 +5,7 @@ import { netnsCollector } from '../../src/collectors/netns.js';
 import { COLLECTOR_NAMES, type CollectorName } from '../../src/collectors/registry.js';
 import { registerConstMetric } from '../../src/metrics/const-metric.js';
 import { ExporterMetrics } from '../../src/metrics/exporter-metrics.js';
+import { addSample, emptyTotals, SampleExposition } from '../../src/metrics/sample-exposition.js';
 import { emptyStateCounts } from '../../src/snapshot/model.js';
 import {
   EXPORTED_NAMESPACE_SYSCTLS,
@@ -180,5 +181,46 @@ describe('the netns collector in the exposition', () => {
     expect(sampleValue(text, 'tcpstate_collector_success', { collector: 'netns' })).toBe(0);
     expect(samplesOf(text, 'tcpstate_netns_info')).toEqual([]);
     expect(samplesOf(text, 'tcpstate_netns_namespaces')).toEqual([]);
+  });
+});
+
+describe('the netns round and the sampling worker', () => {
+  const collectors = Object.fromEntries(COLLECTOR_NAMES.map((name) => [name, true])) as Record<
+    CollectorName,
+    boolean
+  >;
+
+  it('sends a round to the worker once, and again to a new worker or with a new round', () => {
+    const exporter = new ExporterMetrics({ collectors, version: '1' });
+    expect(exporter.nextRenderRequest().netns).toBeUndefined();
+    exporter.updateNetns(round);
+    expect(exporter.nextRenderRequest().netns?.round).toBe(round);
+    // The worker keeps it: later requests carry the totals only.
+    expect(exporter.nextRenderRequest().netns).toBeUndefined();
+    exporter.forgetRenderer();
+    expect(exporter.nextRenderRequest().netns?.round).toBe(round);
+    const next = { ...round, timestampMs: round.timestampMs + 60_000 };
+    exporter.updateNetns(next);
+    expect(exporter.nextRenderRequest().netns?.round).toBe(next);
+    expect(exporter.nextRenderRequest().netns).toBeUndefined();
+  });
+
+  it('leaves bodies the worker rendered to its next sample, and renders a round here otherwise', async () => {
+    const options = { collectors, version: '1' };
+    const snapshot = exampleSnapshot();
+    const totals = addSample(emptyTotals(), snapshot);
+    const exposition = await new SampleExposition(options).render(snapshot, totals);
+    const fromWorker = new ExporterMetrics(options);
+    fromWorker.update(snapshot, { totals, exposition });
+    fromWorker.updateNetns(round);
+    const served = (await fromWorker.render('text')).body.toString();
+    expect(samplesOf(served, 'tcpstate_netns_info')).toEqual([]);
+    expect(sampleValue(served, 'tcpstate_collector_success', { collector: 'netns' })).toBe(0);
+
+    const here = new ExporterMetrics(options);
+    here.update(snapshot);
+    here.updateNetns(round);
+    const rendered = (await here.render('text')).body.toString();
+    expect(samplesOf(rendered, 'tcpstate_netns_info')).toHaveLength(2);
   });
 });
