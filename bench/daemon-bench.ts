@@ -30,6 +30,14 @@ export interface DaemonBuild {
 export function buildDaemon(context: BenchContext, tree = REPO): DaemonBuild {
   const dir = context.scratchDir('daemon');
   context.log(`daemon: compiling ${tree === REPO ? 'src' : `${tree}/src`} with tsc`);
+  return { cli: compileTree(tree, dir) };
+}
+
+/**
+ * Compiles `tree`'s src like the package (dist/ beside its package.json, this checkout's
+ * node_modules) into `dir`; returns the entry its package.json names as the bin.
+ */
+export function compileTree(tree: string, dir: string): string {
   execFileSync(
     process.execPath,
     [
@@ -47,7 +55,7 @@ export function buildDaemon(context: BenchContext, tree = REPO): DaemonBuild {
   copyFileSync(packageJson, join(dir, 'package.json'));
   symlinkSync(join(REPO, 'node_modules'), join(dir, 'node_modules'));
   const { bin } = JSON.parse(readFileSync(packageJson, 'utf8')) as { bin: Record<string, string> };
-  return { cli: join(dir, Object.values(bin)[0] ?? 'dist/main.js') };
+  return join(dir, Object.values(bin)[0] ?? 'dist/main.js');
 }
 
 function daemonArgs(

@@ -15,13 +15,14 @@
  * checkout too, right before this one's, so that before and after share the machine's load.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { NetnsLab } from '../testkit/kernel/netns.js';
+import { compileTree } from './daemon-bench.js';
 import { RealTable } from './real-table.js';
 import { writeSyntheticProcfs } from './synthetic-table.js';
 
@@ -46,23 +47,9 @@ function log(message: string): void {
   process.stderr.write(`footprint: ${message}\n`);
 }
 
-/** Compiles the tree's src like the package (dist/ beside package.json), returns its entry. */
+/** The tree's daemon compiled like the package (older checkouts name dist/cli.js as bin). */
 function build(tree: string, name: string): string {
-  const dir = join(work, name);
-  execFileSync(process.execPath, [
-    join(REPO, 'node_modules/typescript/bin/tsc'),
-    '-p',
-    join(tree, 'tsconfig.build.json'),
-    '--outDir',
-    join(dir, 'dist'),
-    '--sourceMap',
-    'false',
-  ]);
-  copyFileSync(join(tree, 'package.json'), join(dir, 'package.json'));
-  symlinkSync(join(REPO, 'node_modules'), join(dir, 'node_modules'));
-  // Checkouts from before the layering have dist/cli.js.
-  const main = join(dir, 'dist/main.js');
-  return existsSync(main) ? main : join(dir, 'dist/cli.js');
+  return compileTree(tree, join(work, name));
 }
 
 /** CPU time of the process's main thread (the HTTP server's event loop), in ms. */
