@@ -4,7 +4,6 @@
  */
 
 import type { Server as HttpsServer } from 'node:https';
-import compress from '@fastify/compress';
 import Fastify, { LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { ExporterConfig } from '../config/flags.js';
@@ -60,7 +59,6 @@ export async function buildApp(config: ExporterConfig, deps: AppDeps) {
     webConfig: () => webConfig?.current,
   });
   app.server.maxConnections = maxConnections();
-  await app.register(compress, { encodings: ['gzip'] });
 
   app.addHook('onResponse', async (request, reply) => {
     logger.debug(
@@ -74,8 +72,8 @@ export async function buildApp(config: ExporterConfig, deps: AppDeps) {
     );
   });
 
-  // Compressed by ExporterMetrics, once per sample, rather than by @fastify/compress per scrape.
-  app.get(config.telemetryPath, { compress: false }, async (request, reply) => {
+  // Compressed by ExporterMetrics, once per sample, rather than per scrape.
+  app.get(config.telemetryPath, async (request, reply) => {
     const encoding = chooseExpositionEncoding(request.headers['accept-encoding']);
     const exposition = await metrics.render(
       chooseExpositionFormat(request.headers.accept),

@@ -204,6 +204,24 @@ describe('buildApp', () => {
     expect((await app.inject('/metrics')).statusCode).toBe(404);
   });
 
+  it('gzips the page, its data and its assets when the client accepts it', async () => {
+    const { app, metrics } = await server();
+    metrics.update(fixtureSnapshot());
+    for (const url of ['/', '/api/page', '/static/uPlot.iife.min.js']) {
+      const plain = await app.inject(url);
+      expect(plain.statusCode, url).toBe(200);
+      expect(plain.headers['content-encoding'], url).toBeUndefined();
+      expect(plain.headers.vary, url).toMatch(/Accept-Encoding/);
+      const zipped = await app.inject({ url, headers: { 'accept-encoding': 'gzip, deflate' } });
+      expect(zipped.headers['content-encoding'], url).toBe('gzip');
+      expect(zipped.headers['content-type'], url).toBe(plain.headers['content-type']);
+      expect(zipped.rawPayload.length, url).toBeLessThan(plain.rawPayload.length);
+      expect(gunzipSync(zipped.rawPayload).toString('utf8'), url).toBe(plain.body);
+    }
+    const tiny = await app.inject({ url: '/-/healthy', headers: { 'accept-encoding': 'gzip' } });
+    expect(tiny.headers['content-encoding']).toBeUndefined();
+  });
+
   it('answers 404 elsewhere', async () => {
     const { app } = await server();
     for (const url of ['/nope', '/-/', '/metrics/extra']) {
