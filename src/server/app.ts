@@ -26,6 +26,19 @@ export interface AppDeps {
   readonly webConfig?: LiveWebConfig;
 }
 
+/**
+ * No route validates or serializes with a JSON schema, so Fastify's default compilers (ajv
+ * and fast-json-stringify, ~100 modules and a few MiB of heap) are never loaded; a route
+ * given a schema fails at start-up instead of compiling it.
+ */
+const NO_SCHEMAS = {
+  compilersFactory: { buildValidator: () => refuseSchema, buildSerializer: () => refuseSchema },
+};
+
+function refuseSchema(): never {
+  throw new Error('this server compiles no JSON schemas (see NO_SCHEMAS in server/app.ts)');
+}
+
 const LEVEL_ORDER = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
 
 /** Fastify's own info lines ("Server listening at ...") would repeat our start line. */
@@ -40,6 +53,7 @@ export async function buildApp(config: ExporterConfig, deps: AppDeps) {
   const tls = webConfig?.current.tls;
   const app = Fastify({
     ...FASTIFY_SERVER_OPTIONS,
+    schemaController: NO_SCHEMAS,
     // Fastify passes `https` instead of `http` to the server when TLS is on: both carry the limits.
     http: HTTP_SERVER_OPTIONS,
     loggerInstance: httpLogger(logger),

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { Writable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import { pino } from 'pino';
@@ -202,6 +203,18 @@ describe('buildApp', () => {
     expect(response.statusCode).toBe(200);
     expect(samplesOf(response.body, 'tcpstate_sockets')).toHaveLength(22);
     expect((await app.inject('/metrics')).statusCode).toBe(404);
+  });
+
+  it('loads no JSON-schema compiler, and refuses a route that would need one', async () => {
+    const { app } = await server();
+    const loaded = Object.keys(createRequire(import.meta.url).cache);
+    // fast-json-stringify's small runtime serializer stays: Fastify's error replies use it.
+    const compilers =
+      /\/node_modules\/(ajv\/|@fastify\/ajv-compiler\/|fast-json-stringify\/index\.js)/;
+    expect(loaded.filter((path) => compilers.test(path))).toEqual([]);
+    expect(loaded.some((path) => path.includes('/node_modules/fastify/'))).toBe(true);
+    app.get('/validated', { schema: { querystring: { type: 'object' } } }, async () => 'x');
+    await expect(app.ready()).rejects.toThrow(/compiles no JSON schemas/);
   });
 
   it('gzips the page, its data and its assets when the client accepts it', async () => {
