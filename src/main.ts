@@ -1,4 +1,4 @@
-#!/usr/bin/env -S MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=65536 node --max-semi-space-size=1
+#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --max-semi-space-size=1
 /**
  * Entry point: `tcpstate-exporter [flags]` serves (or samples once), `tcpstate-exporter
  * doctor` diagnoses. It only dispatches; the layers below are in docs/architecture.md.
