@@ -31,6 +31,8 @@ COPY --from=builder /app/dist ./dist
 # run time, so the root filesystem may be read-only.
 USER 65534:65534
 EXPOSE 10120
-# As dist/main.js's #! line: a 1 MiB young generation (see docs/reliability.md, "Memory").
+# As dist/main.js's #! line: two malloc arenas with large blocks given back at free(), and a
+# 1 MiB young generation (see docs/reliability.md, "Memory").
+ENV MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=65536
 ENTRYPOINT ["node", "--max-semi-space-size=1", "/app/dist/main.js"]
 CMD ["--path.procfs=/host/proc"]

@@ -1,11 +1,12 @@
-#!/usr/bin/env -S node --max-semi-space-size=1
+#!/usr/bin/env -S MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=65536 node --max-semi-space-size=1
 /**
  * Entry point: `tcpstate-exporter [flags]` serves (or samples once), `tcpstate-exporter
  * doctor` diagnoses. It only dispatches; the layers below are in docs/architecture.md.
  * Each command is imported when chosen, so `--once` and doctor never load the HTTP server
  * and its dependencies (docs/benchmarks.md, cold start).
- * The #! line caps V8's young generation at 1 MiB: this thread allocates little once started,
- * and V8 otherwise keeps the 16 MiB it grew to while loading modules (docs/reliability.md).
+ * The #! line caps V8's young generation at 1 MiB (this thread allocates little once started,
+ * and V8 otherwise keeps the 16 MiB it grew to while loading modules) and keeps glibc from
+ * holding freed memory in one arena per thread (docs/reliability.md, "Memory").
  */
 import { type CommandIo, writeText } from './commands/io.js';
 import { EXIT } from './config/exit-codes.js';

@@ -2,6 +2,7 @@
  * The built package (`npm run build`, as CI runs before the tests): dist/main.js must start
  * its sampling worker from dist/sampler/sample-worker.js, without tsx.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -10,6 +11,7 @@ import {
   startExporter,
 } from '../testkit/exporter/exporter-cli.js';
 import { MINIMAL_PROCFS } from '../testkit/exporter/exporter-procfs.js';
+import { launcherOf } from '../testkit/exporter/launcher.js';
 import { sampleValue } from '../testkit/prometheus/exposition.js';
 import { httpGet, waitFor } from '../testkit/prometheus/prometheus-daemon.js';
 
@@ -28,11 +30,18 @@ afterEach(async () => {
 
 describe.skipIf(!builtCliPresent())('dist/main.js', () => {
   it('is an executable script for the package bin', () => {
-    // The launcher's #! line (node, with the V8 flags src/main.ts gives) survives the build.
+    // The launcher's #! line (node, with the environment and V8 flags src/main.ts gives)
+    // survives the build, and runs.
     const firstLine = (text: string) => text.slice(0, text.indexOf('\n'));
     const built = firstLine(readFileSync(BUILT_CLI, 'utf8'));
-    expect(built).toMatch(/^#!\/usr\/bin\/env (-S )?node( |$)/);
     expect(built).toBe(firstLine(readFileSync(new URL('../src/main.ts', import.meta.url), 'utf8')));
+    expect(launcherOf(BUILT_CLI).nodeFlags).toContain('--max-semi-space-size=1');
+    // As the kernel runs it: the interpreter, the rest of the line as one argument, the script.
+    const [interpreter = '', ...rest] = built.slice(2).split(' ');
+    const version = spawnSync(interpreter, [rest.join(' '), BUILT_CLI, '--version'], {
+      encoding: 'utf8',
+    });
+    expect(version.status, version.stderr).toBe(0);
   });
 
   it('samples in its worker and serves the fixture numbers', async () => {

@@ -4,7 +4,6 @@
  */
 
 import type { Server as HttpsServer } from 'node:https';
-import compress from '@fastify/compress';
 import Fastify, { LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { ExporterConfig } from '../config/flags.js';
@@ -27,6 +26,19 @@ export interface AppDeps {
   readonly webConfig?: LiveWebConfig;
 }
 
+/**
+ * No route validates or serializes with a JSON schema, so Fastify's default compilers (ajv
+ * and fast-json-stringify, ~100 modules and a few MiB of heap) are never loaded; a route
+ * given a schema fails at start-up instead of compiling it.
+ */
+const NO_SCHEMAS = {
+  compilersFactory: { buildValidator: () => refuseSchema, buildSerializer: () => refuseSchema },
+};
+
+function refuseSchema(): never {
+  throw new Error('this server compiles no JSON schemas (see NO_SCHEMAS in server/app.ts)');
+}
+
 const LEVEL_ORDER = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
 
 /** Fastify's own info lines ("Server listening at ...") would repeat our start line. */
@@ -41,6 +53,7 @@ export async function buildApp(config: ExporterConfig, deps: AppDeps) {
   const tls = webConfig?.current.tls;
   const app = Fastify({
     ...FASTIFY_SERVER_OPTIONS,
+    schemaController: NO_SCHEMAS,
     // Fastify passes `https` instead of `http` to the server when TLS is on: both carry the limits.
     http: HTTP_SERVER_OPTIONS,
     loggerInstance: httpLogger(logger),
@@ -60,7 +73,6 @@ export async function buildApp(config: ExporterConfig, deps: AppDeps) {
     webConfig: () => webConfig?.current,
   });
   app.server.maxConnections = maxConnections();
-  await app.register(compress, { encodings: ['gzip'] });
 
   app.addHook('onResponse', async (request, reply) => {
     logger.debug(
@@ -74,8 +86,8 @@ export async function buildApp(config: ExporterConfig, deps: AppDeps) {
     );
   });
 
-  // Compressed by ExporterMetrics, once per sample, rather than by @fastify/compress per scrape.
-  app.get(config.telemetryPath, { compress: false }, async (request, reply) => {
+  // Compressed by ExporterMetrics, once per sample, rather than per scrape.
+  app.get(config.telemetryPath, async (request, reply) => {
     const encoding = chooseExpositionEncoding(request.headers['accept-encoding']);
     const exposition = await metrics.render(
       chooseExpositionFormat(request.headers.accept),

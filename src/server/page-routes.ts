@@ -2,6 +2,7 @@
 
 import type { ExporterConfig } from '../config/flags.js';
 import type { ExporterMetrics } from '../metrics/exporter-metrics.js';
+import { sendCompressible } from './compressible-reply.js';
 import type { ExporterFastify } from './fastify-instance.js';
 import { renderLandingPage } from './landing.js';
 import { ASSET_PREFIX, pageAsset } from './page-assets.js';
@@ -19,7 +20,7 @@ export function registerPage(
 ): void {
   const { metrics, history } = deps;
 
-  app.get('/', async (_request, reply) => {
+  app.get('/', async (request, reply) => {
     const snapshot = metrics.snapshot;
     const page = renderLandingPage({
       version: deps.version,
@@ -28,10 +29,10 @@ export function registerPage(
       snapshot,
       collectors: collectorViews(config.collectors, snapshot),
     });
-    return reply.type('text/html; charset=utf-8').send(page);
+    return sendCompressible(request, reply.type('text/html; charset=utf-8'), page);
   });
 
-  app.get(PAGE_DATA_PATH, async (_request, reply) => {
+  app.get(PAGE_DATA_PATH, async (request, reply) => {
     const data = pageData({
       version: deps.version,
       telemetryPath: config.telemetryPath,
@@ -42,13 +43,17 @@ export function registerPage(
       snapshot: metrics.snapshot,
       history: history.series(),
     });
-    return reply.header('cache-control', 'no-store').send(data);
+    return sendCompressible(
+      request,
+      reply.type('application/json; charset=utf-8').header('cache-control', 'no-store'),
+      JSON.stringify(data),
+    );
   });
 
   app.get<{ Params: { name: string } }>(`${ASSET_PREFIX}:name`, async (request, reply) => {
     const asset = pageAsset(request.params.name);
     if (asset === undefined) return reply.callNotFound();
     const { type, body } = await asset;
-    return reply.type(type).header('cache-control', 'no-cache').send(body);
+    return sendCompressible(request, reply.type(type).header('cache-control', 'no-cache'), body);
   });
 }

@@ -28,6 +28,7 @@ import {
   loopbackListener,
   sandboxed,
 } from '../../testkit/deploy/deploy-runtime.js';
+import { launcherOf } from '../../testkit/exporter/launcher.js';
 import { canRun } from '../../testkit/kernel/capabilities.js';
 import { freeLoopbackPort } from '../../testkit/prometheus/prometheus-daemon.js';
 
@@ -112,12 +113,17 @@ describe('Dockerfile rules', () => {
   it('starts the packaged bin with node in exec form, reading the host /proc at /host/proc', () => {
     const entrypoint = execForm(lastInstruction(runtime, 'ENTRYPOINT')?.args ?? '');
     const workdir = lastInstruction(runtime, 'WORKDIR')?.args;
-    // With the node flags of the bin's #! line (`env -S node <flags>`), as when run from npm.
-    const shebang = readFileSync(join(repoRoot, 'src/main.ts'), 'utf8').split('\n', 1)[0] ?? '';
-    const flags = /^#!\S*env -S node (.*)$/.exec(shebang)?.[1]?.split(' ') ?? [];
+    // With the environment and node flags of the bin's #! line, as when run from npm.
+    const launcher = launcherOf(join(repoRoot, 'src/main.ts'));
+    const env = runtime.instructions
+      .filter((instruction) => instruction.keyword === 'ENV')
+      .flatMap((instruction) => instruction.args.split(/\s+/));
+    for (const [name, value] of Object.entries(launcher.env)) {
+      expect(env).toContain(`${name}=${value}`);
+    }
     expect(entrypoint).toEqual([
       'node',
-      ...flags,
+      ...launcher.nodeFlags,
       `${workdir}/${packageJson.bin['tcpstate-exporter']}`,
     ]);
     expect(execForm(lastInstruction(runtime, 'CMD')?.args ?? '')).toEqual([

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { Writable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import { pino } from 'pino';
@@ -202,6 +203,36 @@ describe('buildApp', () => {
     expect(response.statusCode).toBe(200);
     expect(samplesOf(response.body, 'tcpstate_sockets')).toHaveLength(22);
     expect((await app.inject('/metrics')).statusCode).toBe(404);
+  });
+
+  it('loads no JSON-schema compiler, and refuses a route that would need one', async () => {
+    const { app } = await server();
+    const loaded = Object.keys(createRequire(import.meta.url).cache);
+    // fast-json-stringify's small runtime serializer stays: Fastify's error replies use it.
+    const compilers =
+      /\/node_modules\/(ajv\/|@fastify\/ajv-compiler\/|fast-json-stringify\/index\.js)/;
+    expect(loaded.filter((path) => compilers.test(path))).toEqual([]);
+    expect(loaded.some((path) => path.includes('/node_modules/fastify/'))).toBe(true);
+    app.get('/validated', { schema: { querystring: { type: 'object' } } }, async () => 'x');
+    await expect(app.ready()).rejects.toThrow(/compiles no JSON schemas/);
+  });
+
+  it('gzips the page, its data and its assets when the client accepts it', async () => {
+    const { app, metrics } = await server();
+    metrics.update(fixtureSnapshot());
+    for (const url of ['/', '/api/page', '/static/uPlot.iife.min.js']) {
+      const plain = await app.inject(url);
+      expect(plain.statusCode, url).toBe(200);
+      expect(plain.headers['content-encoding'], url).toBeUndefined();
+      expect(plain.headers.vary, url).toMatch(/Accept-Encoding/);
+      const zipped = await app.inject({ url, headers: { 'accept-encoding': 'gzip, deflate' } });
+      expect(zipped.headers['content-encoding'], url).toBe('gzip');
+      expect(zipped.headers['content-type'], url).toBe(plain.headers['content-type']);
+      expect(zipped.rawPayload.length, url).toBeLessThan(plain.rawPayload.length);
+      expect(gunzipSync(zipped.rawPayload).toString('utf8'), url).toBe(plain.body);
+    }
+    const tiny = await app.inject({ url: '/-/healthy', headers: { 'accept-encoding': 'gzip' } });
+    expect(tiny.headers['content-encoding']).toBeUndefined();
   });
 
   it('answers 404 elsewhere', async () => {

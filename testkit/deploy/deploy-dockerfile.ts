@@ -213,9 +213,12 @@ export function emulateDockerBuild(contextDir: string, buildDir: string): Emulat
           mkdirSync(stageHostPath(state, '.'), { recursive: true, mode: 0o755 });
           break;
         case 'ENV': {
-          const match = /^([A-Za-z_][A-Za-z0-9_]*)=(\S*)$/.exec(instruction.args);
-          if (!match?.[1]) throw new Error(`${where}: only ENV KEY=value is emulated`);
-          state.env[match[1]] = match[2] ?? '';
+          for (const pair of instruction.args.split(/\s+/)) {
+            const match = /^([A-Za-z_][A-Za-z0-9_]*)=(\S*)$/.exec(pair);
+            if (!match?.[1])
+              throw new Error(`${where}: only ENV KEY=value [KEY=value...] is emulated`);
+            state.env[match[1]] = match[2] ?? '';
+          }
           break;
         }
         case 'COPY': {
