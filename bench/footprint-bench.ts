@@ -32,6 +32,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { launcherOf } from '../testkit/exporter/launcher.js';
 import { NetnsLab } from '../testkit/kernel/netns.js';
 import { compileTree } from './daemon-bench.js';
 import { RealTable } from './real-table.js';
@@ -72,10 +73,22 @@ function mainThreadCpuMs(pid: number): number {
   return Number(onCpuNs) / 1e6;
 }
 
-/** The node flags of the entry's `#!/usr/bin/env -S node ...` line: the daemon runs as installed. */
-function launcherFlags(cli: string): string[] {
-  const shebang = readFileSync(cli, 'utf8').split('\n', 1)[0] ?? '';
-  return /^#!\S*env -S node (.*)$/.exec(shebang)?.[1]?.split(' ') ?? [];
+/**
+ * `script` started as the daemon's #! line starts it (its environment through `env`, which
+ * execs node under the same pid, and its node flags): the command and its arguments.
+ */
+function asLaunched(cli: string, script: string, args: readonly string[]): [string, string[]] {
+  const { env, nodeFlags } = launcherOf(cli);
+  return [
+    'env',
+    [
+      ...Object.entries(env).map(([name, value]) => `${name}=${value}`),
+      process.execPath,
+      ...nodeFlags,
+      script,
+      ...args,
+    ],
+  ];
 }
 
 function rssMiB(pid: number): number {
@@ -242,13 +255,10 @@ async function measureFloors(
   };
   const port = 10_900 + Math.floor(Math.random() * 50);
   const bare = spawn(
-    process.execPath,
-    [
-      ...launcherFlags(cli),
-      join(import.meta.dirname, 'floor-http.mjs'),
+    ...asLaunched(cli, join(import.meta.dirname, 'floor-http.mjs'), [
       `--web.listen-address=127.0.0.1:${port}`,
       `--body=${bodyFile}`,
-    ],
+    ]),
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
   try {
@@ -282,15 +292,12 @@ async function scrapePart(cli: string, label: string): Promise<void> {
   const port = 10_400 + Math.floor(Math.random() * 500);
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(
-    process.execPath,
-    [
-      ...launcherFlags(cli),
-      cli,
+    ...asLaunched(cli, cli, [
       `--web.listen-address=127.0.0.1:${port}`,
       `--path.procfs=${table.root}`,
       '--sample.interval=1s',
       '--log.level=warn',
-    ],
+    ]),
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
   try {
@@ -362,7 +369,7 @@ function describe(name: string, pid: number, peak: number): string {
 
 /**
  * Our RSS, node_exporter's and the prescribed stack's doing nothing (bench/floor-stack.mjs,
- * with our launcher flags) in `ns`, after 30 samples and scrapes a second apart.
+ * launched like ours) in `ns`, after 30 samples and scrapes a second apart.
  */
 async function measureIn(
   cli: string,
@@ -370,24 +377,24 @@ async function measureIn(
   label: string,
 ): Promise<void> {
   const processes = {
-    ours: spawnIn(process.execPath, [
-      ...launcherFlags(cli),
-      cli,
-      '--web.listen-address=127.0.0.1:10120',
-      '--path.procfs=/proc',
-      '--sample.interval=1s',
-      '--log.level=warn',
-    ]),
+    ours: spawnIn(
+      ...asLaunched(cli, cli, [
+        '--web.listen-address=127.0.0.1:10120',
+        '--path.procfs=/proc',
+        '--sample.interval=1s',
+        '--log.level=warn',
+      ]),
+    ),
     theirs: spawnIn('prometheus-node-exporter', [
       '--collector.disable-defaults',
       '--collector.tcpstat',
       '--web.listen-address=127.0.0.1:10121',
     ]),
-    floor: spawnIn(process.execPath, [
-      ...launcherFlags(cli),
-      join(import.meta.dirname, 'floor-stack.mjs'),
-      '--web.listen-address=127.0.0.1:10122',
-    ]),
+    floor: spawnIn(
+      ...asLaunched(cli, join(import.meta.dirname, 'floor-stack.mjs'), [
+        '--web.listen-address=127.0.0.1:10122',
+      ]),
+    ),
   };
   const { ours, theirs, floor } = processes;
   for (const child of Object.values(processes)) {
