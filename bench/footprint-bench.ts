@@ -237,7 +237,7 @@ http {
 
 /**
  * The floors of the scrape latency target, timed like our daemon: a bare node:http server
- * (run with the daemon's launcher flags) and nginx, each answering the same gzip body to
+ * (launched like the daemon) and nginx, each answering the same gzip body to
  * every request; their /metrics-path p99 by name.
  */
 async function measureFloors(
