@@ -3,10 +3,13 @@
  *
  * - scrape: a 200k-socket synthetic table sampled every second; /metrics throughput
  *   against /-/healthy under autocannon (10 connections, Prometheus' Accept headers and
- *   gzip), then /metrics latency at a steady 10 scrapes/s for 30 s (p50, p99).
- * - memory: RSS (VmRSS, every thread) at idle (an empty namespace) and at ~100k real
- *   sockets, against node_exporter's tcpstat collector on the same namespace, both
- *   sampled/scraped every second for 30 s.
+ *   gzip), then /metrics and /-/healthy latency at 10 requests/s each for 30 s, timed by curl
+ *   over one kept-alive connection (p50, p90, p99, max); then the same for two floors
+ *   answering the same gzip bytes: a bare node:http server and nginx (when installed).
+ * - memory: RSS (VmRSS, every thread; anonymous and file-backed pages apart) at idle (an
+ *   empty namespace) and at ~100k real sockets, against node_exporter's tcpstat collector and
+ *   the prescribed stack doing nothing (fastify, prom-client, pino, a worker) on the same
+ *   namespace, all sampled/scraped every second for 30 s.
  *
  *   npx tsx bench/footprint-bench.ts [--tree DIR] [--baseline DIR] [--only scrape|memory]
  *
@@ -15,12 +18,21 @@
  * checkout too, right before this one's, so that before and after share the machine's load.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { Agent, request } from 'node:http';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { launcherOf } from '../testkit/exporter/launcher.js';
 import { NetnsLab } from '../testkit/kernel/netns.js';
 import { compileTree } from './daemon-bench.js';
 import { RealTable } from './real-table.js';
@@ -28,12 +40,15 @@ import { writeSyntheticProcfs } from './synthetic-table.js';
 
 const REPO = resolve(import.meta.dirname, '..');
 const AUTOCANNON = createRequire(import.meta.url).resolve('autocannon');
-const PROMETHEUS_HEADERS = [
+const PROMETHEUS_REQUEST_HEADERS = {
+  accept: 'application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5,*/*;q=0.1',
+  'accept-encoding': 'gzip',
+};
+/** The same headers as autocannon arguments. */
+const PROMETHEUS_HEADERS = Object.entries(PROMETHEUS_REQUEST_HEADERS).flatMap(([name, value]) => [
   '-H',
-  'accept=application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5,*/*;q=0.1',
-  '-H',
-  'accept-encoding=gzip',
-];
+  `${name}=${value}`,
+]);
 const { values: flags } = parseArgs({
   options: {
     tree: { type: 'string', default: REPO },
@@ -58,10 +73,22 @@ function mainThreadCpuMs(pid: number): number {
   return Number(onCpuNs) / 1e6;
 }
 
-/** The node flags of the entry's `#!/usr/bin/env -S node ...` line: the daemon runs as installed. */
-function launcherFlags(cli: string): string[] {
-  const shebang = readFileSync(cli, 'utf8').split('\n', 1)[0] ?? '';
-  return /^#!\S*env -S node (.*)$/.exec(shebang)?.[1]?.split(' ') ?? [];
+/**
+ * `script` started as the daemon's #! line starts it (its environment through `env`, which
+ * execs node under the same pid, and its node flags): the command and its arguments.
+ */
+function asLaunched(cli: string, script: string, args: readonly string[]): [string, string[]] {
+  const { env, nodeFlags } = launcherOf(cli);
+  return [
+    'env',
+    [
+      ...Object.entries(env).map(([name, value]) => `${name}=${value}`),
+      process.execPath,
+      ...nodeFlags,
+      script,
+      ...args,
+    ],
+  ];
 }
 
 function rssMiB(pid: number): number {
@@ -103,6 +130,155 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
 }
 
+function sorted(values: readonly number[]): number[] {
+  return [...values].sort((a, b) => a - b);
+}
+
+function summary(values: readonly number[]): string {
+  const ordered = sorted(values);
+  const at = (p: number) => percentile(ordered, p).toFixed(2);
+  return `p50 ${at(50)} ms, p90 ${at(90)} ms, p99 ${at(99)} ms, max ${at(100)} ms (${ordered.length} requests)`;
+}
+
+/** curl paces its requests itself (--rate, curl >= 7.84), off this process's event loop. */
+const CURL_HAS_RATE = execFileSync('curl', ['--help', 'all'], { encoding: 'utf8' }).includes(
+  '--rate',
+);
+
+/**
+ * Each of `paths` 10 times a second for 30 s, alternating, over one kept-alive connection;
+ * the latencies (ms) per path. curl times each transfer (time_total) so that the client adds
+ * as little as it can; without --rate the Node loop below does it and adds its own latency.
+ */
+async function timeRequests(
+  base: string,
+  paths: readonly string[],
+  label: string,
+): Promise<Map<string, number[]>> {
+  const count = 300 * paths.length;
+  const order = Array.from({ length: count }, (_, i) => paths[i % paths.length] as string);
+  const latencies = new Map(paths.map((path) => [path, [] as number[]]));
+  if (CURL_HAS_RATE) {
+    const args = [
+      '-s',
+      '--rate',
+      `${10 * paths.length}/s`,
+      '-w',
+      '%{url} %{time_total} %{num_connects}\\n',
+    ];
+    for (const [name, value] of Object.entries(PROMETHEUS_REQUEST_HEADERS)) {
+      args.push('-H', `${name}: ${value}`);
+    }
+    for (const path of order) args.push('-o', '/dev/null', `${base}${path}`);
+    const lines = execFileSync('curl', args, { encoding: 'utf8', timeout: 120_000 }).trim();
+    let connects = 0;
+    for (const line of lines.split('\n')) {
+      const [at, seconds, connected] = line.split(' ');
+      connects += Number(connected);
+      latencies.get(new URL(at ?? '').pathname)?.push(Number(seconds) * 1000);
+    }
+    if (connects !== 1) log(`${label}: curl opened ${connects} connections, not 1`);
+    return latencies;
+  }
+  log(`${label}: THIS CURL HAS NO --rate: timing with a Node.js loop, which adds its own latency`);
+  const started = performance.now();
+  for (const [i, path] of order.entries()) {
+    await sleep(started + (i * 1000) / (10 * paths.length) - performance.now());
+    const at = performance.now();
+    await get(`${base}${path}`, PROMETHEUS_REQUEST_HEADERS);
+    latencies.get(path)?.push(performance.now() - at);
+  }
+  return latencies;
+}
+
+async function waitForListen(url: string): Promise<void> {
+  for (let tries = 0; tries < 100; tries++) {
+    try {
+      await get(url);
+      return;
+    } catch {}
+    await sleep(100);
+  }
+  throw new Error(`nothing answered at ${url}`);
+}
+
+/** An nginx serving `bodyFile` for every path, when nginx is installed; its stop function. */
+function startNginx(bodyFile: string, port: number): (() => Promise<void>) | undefined {
+  const nginx = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((path) => existsSync(path));
+  if (nginx === undefined) return undefined;
+  const prefix = join(work, 'nginx');
+  mkdirSync(prefix, { recursive: true });
+  copyFileSync(bodyFile, join(prefix, 'body'));
+  writeFileSync(
+    join(prefix, 'nginx.conf'),
+    `daemon off; master_process off; worker_processes 1; user root;
+pid ${prefix}/nginx.pid; error_log ${prefix}/error.log warn;
+events { worker_connections 64; }
+http {
+  access_log off; types {} default_type application/openmetrics-text;
+  client_body_temp_path ${prefix}/client; proxy_temp_path ${prefix}/proxy;
+  fastcgi_temp_path ${prefix}/fastcgi; uwsgi_temp_path ${prefix}/uwsgi; scgi_temp_path ${prefix}/scgi;
+  server {
+    listen 127.0.0.1:${port}; root ${prefix};
+    location / { add_header Content-Encoding gzip; try_files /body =404; }
+  }
+}
+`,
+  );
+  const child = spawn(
+    nginx,
+    ['-p', prefix, '-e', `${prefix}/error.log`, '-c', `${prefix}/nginx.conf`],
+    {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
+  return () => stop(child);
+}
+
+/**
+ * The floors of the scrape latency target, timed like our daemon: a bare node:http server
+ * (launched like the daemon) and nginx, each answering the same gzip body to
+ * every request; their /metrics-path p99 by name.
+ */
+async function measureFloors(
+  cli: string,
+  bodyFile: string,
+  label: string,
+): Promise<Map<string, number>> {
+  const p99s = new Map<string, number>();
+  const measure = async (floor: string, url: string) => {
+    await waitForListen(url);
+    const latencies = await timeRequests(url, ['/metrics', '/-/healthy'], `${label}: ${floor}`);
+    const all = [...latencies.values()].flat();
+    log(`${label}: floor ${floor}, the same bytes at 20/s: ${summary(all)}`);
+    p99s.set(floor, percentile(sorted(all), 99));
+  };
+  const port = 10_900 + Math.floor(Math.random() * 50);
+  const bare = spawn(
+    ...asLaunched(cli, join(import.meta.dirname, 'floor-http.mjs'), [
+      `--web.listen-address=127.0.0.1:${port}`,
+      `--body=${bodyFile}`,
+    ]),
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  try {
+    await measure('node:http', `http://127.0.0.1:${port}`);
+  } finally {
+    await stop(bare);
+  }
+  const stopNginx = startNginx(bodyFile, port + 50);
+  if (stopNginx === undefined) {
+    log(`${label}: NGINX IS NOT INSTALLED: no nginx floor (apt-get install nginx-light)`);
+    return p99s;
+  }
+  try {
+    await measure('nginx', `http://127.0.0.1:${port + 50}`);
+  } finally {
+    await stopNginx();
+  }
+  return p99s;
+}
+
 function stop(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) return resolve();
@@ -116,15 +292,12 @@ async function scrapePart(cli: string, label: string): Promise<void> {
   const port = 10_400 + Math.floor(Math.random() * 500);
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(
-    process.execPath,
-    [
-      ...launcherFlags(cli),
-      cli,
+    ...asLaunched(cli, cli, [
       `--web.listen-address=127.0.0.1:${port}`,
       `--path.procfs=${table.root}`,
       '--sample.interval=1s',
       '--log.level=warn',
-    ],
+    ]),
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
   try {
@@ -149,39 +322,30 @@ async function scrapePart(cli: string, label: string): Promise<void> {
       `${label}: throughput: /-/healthy ${healthy.requests.average.toFixed(0)} req/s, /metrics ${metrics.requests.average.toFixed(0)} req/s ` +
         `(${(healthy.requests.average / metrics.requests.average).toFixed(2)}x slower; non-2xx ${metrics.non2xx})`,
     );
+    const body = await get(`${url}/metrics`, PROMETHEUS_REQUEST_HEADERS);
+    const bodyFile = join(work, 'metrics.gz');
+    writeFileSync(bodyFile, body);
+    log(`${label}: gzip /metrics body ${body.length} bytes`);
     // /metrics and /-/healthy each 10 times a second, alternating: the machine's own noise
     // (the worker sampling 200k sockets every second on 2 shared cores) shows in both.
-    const latencies: Record<string, number[]> = { '/metrics': [], '/-/healthy': [] };
     const cpuBefore = mainThreadCpuMs(child.pid as number);
-    let failures = 0;
     const started = performance.now();
-    for (let i = 0; i < 600; i++) {
-      await sleep(started + i * 50 - performance.now());
-      const path = i % 2 === 0 ? '/metrics' : '/-/healthy';
-      const at = performance.now();
-      try {
-        await get(`${url}${path}`, {
-          accept: 'application/openmetrics-text;version=1.0.0',
-          'accept-encoding': 'gzip',
-        });
-        latencies[path]?.push(performance.now() - at);
-      } catch (error) {
-        // A kept-alive connection the server closed (its keep-alive timeout): counted, not fatal.
-        failures++;
-        log(`${label}: ${path} failed: ${error instanceof Error ? error.message : String(error)}`);
-      }
-    }
-    if (failures > 0) log(`${label}: ${failures} of 600 requests failed`);
+    const ours = await timeRequests(url, ['/metrics', '/-/healthy'], label);
     const cpuPerSecond =
       (mainThreadCpuMs(child.pid as number) - cpuBefore) / ((performance.now() - started) / 1000);
     log(
       `${label}: main thread CPU ${cpuPerSecond.toFixed(1)} ms/s while sampling every 1 s and serving 20 requests/s`,
     );
-    for (const [path, values] of Object.entries(latencies)) {
-      values.sort((a, b) => a - b);
+    for (const [path, values] of ours) {
+      log(`${label}: ${path} at 10/s, 200k sockets sampled every 1 s: ${summary(values)}`);
+    }
+    // The floors answer the same bytes in the same pattern while our daemon keeps sampling
+    // (its worker loads the machine as during our own figures; its HTTP side sits idle).
+    const floors = await measureFloors(cli, bodyFile, label);
+    const oursP99 = percentile(sorted(ours.get('/metrics') ?? []), 99);
+    for (const [floor, p99] of floors) {
       log(
-        `${label}: ${path} at 10/s for 30 s, 200k sockets sampled every 1 s: p50 ${percentile(values, 50).toFixed(2)} ms, ` +
-          `p99 ${percentile(values, 99).toFixed(2)} ms, max ${percentile(values, 100).toFixed(2)} ms`,
+        `${label}: /metrics p99 ${oursP99.toFixed(2)} ms is ${(oursP99 / p99).toFixed(2)}x ${floor}'s p99 ${p99.toFixed(2)} ms`,
       );
     }
   } finally {
@@ -189,37 +353,63 @@ async function scrapePart(cli: string, label: string): Promise<void> {
   }
 }
 
-/** Our RSS and node_exporter's in `ns`, after 30 samples and scrapes a second apart. */
+/** VmRSS split by smaps_rollup into anonymous pages and the rest (file-backed: the binary, libraries). */
+function memory(pid: number): { rss: number; anon: number; file: number } {
+  const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'latin1');
+  const kib = (field: string) =>
+    Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(rollup)?.[1]);
+  const anon = kib('Anonymous') / 1024;
+  return { rss: rssMiB(pid), anon, file: kib('Rss') / 1024 - anon };
+}
+
+function describe(name: string, pid: number, peak: number): string {
+  const { rss, anon, file } = memory(pid);
+  return `${name} RSS ${rss.toFixed(1)} MiB (anon ${anon.toFixed(1)}, file ${file.toFixed(1)}; peak ${peak.toFixed(1)})`;
+}
+
+/**
+ * Our RSS, node_exporter's and the prescribed stack's doing nothing (bench/floor-stack.mjs,
+ * launched like ours) in `ns`, after 30 samples and scrapes a second apart.
+ */
 async function measureIn(
   cli: string,
   spawnIn: (command: string, args: string[]) => ChildProcess,
   label: string,
 ): Promise<void> {
-  const ours = spawnIn(process.execPath, [
-    ...launcherFlags(cli),
-    cli,
-    '--web.listen-address=127.0.0.1:10120',
-    '--path.procfs=/proc',
-    '--sample.interval=1s',
-    '--log.level=warn',
-  ]);
-  const theirs = spawnIn('prometheus-node-exporter', [
-    '--collector.disable-defaults',
-    '--collector.tcpstat',
-    '--web.listen-address=127.0.0.1:10121',
-  ]);
-  for (const child of [ours, theirs]) {
+  const processes = {
+    ours: spawnIn(
+      ...asLaunched(cli, cli, [
+        '--web.listen-address=127.0.0.1:10120',
+        '--path.procfs=/proc',
+        '--sample.interval=1s',
+        '--log.level=warn',
+      ]),
+    ),
+    theirs: spawnIn('prometheus-node-exporter', [
+      '--collector.disable-defaults',
+      '--collector.tcpstat',
+      '--web.listen-address=127.0.0.1:10121',
+    ]),
+    floor: spawnIn(
+      ...asLaunched(cli, join(import.meta.dirname, 'floor-stack.mjs'), [
+        '--web.listen-address=127.0.0.1:10122',
+      ]),
+    ),
+  };
+  const { ours, theirs, floor } = processes;
+  for (const child of Object.values(processes)) {
     child.stdout?.resume();
     child.stderr?.resume();
   }
   try {
     await sleep(3_000);
     let sockets = 0;
-    const peak = { ours: 0, theirs: 0 };
+    const peak = { ours: 0, theirs: 0, floor: 0 };
     for (let second = 0; second < 30; second++) {
       await sleep(1_000);
       // Scrapes from inside the namespace: loopback there.
       spawnIn('curl', ['-s', '-o', '/dev/null', 'http://127.0.0.1:10121/metrics']);
+      spawnIn('curl', ['-s', '-o', '/dev/null', 'http://127.0.0.1:10122/metrics']);
       const text = spawnIn('curl', ['-s', 'http://127.0.0.1:10120/metrics']);
       let body = '';
       text.stdout?.on('data', (chunk: Buffer) => {
@@ -233,13 +423,17 @@ async function measureIn(
       if (counted > 0) sockets = counted;
       peak.ours = Math.max(peak.ours, rssMiB(ours.pid as number));
       peak.theirs = Math.max(peak.theirs, rssMiB(theirs.pid as number));
+      peak.floor = Math.max(peak.floor, rssMiB(floor.pid as number));
     }
+    const excess = rssMiB(ours.pid as number) - rssMiB(floor.pid as number);
     log(
-      `${label} (${sockets} sockets): tcpstate-exporter RSS ${rssMiB(ours.pid as number).toFixed(1)} MiB ` +
-        `(peak ${peak.ours.toFixed(1)}), node_exporter tcpstat ${rssMiB(theirs.pid as number).toFixed(1)} MiB (peak ${peak.theirs.toFixed(1)})`,
+      `${label} (${sockets} sockets): ${describe('tcpstate-exporter', ours.pid as number, peak.ours)}, ` +
+        `${describe('node_exporter tcpstat', theirs.pid as number, peak.theirs)}, ` +
+        `${describe('floor (prescribed stack idle)', floor.pid as number, peak.floor)}; ` +
+        `ours minus the floor ${excess.toFixed(1)} MiB`,
     );
   } finally {
-    await Promise.all([stop(ours), stop(theirs)]);
+    await Promise.all(Object.values(processes).map(stop));
   }
 }
 
