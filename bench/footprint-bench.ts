@@ -358,8 +358,10 @@ function memory(pid: number): { rss: number; anon: number; file: number } {
   const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'latin1');
   const kib = (field: string) =>
     Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(rollup)?.[1]);
+  const rss = kib('Rss') / 1024;
   const anon = kib('Anonymous') / 1024;
-  return { rss: rssMiB(pid), anon, file: kib('Rss') / 1024 - anon };
+  // One reading of one file, so that anon + file is exactly the RSS printed beside them.
+  return { rss, anon, file: rss - anon };
 }
 
 function describe(name: string, pid: number, peak: number): string {
