@@ -1,5 +1,5 @@
 /**
- * The capabilities of `--collector.netns`: the README justifies a set, and the DaemonSet, the
+ * The capabilities of `--collector.netns`: docs/namespaces.md justifies a set, and the DaemonSet, the
  * Compose stack and the systemd drop-in grant exactly that set. Then, on the real kernel, that
  * set is what entering another user's network namespace needs: with it nsenter reads the
  * namespace's sysctls as root (Kubernetes, Compose) and as an unprivileged user with ambient
@@ -19,10 +19,10 @@ import { type Daemon, startDaemon, waitFor } from '../../testkit/prometheus/prom
 const setprivName = (capability: string): string => capability.replace(/^CAP_/, '').toLowerCase();
 const withPrefix = (name: string): string => `CAP_${name.toUpperCase()}`;
 
-/** The capabilities the README's "Pods and containers" section lists in its table. */
-function readmeCapabilities(): string[] {
-  const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
-  const section = readme.split(/^## /m).find((part) => part.startsWith('Pods and containers'));
+/** The capabilities docs/namespaces.md's "Turning it on" section lists in its table. */
+function documentedCapabilities(): string[] {
+  const page = readFileSync(join(repoRoot, 'docs/namespaces.md'), 'utf8');
+  const section = page.split(/^## /m).find((part) => part.startsWith('Turning it on'));
   return [...(section ?? '').matchAll(/^\| `(CAP_[A-Z_]+)` \|/gm)].map((match) => match[1] ?? '');
 }
 
@@ -57,9 +57,9 @@ function dropIn(): Map<string, string> {
 }
 
 describe('the capabilities of --collector.netns, as documented and as deployed', () => {
-  const justified = readmeCapabilities();
+  const justified = documentedCapabilities();
 
-  it('the README justifies CAP_SYS_ADMIN and CAP_SYS_PTRACE', () => {
+  it('docs/namespaces.md justifies CAP_SYS_ADMIN and CAP_SYS_PTRACE', () => {
     expect([...justified].sort()).toEqual(['CAP_SYS_ADMIN', 'CAP_SYS_PTRACE']);
   });
 
@@ -99,7 +99,7 @@ describe.skipIf(
   }),
 )('entering another user’s network namespace needs exactly those capabilities', () => {
   const lab = new NetnsLab('tsc');
-  const justified = readmeCapabilities().map(setprivName);
+  const justified = documentedCapabilities().map(setprivName);
   let target: Daemon;
   let pid: number;
 

@@ -1,5 +1,5 @@
 /**
- * docs/runbooks.md and the README's alert table match the generated rules: one runbook
+ * docs/runbooks.md and docs/alerts.md's alert table match the generated rules: one runbook
  * section per alert with its severities, the doctor command, the steps an on-call engineer
  * needs and a link to a dashboard panel that shows what the alert measures.
  */
@@ -15,7 +15,7 @@ import { readAlertingRules } from '../../testkit/mixin/promtool-cases.js';
 
 const repoRoot = resolve(import.meta.dirname, '../..');
 const runbooks = readFileSync(join(repoRoot, 'docs/runbooks.md'), 'utf8');
-const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+const alertTable = readFileSync(join(repoRoot, 'docs/alerts.md'), 'utf8');
 const severities = alertSeverities(defaultConfig);
 const rules = readAlertingRules(join(repoRoot, 'deploy/prometheus/tcpstate-rules.yml'));
 
@@ -96,9 +96,9 @@ describe('docs/runbooks.md', () => {
   }
 });
 
-describe("README's alert table", () => {
+describe("docs/alerts.md's alert table", () => {
   it('lists every alert once with its severities', () => {
-    const rows = readme
+    const rows = alertTable
       .split('\n')
       .filter((line) => /^\| `TcpState/.test(line))
       .map((line) => line.split('|').map((cell) => cell.trim()));

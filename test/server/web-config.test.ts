@@ -201,9 +201,9 @@ describe.skipIf(!canRun('web config parsing with real certificates', { commands:
       expect(error.message.startsWith(`${key}: `)).toBe(true);
     });
 
-    it("loads the README's example file", async () => {
-      const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
-      const section = readme.slice(readme.indexOf('## Web configuration'));
+    it("loads docs/web.md's example file", async () => {
+      const page = readFileSync(join(REPO_ROOT, 'docs/web.md'), 'utf8');
+      const section = page.slice(page.indexOf('## Web configuration'));
       const example = /```yaml\n([\s\S]*?)```/.exec(section)?.[1];
       expect(example).toContain('tls_server_config:');
       copyFileSync(fixtures.path('server.pem'), fixtures.path('server.crt'));
