@@ -313,16 +313,33 @@ describe('sources fail alone', () => {
     expect(snapshot.netstat).toBeUndefined();
   });
 
+  // 100 listeners: one malformed line is within the share a table may have, two are not.
+  const listeners = formatTable(
+    'ipv4',
+    Array.from({ length: 100 }, (_, index) => socket(ANY, 1000 + index, ANY, 0, LISTEN)),
+  );
+
   it('counts malformed lines per file and the bytes and lines read', () => {
-    const tcp = formatTable('ipv4', [socket(ANY, 80, ANY, 0, LISTEN)]);
-    const snapshot = sample({ files: { 'net/tcp': `${tcp}garbage line\n` } });
+    const snapshot = sample({ files: { 'net/tcp': `${listeners}garbage line\n` } });
+    expect(snapshot.sources.sockets?.success).toBe(true);
     expect(snapshot.sockets?.tcp).toMatchObject({
-      lines: 2,
-      sockets: 1,
+      lines: 101,
+      sockets: 100,
       malformed: 1,
-      bytes: tcp.length + 13,
+      bytes: listeners.length + 13,
     });
-    expect(snapshot.sockets?.linesRead).toBe(2 + (snapshot.sockets?.tcp6.lines ?? 0));
+    expect(snapshot.sockets?.linesRead).toBe(101 + (snapshot.sockets?.tcp6.lines ?? 0));
+  });
+
+  it('fails the sockets source when more than 1% of a table is malformed, the others go on', () => {
+    const snapshot = sample({ files: { 'net/tcp': `${listeners}garbage\nmore garbage\n` } });
+    expect(snapshot.sources.sockets).toMatchObject({ success: false });
+    expect(snapshot.sources.sockets?.error).toMatch(
+      /net\/tcp: 2 of its 102 lines are malformed \(more than 1%\)$/,
+    );
+    expect(snapshot.sockets).toBeUndefined();
+    expect(snapshot.sources.sockstat?.success).toBe(true);
+    expect(snapshot.sources.netstat?.success).toBe(true);
   });
 });
 
