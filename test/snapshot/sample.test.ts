@@ -2,8 +2,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { sampleProcfs } from '../../src/config/defaults.js';
+import { defaultSampleOptions, sampleProcfs } from '../../src/config/defaults.js';
 import { emptyStateCounts, type SampleOptions } from '../../src/snapshot/model.js';
+import { createSampler } from '../../src/snapshot/sample.js';
+import { assumedNamespaceSysctls } from '../../src/sources/netns-sysctl.js';
 import { formatTable, ipv4Mapped, type KernelSocket } from '../../testkit/kernel/kernel-format.js';
 
 const root = mkdtempSync(join(tmpdir(), 'sample-'));
@@ -250,6 +252,33 @@ describe('ephemeral ports', () => {
 });
 
 describe('sources fail alone', () => {
+  it('a /proc/<pid> root whose process is gone fails every source, sysctl with its handed-over values too', () => {
+    // A /proc/<pid> root: no sys/, its sysctls handed over (here a new namespace's defaults).
+    const noSys = Object.fromEntries(
+      Object.keys(BASE_FILES)
+        .filter((name) => name.startsWith('sys/'))
+        .map((name) => [name, null]),
+    );
+    const procfsRoot = makeTree({ files: noSys });
+    const sampler = createSampler(defaultSampleOptions(procfsRoot));
+    const namespace = assumedNamespaceSysctls('not read yet');
+    const alive = sampler.sample(namespace);
+    for (const [name, status] of Object.entries(alive.sources)) {
+      expect(status?.success, name).toBe(true);
+    }
+
+    // The process exits: its /proc/<pid>/net goes (for a zombie as well).
+    rmSync(join(procfsRoot, 'net'), { recursive: true });
+    const gone = sampler.sample(namespace);
+    for (const [name, status] of Object.entries(gone.sources)) {
+      expect(status?.success, name).toBe(false);
+    }
+    expect(gone.sources.sysctl?.error).toBe(
+      `the namespace of ${procfsRoot} is gone: ${join(procfsRoot, 'net/tcp')} no longer exists (its process exited)`,
+    );
+    expect(gone.sysctl).toBeUndefined();
+  });
+
   it('a missing tcp fails sockets with the path and leaves every other source working', () => {
     const snapshot = sample({ files: { 'net/tcp': null } });
     expect(snapshot.sources.sockets).toMatchObject({ success: false });
