@@ -513,6 +513,21 @@ function exporterGroup(config: MixinConfig): RuleGroup {
           `{{ with printf \`tcpstate_sample_interval_seconds{job=%q,instance=%q}\` $labels.job $labels.instance | query }}{{ . | first | value | humanizeDuration }}{{ end }}; ` +
           'every number it serves is that old.',
       }),
+      toRule(config, {
+        // The kernel prints no malformed line; up to 1% of a table the exporter skips them and
+        // serves short counts (beyond, the table fails: TcpStateCollectorFailing). Lines that
+        // keep coming for 10 minutes are a damaged or foreign file, not a blip.
+        alert: 'TcpStateMalformedLines',
+        severity: 'warning',
+        expr: `increase(${series('tcpstate_malformed_lines_total', sel)}[5m]) > 0`,
+        for: '10m',
+        summary:
+          "The exporter skips malformed lines of the kernel's socket tables; its counts are short.",
+        description:
+          'The exporter on {{ $labels.instance }} skipped {{ $value | humanize }} malformed lines of ' +
+          '/proc/net/{{ $labels.file }} in the last 5 minutes, and has for 10m: its socket counts are short by ' +
+          'those sockets (fewer than 1% of the table; beyond that the table fails instead).',
+      }),
     ],
   };
 }

@@ -116,6 +116,8 @@ describe('tcpstate-exporter with a bad command line', () => {
     [['--collector.sockets=yes'], '--collector.sockets: expected true or false, got "yes"'],
     [['--no-log.level'], 'unknown flag --no-log.level'],
     [['--path.procfs'], '--path.procfs: expected a value, got nothing'],
+    [['--path.procfs='], '--path.procfs: expected a directory such as /proc, got ""'],
+    [['--=x'], 'expected a flag name after --, got "--=x"'],
     [['serve'], 'unexpected argument "serve"'],
   ];
 
@@ -129,6 +131,14 @@ describe('tcpstate-exporter with a bad command line', () => {
     expect(first?.startsWith(`tcpstate-exporter: ${message}`), run.stderr).toBe(true);
     expect(second).toBe('Run `tcpstate-exporter --help` for the flags.');
     expect(rest).toEqual(['']);
+  });
+
+  it('exits 2 quoting only the start of a 10 KB value', async () => {
+    const run = await runExporter([`--sample.interval=${'9'.repeat(10_240)}`]);
+    expect(run.code).toBe(2);
+    expect(run.stderr.split('\n')[0]).toBe(
+      `tcpstate-exporter: --sample.interval: expected a duration like 500ms, 5s or 1m, got "${'9'.repeat(64)}"... (10240 characters)`,
+    );
   });
 });
 

@@ -4,7 +4,7 @@
  */
 import type { ExporterConfig } from '../config/flags.js';
 import type { Logger } from '../log.js';
-import { CollectorHealth } from '../metrics/collector-health.js';
+import { CollectorHealth, logCollectorTransitions } from '../metrics/collector-health.js';
 import type { ExporterMetrics } from '../metrics/exporter-metrics.js';
 import { type NetnsWorkerData, netnsWorker } from '../sampler/netns-sampler.js';
 import { SampleScheduler } from '../sampler/scheduler.js';
@@ -40,13 +40,7 @@ function logRound(logger: Logger, health: CollectorHealth, round: NetnsRound): v
     durationSeconds: round.durationSeconds,
     ...(round.error === undefined ? {} : { error: round.error }),
   };
-  for (const transition of health.observe([status])) {
-    if (transition.change === 'failing') {
-      logger.warn({ collector: 'netns', error: transition.error }, 'collector failing');
-    } else {
-      logger.warn({ collector: 'netns' }, 'collector recovered');
-    }
-  }
+  logCollectorTransitions(logger, health.observe([status]));
 }
 
 /** The rounds of a running exporter; start() them with the node's scheduler, stop() with it. */

@@ -3,13 +3,11 @@
  * stop on SIGTERM or SIGINT.
  */
 import type { AddressInfo } from 'node:net';
-import type { CollectorStatus } from '../collectors/collector-set.js';
-import { type CollectorName, REGISTRY } from '../collectors/registry.js';
+import { REGISTRY } from '../collectors/registry.js';
 import { EXIT } from '../config/exit-codes.js';
 import type { ExporterConfig } from '../config/flags.js';
 import { formatListenAddress, type ListenAddress } from '../flags/flag-parser.js';
-import type { Logger } from '../log.js';
-import { CollectorHealth } from '../metrics/collector-health.js';
+import { CollectorHealth, logCollectorTransitions } from '../metrics/collector-health.js';
 import { expositionWorkerScript } from '../metrics/exposition-worker.js';
 import type { RenderedSample } from '../metrics/sample-exposition.js';
 import { SampleScheduler } from '../sampler/scheduler.js';
@@ -69,23 +67,6 @@ function waitForStopSignal(): Promise<NodeJS.Signals> {
   });
 }
 
-function logTransitions(
-  logger: Logger,
-  health: CollectorHealth,
-  statuses: readonly CollectorStatus<CollectorName>[],
-): void {
-  for (const transition of health.observe(statuses)) {
-    if (transition.change === 'failing') {
-      logger.warn(
-        { collector: transition.collector, error: transition.error },
-        'collector failing',
-      );
-    } else {
-      logger.warn({ collector: transition.collector }, 'collector recovered');
-    }
-  }
-}
-
 export interface ServeSeams {
   /** The sampler's worker script; tests substitute one that blocks in the kernel. */
   readonly workerScript?: URL;
@@ -133,7 +114,7 @@ export async function runServe(
       history.record(snapshot);
       // The netns collector's rounds come apart, and say their own transitions.
       const nodeCollectors = { ...config.collectors, netns: false };
-      logTransitions(logger, health, REGISTRY.statuses(snapshot, nodeCollectors));
+      logCollectorTransitions(logger, health.observe(REGISTRY.statuses(snapshot, nodeCollectors)));
     },
     onSkipped() {
       metrics.countSkipped();

@@ -67,6 +67,8 @@ const SERVING_FLAGS = {
     default: '/proc',
     placeholder: 'DIR',
     help: 'procfs mountpoint; /proc/<pid> reads the network namespace of that process.',
+    // Empty would read /net/tcp: a usage error, not a missing file at start-up.
+    validate: (path: string) => (path === '' ? 'a directory such as /proc' : undefined),
   },
   sampleInterval: {
     name: 'sample.interval',

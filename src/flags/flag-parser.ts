@@ -278,9 +278,27 @@ function defaultValue(spec: FlagSpec): unknown {
   return spec.default;
 }
 
+/** Longest argument text an error quotes: a pasted file must not fill the terminal. */
+export const QUOTED_MAX_CHARS = 64;
+
+/** `text` quoted, cut to QUOTED_MAX_CHARS with its full length said. */
+function quoted(text: string): string {
+  if (text.length <= QUOTED_MAX_CHARS) return JSON.stringify(text);
+  return `${JSON.stringify(text.slice(0, QUOTED_MAX_CHARS))}... (${text.length} characters)`;
+}
+
 function badValue(flag: string, problem: string, got: string | undefined): FlagError {
-  const shown = got === undefined ? 'nothing' : JSON.stringify(got);
-  return new FlagError(`${flag}: expected ${problem}, got ${shown}`, flag);
+  return new FlagError(
+    `${flag}: expected ${problem}, got ${got === undefined ? 'nothing' : quoted(got)}`,
+    flag,
+  );
+}
+
+function unknownFlag(shown: string): FlagError {
+  return new FlagError(
+    `unknown flag ${shown.length <= QUOTED_MAX_CHARS ? shown : quoted(shown)}`,
+    shown.slice(0, QUOTED_MAX_CHARS),
+  );
 }
 
 /**
@@ -304,14 +322,18 @@ export function parseFlags<Table extends FlagTable>(
     const long = arg.startsWith('--');
     if (!long && !/^-[A-Za-z]$/.test(arg)) {
       const error = arg.startsWith('-')
-        ? new FlagError(`unknown flag ${arg}`, arg)
-        : new FlagError(`unexpected argument ${JSON.stringify(arg)}`, undefined);
+        ? unknownFlag(arg)
+        : new FlagError(`unexpected argument ${quoted(arg)}`, undefined);
       return { ok: false, error };
     }
     const body = arg.slice(long ? 2 : 1);
     const equals = body.indexOf('=');
     const name = equals < 0 ? body : body.slice(0, equals);
     const inline = equals < 0 ? undefined : body.slice(equals + 1);
+    if (name === '') {
+      const error = new FlagError(`expected a flag name after --, got ${quoted(arg)}`, undefined);
+      return { ok: false, error };
+    }
 
     let entry = byName.get(name);
     let negated = false;
@@ -323,9 +345,7 @@ export function parseFlags<Table extends FlagTable>(
       }
     }
     const shownFlag = `${long ? '--' : '-'}${name}`;
-    if (entry === undefined) {
-      return { ok: false, error: new FlagError(`unknown flag ${shownFlag}`, shownFlag) };
-    }
+    if (entry === undefined) return { ok: false, error: unknownFlag(shownFlag) };
     const [key, spec] = entry;
 
     if (spec.kind === 'boolean') {

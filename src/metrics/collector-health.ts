@@ -1,6 +1,7 @@
 /** Remembers which collectors failed last time, to log only when one starts or stops failing. */
 import type { CollectorStatus } from '../collectors/collector-set.js';
 import type { CollectorName } from '../collectors/registry.js';
+import type { Logger } from '../log.js';
 
 export type CollectorTransition =
   | { readonly collector: CollectorName; readonly change: 'failing'; readonly error: string }
@@ -27,5 +28,22 @@ export class CollectorHealth {
       }
     }
     return transitions;
+  }
+}
+
+/** A collector failing is a warning; one recovering is good news, logged at info. */
+export function logCollectorTransitions(
+  logger: Logger,
+  transitions: readonly CollectorTransition[],
+): void {
+  for (const transition of transitions) {
+    if (transition.change === 'failing') {
+      logger.warn(
+        { collector: transition.collector, error: transition.error },
+        'collector failing',
+      );
+    } else {
+      logger.info({ collector: transition.collector }, 'collector recovered');
+    }
   }
 }

@@ -76,8 +76,8 @@ export function renderLandingPage(data: LandingPageData): string {
 <h1>tcpstate-exporter</h1>
 <p>Linux TCP socket states, per-port counts and ephemeral-port headroom per destination. Version ${escapeHtml(data.version)}.</p>
 <p><a href="${path}">Metrics</a> &middot; <a href="/-/healthy">Health</a> &middot; <a href="/-/ready">Readiness</a> &middot; <a href="api/page">Page data (JSON)</a></p>
-<main id="live" hidden>
 <p id="live-status" class="status"></p>
+<main id="live" hidden>
 <h2>Sockets by state</h2>
 <div class="charts">
 <figure><div id="chart-ipv4" class="chart"></div><figcaption id="caption-ipv4"></figcaption></figure>

@@ -3,7 +3,8 @@
  * buffers and nothing is global, so one process can sample several namespaces.
  * Each source is timed and fails alone; nothing throws out of sample().
  */
-import { dirname } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { SourceError } from '../sources/kernel-files.js';
 import type { NamespaceSysctls } from '../sources/netns-sysctl.js';
@@ -82,6 +83,14 @@ export function createRootSampler(limits: Omit<SampleOptions, 'procfsRoot'>): Ro
         sysctls() {
           if (namespace === undefined) {
             return readSysctls(procfsSysctls(procfsRoot), context.ephemeralSettings());
+          }
+          // Values read earlier, or assumed, outlive the namespace: they stand only while a
+          // process still holds it (a zombie's net/ is gone too).
+          const tcpPath = join(procfsRoot, 'net/tcp');
+          if (!existsSync(tcpPath)) {
+            throw new SourceError(
+              `the namespace of ${procfsRoot} is gone: ${tcpPath} no longer exists (its process exited)`,
+            );
           }
           // Host-wide sysctls of a /proc/<pid> root: the same kernel's, in /proc/sys beside it.
           const hostOnly = readHostOnlySysctls(procfsSysctls(dirname(procfsRoot)));

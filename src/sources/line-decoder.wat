@@ -5,10 +5,13 @@
 ;;
 ;; Line: `%4d: LOCAL:PORT REMOTE:PORT ST TX:RX TR:WHEN ...`. `sl` widens past 9999, so
 ;; fields are found relative to the first colon. A line is a socket when it has the `sl:`
-;; prefix, every separator in place, hex digits (either case) in every field read and a
-;; state in 01..0B; anything else is malformed. LISTEN and TIME_WAIT lines are read up to
-;; WHEN and the space after it (these fixed-width fields come in every state): rx_queue
-;; and when, and tr for TIME_WAIT; other fields differ by state and are not read.
+;; prefix, every separator in place up to WHEN and the space after it, hex digits (either
+;; case) in every field read and a state in 01..0B; anything else is malformed. The kernel
+;; prints the fixed-width `TX:RX TR:WHEN ` in every state (full, TIME_WAIT and request
+;; sockets alike), so a line cut before them is not the kernel's, whatever its state: it
+;; is malformed in every state, never kept for some and dropped for others (a kept socket
+;; beside a dropped listener would count its inbound sockets as outbound). Their values are
+;; read for LISTEN (rx_queue, when) and TIME_WAIT (tr, when) only.
 ;;
 ;; Memory: [0, 256 KiB) read buffer; 64 bytes of slack, as the newline scan loads 16
 ;; bytes at a time and may pass the end of the data; the hex table; the records.
@@ -89,8 +92,8 @@
     (local.set $remotePort
       (i32.add (i32.add (local.get $remote) (local.get $addressDigits)) (i32.const 1)))
     (local.set $state (i32.add (local.get $remotePort) (i32.const 5)))
-    ;; The state must be followed by a space: the kernel always prints more fields.
-    (if (i32.gt_u (i32.add (local.get $state) (i32.const 3)) (local.get $end))
+    ;; `ST TX:RX TR:WHEN ` must be there whole (see the top of this file).
+    (if (i32.gt_u (i32.add (local.get $state) (i32.const 33)) (local.get $end))
       (then (return (i32.const 0))))
     (if (i32.or
           (i32.or
@@ -101,8 +104,18 @@
               (i32.ne (i32.load8_u (i32.sub (local.get $remote) (i32.const 1))) (i32.const 32))
               (i32.ne (i32.load8_u (i32.sub (local.get $remotePort) (i32.const 1))) (i32.const 58))))
           (i32.or
-            (i32.ne (i32.load8_u (i32.sub (local.get $state) (i32.const 1))) (i32.const 32))
-            (i32.ne (i32.load8_u offset=2 (local.get $state)) (i32.const 32))))
+            (i32.or
+              (i32.ne (i32.load8_u (i32.sub (local.get $state) (i32.const 1))) (i32.const 32))
+              (i32.ne (i32.load8_u offset=2 (local.get $state)) (i32.const 32)))
+            ;; ` TR:` as one little-endian word (space, two digits, colon), then the colon
+            ;; of TX:RX and the space after WHEN.
+            (i32.or
+              (i32.ne (i32.and (i32.load offset=20 (local.get $state)) (i32.const 0xff0000ff))
+                (i32.const 0x3a000020))
+              (i32.ne
+                (i32.or (i32.shl (i32.load8_u offset=11 (local.get $state)) (i32.const 8))
+                  (i32.load8_u offset=32 (local.get $state)))
+                (i32.const 0x3a20)))))
       (then (return (i32.const 0))))
 
     ;; Ports and the state, a digit at a time through the table: any digit that is not
@@ -158,17 +171,6 @@
         (i32.eq (local.get $stateCode) (i32.const 6))))
     (if (local.get $readsWhen)
       (then
-        (if (i32.gt_u (i32.add (local.get $state) (i32.const 33)) (local.get $end))
-          (then (return (i32.const 0))))
-        ;; ` TR:` as one little-endian word (space, two digits, colon), and two bytes.
-        (if (i32.or
-              (i32.ne (i32.and (i32.load offset=20 (local.get $state)) (i32.const 0xff0000ff))
-                (i32.const 0x3a000020))
-              (i32.ne
-                (i32.or (i32.shl (i32.load8_u offset=11 (local.get $state)) (i32.const 8))
-                  (i32.load8_u offset=32 (local.get $state)))
-                (i32.const 0x3a20)))
-          (then (return (i32.const 0))))
         (local.set $blocks (i32.add (local.get $blocks) (i32.const 1)))
         (local.set $wordsAt (i32.add (local.get $to) (i32.const 12)))
         (local.set $firstAt (i32.add (local.get $state) (i32.const 12)))

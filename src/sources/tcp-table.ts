@@ -102,8 +102,17 @@ export type TableDecodeStats = Pick<TableFileStats, 'bytes' | 'lines' | 'malform
 };
 
 /**
+ * Malformed lines beyond this share of a table's lines fail it. The kernel prints none, so
+ * they mean the file is not (all) its own; counts short by more than 1% would mislead
+ * dashboards and alerts. Fewer are skipped and counted (tcpstate_malformed_lines_total, and
+ * an alert on it): docs/reliability.md.
+ */
+export const MAX_MALFORMED_SHARE = 0.01;
+
+/**
  * Why a decoded table cannot be the kernel's: it always prints the header line, so a table
- * without one, or whose lines are all malformed, would otherwise pass as "no sockets".
+ * without one, or whose lines are all malformed, would otherwise pass as "no sockets"; and
+ * too many malformed lines (MAX_MALFORMED_SHARE) would pass as fewer sockets.
  */
 export function tableProblem(stats: TableDecodeStats): string | undefined {
   if (stats.bytes === 0) return 'empty (the kernel always prints a header line)';
@@ -111,6 +120,10 @@ export function tableProblem(stats: TableDecodeStats): string | undefined {
   if (!stats.header) return 'the first line is not the header (no local_address column)';
   if (stats.lines > 0 && stats.malformed === stats.lines) {
     return `not one of its ${stats.lines} lines is well-formed`;
+  }
+  if (stats.malformed > stats.lines * MAX_MALFORMED_SHARE) {
+    const verb = stats.malformed === 1 ? 'is' : 'are';
+    return `${stats.malformed} of its ${stats.lines} lines ${verb} malformed (more than ${MAX_MALFORMED_SHARE * 100}%)`;
   }
   return undefined;
 }
@@ -142,8 +155,8 @@ export class TcpTableReader {
 
   /**
    * Decodes the table at `path` into `sink`. A missing file is reported as not present;
-   * any other error (not a regular file, unreadable, too large, no header line, not one
-   * well-formed line) is thrown with the path in it.
+   * any other error (not a regular file, unreadable, too large, no header line, too many
+   * malformed lines) is thrown with the path in it.
    * `readChunkBytes` caps a single read(), for tests of the line carry-over.
    */
   read(

@@ -20,6 +20,14 @@ const PORT_COLUMNS = ['established', 'time_wait', 'close_wait'];
 const MAX_PORT_ROWS = 20;
 const MIN_POLL_MS = 1000;
 
+/**
+ * The page's JSON, resolved against the origin and path only: a document opened as
+ * https://user:pass@host/ carries the credentials in its URL, a relative fetch would inherit
+ * them, and the Fetch standard refuses a request URL with credentials. The path keeps a
+ * reverse proxy's prefix.
+ */
+const PAGE_DATA_URL = new URL('api/page', `${location.origin}${location.pathname}`);
+
 const charts = new Map();
 /** Kernel state names in code order, as the JSON's history lists them. */
 let stateNames = [];
@@ -239,18 +247,35 @@ function draw(data) {
   document.body.dataset.samples = String(data.history.time.length);
 }
 
+/** Why a response cannot be drawn: its status, and the start of its body (the server's reason). */
+async function responseProblem(response) {
+  const body = (await response.text()).trim().slice(0, 200);
+  const reason = `HTTP ${response.status} ${response.statusText}`.trim();
+  return body === '' ? reason : `${reason}: ${body}`;
+}
+
+/** Shown above the charts, which keep the last data drawn (none before the first load). */
+function showProblem(problem) {
+  const status = document.getElementById('live-status');
+  status.textContent = `Cannot load ${PAGE_DATA_URL.pathname}: ${problem}; retrying every 5 s.`;
+  status.classList.add('failing');
+  document.body.dataset.problem = problem;
+}
+
 async function poll() {
   let delayMs = 5000;
   try {
-    const response = await fetch('api/page', { cache: 'no-store', credentials: 'same-origin' });
-    if (!response.ok) throw new Error(`${response.status} ${response.statusText}`);
-    const data = await response.json();
-    draw(data);
-    delayMs = Math.max(MIN_POLL_MS, data.intervalSeconds * 1000);
+    const response = await fetch(PAGE_DATA_URL, { cache: 'no-store', credentials: 'same-origin' });
+    if (!response.ok) {
+      showProblem(await responseProblem(response));
+    } else {
+      const data = await response.json();
+      draw(data);
+      delete document.body.dataset.problem;
+      delayMs = Math.max(MIN_POLL_MS, data.intervalSeconds * 1000);
+    }
   } catch (error) {
-    const status = document.getElementById('live-status');
-    status.textContent = `Cannot load api/page: ${error.message}; retrying.`;
-    status.classList.add('failing');
+    showProblem(error.message);
   }
   setTimeout(poll, delayMs);
 }

@@ -137,6 +137,25 @@ describe('parseFlags', () => {
     expect(failure(['extra']).message).toBe('unexpected argument "extra"');
     expect(failure(['extra']).flag).toBeUndefined();
   });
+
+  it('asks for a flag name when -- has none, instead of calling -- unknown', () => {
+    expect(failure(['--=x']).message).toBe('expected a flag name after --, got "--=x"');
+    expect(failure(['--']).message).toBe('expected a flag name after --, got "--"');
+  });
+
+  it('quotes at most 64 characters of what it got, and says how long it was', () => {
+    const long = 'x'.repeat(10_240);
+    const cut = `"${'x'.repeat(64)}"... (10240 characters)`;
+    expect(failure([`--log.level=${long}`]).message).toBe(
+      `--log.level: expected one of debug, info, warn, error, got ${cut}`,
+    );
+    expect(failure([`--${long}`]).message).toBe(
+      `unknown flag "--${'x'.repeat(62)}"... (10242 characters)`,
+    );
+    expect(failure([long]).message).toBe(`unexpected argument ${cut}`);
+    // 64 characters are quoted whole.
+    expect(failure([`--log.level=${'y'.repeat(64)}`]).message).toMatch(/got "y{64}"$/);
+  });
 });
 
 describe('durations', () => {

@@ -160,4 +160,46 @@ describe.skipIf(
       await exporter.daemon.stop();
     }
   });
+
+  it('fails every collector, sysctl too, once the process holding the namespace exits', async () => {
+    const leaving = await startNamespaceProcess(lab, ns);
+    const exporter = await startExporter([
+      `--path.procfs=/proc/${leaving.pid}`,
+      '--sample.interval=200ms',
+    ]);
+    const successes = async () => {
+      const response = await httpGet(`${exporter.url}/metrics`);
+      return samplesOf(response.body, 'tcpstate_collector_success');
+    };
+    try {
+      await waitFor(
+        async () => {
+          const all = await successes();
+          return all.length > 0 && all.every((sample) => sample.value === 1) ? all : undefined;
+        },
+        { timeoutMs: 20_000, intervalMs: 100, describe: () => exporter.daemon.output() },
+      );
+      leaving.child.kill('SIGKILL');
+      await new Promise((exited) => leaving.child.once('exit', exited));
+      const failed = await waitFor(
+        async () => {
+          const all = await successes();
+          return all.every((sample) => sample.value === 0) ? all : undefined;
+        },
+        { timeoutMs: 20_000, intervalMs: 100, describe: () => exporter.daemon.output() },
+      );
+      expect(failed.map((sample) => sample.labels.collector).sort()).toEqual(
+        ['ephemeral', 'netstat', 'ports', 'sockets', 'sockstat', 'sysctl'].sort(),
+      );
+      const sysctl = exporter
+        .logLines()
+        .find((line) => line.msg === 'collector failing' && line.collector === 'sysctl');
+      expect(String(sysctl?.error)).toBe(
+        `the namespace of /proc/${leaving.pid} is gone: /proc/${leaving.pid}/net/tcp no longer exists (its process exited)`,
+      );
+    } finally {
+      leaving.child.kill('SIGKILL');
+      await exporter.daemon.stop();
+    }
+  });
 });

@@ -2,9 +2,11 @@
 /// <reference lib="dom.iterable" />
 /**
  * The landing page in a real browser (Debian's Chromium, driven by playwright-core; no browser
- * is downloaded), served over TLS behind basic auth: it renders without a console error or
- * CSP violation, and its charts and tables show the fixture's numbers. UPDATE_SCREENSHOT=1
- * also writes the screenshot the README shows (docs/landing-page.png).
+ * is downloaded), served over TLS behind basic auth and opened as a user would type it, with
+ * the credentials in the URL (https://user:pass@host/): it renders without a console error or
+ * CSP violation, its charts and tables show the fixture's numbers, and a failing fetch of its
+ * data shows why on the page. UPDATE_SCREENSHOT=1 also writes the screenshot the README shows
+ * (docs/landing-page.png).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -49,6 +51,14 @@ function buildUp(fixture: Snapshot): Snapshot[] {
   });
 }
 
+/** `https://viewer:page@host:port/`: how a user with basic auth opens the page. */
+function withCredentials(url: string): string {
+  const typed = new URL(url);
+  typed.username = 'viewer';
+  typed.password = 'page';
+  return typed.href;
+}
+
 describe.skipIf(
   !canRun('the landing page in headless Chromium', { commands: [CHROMIUM, 'openssl'] }),
 )('landing page in Chromium', () => {
@@ -86,7 +96,6 @@ describe.skipIf(
         '--disable-sync',
       ],
       ignoreHTTPSErrors: true,
-      httpCredentials: { username: 'viewer', password: 'page' },
       viewport: { width: 1280, height: 900 },
     });
     page = context.pages()[0] ?? (await context.newPage());
@@ -99,7 +108,7 @@ describe.skipIf(
     page.on('response', (response) => {
       if (response.status() >= 400) problems.push(`HTTP ${response.status()}: ${response.url()}`);
     });
-    await page.goto(`${served.url}/`);
+    await page.goto(withCredentials(served.url));
     await page.waitForSelector('body[data-samples]', { timeout: 30_000 });
   }, 120_000);
 
@@ -168,6 +177,51 @@ describe.skipIf(
       (fixture.sockets?.remotePorts ?? []).map((port) => String(port.port)).sort(),
     );
     expect(await page.textContent('#collectors')).toContain('ephemeral');
+  });
+
+  it('was opened with the credentials in its URL, and fetched its data without them', async () => {
+    // Chromium hides them from location.href, but relative URLs resolve against the base URL.
+    expect(new URL(await page.evaluate(() => document.baseURI)).username).toBe('viewer');
+    const fetched = await page.evaluate(() =>
+      performance.getEntriesByType('resource').map((entry) => entry.name),
+    );
+    const data = fetched.filter((name) => new URL(name).pathname === '/api/page');
+    expect(data.length).toBeGreaterThan(0);
+    for (const name of data) expect(new URL(name).username).toBe('');
+    expect(await page.getAttribute('body', 'data-problem')).toBeNull();
+    expect(await page.textContent('#live-status')).toMatch(/^60 of \d+ samples kept/);
+  });
+
+  it('shows why its data cannot be loaded instead of blank charts', async () => {
+    const failing = await context.newPage();
+    try {
+      await failing.route('**/api/page', (route) =>
+        route.fulfill({ status: 503, contentType: 'text/plain', body: 'sampler stopped\n' }),
+      );
+      await failing.goto(withCredentials(served.url));
+      await failing.waitForSelector('body[data-problem]', { timeout: 30_000 });
+      expect(await failing.getAttribute('body', 'data-problem')).toBe(
+        'HTTP 503 Service Unavailable: sampler stopped',
+      );
+      expect(await failing.isVisible('#live-status')).toBe(true);
+      expect(await failing.textContent('#live-status')).toBe(
+        'Cannot load /api/page: HTTP 503 Service Unavailable: sampler stopped; retrying every 5 s.',
+      );
+      expect(await failing.getAttribute('#live-status', 'class')).toContain('failing');
+      // No half-drawn charts under the message.
+      expect(await failing.isVisible('#live')).toBe(false);
+
+      // A request that never gets a response: the browser's own reason.
+      await failing.unroute('**/api/page');
+      await failing.route('**/api/page', (route) => route.abort('connectionrefused'));
+      await failing.reload();
+      await failing.waitForSelector('body[data-problem]', { timeout: 30_000 });
+      expect(await failing.textContent('#live-status')).toBe(
+        'Cannot load /api/page: Failed to fetch; retrying every 5 s.',
+      );
+    } finally {
+      await failing.close();
+    }
   });
 
   it('enforces its CSP: an injected inline script is refused', async () => {

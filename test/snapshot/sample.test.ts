@@ -2,8 +2,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { sampleProcfs } from '../../src/config/defaults.js';
+import { defaultSampleOptions, sampleProcfs } from '../../src/config/defaults.js';
 import { emptyStateCounts, type SampleOptions } from '../../src/snapshot/model.js';
+import { createSampler } from '../../src/snapshot/sample.js';
+import { assumedNamespaceSysctls } from '../../src/sources/netns-sysctl.js';
 import { formatTable, ipv4Mapped, type KernelSocket } from '../../testkit/kernel/kernel-format.js';
 
 const root = mkdtempSync(join(tmpdir(), 'sample-'));
@@ -250,6 +252,33 @@ describe('ephemeral ports', () => {
 });
 
 describe('sources fail alone', () => {
+  it('a /proc/<pid> root whose process is gone fails every source, sysctl with its handed-over values too', () => {
+    // A /proc/<pid> root: no sys/, its sysctls handed over (here a new namespace's defaults).
+    const noSys = Object.fromEntries(
+      Object.keys(BASE_FILES)
+        .filter((name) => name.startsWith('sys/'))
+        .map((name) => [name, null]),
+    );
+    const procfsRoot = makeTree({ files: noSys });
+    const sampler = createSampler(defaultSampleOptions(procfsRoot));
+    const namespace = assumedNamespaceSysctls('not read yet');
+    const alive = sampler.sample(namespace);
+    for (const [name, status] of Object.entries(alive.sources)) {
+      expect(status?.success, name).toBe(true);
+    }
+
+    // The process exits: its /proc/<pid>/net goes (for a zombie as well).
+    rmSync(join(procfsRoot, 'net'), { recursive: true });
+    const gone = sampler.sample(namespace);
+    for (const [name, status] of Object.entries(gone.sources)) {
+      expect(status?.success, name).toBe(false);
+    }
+    expect(gone.sources.sysctl?.error).toBe(
+      `the namespace of ${procfsRoot} is gone: ${join(procfsRoot, 'net/tcp')} no longer exists (its process exited)`,
+    );
+    expect(gone.sysctl).toBeUndefined();
+  });
+
   it('a missing tcp fails sockets with the path and leaves every other source working', () => {
     const snapshot = sample({ files: { 'net/tcp': null } });
     expect(snapshot.sources.sockets).toMatchObject({ success: false });
@@ -313,16 +342,33 @@ describe('sources fail alone', () => {
     expect(snapshot.netstat).toBeUndefined();
   });
 
+  // 100 listeners: one malformed line is within the share a table may have, two are not.
+  const listeners = formatTable(
+    'ipv4',
+    Array.from({ length: 100 }, (_, index) => socket(ANY, 1000 + index, ANY, 0, LISTEN)),
+  );
+
   it('counts malformed lines per file and the bytes and lines read', () => {
-    const tcp = formatTable('ipv4', [socket(ANY, 80, ANY, 0, LISTEN)]);
-    const snapshot = sample({ files: { 'net/tcp': `${tcp}garbage line\n` } });
+    const snapshot = sample({ files: { 'net/tcp': `${listeners}garbage line\n` } });
+    expect(snapshot.sources.sockets?.success).toBe(true);
     expect(snapshot.sockets?.tcp).toMatchObject({
-      lines: 2,
-      sockets: 1,
+      lines: 101,
+      sockets: 100,
       malformed: 1,
-      bytes: tcp.length + 13,
+      bytes: listeners.length + 13,
     });
-    expect(snapshot.sockets?.linesRead).toBe(2 + (snapshot.sockets?.tcp6.lines ?? 0));
+    expect(snapshot.sockets?.linesRead).toBe(101 + (snapshot.sockets?.tcp6.lines ?? 0));
+  });
+
+  it('fails the sockets source when more than 1% of a table is malformed, the others go on', () => {
+    const snapshot = sample({ files: { 'net/tcp': `${listeners}garbage\nmore garbage\n` } });
+    expect(snapshot.sources.sockets).toMatchObject({ success: false });
+    expect(snapshot.sources.sockets?.error).toMatch(
+      /net\/tcp: 2 of its 102 lines are malformed \(more than 1%\)$/,
+    );
+    expect(snapshot.sockets).toBeUndefined();
+    expect(snapshot.sources.sockstat?.success).toBe(true);
+    expect(snapshot.sources.netstat?.success).toBe(true);
   });
 });
 

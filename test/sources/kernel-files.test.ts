@@ -84,6 +84,32 @@ describe('socket tables the kernel cannot have printed', () => {
     expect(() => readTable(path)).toThrow(`cannot use ${path}: ${reason}`);
   });
 
+  it('fails a table with more than 1% of its lines malformed, keeps one with 1%', () => {
+    const sockets = (count: number) =>
+      Array.from({ length: count }, (_, index) => ({
+        local: [198, 18, 0, 1],
+        localPort: 9000,
+        remote: [198, 18, 0, 2],
+        remotePort: 40_000 + index,
+        state: 1,
+      }));
+    const within = file('one-in-a-hundred', `${formatTable('ipv4', sockets(99))}junk\n`);
+    expect(readTable(within)).toMatchObject({ lines: 100, sockets: 99, malformed: 1 });
+    const beyond = file('two-in-a-hundred', `${formatTable('ipv4', sockets(98))}junk\njunk\n`);
+    expect(() => readTable(beyond)).toThrow(
+      `cannot use ${beyond}: 2 of its 100 lines are malformed (more than 1%)`,
+    );
+    // What fault injection found: 255 bad lines of 455 reported success.
+    const half = formatTable('ipv4', sockets(455))
+      .split('\n')
+      .map((line, index) => (index > 0 && index <= 255 ? line.replace(' 01 ', ' 0C ') : line))
+      .join('\n');
+    const injected = file('fault-injected', half);
+    expect(() => readTable(injected)).toThrow(
+      `cannot use ${injected}: 255 of its 455 lines are malformed (more than 1%)`,
+    );
+  });
+
   it('accepts a header alone: a namespace without sockets', () => {
     expect(readTable(file('header-only', header))).toMatchObject({ present: true, lines: 0 });
   });

@@ -82,6 +82,12 @@ const REAL_TCP6_LISTEN_LINE =
 const REAL_TCP6_LINE =
   '   1: 00000000000000000000000001000000:1F90 00000000000000000000000001000000:C350 01 00000000:00000000 00:00000000 00000000  1000        0 81231 1 0000000000000000 20 4 30 10 -1';
 
+/** Where the state field starts: after `sl:`, the local and the remote address:port. */
+function stateAt(line: string): number {
+  const remoteColon = [...line.matchAll(/:/g)][2]?.index ?? Number.NaN;
+  return remoteColon + 6;
+}
+
 describe('decodeLine', () => {
   it('decodes a real tcp line relative to the sl colon', () => {
     expect(decode(REAL_TCP_LINE, 'ipv4')).toEqual({ ok: true, seen: ['4 listen 0:2024 0:0 0/0'] });
@@ -213,6 +219,61 @@ describe('decodeLine', () => {
     }
   });
 
+  it.each([
+    ['tcp', 'ipv4', [198, 18, 0, 1], [198, 18, 0, 2]],
+    ['tcp6', 'ipv6', [0xfd, ...Array(14).fill(0), 1], [0xfd, ...Array(14).fill(0), 2]],
+  ] as const)(
+    'treats a %s line cut short alike in every state and every line shape',
+    (_, family, local, remote) => {
+      for (let state = 1; state <= 11; state++) {
+        for (const shape of ['full', 'timewait', 'request'] as const) {
+          const line = formatSocketLine(0, {
+            local,
+            localPort: 9000,
+            remote,
+            remotePort: 40000,
+            state,
+            shape,
+          });
+          const at = stateAt(line);
+          expect(line.slice(at, at + 2)).toBe(state.toString(16).toUpperCase().padStart(2, '0'));
+          // Cut anywhere in `ST TX:RX TR:WHEN `: malformed; with all of it: a socket.
+          for (let end = at + 2; end < at + 33; end++) {
+            expect(
+              decode(line.slice(0, end), family).ok,
+              `state ${state} ${shape} cut at ${end}`,
+            ).toBe(false);
+          }
+          expect(decode(line.slice(0, at + 33), family).ok, `state ${state} ${shape}`).toBe(true);
+        }
+      }
+    },
+  );
+
+  it('never keeps an inbound socket whose listener, cut the same way, was dropped', () => {
+    const server = [198, 18, 0, 1];
+    const client = [198, 18, 0, 2];
+    const lines = formatTable('ipv4', [
+      { local: server, localPort: 9000, remote: [0, 0, 0, 0], remotePort: 0, state: 10 },
+      { local: server, localPort: 9000, remote: client, remotePort: 50000, state: 1 },
+      { local: client, localPort: 50001, remote: server, remotePort: 443, state: 1 },
+    ]).split('\n');
+    // The listener and its inbound connection cut after the state field.
+    const cut = (line: string) => line.slice(0, stateAt(line) + 3);
+    const text = [lines[0], cut(lines[1] as string), cut(lines[2] as string), lines[3], ''].join(
+      '\n',
+    );
+    sharedAccumulator.begin(ephemeralSettings());
+    const stats = decodeText(sharedReader, Buffer.from(text), 'ipv4', sharedAccumulator);
+    const aggregates = sharedAccumulator.finish(LIMITS);
+    expect({ sockets: stats.sockets, malformed: stats.malformed }).toEqual({
+      sockets: 1,
+      malformed: 2,
+    });
+    expect(aggregates.remotePorts.map((row) => row.port)).toEqual([443]);
+    expect(aggregates.listenPorts).toEqual([]);
+  });
+
   it('rejects a tcp line in the tcp6 table', () => {
     expect(decode(REAL_TCP_LINE, 'ipv6')).toEqual({ ok: false, seen: [] });
   });
@@ -326,18 +387,19 @@ describe('TcpTableReader', () => {
   });
 
   it('counts a truncated last line as malformed, never as a socket', () => {
-    const text = formatTable('ipv4', sockets.slice(0, 3));
+    // 120 lines: one malformed is within the share a table may have (MAX_MALFORMED_SHARE).
+    const text = formatTable('ipv4', sockets);
     const cut = text.slice(0, text.length - 40);
     const { stats } = readAll(writeTable(cut), 'ipv4');
-    expect(stats).toMatchObject({ lines: 3, sockets: 2, malformed: 1, bytes: cut.length });
+    expect(stats).toMatchObject({ lines: 120, sockets: 119, malformed: 1, bytes: cut.length });
   });
 
   it('skips a line longer than the whole buffer and goes on', () => {
-    const text = formatTable('ipv4', sockets.slice(0, 2));
-    const [header, first, second] = text.split('\n');
+    const [header, first, ...rest] = formatTable('ipv4', sockets).trimEnd().split('\n');
     const huge = `${first}${'X'.repeat(600 * 1024)}`;
-    const { stats } = readAll(writeTable(`${header}\n${huge}\n${second}\n`), 'ipv4');
-    expect(stats).toMatchObject({ lines: 2, sockets: 1, malformed: 1 });
+    const text = [header, huge, ...rest, ''].join('\n');
+    const { stats } = readAll(writeTable(text), 'ipv4');
+    expect(stats).toMatchObject({ lines: 120, sockets: 119, malformed: 1 });
   });
 
   it('round-trips generated tables in the kernel line formats (property)', () => {

@@ -81,6 +81,8 @@ const CLOSE_WAIT_OTHER = `tcpstate_local_port_sockets{${TARGET},port="other",sta
 const COLLECTOR = (name: string): string =>
   `tcpstate_collector_success{${TARGET},collector="${name}"}`;
 const LAST_SAMPLE = `tcpstate_last_sample_timestamp_seconds{${TARGET}}`;
+const MALFORMED = (file: string): string =>
+  `tcpstate_malformed_lines_total{${TARGET},file="${file}"}`;
 const INTERVAL = `tcpstate_sample_interval_seconds{${TARGET}}`;
 
 /** A pod's network namespace as the netns collector labels it. */
@@ -1117,6 +1119,36 @@ const SCENARIOS: readonly AlertScenarios[] = [
       name: 'an exporter that does not export its interval',
       series: { [LAST_SAMPLE]: '0x20' },
     },
+  },
+  {
+    alert: 'TcpStateMalformedLines',
+    evalTime: '20m',
+    firing: {
+      name: '2 malformed lines of tcp a minute for 20 minutes',
+      series: { [MALFORMED('tcp')]: '0+2x25', [MALFORMED('tcp6')]: '0x25' },
+      expected: [
+        {
+          labels: warning({ file: 'tcp' }),
+          description:
+            'The exporter on web-1:10120 skipped 10 malformed lines of /proc/net/tcp in the last 5 minutes, and ' +
+            'has for 10m: its socket counts are short by those sockets (fewer than 1% of the table; beyond that ' +
+            'the table fails instead).',
+        },
+      ],
+    },
+    quiet: {
+      name: 'malformed lines for 3 minutes, then none: a blip, not a damaged file',
+      series: { [MALFORMED('tcp')]: '0x5 0+2x3 6x16' },
+    },
+    idle: {
+      name: 'no malformed line',
+      series: { [MALFORMED('tcp')]: '0x25', [MALFORMED('tcp6')]: '0x25' },
+    },
+    reset: {
+      name: 'a restart drops the counter from 40 to 0, and no line is malformed after it',
+      series: { [MALFORMED('tcp')]: '40x8 0x17' },
+    },
+    absent: { name: 'an exporter without the counter', series: { [`up{${TARGET}}`]: '1x25' } },
   },
 ];
 
