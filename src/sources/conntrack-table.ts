@@ -1,0 +1,338 @@
+/**
+ * Zero-copy reader of /proc/net/nf_conntrack for source NAT: each line is a flow's original
+ * tuple then its reply tuple,
+ *   `ipv4 2 tcp 6 117 TIME_WAIT src=A dst=R sport=a dport=r src=R dst=N sport=r dport=n [ASSURED] ...`
+ * and a flow whose reply destination (N:n) differs from its original source (A:a) was
+ * source-NATed: N:n is the NAT address and port it holds toward R:r (docs/conntrack.md).
+ * Like tcp-table.ts, one reused buffer, bytes decoded in place, partial lines carried over;
+ * no string and no object per line.
+ */
+import { closeSync, readSync } from 'node:fs';
+import { printedWord } from './address.js';
+import { openRegularFile, oversizedFileMessage, SourceError } from './kernel-files.js';
+import type { ReadInto } from './tcp-table.js';
+
+export interface ConntrackTableStats {
+  readonly path: string;
+  readonly bytes: number;
+  readonly lines: number;
+  /** Lines skipped: no two tuples, a bad address or port, cut short. */
+  readonly malformed: number;
+  /** Source-NATed flows of a protocol with ports, handed to the sink. */
+  readonly natted: number;
+}
+
+/**
+ * Receives each source-NATed flow. Addresses are words as /proc/net/tcp prints them
+ * (address.ts), signed; IPv6 ones are `words` 0-3 (NAT address) and 4-7 (remote address),
+ * overwritten after the call.
+ */
+export interface SnatSink {
+  addIpv4(protocol: number, nat: number, natPort: number, remote: number, remotePort: number): void;
+  addIpv6(protocol: number, words: Int32Array, natPort: number, remotePort: number): void;
+}
+
+/** Protocols whose tuples carry ports, by number: the only ones NAT gives ports of. */
+export const PORT_PROTOCOLS: Readonly<Record<number, string>> = {
+  6: 'tcp',
+  17: 'udp',
+  33: 'dccp',
+  132: 'sctp',
+  136: 'udplite',
+};
+
+const BUFFER_BYTES = 256 * 1024;
+/** 262 144 entries print ~45 MB; the cap bounds a sample's time (memory is one buffer). */
+export const CONNTRACK_TABLE_MAX_BYTES = 1024 * 1024 * 1024;
+
+const NEWLINE = 10;
+const SPACE = 32;
+const COLON = 58;
+const DOT = 46;
+const EQUALS = 61;
+const CHAR_6 = 54;
+const CHAR_S = 115;
+const CHAR_R = 114;
+const CHAR_C = 99;
+const CHAR_D = 100;
+const CHAR_P = 112;
+
+/** Tuple fields of one line: original source (0-3) and port, reply src (remote) and dst (NAT). */
+const ORIGINAL = 0;
+const REMOTE = 4;
+const NAT = 8;
+
+export class ConntrackTableReader {
+  private readonly buffer = Buffer.allocUnsafe(BUFFER_BYTES);
+  /** Address words of the line being decoded: original source, remote, NAT (4 each). */
+  private readonly words = new Int32Array(12);
+  private readonly sinkWords = new Int32Array(8);
+  private readonly ports = new Int32Array(3);
+  private readonly octets = new Int32Array(4);
+  private readonly groups = new Int32Array(8);
+  /** Where the last parse stopped (a number field's end). */
+  private at = 0;
+
+  constructor(private readonly maxBytes = CONNTRACK_TABLE_MAX_BYTES) {}
+
+  /** Throws a SourceError naming the path when the file is missing, unreadable or too large. */
+  read(
+    path: string,
+    sink: SnatSink,
+    readChunkBytes = Number.POSITIVE_INFINITY,
+  ): ConntrackTableStats {
+    const fd = openRegularFile(path);
+    if (fd === undefined) {
+      throw new SourceError(
+        `conntrack is absent: no ${path} (nf_conntrack not loaded, or built without procfs support)`,
+      );
+    }
+    try {
+      let total = 0;
+      const stats = this.decode((buffer, offset, length) => {
+        const read = readSync(fd, buffer, offset, Math.min(length, readChunkBytes), null);
+        total += read;
+        if (total > this.maxBytes) throw new SourceError(oversizedFileMessage(path, this.maxBytes));
+        return read;
+      }, sink);
+      return { path, ...stats };
+    } catch (error) {
+      if (error instanceof SourceError) throw error;
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new SourceError(`cannot read ${path}: ${code ?? (error as Error).message}`);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** Decodes a whole table (it has no header line) from any byte source. */
+  decode(readInto: ReadInto, sink: SnatSink): Omit<ConntrackTableStats, 'path'> {
+    const buffer = this.buffer;
+    let bytes = 0;
+    let lines = 0;
+    let malformed = 0;
+    let natted = 0;
+    let carried = 0;
+    let discarding = false;
+    for (;;) {
+      const read = readInto(buffer, carried, BUFFER_BYTES - carried);
+      if (read === 0) break;
+      bytes += read;
+      const filled = carried + read;
+      let lineStart = 0;
+      for (;;) {
+        const newline = buffer.indexOf(NEWLINE, lineStart);
+        if (newline === -1 || newline >= filled) break;
+        lines++;
+        if (discarding) {
+          malformed++;
+          discarding = false;
+        } else {
+          const outcome = this.decodeLine(lineStart, newline, sink);
+          if (outcome < 0) malformed++;
+          else natted += outcome;
+        }
+        lineStart = newline + 1;
+      }
+      carried = filled - lineStart;
+      if (carried === BUFFER_BYTES) {
+        discarding = true;
+        carried = 0;
+      } else if (carried > 0 && lineStart > 0) {
+        buffer.copyWithin(0, lineStart, filled);
+      }
+    }
+    // A last line without its newline was cut short: never trust its fields.
+    if (carried > 0 || discarding) {
+      lines++;
+      malformed++;
+    }
+    return { bytes, lines, malformed, natted };
+  }
+
+  /** 1: a source-NATed flow went to the sink; 0: a flow that is not; -1: malformed. */
+  private decodeLine(start: number, end: number, sink: SnatSink): number {
+    const buffer = this.buffer;
+    const ipv6 = buffer[start + 3] === CHAR_6;
+    // Fields 3 and 4: the protocol's name, then its number.
+    let at = this.skipField(this.skipField(this.skipField(start, end), end), end);
+    const protocol = this.decimal(at, end);
+    if (protocol < 0) return -1;
+    at = this.at;
+    let tuple = 0;
+    let seen = 0;
+    while (at < end && tuple < 2) {
+      while (at < end && buffer[at] === SPACE) at++;
+      const c0 = buffer[at];
+      if (
+        c0 === CHAR_S &&
+        buffer[at + 1] === CHAR_R &&
+        buffer[at + 2] === CHAR_C &&
+        buffer[at + 3] === EQUALS
+      ) {
+        if (seen !== 0 && tuple === 0) tuple = 1;
+        if ((seen & (tuple === 0 ? 1 : 16)) !== 0) return -1;
+        seen |= tuple === 0 ? 1 : 16;
+        at = this.address(at + 4, end, ipv6, tuple === 0 ? ORIGINAL : REMOTE);
+      } else if (c0 === CHAR_D && buffer[at + 1] === CHAR_S && buffer[at + 3] === EQUALS) {
+        seen |= tuple === 0 ? 2 : 32;
+        // The original destination is the remote address too: only the reply's is kept.
+        at = tuple === 0 ? this.skipField(at, end) : this.address(at + 4, end, ipv6, NAT);
+      } else if (
+        buffer[at + 1] === CHAR_P &&
+        buffer[at + 5] === EQUALS &&
+        (c0 === CHAR_S || c0 === CHAR_D)
+      ) {
+        const port = this.decimal(at + 6, end);
+        if (port < 0 || port > 65535) return -1;
+        const sport = c0 === CHAR_S;
+        if (tuple === 0) {
+          if (sport) this.ports[0] = port;
+          seen |= sport ? 4 : 8;
+        } else {
+          this.ports[sport ? 1 : 2] = port;
+          seen |= sport ? 64 : 128;
+          if (!sport) tuple = 2;
+        }
+        at = this.at;
+      } else {
+        at = this.skipField(at, end);
+      }
+      if (at < 0) return -1;
+    }
+    const ports = PORT_PROTOCOLS[protocol] !== undefined;
+    // Both tuples' addresses, and their ports where the protocol has them.
+    if ((seen & 0x33) !== 0x33) return ports || (seen & 0x11) !== 0x11 ? -1 : 0;
+    if (!ports) return 0;
+    if (seen !== 0xff) return -1;
+    return this.deliverIfNatted(protocol, ipv6, sink);
+  }
+
+  private deliverIfNatted(protocol: number, ipv6: boolean, sink: SnatSink): number {
+    const { words, ports } = this;
+    const natPort = ports[2] as number;
+    const remotePort = ports[1] as number;
+    if (!ipv6) {
+      const nat = words[NAT] as number;
+      if (nat === words[ORIGINAL] && natPort === ports[0]) return 0;
+      sink.addIpv4(protocol, nat, natPort, words[REMOTE] as number, remotePort);
+      return 1;
+    }
+    let same = natPort === ports[0];
+    for (let i = 0; i < 4 && same; i++) same = words[NAT + i] === words[ORIGINAL + i];
+    if (same) return 0;
+    const out = this.sinkWords;
+    for (let i = 0; i < 4; i++) {
+      out[i] = words[NAT + i] as number;
+      out[4 + i] = words[REMOTE + i] as number;
+    }
+    sink.addIpv6(protocol, out, natPort, remotePort);
+    return 1;
+  }
+
+  /** The index after the field at `at` and the spaces that follow it. */
+  private skipField(at: number, end: number): number {
+    const buffer = this.buffer;
+    while (at < end && buffer[at] !== SPACE) at++;
+    while (at < end && buffer[at] === SPACE) at++;
+    return at;
+  }
+
+  /** A decimal number from `at` up to a space or the end, else -1; this.at: where it ended. */
+  private decimal(at: number, end: number): number {
+    const buffer = this.buffer;
+    let value = 0;
+    const from = at;
+    for (; at < end; at++) {
+      const digit = (buffer[at] as number) - 48;
+      if (digit < 0 || digit > 9) break;
+      value = value * 10 + digit;
+      if (value > 0xffffffff) return -1;
+    }
+    this.at = at;
+    if (at === from || (at < end && buffer[at] !== SPACE)) return -1;
+    return value;
+  }
+
+  /** Decodes an address into words[slot..]; the index after it, or -1 when malformed. */
+  private address(at: number, end: number, ipv6: boolean, slot: number): number {
+    return ipv6 ? this.ipv6Address(at, end, slot) : this.ipv4Address(at, end, slot);
+  }
+
+  private ipv4Address(at: number, end: number, slot: number): number {
+    const buffer = this.buffer;
+    const bytes = this.octets;
+    for (let part = 0; part < 4; part++) {
+      let value = 0;
+      const from = at;
+      for (; at < end && at - from < 3; at++) {
+        const digit = (buffer[at] as number) - 48;
+        if (digit < 0 || digit > 9) break;
+        value = value * 10 + digit;
+      }
+      if (at === from || value > 255) return -1;
+      bytes[part] = value;
+      const next = buffer[at];
+      if (part < 3 ? next !== DOT : at < end && next !== SPACE) return -1;
+      if (part < 3) at++;
+    }
+    this.words[slot] = printedWord(
+      bytes[0] as number,
+      bytes[1] as number,
+      bytes[2] as number,
+      bytes[3] as number,
+    );
+    return at;
+  }
+
+  /** Eight groups of hex digits as %pI6 prints them, or a `::`-compressed form. */
+  private ipv6Address(at: number, end: number, slot: number): number {
+    const buffer = this.buffer;
+    const groups = this.groups;
+    groups.fill(0);
+    let count = 0;
+    let gap = -1;
+    if (buffer[at] === COLON && buffer[at + 1] === COLON) {
+      gap = 0;
+      at += 2;
+    }
+    while (at < end && buffer[at] !== SPACE) {
+      let value = 0;
+      const from = at;
+      for (; at < end && at - from < 4; at++) {
+        const hex = hexValue(buffer[at] as number);
+        if (hex < 0) break;
+        value = value * 16 + hex;
+      }
+      if (at === from || count === 8) return -1;
+      groups[count++] = value;
+      if (at < end && buffer[at] === COLON) {
+        at++;
+        if (buffer[at] === COLON) {
+          if (gap >= 0) return -1;
+          gap = count;
+          at++;
+        } else if (at >= end || buffer[at] === SPACE) return -1;
+      } else if (at < end && buffer[at] !== SPACE) return -1;
+    }
+    if (gap < 0 ? count !== 8 : count > 7) return -1;
+    if (gap >= 0) {
+      const tail = groups.slice(gap, count);
+      groups.fill(0, gap);
+      groups.set(tail, 8 - tail.length);
+    }
+    for (let word = 0; word < 4; word++) {
+      const high = groups[2 * word] as number;
+      const low = groups[2 * word + 1] as number;
+      this.words[slot + word] = printedWord(high >> 8, high & 0xff, low >> 8, low & 0xff);
+    }
+    return at;
+  }
+}
+
+function hexValue(byte: number): number {
+  if (byte >= 48 && byte <= 57) return byte - 48;
+  const lower = byte | 0x20;
+  if (lower >= 97 && lower <= 102) return lower - 87;
+  return -1;
+}
