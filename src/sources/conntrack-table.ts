@@ -54,8 +54,15 @@ const CHAR_6 = 54;
 const CHAR_S = 115;
 const CHAR_R = 114;
 const CHAR_C = 99;
-const CHAR_D = 100;
-const CHAR_P = 112;
+
+const ascii = (text: string) => Uint8Array.from(text, (char) => char.charCodeAt(0));
+const DST = ascii(' dst=');
+const SPORT = ascii(' sport=');
+const DPORT = ascii(' dport=');
+
+/** 1 at the number of each protocol with ports. */
+const HAS_PORTS = new Uint8Array(256);
+for (const number of Object.keys(PORT_PROTOCOLS)) HAS_PORTS[Number(number)] = 1;
 
 /** Tuple fields of one line: original source (0-3) and port, reply src (remote) and dst (NAT). */
 const ORIGINAL = 0;
@@ -63,12 +70,17 @@ const REMOTE = 4;
 const NAT = 8;
 
 export class ConntrackTableReader {
-  private readonly buffer = Buffer.allocUnsafe(BUFFER_BYTES);
+  private readonly readBuffer = Buffer.allocUnsafe(BUFFER_BYTES);
+  /** The same bytes as a plain Uint8Array: V8 indexes it faster than a Buffer. */
+  private readonly buffer = new Uint8Array(
+    this.readBuffer.buffer,
+    this.readBuffer.byteOffset,
+    BUFFER_BYTES,
+  );
   /** Address words of the line being decoded: original source, remote, NAT (4 each). */
   private readonly words = new Int32Array(12);
   private readonly sinkWords = new Int32Array(8);
   private readonly ports = new Int32Array(3);
-  private readonly octets = new Int32Array(4);
   private readonly groups = new Int32Array(8);
   /** Where the last parse stopped (a number field's end). */
   private at = 0;
@@ -107,7 +119,7 @@ export class ConntrackTableReader {
 
   /** Decodes a whole table (it has no header line) from any byte source. */
   decode(readInto: ReadInto, sink: SnatSink): Omit<ConntrackTableStats, 'path'> {
-    const buffer = this.buffer;
+    const buffer = this.readBuffer;
     let bytes = 0;
     let lines = 0;
     let malformed = 0;
@@ -119,10 +131,12 @@ export class ConntrackTableReader {
       if (read === 0) break;
       bytes += read;
       const filled = carried + read;
+      // Bounded to what this read filled: the bytes after it are an older read's.
+      const view = buffer.subarray(0, filled);
       let lineStart = 0;
       for (;;) {
-        const newline = buffer.indexOf(NEWLINE, lineStart);
-        if (newline === -1 || newline >= filled) break;
+        const newline = view.indexOf(NEWLINE, lineStart);
+        if (newline === -1) break;
         lines++;
         if (discarding) {
           malformed++;
@@ -150,61 +164,44 @@ export class ConntrackTableReader {
     return { bytes, lines, malformed, natted };
   }
 
-  /** 1: a source-NATed flow went to the sink; 0: a flow that is not; -1: malformed. */
+  /**
+   * 1: a source-NATed flow went to the sink; 0: a flow that is not, or of a protocol
+   * without ports; -1: malformed. The tuples' fields come in a fixed order (src, dst, then
+   * sport, dport), so each is expected in turn rather than looked up.
+   */
   private decodeLine(start: number, end: number, sink: SnatSink): number {
     const buffer = this.buffer;
     const ipv6 = buffer[start + 3] === CHAR_6;
     // Fields 3 and 4: the protocol's name, then its number.
-    let at = this.skipField(this.skipField(this.skipField(start, end), end), end);
-    const protocol = this.decimal(at, end);
+    const protocol = this.decimal(
+      this.skipField(this.skipField(this.skipField(start, end), end), end),
+      end,
+    );
     if (protocol < 0) return -1;
-    at = this.at;
-    let tuple = 0;
-    let seen = 0;
-    while (at < end && tuple < 2) {
-      while (at < end && buffer[at] === SPACE) at++;
-      const c0 = buffer[at];
-      if (
-        c0 === CHAR_S &&
-        buffer[at + 1] === CHAR_R &&
-        buffer[at + 2] === CHAR_C &&
-        buffer[at + 3] === EQUALS
-      ) {
-        if (seen !== 0 && tuple === 0) tuple = 1;
-        if ((seen & (tuple === 0 ? 1 : 16)) !== 0) return -1;
-        seen |= tuple === 0 ? 1 : 16;
-        at = this.address(at + 4, end, ipv6, tuple === 0 ? ORIGINAL : REMOTE);
-      } else if (c0 === CHAR_D && buffer[at + 1] === CHAR_S && buffer[at + 3] === EQUALS) {
-        seen |= tuple === 0 ? 2 : 32;
-        // The original destination is the remote address too: only the reply's is kept.
-        at = tuple === 0 ? this.skipField(at, end) : this.address(at + 4, end, ipv6, NAT);
-      } else if (
-        buffer[at + 1] === CHAR_P &&
-        buffer[at + 5] === EQUALS &&
-        (c0 === CHAR_S || c0 === CHAR_D)
-      ) {
-        const port = this.decimal(at + 6, end);
-        if (port < 0 || port > 65535) return -1;
-        const sport = c0 === CHAR_S;
-        if (tuple === 0) {
-          if (sport) this.ports[0] = port;
-          seen |= sport ? 4 : 8;
-        } else {
-          this.ports[sport ? 1 : 2] = port;
-          seen |= sport ? 64 : 128;
-          if (!sport) tuple = 2;
-        }
-        at = this.at;
-      } else {
-        at = this.skipField(at, end);
-      }
-      if (at < 0) return -1;
-    }
-    const ports = PORT_PROTOCOLS[protocol] !== undefined;
-    // Both tuples' addresses, and their ports where the protocol has them.
-    if ((seen & 0x33) !== 0x33) return ports || (seen & 0x11) !== 0x11 ? -1 : 0;
-    if (!ports) return 0;
-    if (seen !== 0xff) return -1;
+    if (protocol > 255 || HAS_PORTS[protocol] === 0) return 0;
+    // The original tuple: its source is compared with the reply's destination.
+    let at = this.nextTuple(this.at, end);
+    if (at < 0) return -1;
+    at = this.address(at, end, ipv6, ORIGINAL);
+    if (at < 0 || !this.expect(at, end, DST)) return -1;
+    at = this.skipField(at + 1, end);
+    if (!this.expect(at - 1, end, SPORT)) return -1;
+    const sourcePort = this.decimal(at + 6, end);
+    if (sourcePort < 0 || sourcePort > 65535) return -1;
+    // The reply tuple: remote address and port, then the NAT address and port.
+    at = this.nextTuple(this.at, end);
+    if (at < 0) return -1;
+    at = this.address(at, end, ipv6, REMOTE);
+    if (at < 0 || !this.expect(at, end, DST)) return -1;
+    at = this.address(at + 5, end, ipv6, NAT);
+    if (at < 0 || !this.expect(at, end, SPORT)) return -1;
+    const remotePort = this.decimal(at + 7, end);
+    if (remotePort < 0 || remotePort > 65535 || !this.expect(this.at, end, DPORT)) return -1;
+    const natPort = this.decimal(this.at + 7, end);
+    if (natPort < 0 || natPort > 65535) return -1;
+    this.ports[0] = sourcePort;
+    this.ports[1] = remotePort;
+    this.ports[2] = natPort;
     return this.deliverIfNatted(protocol, ipv6, sink);
   }
 
@@ -228,6 +225,36 @@ export class ConntrackTableReader {
     }
     sink.addIpv6(protocol, out, natPort, remotePort);
     return 1;
+  }
+
+  /** The index after the next `src=` from `at`, or -1 when the line has none. */
+  private nextTuple(at: number, end: number): number {
+    const buffer = this.buffer;
+    for (at = this.skipSpaces(at, end); at < end; at = this.skipField(at, end)) {
+      if (
+        buffer[at] === CHAR_S &&
+        buffer[at + 1] === CHAR_R &&
+        buffer[at + 2] === CHAR_C &&
+        buffer[at + 3] === EQUALS
+      ) {
+        return at + 4;
+      }
+    }
+    return -1;
+  }
+
+  /** Whether ` <name>=` (given with its leading space) is at `at`. */
+  private expect(at: number, end: number, literal: Uint8Array): boolean {
+    if (at + literal.length > end) return false;
+    const buffer = this.buffer;
+    for (let i = 0; i < literal.length; i++) if (buffer[at + i] !== literal[i]) return false;
+    return true;
+  }
+
+  private skipSpaces(at: number, end: number): number {
+    const buffer = this.buffer;
+    while (at < end && buffer[at] === SPACE) at++;
+    return at;
   }
 
   /** The index after the field at `at` and the spaces that follow it. */
@@ -259,9 +286,10 @@ export class ConntrackTableReader {
     return ipv6 ? this.ipv6Address(at, end, slot) : this.ipv4Address(at, end, slot);
   }
 
+  /** Dotted quad into words[slot]: the octets gathered in network order, then converted once. */
   private ipv4Address(at: number, end: number, slot: number): number {
     const buffer = this.buffer;
-    const bytes = this.octets;
+    let network = 0;
     for (let part = 0; part < 4; part++) {
       let value = 0;
       const from = at;
@@ -271,16 +299,16 @@ export class ConntrackTableReader {
         value = value * 10 + digit;
       }
       if (at === from || value > 255) return -1;
-      bytes[part] = value;
+      network = network * 256 + value;
       const next = buffer[at];
       if (part < 3 ? next !== DOT : at < end && next !== SPACE) return -1;
       if (part < 3) at++;
     }
     this.words[slot] = printedWord(
-      bytes[0] as number,
-      bytes[1] as number,
-      bytes[2] as number,
-      bytes[3] as number,
+      network >>> 24,
+      (network >>> 16) & 255,
+      (network >>> 8) & 255,
+      network & 255,
     );
     return at;
   }
