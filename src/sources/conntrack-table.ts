@@ -7,10 +7,8 @@
  * Like tcp-table.ts, one reused buffer, bytes decoded in place, partial lines carried over;
  * no string and no object per line.
  */
-import { closeSync, readSync } from 'node:fs';
 import { printedWord } from './address.js';
-import { openRegularFile, oversizedFileMessage, SourceError } from './kernel-files.js';
-import type { ReadInto } from './tcp-table.js';
+import { decodeFile, openRegularFile, type ReadInto, SourceError } from './kernel-files.js';
 
 export interface ConntrackTableStats {
   readonly path: string;
@@ -99,22 +97,8 @@ export class ConntrackTableReader {
         `conntrack is absent: no ${path} (nf_conntrack not loaded, or built without procfs support)`,
       );
     }
-    try {
-      let total = 0;
-      const stats = this.decode((buffer, offset, length) => {
-        const read = readSync(fd, buffer, offset, Math.min(length, readChunkBytes), null);
-        total += read;
-        if (total > this.maxBytes) throw new SourceError(oversizedFileMessage(path, this.maxBytes));
-        return read;
-      }, sink);
-      return { path, ...stats };
-    } catch (error) {
-      if (error instanceof SourceError) throw error;
-      const code = (error as NodeJS.ErrnoException).code;
-      throw new SourceError(`cannot read ${path}: ${code ?? (error as Error).message}`);
-    } finally {
-      closeSync(fd);
-    }
+    const limits = { maxBytes: this.maxBytes, readChunkBytes };
+    return decodeFile(fd, path, limits, (readInto) => ({ path, ...this.decode(readInto, sink) }));
   }
 
   /** Decodes a whole table (it has no header line) from any byte source. */
