@@ -89,15 +89,18 @@ function readLimit(procfsRoot: string): number | undefined {
   return value;
 }
 
+/** The error for a conntrack file that does not exist: the module is absent. */
+export function conntrackAbsent(path: string): SourceError {
+  return new SourceError(
+    `conntrack is absent: no ${path} (nf_conntrack not loaded, or built without procfs support)`,
+  );
+}
+
 /** Throws a SourceError naming the path when conntrack is absent or its file is malformed. */
 export function readConntrackStats(procfsRoot: string): ConntrackStats {
   const path = join(procfsRoot, 'net/stat/nf_conntrack');
   const text = readOptionalText(path);
-  if (text === undefined) {
-    throw new SourceError(
-      `conntrack is absent: no ${path} (nf_conntrack not loaded, or built without procfs support)`,
-    );
-  }
+  if (text === undefined) throw conntrackAbsent(path);
   const stats = parseConntrackStats(text, path);
   const limit = readLimit(procfsRoot);
   return limit === undefined ? stats : { ...stats, limit };

@@ -8,7 +8,8 @@
  * no string and no object per line.
  */
 import { printedWord } from './address.js';
-import { decodeFile, openRegularFile, type ReadInto, SourceError } from './kernel-files.js';
+import { conntrackAbsent } from './conntrack-stats.js';
+import { decodeFile, openRegularFile, type ReadInto } from './kernel-files.js';
 
 export interface ConntrackTableStats {
   readonly path: string;
@@ -92,11 +93,7 @@ export class ConntrackTableReader {
     readChunkBytes = Number.POSITIVE_INFINITY,
   ): ConntrackTableStats {
     const fd = openRegularFile(path);
-    if (fd === undefined) {
-      throw new SourceError(
-        `conntrack is absent: no ${path} (nf_conntrack not loaded, or built without procfs support)`,
-      );
-    }
+    if (fd === undefined) throw conntrackAbsent(path);
     const limits = { maxBytes: this.maxBytes, readChunkBytes };
     return decodeFile(fd, path, limits, (readInto) => ({ path, ...this.decode(readInto, sink) }));
   }

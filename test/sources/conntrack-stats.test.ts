@@ -1,5 +1,8 @@
-import { describe, expect, it } from 'vitest';
-import { parseConntrackStats } from '../../src/sources/conntrack-stats.js';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parseConntrackStats, readConntrackStats } from '../../src/sources/conntrack-stats.js';
 import { SourceError } from '../../src/sources/kernel-files.js';
 
 const HEADER =
@@ -44,5 +47,28 @@ describe('parseConntrackStats', () => {
   ])('refuses %s with the path', (_name, text) => {
     expect(() => parseConntrackStats(text, '/x/nf_conntrack')).toThrow(SourceError);
     expect(() => parseConntrackStats(text, '/x/nf_conntrack')).toThrow('/x/nf_conntrack');
+  });
+});
+
+describe('readConntrackStats', () => {
+  const root = mkdtempSync(join(tmpdir(), 'conntrack-stats-'));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  const write = (path: string, text: string) => {
+    mkdirSync(join(root, path, '..'), { recursive: true });
+    writeFileSync(join(root, path), text);
+  };
+
+  it('says conntrack is absent, with the path, when the file does not exist', () => {
+    expect(() => readConntrackStats(root)).toThrow(
+      /conntrack is absent: no .*net\/stat\/nf_conntrack/,
+    );
+  });
+
+  it('reads nf_conntrack_max from sys/, or for a /proc/<pid> root from the procfs beside it', () => {
+    write('net/stat/nf_conntrack', `${HEADER}\n${row({ 0: 3 })}\n`);
+    write('sys/net/netfilter/nf_conntrack_max', '65536\n');
+    expect(readConntrackStats(root)).toMatchObject({ entries: 3, limit: 65536 });
+    write('42/net/stat/nf_conntrack', `${HEADER}\n${row({ 0: 5 })}\n`);
+    expect(readConntrackStats(join(root, '42'))).toMatchObject({ entries: 5, limit: 65536 });
   });
 });
