@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 DEBIAN_PACKAGES=(
   iproute2                   # ip netns, ss: real-kernel tests
   procps                     # sysctl inside test namespaces
+  nftables                   # nft: the masquerade rules of the SNAT tests, read by the snat collector
+  conntrack                  # conntrack -L: the SNAT tests' oracle for the table
   prometheus                 # prometheus, promtool
   prometheus-alertmanager    # alertmanager, amtool
   prometheus-node-exporter   # peer in the benchmarks

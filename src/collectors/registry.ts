@@ -4,10 +4,12 @@
  * from this list (see docs/architecture.md, "Adding a collector").
  */
 import { collectorSet } from './collector-set.js';
+import { conntrackCollector } from './conntrack.js';
 import { ephemeralCollector } from './ephemeral.js';
 import { netnsCollector } from './netns.js';
 import { netstatCollector } from './netstat.js';
 import { portsCollector } from './ports.js';
+import { snatCollector } from './snat.js';
 import { socketsCollector } from './sockets.js';
 import { sockstatCollector } from './sockstat.js';
 import { sysctlCollector } from './sysctl.js';
@@ -20,6 +22,8 @@ export const COLLECTORS = [
   netstatCollector,
   sysctlCollector,
   netnsCollector,
+  conntrackCollector,
+  snatCollector,
 ] as const;
 
 export const REGISTRY = collectorSet(COLLECTORS);

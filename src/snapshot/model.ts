@@ -8,6 +8,7 @@
 import type { TimeWaitReuse } from '../sources/sysctl.js';
 import type { TableFileStats } from '../sources/tcp-table.js';
 import type { NetnsView } from './netns-round.js';
+import type { SnatLimits } from './snat-accumulator.js';
 import type { AggregateLimits } from './socket-accumulator.js';
 import type { SnapshotParts, SourceName } from './source-readers.js';
 
@@ -153,8 +154,8 @@ export interface SnapshotHeader {
 /** Each part is present only when its source succeeded (never stale, never partial). */
 export type Snapshot = SnapshotHeader & SnapshotParts;
 
-/** The limits come from the collectors' own flags (ports, ephemeral). */
-export interface SampleOptions extends AggregateLimits {
+/** The limits come from the collectors' own flags (ports, ephemeral, snat). */
+export interface SampleOptions extends AggregateLimits, SnatLimits {
   /** Root of the procfs tree: `/proc` or a captured fixture directory. */
   readonly procfsRoot: string;
   /** Which sources to read (the plan the enabled collectors make); a disabled one is not reported. */

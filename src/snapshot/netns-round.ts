@@ -97,7 +97,16 @@ function namespaceSampleOptions(topDestinations: number): Omit<SampleOptions, 'p
     maxListenPorts: 1,
     topRemotePorts: 1,
     topDestinations,
-    sources: { sockets: true, sockstat: false, netstat: true, sysctl: false },
+    snatTopDestinations: 1,
+    snatUsablePorts: '',
+    sources: {
+      sockets: true,
+      sockstat: false,
+      netstat: true,
+      sysctl: false,
+      conntrack: false,
+      snat: false,
+    },
   };
 }
 

@@ -4,12 +4,14 @@
  * (see docs/architecture.md).
  */
 import { join } from 'node:path';
+import { readConntrackStats } from '../sources/conntrack-stats.js';
 import { SourceError } from '../sources/kernel-files.js';
 import { readNetstat } from '../sources/netstat.js';
 import { readSockstat } from '../sources/sockstat.js';
 import type { EphemeralSettings, Sysctls } from '../sources/sysctl.js';
 import type { TcpTableReader } from '../sources/tcp-table.js';
 import type { SampleOptions, SocketTables } from './model.js';
+import { readSnatPorts } from './snat-accumulator.js';
 import type { SocketAccumulator } from './socket-accumulator.js';
 
 /** What a reader gets: the options, the sampler's buffers, and what one sample shares. */
@@ -56,6 +58,8 @@ const READERS = {
   sockstat: ({ options }: SourceContext) => readSockstat(options.procfsRoot),
   netstat: ({ options }: SourceContext) => readNetstat(options.procfsRoot),
   sysctl: (context: SourceContext) => context.sysctls(),
+  conntrack: ({ options }: SourceContext) => readConntrackStats(options.procfsRoot),
+  snat: (context: SourceContext) => readSnatPorts(context),
 };
 
 export type SourceName = keyof typeof READERS;

@@ -13,6 +13,13 @@ function wordByte(word: number, index: number): number {
   return (word >>> shift) & 0xff;
 }
 
+/** The word /proc/net/tcp would print for the network-order bytes b0..b3 (signed). */
+export function printedWord(b0: number, b1: number, b2: number, b3: number): number {
+  return littleEndian
+    ? b0 | (b1 << 8) | (b2 << 16) | (b3 << 24)
+    : (b0 << 24) | (b1 << 16) | (b2 << 8) | b3;
+}
+
 export function formatIpv4(word: number): string {
   return `${wordByte(word, 0)}.${wordByte(word, 1)}.${wordByte(word, 2)}.${wordByte(word, 3)}`;
 }

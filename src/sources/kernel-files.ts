@@ -55,6 +55,37 @@ export function oversizedFileMessage(path: string, capBytes: number): string {
   return `cannot read ${path}: larger than ${capBytes} bytes, the most this file can hold`;
 }
 
+/** Fills `buffer` from `offset` with at most `length` bytes; 0 at the end. */
+export type ReadInto = (buffer: Buffer, offset: number, length: number) => number;
+
+/**
+ * Streams the open file `fd` through `decode`, each read capped at `readChunkBytes` (tests
+ * of the line carry-over) and the whole at `maxBytes`; any error names the path, and the
+ * file is closed whatever happens.
+ */
+export function decodeFile<Result>(
+  fd: number,
+  path: string,
+  limits: { readonly maxBytes: number; readonly readChunkBytes: number },
+  decode: (readInto: ReadInto) => Result,
+): Result {
+  try {
+    let total = 0;
+    return decode((buffer, offset, length) => {
+      const read = readSync(fd, buffer, offset, Math.min(length, limits.readChunkBytes), null);
+      total += read;
+      if (total > limits.maxBytes)
+        throw new SourceError(oversizedFileMessage(path, limits.maxBytes));
+      return read;
+    });
+  } catch (error) {
+    if (error instanceof SourceError) throw error;
+    throw new SourceError(`cannot read ${path}: ${errorCode(error)}`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** The file's text, or undefined when it does not exist. Other errors name the path. */
 export function readOptionalText(
   path: string,

@@ -8,8 +8,7 @@
  * the newlines and decodes the lines with SIMD into records of numbers; this file feeds
  * it, handles the header and lines longer than the buffer, and hands records to a sink.
  */
-import { closeSync, readSync } from 'node:fs';
-import { openRegularFile, oversizedFileMessage, SourceError } from './kernel-files.js';
+import { decodeFile, openRegularFile, type ReadInto, SourceError } from './kernel-files.js';
 import { LINE_DECODER_WASM_BASE64 } from './line-decoder-wasm.js';
 
 export interface TableFileStats {
@@ -90,8 +89,7 @@ export const TABLE_MAX_BYTES = 512 * 1024 * 1024;
 /** Every table starts with this header line, whatever the kernel's version. */
 const HEADER_MARK = Buffer.from('local_address');
 
-/** Fills `buffer` from `offset` with at most `length` bytes; 0 at the end. */
-export type ReadInto = (buffer: Buffer, offset: number, length: number) => number;
+export type { ReadInto } from './kernel-files.js';
 
 /**
  * Bytes, lines, malformed lines and sockets of one table; `header`: whether its first line
@@ -169,30 +167,14 @@ export class TcpTableReader {
     if (fd === undefined) {
       return { path, present: false, bytes: 0, lines: 0, malformed: 0, sockets: 0 };
     }
-    try {
-      let total = 0;
-      const stats = this.decode(
-        (buffer, offset, length) => {
-          const read = readSync(fd, buffer, offset, Math.min(length, readChunkBytes), null);
-          total += read;
-          if (total > this.maxBytes)
-            throw new SourceError(oversizedFileMessage(path, this.maxBytes));
-          return read;
-        },
-        family,
-        sink,
-      );
+    const limits = { maxBytes: this.maxBytes, readChunkBytes };
+    return decodeFile(fd, path, limits, (readInto) => {
+      const stats = this.decode(readInto, family, sink);
       const problem = tableProblem(stats);
       if (problem !== undefined) throw new SourceError(`cannot use ${path}: ${problem}`);
       const { header: _header, ...counts } = stats;
       return { path, present: true, ...counts };
-    } catch (error) {
-      if (error instanceof SourceError) throw error;
-      const code = (error as NodeJS.ErrnoException).code;
-      throw new SourceError(`cannot read ${path}: ${code ?? (error as Error).message}`);
-    } finally {
-      closeSync(fd);
-    }
+    });
   }
 
   /** Decodes a whole table (header line included) from any byte source, a buffer at a time. */

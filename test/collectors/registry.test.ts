@@ -61,6 +61,8 @@ describe('the collector registry', () => {
       'netstat',
       'sysctl',
       'netns',
+      'conntrack',
+      'snat',
     ]);
     for (const collector of COLLECTORS) {
       // netns reads no source of the node's sample: its rounds have their own worker and time.
@@ -100,12 +102,16 @@ describe('the collector registry', () => {
       sockstat: false,
       netstat: false,
       sysctl: false,
+      conntrack: false,
+      snat: false,
     });
     expect(REGISTRY.sourcePlan({ ...off, ports: true })).toEqual({
       sockets: true,
       sockstat: false,
       netstat: false,
       sysctl: false,
+      conntrack: false,
+      snat: false,
     });
   });
 });
@@ -155,7 +161,14 @@ describe('adding a collector: its file and one registry line', () => {
       ...Object.fromEntries(WITH_FAKE.names.map((name) => [name, false])),
       sockstat6: true,
     } as typeof enabled);
-    expect(alone).toEqual({ sockets: false, sockstat: true, netstat: false, sysctl: false });
+    expect(alone).toEqual({
+      sockets: false,
+      sockstat: true,
+      netstat: false,
+      sysctl: false,
+      conntrack: false,
+      snat: false,
+    });
   });
 });
 

@@ -51,6 +51,8 @@ const COLLECTOR_FAMILIES: Readonly<Record<CollectorName, readonly string[]>> = {
   netstat: ['tcpstate_timewait_finished_total', 'tcpstate_active_opens_total'],
   sysctl: ['tcpstate_sysctl'],
   netns: ['tcpstate_netns_namespaces', 'tcpstate_netns_sockets'],
+  conntrack: ['tcpstate_conntrack_entries', 'tcpstate_conntrack_events_total'],
+  snat: ['tcpstate_snat_ports_used', 'tcpstate_snat_ports_usable'],
 };
 
 describe('ExporterMetrics', () => {
@@ -165,11 +167,22 @@ describe('ExporterMetrics', () => {
   });
 
   it('emits nothing at all, not even HELP, for a disabled collector', async () => {
-    const collectors = { ...allCollectors(), ports: false, netstat: false, netns: false };
+    const collectors = {
+      ...allCollectors(),
+      ports: false,
+      netstat: false,
+      netns: false,
+      conntrack: false,
+      snat: false,
+    };
     const exporter = metrics(collectors);
     exporter.update(exampleSnapshot());
     const body = await text(exporter);
-    for (const family of [...COLLECTOR_FAMILIES.ports, ...COLLECTOR_FAMILIES.netstat]) {
+    for (const family of [
+      ...COLLECTOR_FAMILIES.ports,
+      ...COLLECTOR_FAMILIES.netstat,
+      ...COLLECTOR_FAMILIES.conntrack,
+    ]) {
       expect(body).not.toContain(family);
     }
     const reported = samplesOf(body, 'tcpstate_collector_success').map((s) => s.labels.collector);

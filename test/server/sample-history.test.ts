@@ -74,6 +74,8 @@ describe('pageData', () => {
       netstat: true,
       sysctl: false,
       netns: false,
+      conntrack: false,
+      snat: false,
     },
     history: new SampleHistory().series(),
   };

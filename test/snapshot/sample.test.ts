@@ -336,7 +336,16 @@ describe('sources fail alone', () => {
   it('reads nothing for a disabled source and reports nothing for it', () => {
     const snapshot = sample(
       { files: { 'net/netstat': null } },
-      { sources: { sockets: true, sockstat: false, netstat: false, sysctl: true } },
+      {
+        sources: {
+          sockets: true,
+          sockstat: false,
+          netstat: false,
+          sysctl: true,
+          conntrack: false,
+          snat: false,
+        },
+      },
     );
     expect(Object.keys(snapshot.sources).sort()).toEqual(['sockets', 'sysctl']);
     expect(snapshot.netstat).toBeUndefined();

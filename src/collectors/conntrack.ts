@@ -1,0 +1,45 @@
+/** Conntrack's entries, its limit and its event counters (docs/conntrack.md). */
+import {
+  CONNTRACK_EVENT_COLUMNS,
+  type ConntrackEvent,
+  type ConntrackStats,
+} from '../sources/conntrack-stats.js';
+import { defineCollector, sample } from './collector.js';
+
+const EVENTS = Object.keys(CONNTRACK_EVENT_COLUMNS) as ConntrackEvent[];
+
+export const conntrackCollector = defineCollector({
+  name: 'conntrack',
+  // Off by default: without nf_conntrack it could only fail, on every such host.
+  help: 'Conntrack table entries, limit and events from net/stat/nf_conntrack (fails where conntrack is absent).',
+  enabledByDefault: false,
+  sources: ['conntrack'],
+  flags: {},
+  select: (snapshot): ConntrackStats | undefined => snapshot.conntrack,
+  metrics: [
+    {
+      name: 'tcpstate_conntrack_entries',
+      help: 'Connections tracked in this network namespace (net/stat/nf_conntrack entries).',
+      type: 'gauge',
+      samples: (stats) => (stats.entries === undefined ? [] : [sample(stats.entries)]),
+    },
+    {
+      name: 'tcpstate_conntrack_entries_limit',
+      help: 'nf_conntrack_max: entries a namespace may hold before new flows are dropped (one limit, each namespace counted against it).',
+      type: 'gauge',
+      samples: (stats) => (stats.limit === undefined ? [] : [sample(stats.limit)]),
+    },
+    {
+      name: 'tcpstate_conntrack_events_total',
+      help: 'Conntrack events by kind, summed over CPUs: insert_failed and drop count flows refused (a full table, or no free NAT port), early_drop entries evicted to make room.',
+      type: 'counter',
+      labelNames: ['event'],
+      *samples(stats) {
+        for (const event of EVENTS) {
+          const value = stats.events[event];
+          if (value !== undefined) yield sample(value, { event });
+        }
+      },
+    },
+  ],
+});
