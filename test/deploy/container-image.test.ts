@@ -156,6 +156,33 @@ describe.skipIf(
     const dev = Object.entries(installed.packages).filter(([, entry]) => entry.dev);
     expect(dev.map(([path]) => path)).toEqual([]);
     expect(Object.keys(installed.packages)).toContain('node_modules/prom-client');
+    // Nothing the exporter never loads: the dependencies' tests, docs, types and maps.
+    const unused = podman([
+      'run',
+      '--rm',
+      ...ulimitArgs(),
+      '--entrypoint',
+      'find',
+      IMAGE,
+      '/app/node_modules',
+      '(',
+      '-type',
+      'd',
+      '-name',
+      'test*',
+      ')',
+      '-o',
+      '-name',
+      '*.md',
+      '-o',
+      '-name',
+      '*.d.ts',
+      '-o',
+      '-name',
+      '*.map',
+    ]);
+    expect(unused.status, unused.stderr).toBe(0);
+    expect(unused.stdout).toBe('');
   });
 
   it("--once on a read-only root prints the host's sockets, as the image's user", () => {
@@ -319,7 +346,7 @@ describe.skipIf(
         await daemon.stop(5_000);
         removeContainer(name);
       }
-    }, 90_000);
+    }, 150_000);
   }
 });
 
