@@ -307,7 +307,7 @@ describe.skipIf(
               : text;
           },
           {
-            timeoutMs: 30_000,
+            timeoutMs: 60_000,
             describe: () => `namespace ${label} not exported: ${daemon.output()}`,
           },
         );
