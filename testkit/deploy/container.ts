@@ -3,6 +3,7 @@
  * once by scripts/image.sh, each container named uniquely and removed whatever happens.
  */
 import { execFileSync, type SpawnSyncReturns, spawnSync } from 'node:child_process';
+import { type Daemon, startDaemon } from '../prometheus/prometheus-daemon.js';
 import { repoRoot } from './deploy-config.js';
 
 /** What `npm run image` tags. */
@@ -64,11 +65,35 @@ process.once('exit', () => {
 });
 
 /** A container name of this process alone; the container is removed on exit if still there. */
-export function containerName(): string {
+function containerName(): string {
   containers += 1;
   const name = `tcpstate-test-${process.pid}-${containers}`;
   named.add(name);
   return name;
+}
+
+/**
+ * Runs the image in the foreground under a name of its own (`podman run` passes SIGTERM on
+ * to it); remove it with removeContainer after stopping.
+ */
+export function startContainer(
+  options: readonly string[],
+  args: readonly string[],
+): { daemon: Daemon; name: string } {
+  const name = containerName();
+  const [command, global] = podmanCommand();
+  const daemon = startDaemon(command, [
+    ...global,
+    'run',
+    '--rm',
+    '--name',
+    name,
+    ...options,
+    ...ulimitArgs(),
+    IMAGE,
+    ...args,
+  ]);
+  return { daemon, name };
 }
 
 /** Removes a container now (gone already is fine). */
