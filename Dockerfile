@@ -8,8 +8,8 @@
 # namespace, so the host's sockets are only visible when the container shares the host's.
 # Arguments after the image name replace CMD: keep --path.procfs=/host/proc among them.
 #
-# Checked without a Docker engine by test/deploy/dockerfile.test.ts, which replays these
-# stages on the host and starts the resulting command.
+# Where no Docker engine runs, `npm run image` builds it with podman (docs/container.md);
+# test/deploy/container-image.test.ts runs what it builds.
 
 FROM node:24.20.0-trixie-slim AS builder
 WORKDIR /app
@@ -25,7 +25,12 @@ FROM node:24.20.0-trixie-slim AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+# Without what the dependencies ship but the exporter never loads (their tests, examples,
+# docs, type declarations and source maps): 13.4 MB of node_modules down to 4.2 MB
+# (docs/container.md).
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force \
+ && find node_modules -depth -type d \( -name test -o -name tests -o -name benchmarks -o -name example -o -name examples \) -exec rm -r {} + \
+ && find node_modules -type f \( -name '*.md' -o -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' -o -name '*.map' \) -delete
 COPY --from=builder /app/dist ./dist
 # nobody:nogroup, numeric so Kubernetes' runAsNonRoot can verify it. Nothing is written at
 # run time, so the root filesystem may be read-only.

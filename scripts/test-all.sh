@@ -20,6 +20,9 @@ DEBIAN_PACKAGES=(
   curl                       # a real TLS client for the web config tests
   chromium                   # the landing page in a headless browser (playwright-core drives it)
   fonts-liberation           # text in that browser's screenshot
+  podman                     # npm run image builds and runs the image (no Docker engine)
+  runc                       # podman's runtime where crun fails (hybrid cgroup hosts)
+  mmdebstrap                 # the Debian of the image's stand-in base (no image registry)
 )
 
 missing=()

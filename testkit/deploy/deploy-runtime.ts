@@ -1,6 +1,6 @@
 /**
  * Running the packaged exporter the way its deployments do, and checking what it prints.
- * Shared by the Dockerfile emulation and the npm pack test.
+ * Shared by the systemd, npm pack and container image tests.
  */
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:net';
@@ -9,10 +9,8 @@ import { sampleValue } from '../prometheus/exposition.js';
 import { promtoolCheckMetrics } from '../prometheus/promtool.js';
 
 export interface SandboxOptions {
-  /** Numeric `uid[:gid]` to run as, like an image's USER or a systemd DynamicUser. */
+  /** Numeric `uid[:gid]` to run as, like a systemd DynamicUser. */
   readonly user: string;
-  /** Bind the host's /proc read-only here, as `-v /proc:/host/proc:ro` does. */
-  readonly hostProcDir?: string;
   /**
    * systemd's ProtectProc=invisible and ProtectKernelTunables=yes: a procfs of its own with
    * hidepid=invisible, and /proc/sys read-only.
@@ -29,7 +27,7 @@ export interface SandboxOptions {
 export function sandboxed(
   command: readonly string[],
   options: SandboxOptions,
-): { file: string; args: string[]; env: Record<string, string> } {
+): { file: string; args: string[] } {
   const ids = /^(\d+)(?::(\d+))?$/.exec(options.user);
   if (ids?.[1] === undefined)
     throw new Error(`user must be numeric uid[:gid], got ${options.user}`);
@@ -38,9 +36,6 @@ export function sandboxed(
   if (options.protectProc) {
     steps.push('mount -t proc -o hidepid=invisible proc /proc');
     steps.push('mount --bind /proc/sys /proc/sys', 'mount -o remount,bind,ro /proc/sys');
-  }
-  if (options.hostProcDir !== undefined) {
-    steps.push('mount --bind /proc "$HOST_PROC"', 'mount -o remount,bind,ro "$HOST_PROC"');
   }
   steps.push('mount -o remount,bind,ro /');
   const drop = [
@@ -51,7 +46,6 @@ export function sandboxed(
   return {
     file: 'unshare',
     args: ['--mount', '--propagation', 'private', 'sh', '-c', steps.join('; '), 'sh', ...command],
-    env: options.hostProcDir === undefined ? {} : { HOST_PROC: options.hostProcDir },
   };
 }
 
