@@ -9,7 +9,8 @@ import type { ExporterMetrics } from '../metrics/exporter-metrics.js';
 import { type NetnsWorkerData, netnsWorker } from '../sampler/netns-sampler.js';
 import { SampleScheduler } from '../sampler/scheduler.js';
 import { sampleTimeoutMs } from '../sampler/worker-sampler.js';
-import { type NetnsRound, NetnsRoundSampler } from '../snapshot/netns-round.js';
+import { NetnsRoundSampler } from '../snapshot/netns-round.js';
+import type { NetnsRound } from '../snapshot/netns-view.js';
 import { NamespaceSysctlCache } from '../sources/netns-sysctl-cache.js';
 
 function roundOptions(config: ExporterConfig): NetnsWorkerData {

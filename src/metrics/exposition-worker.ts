@@ -9,7 +9,7 @@ import {
   type SampleWorkerData,
 } from '../sampler/sample-requests.js';
 import { workerScript } from '../sampler/worker-sampler.js';
-import type { NetnsView } from '../snapshot/netns-round.js';
+import type { NetnsView } from '../snapshot/netns-view.js';
 import {
   addSample,
   type ExpositionOptions,

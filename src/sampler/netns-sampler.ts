@@ -3,7 +3,8 @@
  * schedule: a round walks the shared socket hash once per namespace and starts sysctl
  * readers, so it must neither block the HTTP server nor delay the node's own sample.
  */
-import type { NetnsRound, NetnsRoundOptions } from '../snapshot/netns-round.js';
+import type { NetnsRoundOptions } from '../snapshot/netns-round.js';
+import type { NetnsRound } from '../snapshot/netns-view.js';
 import { WorkerTask, workerScript } from './worker-sampler.js';
 
 export interface NetnsWorkerData extends NetnsRoundOptions {

@@ -7,12 +7,13 @@
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { type DiscoveredNamespace, discoverNamespaces } from '../sources/netns-discovery.js';
-import { type NamespaceOwner, OwnerResolver } from '../sources/netns-owner.js';
+import { OwnerResolver } from '../sources/netns-owner.js';
 import { assumedNamespaceSysctls, type NamespaceSysctls } from '../sources/netns-sysctl.js';
 import type { NamespaceSysctlCache } from '../sources/netns-sysctl-cache.js';
-import type { NetstatCounters } from '../sources/netstat.js';
-import type { EphemeralPorts, Family, SampleOptions, StateCounts } from './model.js';
+import type { NamespaceFailure, NamespaceSample, NetnsRound } from './netns-view.js';
 import { createRootSampler, type RootSampler } from './sample.js';
+import type { Family, StateCounts } from './socket-tables.js';
+import type { SampleOptions } from './source-readers.js';
 
 /**
  * Namespace sysctls by entering each namespace (NamespaceSysctlCache): fresh() answers from
@@ -33,52 +34,6 @@ export const EXPORTED_NAMESPACE_SYSCTLS = [
   'net.ipv4.tcp_timestamps',
   'net.ipv4.tcp_fin_timeout',
 ] as const;
-
-export interface NamespaceSample {
-  /** The `netns` label. */
-  readonly inode: number;
-  readonly pid: number;
-  readonly process: string;
-  readonly owner: NamespaceOwner;
-  readonly states: Record<Family, StateCounts>;
-  /** Sockets of every family and state: the ranking for --collector.netns.max. */
-  readonly socketCount: number;
-  readonly ephemeral: EphemeralPorts;
-  readonly netstat: NetstatCounters;
-  /** EXPORTED_NAMESPACE_SYSCTLS that are present, by name. */
-  readonly sysctls: Readonly<Record<string, number>>;
-  /** The sysctls are a new namespace's defaults: this one's could not be read. */
-  readonly sysctlsAssumed: boolean;
-}
-
-export interface NamespaceFailure {
-  readonly inode: number;
-  readonly pid: number;
-  readonly error: string;
-}
-
-/** Plain data, like a Snapshot: it crosses the worker boundary by structured clone. */
-export interface NetnsRound {
-  readonly timestampMs: number;
-  readonly durationSeconds: number;
-  /** At most `max`, most sockets first. */
-  readonly namespaces: readonly NamespaceSample[];
-  /** Read but beyond `max`. */
-  readonly dropped: number;
-  /** Namespaces whose process exited (or became unreadable) mid-round. */
-  readonly failures: readonly NamespaceFailure[];
-  /** Set when the round could not run at all (the procfs root is unreadable). */
-  readonly error?: string;
-  /** Said once, for the log: why namespace sysctls are assumed (no CAP_SYS_ADMIN...). */
-  readonly notices?: readonly string[];
-}
-
-/** The latest round as scrapes see it, attached to the snapshot on the main thread. */
-export interface NetnsView {
-  readonly round: NetnsRound;
-  /** Namespaces failed since start: sum of every round's failures. */
-  readonly readFailures: number;
-}
 
 export interface NetnsRoundOptions {
   /** The node's procfs root, `/proc` (or `/host/proc` in a container). */

@@ -7,12 +7,8 @@ import { registerConstMetric } from '../../src/metrics/const-metric.js';
 import { ExporterMetrics } from '../../src/metrics/exporter-metrics.js';
 import { addSample, emptyTotals, SampleExposition } from '../../src/metrics/sample-exposition.js';
 import { emptyStateCounts } from '../../src/snapshot/model.js';
-import {
-  EXPORTED_NAMESPACE_SYSCTLS,
-  type NamespaceSample,
-  type NetnsRound,
-  type NetnsView,
-} from '../../src/snapshot/netns-round.js';
+import { EXPORTED_NAMESPACE_SYSCTLS } from '../../src/snapshot/netns-round.js';
+import type { NamespaceSample, NetnsRound, NetnsView } from '../../src/snapshot/netns-view.js';
 import { exampleSnapshot } from '../../testkit/exporter/exporter-snapshots.js';
 import { samplesOf, sampleValue } from '../../testkit/prometheus/exposition.js';
 

@@ -11,7 +11,7 @@ import {
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { COLLECTOR_NAMES, type CollectorName } from '../../src/collectors/registry.js';
-import { defaultSampleOptions, sampleProcfs } from '../../src/config/defaults.js';
+import { defaultSampleOptions } from '../../src/config/defaults.js';
 import { EXPORTER_FLAGS } from '../../src/config/flags.js';
 import { MAX_TIMER_MS } from '../../src/flags/flag-parser.js';
 import { expositionWorkerScript } from '../../src/metrics/exposition-worker.js';
@@ -31,6 +31,7 @@ import {
   type ScratchProcfs,
   scratchProcfs,
 } from '../../testkit/exporter/exporter-procfs.js';
+import { sampleProcfs } from '../../testkit/exporter/exporter-snapshots.js';
 
 const CRASH_ONCE_WORKER = new URL('../../testkit/programs/crash-once-worker.ts', import.meta.url);
 const GATED_WORKER = new URL('../../testkit/programs/gated-worker.ts', import.meta.url);

@@ -1,0 +1,53 @@
+/**
+ * A round over the node's other network namespaces as data (netns-round.ts makes it):
+ * plain, like a Snapshot, so it crosses the worker boundary by structured clone.
+ */
+import type { NamespaceOwner } from '../sources/netns-owner.js';
+import type { NetstatCounters } from '../sources/netstat.js';
+import type { EphemeralPorts, Family, StateCounts } from './socket-tables.js';
+
+export interface NamespaceSample {
+  /** The `netns` label. */
+  readonly inode: number;
+  readonly pid: number;
+  readonly process: string;
+  readonly owner: NamespaceOwner;
+  readonly states: Record<Family, StateCounts>;
+  /** Sockets of every family and state: the ranking for --collector.netns.max. */
+  readonly socketCount: number;
+  readonly ephemeral: EphemeralPorts;
+  readonly netstat: NetstatCounters;
+  /** EXPORTED_NAMESPACE_SYSCTLS that are present, by name. */
+  readonly sysctls: Readonly<Record<string, number>>;
+  /** The sysctls are a new namespace's defaults: this one's could not be read. */
+  readonly sysctlsAssumed: boolean;
+}
+
+export interface NamespaceFailure {
+  readonly inode: number;
+  readonly pid: number;
+  readonly error: string;
+}
+
+/** Plain data, like a Snapshot: it crosses the worker boundary by structured clone. */
+export interface NetnsRound {
+  readonly timestampMs: number;
+  readonly durationSeconds: number;
+  /** At most `max`, most sockets first. */
+  readonly namespaces: readonly NamespaceSample[];
+  /** Read but beyond `max`. */
+  readonly dropped: number;
+  /** Namespaces whose process exited (or became unreadable) mid-round. */
+  readonly failures: readonly NamespaceFailure[];
+  /** Set when the round could not run at all (the procfs root is unreadable). */
+  readonly error?: string;
+  /** Said once, for the log: why namespace sysctls are assumed (no CAP_SYS_ADMIN...). */
+  readonly notices?: readonly string[];
+}
+
+/** The latest round as scrapes see it, attached to the snapshot on the main thread. */
+export interface NetnsView {
+  readonly round: NetnsRound;
+  /** Namespaces failed since start: sum of every round's failures. */
+  readonly readFailures: number;
+}
