@@ -100,6 +100,22 @@ const NAMESPACE_METRICS: readonly ConstMetricDefinition<NetnsView>[] = [
     ['family', 'state'],
   ),
   perNamespace(
+    'tcpstate_netns_sockstat_sockets',
+    "The namespace's own TCP socket counts from its net/sockstat, read every round in O(1): inuse (TCP and TCP6, listeners included) and tw; inuse + tw bounds what any destination holds.",
+    'gauge',
+    (ns) =>
+      ns.sockstat === undefined
+        ? []
+        : [sample(ns.sockstat.inuse, { kind: 'inuse' }), sample(ns.sockstat.tw, { kind: 'tw' })],
+    ['kind'],
+  ),
+  perNamespace(
+    'tcpstate_netns_last_walk_timestamp_seconds',
+    "Unix time of the latest walk of the namespace's socket tables, which its sockets and destinations families show; between walks its ephemeral-port figures are bounded by its sockstat (docs/namespaces.md).",
+    'gauge',
+    (ns) => single(ns.walkTimestampMs / 1000),
+  ),
+  perNamespace(
     'tcpstate_netns_ephemeral_ports_usable',
     'Ephemeral ports connect() examines in the namespace: its own ip_local_port_range minus reserved and listening ports (as tcpstate_ephemeral_ports_usable).',
     'gauge',
@@ -246,6 +262,12 @@ const ROUND_METRICS: readonly ConstMetricDefinition<NetnsView>[] = [
     samples: ({ round }) => [sample(round.timestampMs / 1000)],
   },
   {
+    name: 'tcpstate_netns_round_walks',
+    help: 'Namespaces whose socket tables the latest round walked (each walk reads the whole socket hash); the others kept their last walk, bounded by their sockstat.',
+    type: 'gauge',
+    samples: ({ round }) => [sample(round.walked)],
+  },
+  {
     name: 'tcpstate_netns_round_duration_seconds',
     help: 'Time the latest round over the namespaces took.',
     type: 'gauge',
@@ -276,7 +298,7 @@ export const netnsCollector = defineCollector({
       kind: 'positiveInteger',
       default: 100,
       max: 1000,
-      maxReason: 'each namespace adds up to 42 + 3 x top-destinations series',
+      maxReason: 'each namespace adds up to 45 + 3 x top-destinations series',
       help: 'Namespaces exported, most sockets first; the rest are dropped and counted.',
     },
     netnsTopDestinations: {
@@ -286,6 +308,14 @@ export const netnsCollector = defineCollector({
       max: 100,
       maxReason: 'each destination adds 3 series per namespace',
       help: 'Destinations per namespace in tcpstate_netns_ephemeral_ports_used (most used first).',
+    },
+    netnsWalkMaxAgeMs: {
+      name: 'collector.netns.walk-max-age',
+      kind: 'duration',
+      default: 300_000,
+      max: DAY_MS,
+      maxReason: "a namespace's states and destinations would be older than a day",
+      help: "Longest time a namespace's socket tables go unwalked; between walks its sockstat bounds its ephemeral-port figures (docs/namespaces.md).",
     },
     netnsSysctlRefreshMs: {
       name: 'collector.netns.sysctl-refresh',

@@ -3,6 +3,7 @@
  * and `--once` (one round in this thread), handed to the metrics beside the node's sample.
  */
 import type { ExporterConfig } from '../config/flags.js';
+import { EPHEMERAL_USE_WARNING_RATIO } from '../doctor/thresholds.js';
 import type { Logger } from '../log.js';
 import { CollectorHealth } from '../metrics/collector-health.js';
 import type { ExporterMetrics } from '../metrics/exporter-metrics.js';
@@ -20,6 +21,9 @@ function roundOptions(config: ExporterConfig): NetnsWorkerData {
     podLogsDir: options.podLogsDir,
     max: options.netnsMax,
     topDestinations: options.netnsTopDestinations,
+    walkMaxAgeMs: options.netnsWalkMaxAgeMs,
+    // Half the warning line: a namespace whose sockets could reach it is walked every round.
+    walkUseRatio: EPHEMERAL_USE_WARNING_RATIO / 2,
     sysctlRefreshMs: options.netnsSysctlRefreshMs,
   };
 }

@@ -18,7 +18,15 @@ export function failedRound(
   durationSeconds: number,
   error: string,
 ): NetnsRound {
-  return { timestampMs, durationSeconds, namespaces: [], dropped: 0, failures: [], error };
+  return {
+    timestampMs,
+    durationSeconds,
+    namespaces: [],
+    dropped: 0,
+    walked: 0,
+    failures: [],
+    error,
+  };
 }
 
 export function netnsWorker(options: {

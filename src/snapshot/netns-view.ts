@@ -6,16 +6,33 @@ import type { NamespaceOwner } from '../sources/netns-owner.js';
 import type { NetstatCounters } from '../sources/netstat.js';
 import type { EphemeralPorts, Family, StateCounts } from './socket-tables.js';
 
+/** A namespace's own socket counts from its net/sockstat(6), read every round in O(1). */
+export interface NamespaceSockstat {
+  /** Sockets in use, TCP and TCP6 (listeners included, TIME_WAIT not). */
+  readonly inuse: number;
+  /** TIME_WAIT sockets. */
+  readonly tw: number;
+}
+
 export interface NamespaceSample {
   /** The `netns` label. */
   readonly inode: number;
   readonly pid: number;
   readonly process: string;
   readonly owner: NamespaceOwner;
+  /** From the latest walk of its tables (walkTimestampMs), this round's or an earlier one. */
   readonly states: Record<Family, StateCounts>;
   /** Sockets of every family and state: the ranking for --collector.netns.max. */
   readonly socketCount: number;
+  /**
+   * This round's walk's figures; without a walk this round, the last walk's with usable,
+   * used_max, held and headroom bounded by this round's sockstat (boundedEphemeral).
+   */
   readonly ephemeral: EphemeralPorts;
+  /** When the tables behind states and ephemeral were walked, ms since the epoch. */
+  readonly walkTimestampMs: number;
+  /** Absent when its net/sockstat has no TCP inuse or tw field. */
+  readonly sockstat?: NamespaceSockstat;
   readonly netstat: NetstatCounters;
   /** EXPORTED_NAMESPACE_SYSCTLS that are present, by name. */
   readonly sysctls: Readonly<Record<string, number>>;
@@ -37,6 +54,8 @@ export interface NetnsRound {
   readonly namespaces: readonly NamespaceSample[];
   /** Read but beyond `max`. */
   readonly dropped: number;
+  /** Namespaces whose tables this round walked (the others are bounded by their sockstat). */
+  readonly walked: number;
   /** Namespaces whose process exited (or became unreadable) mid-round. */
   readonly failures: readonly NamespaceFailure[];
   /** Set when the round could not run at all (the procfs root is unreadable). */
