@@ -14,7 +14,6 @@ import { COLLECTOR_NAMES, type CollectorName } from '../../src/collectors/regist
 import { defaultSampleOptions } from '../../src/config/defaults.js';
 import { EXPORTER_FLAGS } from '../../src/config/flags.js';
 import { MAX_TIMER_MS } from '../../src/flags/flag-parser.js';
-import { expositionWorkerScript } from '../../src/metrics/exposition-worker.js';
 import {
   addSample,
   EXPOSITION_KEYS,
@@ -23,6 +22,7 @@ import {
   type RenderedSample,
   SampleExposition,
 } from '../../src/metrics/sample-exposition.js';
+import { expositionWorkerScript } from '../../src/sampler/exposition-worker.js';
 import { SampleScheduler } from '../../src/sampler/scheduler.js';
 import { sampleTimeoutMs, WorkerSampler } from '../../src/sampler/worker-sampler.js';
 import type { Snapshot } from '../../src/snapshot/model.js';
