@@ -268,6 +268,12 @@ const ROUND_METRICS: readonly ConstMetricDefinition<NetnsView>[] = [
     samples: ({ round }) => [sample(round.walked)],
   },
   {
+    name: 'tcpstate_netns_round_deferred_walks',
+    help: 'Walks the latest round left to the next one because it had run 10 s: namespaces not walked yet are missing from the round until then, the others keep their sockstat bounds.',
+    type: 'gauge',
+    samples: ({ round }) => [sample(round.deferred)],
+  },
+  {
     name: 'tcpstate_netns_round_duration_seconds',
     help: 'Time the latest round over the namespaces took.',
     type: 'gauge',

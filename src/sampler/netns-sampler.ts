@@ -24,6 +24,7 @@ export function failedRound(
     namespaces: [],
     dropped: 0,
     walked: 0,
+    deferred: 0,
     failures: [],
     error,
   };

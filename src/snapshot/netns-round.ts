@@ -80,6 +80,14 @@ interface LastWalk {
 const MOVED_SHARE = 0.25;
 const MOVED_MIN = 32;
 
+/**
+ * Past this much of a round, walks that can wait (a first walk, an aged or moved one) are
+ * left to the next round, which finds the done ones skippable: the round ends well within
+ * the worker's timeout (30 s at least) even when every namespace of a busy node is new.
+ * A namespace near the warning line is walked whatever the time.
+ */
+export const DEFERRABLE_WALKS_BUDGET_MS = 10_000;
+
 /** Why a namespace's tables are walked this round, or undefined when its bound suffices. */
 export function walkReason(
   last: Pick<LastWalk, 'pid' | 'timestampMs' | 'bound' | 'ephemeral' | 'settings'> | undefined,
@@ -170,6 +178,8 @@ export class NetnsRoundSampler {
     private readonly afterDiscovery: (
       namespaces: readonly DiscoveredNamespace[],
     ) => void = () => {},
+    /** DEFERRABLE_WALKS_BUDGET_MS; tests shorten it. */
+    private readonly deferAfterMs = DEFERRABLE_WALKS_BUDGET_MS,
   ) {
     this.sampler = createRootSampler(namespaceSampleOptions(options.topDestinations));
     this.owners = new OwnerResolver(options.procfsRoot, options.podLogsDir);
@@ -189,6 +199,7 @@ export class NetnsRoundSampler {
         namespaces: [],
         dropped: 0,
         walked: 0,
+        deferred: 0,
         failures: [],
         error: message(error),
       };
@@ -209,12 +220,16 @@ export class NetnsRoundSampler {
     const samples: NamespaceSample[] = [];
     const failures: NamespaceFailure[] = [];
     let walked = 0;
+    let deferred = 0;
     for (const [index, found] of namespaces.entries()) {
-      const sampled = this.sampleNamespace(found, sysctls[index] as NamespaceSysctls);
+      const mayDefer = performance.now() - started >= this.deferAfterMs;
+      const sampled = this.sampleNamespace(found, sysctls[index] as NamespaceSysctls, mayDefer);
       if ('error' in sampled) {
         failures.push(sampled);
         continue;
       }
+      if (sampled.deferred) deferred++;
+      if (sampled.sample === undefined) continue;
       samples.push(sampled.sample);
       if (sampled.walked) walked++;
     }
@@ -227,6 +242,7 @@ export class NetnsRoundSampler {
       dropped: samples.length - kept.length,
       failures,
       walked,
+      deferred,
     };
   }
 
@@ -237,7 +253,10 @@ export class NetnsRoundSampler {
   private sampleNamespace(
     found: DiscoveredNamespace,
     sysctls: NamespaceSysctls,
-  ): { readonly sample: NamespaceSample; readonly walked: boolean } | NamespaceFailure {
+    mayDefer: boolean,
+  ):
+    | { readonly sample?: NamespaceSample; readonly walked: boolean; readonly deferred: boolean }
+    | NamespaceFailure {
     const { inode, pid } = found;
     const processRoot = join(this.options.procfsRoot, String(pid));
     const fail = (error: string): NamespaceFailure => ({ inode, pid, error });
@@ -254,9 +273,14 @@ export class NetnsRoundSampler {
     const now = { pid, timestampMs: Date.now(), settings: JSON.stringify(sysctls.ephemeral) };
     const last = this.walks.get(inode);
     let walk: LastWalk;
+    const reason = walkReason(last, now, sockstat, this.options);
+    // Only walks whose bounds stay safe meanwhile wait: not near, unbounded or new settings.
+    const deferred = mayDefer && (reason === 'first' || reason === 'age' || reason === 'moved');
+    // A namespace never walked has nothing to show until its first walk.
+    if (deferred && last === undefined) return { walked: false, deferred };
+    const walks = !deferred && reason !== undefined;
     // walkReason says 'first' without a last walk; the compiler needs it said here too.
-    const walks = last === undefined || walkReason(last, now, sockstat, this.options) !== undefined;
-    if (walks) {
+    if (walks || last === undefined) {
       const snapshot = this.sampler.sample(processRoot, sysctls);
       const { sockets } = snapshot;
       if (snapshot.sources.sockets?.success === false) {
@@ -292,6 +316,6 @@ export class NetnsRoundSampler {
       sysctls: exportedSysctls(sysctls.sysctls.values),
       sysctlsAssumed: sysctls.assumed,
     };
-    return { sample, walked: walks };
+    return { sample, walked: walks, deferred };
   }
 }

@@ -56,6 +56,11 @@ export interface NetnsRound {
   readonly dropped: number;
   /** Namespaces whose tables this round walked (the others are bounded by their sockstat). */
   readonly walked: number;
+  /**
+   * Walks that could wait, left to the next round past DEFERRABLE_WALKS_BUDGET_MS: a
+   * namespace not yet walked is not in this round, one walked before keeps its bounds.
+   */
+  readonly deferred: number;
   /** Namespaces whose process exited (or became unreadable) mid-round. */
   readonly failures: readonly NamespaceFailure[];
   /** Set when the round could not run at all (the procfs root is unreadable). */

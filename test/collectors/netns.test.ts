@@ -71,6 +71,7 @@ const round: NetnsRound = {
   ],
   dropped: 3,
   walked: 1,
+  deferred: 0,
   failures: [{ inode: 1, pid: 2, error: 'gone' }],
 };
 

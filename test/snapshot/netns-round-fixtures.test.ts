@@ -142,6 +142,18 @@ describe('NetnsRoundSampler on a fixture node', () => {
     expect(third.namespaces.find((ns) => ns.inode === 1002)?.ephemeral.usable).toBe(94);
   });
 
+  it('leaves first walks to the next round once its budget is spent, showing no figures before', async () => {
+    const round = await new NetnsRoundSampler(
+      { procfsRoot: root, podLogsDir: root, max: 10, topDestinations: 3, ...WALKS },
+      reader(async () => sysctls(40000, 40099, 0)),
+      () => {},
+      0,
+    ).run();
+    expect({ walked: round.walked, deferred: round.deferred }).toEqual({ walked: 0, deferred: 3 });
+    expect(round.namespaces).toEqual([]);
+    expect(round.failures).toEqual([]);
+  });
+
   it('reports a round that cannot list the procfs root as an error, with no namespaces', async () => {
     const round = await new NetnsRoundSampler(
       {
