@@ -81,7 +81,7 @@ const MOVED_SHARE = 0.25;
 const MOVED_MIN = 32;
 
 /**
- * Past this much of a round, walks that can wait (a first walk, an aged or moved one) are
+ * Past this much of a round's walks (one walk at least), walks that can wait (a first walk, an aged or moved one) are
  * left to the next round, which finds the done ones skippable: the round ends well within
  * the worker's timeout (30 s at least) even when every namespace of a busy node is new.
  * A namespace near the warning line is walked whatever the time.
@@ -221,8 +221,11 @@ export class NetnsRoundSampler {
     const failures: NamespaceFailure[] = [];
     let walked = 0;
     let deferred = 0;
+    // From the first walk, not the round's start: waiting for sysctl readers walks nothing.
+    const walksStarted = performance.now();
     for (const [index, found] of namespaces.entries()) {
-      const mayDefer = performance.now() - started >= this.deferAfterMs;
+      // One walk at least, so that rounds make progress however slow each walk is.
+      const mayDefer = walked > 0 && performance.now() - walksStarted >= this.deferAfterMs;
       const sampled = this.sampleNamespace(found, sysctls[index] as NamespaceSysctls, mayDefer);
       if ('error' in sampled) {
         failures.push(sampled);
