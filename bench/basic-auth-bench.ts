@@ -10,11 +10,11 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import bcrypt from 'bcryptjs';
 import { pino } from 'pino';
-import { sampleProcfs } from '../src/config/defaults.js';
 import { parseExporterArgs } from '../src/config/flags.js';
 import { ExporterMetrics } from '../src/metrics/exporter-metrics.js';
 import { buildApp } from '../src/server/app.js';
 import { LiveWebConfig } from '../src/server/web-config-reload.js';
+import { sampleProcfs } from '../testkit/exporter/exporter-snapshots.js';
 
 const ROUNDS = 40;
 const PROCFS = new URL('../test/fixtures/minimal', import.meta.url).pathname;

@@ -13,8 +13,8 @@ import { parseArgs } from 'node:util';
 import { COLLECTOR_NAMES, type CollectorName } from '../src/collectors/registry.js';
 import { defaultSampleOptions } from '../src/config/defaults.js';
 import { ExporterMetrics } from '../src/metrics/exporter-metrics.js';
-import { expositionWorkerScript } from '../src/metrics/exposition-worker.js';
 import type { RenderedSample } from '../src/metrics/sample-exposition.js';
+import { expositionWorkerScript } from '../src/sampler/exposition-worker.js';
 import { WorkerSampler } from '../src/sampler/worker-sampler.js';
 import { writeSyntheticProcfs } from './synthetic-table.js';
 

@@ -2,10 +2,10 @@
 import type { Destination, EphemeralPorts } from '../snapshot/model.js';
 import { type ConstSample, defineCollector, sample } from './collector.js';
 
-const DESTINATION_LABELS = ['local_address', 'remote_address', 'remote_port'] as const;
+export const DESTINATION_LABELS = ['local_address', 'remote_address', 'remote_port'] as const;
 
 /** One sample per top destination of `value`. */
-function destinationSamples(
+export function destinationSamples(
   ports: EphemeralPorts,
   value: (destination: Destination) => number,
 ): ConstSample[] {

@@ -5,18 +5,19 @@
  * exported, dropped or failed. Its data is the latest round of its own worker and schedule,
  * attached to the snapshot on the main thread: a scrape never reads /proc.
  */
-import { FAMILIES, TCP_STATES } from '../snapshot/model.js';
-import type { NamespaceSample, NetnsView } from '../snapshot/netns-round.js';
+import { type Destination, FAMILIES, TCP_STATES } from '../snapshot/model.js';
+import type { NamespaceSample, NetnsView } from '../snapshot/netns-view.js';
+import type { NetstatCounters } from '../sources/netstat.js';
 import {
   type ConstMetricDefinition,
   type ConstSample,
   defineCollector,
   sample,
 } from './collector.js';
+import { DESTINATION_LABELS, destinationSamples } from './ephemeral.js';
+import { kernelCounter } from './netstat.js';
 
 const IDENTITY_LABELS = ['netns', 'pod', 'namespace', 'container'] as const;
-const DESTINATION_LABELS = ['local_address', 'remote_address', 'remote_port'] as const;
-export const NAMESPACE_OUTCOMES = ['exported', 'dropped', 'failed'] as const;
 
 function identity(ns: NamespaceSample): Record<(typeof IDENTITY_LABELS)[number], string> {
   return {
@@ -58,36 +59,22 @@ function single(value: number | undefined): ConstSample[] {
 function perDestination(
   name: string,
   help: string,
-  value: (destination: NamespaceSample['ephemeral']['destinations'][number]) => number,
+  value: (destination: Destination) => number,
 ): ConstMetricDefinition<NetnsView> {
   return perNamespace(
     name,
     help,
     'gauge',
-    (ns) =>
-      ns.ephemeral.destinations.map((destination) =>
-        sample(value(destination), {
-          local_address: destination.localAddress,
-          remote_address: destination.remoteAddress,
-          remote_port: String(destination.remotePort),
-        }),
-      ),
+    (ns) => destinationSamples(ns.ephemeral, value),
     DESTINATION_LABELS,
   );
 }
 
-function kernelCounter(
-  name: string,
-  help: string,
-  table: 'tcpExt' | 'tcp',
-  field: string,
+/** The node's counter of the same kernel field, per namespace. */
+function namespaceCounter(
+  counter: ConstMetricDefinition<NetstatCounters>,
 ): ConstMetricDefinition<NetnsView> {
-  return perNamespace(
-    name,
-    `${help} in the namespace (${table === 'tcpExt' ? 'TcpExt' : 'Tcp'} ${field} of its net/${table === 'tcpExt' ? 'netstat' : 'snmp'}).`,
-    'counter',
-    (ns) => single(ns.netstat[table][field]),
-  );
+  return perNamespace(counter.name, counter.help, 'counter', (ns) => counter.samples(ns.netstat));
 }
 
 const NAMESPACE_METRICS: readonly ConstMetricDefinition<NetnsView>[] = [
@@ -111,6 +98,22 @@ const NAMESPACE_METRICS: readonly ConstMetricDefinition<NetnsView>[] = [
       }
     },
     ['family', 'state'],
+  ),
+  perNamespace(
+    'tcpstate_netns_sockstat_sockets',
+    "The namespace's own TCP socket counts from its net/sockstat, read every round in O(1): inuse (TCP and TCP6, listeners included) and tw; inuse + tw bounds what any destination holds.",
+    'gauge',
+    (ns) =>
+      ns.sockstat === undefined
+        ? []
+        : [sample(ns.sockstat.inuse, { kind: 'inuse' }), sample(ns.sockstat.tw, { kind: 'tw' })],
+    ['kind'],
+  ),
+  perNamespace(
+    'tcpstate_netns_last_walk_timestamp_seconds',
+    "Unix time of the latest walk of the namespace's socket tables, which its sockets and destinations families show; between walks its ephemeral-port figures are bounded by its sockstat (docs/namespaces.md).",
+    'gauge',
+    (ns) => single(ns.walkTimestampMs / 1000),
   ),
   perNamespace(
     'tcpstate_netns_ephemeral_ports_usable',
@@ -167,53 +170,69 @@ const NAMESPACE_METRICS: readonly ConstMetricDefinition<NetnsView>[] = [
     'gauge',
     (ns) => single(ns.sysctlsAssumed ? 1 : 0),
   ),
-  kernelCounter(
-    'tcpstate_netns_timewait_finished_total',
-    'Sockets put into TIME_WAIT',
-    'tcpExt',
-    'TW',
+  namespaceCounter(
+    kernelCounter(
+      'tcpstate_netns_timewait_finished_total',
+      'Sockets put into TIME_WAIT in the namespace',
+      'tcpExt',
+      'TW',
+    ),
   ),
-  kernelCounter(
-    'tcpstate_netns_timewait_reused_total',
-    'TIME_WAIT 4-tuples reused by connect()',
-    'tcpExt',
-    'TWRecycled',
+  namespaceCounter(
+    kernelCounter(
+      'tcpstate_netns_timewait_reused_total',
+      'TIME_WAIT 4-tuples reused by connect() in the namespace',
+      'tcpExt',
+      'TWRecycled',
+    ),
   ),
-  kernelCounter(
-    'tcpstate_netns_timewait_killed_total',
-    'TIME_WAIT sockets given a short timeout',
-    'tcpExt',
-    'TWKilled',
+  namespaceCounter(
+    kernelCounter(
+      'tcpstate_netns_timewait_killed_total',
+      'TIME_WAIT sockets given a short timeout in the namespace',
+      'tcpExt',
+      'TWKilled',
+    ),
   ),
-  kernelCounter(
-    'tcpstate_netns_timewait_overflows_total',
-    'TIME_WAIT sockets destroyed at tcp_max_tw_buckets',
-    'tcpExt',
-    'TCPTimeWaitOverflow',
+  namespaceCounter(
+    kernelCounter(
+      'tcpstate_netns_timewait_overflows_total',
+      'TIME_WAIT sockets destroyed at tcp_max_tw_buckets in the namespace',
+      'tcpExt',
+      'TCPTimeWaitOverflow',
+    ),
   ),
-  kernelCounter(
-    'tcpstate_netns_listen_overflows_total',
-    'Connections dropped because a listen queue was full',
-    'tcpExt',
-    'ListenOverflows',
+  namespaceCounter(
+    kernelCounter(
+      'tcpstate_netns_listen_overflows_total',
+      'Connections dropped because a listen queue was full in the namespace',
+      'tcpExt',
+      'ListenOverflows',
+    ),
   ),
-  kernelCounter(
-    'tcpstate_netns_listen_drops_total',
-    'Connection requests dropped by listeners',
-    'tcpExt',
-    'ListenDrops',
+  namespaceCounter(
+    kernelCounter(
+      'tcpstate_netns_listen_drops_total',
+      'Connection requests dropped by listeners in the namespace',
+      'tcpExt',
+      'ListenDrops',
+    ),
   ),
-  kernelCounter(
-    'tcpstate_netns_active_opens_total',
-    'Connections opened by connect()',
-    'tcp',
-    'ActiveOpens',
+  namespaceCounter(
+    kernelCounter(
+      'tcpstate_netns_active_opens_total',
+      'Connections opened by connect() in the namespace',
+      'tcp',
+      'ActiveOpens',
+    ),
   ),
-  kernelCounter(
-    'tcpstate_netns_attempt_fails_total',
-    'Connection attempts that failed before ESTABLISHED',
-    'tcp',
-    'AttemptFails',
+  namespaceCounter(
+    kernelCounter(
+      'tcpstate_netns_attempt_fails_total',
+      'Connection attempts that failed before ESTABLISHED in the namespace',
+      'tcp',
+      'AttemptFails',
+    ),
   ),
 ];
 
@@ -241,6 +260,18 @@ const ROUND_METRICS: readonly ConstMetricDefinition<NetnsView>[] = [
     help: 'Unix time at which the latest round over the namespaces started (--collector.netns.interval).',
     type: 'gauge',
     samples: ({ round }) => [sample(round.timestampMs / 1000)],
+  },
+  {
+    name: 'tcpstate_netns_round_walks',
+    help: 'Namespaces whose socket tables the latest round walked (each walk reads the whole socket hash); the others kept their last walk, bounded by their sockstat.',
+    type: 'gauge',
+    samples: ({ round }) => [sample(round.walked)],
+  },
+  {
+    name: 'tcpstate_netns_round_deferred_walks',
+    help: 'Walks the latest round left to the next one because it had run 10 s: namespaces not walked yet are missing from the round until then, the others keep their sockstat bounds.',
+    type: 'gauge',
+    samples: ({ round }) => [sample(round.deferred)],
   },
   {
     name: 'tcpstate_netns_round_duration_seconds',
@@ -273,7 +304,7 @@ export const netnsCollector = defineCollector({
       kind: 'positiveInteger',
       default: 100,
       max: 1000,
-      maxReason: 'each namespace adds up to 42 + 3 x top-destinations series',
+      maxReason: 'each namespace adds up to 45 + 3 x top-destinations series',
       help: 'Namespaces exported, most sockets first; the rest are dropped and counted.',
     },
     netnsTopDestinations: {
@@ -283,6 +314,14 @@ export const netnsCollector = defineCollector({
       max: 100,
       maxReason: 'each destination adds 3 series per namespace',
       help: 'Destinations per namespace in tcpstate_netns_ephemeral_ports_used (most used first).',
+    },
+    netnsWalkMaxAgeMs: {
+      name: 'collector.netns.walk-max-age',
+      kind: 'duration',
+      default: 300_000,
+      max: DAY_MS,
+      maxReason: "a namespace's states and destinations would be older than a day",
+      help: "Longest time a namespace's socket tables go unwalked; between walks its sockstat bounds its ephemeral-port figures (docs/namespaces.md).",
     },
     netnsSysctlRefreshMs: {
       name: 'collector.netns.sysctl-refresh',

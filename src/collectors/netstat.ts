@@ -1,20 +1,29 @@
 /** The kernel's TIME_WAIT, PAWS, listen-queue and open/reset counters (net/netstat, net/snmp). */
-import type { NetstatCounters } from '../sources/netstat.js';
+import {
+  type CounterField,
+  type CounterGroup,
+  type CounterRef,
+  counterLabel,
+  counterValue,
+  type NetstatCounters,
+} from '../sources/netstat.js';
 import { type ConstMetricDefinition, defineCollector, sample } from './collector.js';
 
 /** A counter from one kernel field; absent when the kernel lacks the field. */
-function kernelCounter(
+export function kernelCounter<Group extends CounterGroup>(
   name: string,
   help: string,
-  table: keyof NetstatCounters,
-  field: string,
+  table: Group,
+  field: CounterField<Group>,
 ): ConstMetricDefinition<NetstatCounters> {
+  // The parameters' types tie the field to its group; TypeScript cannot carry that into one object.
+  const counter = { group: table, field } as CounterRef;
   return {
     name,
-    help: `${help} (${table === 'tcpExt' ? 'TcpExt' : 'Tcp'} ${field}).`,
+    help: `${help} (${counterLabel(table, field)}).`,
     type: 'counter',
     samples: (counters) => {
-      const value = counters[table][field];
+      const value = counterValue(counters, counter);
       return value === undefined ? [] : [sample(value)];
     },
   };

@@ -3,13 +3,15 @@
  * and `--once` (one round in this thread), handed to the metrics beside the node's sample.
  */
 import type { ExporterConfig } from '../config/flags.js';
+import { EPHEMERAL_USE_WARNING_RATIO } from '../doctor/thresholds.js';
 import type { Logger } from '../log.js';
 import { CollectorHealth, logCollectorTransitions } from '../metrics/collector-health.js';
 import type { ExporterMetrics } from '../metrics/exporter-metrics.js';
 import { type NetnsWorkerData, netnsWorker } from '../sampler/netns-sampler.js';
 import { SampleScheduler } from '../sampler/scheduler.js';
 import { sampleTimeoutMs } from '../sampler/worker-sampler.js';
-import { type NetnsRound, NetnsRoundSampler } from '../snapshot/netns-round.js';
+import { NetnsRoundSampler } from '../snapshot/netns-round.js';
+import type { NetnsRound } from '../snapshot/netns-view.js';
 import { NamespaceSysctlCache } from '../sources/netns-sysctl-cache.js';
 
 function roundOptions(config: ExporterConfig): NetnsWorkerData {
@@ -19,6 +21,9 @@ function roundOptions(config: ExporterConfig): NetnsWorkerData {
     podLogsDir: options.podLogsDir,
     max: options.netnsMax,
     topDestinations: options.netnsTopDestinations,
+    walkMaxAgeMs: options.netnsWalkMaxAgeMs,
+    // Half the warning line: a namespace whose sockets could reach it is walked every round.
+    walkUseRatio: EPHEMERAL_USE_WARNING_RATIO / 2,
     sysctlRefreshMs: options.netnsSysctlRefreshMs,
   };
 }

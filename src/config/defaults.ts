@@ -2,8 +2,7 @@
  * The default run, from the flag table's defaults (each collector's limits are declared in
  * its own file): what doctor, the bench and tests sample with.
  */
-import type { SampleOptions, Snapshot } from '../snapshot/model.js';
-import { createSampler } from '../snapshot/sample.js';
+import type { SampleOptions } from '../snapshot/model.js';
 import { type ExporterConfig, parseExporterArgs, sampleOptionsFor } from './flags.js';
 
 function defaultConfig(): ExporterConfig {
@@ -18,9 +17,4 @@ export const DEFAULT_CONFIG: ExporterConfig = defaultConfig();
 /** Engine options with every collector's default, for a procfs root. */
 export function defaultSampleOptions(procfsRoot: string): SampleOptions {
   return sampleOptionsFor({ ...DEFAULT_CONFIG, procfsRoot });
-}
-
-/** One sample with the default options, some of them replaced: for doctor, the bench and tests. */
-export function sampleProcfs(options: Partial<SampleOptions> & { procfsRoot: string }): Snapshot {
-  return createSampler({ ...defaultSampleOptions(options.procfsRoot), ...options }).sample();
 }

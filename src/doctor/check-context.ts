@@ -3,7 +3,9 @@
  * two snapshots it reads, and a way to say "cannot look" (Skip). See docs/doctor.md.
  */
 import type { EphemeralPorts, Snapshot, SocketTables, SourceName } from '../snapshot/model.js';
-import { type CounterChange, type CounterRef, counterChange, round } from './counters.js';
+import { type CounterRef, counterValue } from '../sources/netstat.js';
+import type { SockstatField } from '../sources/sockstat.js';
+import { type CounterChange, counterChange, round } from './counters.js';
 import type { EvidenceValue, FindingId, FixStep, Severity } from './finding.js';
 
 export interface Context {
@@ -76,7 +78,7 @@ export function needSysctl(context: Context, name: string): number {
   return value;
 }
 
-export function needSockstat(context: Context, field: string): number {
+export function needSockstat(context: Context, field: SockstatField): number {
   const sockstat = context.second.sockstat;
   if (sockstat === undefined) throw unavailable(context.second, 'sockstat', 'net/sockstat');
   const value = sockstat.ipv4[field];
@@ -101,8 +103,7 @@ export function optionalCounter(
   counter: CounterRef,
 ): Required<CounterChange> | undefined {
   const netstat = context.second.netstat;
-  if (netstat !== undefined && netstat[counter.group][counter.field] === undefined)
-    return undefined;
+  if (netstat !== undefined && counterValue(netstat, counter) === undefined) return undefined;
   return needCounter(context, counter);
 }
 

@@ -1,30 +1,29 @@
 /** Kernel counters over the window, named as `nstat` names them (TcpExtListenOverflows). */
 import type { Snapshot } from '../snapshot/model.js';
+import {
+  COUNTER_PREFIXES,
+  type CounterField,
+  type CounterRef,
+  counterValue,
+} from '../sources/netstat.js';
 
-export type CounterGroup = 'tcpExt' | 'tcp';
-
-export interface CounterRef {
-  readonly group: CounterGroup;
-  /** The kernel's field name: `ListenOverflows`. */
-  readonly field: string;
-}
-
-function counterRefs(group: CounterGroup, fields: readonly string[]): CounterRef[] {
-  return fields.map((field) => ({ group, field }));
-}
+const tcp = (fields: readonly CounterField<'tcp'>[]): CounterRef[] =>
+  fields.map((field) => ({ group: 'tcp', field }));
+const tcpExt = (fields: readonly CounterField<'tcpExt'>[]): CounterRef[] =>
+  fields.map((field) => ({ group: 'tcpExt', field }));
 
 /** The counters doctor shows, in the order it shows them. */
 export const SHOWN_COUNTERS: readonly CounterRef[] = [
-  ...counterRefs('tcp', ['ActiveOpens', 'PassiveOpens', 'AttemptFails', 'EstabResets']),
-  ...counterRefs('tcpExt', ['TW', 'TWRecycled', 'TWKilled', 'TCPTimeWaitOverflow']),
-  ...counterRefs('tcpExt', ['ListenOverflows', 'ListenDrops', 'PAWSActive', 'PAWSEstab']),
-  ...counterRefs('tcpExt', ['PAWSTimewait', 'TCPReqQFullDrop', 'TCPReqQFullDoCookies']),
-  ...counterRefs('tcpExt', ['SyncookiesSent', 'SyncookiesFailed']),
-  ...counterRefs('tcpExt', ['TCPMemoryPressures', 'TCPAbortOnMemory']),
+  ...tcp(['ActiveOpens', 'PassiveOpens', 'AttemptFails', 'EstabResets']),
+  ...tcpExt(['TW', 'TWRecycled', 'TWKilled', 'TCPTimeWaitOverflow']),
+  ...tcpExt(['ListenOverflows', 'ListenDrops', 'PAWSActive', 'PAWSEstab']),
+  ...tcpExt(['PAWSTimewait', 'TCPReqQFullDrop', 'TCPReqQFullDoCookies']),
+  ...tcpExt(['SyncookiesSent', 'SyncookiesFailed']),
+  ...tcpExt(['TCPMemoryPressures', 'TCPAbortOnMemory']),
 ];
 
 export function nstatName(counter: CounterRef): string {
-  return `${counter.group === 'tcp' ? 'Tcp' : 'TcpExt'}${counter.field}`;
+  return `${COUNTER_PREFIXES[counter.group]}${counter.field}`;
 }
 
 export interface CounterChange {
@@ -37,7 +36,7 @@ export interface CounterChange {
 }
 
 function value(snapshot: Snapshot, counter: CounterRef): number | undefined {
-  return snapshot.netstat?.[counter.group][counter.field];
+  return snapshot.netstat === undefined ? undefined : counterValue(snapshot.netstat, counter);
 }
 
 /** Undefined when the second sample lacks the counter (kernel without it, or unreadable). */

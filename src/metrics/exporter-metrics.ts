@@ -18,7 +18,7 @@ import {
 import { sample } from '../collectors/collector.js';
 import { isSuccessfulSample } from '../snapshot/failed-snapshot.js';
 import type { Snapshot } from '../snapshot/model.js';
-import type { NetnsRound, NetnsView } from '../snapshot/netns-round.js';
+import type { NetnsRound, NetnsView } from '../snapshot/netns-view.js';
 import { registerConstMetric } from './const-metric.js';
 import {
   addSample,

@@ -20,7 +20,7 @@ import {
 import { sample } from '../collectors/collector.js';
 import { type CollectorName, REGISTRY } from '../collectors/registry.js';
 import type { Snapshot } from '../snapshot/model.js';
-import type { NetnsView } from '../snapshot/netns-round.js';
+import type { NetnsView } from '../snapshot/netns-view.js';
 import {
   emptyHistogram,
   type HistogramCounts,

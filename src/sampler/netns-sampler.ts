@@ -3,7 +3,8 @@
  * schedule: a round walks the shared socket hash once per namespace and starts sysctl
  * readers, so it must neither block the HTTP server nor delay the node's own sample.
  */
-import type { NetnsRound, NetnsRoundOptions } from '../snapshot/netns-round.js';
+import type { NetnsRoundOptions } from '../snapshot/netns-round.js';
+import type { NetnsRound } from '../snapshot/netns-view.js';
 import { WorkerTask, workerScript } from './worker-sampler.js';
 
 export interface NetnsWorkerData extends NetnsRoundOptions {
@@ -17,7 +18,16 @@ export function failedRound(
   durationSeconds: number,
   error: string,
 ): NetnsRound {
-  return { timestampMs, durationSeconds, namespaces: [], dropped: 0, failures: [], error };
+  return {
+    timestampMs,
+    durationSeconds,
+    namespaces: [],
+    dropped: 0,
+    walked: 0,
+    deferred: 0,
+    failures: [],
+    error,
+  };
 }
 
 export function netnsWorker(options: {

@@ -1,6 +1,6 @@
 /**
  * What a sampling worker does with each request: take a sample and, when its script brought
- * a renderer (the daemon's does: metrics/exposition-worker.ts), render it there too, then post
+ * a renderer (the daemon's does: sampler/exposition-worker.ts), render it there too, then post
  * both, moving the rendered bytes rather than copying them. The HTTP thread is left to swap
  * references. The sampler knows nothing of what is rendered: requests and results pass through.
  */

@@ -27,20 +27,6 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (char) => HTML_ESCAPES[char] ?? char);
 }
 
-/** The status column, here and (through the page's JSON) in src/web/page.js. */
-export function collectorStateText(view: Omit<CollectorView, 'text'>): string {
-  switch (view.state) {
-    case 'disabled':
-      return 'disabled';
-    case 'waiting':
-      return 'waiting for the first sample';
-    case 'ok':
-      return `ok (${((view.durationSeconds ?? 0) * 1000).toFixed(1)} ms)`;
-    case 'failing':
-      return `failing: ${view.error ?? 'unknown error'}`;
-  }
-}
-
 function collectorRows(collectors: readonly CollectorView[]): string {
   return collectors
     .map((view) => `<tr><td>${escapeHtml(view.name)}</td><td>${escapeHtml(view.text)}</td></tr>`)

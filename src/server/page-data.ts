@@ -5,7 +5,6 @@
  */
 import { COLLECTOR_NAMES, type CollectorName, REGISTRY } from '../collectors/registry.js';
 import type { Destination, EphemeralPorts, PortStateCounts, Snapshot } from '../snapshot/model.js';
-import { collectorStateText } from './landing.js';
 import type { HistorySeries } from './sample-history.js';
 
 export const PAGE_DATA_PATH = '/api/page';
@@ -18,6 +17,20 @@ export interface CollectorView {
   readonly error?: string;
   /** The status as the page shows it: `ok (1.2 ms)`, `failing: <error>`... */
   readonly text: string;
+}
+
+/** The status column, here and (through the page's JSON) in src/web/page.js. */
+export function collectorStateText(view: Omit<CollectorView, 'text'>): string {
+  switch (view.state) {
+    case 'disabled':
+      return 'disabled';
+    case 'waiting':
+      return 'waiting for the first sample';
+    case 'ok':
+      return `ok (${((view.durationSeconds ?? 0) * 1000).toFixed(1)} ms)`;
+    case 'failing':
+      return `failing: ${view.error ?? 'unknown error'}`;
+  }
 }
 
 export interface DestinationView {

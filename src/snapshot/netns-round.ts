@@ -1,18 +1,27 @@
 /**
  * One round over every network namespace of the node: discover them, resolve owners, get
- * each one's sysctls, read its socket tables and counters through `<procfs>/<pid>` with the
- * engine, then keep the most loaded ones. Each namespace fails alone (its process exited
- * mid-round); nothing throws out of run().
+ * each one's sysctls and its O(1) files (net/sockstat, net/netstat, net/snmp) through
+ * `<procfs>/<pid>`, walk its socket tables with the engine only when they could matter (see
+ * walkReason; each walk reads the whole shared socket hash), then keep the most loaded ones.
+ * Each namespace fails alone (its process exited mid-round); nothing throws out of run().
  */
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { type DiscoveredNamespace, discoverNamespaces } from '../sources/netns-discovery.js';
-import { type NamespaceOwner, OwnerResolver } from '../sources/netns-owner.js';
+import { OwnerResolver } from '../sources/netns-owner.js';
 import { assumedNamespaceSysctls, type NamespaceSysctls } from '../sources/netns-sysctl.js';
 import type { NamespaceSysctlCache } from '../sources/netns-sysctl-cache.js';
-import type { NetstatCounters } from '../sources/netstat.js';
-import type { EphemeralPorts, Family, SampleOptions, StateCounts } from './model.js';
+import { type NetstatCounters, readNetstat } from '../sources/netstat.js';
+import { readSockstat } from '../sources/sockstat.js';
+import type {
+  NamespaceFailure,
+  NamespaceSample,
+  NamespaceSockstat,
+  NetnsRound,
+} from './netns-view.js';
 import { createRootSampler, type RootSampler } from './sample.js';
+import type { EphemeralPorts, Family, StateCounts } from './socket-tables.js';
+import type { SampleOptions } from './source-readers.js';
 
 /**
  * Namespace sysctls by entering each namespace (NamespaceSysctlCache): fresh() answers from
@@ -34,52 +43,6 @@ export const EXPORTED_NAMESPACE_SYSCTLS = [
   'net.ipv4.tcp_fin_timeout',
 ] as const;
 
-export interface NamespaceSample {
-  /** The `netns` label. */
-  readonly inode: number;
-  readonly pid: number;
-  readonly process: string;
-  readonly owner: NamespaceOwner;
-  readonly states: Record<Family, StateCounts>;
-  /** Sockets of every family and state: the ranking for --collector.netns.max. */
-  readonly socketCount: number;
-  readonly ephemeral: EphemeralPorts;
-  readonly netstat: NetstatCounters;
-  /** EXPORTED_NAMESPACE_SYSCTLS that are present, by name. */
-  readonly sysctls: Readonly<Record<string, number>>;
-  /** The sysctls are a new namespace's defaults: this one's could not be read. */
-  readonly sysctlsAssumed: boolean;
-}
-
-export interface NamespaceFailure {
-  readonly inode: number;
-  readonly pid: number;
-  readonly error: string;
-}
-
-/** Plain data, like a Snapshot: it crosses the worker boundary by structured clone. */
-export interface NetnsRound {
-  readonly timestampMs: number;
-  readonly durationSeconds: number;
-  /** At most `max`, most sockets first. */
-  readonly namespaces: readonly NamespaceSample[];
-  /** Read but beyond `max`. */
-  readonly dropped: number;
-  /** Namespaces whose process exited (or became unreadable) mid-round. */
-  readonly failures: readonly NamespaceFailure[];
-  /** Set when the round could not run at all (the procfs root is unreadable). */
-  readonly error?: string;
-  /** Said once, for the log: why namespace sysctls are assumed (no CAP_SYS_ADMIN...). */
-  readonly notices?: readonly string[];
-}
-
-/** The latest round as scrapes see it, attached to the snapshot on the main thread. */
-export interface NetnsView {
-  readonly round: NetnsRound;
-  /** Namespaces failed since start: sum of every round's failures. */
-  readonly readFailures: number;
-}
-
 export interface NetnsRoundOptions {
   /** The node's procfs root, `/proc` (or `/host/proc` in a container). */
   readonly procfsRoot: string;
@@ -89,6 +52,87 @@ export interface NetnsRoundOptions {
   readonly max: number;
   /** `--collector.netns.top-destinations`. */
   readonly topDestinations: number;
+  /** `--collector.netns.walk-max-age`: a namespace's tables are walked at least this often. */
+  readonly walkMaxAgeMs: number;
+  /**
+   * Walk when the namespace's sockets could hold this share of its usable ports toward one
+   * destination: below it, no destination can be near the warning line.
+   */
+  readonly walkUseRatio: number;
+}
+
+/** What a walk found, kept to stand for the namespace in the rounds that do not walk it. */
+interface LastWalk {
+  readonly pid: number;
+  readonly timestampMs: number;
+  /** inuse + tw when it walked. */
+  readonly bound: number;
+  readonly states: Record<Family, StateCounts>;
+  readonly ephemeral: EphemeralPorts;
+  /** The port range, reserved ports and reuse settings the model used. */
+  readonly settings: string;
+}
+
+/**
+ * A change of inuse + tw since the last walk this large (a quarter, and at least this many
+ * sockets) makes its state counts and destinations worth reading again.
+ */
+const MOVED_SHARE = 0.25;
+const MOVED_MIN = 32;
+
+/**
+ * Past this much of a round's walks (one walk at least), walks that can wait (a first walk, an aged or moved one) are
+ * left to the next round, which finds the done ones skippable: the round ends well within
+ * the worker's timeout (30 s at least) even when every namespace of a busy node is new.
+ * A namespace near the warning line is walked whatever the time.
+ */
+export const DEFERRABLE_WALKS_BUDGET_MS = 10_000;
+
+/** Why a namespace's tables are walked this round, or undefined when its bound suffices. */
+export function walkReason(
+  last: Pick<LastWalk, 'pid' | 'timestampMs' | 'bound' | 'ephemeral' | 'settings'> | undefined,
+  now: { readonly pid: number; readonly timestampMs: number; readonly settings: string },
+  sockstat: NamespaceSockstat | undefined,
+  options: Pick<NetnsRoundOptions, 'walkMaxAgeMs' | 'walkUseRatio'>,
+): 'first' | 'unbounded' | 'settings' | 'age' | 'near' | 'moved' | undefined {
+  if (last === undefined || last.pid !== now.pid) return 'first';
+  if (sockstat === undefined) return 'unbounded';
+  if (last.settings !== now.settings) return 'settings';
+  if (now.timestampMs - last.timestampMs >= options.walkMaxAgeMs) return 'age';
+  const bound = sockstat.inuse + sockstat.tw;
+  const safe = boundedEphemeral(last.ephemeral, sockstat);
+  if (safe.usable === 0 || safe.usedMax / safe.usable >= options.walkUseRatio) return 'near';
+  if (Math.abs(bound - last.bound) >= Math.max(MOVED_MIN, MOVED_SHARE * last.bound)) return 'moved';
+  return undefined;
+}
+
+/**
+ * The ephemeral figures a namespace not walked this round is exported with: never more
+ * headroom than the truth. No destination holds more ports than the namespace has sockets
+ * (inuse + tw), so that is its used_max and held; a listener that appeared since the walk
+ * is one of the inuse sockets, so usable is the walk's less inuse. Its destinations stay
+ * the walk's (docs/namespaces.md).
+ */
+export function boundedEphemeral(
+  walked: EphemeralPorts,
+  sockstat: NamespaceSockstat,
+): EphemeralPorts {
+  const usable = Math.max(0, walked.usable - sockstat.inuse);
+  const usedMax = Math.min(sockstat.inuse + sockstat.tw, usable);
+  return {
+    ...walked,
+    usable,
+    usedMax,
+    held: usedMax,
+    headroomRatio: usable === 0 ? 0 : 1 - usedMax / usable,
+  };
+}
+
+/** inuse of TCP and TCP6 (each counts its own sockets) and tw (both families); undefined if absent. */
+function namespaceSockstat(processRoot: string): NamespaceSockstat | undefined {
+  const { ipv4, ipv6 } = readSockstat(processRoot);
+  if (ipv4.inuse === undefined || ipv4.tw === undefined) return undefined;
+  return { inuse: ipv4.inuse + (ipv6?.inuse ?? 0), tw: ipv4.tw };
 }
 
 /** The engine's options for a namespace: tables and counters; port breakdowns are not exported. */
@@ -102,7 +146,7 @@ function namespaceSampleOptions(topDestinations: number): Omit<SampleOptions, 'p
     sources: {
       sockets: true,
       sockstat: false,
-      netstat: true,
+      netstat: false,
       sysctl: false,
       conntrack: false,
       snat: false,
@@ -134,6 +178,7 @@ function message(error: unknown): string {
 export class NetnsRoundSampler {
   private readonly sampler: RootSampler;
   private readonly owners: OwnerResolver;
+  private readonly walks = new Map<number, LastWalk>();
 
   constructor(
     private readonly options: NetnsRoundOptions,
@@ -142,6 +187,8 @@ export class NetnsRoundSampler {
     private readonly afterDiscovery: (
       namespaces: readonly DiscoveredNamespace[],
     ) => void = () => {},
+    /** DEFERRABLE_WALKS_BUDGET_MS; tests shorten it. */
+    private readonly deferAfterMs = DEFERRABLE_WALKS_BUDGET_MS,
   ) {
     this.sampler = createRootSampler(namespaceSampleOptions(options.topDestinations));
     this.owners = new OwnerResolver(options.procfsRoot, options.podLogsDir);
@@ -160,11 +207,15 @@ export class NetnsRoundSampler {
         durationSeconds: elapsed(),
         namespaces: [],
         dropped: 0,
+        walked: 0,
+        deferred: 0,
         failures: [],
         error: message(error),
       };
     }
     await this.afterDiscovery(namespaces);
+    const present = new Set(namespaces.map((found) => found.inode));
+    for (const inode of this.walks.keys()) if (!present.has(inode)) this.walks.delete(inode);
     this.owners.beginRound(namespaces.map((found) => found.inode));
     this.readSysctls.evictExcept(namespaces.map((found) => found.inode));
     // All at once: the reader bounds its children and answers from its cache when it can.
@@ -177,10 +228,22 @@ export class NetnsRoundSampler {
     );
     const samples: NamespaceSample[] = [];
     const failures: NamespaceFailure[] = [];
+    let walked = 0;
+    let deferred = 0;
+    // From the first walk, not the round's start: waiting for sysctl readers walks nothing.
+    const walksStarted = performance.now();
     for (const [index, found] of namespaces.entries()) {
-      const sampled = this.sampleNamespace(found, sysctls[index] as NamespaceSysctls);
-      if ('error' in sampled) failures.push(sampled);
-      else samples.push(sampled);
+      // One walk at least, so that rounds make progress however slow each walk is.
+      const mayDefer = walked > 0 && performance.now() - walksStarted >= this.deferAfterMs;
+      const sampled = this.sampleNamespace(found, sysctls[index] as NamespaceSysctls, mayDefer);
+      if ('error' in sampled) {
+        failures.push(sampled);
+        continue;
+      }
+      if (sampled.deferred) deferred++;
+      if (sampled.sample === undefined) continue;
+      samples.push(sampled.sample);
+      if (sampled.walked) walked++;
     }
     samples.sort((a, b) => b.socketCount - a.socketCount || a.inode - b.inode);
     const kept = samples.slice(0, this.options.max);
@@ -190,6 +253,8 @@ export class NetnsRoundSampler {
       namespaces: kept,
       dropped: samples.length - kept.length,
       failures,
+      walked,
+      deferred,
     };
   }
 
@@ -200,31 +265,69 @@ export class NetnsRoundSampler {
   private sampleNamespace(
     found: DiscoveredNamespace,
     sysctls: NamespaceSysctls,
-  ): NamespaceSample | NamespaceFailure {
+    mayDefer: boolean,
+  ):
+    | { readonly sample?: NamespaceSample; readonly walked: boolean; readonly deferred: boolean }
+    | NamespaceFailure {
     const { inode, pid } = found;
     const processRoot = join(this.options.procfsRoot, String(pid));
     const fail = (error: string): NamespaceFailure => ({ inode, pid, error });
     const owner = this.owners.resolve(inode, pid);
     if (owner === undefined) return fail(`process ${pid} exited before its cgroup was read`);
-    const snapshot = this.sampler.sample(processRoot, sysctls);
-    for (const status of Object.values(snapshot.sources)) {
-      if (status?.success === false) return fail(status.error ?? 'read failed');
+    let sockstat: NamespaceSockstat | undefined;
+    let netstat: NetstatCounters;
+    try {
+      sockstat = namespaceSockstat(processRoot);
+      netstat = readNetstat(processRoot);
+    } catch (error) {
+      return fail(message(error));
     }
-    const { sockets, netstat } = snapshot;
-    if (sockets?.ephemeral === undefined || netstat === undefined) {
-      return fail(sockets?.ephemeralError ?? 'no data');
+    const now = { pid, timestampMs: Date.now(), settings: JSON.stringify(sysctls.ephemeral) };
+    const last = this.walks.get(inode);
+    let walk: LastWalk;
+    const reason = walkReason(last, now, sockstat, this.options);
+    // Only walks whose bounds stay safe meanwhile wait: not near, unbounded or new settings.
+    const deferred = mayDefer && (reason === 'first' || reason === 'age' || reason === 'moved');
+    // A namespace never walked has nothing to show until its first walk.
+    if (deferred && last === undefined) return { walked: false, deferred };
+    const walks = !deferred && reason !== undefined;
+    // walkReason says 'first' without a last walk; the compiler needs it said here too.
+    if (walks || last === undefined) {
+      const snapshot = this.sampler.sample(processRoot, sysctls);
+      const { sockets } = snapshot;
+      if (snapshot.sources.sockets?.success === false) {
+        return fail(snapshot.sources.sockets.error ?? 'read failed');
+      }
+      if (sockets?.ephemeral === undefined) return fail(sockets?.ephemeralError ?? 'no data');
+      walk = {
+        pid,
+        timestampMs: now.timestampMs,
+        bound: sockstat === undefined ? sumStates(sockets.states) : sockstat.inuse + sockstat.tw,
+        states: sockets.states,
+        ephemeral: sockets.ephemeral,
+        settings: now.settings,
+      };
+      this.walks.set(inode, walk);
+    } else {
+      walk = last;
     }
-    return {
+    const sample: NamespaceSample = {
       inode,
       pid,
       process: found.process,
       owner,
-      states: sockets.states,
-      socketCount: sumStates(sockets.states),
-      ephemeral: sockets.ephemeral,
+      states: walk.states,
+      socketCount: sumStates(walk.states),
+      ephemeral:
+        walks || sockstat === undefined
+          ? walk.ephemeral
+          : boundedEphemeral(walk.ephemeral, sockstat),
+      walkTimestampMs: walk.timestampMs,
+      ...(sockstat === undefined ? {} : { sockstat }),
       netstat,
       sysctls: exportedSysctls(sysctls.sysctls.values),
       sysctlsAssumed: sysctls.assumed,
     };
+    return { sample, walked: walks, deferred };
   }
 }

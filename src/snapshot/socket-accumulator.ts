@@ -25,7 +25,7 @@ import {
   type StateCounts,
   TCP_STATES,
   TIME_WAIT_INDEX,
-} from './model.js';
+} from './socket-tables.js';
 import { selectTop, TopK } from './top-k.js';
 
 const PORTS = 65536;

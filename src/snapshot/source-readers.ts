@@ -10,9 +10,19 @@ import { readNetstat } from '../sources/netstat.js';
 import { readSockstat } from '../sources/sockstat.js';
 import type { EphemeralSettings, Sysctls } from '../sources/sysctl.js';
 import type { TcpTableReader } from '../sources/tcp-table.js';
-import type { SampleOptions, SocketTables } from './model.js';
-import { readSnatPorts } from './snat-accumulator.js';
-import type { SocketAccumulator } from './socket-accumulator.js';
+import { readSnatPorts, type SnatLimits } from './snat-accumulator.js';
+import type { AggregateLimits, SocketAccumulator } from './socket-accumulator.js';
+import type { SocketTables } from './socket-tables.js';
+
+/** The limits come from the collectors' own flags (ports, ephemeral, snat). */
+export interface SampleOptions extends AggregateLimits, SnatLimits {
+  /** Root of the procfs tree: `/proc` or a captured fixture directory. */
+  readonly procfsRoot: string;
+  /** Which sources to read (the plan the enabled collectors make); a disabled one is not reported. */
+  readonly sources: Readonly<Record<SourceName, boolean>>;
+  /** Largest byte count asked of one read(); tests shrink it to prove the line carry-over. */
+  readonly readChunkBytes?: number;
+}
 
 /** What a reader gets: the options, the sampler's buffers, and what one sample shares. */
 export interface SourceContext {

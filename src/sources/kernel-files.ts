@@ -125,3 +125,16 @@ export function parseKernelInteger(text: string): number | undefined {
   if (!/^-?\d+$/.test(text)) return undefined;
   return Number(text);
 }
+
+/** The named fields a parser found, typed: the rest of the file's fields are not kept. */
+export function pickFields<Field extends string>(
+  values: Readonly<Record<string, number>>,
+  fields: readonly Field[],
+): Partial<Record<Field, number>> {
+  const picked: Partial<Record<Field, number>> = {};
+  for (const field of fields) {
+    const value = values[field];
+    if (value !== undefined) picked[field] = value;
+  }
+  return picked;
+}

@@ -26,13 +26,6 @@ export interface NamespaceOwner {
   readonly containerId: string;
 }
 
-export const UNKNOWN_OWNER: NamespaceOwner = {
-  pod: '',
-  namespace: '',
-  container: '',
-  containerId: '',
-};
-
 /**
  * `pod<uid>` with dashes (cgroupfs driver: `/kubepods/burstable/pod<uid>/<id>`) or with
  * underscores (systemd driver: `kubepods-burstable-pod<uid_with_underscores>.slice`).

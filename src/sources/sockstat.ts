@@ -5,16 +5,24 @@
 import { join } from 'node:path';
 import {
   parseKernelInteger,
+  pickFields,
   readOptionalText,
   readRequiredText,
   SourceError,
 } from './kernel-files.js';
 
+/** The `TCP:` fields of net/sockstat; net/sockstat6's `TCP6:` line has `inuse` only. */
+export const SOCKSTAT_FIELDS = ['inuse', 'orphan', 'tw', 'alloc', 'mem'] as const;
+export type SockstatField = (typeof SOCKSTAT_FIELDS)[number];
+
+/** By name, so a misspelt field is a compile error; a field the kernel lacks is absent. */
+export type SockstatCounts = Readonly<Partial<Record<SockstatField, number>>>;
+
 export interface Sockstat {
-  /** From net/sockstat `TCP:` line; absent fields are left out. */
-  readonly ipv4: Readonly<Record<string, number>>;
+  /** From net/sockstat `TCP:` line. */
+  readonly ipv4: SockstatCounts;
   /** From net/sockstat6 `TCP6:` line; absent when the file is missing. */
-  readonly ipv6?: Readonly<Record<string, number>>;
+  readonly ipv6?: SockstatCounts;
 }
 
 /** The `name value` pairs of the line that starts with `prefix:`, or undefined without one. */
@@ -42,5 +50,7 @@ export function readSockstat(procfsRoot: string): Sockstat {
   if (ipv4 === undefined) throw new SourceError(`${path}: no TCP: line`);
   const text6 = readOptionalText(join(procfsRoot, 'net/sockstat6'));
   const ipv6 = text6 === undefined ? undefined : parseSockstatLine(text6, 'TCP6');
-  return ipv6 === undefined ? { ipv4 } : { ipv4, ipv6 };
+  return ipv6 === undefined
+    ? { ipv4: pickFields(ipv4, SOCKSTAT_FIELDS) }
+    : { ipv4: pickFields(ipv4, SOCKSTAT_FIELDS), ipv6: pickFields(ipv6, SOCKSTAT_FIELDS) };
 }

@@ -10,9 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeCachedTable } from '../../bench/cached-parser.js';
 import { countStatesNaively, sampleNaively } from '../../bench/naive-parser.js';
 import { type SyntheticTable, writeSyntheticProcfs } from '../../bench/synthetic-table.js';
-import { sampleProcfs } from '../../src/config/defaults.js';
 import { FAMILIES, STATE_COUNT, TCP_STATES } from '../../src/snapshot/model.js';
 import { SocketAccumulator } from '../../src/snapshot/socket-accumulator.js';
+import { sampleProcfs } from '../../testkit/exporter/exporter-snapshots.js';
 import { ephemeralSettings } from '../../testkit/kernel/ephemeral-settings.js';
 
 /** Family × state counts of a snapshot, in the generator's row layout. */

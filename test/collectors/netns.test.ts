@@ -7,12 +7,8 @@ import { registerConstMetric } from '../../src/metrics/const-metric.js';
 import { ExporterMetrics } from '../../src/metrics/exporter-metrics.js';
 import { addSample, emptyTotals, SampleExposition } from '../../src/metrics/sample-exposition.js';
 import { emptyStateCounts } from '../../src/snapshot/model.js';
-import {
-  EXPORTED_NAMESPACE_SYSCTLS,
-  type NamespaceSample,
-  type NetnsRound,
-  type NetnsView,
-} from '../../src/snapshot/netns-round.js';
+import { EXPORTED_NAMESPACE_SYSCTLS } from '../../src/snapshot/netns-round.js';
+import type { NamespaceSample, NetnsRound, NetnsView } from '../../src/snapshot/netns-view.js';
 import { exampleSnapshot } from '../../testkit/exporter/exporter-snapshots.js';
 import { samplesOf, sampleValue } from '../../testkit/prometheus/exposition.js';
 
@@ -45,6 +41,8 @@ function namespace(inode: number, owner: NamespaceSample['owner']): NamespaceSam
       ],
       destinationCount: 1,
     },
+    walkTimestampMs: 1_699_999_940_000,
+    sockstat: { inuse: 4, tw: 5 },
     netstat: { tcpExt: { TW: 11, TWRecycled: 2, ListenOverflows: 0 }, tcp: { ActiveOpens: 30 } },
     sysctls: { 'net.ipv4.ip_local_port_range.low': 40000, 'net.ipv4.tcp_tw_reuse': 0 },
     sysctlsAssumed: false,
@@ -72,6 +70,8 @@ const round: NetnsRound = {
     namespace(4026532600, { pod: '', namespace: '', container: '', containerId: '' }),
   ],
   dropped: 3,
+  walked: 1,
+  deferred: 0,
   failures: [{ inode: 1, pid: 2, error: 'gone' }],
 };
 
@@ -93,6 +93,9 @@ describe('netns metric families', () => {
     expect(text).toContain(`tcpstate_netns_ephemeral_port_hold_seconds{${id},${destination}} 60`);
     expect(text).toContain(`tcpstate_netns_sysctl{${id},name="net.ipv4.tcp_tw_reuse"} 0`);
     expect(text).toContain(`tcpstate_netns_sysctls_assumed{${id}} 0`);
+    expect(text).toContain(`tcpstate_netns_sockstat_sockets{${id},kind="inuse"} 4`);
+    expect(text).toContain(`tcpstate_netns_sockstat_sockets{${id},kind="tw"} 5`);
+    expect(text).toContain(`tcpstate_netns_last_walk_timestamp_seconds{${id}} 1699999940`);
     expect(text).toContain(`tcpstate_netns_timewait_finished_total{${id}} 11`);
     expect(text).toContain(`tcpstate_netns_timewait_reused_total{${id}} 2`);
     expect(text).toContain(`tcpstate_netns_active_opens_total{${id}} 30`);
@@ -114,11 +117,12 @@ describe('netns metric families', () => {
     expect(text).toContain('tcpstate_netns_read_failures_total 7');
     expect(text).toContain('tcpstate_netns_last_round_timestamp_seconds 1700000000');
     expect(text).toContain('tcpstate_netns_round_duration_seconds 0.25');
+    expect(text).toContain('tcpstate_netns_round_walks 1');
   });
 });
 
 describe('netns cardinality', () => {
-  it('is at most 42 + 3 x top-destinations series per namespace, as docs/namespaces.md says', async () => {
+  it('is at most 45 + 3 x top-destinations series per namespace, as docs/namespaces.md says', async () => {
     const full = namespace(9, { pod: 'p', namespace: 'n', container: 'c', containerId: 'id' });
     const destinations = [1, 2, 3].map((port) => ({
       localAddress: '10.1.0.5',
@@ -149,7 +153,7 @@ describe('netns cardinality', () => {
       readFailures: 0,
     });
     const perNamespace = text.split('\n').filter((line) => line.includes('netns="9"'));
-    expect(perNamespace).toHaveLength(42 + 3 * destinations.length);
+    expect(perNamespace).toHaveLength(45 + 3 * destinations.length);
   });
 });
 

@@ -11,13 +11,13 @@ import { withFlagTable } from '../../scripts/readme-flags.js';
 import { defineCollector, sample } from '../../src/collectors/collector.js';
 import { collectorSet } from '../../src/collectors/collector-set.js';
 import { COLLECTOR_NAMES, COLLECTORS, REGISTRY } from '../../src/collectors/registry.js';
-import { sampleProcfs } from '../../src/config/defaults.js';
 import { EXPORTER_FLAGS, EXPORTER_HELP, exporterFlags } from '../../src/config/flags.js';
 import { parseFlags } from '../../src/flags/flag-parser.js';
 import { formatHelp } from '../../src/flags/help.js';
 import { SOURCE_NAMES } from '../../src/snapshot/source-readers.js';
 import type { Sockstat } from '../../src/sources/sockstat.js';
 import { REPO_ROOT } from '../../testkit/exporter/exporter-cli.js';
+import { sampleProcfs } from '../../testkit/exporter/exporter-snapshots.js';
 
 const FIXTURE = join(REPO_ROOT, 'test/fixtures/all-states/proc');
 

@@ -4,7 +4,6 @@ import { request } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { sampleProcfs } from '../../src/config/defaults.js';
 import { TCP_STATES } from '../../src/snapshot/model.js';
 import {
   exporterCommand,
@@ -14,6 +13,7 @@ import {
   startExporter,
 } from '../../testkit/exporter/exporter-cli.js';
 import { MINIMAL_PROCFS, scratchProcfs } from '../../testkit/exporter/exporter-procfs.js';
+import { sampleProcfs } from '../../testkit/exporter/exporter-snapshots.js';
 import { canRun } from '../../testkit/kernel/capabilities.js';
 import { NetnsLab } from '../../testkit/kernel/netns.js';
 import { sampleValue } from '../../testkit/prometheus/exposition.js';

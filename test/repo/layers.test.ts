@@ -1,6 +1,7 @@
 /**
- * Imports in src/ only point down the layer table of docs/architecture.md. Imports are
- * found with TypeScript's own pre-processor (static, re-exports, dynamic import()).
+ * Imports in src/ only point down the layer table of docs/architecture.md, and no file
+ * reaches itself through its imports (a circle inside one layer). Imports are found with
+ * TypeScript's own pre-processor (static, type-only, re-exports, dynamic import()).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
@@ -73,6 +74,66 @@ function layerViolations(layers: readonly Layer[], files: readonly SourceFile[])
   return problems;
 }
 
+/**
+ * The import circles among `files`: each strongly connected group of two or more files (or
+ * a file importing itself), as `a -> b -> a` along one of its cycles (Tarjan's algorithm).
+ */
+function importCircles(files: readonly SourceFile[]): string[] {
+  const known = new Set(files.map((file) => file.path));
+  const edges = new Map(
+    files.map((file) => [file.path, localImports(file).filter((target) => known.has(target))]),
+  );
+  const index = new Map<string, number>();
+  const lowLink = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const circles: string[] = [];
+  const visit = (path: string): void => {
+    index.set(path, index.size);
+    lowLink.set(path, index.get(path) as number);
+    stack.push(path);
+    onStack.add(path);
+    for (const target of edges.get(path) ?? []) {
+      if (!index.has(target)) {
+        visit(target);
+        lowLink.set(path, Math.min(lowLink.get(path) as number, lowLink.get(target) as number));
+      } else if (onStack.has(target)) {
+        lowLink.set(path, Math.min(lowLink.get(path) as number, index.get(target) as number));
+      }
+    }
+    if (lowLink.get(path) !== index.get(path)) return;
+    const group = new Set<string>();
+    for (let member = stack.pop(); member !== undefined; member = stack.pop()) {
+      onStack.delete(member);
+      group.add(member);
+      if (member === path) break;
+    }
+    if (group.size > 1 || edges.get(path)?.includes(path)) circles.push(cycleIn(group, edges));
+  };
+  for (const file of files) if (!index.has(file.path)) visit(file.path);
+  return circles;
+}
+
+/** One cycle through the group's first file (in path order), following imports inside it. */
+function cycleIn(group: ReadonlySet<string>, edges: ReadonlyMap<string, string[]>): string {
+  const start = [...group].sort()[0] as string;
+  const path = [start];
+  const seen = new Set([start]);
+  const walk = (from: string): boolean => {
+    for (const target of edges.get(from) ?? []) {
+      if (target === start) return true;
+      if (!group.has(target) || seen.has(target)) continue;
+      seen.add(target);
+      path.push(target);
+      if (walk(target)) return true;
+      path.pop();
+    }
+    return false;
+  };
+  walk(start);
+  return [...path, start].join(' -> ');
+}
+
 function sourceFiles(directory: string): SourceFile[] {
   const files: SourceFile[] = [];
   for (const entry of readdirSync(join(REPO_ROOT, directory), { withFileTypes: true })) {
@@ -95,8 +156,8 @@ describe('layers', () => {
       'server',
       'doctor',
       'config',
-      'metrics',
       'sampler',
+      'metrics',
       'collectors',
       'snapshot',
       'flags',
@@ -132,6 +193,27 @@ describe('layers', () => {
       'src/sampler/scheduler.ts (sampler) imports src/server/app.ts (server), a layer above',
       'src/log.ts (log) imports src/config/exit-codes.ts (config), a layer above',
       'src/stray.ts is in no layer of docs/architecture.md',
+    ]);
+  });
+
+  it('finds no import circle between files of src/', () => {
+    expect(importCircles(sourceFiles('src'))).toEqual([]);
+  });
+
+  it('fails on planted circles: two files, three files, a file importing itself', () => {
+    const files: SourceFile[] = [
+      { path: 'src/server/a.ts', text: "import type { B } from './b.js';" },
+      { path: 'src/server/b.ts', text: "export { a } from './a.js';" },
+      { path: 'src/snapshot/x.ts', text: "import './y.js';" },
+      { path: 'src/snapshot/y.ts', text: "const z = await import('./z.js');" },
+      { path: 'src/snapshot/z.ts', text: "import { x } from './x.js';" },
+      { path: 'src/sources/self.ts', text: "import './self.js';" },
+      { path: 'src/sources/leaf.ts', text: "import '../snapshot/x.js';" },
+    ];
+    expect(importCircles(files).sort()).toEqual([
+      'src/server/a.ts -> src/server/b.ts -> src/server/a.ts',
+      'src/snapshot/x.ts -> src/snapshot/y.ts -> src/snapshot/z.ts -> src/snapshot/x.ts',
+      'src/sources/self.ts -> src/sources/self.ts',
     ]);
   });
 

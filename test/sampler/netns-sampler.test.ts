@@ -37,6 +37,8 @@ describe('netnsWorker', () => {
         podLogsDir: root,
         max: 10,
         topDestinations: 3,
+        walkMaxAgeMs: 60_000,
+        walkUseRatio: 0.25,
         sysctlRefreshMs: 60_000,
       },
       timeoutMs: 60_000,

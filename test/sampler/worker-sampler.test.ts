@@ -11,10 +11,9 @@ import {
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { COLLECTOR_NAMES, type CollectorName } from '../../src/collectors/registry.js';
-import { defaultSampleOptions, sampleProcfs } from '../../src/config/defaults.js';
+import { defaultSampleOptions } from '../../src/config/defaults.js';
 import { EXPORTER_FLAGS } from '../../src/config/flags.js';
 import { MAX_TIMER_MS } from '../../src/flags/flag-parser.js';
-import { expositionWorkerScript } from '../../src/metrics/exposition-worker.js';
 import {
   addSample,
   EXPOSITION_KEYS,
@@ -23,6 +22,7 @@ import {
   type RenderedSample,
   SampleExposition,
 } from '../../src/metrics/sample-exposition.js';
+import { expositionWorkerScript } from '../../src/sampler/exposition-worker.js';
 import { SampleScheduler } from '../../src/sampler/scheduler.js';
 import { sampleTimeoutMs, WorkerSampler } from '../../src/sampler/worker-sampler.js';
 import type { Snapshot } from '../../src/snapshot/model.js';
@@ -31,6 +31,7 @@ import {
   type ScratchProcfs,
   scratchProcfs,
 } from '../../testkit/exporter/exporter-procfs.js';
+import { sampleProcfs } from '../../testkit/exporter/exporter-snapshots.js';
 
 const CRASH_ONCE_WORKER = new URL('../../testkit/programs/crash-once-worker.ts', import.meta.url);
 const GATED_WORKER = new URL('../../testkit/programs/gated-worker.ts', import.meta.url);

@@ -3,7 +3,6 @@ import { Writable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { sampleProcfs } from '../../src/config/defaults.js';
 import {
   type ExporterConfig,
   parseExporterArgs,
@@ -15,6 +14,7 @@ import { buildApp, type ExporterApp } from '../../src/server/app.js';
 import { failedSnapshot } from '../../src/snapshot/failed-snapshot.js';
 import type { Snapshot } from '../../src/snapshot/model.js';
 import { MINIMAL_PROCFS } from '../../testkit/exporter/exporter-procfs.js';
+import { sampleProcfs } from '../../testkit/exporter/exporter-snapshots.js';
 import { familyTypes, samplesOf, sampleValue } from '../../testkit/prometheus/exposition.js';
 
 const PROMETHEUS_ACCEPT =

@@ -14,10 +14,10 @@ import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sampleProcfs } from '../../src/config/defaults.js';
 import type { Snapshot } from '../../src/snapshot/model.js';
 import { type ServedApp, serveApp } from '../../testkit/exporter/exporter-app.js';
 import { REPO_ROOT } from '../../testkit/exporter/exporter-cli.js';
+import { sampleProcfs } from '../../testkit/exporter/exporter-snapshots.js';
 import { makeTlsFixtures, type TlsFixtures } from '../../testkit/exporter/tls-fixtures.js';
 import { canRun } from '../../testkit/kernel/capabilities.js';
 

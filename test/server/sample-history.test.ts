@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { sampleProcfs } from '../../src/config/defaults.js';
 import { pageData } from '../../src/server/page-data.js';
 import { HISTORY_BYTES, HISTORY_CAPACITY, SampleHistory } from '../../src/server/sample-history.js';
 import type { Snapshot } from '../../src/snapshot/model.js';
 import { MINIMAL_PROCFS } from '../../testkit/exporter/exporter-procfs.js';
+import { sampleProcfs } from '../../testkit/exporter/exporter-snapshots.js';
 
 const base = sampleProcfs({ procfsRoot: MINIMAL_PROCFS });
 

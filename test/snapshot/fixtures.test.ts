@@ -7,8 +7,8 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { sampleProcfs } from '../../src/config/defaults.js';
 import type { Snapshot } from '../../src/snapshot/model.js';
+import { sampleProcfs } from '../../testkit/exporter/exporter-snapshots.js';
 import {
   ephemeralUse,
   familyStateCounts,

@@ -1,5 +1,5 @@
 /** The round on fixture trees: ranking by sockets, the max bound, per-namespace sysctls, failures. */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -16,6 +16,9 @@ function sysctls(low: number, high: number, twReuse: number): NamespaceSysctls {
     'net.ipv4.tcp_timestamps': 1,
   });
 }
+
+/** Walks on a minute's age, or when sockets could hold a quarter of the usable ports. */
+const WALKS = { walkMaxAgeMs: 60_000, walkUseRatio: 0.25 };
 
 function reader(fresh: NamespaceSysctlReader['fresh']): NamespaceSysctlReader {
   return { fresh, evictExcept: () => {} };
@@ -57,7 +60,7 @@ describe('NetnsRoundSampler on a fixture node', () => {
       [join(root, '30/ns/net')]: sysctls(30000, 30999, 0),
     };
     const round = await new NetnsRoundSampler(
-      { procfsRoot: root, podLogsDir: join(root, 'none'), max: 2, topDestinations: 1 },
+      { procfsRoot: root, podLogsDir: join(root, 'none'), max: 2, topDestinations: 1, ...WALKS },
       reader(async (_inode, nsFile) => ranges[nsFile] as NamespaceSysctls),
     ).run();
     expect(round.namespaces.map((ns) => [ns.inode, ns.socketCount])).toEqual([
@@ -78,7 +81,7 @@ describe('NetnsRoundSampler on a fixture node', () => {
     // Gone after discovery saw net/tcp: as when the process exits mid-read.
     rmSync(join(root, '30/net/netstat'));
     const round = await new NetnsRoundSampler(
-      { procfsRoot: root, podLogsDir: root, max: 10, topDestinations: 3 },
+      { procfsRoot: root, podLogsDir: root, max: 10, topDestinations: 3, ...WALKS },
       reader(async (inode) => {
         if (inode === 1001) throw new Error('nsenter: cannot open');
         return sysctls(40000, 40099, 0);
@@ -96,9 +99,78 @@ describe('NetnsRoundSampler on a fixture node', () => {
     expect(small?.ephemeral.usable).toBe(60999 - 32768 + 1);
   });
 
+  it('walks a namespace again only when its sockstat comes near the ports or moved, else bounds it', async () => {
+    const rangeOf: Record<string, NamespaceSysctls> = {
+      [join(root, '10/ns/net')]: sysctls(40000, 40099, 0),
+      [join(root, '20/ns/net')]: sysctls(40000, 40099, 0),
+      [join(root, '30/ns/net')]: sysctls(30000, 30999, 0),
+    };
+    const rounds = new NetnsRoundSampler(
+      { procfsRoot: root, podLogsDir: root, max: 10, topDestinations: 3, ...WALKS },
+      reader(async (_inode, nsFile) => rangeOf[nsFile] as NamespaceSysctls),
+    );
+    const first = await rounds.run();
+    expect(first.walked).toBe(3);
+    const walkedBig = first.namespaces.find((ns) => ns.inode === 1002);
+    expect(walkedBig?.ephemeral).toMatchObject({ usable: 100, usedMax: 6, held: 6 });
+
+    // Nothing moved: no walk; the last walk's states, ephemeral figures bounded by sockstat.
+    const second = await rounds.run();
+    expect(second.walked).toBe(0);
+    const big = second.namespaces.find((ns) => ns.inode === 1002);
+    expect(big?.walkTimestampMs).toBe(walkedBig?.walkTimestampMs);
+    expect(big?.states).toEqual(walkedBig?.states);
+    expect(big?.sockstat).toEqual({ inuse: 6, tw: 0 });
+    // usable less every socket in use (each could be a new listener), used_max = inuse + tw.
+    expect(big?.ephemeral).toMatchObject({ usable: 94, usedMax: 6, held: 6 });
+    expect(big?.ephemeral.headroomRatio).toBeCloseTo(1 - 6 / 94, 9);
+    expect(big?.ephemeral.headroomRatio).toBeLessThanOrEqual(
+      walkedBig?.ephemeral.headroomRatio ?? 0,
+    );
+
+    // small could now hold a quarter of its 100 ports; middle moved by 40 of its 1000.
+    const sockstat = (inuse: number, tw: number) =>
+      `sockets: used 9\nTCP: inuse ${inuse} orphan 0 tw ${tw} alloc ${inuse} mem 1\n`;
+    writeFileSync(join(root, '10/net/sockstat'), sockstat(1, 24));
+    writeFileSync(join(root, '30/net/sockstat'), sockstat(3, 40));
+    const third = await rounds.run();
+    expect(third.walked).toBe(2);
+    const usedMax = (inode: number) =>
+      third.namespaces.find((ns) => ns.inode === inode)?.ephemeral.usedMax;
+    // A walk exports what the tables hold (bounds would say 25 and 43); big stays bounded.
+    expect([usedMax(1001), usedMax(1003)]).toEqual([1, 0]);
+    expect(third.namespaces.find((ns) => ns.inode === 1002)?.ephemeral.usable).toBe(94);
+  });
+
+  it('leaves first walks to the next round once its budget is spent, one walk a round at least', async () => {
+    const rounds = new NetnsRoundSampler(
+      { procfsRoot: root, podLogsDir: root, max: 10, topDestinations: 3, ...WALKS },
+      reader(async () => sysctls(40000, 40099, 0)),
+      () => {},
+      0,
+    );
+    const exported: number[] = [];
+    for (const expected of [1, 2, 3]) {
+      const round = await rounds.run();
+      expect(round.walked).toBe(1);
+      expect(round.deferred).toBe(3 - expected);
+      expect(round.failures).toEqual([]);
+      // A namespace not walked yet is not shown; the walked ones stay, bounded.
+      expect(round.namespaces).toHaveLength(expected);
+      exported.push(...round.namespaces.map((ns) => ns.inode));
+    }
+    expect(new Set(exported)).toEqual(new Set([1001, 1002, 1003]));
+  });
+
   it('reports a round that cannot list the procfs root as an error, with no namespaces', async () => {
     const round = await new NetnsRoundSampler(
-      { procfsRoot: join(root, 'missing'), podLogsDir: root, max: 10, topDestinations: 3 },
+      {
+        procfsRoot: join(root, 'missing'),
+        podLogsDir: root,
+        max: 10,
+        topDestinations: 3,
+        ...WALKS,
+      },
       reader(async () => sysctls(1, 2, 0)),
     ).run();
     expect(round.error).toMatch(/missing/);

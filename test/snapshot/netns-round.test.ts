@@ -11,8 +11,8 @@ import { copyFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { NamespaceSample, NetnsRound } from '../../src/snapshot/netns-round.js';
 import { NetnsRoundSampler } from '../../src/snapshot/netns-round.js';
+import type { NamespaceSample, NetnsRound } from '../../src/snapshot/netns-view.js';
 import { NamespaceSysctlCache } from '../../src/sources/netns-sysctl-cache.js';
 import { startExporter } from '../../testkit/exporter/exporter-cli.js';
 import { canRun } from '../../testkit/kernel/capabilities.js';
@@ -99,6 +99,7 @@ describe.skipIf(
   const binDir = mkdtempSync(join(tmpdir(), 'tcpstate-pause-'));
   const expected: Expected[] = [];
   let exiting: { ns: string; child: ChildProcess } | undefined;
+  let webAgent: SocketAgent | undefined;
   // The exporter's reader: entering each namespace with an nsenter child.
   const sysctls = new NamespaceSysctlCache({ refreshMs: 60_000 });
 
@@ -154,6 +155,7 @@ describe.skipIf(
     const pauseContainer = newContainer('pause');
     const webContainer = newContainer('web');
     const web = await startTenant(webTenant);
+    webAgent = web.agent;
     const pause = lab.spawn(web.ns, pausePath, ['600']);
     await new Promise((resolve) => setTimeout(resolve, 50));
     owners.place(pause.pid as number, v2, systemdPodPath(webPod, pauseContainer));
@@ -191,11 +193,26 @@ describe.skipIf(
     rmSync(binDir, { recursive: true, force: true });
   });
 
-  function sampler(afterDiscovery?: () => Promise<void>): NetnsRoundSampler {
+  /**
+   * Every round walks every namespace unless a test says otherwise, however long it takes
+   * (the machine may hold many other namespaces: no walk is left to the next round).
+   */
+  function sampler(
+    afterDiscovery?: () => Promise<void>,
+    { walkMaxAgeMs = 0, walkUseRatio = 0.25 } = {},
+  ): NetnsRoundSampler {
     return new NetnsRoundSampler(
-      { procfsRoot: '/proc', podLogsDir: owners.podLogsDir, max: 10_000, topDestinations: 3 },
+      {
+        procfsRoot: '/proc',
+        podLogsDir: owners.podLogsDir,
+        max: 10_000,
+        topDestinations: 3,
+        walkMaxAgeMs,
+        walkUseRatio,
+      },
       sysctls,
       afterDiscovery,
+      Number.POSITIVE_INFINITY,
     );
   }
 
@@ -229,6 +246,42 @@ describe.skipIf(
       expect(statSync('/proc/self/net/tcp').ino).toBe(statSync('/proc/1/net/tcp').ino);
       const own = statSync('/proc/self/ns/net').ino;
       expect(round.namespaces.map((ns) => ns.inode)).not.toContain(own);
+      return;
+    }
+  }, 180_000);
+
+  it('bounds a namespace it does not walk by its sockstat, which counts what ss shows, TCP6 included', async () => {
+    // IPv6 sockets too: net/sockstat6 counts them apart from net/sockstat's TCP line.
+    const agent = webAgent as SocketAgent;
+    await agent.listen({ name: 'svc6', host: '::1', port: SERVICE_PORT, onAccept: 'passive' });
+    const then = 'hold';
+    await agent.connect({ group: 'held6', host: '::1', port: SERVICE_PORT, count: 2, then });
+    // Never near (the ratio is beyond 1) and never too old: the second round walks nothing it knows.
+    const rounds = sampler(undefined, { walkMaxAgeMs: 3_600_000, walkUseRatio: 2 });
+    for (let attempt = 1; ; attempt++) {
+      const before = expected.map(({ ns }) => ssInNamespace(lab, ns));
+      const walked = await rounds.run();
+      const bounded = await rounds.run();
+      const after = expected.map(({ ns }) => ssInNamespace(lab, ns));
+      if (before.some((text, index) => text !== after[index]) && attempt < 5) continue;
+      for (const [index, { ns, inode }] of expected.entries()) {
+        const sockets = parseSs(before[index] as string);
+        const truth = find(walked, inode);
+        const sample = find(bounded, inode);
+        expect(sample.sockstat, ns).toEqual({
+          inuse: sockets.filter((socket) => socket.state !== 'time_wait').length,
+          tw: sockets.filter((socket) => socket.state === 'time_wait').length,
+        });
+        expect(sample.walkTimestampMs, ns).toBe(truth.walkTimestampMs);
+        expect(sample.states, ns).toEqual(truth.states);
+        expect(sample.ephemeral.usedMax, ns).toBeGreaterThanOrEqual(truth.ephemeral.usedMax);
+        expect(sample.ephemeral.held, ns).toBeGreaterThanOrEqual(truth.ephemeral.held);
+        expect(sample.ephemeral.usable, ns).toBeLessThanOrEqual(truth.ephemeral.usable);
+        expect(sample.ephemeral.headroomRatio, ns).toBeLessThanOrEqual(
+          truth.ephemeral.headroomRatio,
+        );
+      }
+      expect(parseSs(before[0] as string).some((socket) => socket.family === 'ipv6')).toBe(true);
       return;
     }
   }, 180_000);

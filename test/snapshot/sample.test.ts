@@ -2,10 +2,11 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { defaultSampleOptions, sampleProcfs } from '../../src/config/defaults.js';
+import { defaultSampleOptions } from '../../src/config/defaults.js';
 import { emptyStateCounts, type SampleOptions } from '../../src/snapshot/model.js';
 import { createSampler } from '../../src/snapshot/sample.js';
 import { assumedNamespaceSysctls } from '../../src/sources/netns-sysctl.js';
+import { sampleProcfs } from '../../testkit/exporter/exporter-snapshots.js';
 import { formatTable, ipv4Mapped, type KernelSocket } from '../../testkit/kernel/kernel-format.js';
 
 const root = mkdtempSync(join(tmpdir(), 'sample-'));

@@ -6,11 +6,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { sampleProcfs } from '../../src/config/defaults.js';
 import { type Analysis, analyse, CHECKS } from '../../src/doctor/analyse.js';
 import type { Check } from '../../src/doctor/check-context.js';
 import type { Finding, FindingId } from '../../src/doctor/finding.js';
 import type { Snapshot } from '../../src/snapshot/model.js';
+import { sampleProcfs } from '../exporter/exporter-snapshots.js';
 import { type ProcfsTreeSpec, writeProcfsTree } from '../kernel/procfs-tree.js';
 import { doctorCase, FIXTURE_WINDOW_SECONDS, sampleCase } from './doctor-fixtures.js';
 

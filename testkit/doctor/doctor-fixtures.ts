@@ -10,7 +10,6 @@
 import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { sampleProcfs } from '../../src/config/defaults.js';
 import { FINDING_IDS, type FindingId, type Severity } from '../../src/doctor/finding.js';
 import {
   BIND_FIRST_HELD_INFO_RATIO,
@@ -25,6 +24,7 @@ import {
   TIME_WAIT_BUCKETS_WARNING_RATIO,
 } from '../../src/doctor/thresholds.js';
 import type { Snapshot } from '../../src/snapshot/model.js';
+import { sampleProcfs } from '../exporter/exporter-snapshots.js';
 import {
   type ProcfsSocketSpec,
   type ProcfsTreeSpec,

@@ -5,7 +5,6 @@
  */
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { sampleProcfs } from '../../src/config/defaults.js';
 import { type ExporterConfig, parseExporterArgs } from '../../src/config/flags.js';
 import { ExporterMetrics } from '../../src/metrics/exporter-metrics.js';
 import { buildApp, type ExporterApp } from '../../src/server/app.js';
@@ -13,6 +12,7 @@ import { SampleHistory } from '../../src/server/sample-history.js';
 import { LiveWebConfig } from '../../src/server/web-config-reload.js';
 import type { Snapshot } from '../../src/snapshot/model.js';
 import { MINIMAL_PROCFS } from './exporter-procfs.js';
+import { sampleProcfs } from './exporter-snapshots.js';
 
 export interface ServedApp {
   readonly app: ExporterApp;

@@ -2,14 +2,17 @@
  * Hand-built snapshots for the metrics and server tests: plain data in the engine's model, so
  * a test can say exactly which numbers the exposition must show and which sources failed.
  */
+import { defaultSampleOptions } from '../../src/config/defaults.js';
 import {
   type EphemeralPorts,
   emptyStateCounts,
+  type SampleOptions,
   type Snapshot,
   type SocketTables,
   type SourceName,
   type StateCounts,
 } from '../../src/snapshot/model.js';
+import { createSampler } from '../../src/snapshot/sample.js';
 import type { TableFileStats } from '../../src/sources/tcp-table.js';
 
 export function stateCounts(counts: Partial<StateCounts>): StateCounts {
@@ -133,7 +136,6 @@ export function exampleSnapshot(
               PassiveOpens: 200,
               AttemptFails: 3,
               EstabResets: 8,
-              CurrEstab: 4,
             },
           },
         }),
@@ -152,4 +154,9 @@ export function exampleSnapshot(
           },
         }),
   };
+}
+
+/** One sample of a procfs tree with the default options, some of them replaced. */
+export function sampleProcfs(options: Partial<SampleOptions> & { procfsRoot: string }): Snapshot {
+  return createSampler({ ...defaultSampleOptions(options.procfsRoot), ...options }).sample();
 }

@@ -3,8 +3,8 @@
  * /proc with the engine and prints the snapshot as JSON. argv[2]: JSON options.
  */
 
-import { sampleProcfs } from '../../src/config/defaults.js';
 import type { SampleOptions } from '../../src/snapshot/model.js';
+import { sampleProcfs } from '../exporter/exporter-snapshots.js';
 
 const options = JSON.parse(process.argv[2] ?? '{}') as Partial<SampleOptions>;
 process.stdout.write(JSON.stringify(sampleProcfs({ procfsRoot: '/proc', ...options })));

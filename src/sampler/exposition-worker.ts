@@ -1,15 +1,8 @@
 /**
  * The daemon's sampling worker: the engine's sample worker that also renders each sample's
- * exposition (sample-exposition.ts) and hands the bytes over without a copy.
+ * exposition (metrics/sample-exposition.ts) and hands the bytes over without a copy.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import {
-  answerSampleRequests,
-  type SampleRenderer,
-  type SampleWorkerData,
-} from '../sampler/sample-requests.js';
-import { workerScript } from '../sampler/worker-sampler.js';
-import type { NetnsView } from '../snapshot/netns-round.js';
 import {
   addSample,
   type ExpositionOptions,
@@ -17,7 +10,14 @@ import {
   type RenderedSample,
   SampleExposition,
   transferList,
-} from './sample-exposition.js';
+} from '../metrics/sample-exposition.js';
+import type { NetnsView } from '../snapshot/netns-view.js';
+import {
+  answerSampleRequests,
+  type SampleRenderer,
+  type SampleWorkerData,
+} from './sample-requests.js';
+import { workerScript } from './worker-sampler.js';
 
 /** This script, as built or under tsx. */
 export function expositionWorkerScript(): URL {

@@ -1,0 +1,77 @@
+/**
+ * A round over the node's other network namespaces as data (netns-round.ts makes it):
+ * plain, like a Snapshot, so it crosses the worker boundary by structured clone.
+ */
+import type { NamespaceOwner } from '../sources/netns-owner.js';
+import type { NetstatCounters } from '../sources/netstat.js';
+import type { EphemeralPorts, Family, StateCounts } from './socket-tables.js';
+
+/** A namespace's own socket counts from its net/sockstat(6), read every round in O(1). */
+export interface NamespaceSockstat {
+  /** Sockets in use, TCP and TCP6 (listeners included, TIME_WAIT not). */
+  readonly inuse: number;
+  /** TIME_WAIT sockets. */
+  readonly tw: number;
+}
+
+export interface NamespaceSample {
+  /** The `netns` label. */
+  readonly inode: number;
+  readonly pid: number;
+  readonly process: string;
+  readonly owner: NamespaceOwner;
+  /** From the latest walk of its tables (walkTimestampMs), this round's or an earlier one. */
+  readonly states: Record<Family, StateCounts>;
+  /** Sockets of every family and state: the ranking for --collector.netns.max. */
+  readonly socketCount: number;
+  /**
+   * This round's walk's figures; without a walk this round, the last walk's with usable,
+   * used_max, held and headroom bounded by this round's sockstat (boundedEphemeral).
+   */
+  readonly ephemeral: EphemeralPorts;
+  /** When the tables behind states and ephemeral were walked, ms since the epoch. */
+  readonly walkTimestampMs: number;
+  /** Absent when its net/sockstat has no TCP inuse or tw field. */
+  readonly sockstat?: NamespaceSockstat;
+  readonly netstat: NetstatCounters;
+  /** EXPORTED_NAMESPACE_SYSCTLS that are present, by name. */
+  readonly sysctls: Readonly<Record<string, number>>;
+  /** The sysctls are a new namespace's defaults: this one's could not be read. */
+  readonly sysctlsAssumed: boolean;
+}
+
+export interface NamespaceFailure {
+  readonly inode: number;
+  readonly pid: number;
+  readonly error: string;
+}
+
+/** Plain data, like a Snapshot: it crosses the worker boundary by structured clone. */
+export interface NetnsRound {
+  readonly timestampMs: number;
+  readonly durationSeconds: number;
+  /** At most `max`, most sockets first. */
+  readonly namespaces: readonly NamespaceSample[];
+  /** Read but beyond `max`. */
+  readonly dropped: number;
+  /** Namespaces whose tables this round walked (the others are bounded by their sockstat). */
+  readonly walked: number;
+  /**
+   * Walks that could wait, left to the next round past DEFERRABLE_WALKS_BUDGET_MS: a
+   * namespace not yet walked is not in this round, one walked before keeps its bounds.
+   */
+  readonly deferred: number;
+  /** Namespaces whose process exited (or became unreadable) mid-round. */
+  readonly failures: readonly NamespaceFailure[];
+  /** Set when the round could not run at all (the procfs root is unreadable). */
+  readonly error?: string;
+  /** Said once, for the log: why namespace sysctls are assumed (no CAP_SYS_ADMIN...). */
+  readonly notices?: readonly string[];
+}
+
+/** The latest round as scrapes see it, attached to the snapshot on the main thread. */
+export interface NetnsView {
+  readonly round: NetnsRound;
+  /** Namespaces failed since start: sum of every round's failures. */
+  readonly readFailures: number;
+}
