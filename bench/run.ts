@@ -98,7 +98,7 @@ async function main(options: BenchOptions): Promise<void> {
     process.on(signal, () => process.exit(130));
   }
   const started = performance.now();
-  context.emit(describeMachine());
+  context.emit(describeMachine(options));
   try {
     await runParts(context);
   } finally {
