@@ -52,6 +52,9 @@ async function stopWith(running: RunningExporter, signal: NodeJS.Signals) {
   return exit;
 }
 
+/** Each test's steps are bounded: a start (20 s), a wait for the collectors (20 s), a stop. */
+const TEST_TIMEOUT_MS = 60_000;
+
 describe('daemon against files that block or never end', () => {
   it.each(['SIGTERM', 'SIGINT'] as const)(
     'fails the collectors of a FIFO and /dev/zero, keeps serving, and exits 0 on %s',
@@ -81,25 +84,30 @@ describe('daemon against files that block or never end', () => {
       const exit = await stopWith(running, signal);
       expect(exit).toMatchObject({ code: 0, signal: null });
     },
+    TEST_TIMEOUT_MS,
   );
 
-  it('exits 0 by itself on SIGTERM while its sampler thread is blocked in the kernel', async () => {
-    const root = scratch();
-    execFileSync('mkfifo', [join(root, 'gate')]);
-    const running = await start(
-      [`--path.procfs=${root}`, '--sample.interval=100ms'],
-      'testkit/programs/gated-daemon.ts',
-    );
-    await vi.waitFor(() => expect(existsSync(join(root, 'gate.waiting'))).toBe(true), {
-      timeout: 20_000,
-    });
-    // The thread is in open() of the FIFO; process.exit() would wait for it forever.
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    expect((await fetch(`${running.url}/-/healthy`)).status).toBe(200);
-    const exit = await stopWith(running, 'SIGTERM');
-    expect(exit, running.daemon.output()).toMatchObject({ code: 0, signal: null });
-    expect(running.logLines().map((line) => line.msg)).toContain(
-      'stopped; a sampler thread is still blocked in the kernel: exiting without it',
-    );
-  });
+  it(
+    'exits 0 by itself on SIGTERM while its sampler thread is blocked in the kernel',
+    async () => {
+      const root = scratch();
+      execFileSync('mkfifo', [join(root, 'gate')]);
+      const running = await start(
+        [`--path.procfs=${root}`, '--sample.interval=100ms'],
+        'testkit/programs/gated-daemon.ts',
+      );
+      await vi.waitFor(() => expect(existsSync(join(root, 'gate.waiting'))).toBe(true), {
+        timeout: 20_000,
+      });
+      // The thread is in open() of the FIFO; process.exit() would wait for it forever.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect((await fetch(`${running.url}/-/healthy`)).status).toBe(200);
+      const exit = await stopWith(running, 'SIGTERM');
+      expect(exit, running.daemon.output()).toMatchObject({ code: 0, signal: null });
+      expect(running.logLines().map((line) => line.msg)).toContain(
+        'stopped; a sampler thread is still blocked in the kernel: exiting without it',
+      );
+    },
+    TEST_TIMEOUT_MS,
+  );
 });
