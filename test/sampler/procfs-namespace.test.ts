@@ -5,8 +5,9 @@
  * `sysctl -n` inside it and against counted connect()s; as nobody it assumes the defaults,
  * says so in tcpstate_sysctls_assumed and one log line, and every collector still succeeds.
  */
-import { COLLECTOR_NAMES } from '../../src/collectors/registry.js';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { COLLECTOR_NAMES } from '../../src/collectors/registry.js';
 import {
   exporterCommand,
   parseLogLines,
