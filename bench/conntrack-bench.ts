@@ -3,7 +3,7 @@
  * collector costs against `cat` of the same net/nf_conntrack, on a synthetic file (tmpfs:
  * cat only copies page-cache bytes, so the ratio is the parser's own cost) and on a real
  * table filled in a namespace (the kernel printing the text is the floor). With --docs it
- * rewrites its section of docs/benchmarks.md.
+ * rewrites its section of docs/conntrack.md.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,12 +11,14 @@ import { loadavg, tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { type ConntrackProbeResult, probeConntrack } from './conntrack-probe.js';
 import { fillRealConntrack, writeSyntheticConntrack } from './conntrack-table.js';
-import { CONNTRACK_END, CONNTRACK_START } from './docs.js';
 import { describeMachine } from './machine.js';
 import { meanCpuSeconds, medianWallSeconds } from './measure.js';
 
 const PROBE = fileURLToPath(new URL('./conntrack-probe.ts', import.meta.url));
-const DOCS = fileURLToPath(new URL('../docs/benchmarks.md', import.meta.url));
+const DOCS = fileURLToPath(new URL('../docs/conntrack.md', import.meta.url));
+const CONNTRACK_START =
+  '<!-- conntrack section: written by npx tsx bench/conntrack-bench.ts --docs -->';
+const CONNTRACK_END = '<!-- end of conntrack section -->';
 const REQUEST = { rounds: 2, runsPerRound: 3 };
 /** The sample must cost at most this many times `cat` of the same table (issue 25). */
 const TARGET_RATIO = 1.2;
@@ -37,7 +39,15 @@ function row(name: string, entries: number, result: ConntrackProbeResult): strin
 }
 
 const entries = Number(argument('--entries') ?? 262_144);
-const machine = describeMachine();
+// Only the machine's description is wanted here, not a run of the main bench's parts.
+const machine = describeMachine({
+  json: false,
+  quick: false,
+  sizes: [],
+  parts: new Set(),
+  docs: false,
+  effort: 1,
+});
 const loadBefore = loadavg()
   .map((value) => value.toFixed(2))
   .join(' ');
@@ -76,7 +86,7 @@ try {
 
 const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
 const section = `${CONNTRACK_START}
-## Source NAT table (\`--collector.snat\`)
+### Source NAT table (\`--collector.snat\`)
 
 What one sample of the snat collector costs: \`net/nf_conntrack\` streamed through one buffer
 and the NAT ports counted per destination, against \`cat\` of the same file in the same run
@@ -103,12 +113,9 @@ if (process.argv.includes('--docs')) {
   const page = readFileSync(DOCS, 'utf8');
   const start = page.indexOf(CONNTRACK_START);
   const end = page.indexOf(CONNTRACK_END);
-  const netns = page.indexOf('<!-- netns section');
   const updated =
     start >= 0 && end > start
       ? page.slice(0, start) + section + page.slice(end + CONNTRACK_END.length + 1)
-      : netns >= 0
-        ? `${page.slice(0, netns)}${section}\n${page.slice(netns)}`
-        : `${page.trimEnd()}\n\n${section}`;
+      : `${page.trimEnd()}\n\n${section}`;
   writeFileSync(DOCS, updated);
 }

@@ -1,14 +1,21 @@
 /**
- * docs/benchmarks.md and docs/benchmarks.png, generated from one run's records: the
- * figures, the chart, how to re-run, and a reading of the numbers written from them.
+ * docs/benchmarks.md and docs/benchmarks.png, generated whole from one run's records,
+ * which are committed beside them (docs/benchmarks.jsonl): the figures, the chart, how to
+ * re-run, and a reading of the numbers written from them.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chartSvg, renderPng } from './chart.js';
 import { netnsSection } from './netns-report.js';
-import { formatSize } from './options.js';
+import { DEFAULT_SIZES, formatSize, PARTS } from './options.js';
 import { checkTargets, costs, renderSections } from './report.js';
-import type { BenchRecord, CostMeasurement, ProfileMeasurement, Tool } from './results.js';
+import type {
+  BenchRecord,
+  CostMeasurement,
+  MachineInfo,
+  ProfileMeasurement,
+  Tool,
+} from './results.js';
 
 const DOCS = fileURLToPath(new URL('../docs/', import.meta.url));
 
@@ -16,9 +23,11 @@ const RERUN = `## How to re-run
 
 \`\`\`sh
 npm run bench                      # as root: 10k, 100k and 1M sockets; rewrites this page
+                                   # and benchmarks.jsonl, the run's records, beside it
+npm run bench -- --report docs/benchmarks.jsonl --docs   # this page again, from those records
 npm run bench -- --quick           # 10k only, fewer runs, leaves this page alone
 npm run bench -- --json > out.jsonl   # one JSON object per measurement
-npm run bench -- --sizes 10k,100k --only synthetic,real,memory
+npm run bench -- --sizes 10k,100k --only synthetic,real,memory   # no page: not every part
 npm run bench -- --only cold-start --baseline d1dabbb   # start-up cost, before/after a revision
 \`\`\`
 
@@ -246,71 +255,50 @@ export function reading(records: readonly BenchRecord[]): string {
   return lines.map((line) => `- ${line}`).join('\n');
 }
 
-/** Marks the netns section, which a run of that part alone rewrites in place. */
-const NETNS_START = '<!-- netns section: written by npm run bench -- --only netns --docs -->';
-const NETNS_END = '<!-- end of netns section -->';
+/** The records of the run the page shows, committed beside it. */
+export const RESULTS_PATH = `${DOCS}benchmarks.jsonl`;
+export const PAGE_PATH = `${DOCS}benchmarks.md`;
 
-function markedNetnsSection(text: string): string {
-  return `${NETNS_START}\n${text}${NETNS_END}\n`;
+/** Why these records cannot make the page: it shows one whole run, every part of it. */
+export function wholeRunProblems(records: readonly BenchRecord[]): string[] {
+  const machines = records.filter((record): record is MachineInfo => record.kind === 'machine');
+  if (machines.length !== 1) return [`${machines.length} runs in the records, not one`];
+  const { run, commit } = machines[0] as MachineInfo;
+  const problems: string[] = [];
+  if (run.quick) problems.push('a --quick run');
+  const missing = PARTS.filter((part) => !run.parts.includes(part));
+  if (missing.length > 0) problems.push(`parts not run: ${missing.join(', ')}`);
+  if (commit.includes('modified')) problems.push(`src/ differed from commit ${commit}`);
+  if (!records.some((record) => record.kind === 'end')) problems.push('the run did not finish');
+  return problems;
 }
 
-/** The committed page's section between `startMark` and `endMark`, when it has one. */
-function committedSection(page: string, startMark: string, endMark: string): string | undefined {
-  const start = page.indexOf(startMark);
-  const end = page.indexOf(endMark);
-  return start < 0 || end < start ? undefined : page.slice(start, end + endMark.length + 1);
+/** The command that made the run, as typed. */
+function runCommand(machine: MachineInfo): string {
+  const defaults = machine.run.sizes.join() === DEFAULT_SIZES.join();
+  return `npm run bench${defaults ? '' : ` -- --sizes ${machine.run.sizes.map(formatSize).join(',')}`}`;
 }
 
-function committedNetnsSection(page: string): string | undefined {
-  return committedSection(page, NETNS_START, NETNS_END);
-}
-
-/** Figures of bench/footprint-bench.ts, written by hand from its output: kept as committed. */
-const FOOTPRINT_START =
-  '<!-- footprint section: from bench/footprint-bench.ts, kept by npm run bench -->';
-const FOOTPRINT_END = '<!-- end of footprint section -->';
-
-/** Figures of bench/conntrack-bench.ts, which rewrites its own section: kept as committed. */
-export const CONNTRACK_START =
-  '<!-- conntrack section: written by npx tsx bench/conntrack-bench.ts --docs -->';
-export const CONNTRACK_END = '<!-- end of conntrack section -->';
-
-/**
- * docs/benchmarks.md from a run: the whole page after a run of the table parts, keeping
- * the committed netns section unless this run measured it; after a run of the netns part
- * alone, only that section is rewritten.
- */
-export function writeDocs(records: readonly BenchRecord[], log: (message: string) => void): void {
-  mkdirSync(DOCS, { recursive: true });
-  const path = `${DOCS}benchmarks.md`;
-  const committed = existsSync(path) ? readFileSync(path, 'utf8') : '';
-  const netns = netnsSection(records);
-  const netnsPart =
-    netns === '' ? (committedNetnsSection(committed) ?? '') : markedNetnsSection(netns);
-  if (!records.some((record) => record.kind === 'cost')) {
-    const old = committedNetnsSection(committed);
-    const page =
-      old === undefined
-        ? `${committed.trimEnd()}\n\n${netnsPart}`
-        : committed.replace(old, netnsPart);
-    writeFileSync(path, page);
-    log(`wrote the netns section of ${path}`);
-    return;
-  }
-  const footprintPart = committedSection(committed, FOOTPRINT_START, FOOTPRINT_END) ?? '';
-  const conntrackPart = committedSection(committed, CONNTRACK_START, CONNTRACK_END) ?? '';
-  const svg = chartSvg(costs(records, 'real'), costs(records, 'synthetic'));
-  writeFileSync(`${DOCS}benchmarks.png`, renderPng(svg));
-  const page = `# Benchmarks
+/** docs/benchmarks.md, whole, from one run's records (see wholeRunProblems). */
+export function benchmarksPage(records: readonly BenchRecord[]): string {
+  const machine = records.find((record): record is MachineInfo => record.kind === 'machine');
+  if (machine === undefined) throw new Error('no machine record');
+  const sizes = machine.run.sizes.map(formatSize).join(', ');
+  return `# Benchmarks
 
 What a sample of the socket tables costs, next to \`cat\` of the same files (the kernel's
 floor for this interface), \`ss | awk\`, node_exporter's tcpstat collector and a naive
-JavaScript parser, at 10k, 100k and 1M sockets; the engine's memory; the daemon's
-scrape latency. Generated by \`npm run bench\` (bench/); do not edit by hand.
-The daemon's reliability and footprint figures (hung reads, top-K, scrape throughput,
-scrape latency against a bare node:http server and nginx in the same run, RSS against
-node_exporter and against the prescribed stack doing nothing, soak) are in
-[reliability.md](reliability.md).
+JavaScript parser, at ${sizes} sockets; the engine's memory; the daemon's scrape latency;
+its cold start; what reading every network namespace costs.
+
+Every figure on this page comes from one run, \`${runCommand(machine)}\` at commit
+\`${machine.commit}\`, started ${machine.startedAt} on the machine described under
+[Machine](#machine). Its raw records are committed beside this page as
+[benchmarks.jsonl](benchmarks.jsonl); \`npm run bench -- --report docs/benchmarks.jsonl --docs\`
+writes the page and its chart again from them, and \`test/bench/docs.test.ts\` fails when the
+page and the records disagree. Do not edit by hand. The daemon's reliability and footprint
+figures (hung reads, top-K, scrape latency against same-run floors, RSS against
+node_exporter, soak) come from other benches and are in [reliability.md](reliability.md).
 
 ## Reading
 
@@ -319,11 +307,31 @@ ${reading(records)}
 ![CPU per socket against table size](benchmarks.png)
 
 ${renderSections(records)}
-${footprintPart}${conntrackPart}${netnsPart}
+${netnsSection(records)}
 ${RERUN}
 
 ${METHOD}
 `;
-  writeFileSync(path, page);
-  log(`wrote ${DOCS}benchmarks.md and benchmarks.png`);
+}
+
+/** Writes the run's records, the page and its chart; refuses records that are not one whole run. */
+export function writeDocs(records: readonly BenchRecord[], log: (message: string) => void): void {
+  const problems = wholeRunProblems(records);
+  if (problems.length > 0) {
+    throw new Error(`docs/benchmarks.md comes from one whole run: ${problems.join('; ')}`);
+  }
+  mkdirSync(DOCS, { recursive: true });
+  writeFileSync(RESULTS_PATH, records.map((record) => `${JSON.stringify(record)}\n`).join(''));
+  writeFileSync(PAGE_PATH, benchmarksPage(records));
+  const svg = chartSvg(costs(records, 'real'), costs(records, 'synthetic'));
+  writeFileSync(`${DOCS}benchmarks.png`, renderPng(svg));
+  log(`wrote ${RESULTS_PATH}, ${PAGE_PATH} and benchmarks.png`);
+}
+
+/** The records of a JSON lines file (a run's bench/out/*.jsonl, or RESULTS_PATH). */
+export function readRecords(path: string): BenchRecord[] {
+  return readFileSync(path, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as BenchRecord);
 }

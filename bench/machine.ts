@@ -1,6 +1,7 @@
 /** The machine and tool versions a run measured, printed first and in the report. */
 import { execFileSync } from 'node:child_process';
 import { cpus, loadavg, release, totalmem } from 'node:os';
+import type { BenchOptions } from './options.js';
 import type { MachineInfo } from './results.js';
 
 /** First line of a command's output, or undefined when it is missing or fails. */
@@ -17,7 +18,7 @@ export function commandOutput(command: string, args: readonly string[]): string 
   }
 }
 
-export function describeMachine(): MachineInfo {
+export function describeMachine(options: BenchOptions): MachineInfo {
   const commit = commandOutput('git', ['rev-parse', '--short', 'HEAD']) ?? 'unknown';
   const dirty = commandOutput('git', ['status', '--porcelain', '--', 'src']);
   const tools: Record<string, string> = {};
@@ -41,5 +42,6 @@ export function describeMachine(): MachineInfo {
     commit: dirty ? `${commit} (src modified)` : commit,
     startedAt: new Date().toISOString(),
     tools,
+    run: { quick: options.quick, sizes: options.sizes, parts: [...options.parts] },
   };
 }

@@ -36,8 +36,10 @@ export const USAGE = `Usage: npm run bench -- [options]
   --quick            10k sockets only, fewer runs, no docs (about a minute)
   --sizes LIST       table sizes, e.g. 10k,100k,1m (default 10k,100k,1m)
   --only LIST        parts to run: ${PARTS.join(',')} (default all)
-  --docs / --no-docs write docs/benchmarks.md and .png (default: on for a full default run)
-  --report FILE      measure nothing; report an earlier run's records (bench/out/*.jsonl)
+  --docs / --no-docs write docs/benchmarks.{md,png,jsonl} from a run of every part, never
+                     a --quick one (default: on for a full default run)
+  --report FILE      measure nothing; report an earlier run's records (bench/out/*.jsonl,
+                     docs/benchmarks.jsonl)
   --baseline REV     cold-start part: also build and time this git revision (before/after)
   --help             this text
 
@@ -114,13 +116,18 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
         throw new Error(`unknown option "${argument}"\n\n${USAGE}`);
     }
   }
+  // The page shows one whole run (bench/docs.ts): never a quick or partial one.
+  if (docs === true && report === undefined && quick)
+    throw new Error('--docs: a --quick run writes no docs');
+  if (docs === true && report === undefined && parts !== undefined)
+    throw new Error('--docs: the page comes from a run of every part; drop --only');
   const chosenSizes = sizes ?? [...(quick ? QUICK_SIZES : DEFAULT_SIZES)];
   return {
     json,
     quick,
     sizes: [...new Set(chosenSizes)].sort((a, b) => a - b),
     parts: new Set(parts ?? PARTS),
-    docs: docs ?? (!quick && sizes === undefined && parts === undefined),
+    docs: docs ?? (!quick && sizes === undefined && parts === undefined && report === undefined),
     effort: quick ? 0.5 : 1,
     ...(report !== undefined && { report }),
     ...(baseline !== undefined && { baseline }),

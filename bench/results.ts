@@ -39,6 +39,12 @@ export interface MachineInfo {
   readonly commit: string;
   readonly startedAt: string;
   readonly tools: Readonly<Record<string, string>>;
+  /** What the run was asked to measure: a page is only written from a whole run. */
+  readonly run: {
+    readonly quick: boolean;
+    readonly sizes: readonly number[];
+    readonly parts: readonly string[];
+  };
 }
 
 /** CPU and wall time per sample of one tool at one table size. */

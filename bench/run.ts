@@ -3,7 +3,7 @@
  * on synthetic tables and on real kernel tables in a network namespace; the engine's
  * memory growth; the daemon's scrape latency and memory. See docs/benchmarks.md.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +15,7 @@ import {
   measureScrapeLatency,
   runDaemonMemoryPart,
 } from './daemon-bench.js';
-import { writeDocs } from './docs.js';
+import { readRecords, writeDocs } from './docs.js';
 import { describeMachine } from './machine.js';
 import { runMemoryPart } from './memory-bench.js';
 import { runNetnsPart } from './netns-bench.js';
@@ -76,17 +76,20 @@ function saveRecords(records: readonly BenchRecord[]): string {
 }
 
 function report(options: BenchOptions, records: readonly BenchRecord[]): void {
-  if (options.docs) writeDocs(records, (message) => process.stderr.write(`${message}\n`));
+  if (options.docs) {
+    try {
+      writeDocs(records, (message) => process.stderr.write(`${message}\n`));
+    } catch (error) {
+      process.stderr.write(`${(error as Error).message}\n`);
+      process.exitCode = 1;
+    }
+  }
   if (!options.json) process.stdout.write(`${renderSections(records)}\n${netnsSection(records)}`);
 }
 
 async function main(options: BenchOptions): Promise<void> {
   if (options.report !== undefined) {
-    const lines = readFileSync(options.report, 'utf8').trim().split('\n');
-    report(
-      options,
-      lines.map((line) => JSON.parse(line) as BenchRecord),
-    );
+    report(options, readRecords(options.report));
     return;
   }
   const context = new BenchContext(options);
@@ -98,7 +101,7 @@ async function main(options: BenchOptions): Promise<void> {
     process.on(signal, () => process.exit(130));
   }
   const started = performance.now();
-  context.emit(describeMachine());
+  context.emit(describeMachine(options));
   try {
     await runParts(context);
   } finally {

@@ -21,7 +21,7 @@ import { netnsRounds } from './netns-rounds.js';
 import { startUp } from './startup.js';
 
 /** Whatever happens, the process is gone this long after the stop signal. */
-const SHUTDOWN_DEADLINE_MS = 4_000;
+export const SHUTDOWN_DEADLINE_MS = 4_000;
 
 const LISTEN_ERRORS: Readonly<Record<string, string>> = {
   EADDRINUSE: 'address already in use',

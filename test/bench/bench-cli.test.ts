@@ -22,7 +22,7 @@ describe('bench options', () => {
     expect(() => parseSize('10')).toThrow(/≥ 100/);
   });
 
-  it('writes the docs only on a full default run', () => {
+  it('writes the docs by default only on a full default run, never on a quick or partial one', () => {
     const full = parseOptions([]);
     if (full === 'help') throw new Error('unexpected help');
     expect(full.docs).toBe(true);
@@ -35,6 +35,11 @@ describe('bench options', () => {
     expect(chosen.sizes).toEqual([10_000, 100_000]);
     expect([...chosen.parts]).toEqual(['synthetic', 'memory']);
     expect(chosen.docs).toBe(false);
+    expect(() => parseOptions(['--quick', '--docs'])).toThrow(/--docs: a --quick run/);
+    expect(() => parseOptions(['--only', 'memory', '--docs'])).toThrow(/--docs: .*every part/);
+    const again = parseOptions(['--report', 'docs/benchmarks.jsonl']);
+    if (again === 'help') throw new Error('unexpected help');
+    expect(again.docs).toBe(false);
     expect(() => parseOptions(['--only', 'everything'])).toThrow(/unknown part/);
     expect(parseOptions(['--help'])).toBe('help');
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { analyse, CHECKS } from '../../src/doctor/analyse.js';
-import { FINDING_IDS, severityRank } from '../../src/doctor/finding.js';
+import { FINDING_IDS, severityRank, sortFindings } from '../../src/doctor/finding.js';
 import { analyseCase, sampleTree } from '../../testkit/doctor/check-runs.js';
 import {
   DOCTOR_CASES,
@@ -27,20 +27,53 @@ describe.each(DOCTOR_CASES)('fixture $name', (testCase) => {
       expect(findings.map((finding) => finding.id)).not.toContain(id);
     }
   });
+});
 
-  it('orders findings most severe first', () => {
-    const ranks = analyseCase(testCase.name).findings.map((finding) =>
-      severityRank(finding.severity),
-    );
-    expect(ranks).toEqual([...ranks].sort((a, b) => b - a));
+/** Every case's findings, with the case they came from. */
+const CASE_FINDINGS = DOCTOR_CASES.flatMap((testCase) =>
+  analyseCase(testCase.name).findings.map((finding) => ({ name: testCase.name, finding })),
+);
+
+describe('the findings of all cases', () => {
+  it('cover every finding id, so the checks below see each kind', () => {
+    const ids = new Set(CASE_FINDINGS.map(({ finding }) => finding.id));
+    expect(FINDING_IDS.filter((id) => !ids.has(id))).toEqual([]);
   });
 
-  it('lists stop-the-bleeding before the fix where a check gives relief, else last and empty', () => {
-    for (const finding of analyseCase(testCase.name).findings) {
+  it('sort most severe first, then in FINDING_IDS order', () => {
+    // Across cases, an earlier id can be less severe (bind-first-ports-low is info).
+    const sorted = sortFindings(CASE_FINDINGS.map(({ finding }) => finding).reverse());
+    const keys = sorted.map((finding) => [
+      -severityRank(finding.severity),
+      FINDING_IDS.indexOf(finding.id),
+    ]);
+    expect(keys).toEqual(
+      [...keys].sort(([s1 = 0, i1 = 0], [s2 = 0, i2 = 0]) => s1 - s2 || i1 - i2),
+    );
+    expect(new Set(sorted.map((finding) => finding.severity)).size).toBe(3);
+  });
+
+  it('come sorted out of analyse, whatever order the checks run in', () => {
+    const mixed = DOCTOR_CASES.filter(
+      (testCase) =>
+        new Set(analyseCase(testCase.name).findings.map((finding) => finding.severity)).size > 1,
+    );
+    expect(mixed.length).toBeGreaterThan(1);
+    for (const testCase of mixed) {
+      const { first, second } = sampleCase(testCase);
+      const reversed = analyse(first, second, FIXTURE_WINDOW_SECONDS, [...CHECKS].reverse());
+      expect(reversed.findings, testCase.name).toEqual(sortFindings(reversed.findings));
+      expect(reversed.findings, testCase.name).toEqual(analyseCase(testCase.name).findings);
+    }
+  });
+
+  it('list stop-the-bleeding before the fix where a check gives relief, else last and empty', () => {
+    expect(CASE_FINDINGS.length).toBeGreaterThan(0);
+    for (const { name, finding } of CASE_FINDINGS) {
       const keys = Object.keys(finding);
       const check = CHECKS.find((candidate) => candidate.id === finding.id);
       const relief = check?.stopTheBleeding !== undefined;
-      expect(keys, finding.id).toEqual([
+      expect(keys, `${name}: ${finding.id}`).toEqual([
         'id',
         'severity',
         'summary',

@@ -281,6 +281,7 @@ describe.skipIf(!canRun('doctor real-namespace test', { netns: true, commands: [
       }
     });
   },
+  TEST_TIMEOUT_MS,
 );
 
 /** A 100-port range: small enough to fill in a test, the same arithmetic as 28 232. */

@@ -24,6 +24,13 @@ async function start(procfs: string): Promise<RunningExporter> {
   return running;
 }
 
+/**
+ * Threads a second may read above the warm one without a leak: V8's and libuv's helpers
+ * start on demand, and a replaced worker's thread can outlive its successor's start for a
+ * moment. A leak of one thread per sample (20 a second here) passes this within a second.
+ */
+const THREAD_MARGIN = 4;
+
 describe('short soak', () => {
   it('keeps fds and threads flat and RSS bounded over 20 s of 50 ms samples and a flapping file', async () => {
     const tree = scratchProcfs();
@@ -38,8 +45,11 @@ describe('short soak', () => {
     // From the third second: start-up (JIT, libuv's pool) is over.
     const [warm, ...rest] = result.figures.slice(3);
     if (warm === undefined) throw new Error('no figures');
+    expect(rest.length).toBeGreaterThan(10);
     for (const figure of rest) {
-      expect(figure.threads, `second ${figure.second}`).toBe(warm.threads);
+      expect(figure.threads, `second ${figure.second}`).toBeLessThanOrEqual(
+        warm.threads + THREAD_MARGIN,
+      );
       expect(figure.fds, `second ${figure.second}`).toBeLessThanOrEqual(warm.fds + 2);
       expect(figure.rssMiB, `second ${figure.second}`).toBeLessThan(warm.rssMiB + 32);
     }
@@ -69,7 +79,7 @@ describe('short soak', () => {
     const last = after.figures.at(-1);
     const warm = before.figures.at(-1);
     expect(last?.fds).toBeLessThanOrEqual((warm?.fds ?? 0) + 2);
-    expect(last?.threads).toBe(warm?.threads);
+    expect(last?.threads).toBeLessThanOrEqual((warm?.threads ?? 0) + THREAD_MARGIN);
     expect((await fetch(`${running.url}/-/ready`)).status).toBe(503);
     expect((await fetch(`${running.url}/-/healthy`)).status).toBe(200);
   }, 60_000);

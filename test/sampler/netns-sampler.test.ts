@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { netnsWorker } from '../../src/sampler/netns-sampler.js';
 import { writeNodeProcfs } from '../../testkit/kernel/node-procfs.js';
 
-const CRASH_ONCE_WORKER = new URL('./crash-once-worker.ts', import.meta.url);
+const CRASH_ONCE_WORKER = new URL('../../testkit/programs/crash-once-worker.ts', import.meta.url);
 
 describe('netnsWorker', () => {
   const cleanups: (() => unknown)[] = [];
@@ -65,8 +65,15 @@ describe('netnsWorker', () => {
     const { worker, deaths, root } = start(CRASH_ONCE_WORKER);
     writeFileSync(join(root, 'crash-next-worker'), '');
     const failed = await worker.sample();
-    expect(failed.error).toMatch(/died/);
+    expect(failed.error).toMatch(/died .*crashing on purpose/);
     expect(failed.namespaces).toEqual([]);
+    expect(deaths).toHaveLength(1);
+    // A new worker takes the next request: the crash cost one round, not the collector.
+    const next = await worker.sample();
+    expect(next.error).toBeUndefined();
+    expect(next.namespaces.map((ns) => [ns.inode, ns.states.ipv4.time_wait])).toEqual([
+      [4026532999, 4],
+    ]);
     expect(deaths).toHaveLength(1);
   }, 60_000);
 });

@@ -8,7 +8,7 @@
  * data shows why on the page. UPDATE_SCREENSHOT=1 also writes the screenshot the README shows
  * (docs/landing-page.png).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
@@ -245,7 +245,16 @@ describe.skipIf(
       process.env.UPDATE_SCREENSHOT === '1'
         ? join(REPO_ROOT, 'docs/landing-page.png')
         : join(profile, 'landing-page.png');
-    const image = await page.screenshot({ path: target, fullPage: true });
-    expect(image.length).toBeGreaterThan(10_000);
+    await page.screenshot({ path: target, fullPage: true });
+    // The file written is a PNG of the whole page as laid out (IHDR: width, height at 16, 20).
+    const png = readFileSync(target);
+    expect(png.subarray(0, 8)).toEqual(Buffer.from('\x89PNG\r\n\x1a\n', 'latin1'));
+    const size = await page.evaluate(() => ({
+      width: document.documentElement.scrollWidth,
+      height: document.documentElement.scrollHeight,
+    }));
+    expect({ width: png.readUInt32BE(16), height: png.readUInt32BE(20) }).toEqual(size);
+    // Drawn, not blank: the charts put their canvases on the page before it was taken.
+    expect(await page.locator('canvas').count()).toBeGreaterThan(0);
   });
 });

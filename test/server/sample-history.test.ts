@@ -23,9 +23,17 @@ function at(seconds: number, tw: number, recycled: number, established: number):
 }
 
 describe('SampleHistory', () => {
-  it('states its fixed memory: 720 samples of 27 float64 columns', () => {
-    expect(HISTORY_CAPACITY).toBe(720);
-    expect(HISTORY_BYTES).toBe(720 * 27 * 8);
+  it('keeps HISTORY_CAPACITY samples by default, in HISTORY_BYTES of float64 columns', () => {
+    const history = new SampleHistory();
+    const total = HISTORY_CAPACITY + 3;
+    for (let second = 1; second <= total; second++) history.record(at(second, 0, 0, second));
+    const series = history.series();
+    expect(history.length).toBe(HISTORY_CAPACITY);
+    expect(series.time[0]).toBe(4);
+    expect(series.time.at(-1)).toBe(total);
+    // One column each: time, every family's states, TW, TWRecycled, used_max, usable.
+    const stateColumns = Object.values(series.states).flatMap((states) => Object.keys(states));
+    expect(HISTORY_BYTES).toBe(HISTORY_CAPACITY * (1 + stateColumns.length + 4) * 8);
   });
 
   it('keeps the newest samples, oldest first, once the ring wraps', () => {

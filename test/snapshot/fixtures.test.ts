@@ -63,9 +63,9 @@ describe('captured fixture trees', () => {
       expect(actual).toEqual(JSON.parse(readFileSync(goldenPath, 'utf8')));
     });
 
-    const ssPath = join(dir, 'ss.txt');
-    it.runIf(existsSync(ssPath))('agrees with ss -tanH taken at capture time', () => {
-      const ss = parseSs(readFileSync(ssPath, 'utf8'));
+    // Every captured tree has its ss.txt (scripts/capture-fixture.ts): one missing fails here.
+    it('agrees with ss -tanH taken at capture time', () => {
+      const ss = parseSs(readFileSync(join(dir, 'ss.txt'), 'utf8'));
       const sockets = snapshot.sockets;
       expect(sockets?.states).toEqual(familyStateCounts(ss));
       expect(new Map(sockets?.listenPorts.map((row) => [row.port, row.states]))).toEqual(

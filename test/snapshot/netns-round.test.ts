@@ -7,7 +7,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { copyFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,7 +19,6 @@ import { canRun } from '../../testkit/kernel/capabilities.js';
 import {
   type ContainerSpec,
   cgroupfsPodPath,
-  cgroupV1Root,
   cgroupV2Root,
   dockerPath,
   newContainer,
@@ -162,11 +161,16 @@ describe.skipIf(
     owners.place(web.agent.pid, v2, systemdPodPath(webPod, webContainer));
     owners.writePodLogs(webPod, [webContainer]);
 
-    // A pod on the cgroupfs driver, in a v1 hierarchy where the host has one.
+    // A pod on the cgroupfs driver, in a cgroup v1 hierarchy.
     const api = await startTenant(apiTenant);
     const apiPod = newPod('billing', 'api-0');
     const apiContainer = newContainer('api');
-    owners.place(api.agent.pid, cgroupV1Root() ?? v2, cgroupfsPodPath(apiPod, apiContainer));
+    owners.place(api.agent.pid, owners.v1Root(), cgroupfsPodPath(apiPod, apiContainer));
+    // Only its v1 line names the pod: the owner can come from nowhere else.
+    const apiCgroups = readFileSync(`/proc/${api.agent.pid}/cgroup`, 'utf8');
+    expect(apiCgroups).toMatch(/^[1-9]\d*:name=tcpstate-\d+:\/kubepods\//m);
+    const unified = apiCgroups.split('\n').find((line) => line.startsWith('0::')) ?? '';
+    expect(unified).not.toContain('kubepods');
     owners.writePodLogs(apiPod, [apiContainer]);
 
     // Plain Docker: no pod, the short container ID names it.

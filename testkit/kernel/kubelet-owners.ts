@@ -4,6 +4,7 @@
  * and a `/var/log/pods` + `/var/log/containers` style tree. Needs root; `close()` moves
  * nothing back (the processes are expected to be gone) and removes what it created.
  */
+import { execFileSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,14 +18,6 @@ export function cgroupV2Root(): string {
   const unified = join(CGROUP_FS, 'unified');
   if (existsSync(join(unified, 'cgroup.controllers'))) return unified;
   throw new Error('no cgroup v2 hierarchy under /sys/fs/cgroup');
-}
-
-/** A v1 hierarchy to place processes in (cgroupfs driver on a v1 host), if there is one. */
-export function cgroupV1Root(): string | undefined {
-  const pids = join(CGROUP_FS, 'pids');
-  return existsSync(join(pids, 'cgroup.procs')) && !existsSync(join(pids, 'cgroup.controllers'))
-    ? pids
-    : undefined;
 }
 
 export interface PodSpec {
@@ -69,6 +62,29 @@ export class OwnerLab {
   private readonly created: string[] = [];
   /** Directories processes were moved into: they empty a moment after the processes die. */
   private readonly leaves = new Set<string>();
+
+  /** The cgroup v1 hierarchy of v1Root(), once mounted. */
+  private v1: string | undefined;
+
+  /**
+   * A cgroup v1 hierarchy (cgroupfs driver on a v1 host) to place processes in: a named one
+   * with no controller, mounted here, so a v2-only host runs the v1 case as v1 too. Its
+   * line in /proc/<pid>/cgroup (`N:name=...:/kubepods/...`) is read as a v1 host's are.
+   */
+  v1Root(): string {
+    if (this.v1 !== undefined) return this.v1;
+    const mountPoint = mkdtempSync(join(tmpdir(), 'tcpstate-cgroup-v1-'));
+    execFileSync('mount', [
+      '-t',
+      'cgroup',
+      '-o',
+      `none,name=tcpstate-${process.pid}`,
+      'cgroup',
+      mountPoint,
+    ]);
+    this.v1 = mountPoint;
+    return mountPoint;
+  }
 
   /** Moves `pid` into `path` of the hierarchy mounted at `root`, creating the directories. */
   place(pid: number, root: string, path: string): void {
@@ -122,6 +138,12 @@ export class OwnerLab {
           await new Promise((resolve) => setTimeout(resolve, 50));
         }
       }
+    }
+    if (this.v1 !== undefined) {
+      // The hierarchy lives on until its last cgroup is gone; the mount point goes now.
+      execFileSync('umount', [this.v1]);
+      rmdirSync(this.v1);
+      this.v1 = undefined;
     }
     rmSync(this.podLogsDir, { recursive: true, force: true });
   }
