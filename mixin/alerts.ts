@@ -480,6 +480,20 @@ function connectionGroup(config: MixinConfig): RuleGroup {
           'connections stall or fail.',
       }),
       toRule(config, {
+        alert: 'TcpStateCloseWaitStuck',
+        severity: 'warning',
+        // port="other" included: a leak on a port beyond the top ones is still a leak.
+        expr: `${windowMax(config, series('tcpstate_close_wait_stuck_sockets', sel))} >= ${config.closeWaitStuck.sockets}`,
+        for: config.closeWaitStuck.for,
+        summary: 'Sockets stay in CLOSE_WAIT: the program never closes them.',
+        description:
+          '{{ $labels.instance }} holds up to {{ $value }} sockets that stayed in CLOSE_WAIT past the exporter’s ' +
+          '--collector.ports.close-wait-stuck-after ' +
+          '{{ if eq $labels.direction "inbound" }}on its service port{{ else }}toward remote port{{ end }} ' +
+          '{{ $labels.port }}: the peer closed them and the program never called close(). A leak ends in ' +
+          'file-descriptor exhaustion; a pool that keeps dead connections fails its next request on each.',
+      }),
+      toRule(config, {
         alert: 'TcpStateSynSentPileUp',
         severity: 'warning',
         expr: `${windowMax(config, series('tcpstate_remote_port_sockets', sel, 'state="syn_sent"', 'port!="other"'))} >= ${config.synSent.sockets}`,

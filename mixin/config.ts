@@ -9,6 +9,7 @@
  */
 import {
   BIND_FIRST_HELD_WARNING_RATIO,
+  CLOSE_WAIT_WARNING,
   EPHEMERAL_USE_CRITICAL_RATIO,
   EPHEMERAL_USE_WARNING_RATIO,
   ORPHANS_CRITICAL_RATIO,
@@ -86,6 +87,8 @@ export interface MixinConfig {
     readonly criticalRatio: number;
     readonly for: Duration;
   };
+  /** Sockets stuck in CLOSE_WAIT (followed by inode across samples) on one port. */
+  readonly closeWaitStuck: { readonly sockets: number; readonly for: Duration };
   readonly memory: {
     /** TCP memory at the pressure level (the kernel leaves pressure only below tcp_mem's min)... */
     readonly pressureFor: Duration;
@@ -184,6 +187,10 @@ export const defaultConfig: MixinConfig = {
     criticalRatio: ORPHANS_CRITICAL_RATIO,
     for: '5m',
   },
+  // The count alone is no signal (pools hold idle CLOSE_WAIT, busy servers rate x dwell):
+  // the exporter follows each socket and counts those stuck past its own delay. A warning:
+  // a pool that keeps dead connections is stuck too, and harms nothing yet.
+  closeWaitStuck: { sockets: CLOSE_WAIT_WARNING, for: '15m' },
   // The kernel's own levels (tcp_mem pressure and max) are the thresholds. Entries are counted
   // over a window well beyond `for`: with equal ones, entries must come in every window.
   memory: {

@@ -92,6 +92,9 @@ const SOCKSTAT_TW = `tcpstate_sockstat_sockets{${TARGET},family="ipv4",kind="tw"
 const COOKIES = counter('tcpstate_syncookies_sent_total');
 const SYNCOOKIES = sysctl('net.ipv4.tcp_syncookies');
 const ABORTS = counter('tcpstate_memory_aborts_total');
+const STUCK_IN = `tcpstate_close_wait_stuck_sockets{${TARGET},direction="inbound",port="9000"}`;
+const STUCK_OTHER = `tcpstate_close_wait_stuck_sockets{${TARGET},direction="outbound",port="other"}`;
+const POOL_CLOSE_WAIT = `tcpstate_remote_port_sockets{${TARGET},port="5432",state="close_wait"}`;
 const SYN_SENT = `tcpstate_remote_port_sockets{${TARGET},port="5432",state="syn_sent"}`;
 const SYN_SENT_OTHER = `tcpstate_remote_port_sockets{${TARGET},port="other",state="syn_sent"}`;
 const COLLECTOR = (name: string): string =>
@@ -224,6 +227,11 @@ const pawsDescription = (rate: string): string =>
   `web-1:10120 rejects ${rate} segments/s (established, SYN-ACK and TIME_WAIT stages together; old ACKs left ` +
   'out) because their TCP timestamp is older than one already seen from that peer. Usually several clients ' +
   'share one NAT address with unrelated timestamp clocks; their connections stall or fail.';
+const closeWaitStuckDescription = (sockets: string, where: string): string =>
+  `web-1:10120 holds up to ${sockets} sockets that stayed in CLOSE_WAIT past the exporter’s ` +
+  `--collector.ports.close-wait-stuck-after ${where}: the peer closed them and the program never called ` +
+  'close(). A leak ends in file-descriptor exhaustion; a pool that keeps dead connections fails its next ' +
+  'request on each.';
 const synSentDescription = (sockets: string): string =>
   `web-1:10120 has up to ${sockets} connections stuck in SYN_SENT toward remote port 5432: SYNs go unanswered ` +
   '(the upstream is down, or a firewall drops them), and each connect() waits through its retries (about 2 ' +
@@ -1249,6 +1257,48 @@ const SCENARIOS: readonly AlertScenarios[] = [
         series: { [counter('tcpstate_paws_rejected_total', 'stage="old_ack"')]: '0+600x30' },
       },
     ],
+  },
+  {
+    alert: 'TcpStateCloseWaitStuck',
+    evalTime: '20m',
+    firing: {
+      name: 'stuck on a service port, and toward remote ports beyond the top ones ("other")',
+      series: { [STUCK_IN]: '30x30', [STUCK_OTHER]: '25x30', [POOL_CLOSE_WAIT]: '600x30' },
+      expected: [
+        {
+          labels: warning({ direction: 'inbound', port: '9000' }),
+          description: closeWaitStuckDescription('30', 'on its service port 9000'),
+        },
+        {
+          labels: warning({ direction: 'outbound', port: 'other' }),
+          description: closeWaitStuckDescription('25', 'toward remote port other'),
+        },
+      ],
+    },
+    quiet: {
+      name: 'a busy server: 600 CLOSE_WAIT sockets, each closed within the stuck delay, a few stuck',
+      series: { [POOL_CLOSE_WAIT]: '600x30', [STUCK_IN]: '10x30' },
+    },
+    idle: { name: 'none stuck', series: { [STUCK_IN]: '0x30' } },
+    reset: {
+      name: 'a restart of the leaking program 10 minutes ago released them',
+      series: { [STUCK_IN]: '30x10 0x20' },
+    },
+    absent: {
+      name: 'an exporter without the stuck count: the plain count never alerts',
+      series: { [POOL_CLOSE_WAIT]: '600x30' },
+    },
+    flapping: {
+      name: '20 and 19 stuck from one scrape to the next',
+      series: { [STUCK_IN]: alternate(20, 19, 31) },
+      expected: [
+        {
+          labels: warning({ direction: 'inbound', port: '9000' }),
+          description: closeWaitStuckDescription('20', 'on its service port 9000'),
+        },
+      ],
+    },
+    burst: { name: 'three minutes stuck', series: { [STUCK_IN]: '0x5 100x3 0x22' } },
   },
   {
     alert: 'TcpStateSynSentPileUp',
