@@ -48,96 +48,44 @@ const pod = {
   container: 'php-fpm',
 } as const;
 
-/** What each alert is sent with, and whether the shipped rules must mute it. */
-const SENT: readonly { readonly labels: Labels; readonly muted: boolean }[] = [
-  {
-    labels: { alertname: 'TcpStateOrphansNearLimit', severity: 'critical', ...host('web-1') },
-    muted: false,
-  },
-  {
-    labels: { alertname: 'TcpStateOrphansNearLimit', severity: 'warning', ...host('web-1') },
-    muted: true,
-  },
+/** One alert as sent, and whether the shipped rules must mute it. */
+function sent(
+  alertname: string,
+  severity: string,
+  labels: Labels,
+  muted: boolean,
+): { readonly labels: Labels; readonly muted: boolean } {
+  return { labels: { alertname, severity, ...labels }, muted };
+}
+
+const PORTS_OF_POD = { ...host('web-3'), ...pod, ...destination };
+const PORTS_OF_HOST = { ...host('web-4'), ...destination };
+
+const SENT = [
+  sent('TcpStateOrphansNearLimit', 'critical', host('web-1'), false),
+  sent('TcpStateOrphansNearLimit', 'warning', host('web-1'), true),
   // Another host's warning is its own.
-  {
-    labels: { alertname: 'TcpStateOrphansNearLimit', severity: 'warning', ...host('web-2') },
-    muted: false,
-  },
+  sent('TcpStateOrphansNearLimit', 'warning', host('web-2'), false),
   // Another alert's warning on the muting host is news.
-  {
-    labels: { alertname: 'TcpStateMemoryAborts', severity: 'warning', ...host('web-1') },
-    muted: false,
-  },
-  {
-    labels: {
-      alertname: 'TcpStatePodEphemeralPortHeadroomLow',
-      severity: 'warning',
-      ...host('web-3'),
-      ...pod,
-      ...destination,
-    },
-    muted: true,
-  },
-  {
-    labels: {
-      alertname: 'TcpStatePodEphemeralPortHeadroomLow',
-      severity: 'critical',
-      ...host('web-3'),
-      ...pod,
-      ...destination,
-    },
-    muted: true,
-  },
-  {
-    labels: {
-      alertname: 'TcpStatePodEphemeralPortsExhausted',
-      severity: 'critical',
-      ...host('web-3'),
-      ...pod,
-      ...destination,
-    },
-    muted: false,
-  },
+  sent('TcpStateMemoryAborts', 'warning', host('web-1'), false),
+  sent('TcpStatePodEphemeralPortHeadroomLow', 'warning', PORTS_OF_POD, true),
+  sent('TcpStatePodEphemeralPortHeadroomLow', 'critical', PORTS_OF_POD, true),
+  sent('TcpStatePodEphemeralPortsExhausted', 'critical', PORTS_OF_POD, false),
   // The same pod toward another destination.
-  {
-    labels: {
-      alertname: 'TcpStatePodEphemeralPortHeadroomLow',
-      severity: 'warning',
-      ...host('web-3'),
-      ...pod,
-      ...destination,
-      remote_port: '5432',
-    },
-    muted: false,
-  },
-  {
-    labels: {
-      alertname: 'TcpStateEphemeralPortsExhausted',
-      severity: 'critical',
-      ...host('web-4'),
-      ...destination,
-    },
-    muted: false,
-  },
-  {
-    labels: {
-      alertname: 'TcpStateEphemeralPortsNearlyExhausted',
-      severity: 'critical',
-      ...host('web-4'),
-      ...destination,
-    },
-    muted: true,
-  },
-  {
-    labels: {
-      alertname: 'TcpStateEphemeralPortsNearlyExhausted',
-      severity: 'critical',
-      ...host('web-4'),
-      ...destination,
-      remote_address: '10.0.0.10',
-    },
-    muted: false,
-  },
+  sent(
+    'TcpStatePodEphemeralPortHeadroomLow',
+    'warning',
+    { ...PORTS_OF_POD, remote_port: '5432' },
+    false,
+  ),
+  sent('TcpStateEphemeralPortsExhausted', 'critical', PORTS_OF_HOST, false),
+  sent('TcpStateEphemeralPortsNearlyExhausted', 'critical', PORTS_OF_HOST, true),
+  sent(
+    'TcpStateEphemeralPortsNearlyExhausted',
+    'critical',
+    { ...PORTS_OF_HOST, remote_address: '10.0.0.10' },
+    false,
+  ),
 ];
 
 describe('shipped inhibit rules', () => {
