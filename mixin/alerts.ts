@@ -3,14 +3,15 @@
  * the destination, port or stage where one applies) and links to its runbook section.
  * Every expression keeps `job` and `instance`, so several exporters never add up, and
  * compares series of one exporter only. Thresholds and their reasons: mixin/config.ts.
+ *
+ * A warning and the critical above it overlap (`>= warning` and `>= critical`, no upper
+ * bound): a figure that moves between the levels keeps at least one of them held, and
+ * Alertmanager's inhibit rules (deploy/compose/alertmanager.yml) mute the warning while the
+ * critical fires. Gauges are read through a windowed maximum so a condition that flaps from
+ * one scrape to the next stays held (config.flapWindow).
  */
 import type { Duration, MixinConfig } from './config.js';
-import {
-  DESTINATION_LABELS,
-  DESTINATION_TEMPLATE,
-  NETNS_OWNER_TEMPLATE,
-  series,
-} from './promql.js';
+import { DESTINATION_TEMPLATE, NETNS_OWNER_TEMPLATE, series } from './promql.js';
 import { RECORDED, type RecordingRule, recordingRules, sysctlSeries } from './recording.js';
 
 /** `info`: worth knowing, never worth waking anyone (routed to a ticket or dashboard). */
@@ -20,6 +21,7 @@ export interface AlertingRule {
   readonly alert: string;
   readonly expr: string;
   readonly for?: Duration;
+  readonly keep_firing_for?: Duration;
   readonly labels: { readonly severity: Severity };
   readonly annotations: {
     readonly summary: string;
@@ -56,6 +58,8 @@ function toRule(config: MixinConfig, spec: AlertSpec): AlertingRule {
     alert: spec.alert,
     expr: spec.expr,
     ...(spec.for === undefined ? {} : { for: spec.for }),
+    // A page that resolves at each dip and fires again is one outage told many times.
+    ...(spec.severity === 'critical' ? { keep_firing_for: config.keepFiringFor } : {}),
     labels: { severity: spec.severity },
     annotations: {
       summary: spec.summary,
@@ -88,45 +92,40 @@ function labelValueTemplate(
   return `{{ with printf \`${metric}{${selector}}\` ${args} | query }}{{ . | first | value | printf "%.0f" }}{{ end }}`;
 }
 
-function formatSeconds(seconds: number): string {
-  if (seconds % 3600 === 0) return seconds === 3600 ? 'an hour' : `${seconds / 3600}h`;
-  if (seconds % 60 === 0) return `${seconds / 60}m`;
-  return `${seconds}s`;
+/** The highest value of `expr` over the flap window: held while it touches the level. */
+function windowMax(config: MixinConfig, expr: string): string {
+  return `max_over_time(${expr}[${config.flapWindow}])`;
+}
+
+function windowMin(config: MixinConfig, expr: string): string {
+  return `min_over_time(${expr}[${config.flapWindow}])`;
+}
+
+/**
+ * connect() fails at 100 %, and at the limit ports are freed and retaken at once: the share
+ * touched all ports within the window and is still at the floor now. One sample at 100 %
+ * among lower ones is a burst, not held for `for`.
+ */
+function exhaustedExpr(config: MixinConfig, ratio: string): string {
+  return `${windowMax(config, ratio)} >= 1\nand\n${ratio} >= ${config.ephemeral.exhaustedFloorRatio}`;
 }
 
 function ephemeralGroup(config: MixinConfig): RuleGroup {
   const c = config.ephemeral;
   const sel = config.selector;
   const ratio = series(RECORDED.ephemeralUsedRatio, sel);
-  const used = series('tcpstate_ephemeral_ports_used', sel);
   const usable = series('tcpstate_ephemeral_ports_usable', sel);
   const usableCount = instanceValueTemplate('tcpstate_ephemeral_ports_usable');
   const busiest = 'topk(1, tcpstate_ephemeral_ports_used{job=%q,instance=%q})';
   const blocking =
     'sockets that block connect() to it (TIME_WAIT that tcp_tw_reuse can take over is not counted)';
-  // As doctor: when one destination holds every held port, the exhaustion alerts tell it.
-  const heldHigh = (severity: Severity, condition: string): AlertSpec => ({
-    alert: 'TcpStateEphemeralPortsHeldHigh',
-    severity,
-    expr:
-      `${series(RECORDED.ephemeralHeldRatio, sel)} ${condition}\nand on (job, instance)\n` +
-      `${series('tcpstate_ephemeral_ports_held', sel)} > ${series('tcpstate_ephemeral_ports_used_max', sel)}`,
-    for: c.heldFor,
-    summary:
-      'Most ephemeral ports are held: clients that bind() before connect() are near their limit.',
-    description:
-      '{{ $labels.instance }}: {{ $value | humanizePercentage }} of its ' +
-      `${usableCount} usable ephemeral ports are held by some socket. A client that binds its local ` +
-      'address before connect() (nginx proxy_bind, HAProxy source) needs a port free toward every ' +
-      'destination at once, and fails with EADDRINUSE when none is.',
-  });
   return {
     name: 'tcpstate-ephemeral-ports',
     rules: [
       toRule(config, {
         alert: 'TcpStateEphemeralPortsExhausted',
         severity: 'critical',
-        expr: `${ratio} >= 1`,
+        expr: exhaustedExpr(config, ratio),
         for: c.exhaustedFor,
         summary: 'connect() to one destination fails: no usable ephemeral port is left toward it.',
         description:
@@ -137,50 +136,56 @@ function ephemeralGroup(config: MixinConfig): RuleGroup {
       toRule(config, {
         alert: 'TcpStateEphemeralPortsNearlyExhausted',
         severity: 'critical',
-        expr: `${ratio} >= ${c.criticalRatio} < 1`,
+        // No upper bound: an exhaustion that dips below 100 % between bursts still pages here.
+        expr: `${windowMax(config, ratio)} >= ${c.criticalRatio}`,
         for: c.criticalFor,
         summary:
           'Almost no ephemeral ports are left toward one destination: connect() fails at the next burst.',
         description:
-          `{{ $labels.instance }}: {{ $value | humanizePercentage }} of the ${usableCount} usable ephemeral ports ` +
-          `toward ${DESTINATION_TEMPLATE} are held by ${blocking}. A burst of new connections exhausts the rest, ` +
-          'and then connect() to this destination fails with EADDRNOTAVAIL.',
+          `{{ $labels.instance }}: up to {{ $value | humanizePercentage }} of the ${usableCount} usable ephemeral ` +
+          `ports toward ${DESTINATION_TEMPLATE} were held by ${blocking} in the last ${config.flapWindow}. A burst ` +
+          'of new connections exhausts the rest, and then connect() to this destination fails with EADDRNOTAVAIL.',
       }),
       toRule(config, {
-        alert: 'TcpStateEphemeralPortsExhaustionPredicted',
-        severity: 'warning',
-        // A rising trend over hours above the warning share; a flat or falling series never
-        // fires, and a destination past the critical share has its own page.
-        expr: [
-          `${ratio} >= ${c.warningRatio} < ${c.criticalRatio}`,
-          'and',
-          `(\n  predict_linear(${used}[${c.predictLookback}], ${c.predictHorizonSeconds})\n    >= ignoring (${DESTINATION_LABELS.join(', ')}) group_left ()\n  ${usable}\n)`,
-          'and',
-          `deriv(${used}[${c.predictLookback}]) > 0`,
-        ].join('\n'),
-        for: c.predictFor,
-        summary: `Ephemeral ports toward one destination will run out within ${formatSeconds(c.predictHorizonSeconds)}.`,
+        alert: 'TcpStateEphemeralPortsUnusable',
+        severity: 'critical',
+        expr: `${windowMin(config, usable)} == 0`,
+        for: c.unusableFor,
+        summary: 'No ephemeral port is usable at all: every connect() without bind() fails.',
         description:
-          `{{ $labels.instance }}: {{ $value | humanizePercentage }} of the ${usableCount} usable ephemeral ports ` +
-          `toward ${DESTINATION_TEMPLATE} are held by sockets that block connect(), and the trend of the last ` +
-          `${c.predictLookback} reaches all of them within ${formatSeconds(c.predictHorizonSeconds)}. ` +
-          'Then connect() to this destination fails with EADDRNOTAVAIL.',
+          `{{ $labels.instance }} had no usable ephemeral port in the last ${config.flapWindow}: net.ipv4.ip_local_reserved_ports covers the whole ` +
+          'net.ipv4.ip_local_port_range. Every connect() that does not bind a port first fails with EADDRNOTAVAIL.',
       }),
       toRule(config, {
         alert: 'TcpStateEphemeralPortHeadroomLow',
         severity: 'warning',
-        expr: `${series('tcpstate_ephemeral_port_headroom_ratio', sel)} <= ${round(1 - c.warningRatio)} > ${round(1 - c.criticalRatio)}`,
+        expr: `${windowMin(config, series('tcpstate_ephemeral_port_headroom_ratio', sel))} <= ${round(1 - c.warningRatio)}`,
         for: c.headroomLowFor,
         summary:
           'Fewer than half the usable ephemeral ports are left toward the busiest destination.',
         description:
-          '{{ $labels.instance }} has only {{ $value | humanizePercentage }} of its ' +
+          '{{ $labels.instance }} had as little as {{ $value | humanizePercentage }} of its ' +
           `${usableCount} usable ephemeral ports left toward its busiest destination` +
           `{{ range printf \`${busiest}\` $labels.job $labels.instance | query }} ` +
           '({{ .Labels.remote_address }} port {{ .Labels.remote_port }} from local address {{ .Labels.local_address }}, ' +
           '{{ .Value | printf "%.0f" }} ports blocked){{ end }}.',
       }),
-      toRule(config, heldHigh('warning', `>= ${c.heldWarningRatio}`)),
+      toRule(config, {
+        alert: 'TcpStateEphemeralPortsHeldHigh',
+        severity: 'warning',
+        // As doctor: when one destination holds every held port, the exhaustion alerts tell it.
+        expr:
+          `${windowMax(config, series(RECORDED.ephemeralHeldRatio, sel))} >= ${c.heldWarningRatio}\nand on (job, instance)\n` +
+          `${series('tcpstate_ephemeral_ports_held', sel)} > ${series('tcpstate_ephemeral_ports_used_max', sel)}`,
+        for: c.heldFor,
+        summary:
+          'Most ephemeral ports are held: clients that bind() before connect() are near their limit.',
+        description:
+          '{{ $labels.instance }}: up to {{ $value | humanizePercentage }} of its ' +
+          `${usableCount} usable ephemeral ports are held by some socket. A client that binds its local ` +
+          'address before connect() (Go Dialer.LocalAddr, Java bind(addr, 0), Python source_address) needs a ' +
+          'port free toward every destination at once, and fails with EADDRINUSE when none is.',
+      }),
     ],
   };
 }
@@ -195,16 +200,16 @@ function podGroup(config: MixinConfig): RuleGroup {
   const ratio = series(RECORDED.netnsEphemeralUsedRatio, sel);
   const usableCount = netnsValueTemplate('tcpstate_netns_ephemeral_ports_usable');
   const blocking = 'sockets that block connect() to it';
-  const headroomLow = (severity: Severity, condition: string, duration: Duration): AlertSpec => ({
+  const headroomLow = (severity: Severity, level: number, duration: Duration): AlertSpec => ({
     alert: 'TcpStatePodEphemeralPortHeadroomLow',
     severity,
-    expr: `${ratio} ${condition}`,
+    expr: `${windowMax(config, ratio)} >= ${level}`,
     for: duration,
     summary: 'Few ephemeral ports are left in a pod toward one destination.',
     description:
-      `${NETNS_OWNER_TEMPLATE}: {{ $value | humanizePercentage }} of the ${usableCount} usable ephemeral ports ` +
-      `of its network namespace toward ${DESTINATION_TEMPLATE} are held by ${blocking}. Once all are, ` +
-      'connect() from the pod to this destination fails with EADDRNOTAVAIL.',
+      `${NETNS_OWNER_TEMPLATE}: up to {{ $value | humanizePercentage }} of the ${usableCount} usable ephemeral ` +
+      `ports of its network namespace toward ${DESTINATION_TEMPLATE} were held by ${blocking} in the last ` +
+      `${config.flapWindow}. Once all are, connect() from the pod to this destination fails with EADDRNOTAVAIL.`,
   });
   return {
     name: 'tcpstate-pods',
@@ -212,7 +217,7 @@ function podGroup(config: MixinConfig): RuleGroup {
       toRule(config, {
         alert: 'TcpStatePodEphemeralPortsExhausted',
         severity: 'critical',
-        expr: `${ratio} >= 1`,
+        expr: exhaustedExpr(config, ratio),
         for: c.exhaustedFor,
         summary:
           'A pod’s connect() to one destination fails: no usable ephemeral port is left toward it.',
@@ -222,11 +227,8 @@ function podGroup(config: MixinConfig): RuleGroup {
           'counted). New connect() calls from the pod to this destination fail with EADDRNOTAVAIL ' +
           '("Cannot assign requested address").',
       }),
-      toRule(
-        config,
-        headroomLow('warning', `>= ${c.warningRatio} < ${c.criticalRatio}`, c.headroomLowFor),
-      ),
-      toRule(config, headroomLow('critical', `>= ${c.criticalRatio} < 1`, c.criticalFor)),
+      toRule(config, headroomLow('warning', c.warningRatio, c.headroomLowFor)),
+      toRule(config, headroomLow('critical', c.criticalRatio, c.criticalFor)),
       toRule(config, {
         alert: 'TcpStatePodTimeWaitOverflow',
         severity: 'warning',
@@ -238,6 +240,28 @@ function podGroup(config: MixinConfig): RuleGroup {
           `namespace in the last ${config.pods.overflowWindow} because the namespace's net.ipv4.tcp_max_tw_buckets ` +
           'was reached. Those connections lose their TIME_WAIT guard: late segments can reach a new connection ' +
           'on the same ports.',
+      }),
+      toRule(config, {
+        alert: 'TcpStatePodListenQueueOverflowing',
+        severity: 'warning',
+        expr: `rate(${series('tcpstate_netns_listen_overflows_total', sel)}[${config.rateWindow}]) > ${config.listen.overflowsPerSecond}`,
+        for: config.listen.for,
+        summary: 'A pod drops incoming connections: one of its listen queues is full.',
+        description:
+          `${NETNS_OWNER_TEMPLATE}: its network namespace drops {{ $value | humanize }} incoming connections/s ` +
+          'because the accept queue of one of its listening sockets is full: the program in the pod does not ' +
+          'accept() fast enough or its backlog is too small.',
+      }),
+      toRule(config, {
+        alert: 'TcpStateNetnsRoundStalled',
+        severity: 'warning',
+        expr: `time() - ${series('tcpstate_netns_last_round_timestamp_seconds', sel)} > ${config.pods.roundStaleSeconds}`,
+        for: config.pods.roundStalledFor,
+        summary: 'Pods’ TCP figures are frozen: the round over the network namespaces has stalled.',
+        description:
+          'The exporter on {{ $labels.instance }} started its last round over the network namespaces ' +
+          '{{ $value | humanizeDuration }} ago: every per-pod figure it serves is that old, and no pod alert can ' +
+          'fire or resolve.',
       }),
       toRule(config, {
         alert: 'TcpStatePodSysctlsAssumed',
@@ -254,7 +278,7 @@ function podGroup(config: MixinConfig): RuleGroup {
       toRule(config, {
         alert: 'TcpStateNetnsNamespacesDropped',
         severity: 'warning',
-        expr: `sum without (outcome) (${series('tcpstate_netns_namespaces', sel, 'outcome="dropped"')}) > 0`,
+        expr: `sum without (outcome) (${windowMax(config, series('tcpstate_netns_namespaces', sel, 'outcome="dropped"'))}) > 0`,
         for: config.pods.droppedFor,
         summary:
           'Some pods have no TCP figures: the node has more namespaces than --collector.netns.max.',
@@ -275,24 +299,21 @@ function timeWaitGroup(config: MixinConfig): RuleGroup {
   const c = config.timeWait;
   const ratio = series(RECORDED.timeWaitBucketsRatio, config.selector);
   const limit = instanceValueTemplate('tcpstate_sysctl', 'name="net.ipv4.tcp_max_tw_buckets"');
-  const nearLimit = (severity: Severity, expr: string): AlertSpec => ({
-    alert: 'TcpStateTimeWaitNearBucketLimit',
-    severity,
-    expr,
-    for: c.bucketFor,
-    summary: 'TIME_WAIT sockets are close to net.ipv4.tcp_max_tw_buckets.',
-    description:
-      `{{ $labels.instance }} holds {{ $value | humanizePercentage }} of net.ipv4.tcp_max_tw_buckets (${limit}) ` +
-      'in TIME_WAIT. Above the limit the kernel destroys new TIME_WAIT sockets at once.',
-  });
   return {
     name: 'tcpstate-time-wait',
     rules: [
-      toRule(
-        config,
-        nearLimit('warning', `${ratio} >= ${c.bucketWarningRatio} < ${c.bucketCriticalRatio}`),
-      ),
-      toRule(config, nearLimit('critical', `${ratio} >= ${c.bucketCriticalRatio}`)),
+      toRule(config, {
+        alert: 'TcpStateTimeWaitNearBucketLimit',
+        severity: 'warning',
+        expr: `${windowMax(config, ratio)} >= ${c.bucketWarningRatio}`,
+        for: c.bucketFor,
+        summary: 'TIME_WAIT sockets are close to net.ipv4.tcp_max_tw_buckets.',
+        description:
+          `{{ $labels.instance }} holds up to {{ $value | humanizePercentage }} of net.ipv4.tcp_max_tw_buckets (${limit}) ` +
+          'in TIME_WAIT (sockstat tw, the count the kernel compares with the limit). Above the limit the kernel ' +
+          'closes new connections without TIME_WAIT: their ports are free at once, but late segments are no ' +
+          'longer caught.',
+      }),
       toRule(config, {
         alert: 'TcpStateTimeWaitOverflow',
         severity: 'warning',
@@ -312,6 +333,7 @@ function listenerGroup(config: MixinConfig): RuleGroup {
   const sel = config.selector;
   const window = config.rateWindow;
   const rate = (metric: string): string => `rate(${series(metric, sel)}[${window}])`;
+  const syncookies = sysctlSeries(config, 'net.ipv4.tcp_syncookies');
   return {
     name: 'tcpstate-listeners',
     rules: [
@@ -328,10 +350,11 @@ function listenerGroup(config: MixinConfig): RuleGroup {
       toRule(config, {
         alert: 'TcpStateListenQueueFull',
         severity: 'warning',
-        // /proc/net/tcp shows a listener's queue length, not its limit (tx_queue is 0): the
-        // port whose queue stays non-empty while accept queues overflow is the full one.
+        // /proc/net/tcp shows a listener's queue length, not its limit. A queue that drops is
+        // at its limit at every sample; a busy one empties between them. Of those never empty,
+        // the longest is named.
         expr: [
-          `${series('tcpstate_listen_queue_length', sel)} > 0`,
+          `topk by (job, instance) (1, min_over_time(${series('tcpstate_listen_queue_length', sel)}[${window}]) > 0)`,
           'and on (job, instance)',
           `${rate('tcpstate_listen_overflows_total')} > ${c.overflowsPerSecond}`,
         ].join('\n'),
@@ -339,9 +362,9 @@ function listenerGroup(config: MixinConfig): RuleGroup {
         summary:
           'A listening port’s accept queue overflows: its program does not accept() in time.',
         description:
-          '{{ $labels.instance }}: {{ $value }} connections wait in the accept queue of port {{ $labels.port }} ' +
-          'while the host drops connections at full accept queues: that program does not accept() in time, ' +
-          'or its backlog is too small.',
+          '{{ $labels.instance }}: at least {{ $value }} connections waited at every sample of the last ' +
+          `${window} in the accept queue of port {{ $labels.port }}, the longest such queue, while the host drops ` +
+          'connections at full accept queues: that program does not accept() in time, or its backlog is too small.',
       }),
       toRule(config, {
         alert: 'TcpStateSynQueueOverflowing',
@@ -358,13 +381,20 @@ function listenerGroup(config: MixinConfig): RuleGroup {
       toRule(config, {
         alert: 'TcpStateSynCookiesSent',
         severity: 'warning',
-        expr: `${rate('tcpstate_syncookies_sent_total')} > ${config.synQueue.cookiesPerSecond}`,
+        expr: [
+          `${rate('tcpstate_syncookies_sent_total')} > ${config.synQueue.cookiesPerSecond}`,
+          'and',
+          `${rate('tcpstate_syncookies_sent_total')}\n  > ${config.synQueue.cookiesSurgeFactor} * rate(${series('tcpstate_syncookies_sent_total', sel)}[${config.synQueue.cookiesBaseline}])`,
+          // tcp_syncookies=2 sends a cookie for every SYN: no queue is involved.
+          `unless on (job, instance)\n${syncookies} == 2`,
+        ].join('\n'),
         for: config.synQueue.for,
-        summary: 'A SYN queue keeps overflowing: the kernel answers with SYN cookies.',
+        summary: 'A SYN queue overflows far more than usual: the kernel answers with SYN cookies.',
         description:
-          '{{ $labels.instance }} sends {{ $value | humanize }} SYN cookies/s: a listener’s SYN queue is full, ' +
-          'from a SYN flood or a backlog too small for the load. Connections still open, but the ' +
-          'queue is not absorbing the load.',
+          `{{ $labels.instance }} sends {{ $value | humanize }} SYN cookies/s, over ${config.synQueue.cookiesSurgeFactor} ` +
+          `times its rate of the last ${config.synQueue.cookiesBaseline}: a listener’s SYN queue is full, from a SYN ` +
+          'flood or a backlog too small for the load. Connections still open, but without the TCP options a ' +
+          'cookie cannot carry when timestamps are off.',
       }),
     ],
   };
@@ -372,94 +402,109 @@ function listenerGroup(config: MixinConfig): RuleGroup {
 
 function resourceGroup(config: MixinConfig): RuleGroup {
   const sel = config.selector;
+  const c = config.memory;
   const maxOrphans = instanceValueTemplate('tcpstate_sysctl', 'name="net.ipv4.tcp_max_orphans"');
   const memPages = series('tcpstate_sockstat_memory_pages', sel);
-  const orphans = (severity: Severity, condition: string): AlertSpec => ({
+  const orphans = (severity: Severity, level: number): AlertSpec => ({
     alert: 'TcpStateOrphansNearLimit',
     severity,
-    expr: `${series(RECORDED.orphansRatio, sel)} ${condition}`,
+    expr: `${windowMax(config, series(RECORDED.orphansRatio, sel))} >= ${level}`,
     for: config.orphans.for,
     summary: 'Orphaned TCP sockets approach net.ipv4.tcp_max_orphans.',
     description:
       '{{ $labels.instance }} holds orphaned sockets (closed by their program, still closing in TCP) ' +
-      `at {{ $value | humanizePercentage }} of net.ipv4.tcp_max_orphans (${maxOrphans}). The kernel ` +
-      'resets such connections from half the limit on, and all of them at the limit ("too many orphaned sockets").',
+      `at up to {{ $value | humanizePercentage }} of net.ipv4.tcp_max_orphans (${maxOrphans}). The kernel ` +
+      'weighs an orphan that stopped sending, or has a soft error, double (both: four times), so it resets such ' +
+      'connections from a quarter of the limit on ("too many orphaned sockets"), and more of them from half.',
   });
   return {
     name: 'tcpstate-kernel-resources',
     rules: [
-      toRule(
-        config,
-        orphans('warning', `>= ${config.orphans.warningRatio} < ${config.orphans.criticalRatio}`),
-      ),
-      toRule(config, orphans('critical', `>= ${config.orphans.criticalRatio}`)),
+      toRule(config, orphans('warning', config.orphans.warningRatio)),
+      toRule(config, orphans('critical', config.orphans.criticalRatio)),
       toRule(config, {
         alert: 'TcpStateMemoryPressure',
         severity: 'warning',
-        // As doctor: at or above the pressure level, or entering pressure (between samples).
         expr: [
-          `(${memPages} >= ignoring (name) ${sysctlSeries(config, 'net.ipv4.tcp_mem.pressure')})`,
+          `(${windowMax(config, memPages)} >= ignoring (name) ${sysctlSeries(config, 'net.ipv4.tcp_mem.pressure')})`,
           'or on (job, instance)',
-          `increase(${series('tcpstate_memory_pressures_total', sel)}[${config.rateWindow}]) > 0`,
+          `increase(${series('tcpstate_memory_pressures_total', sel)}[${c.entriesWindow}]) >= ${c.pressureEntries}`,
         ].join('\n'),
-        for: config.memory.pressureFor,
+        for: c.pressureFor,
         summary: 'TCP is in memory pressure: the kernel shrinks socket buffers.',
         description:
-          '{{ $labels.instance }}: TCP memory is at or above the pressure level of net.ipv4.tcp_mem (host-wide), ' +
-          `or TCP entered memory pressure in the last ${config.rateWindow}, for ${config.memory.pressureFor}. ` +
+          '{{ $labels.instance }}: TCP memory is at the pressure level of net.ipv4.tcp_mem (host-wide), ' +
+          `or TCP entered memory pressure ${c.pressureEntries} times or more in ${c.entriesWindow}, for ${c.pressureFor}. ` +
           'The kernel shrinks socket buffers, so throughput falls.',
       }),
       toRule(config, {
         alert: 'TcpStateMemoryExhausted',
         severity: 'critical',
-        expr: [
-          `increase(${series('tcpstate_memory_aborts_total', sel)}[${config.memory.abortWindow}]) > 0`,
-          'or on (job, instance)',
-          `(${memPages} >= ignoring (name) ${sysctlSeries(config, 'net.ipv4.tcp_mem.max')})`,
-        ].join('\n'),
-        summary: 'TCP memory is exhausted: the kernel aborts connections.',
+        expr: `${windowMax(config, memPages)} >= ignoring (name) ${sysctlSeries(config, 'net.ipv4.tcp_mem.max')}`,
+        for: c.exhaustedFor,
+        summary: 'TCP memory is exhausted: the kernel drops data and aborts connections.',
         description:
-          '{{ $labels.instance }}: TCP buffers reached net.ipv4.tcp_mem’s maximum, or the kernel aborted ' +
-          `connections for lack of memory in the last ${config.memory.abortWindow} (TCPAbortOnMemory). ` +
-          'Connections are reset and new data is dropped.',
+          '{{ $labels.instance }}: TCP buffers reached net.ipv4.tcp_mem’s maximum (host-wide). The kernel drops ' +
+          'incoming data and aborts connections it cannot give memory to.',
+      }),
+      toRule(config, {
+        alert: 'TcpStateMemoryAborts',
+        severity: 'warning',
+        expr: `rate(${series('tcpstate_memory_aborts_total', sel)}[${config.rateWindow}]) > 0`,
+        for: c.abortsFor,
+        summary: 'The kernel keeps aborting connections for lack of memory or too many orphans.',
+        description:
+          '{{ $labels.instance }} aborts {{ $value | printf "%.2f" }} connections/s (TCPAbortOnMemory): TCP memory ' +
+          'ran short, or orphaned sockets were killed past net.ipv4.tcp_max_orphans.',
       }),
     ],
   };
 }
 
 function connectionGroup(config: MixinConfig): RuleGroup {
-  const c = config.closeWait;
-  const closeWait = (metric: string, direction: string): string =>
-    `label_replace(${series(metric, config.selector, 'state="close_wait"', 'port!="other"')}, "direction", "${direction}", "", "")`;
-  const both = `(\n  ${closeWait('tcpstate_local_port_sockets', 'inbound')}\n  or\n  ${closeWait('tcpstate_remote_port_sockets', 'outbound')}\n)`;
-  const accumulating = (severity: Severity, condition: string): AlertSpec => ({
-    alert: 'TcpStateCloseWaitAccumulating',
-    severity,
-    expr: `${both}\n${condition}`,
-    for: c.for,
-    summary: 'Sockets pile up in CLOSE_WAIT: the application does not close them.',
-    description:
-      '{{ $labels.instance }} holds {{ $value }} sockets in CLOSE_WAIT ' +
-      '{{ if eq $labels.direction "inbound" }}on its service port{{ else }}toward remote port{{ end }} ' +
-      '{{ $labels.port }}: the peer closed them but the application never called close(). ' +
-      'This is a socket leak that ends in file-descriptor exhaustion.',
-  });
+  const sel = config.selector;
   return {
     name: 'tcpstate-connections',
     rules: [
       toRule(config, {
         alert: 'TcpStatePawsRejectsRising',
         severity: 'warning',
-        expr: `sum without (stage) (rate(${series('tcpstate_paws_rejected_total', config.selector)}[${config.rateWindow}])) > ${config.paws.rejectsPerSecond}`,
+        // Old ACKs are harmless reordering (Linux 6.14 counts them apart for that reason).
+        expr: `sum without (stage) (rate(${series('tcpstate_paws_rejected_total', sel, 'stage!="old_ack"')}[${config.rateWindow}])) > ${config.paws.rejectsPerSecond}`,
         for: config.paws.for,
         summary: 'Segments are rejected because their TCP timestamps went backwards (PAWS).',
         description:
           '{{ $labels.instance }} rejects {{ $value | humanize }} segments/s (established, SYN-ACK and TIME_WAIT ' +
-          'stages together) because their TCP timestamp is older than one already seen from that peer. Usually ' +
-          'several clients share one NAT address with unrelated timestamp clocks; their connections stall or fail.',
+          'stages together; old ACKs left out) because their TCP timestamp is older than one already seen from ' +
+          'that peer. Usually several clients share one NAT address with unrelated timestamp clocks; their ' +
+          'connections stall or fail.',
       }),
-      toRule(config, accumulating('warning', `> ${c.warningSockets} < ${c.criticalSockets}`)),
-      toRule(config, accumulating('critical', `>= ${c.criticalSockets}`)),
+      toRule(config, {
+        alert: 'TcpStateCloseWaitStuck',
+        severity: 'warning',
+        // port="other" included: a leak on a port beyond the top ones is still a leak.
+        expr: `${windowMax(config, series('tcpstate_close_wait_stuck_sockets', sel))} >= ${config.closeWaitStuck.sockets}`,
+        for: config.closeWaitStuck.for,
+        summary: 'Sockets stay in CLOSE_WAIT: the program never closes them.',
+        description:
+          '{{ $labels.instance }} holds up to {{ $value }} sockets that stayed in CLOSE_WAIT past the exporter’s ' +
+          '--collector.ports.close-wait-stuck-after ' +
+          '{{ if eq $labels.direction "inbound" }}on its service port{{ else }}toward remote port{{ end }} ' +
+          '{{ $labels.port }}: the peer closed them and the program never called close(). A leak ends in ' +
+          'file-descriptor exhaustion; a pool that keeps dead connections fails its next request on each.',
+      }),
+      toRule(config, {
+        alert: 'TcpStateSynSentPileUp',
+        severity: 'warning',
+        expr: `${windowMax(config, series('tcpstate_remote_port_sockets', sel, 'state="syn_sent"', 'port!="other"'))} >= ${config.synSent.sockets}`,
+        for: config.synSent.for,
+        summary:
+          'Connections toward one remote port hang in SYN_SENT: the upstream does not answer.',
+        description:
+          '{{ $labels.instance }} has up to {{ $value }} connections stuck in SYN_SENT toward remote port ' +
+          '{{ $labels.port }}: SYNs go unanswered (the upstream is down, or a firewall drops them), and each ' +
+          'connect() waits through its retries (about 2 minutes) before it fails.',
+      }),
     ],
   };
 }

@@ -9,7 +9,6 @@
  */
 import {
   BIND_FIRST_HELD_WARNING_RATIO,
-  CLOSE_WAIT_CRITICAL,
   CLOSE_WAIT_WARNING,
   EPHEMERAL_USE_CRITICAL_RATIO,
   EPHEMERAL_USE_WARNING_RATIO,
@@ -17,7 +16,6 @@ import {
   ORPHANS_WARNING_RATIO,
   PAWS_WARNING_PER_SECOND,
   SYN_COOKIES_WARNING_PER_SECOND,
-  TIME_WAIT_BUCKETS_CRITICAL_RATIO,
   TIME_WAIT_BUCKETS_WARNING_RATIO,
 } from '../src/doctor/thresholds.js';
 
@@ -35,17 +33,25 @@ export interface MixinConfig {
   readonly runbookBaseUrl: string;
   /** Window of the rates the recording rules keep (alerts and fleet panels read them). */
   readonly rateWindow: Duration;
+  /**
+   * Gauge alerts test the highest (or lowest) value over this window, so a condition that
+   * flaps across its threshold from one scrape to the next stays held; shorter than every
+   * `for` it precedes, so a burst shorter than `for` minus this window stays quiet.
+   */
+  readonly flapWindow: Duration;
+  /** Pages stay firing this long after a dip, so one outage is one notification. */
+  readonly keepFiringFor: Duration;
   readonly ephemeral: {
     /** Blocking share of the usable ports toward one destination: warning, then critical. */
     readonly warningRatio: number;
     readonly criticalRatio: number;
+    /** Exhausted: 100 % touched within the flap window and at least this share now. */
+    readonly exhaustedFloorRatio: number;
     readonly exhaustedFor: Duration;
     readonly criticalFor: Duration;
     readonly headroomLowFor: Duration;
-    /** Long trend (node-mixin's filesystem prediction): a warning, never a page. */
-    readonly predictLookback: Duration;
-    readonly predictHorizonSeconds: number;
-    readonly predictFor: Duration;
+    /** No usable port at all (the whole range reserved): every connect() fails. */
+    readonly unusableFor: Duration;
     /** Held ports against usable: the limit of clients that bind() first. */
     readonly heldWarningRatio: number;
     readonly heldFor: Duration;
@@ -53,7 +59,6 @@ export interface MixinConfig {
   readonly timeWait: {
     /** TIME_WAIT sockets against net.ipv4.tcp_max_tw_buckets. */
     readonly bucketWarningRatio: number;
-    readonly bucketCriticalRatio: number;
     readonly bucketFor: Duration;
     readonly overflowWindow: Duration;
   };
@@ -70,19 +75,29 @@ export interface MixinConfig {
   readonly synQueue: {
     readonly dropsPerSecond: number;
     readonly cookiesPerSecond: number;
+    /** Cookies warn only above this many times the host's own rate over the baseline window. */
+    readonly cookiesSurgeFactor: number;
+    readonly cookiesBaseline: Duration;
     readonly for: Duration;
   };
+  /** Connections stuck in SYN_SENT toward one remote port: the upstream is down or black-holed. */
+  readonly synSent: { readonly sockets: number; readonly for: Duration };
   readonly orphans: {
     readonly warningRatio: number;
     readonly criticalRatio: number;
     readonly for: Duration;
   };
-  readonly memory: { readonly pressureFor: Duration; readonly abortWindow: Duration };
-  readonly closeWait: {
-    /** Sockets in CLOSE_WAIT on one port: warning, then critical. */
-    readonly warningSockets: number;
-    readonly criticalSockets: number;
-    readonly for: Duration;
+  /** Sockets stuck in CLOSE_WAIT (followed by inode across samples) on one port. */
+  readonly closeWaitStuck: { readonly sockets: number; readonly for: Duration };
+  readonly memory: {
+    /** TCP memory at the pressure level (the kernel leaves pressure only below tcp_mem's min)... */
+    readonly pressureFor: Duration;
+    /** ...or entering pressure this many times within `entriesWindow`. */
+    readonly pressureEntries: number;
+    readonly entriesWindow: Duration;
+    readonly exhaustedFor: Duration;
+    /** TCPAbortOnMemory also counts orphans killed: only a lasting rate warns. */
+    readonly abortsFor: Duration;
   };
   /** Per network namespace (pods, containers): the netns collector's series. */
   readonly pods: {
@@ -90,6 +105,9 @@ export interface MixinConfig {
     /** Namespaces left out beyond --collector.netns.max: lasting, not one crowded round. */
     readonly droppedFor: Duration;
     readonly sysctlsAssumedFor: Duration;
+    /** No new round over the namespaces for this long: every pod figure is frozen. */
+    readonly roundStaleSeconds: number;
+    readonly roundStalledFor: Duration;
   };
   readonly exporter: {
     readonly collectorFailingFor: Duration;
@@ -116,19 +134,22 @@ export const defaultConfig: MixinConfig = {
   runbookBaseUrl:
     'https://github.com/tcpstate-exporter/tcpstate-exporter/blob/main/docs/runbooks.md',
   rateWindow: '5m',
+  // Eight scrapes at the usual 15 s, two evaluations at 1 m.
+  flapWindow: '2m',
+  keepFiringFor: '10m',
   ephemeral: {
     warningRatio: EPHEMERAL_USE_WARNING_RATIO,
     criticalRatio: EPHEMERAL_USE_CRITICAL_RATIO,
+    // At the limit ports are freed and retaken at once: the share touches 100 % and dips a
+    // few ports below it from one scrape to the next.
+    exhaustedFloorRatio: 0.99,
     // A minute of connect() failing is already user-visible 502s.
     exhaustedFor: '1m',
     // Five minutes above the critical share is not a one-scrape burst.
     criticalFor: '5m',
     headroomLowFor: '15m',
-    // node-mixin's filesystem prediction: 6 h of history smooths daily bursts. Ports follow
-    // traffic, which turns within hours, so the horizon is 4 h, not a day.
-    predictLookback: '6h',
-    predictHorizonSeconds: 4 * 3600,
-    predictFor: '1h',
+    // A configuration, not a load: a restart's one sample of zeros must not page.
+    unusableFor: '5m',
     // Never a page, as in doctor: /proc cannot show whether any client binds first, and
     // nginx -> php-fpm on loopback, which connect() survives, holds ports with reusable
     // TIME_WAIT. Doctor's info level (half held) is no alert at all.
@@ -136,8 +157,8 @@ export const defaultConfig: MixinConfig = {
     heldFor: '15m',
   },
   timeWait: {
+    // Only a warning: past the limit the kernel skips TIME_WAIT, which frees ports.
     bucketWarningRatio: TIME_WAIT_BUCKETS_WARNING_RATIO,
-    bucketCriticalRatio: TIME_WAIT_BUCKETS_CRITICAL_RATIO,
     bucketFor: '15m',
     overflowWindow: '5m',
   },
@@ -149,18 +170,35 @@ export const defaultConfig: MixinConfig = {
     queueFullFor: '5m',
   },
   // A SYN dropped at a full SYN queue is a lost connection attempt, as a listen overflow is.
-  synQueue: { dropsPerSecond: 0, cookiesPerSecond: SYN_COOKIES_WARNING_PER_SECOND, for: '10m' },
+  // Cookies are the kernel absorbing a flood: an internet-facing host sends them all day, so
+  // only a surge above its own rate of the last hours warns, and a lasting one becomes the baseline.
+  synQueue: {
+    dropsPerSecond: 0,
+    cookiesPerSecond: SYN_COOKIES_WARNING_PER_SECOND,
+    cookiesSurgeFactor: 3,
+    cookiesBaseline: '6h',
+    for: '10m',
+  },
+  // A SYN_SENT socket lives one round trip, or ~2 minutes of retries toward a silent peer:
+  // 20 held for 5 minutes is a black hole, not latency.
+  synSent: { sockets: 20, for: '5m' },
   orphans: {
     warningRatio: ORPHANS_WARNING_RATIO,
     criticalRatio: ORPHANS_CRITICAL_RATIO,
     for: '5m',
   },
-  // The kernel's own levels (tcp_mem pressure and max) are the thresholds.
-  memory: { pressureFor: '5m', abortWindow: '5m' },
-  closeWait: {
-    warningSockets: CLOSE_WAIT_WARNING,
-    criticalSockets: CLOSE_WAIT_CRITICAL,
-    for: '15m',
+  // The count alone is no signal (pools hold idle CLOSE_WAIT, busy servers rate x dwell):
+  // the exporter follows each socket and counts those stuck past its own delay. A warning:
+  // a pool that keeps dead connections is stuck too, and harms nothing yet.
+  closeWaitStuck: { sockets: CLOSE_WAIT_WARNING, for: '15m' },
+  // The kernel's own levels (tcp_mem pressure and max) are the thresholds. Entries are counted
+  // over a window well beyond `for`: with equal ones, entries must come in every window.
+  memory: {
+    pressureFor: '5m',
+    pressureEntries: 2,
+    entriesWindow: '15m',
+    exhaustedFor: '3m',
+    abortsFor: '10m',
   },
   // The ephemeral and TIME_WAIT levels and durations are the node's: a pod's namespace runs
   // out of ports exactly as a host does.
@@ -170,6 +208,9 @@ export const defaultConfig: MixinConfig = {
     droppedFor: '30m',
     // Sysctls are re-read on a refresh interval; one failed read is no finding.
     sysctlsAssumedFor: '30m',
+    // 15 rounds at the default --collector.netns.interval of 60 s: raise it with the interval.
+    roundStaleSeconds: 900,
+    roundStalledFor: '5m',
   },
   exporter: {
     collectorFailingFor: '5m',

@@ -19,9 +19,7 @@ export const RECORDED = {
   netnsEphemeralUsedRatio: 'netns_destination:tcpstate_netns_ephemeral_ports_used:ratio',
   /** Held ports (the bind-first clients' limit) as a share of the usable ports. */
   ephemeralHeldRatio: 'instance:tcpstate_ephemeral_ports_held:ratio',
-  /** TIME_WAIT sockets of both families. */
-  timeWait: 'instance:tcpstate_time_wait_sockets:sum',
-  /** TIME_WAIT sockets as a share of net.ipv4.tcp_max_tw_buckets. */
+  /** TIME_WAIT sockets (sockstat tw, what inet_twsk_alloc() compares) as a share of net.ipv4.tcp_max_tw_buckets. */
   timeWaitBucketsRatio: 'instance:tcpstate_time_wait_buckets:ratio',
   /** Orphaned sockets as a share of net.ipv4.tcp_max_orphans. */
   orphansRatio: 'instance:tcpstate_orphans:ratio',
@@ -50,12 +48,8 @@ export function recordingRules(config: MixinConfig): RecordingRule[] {
       expr: `${series('tcpstate_ephemeral_ports_held', sel)} / ${usable}`,
     },
     {
-      record: RECORDED.timeWait,
-      expr: `sum without (family, state) (${series('tcpstate_sockets', sel, 'state="time_wait"')})`,
-    },
-    {
       record: RECORDED.timeWaitBucketsRatio,
-      expr: `${series(RECORDED.timeWait, sel)}\n  / ignoring (name)\n${sysctlSeries(config, 'net.ipv4.tcp_max_tw_buckets')}`,
+      expr: `sum without (family, kind) (${series('tcpstate_sockstat_sockets', sel, 'kind="tw"')})\n  / ignoring (name)\n${sysctlSeries(config, 'net.ipv4.tcp_max_tw_buckets')}`,
     },
     {
       record: RECORDED.orphansRatio,

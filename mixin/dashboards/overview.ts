@@ -77,7 +77,11 @@ function fleetTable(config: MixinConfig) {
         instant: true,
       }),
     )
-    .withTarget(query('C', `${RECORDED.timeWait}{${FLEET}}`, { instant: true }))
+    .withTarget(
+      query('C', `sum without (family, kind) (tcpstate_sockstat_sockets{${FLEET},kind="tw"})`, {
+        instant: true,
+      }),
+    )
     .withTarget(query('D', `${RECORDED.ephemeralHeldRatio}{${FLEET}}`, { instant: true }))
     .withTarget(
       query('E', `min without (collector) (tcpstate_collector_success{${FLEET}})`, {
@@ -184,14 +188,15 @@ export function overviewDashboard(config: MixinConfig): dashboard.Dashboard {
     )
     .withPanel(
       timeseriesPanel({
-        title: 'New connections per second: sustainable per destination against TIME_WAIT created',
+        title: 'New connections per second per destination: sustainable against closed first here',
         span: 12,
         description:
           'Sustainable: usable ports divided by how long a port stays blocked after this host closes first ' +
           '(60 s in TIME_WAIT, or the reuse delay, 1 s by default, where tcp_tw_reuse applies): the rate of new ' +
-          'connections one destination can take when the client closes first. TIME_WAIT created: the rate at ' +
-          'which this host puts sockets into TIME_WAIT, all destinations together. Created approaching a ' +
-          'destination’s sustainable rate means its ports run out.',
+          'connections one destination can take when the client closes first. Closed first here: that ' +
+          'destination’s TIME_WAIT sockets divided by the 60 s each lasts, the rate at which this host closes ' +
+          'connections to it first. (TcpExt TW counts server-side TIME_WAIT too, which holds no ephemeral port.) ' +
+          'A destination’s second line approaching its first means its ports run out.',
       })
         .unit('cps')
         .min(0)
@@ -203,7 +208,9 @@ export function overviewDashboard(config: MixinConfig): dashboard.Dashboard {
           ),
         )
         .withTarget(
-          query('B', rate('tcpstate_timewait_finished_total'), { legend: 'TIME_WAIT created' }),
+          query('B', `${selected('tcpstate_ephemeral_ports_time_wait')} / 60`, {
+            legend: `${DESTINATION_LEGEND} closed first here`,
+          }),
         ),
     )
     .withPanel(
@@ -232,8 +239,8 @@ export function overviewDashboard(config: MixinConfig): dashboard.Dashboard {
         span: 8,
         description:
           'Distinct ephemeral ports held by any socket, as a share of the usable ports. connect() alone shares ' +
-          'a port between destinations, but a client that binds its local address first (nginx proxy_bind, ' +
-          'HAProxy source) needs a port free for every destination at once: this share is its limit. The dashed ' +
+          'a port between destinations, but a client that binds its local address first with port 0 (Go ' +
+          'Dialer.LocalAddr, Java bind(addr, 0)) needs a port free for every destination at once: this share is its limit. The dashed ' +
           'line is the warning alert’s level.',
       })
         .unit('percentunit')
@@ -278,16 +285,15 @@ export function overviewDashboard(config: MixinConfig): dashboard.Dashboard {
         title: 'TIME_WAIT against tcp_max_tw_buckets',
         span: 12,
         description:
-          'TIME_WAIT sockets of both families as a share of net.ipv4.tcp_max_tw_buckets, the most the kernel ' +
-          'keeps per network namespace; the dashed lines are the warning and critical alerts’ levels. Above the ' +
-          'limit it destroys new TIME_WAIT sockets at once and counts an overflow. TIME_WAIT always lasts 60 s; ' +
-          'only fewer closed connections (keep-alive) make it smaller.',
+          'TIME_WAIT sockets (sockstat tw, both families: the count the kernel compares with the limit) as a share ' +
+          'of net.ipv4.tcp_max_tw_buckets, the most it keeps per network namespace; the dashed line is the ' +
+          'warning alert’s level. Above the limit the kernel closes new connections without TIME_WAIT and counts ' +
+          'an overflow: ports come free at once, late segments are no longer caught. TIME_WAIT always lasts ' +
+          '60 s; only fewer closed connections (keep-alive) make it smaller.',
       })
         .unit('percentunit')
         .min(0)
-        .thresholds(
-          risingThresholds(config.timeWait.bucketWarningRatio, config.timeWait.bucketCriticalRatio),
-        )
+        .thresholds(risingThresholds(config.timeWait.bucketWarningRatio))
         .thresholdsStyle(thresholdLine())
         .withTarget(
           query('A', selected(RECORDED.timeWaitBucketsRatio), { legend: 'TIME_WAIT / limit' }),
@@ -365,12 +371,13 @@ export function overviewDashboard(config: MixinConfig): dashboard.Dashboard {
         span: 8,
         description:
           'Orphaned sockets (closed by their program, still closing in TCP) as a share of ' +
-          'net.ipv4.tcp_max_orphans, host-wide. The kernel starts resetting them from half the limit on, which the ' +
-          'dashed line (the alert’s level) marks.',
+          'net.ipv4.tcp_max_orphans, host-wide. The kernel counts an orphan with a pending error four times, so it ' +
+          'starts resetting them from a quarter of the limit on; the dashed lines are the warning and critical ' +
+          'alerts’ levels.',
       })
         .unit('percentunit')
         .min(0)
-        .thresholds(risingThresholds(config.orphans.warningRatio))
+        .thresholds(risingThresholds(config.orphans.warningRatio, config.orphans.criticalRatio))
         .thresholdsStyle(thresholdLine())
         .withTarget(query('A', selected(RECORDED.orphansRatio), { legend: 'orphans / limit' })),
     )

@@ -197,12 +197,13 @@ export function podsDashboard(config: MixinConfig): dashboard.Dashboard {
     )
     .withPanel(
       timeseriesPanel({
-        title: 'TIME_WAIT created and overflows per pod',
+        title: 'TIME_WAIT created, TIME_WAIT and listen overflows per pod',
         span: 12,
         description:
           'Per second, sockets each pod’s namespace put into TIME_WAIT, and those the kernel destroyed at once ' +
           'because the namespace’s net.ipv4.tcp_max_tw_buckets was reached (overflows: the connection loses its ' +
-          'TIME_WAIT guard). Created approaching usable / 60 s toward one destination means its ports run out.',
+          'TIME_WAIT guard). Created approaching usable / 60 s toward one destination means its ports run out. ' +
+          'Listen overflows: incoming connections the pod dropped at a full accept queue.',
       })
         .unit('ops')
         .min(0)
@@ -214,6 +215,11 @@ export function podsDashboard(config: MixinConfig): dashboard.Dashboard {
         .withTarget(
           query('B', `rate(${pods('tcpstate_netns_timewait_overflows_total')}[$__rate_interval])`, {
             legend: '{{pod}} overflows',
+          }),
+        )
+        .withTarget(
+          query('C', `rate(${pods('tcpstate_netns_listen_overflows_total')}[$__rate_interval])`, {
+            legend: '{{pod}} listen overflows',
           }),
         ),
     )
@@ -267,17 +273,23 @@ export function podsDashboard(config: MixinConfig): dashboard.Dashboard {
     )
     .withPanel(
       timeseriesPanel({
-        title: 'Round duration',
+        title: 'Round duration and age',
         span: 12,
         description:
           'How long one round over every namespace took. Each namespace’s /proc/<pid>/net/tcp walks the ' +
           'kernel’s whole socket hash, shared by all namespaces, so a round grows with namespaces × all sockets ' +
-          'on the node (docs/benchmarks.md); it runs on its own interval, off the scrape path.',
+          'on the node (docs/benchmarks.md); it runs on its own interval, off the scrape path. Age: time since ' +
+          'the last round started, which every pod figure is as old as.',
       })
         .unit('s')
         .min(0)
         .withTarget(
           query('A', `tcpstate_netns_round_duration_seconds{${SELECTED}}`, { legend: 'round' }),
+        )
+        .withTarget(
+          query('B', `time() - tcpstate_netns_last_round_timestamp_seconds{${SELECTED}}`, {
+            legend: 'age',
+          }),
         ),
     );
   return buildDashboard(builder);

@@ -94,9 +94,14 @@ export function portsDashboard(config: MixinConfig): dashboard.Dashboard {
       statePanel(
         'CLOSE_WAIT per service port',
         'Connections the client already closed but the service has not: the application still owes a ' +
-          'close(). A count that keeps growing is a socket leak in that service and ends in "too many open files".',
+          'close(). A busy server holds some for milliseconds each; "stuck" are those seen in CLOSE_WAIT for ' +
+          '--collector.ports.close-wait-stuck-after or longer: a leak, or a pool keeping dead connections.',
         `tcpstate_local_port_sockets{${LOCAL},state="close_wait"}`,
         '{{port}}',
+      ).withTarget(
+        query('B', `tcpstate_close_wait_stuck_sockets{${LOCAL},direction="inbound"}`, {
+          legend: '{{port}} stuck',
+        }),
       ),
     )
     .withPanel(

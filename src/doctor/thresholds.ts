@@ -50,12 +50,13 @@ export const BIND_FIRST_HELD_WARNING_RATIO = 0.8;
 
 /**
  * Orphans (closed by the program, still finishing the TCP close) against tcp_max_orphans.
- * tcp_out_of_resources() shifts the orphan count left by one for a socket with a soft
- * error, so such sockets are already reset at half the limit ("too many orphaned sockets").
+ * tcp_out_of_resources() shifts the orphan count left once for a socket that sent nothing
+ * for 2 x TCP_RTO_MAX (or is not to be reset) and once more for a soft error, so the
+ * quietest of them are reset from a quarter of the limit ("too many orphaned sockets")...
  */
-export const ORPHANS_WARNING_RATIO = 0.5;
-/** At the limit every orphan that times out a retransmission is reset. */
-export const ORPHANS_CRITICAL_RATIO = 1;
+export const ORPHANS_WARNING_RATIO = 0.25;
+/** ...and every idle or erring one from half of it. */
+export const ORPHANS_CRITICAL_RATIO = 0.5;
 
 /**
  * SYN cookies rising at this rate or more: a queue that overflows every second, not a

@@ -37,7 +37,6 @@ const PAGE = 'TcpStateEphemeralPortsExhausted';
 const EPHEMERAL_ALERTS = new Set([
   'TcpStateEphemeralPortsExhausted',
   'TcpStateEphemeralPortsNearlyExhausted',
-  'TcpStateEphemeralPortsExhaustionPredicted',
   'TcpStateEphemeralPortHeadroomLow',
 ]);
 

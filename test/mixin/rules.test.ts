@@ -99,11 +99,6 @@ describe('generated alerting rules', () => {
       'critical',
       thresholds.EPHEMERAL_USE_CRITICAL_RATIO,
     );
-    uses(
-      'TcpStateEphemeralPortsExhaustionPredicted',
-      'warning',
-      thresholds.EPHEMERAL_USE_WARNING_RATIO,
-    );
     uses('TcpStateEphemeralPortHeadroomLow', 'warning', 1 - thresholds.EPHEMERAL_USE_WARNING_RATIO);
     uses('TcpStateEphemeralPortsHeldHigh', 'warning', thresholds.BIND_FIRST_HELD_WARNING_RATIO);
     uses('TcpStatePodEphemeralPortHeadroomLow', 'warning', thresholds.EPHEMERAL_USE_WARNING_RATIO);
@@ -113,13 +108,6 @@ describe('generated alerting rules', () => {
       thresholds.EPHEMERAL_USE_CRITICAL_RATIO,
     );
     uses('TcpStateTimeWaitNearBucketLimit', 'warning', thresholds.TIME_WAIT_BUCKETS_WARNING_RATIO);
-    uses(
-      'TcpStateTimeWaitNearBucketLimit',
-      'critical',
-      thresholds.TIME_WAIT_BUCKETS_CRITICAL_RATIO,
-    );
-    uses('TcpStateCloseWaitAccumulating', 'warning', thresholds.CLOSE_WAIT_WARNING);
-    uses('TcpStateCloseWaitAccumulating', 'critical', thresholds.CLOSE_WAIT_CRITICAL);
     uses('TcpStatePawsRejectsRising', 'warning', thresholds.PAWS_WARNING_PER_SECOND);
     uses('TcpStateOrphansNearLimit', 'warning', thresholds.ORPHANS_WARNING_RATIO);
     uses('TcpStateOrphansNearLimit', 'critical', thresholds.ORPHANS_CRITICAL_RATIO);
@@ -137,7 +125,34 @@ describe('generated alerting rules', () => {
     }
   });
 
-  it('have firing, quiet, idle, reset, absent and multi-instance cases for every alert', () => {
+  it('overlap instead of banding: no level has an upper bound, and pages keep firing through a dip', () => {
+    for (const rule of rules) {
+      // `>= 0.5 < 0.8`: a figure moving between two levels would reset both timers.
+      expect(rule.expr, rule.alert).not.toMatch(/[<>]=? [\d.]+ <=? [\d.]+/);
+      expect(rule.expr, rule.alert).not.toMatch(/<=? [\d.]+ >=? [\d.]+/);
+      if (rule.labels.severity === 'critical') {
+        expect(rule.keep_firing_for, rule.alert).toBe(defaultConfig.keepFiringFor);
+      }
+    }
+  });
+
+  it('page on a flapping outage and never on a burst', () => {
+    for (const rule of rules.filter((candidate) => candidate.labels.severity === 'critical')) {
+      const cases = ALERT_CASES.filter((alertCase) => alertCase.alert === rule.alert);
+      const flapping = cases.filter((alertCase) => alertCase.kind === 'flapping');
+      expect(
+        flapping.some((alertCase) =>
+          alertCase.expected.some((alert) => alert.labels.severity === 'critical'),
+        ),
+        `${rule.alert}: a flapping outage pages`,
+      ).toBe(true);
+      for (const burst of cases.filter((alertCase) => alertCase.kind === 'burst')) {
+        expect(burst.expected, `${rule.alert}: ${burst.name}`).toEqual([]);
+      }
+    }
+  });
+
+  it('have firing, quiet, flapping, burst, idle, reset, absent and multi-instance cases for every alert', () => {
     for (const rule of rules) {
       const cases = ALERT_CASES.filter((alertCase) => alertCase.alert === rule.alert);
       for (const kind of CASE_KINDS) {
@@ -169,7 +184,6 @@ describe('generated alerting rules', () => {
       'TcpStatePodEphemeralPortHeadroomLow',
       'TcpStateEphemeralPortsExhausted',
       'TcpStateEphemeralPortsNearlyExhausted',
-      'TcpStateEphemeralPortsExhaustionPredicted',
     ]) {
       const firing = ALERT_CASES.find((c) => c.alert === alert && c.expected.length > 0);
       expect(firing?.expected[0]?.labels).toMatchObject({

@@ -1,10 +1,11 @@
 /**
  * `promtool test rules` cases. Every alert has a firing case (with the exact labels and
  * description an operator would receive), a quiet case just short of its threshold, and the
- * cases that make alerts noisy in real fleets: an idle host, a restart or counter reset, a
- * series the rule needs being absent, and several exporters at once (generated from the
- * firing and quiet cases). Series use a 1 minute step; values are in promtool's expanding
- * notation.
+ * cases that make alerts lose outages or page for noise in real fleets: an input that flaps
+ * across the threshold from one scrape to the next, a burst shorter than `for`, an idle host,
+ * a restart or counter reset, a series the rule needs being absent, and several exporters at
+ * once (generated from the firing and quiet cases). Series use a 1 minute step; values are in
+ * promtool's expanding notation.
  */
 
 export interface ExpectedAlert {
@@ -13,7 +14,16 @@ export interface ExpectedAlert {
 }
 
 /** What a case shows; every alert needs one of each. */
-export const CASE_KINDS = ['firing', 'quiet', 'idle', 'reset', 'absent', 'multi-instance'] as const;
+export const CASE_KINDS = [
+  'firing',
+  'quiet',
+  'flapping',
+  'burst',
+  'idle',
+  'reset',
+  'absent',
+  'multi-instance',
+] as const;
 export type CaseKind = (typeof CASE_KINDS)[number];
 
 export interface AlertCase {
@@ -41,6 +51,10 @@ interface AlertScenarios {
   readonly idle: Scenario;
   readonly reset: Scenario;
   readonly absent: Scenario;
+  /** At the threshold and just short of it by turns: a real condition must stay held. */
+  readonly flapping: Scenario;
+  /** Past the threshold for less than `for`: noise must stay quiet. */
+  readonly burst: Scenario;
   /** Replaces the generated multi-instance case where relabelling cannot express it. */
   readonly multiInstance?: Scenario;
   /** More cases of any kind (a second severity, a falling trend...). */
@@ -63,7 +77,6 @@ const HELD = `tcpstate_ephemeral_ports_held{${TARGET}}`;
 const USED_MAX = `tcpstate_ephemeral_ports_used_max{${TARGET}}`;
 const sysctl = (name: string): string => `tcpstate_sysctl{${TARGET},name="${name}"}`;
 const TIME_WAIT_V4 = `tcpstate_sockets{${TARGET},family="ipv4",state="time_wait"}`;
-const TIME_WAIT_V6 = `tcpstate_sockets{${TARGET},family="ipv6",state="time_wait"}`;
 const ESTABLISHED_V4 = `tcpstate_sockets{${TARGET},family="ipv4",state="established"}`;
 const BUCKETS = sysctl('net.ipv4.tcp_max_tw_buckets');
 const QUEUE_LENGTH = `tcpstate_listen_queue_length{${TARGET},port="8080"}`;
@@ -75,9 +88,15 @@ const MEM_PRESSURE = sysctl('net.ipv4.tcp_mem.pressure');
 const MEM_MAX = sysctl('net.ipv4.tcp_mem.max');
 const counter = (name: string, labels = ''): string =>
   `${name}{${TARGET}${labels === '' ? '' : `,${labels}`}}`;
-const CLOSE_WAIT_IN = `tcpstate_local_port_sockets{${TARGET},port="9000",state="close_wait"}`;
-const CLOSE_WAIT_OUT = `tcpstate_remote_port_sockets{${TARGET},port="5432",state="close_wait"}`;
-const CLOSE_WAIT_OTHER = `tcpstate_local_port_sockets{${TARGET},port="other",state="close_wait"}`;
+const SOCKSTAT_TW = `tcpstate_sockstat_sockets{${TARGET},family="ipv4",kind="tw"}`;
+const COOKIES = counter('tcpstate_syncookies_sent_total');
+const SYNCOOKIES = sysctl('net.ipv4.tcp_syncookies');
+const ABORTS = counter('tcpstate_memory_aborts_total');
+const STUCK_IN = `tcpstate_close_wait_stuck_sockets{${TARGET},direction="inbound",port="9000"}`;
+const STUCK_OTHER = `tcpstate_close_wait_stuck_sockets{${TARGET},direction="outbound",port="other"}`;
+const POOL_CLOSE_WAIT = `tcpstate_remote_port_sockets{${TARGET},port="5432",state="close_wait"}`;
+const SYN_SENT = `tcpstate_remote_port_sockets{${TARGET},port="5432",state="syn_sent"}`;
+const SYN_SENT_OTHER = `tcpstate_remote_port_sockets{${TARGET},port="other",state="syn_sent"}`;
 const COLLECTOR = (name: string): string =>
   `tcpstate_collector_success{${TARGET},collector="${name}"}`;
 const LAST_SAMPLE = `tcpstate_last_sample_timestamp_seconds{${TARGET}}`;
@@ -100,6 +119,8 @@ const POD_USED = `tcpstate_netns_ephemeral_ports_used{${TARGET},${POD},${DESTINA
 const POD_USABLE = `tcpstate_netns_ephemeral_ports_usable{${TARGET},${POD}}`;
 const POD_OVERFLOWS = `tcpstate_netns_timewait_overflows_total{${TARGET},${POD}}`;
 const POD_TIME_WAIT = `tcpstate_netns_sockets{${TARGET},${POD},family="ipv4",state="time_wait"}`;
+const POD_LISTEN_OVERFLOWS = `tcpstate_netns_listen_overflows_total{${TARGET},${POD}}`;
+const LAST_ROUND = `tcpstate_netns_last_round_timestamp_seconds{${TARGET}}`;
 /** Plain Docker: no pod, the short container ID (Prometheus drops the empty labels). */
 const CONTAINER = 'netns="4026532302",container="3f2a9c1b7d4e"';
 const assumed = (netns: string): string =>
@@ -120,21 +141,129 @@ const critical = (extra: Readonly<Record<string, string>> = {}) => ({
 
 const info = () => ({ severity: 'info', ...TARGET_LABELS });
 
+/** `count` samples, `a` and `b` by turns: a figure flapping across a threshold each scrape. */
+function alternate(a: number, b: number, count: number): string {
+  return Array.from({ length: count }, (_, i) => (i % 2 === 0 ? a : b)).join(' ');
+}
+
+/** A counter that rises by `step` every other sample. */
+function everyOther(step: number, count: number): string {
+  return Array.from({ length: count }, (_, i) => Math.floor(i / 2) * step).join(' ');
+}
+
+const DESTINATION_TEXT = '10.0.0.9 port 9000 (from local address 10.0.0.5)';
+const REUSE_NOTE = '(TIME_WAIT that tcp_tw_reuse can take over is not counted)';
+
+const exhaustedDescription = (usable: number): string =>
+  `web-1:10120: all ${usable} usable ephemeral ports toward ${DESTINATION_TEXT} are held by sockets that block ` +
+  `connect() to it ${REUSE_NOTE}. New connect() calls to this destination fail with EADDRNOTAVAIL ` +
+  '("Cannot assign requested address") and proxies answer 502.';
+const nearlyExhaustedDescription = (share: string): string =>
+  `web-1:10120: up to ${share} of the 1000 usable ephemeral ports toward ${DESTINATION_TEXT} were held by ` +
+  `sockets that block connect() to it ${REUSE_NOTE} in the last 2m. A burst of new connections exhausts the ` +
+  'rest, and then connect() to this destination fails with EADDRNOTAVAIL.';
+const heldDescription = (share: string): string =>
+  `web-1:10120: up to ${share} of its 1000 usable ephemeral ports are held by some socket. A client that binds ` +
+  'its local address before connect() (Go Dialer.LocalAddr, Java bind(addr, 0), Python source_address) needs ' +
+  'a port free toward every destination at once, and fails with EADDRINUSE when none is.';
+const podExhaustedDescription = (owner: string, usable: number): string =>
+  `${owner}: all ${usable} usable ephemeral ports of its network namespace toward ${DESTINATION_TEXT} are held ` +
+  `by sockets that block connect() to it ${REUSE_NOTE}. New connect() calls from the pod to this destination ` +
+  'fail with EADDRNOTAVAIL ("Cannot assign requested address").';
+const podHeadroomDescription = (share: string): string =>
+  `${POD_OWNER}: up to ${share} of the 1000 usable ephemeral ports of its network namespace toward ` +
+  `${DESTINATION_TEXT} were held by sockets that block connect() to it in the last 2m. Once all are, connect() ` +
+  'from the pod to this destination fails with EADDRNOTAVAIL.';
+const podOverflowDescription = (dropped: string): string =>
+  `${POD_OWNER}: the kernel dropped ${dropped} TIME_WAIT sockets of its network namespace in the last 5m ` +
+  "because the namespace's net.ipv4.tcp_max_tw_buckets was reached. Those connections lose their TIME_WAIT " +
+  'guard: late segments can reach a new connection on the same ports.';
+const podListenDescription = (rate: string): string =>
+  `${POD_OWNER}: its network namespace drops ${rate} incoming connections/s because the accept queue of one ` +
+  'of its listening sockets is full: the program in the pod does not accept() fast enough or its backlog is ' +
+  'too small.';
+const droppedDescription = (dropped: string): string =>
+  `The exporter on web-1:10120 leaves ${dropped} network namespaces out, beyond the 100 it exports ` +
+  '(--collector.netns.max, those with the most sockets first): their pods have no per-pod series and no alerts.';
+const bucketsDescription = (share: string): string =>
+  `web-1:10120 holds up to ${share} of net.ipv4.tcp_max_tw_buckets (8000) in TIME_WAIT (sockstat tw, the ` +
+  'count the kernel compares with the limit). Above the limit the kernel closes new connections without ' +
+  'TIME_WAIT: their ports are free at once, but late segments are no longer caught.';
+const overflowDescription = (dropped: string): string =>
+  `web-1:10120 dropped ${dropped} TIME_WAIT sockets in the last 5m because net.ipv4.tcp_max_tw_buckets was ` +
+  'reached. Those connections lose their TIME_WAIT guard: late segments can reach a new connection on the ' +
+  'same ports.';
+const listenDescription = (rate: string): string =>
+  `web-1:10120 drops ${rate} incoming connections/s because the accept queue of a listening socket is full: ` +
+  'the application does not accept() fast enough or its backlog is too small.';
+const queueFullDescription = (waiting: string, port: string): string =>
+  `web-1:10120: at least ${waiting} connections waited at every sample of the last 5m in the accept queue of ` +
+  `port ${port}, the longest such queue, while the host drops connections at full accept queues: that ` +
+  'program does not accept() in time, or its backlog is too small.';
+const synQueueDescription = (rate: string): string =>
+  `web-1:10120 drops ${rate} SYNs/s because a listener’s SYN queue is full and no SYN cookie was sent ` +
+  '(net.ipv4.tcp_syncookies off, or the queue is full of cookies too). Clients retry after a second or more, ' +
+  'or fail.';
+const cookiesDescription = (rate: string): string =>
+  `web-1:10120 sends ${rate} SYN cookies/s, over 3 times its rate of the last 6h: a listener’s SYN queue is ` +
+  'full, from a SYN flood or a backlog too small for the load. Connections still open, but without the TCP ' +
+  'options a cookie cannot carry when timestamps are off.';
+const orphansDescription = (share: string, limit: string): string =>
+  'web-1:10120 holds orphaned sockets (closed by their program, still closing in TCP) at up to ' +
+  `${share} of net.ipv4.tcp_max_orphans (${limit}). The kernel weighs an orphan that stopped sending, or has ` +
+  'a soft error, double (both: four times), so it resets such connections from a quarter of the limit on ' +
+  '("too many orphaned sockets"), and more of them from half.';
+const MEMORY_PRESSURE_DESCRIPTION =
+  'web-1:10120: TCP memory is at the pressure level of net.ipv4.tcp_mem (host-wide), or TCP entered memory ' +
+  'pressure 2 times or more in 15m, for 5m. The kernel shrinks socket buffers, so throughput falls.';
+const MEMORY_EXHAUSTED_DESCRIPTION =
+  'web-1:10120: TCP buffers reached net.ipv4.tcp_mem’s maximum (host-wide). The kernel drops incoming data ' +
+  'and aborts connections it cannot give memory to.';
+const UNUSABLE_DESCRIPTION =
+  'web-1:10120 had no usable ephemeral port in the last 2m: net.ipv4.ip_local_reserved_ports covers the whole ' +
+  'net.ipv4.ip_local_port_range. Every connect() that does not bind a port first fails with EADDRNOTAVAIL.';
+const abortsDescription = (rate: string): string =>
+  `web-1:10120 aborts ${rate} connections/s (TCPAbortOnMemory): TCP memory ran short, or orphaned sockets ` +
+  'were killed past net.ipv4.tcp_max_orphans.';
+const pawsDescription = (rate: string): string =>
+  `web-1:10120 rejects ${rate} segments/s (established, SYN-ACK and TIME_WAIT stages together; old ACKs left ` +
+  'out) because their TCP timestamp is older than one already seen from that peer. Usually several clients ' +
+  'share one NAT address with unrelated timestamp clocks; their connections stall or fail.';
+const closeWaitStuckDescription = (sockets: string, where: string): string =>
+  `web-1:10120 holds up to ${sockets} sockets that stayed in CLOSE_WAIT past the exporter’s ` +
+  `--collector.ports.close-wait-stuck-after ${where}: the peer closed them and the program never called ` +
+  'close(). A leak ends in file-descriptor exhaustion; a pool that keeps dead connections fails its next ' +
+  'request on each.';
+const synSentDescription = (sockets: string): string =>
+  `web-1:10120 has up to ${sockets} connections stuck in SYN_SENT toward remote port 5432: SYNs go unanswered ` +
+  '(the upstream is down, or a firewall drops them), and each connect() waits through its retries (about 2 ' +
+  'minutes) before it fails.';
+
 const SCENARIOS: readonly AlertScenarios[] = [
   {
     alert: 'TcpStateEphemeralPortsExhausted',
     evalTime: '5m',
+    flapping: {
+      name: 'ports freed and retaken at once: 100 % and 99.99 % from one scrape to the next',
+      series: { [USED]: alternate(10000, 9999, 11), [USABLE]: '10000x10' },
+      expected: [
+        {
+          labels: critical(DESTINATION_LABELS),
+          description: exhaustedDescription(10000),
+        },
+      ],
+    },
+    burst: {
+      name: 'one sample at 100 % between halves is a burst, not an outage',
+      series: { [USED]: '5000x3 10000 5000x6', [USABLE]: '10000x10' },
+    },
     firing: {
       name: 'every usable port toward one destination is blocked',
       series: { [USED]: '1000x10', [USABLE]: '1000x10' },
       expected: [
         {
           labels: critical(DESTINATION_LABELS),
-          description:
-            'web-1:10120: all 1000 usable ephemeral ports toward 10.0.0.9 port 9000 (from local address 10.0.0.5) ' +
-            'are held by sockets that block connect() to it (TIME_WAIT that tcp_tw_reuse can take over is not ' +
-            'counted). New connect() calls to this destination fail with EADDRNOTAVAIL ("Cannot assign requested ' +
-            'address") and proxies answer 502.',
+          description: exhaustedDescription(1000),
         },
       ],
     },
@@ -144,8 +273,9 @@ const SCENARIOS: readonly AlertScenarios[] = [
     },
     idle: { name: 'no outgoing connections', series: { [USED]: '0x10', [USABLE]: '28232x10' } },
     reset: {
-      name: 'the exporter restarted a minute ago (a sample of zeros): not yet held for 1m',
+      name: 'an exporter restart (a sample of zeros) does not resolve the page',
       series: { [USED]: '1000x3 0 1000x5', [USABLE]: '1000x3 0 1000x5' },
+      expected: [{ labels: critical(DESTINATION_LABELS), description: exhaustedDescription(1000) }],
     },
     absent: {
       name: 'no usable count (ephemeral collector failing): nothing to compare with',
@@ -155,17 +285,24 @@ const SCENARIOS: readonly AlertScenarios[] = [
   {
     alert: 'TcpStateEphemeralPortsNearlyExhausted',
     evalTime: '8m',
+    flapping: {
+      name: '80 % and 79.9 % from one scrape to the next is held',
+      series: { [USED]: alternate(800, 799, 11), [USABLE]: '1000x10' },
+      expected: [
+        { labels: critical(DESTINATION_LABELS), description: nearlyExhaustedDescription('80%') },
+      ],
+    },
+    burst: {
+      name: 'two minutes at 90 % between halves is a burst',
+      series: { [USED]: '500x3 900x2 500x5', [USABLE]: '1000x10' },
+    },
     firing: {
       name: '85 % of the ports toward one destination blocked for 5 minutes',
       series: { [USED]: '850x10', [USABLE]: '1000x10' },
       expected: [
         {
           labels: critical(DESTINATION_LABELS),
-          description:
-            'web-1:10120: 85% of the 1000 usable ephemeral ports toward 10.0.0.9 port 9000 (from local address ' +
-            '10.0.0.5) are held by sockets that block connect() to it (TIME_WAIT that tcp_tw_reuse can take over ' +
-            'is not counted). A burst of new connections exhausts the rest, and then connect() to this ' +
-            'destination fails with EADDRNOTAVAIL.',
+          description: nearlyExhaustedDescription('85%'),
         },
       ],
     },
@@ -175,60 +312,67 @@ const SCENARIOS: readonly AlertScenarios[] = [
     },
     idle: { name: 'no outgoing connections', series: { [USED]: '0x10', [USABLE]: '28232x10' } },
     reset: {
-      name: 'the exporter restarted 3 minutes ago: not yet held for 5m',
+      name: 'an exporter restart (one sample of zeros) does not end the outage',
       series: { [USED]: '850x4 0 850x5', [USABLE]: '1000x4 0 1000x5' },
+      expected: [
+        { labels: critical(DESTINATION_LABELS), description: nearlyExhaustedDescription('85%') },
+      ],
     },
     absent: { name: 'no usable count', series: { [USED]: '850x10' } },
     more: [
       {
-        kind: 'quiet',
-        name: 'at 100 % the exhausted alert pages instead',
-        series: { [USED]: '1000x10', [USABLE]: '1000x10' },
+        kind: 'firing',
+        name: 'an exhaustion that drops to 97 % between bursts pages here too',
+        series: { [USED]: alternate(1000, 970, 11), [USABLE]: '1000x10' },
+        expected: [
+          { labels: critical(DESTINATION_LABELS), description: nearlyExhaustedDescription('100%') },
+        ],
       },
     ],
   },
   {
-    alert: 'TcpStateEphemeralPortsExhaustionPredicted',
-    evalTime: '230m',
+    alert: 'TcpStateEphemeralPortsUnusable',
+    evalTime: '8m',
     firing: {
-      name: 'blocking use rising 15 ports a minute from 33 % reaches 9000 within 4 hours',
-      series: { [USED]: '3000+15x300', [USABLE]: '9000x300' },
-      expected: [
-        {
-          labels: warning(DESTINATION_LABELS),
-          description:
-            'web-1:10120: 71.67% of the 9000 usable ephemeral ports toward 10.0.0.9 port 9000 (from local address ' +
-            '10.0.0.5) are held by sockets that block connect(), and the trend of the last 6h reaches all of them ' +
-            'within 4h. Then connect() to this destination fails with EADDRNOTAVAIL.',
-        },
-      ],
+      name: 'the reserved ports cover the whole range',
+      series: { [USABLE]: '0x10' },
+      expected: [{ labels: critical(), description: UNUSABLE_DESCRIPTION }],
     },
     quiet: {
-      name: 'a flat series at 70 % never fires',
-      series: { [USED]: '6300x300', [USABLE]: '9000x300' },
+      name: 'one usable port is the exhaustion alerts’ story',
+      series: { [USABLE]: '1x10' },
     },
-    idle: { name: 'no outgoing connections', series: { [USED]: '0x300', [USABLE]: '9000x300' } },
+    idle: { name: 'the default range', series: { [USABLE]: '28232x10' } },
     reset: {
-      name: 'a restart (a sample of zeros) half an hour ago restarts the hour the trend must hold',
-      series: { [USED]: '3000+15x199 0 6015+15x99', [USABLE]: '9000x300' },
+      name: 'an exporter restart serves one sample of zeros',
+      series: { [USABLE]: '28232x3 0 28232x5' },
     },
-    absent: { name: 'no usable count', series: { [USED]: '3000+15x300' } },
-    more: [
-      {
-        kind: 'quiet',
-        name: 'a falling series does not fire',
-        series: { [USED]: '7000-5x300', [USABLE]: '9000x300' },
-      },
-      {
-        kind: 'quiet',
-        name: 'a steep 30-minute burst below half the ports is noise',
-        series: { [USED]: '1000x199 1000+40x30 2200x70', [USABLE]: '9000x300' },
-      },
-    ],
+    absent: { name: 'ephemeral collector failing', series: { [TIME_WAIT_V4]: '0x10' } },
+    flapping: {
+      name: 'no port usable one sample in two: connect() fails half the time',
+      series: { [USABLE]: alternate(0, 28232, 11) },
+      expected: [{ labels: critical(), description: UNUSABLE_DESCRIPTION }],
+    },
+    burst: { name: 'two samples of zeros', series: { [USABLE]: '28232x3 0x2 28232x5' } },
   },
   {
     alert: 'TcpStateEphemeralPortHeadroomLow',
     evalTime: '20m',
+    flapping: {
+      name: 'headroom at 50 % and 50.01 % from one scrape to the next',
+      series: { [HEADROOM]: alternate(0.5, 0.5001, 31), [USABLE]: '10000x30' },
+      expected: [
+        {
+          labels: warning(),
+          description:
+            'web-1:10120 had as little as 50% of its 10000 usable ephemeral ports left toward its busiest destination.',
+        },
+      ],
+    },
+    burst: {
+      name: 'five minutes at 30 % is a burst',
+      series: { [HEADROOM]: '0.8x5 0.3x5 0.8x20', [USABLE]: '1000x30' },
+    },
     firing: {
       name: 'headroom at 40 % for 20 minutes names the busiest destination',
       series: {
@@ -242,7 +386,7 @@ const SCENARIOS: readonly AlertScenarios[] = [
         {
           labels: warning(),
           description:
-            'web-1:10120 has only 40% of its 1000 usable ephemeral ports left toward its busiest destination ' +
+            'web-1:10120 had as little as 40% of its 1000 usable ephemeral ports left toward its busiest destination ' +
             '(10.0.0.9 port 9000 from local address 10.0.0.5, 600 ports blocked).',
         },
       ],
@@ -250,8 +394,15 @@ const SCENARIOS: readonly AlertScenarios[] = [
     quiet: { name: 'headroom of 60 %', series: { [HEADROOM]: '0.6x30', [USABLE]: '1000x30' } },
     idle: { name: 'all ports free', series: { [HEADROOM]: '1x30', [USABLE]: '28232x30' } },
     reset: {
-      name: 'the exporter restarted 8 minutes ago (one sample at full headroom)',
+      name: 'an exporter restart (one sample at full headroom) does not restart the 15 minutes',
       series: { [HEADROOM]: '0.4x11 1 0.4x18', [USABLE]: '1000x30' },
+      expected: [
+        {
+          labels: warning(),
+          description:
+            'web-1:10120 had as little as 40% of its 1000 usable ephemeral ports left toward its busiest destination.',
+        },
+      ],
     },
     absent: {
       name: 'ephemeral collector failing: no headroom series',
@@ -259,25 +410,39 @@ const SCENARIOS: readonly AlertScenarios[] = [
     },
     more: [
       {
-        kind: 'quiet',
-        name: 'headroom of 10 % is the critical alerts’ range, not this warning’s',
-        series: { [HEADROOM]: '0.1x30', [USABLE]: '1000x30' },
+        kind: 'firing',
+        name: 'headroom of 10 % still warns: the levels overlap, the critical inhibits it in Alertmanager',
+        series: { [HEADROOM]: '0.1x30', [USED]: '900x30', [USABLE]: '1000x30' },
+        expected: [
+          {
+            labels: warning(),
+            description:
+              'web-1:10120 had as little as 10% of its 1000 usable ephemeral ports left toward its busiest ' +
+              'destination (10.0.0.9 port 9000 from local address 10.0.0.5, 900 ports blocked).',
+          },
+        ],
       },
     ],
   },
   {
     alert: 'TcpStateEphemeralPortsHeldHigh',
     evalTime: '20m',
+    flapping: {
+      name: '80 % and 79.9 % held from one scrape to the next',
+      series: { [HELD]: alternate(800, 799, 31), [USED_MAX]: '100x30', [USABLE]: '1000x30' },
+      expected: [{ labels: warning(), description: heldDescription('80%') }],
+    },
+    burst: {
+      name: 'three minutes at 95 % held',
+      series: { [HELD]: '500x5 950x3 500x22', [USED_MAX]: '100x30', [USABLE]: '1000x30' },
+    },
     firing: {
       name: '90 % of the usable ports held, over many destinations, for 20 minutes',
       series: { [HELD]: '900x30', [USED_MAX]: '100x30', [USABLE]: '1000x30' },
       expected: [
         {
           labels: warning(),
-          description:
-            'web-1:10120: 90% of its 1000 usable ephemeral ports are held by some socket. A client that binds its ' +
-            'local address before connect() (nginx proxy_bind, HAProxy source) needs a port free toward every ' +
-            'destination at once, and fails with EADDRINUSE when none is.',
+          description: heldDescription('90%'),
         },
       ],
     },
@@ -305,10 +470,7 @@ const SCENARIOS: readonly AlertScenarios[] = [
         expected: [
           {
             labels: warning(),
-            description:
-              'web-1:10120: 100% of its 1000 usable ephemeral ports are held by some socket. A client that binds ' +
-              'its local address before connect() (nginx proxy_bind, HAProxy source) needs a port free toward ' +
-              'every destination at once, and fails with EADDRINUSE when none is.',
+            description: heldDescription('100%'),
           },
         ],
       },
@@ -322,17 +484,27 @@ const SCENARIOS: readonly AlertScenarios[] = [
   {
     alert: 'TcpStatePodEphemeralPortsExhausted',
     evalTime: '5m',
+    flapping: {
+      name: 'ports freed and retaken at once: 100 % and 99.99 % from one round to the next',
+      series: { [POD_USED]: alternate(10000, 9999, 11), [POD_USABLE]: '10000x10' },
+      expected: [
+        {
+          labels: critical({ ...POD_LABELS, ...DESTINATION_LABELS }),
+          description: podExhaustedDescription(POD_OWNER, 10000),
+        },
+      ],
+    },
+    burst: {
+      name: 'one round at 100 % between halves',
+      series: { [POD_USED]: '5000x3 10000 5000x6', [POD_USABLE]: '10000x10' },
+    },
     firing: {
       name: 'every usable port of a pod toward one destination is blocked',
       series: { [POD_USED]: '28232x10', [POD_USABLE]: '28232x10' },
       expected: [
         {
           labels: critical({ ...POD_LABELS, ...DESTINATION_LABELS }),
-          description:
-            `${POD_OWNER}: all 28232 usable ephemeral ports of its network namespace toward 10.0.0.9 port 9000 ` +
-            '(from local address 10.0.0.5) are held by sockets that block connect() to it (TIME_WAIT that ' +
-            'tcp_tw_reuse can take over is not counted). New connect() calls from the pod to this destination ' +
-            'fail with EADDRNOTAVAIL ("Cannot assign requested address").',
+          description: podExhaustedDescription(POD_OWNER, 28232),
         },
       ],
     },
@@ -345,8 +517,14 @@ const SCENARIOS: readonly AlertScenarios[] = [
       series: { [POD_USED]: '0x10', [POD_USABLE]: '28232x10' },
     },
     reset: {
-      name: 'the exporter restarted a minute ago (a round of zeros): not yet held for 1m',
+      name: 'an exporter restart (a round of zeros) does not resolve the page',
       series: { [POD_USED]: '28232x3 0 28232x5', [POD_USABLE]: '28232x3 0 28232x5' },
+      expected: [
+        {
+          labels: critical({ ...POD_LABELS, ...DESTINATION_LABELS }),
+          description: podExhaustedDescription(POD_OWNER, 28232),
+        },
+      ],
     },
     absent: {
       name: 'no usable count for the namespace: nothing to compare with',
@@ -367,11 +545,7 @@ const SCENARIOS: readonly AlertScenarios[] = [
               container: '3f2a9c1b7d4e',
               ...DESTINATION_LABELS,
             }),
-            description:
-              'container 3f2a9c1b7d4e on web-1:10120: all 100 usable ephemeral ports of its network namespace ' +
-              'toward 10.0.0.9 port 9000 (from local address 10.0.0.5) are held by sockets that block connect() ' +
-              'to it (TIME_WAIT that tcp_tw_reuse can take over is not counted). New connect() calls from the pod ' +
-              'to this destination fail with EADDRNOTAVAIL ("Cannot assign requested address").',
+            description: podExhaustedDescription('container 3f2a9c1b7d4e on web-1:10120', 100),
           },
         ],
       },
@@ -385,16 +559,31 @@ const SCENARIOS: readonly AlertScenarios[] = [
   {
     alert: 'TcpStatePodEphemeralPortHeadroomLow',
     evalTime: '20m',
+    flapping: {
+      name: '80 % and 79.9 % from one round to the next: warning and critical both held',
+      series: { [POD_USED]: alternate(800, 799, 31), [POD_USABLE]: '1000x30' },
+      expected: [
+        {
+          labels: warning({ ...POD_LABELS, ...DESTINATION_LABELS }),
+          description: podHeadroomDescription('80%'),
+        },
+        {
+          labels: critical({ ...POD_LABELS, ...DESTINATION_LABELS }),
+          description: podHeadroomDescription('80%'),
+        },
+      ],
+    },
+    burst: {
+      name: 'two rounds at 90 %',
+      series: { [POD_USED]: '300x5 900x2 300x23', [POD_USABLE]: '1000x30' },
+    },
     firing: {
       name: '60 % of a pod’s ports toward one destination blocked for 20 minutes',
       series: { [POD_USED]: '600x30', [POD_USABLE]: '1000x30' },
       expected: [
         {
           labels: warning({ ...POD_LABELS, ...DESTINATION_LABELS }),
-          description:
-            `${POD_OWNER}: 60% of the 1000 usable ephemeral ports of its network namespace toward 10.0.0.9 port ` +
-            '9000 (from local address 10.0.0.5) are held by sockets that block connect() to it. Once all are, ' +
-            'connect() from the pod to this destination fails with EADDRNOTAVAIL.',
+          description: podHeadroomDescription('60%'),
         },
       ],
     },
@@ -407,45 +596,53 @@ const SCENARIOS: readonly AlertScenarios[] = [
       series: { [POD_USED]: '0x30', [POD_USABLE]: '28232x30' },
     },
     reset: {
-      name: 'the exporter restarted 8 minutes ago: not yet held for 15m',
+      name: 'an exporter restart (a round of zeros) does not restart the 15 minutes',
       series: { [POD_USED]: '600x11 0 600x18', [POD_USABLE]: '1000x11 0 1000x18' },
+      expected: [
+        {
+          labels: warning({ ...POD_LABELS, ...DESTINATION_LABELS }),
+          description: podHeadroomDescription('60%'),
+        },
+      ],
     },
     absent: { name: 'no usable count for the namespace', series: { [POD_USED]: '600x30' } },
     more: [
       {
         kind: 'firing',
-        name: '85 % blocked for 10 minutes is critical',
+        name: '85 % blocked is critical, and the warning below it holds too (Alertmanager inhibits it)',
         series: { [POD_USED]: '850x30', [POD_USABLE]: '1000x30' },
         expected: [
           {
+            labels: warning({ ...POD_LABELS, ...DESTINATION_LABELS }),
+            description: podHeadroomDescription('85%'),
+          },
+          {
             labels: critical({ ...POD_LABELS, ...DESTINATION_LABELS }),
-            description:
-              `${POD_OWNER}: 85% of the 1000 usable ephemeral ports of its network namespace toward 10.0.0.9 ` +
-              'port 9000 (from local address 10.0.0.5) are held by sockets that block connect() to it. Once all ' +
-              'are, connect() from the pod to this destination fails with EADDRNOTAVAIL.',
+            description: podHeadroomDescription('85%'),
           },
         ],
-      },
-      {
-        kind: 'quiet',
-        name: 'at 100 % the exhausted alert pages instead',
-        series: { [POD_USED]: '1000x30', [POD_USABLE]: '1000x30' },
       },
     ],
   },
   {
     alert: 'TcpStatePodTimeWaitOverflow',
     evalTime: '13m',
+    flapping: {
+      name: 'an overflow every other minute',
+      series: { [POD_OVERFLOWS]: everyOther(10, 15) },
+      expected: [{ labels: warning(POD_LABELS), description: podOverflowDescription('20') }],
+    },
+    burst: {
+      name: 'one burst of overflows eight minutes ago',
+      series: { [POD_OVERFLOWS]: '100x5 200x10' },
+    },
     firing: {
       name: 'overflows in the pod’s namespace in the last five minutes',
       series: { [POD_OVERFLOWS]: '100x10 150 200 250' },
       expected: [
         {
           labels: warning(POD_LABELS),
-          description:
-            `${POD_OWNER}: the kernel dropped 150 TIME_WAIT sockets of its network namespace in the last 5m ` +
-            "because the namespace's net.ipv4.tcp_max_tw_buckets was reached. Those connections lose their " +
-            'TIME_WAIT guard: late segments can reach a new connection on the same ports.',
+          description: podOverflowDescription('150'),
         },
       ],
     },
@@ -464,8 +661,75 @@ const SCENARIOS: readonly AlertScenarios[] = [
     },
   },
   {
+    alert: 'TcpStatePodListenQueueOverflowing',
+    evalTime: '20m',
+    firing: {
+      name: 'a pod’s listen queue overflowing once a second for 20 minutes',
+      series: { [POD_LISTEN_OVERFLOWS]: '0+60x30' },
+      expected: [{ labels: warning(POD_LABELS), description: podListenDescription('1') }],
+    },
+    quiet: { name: 'old overflows that stopped', series: { [POD_LISTEN_OVERFLOWS]: '500x30' } },
+    idle: { name: 'never overflowed', series: { [POD_LISTEN_OVERFLOWS]: '0x30' } },
+    reset: {
+      name: 'a namespace inode reused by a new pod restarts its counter',
+      series: { [POD_LISTEN_OVERFLOWS]: '100000x10 0x20' },
+    },
+    absent: { name: 'the namespace’s netstat unread', series: { [POD_TIME_WAIT]: '100x30' } },
+    flapping: {
+      name: 'overflows every other minute',
+      series: { [POD_LISTEN_OVERFLOWS]: everyOther(120, 31) },
+      expected: [{ labels: warning(POD_LABELS), description: podListenDescription('1.2') }],
+    },
+    burst: {
+      name: 'one burst of 500 drops a quarter of an hour ago',
+      series: { [POD_LISTEN_OVERFLOWS]: '0x5 500x25' },
+    },
+  },
+  {
+    alert: 'TcpStateNetnsRoundStalled',
+    evalTime: '25m',
+    firing: {
+      name: 'no round over the namespaces since time 0',
+      series: { [LAST_ROUND]: '0x30' },
+      expected: [
+        {
+          labels: warning(),
+          description:
+            'The exporter on web-1:10120 started its last round over the network namespaces 25m 0s ago: every ' +
+            'per-pod figure it serves is that old, and no pod alert can fire or resolve.',
+        },
+      ],
+    },
+    quiet: {
+      name: 'a round every 5 minutes (a long --collector.netns.interval)',
+      series: { [LAST_ROUND]: '0x5 300x5 600x5 900x5 1200x5 1500x5' },
+    },
+    idle: { name: 'a round every minute', series: { [LAST_ROUND]: '0+60x30' } },
+    reset: {
+      name: 'a restart 7 minutes ago ended the stall before it lasted 5 minutes',
+      series: { [LAST_ROUND]: '0x18 1080+60x12' },
+    },
+    absent: { name: 'no netns collector', series: { [TIME_WAIT_V4]: '0x30' } },
+    flapping: {
+      name: 'rounds 16 minutes apart: past the limit a minute at a time',
+      series: { [LAST_ROUND]: '0x16 960x14' },
+    },
+    burst: {
+      name: 'one round ten minutes late',
+      series: { [LAST_ROUND]: '0+60x10 600x10 1200+60x10' },
+    },
+  },
+  {
     alert: 'TcpStatePodSysctlsAssumed',
     evalTime: '40m',
+    flapping: {
+      name: 'a namespace read one refresh in two',
+      series: { [assumed('4026532301')]: alternate(1, 0, 41) },
+    },
+    burst: {
+      name: 'ten minutes unread',
+      series: { [assumed('4026532301')]: '0x10 1x10 0x20' },
+    },
     firing: {
       name: 'two namespaces’ sysctls unread for 40 minutes',
       series: { [assumed('4026532301')]: '1x40', [assumed('4026532302')]: '1x40' },
@@ -499,16 +763,22 @@ const SCENARIOS: readonly AlertScenarios[] = [
   {
     alert: 'TcpStateNetnsNamespacesDropped',
     evalTime: '40m',
+    flapping: {
+      name: 'namespaces dropped one round in two: the node is crowded',
+      series: { [NAMESPACES('dropped')]: alternate(12, 0, 41), [NAMESPACES('exported')]: '100x40' },
+      expected: [{ labels: warning(), description: droppedDescription('12') }],
+    },
+    burst: {
+      name: 'ten minutes crowded during a rollout',
+      series: { [NAMESPACES('dropped')]: '0x10 12x10 0x20', [NAMESPACES('exported')]: '100x40' },
+    },
     firing: {
       name: '12 namespaces beyond the limit for 40 minutes',
       series: { [NAMESPACES('dropped')]: '12x40', [NAMESPACES('exported')]: '100x40' },
       expected: [
         {
           labels: warning(),
-          description:
-            'The exporter on web-1:10120 leaves 12 network namespaces out, beyond the 100 it exports ' +
-            '(--collector.netns.max, those with the most sockets first): their pods have no per-pod series and ' +
-            'no alerts.',
+          description: droppedDescription('12'),
         },
       ],
     },
@@ -521,8 +791,9 @@ const SCENARIOS: readonly AlertScenarios[] = [
       series: { [NAMESPACES('dropped')]: '0x40', [NAMESPACES('exported')]: '0x40' },
     },
     reset: {
-      name: 'pods stopped 23 minutes ago for a minute: not crowded for 30m since',
+      name: 'an exporter restart (one round of zeros) does not end the crowding',
       series: { [NAMESPACES('dropped')]: '12x15 0 12x24', [NAMESPACES('exported')]: '100x40' },
+      expected: [{ labels: warning(), description: droppedDescription('12') }],
     },
     absent: {
       name: 'no netns collector',
@@ -533,73 +804,66 @@ const SCENARIOS: readonly AlertScenarios[] = [
     alert: 'TcpStateTimeWaitNearBucketLimit',
     evalTime: '20m',
     firing: {
-      name: 'TIME_WAIT of both families together at 87.5 % of tcp_max_tw_buckets',
+      name: 'sockstat tw at 87.5 % of tcp_max_tw_buckets, whatever the socket table shows',
       series: {
+        [SOCKSTAT_TW]: '7000x30',
         [TIME_WAIT_V4]: '5000x30',
-        [TIME_WAIT_V6]: '2000x30',
         [ESTABLISHED_V4]: '50000x30',
         [BUCKETS]: '8000x30',
-        [sysctl('net.ipv4.ip_local_port_range.low')]: '32768x30',
       },
-      expected: [
-        {
-          labels: warning(),
-          description:
-            'web-1:10120 holds 87.5% of net.ipv4.tcp_max_tw_buckets (8000) in TIME_WAIT. Above the limit the ' +
-            'kernel destroys new TIME_WAIT sockets at once.',
-        },
-      ],
+      expected: [{ labels: warning(), description: bucketsDescription('87.5%') }],
     },
     quiet: {
-      name: 'TIME_WAIT at 62 % of the limit, whatever else is open',
-      series: {
-        [TIME_WAIT_V4]: '3000x30',
-        [TIME_WAIT_V6]: '2000x30',
-        [ESTABLISHED_V4]: '50000x30',
-        [BUCKETS]: '8000x30',
-      },
+      name: 'sockstat tw at 62 % of the limit, whatever else is open',
+      series: { [SOCKSTAT_TW]: '5000x30', [TIME_WAIT_V4]: '7000x30', [BUCKETS]: '8000x30' },
     },
-    idle: {
-      name: 'no TIME_WAIT',
-      series: { [TIME_WAIT_V4]: '0x30', [TIME_WAIT_V6]: '0x30', [BUCKETS]: '262144x30' },
-    },
+    idle: { name: 'no TIME_WAIT', series: { [SOCKSTAT_TW]: '0x30', [BUCKETS]: '262144x30' } },
     reset: {
-      name: 'the exporter restarted 9 minutes ago',
-      series: { [TIME_WAIT_V4]: '7000x10 0 7000x19', [TIME_WAIT_V6]: '0x30', [BUCKETS]: '8000x30' },
+      name: 'an exporter restart (one sample of zeros) does not restart the 15 minutes',
+      series: { [SOCKSTAT_TW]: '7000x10 0 7000x19', [BUCKETS]: '8000x30' },
+      expected: [{ labels: warning(), description: bucketsDescription('87.5%') }],
     },
     absent: {
       name: 'sysctl collector failing: no limit to compare with',
-      series: { [TIME_WAIT_V4]: '7000x30', [TIME_WAIT_V6]: '0x30' },
+      series: { [SOCKSTAT_TW]: '7000x30' },
+    },
+    flapping: {
+      name: '75 % and 74.99 % from one scrape to the next',
+      series: { [SOCKSTAT_TW]: alternate(6000, 5999, 31), [BUCKETS]: '8000x30' },
+      expected: [{ labels: warning(), description: bucketsDescription('75%') }],
+    },
+    burst: {
+      name: 'three minutes at 99 %',
+      series: { [SOCKSTAT_TW]: '1000x5 7920x3 1000x22', [BUCKETS]: '8000x30' },
     },
     more: [
       {
         kind: 'firing',
-        name: 'at 97.5 % it is critical, as in doctor, and only critical',
-        series: { [TIME_WAIT_V4]: '7800x30', [TIME_WAIT_V6]: '0x30', [BUCKETS]: '8000x30' },
-        expected: [
-          {
-            labels: critical(),
-            description:
-              'web-1:10120 holds 97.5% of net.ipv4.tcp_max_tw_buckets (8000) in TIME_WAIT. Above the limit the ' +
-              'kernel destroys new TIME_WAIT sockets at once.',
-          },
-        ],
+        name: 'at the limit it is still a warning: the overflow only frees ports',
+        series: { [SOCKSTAT_TW]: '8000x30', [BUCKETS]: '8000x30' },
+        expected: [{ labels: warning(), description: bucketsDescription('100%') }],
       },
     ],
   },
   {
     alert: 'TcpStateTimeWaitOverflow',
     evalTime: '13m',
+    flapping: {
+      name: 'an overflow every other minute',
+      series: { [counter('tcpstate_timewait_overflows_total')]: everyOther(10, 15) },
+      expected: [{ labels: warning(), description: overflowDescription('20') }],
+    },
+    burst: {
+      name: 'one burst of overflows eight minutes ago',
+      series: { [counter('tcpstate_timewait_overflows_total')]: '100x5 200x10' },
+    },
     firing: {
       name: 'overflows in the last five minutes',
       series: { [counter('tcpstate_timewait_overflows_total')]: '100x10 150 200 250' },
       expected: [
         {
           labels: warning(),
-          description:
-            'web-1:10120 dropped 150 TIME_WAIT sockets in the last 5m because net.ipv4.tcp_max_tw_buckets was ' +
-            'reached. Those connections lose their TIME_WAIT guard: late segments can reach a new connection on ' +
-            'the same ports.',
+          description: overflowDescription('150'),
         },
       ],
     },
@@ -620,15 +884,22 @@ const SCENARIOS: readonly AlertScenarios[] = [
   {
     alert: 'TcpStateListenQueueOverflowing',
     evalTime: '20m',
+    flapping: {
+      name: 'overflows every other minute',
+      series: { [counter('tcpstate_listen_overflows_total')]: everyOther(120, 31) },
+      expected: [{ labels: warning(), description: listenDescription('1.2') }],
+    },
+    burst: {
+      name: 'one burst of 500 drops a quarter of an hour ago',
+      series: { [counter('tcpstate_listen_overflows_total')]: '0x5 500x25' },
+    },
     firing: {
       name: 'a listen queue overflowing once a second for 20 minutes',
       series: { [counter('tcpstate_listen_overflows_total')]: '0+60x30' },
       expected: [
         {
           labels: warning(),
-          description:
-            'web-1:10120 drops 1 incoming connections/s because the accept queue of a listening socket is full: ' +
-            'the application does not accept() fast enough or its backlog is too small.',
+          description: listenDescription('1'),
         },
       ],
     },
@@ -650,19 +921,14 @@ const SCENARIOS: readonly AlertScenarios[] = [
     alert: 'TcpStateListenQueueFull',
     evalTime: '10m',
     firing: {
-      name: 'port 8080 keeps connections waiting while accept queues overflow, port 9000 does not',
+      name: 'port 8080 never empties while accept queues overflow; port 9000 has a queue now and then',
       series: {
         [QUEUE_LENGTH]: '129x10',
-        [`tcpstate_listen_queue_length{${TARGET},port="9000"}`]: '0x10',
+        [`tcpstate_listen_queue_length{${TARGET},port="9000"}`]: alternate(0, 300, 11),
         [OVERFLOWS]: '0+60x10',
       },
       expected: [
-        {
-          labels: warning({ port: '8080' }),
-          description:
-            'web-1:10120: 129 connections wait in the accept queue of port 8080 while the host drops connections ' +
-            'at full accept queues: that program does not accept() in time, or its backlog is too small.',
-        },
+        { labels: warning({ port: '8080' }), description: queueFullDescription('129', '8080') },
       ],
     },
     quiet: {
@@ -681,20 +947,51 @@ const SCENARIOS: readonly AlertScenarios[] = [
       name: 'an exporter without queue lengths',
       series: { [OVERFLOWS]: '0+60x10' },
     },
+    flapping: {
+      name: 'the full queue at 128 and 127 from one scrape to the next',
+      series: { [QUEUE_LENGTH]: alternate(128, 127, 11), [OVERFLOWS]: '0+60x10' },
+      expected: [
+        { labels: warning({ port: '8080' }), description: queueFullDescription('127', '8080') },
+      ],
+    },
+    burst: {
+      name: 'one burst of overflows while a queue stays long',
+      series: { [QUEUE_LENGTH]: '128x10', [OVERFLOWS]: '0x2 500x8' },
+    },
+    more: [
+      {
+        kind: 'firing',
+        name: 'of two queues that never empty, the longer one is named',
+        series: {
+          [QUEUE_LENGTH]: '20x10',
+          [`tcpstate_listen_queue_length{${TARGET},port="9000"}`]: '4096x10',
+          [OVERFLOWS]: '0+60x10',
+        },
+        expected: [
+          { labels: warning({ port: '9000' }), description: queueFullDescription('4096', '9000') },
+        ],
+      },
+    ],
   },
   {
     alert: 'TcpStateSynQueueOverflowing',
     evalTime: '20m',
+    flapping: {
+      name: 'drops every other minute',
+      series: { [counter('tcpstate_syn_queue_full_drops_total')]: everyOther(120, 31) },
+      expected: [{ labels: warning(), description: synQueueDescription('1.2') }],
+    },
+    burst: {
+      name: 'one burst of drops a quarter of an hour ago',
+      series: { [counter('tcpstate_syn_queue_full_drops_total')]: '0x5 500x25' },
+    },
     firing: {
       name: 'a SYN dropped every second for 20 minutes',
       series: { [counter('tcpstate_syn_queue_full_drops_total')]: '0+60x30' },
       expected: [
         {
           labels: warning(),
-          description:
-            'web-1:10120 drops 1 SYNs/s because a listener’s SYN queue is full and no SYN cookie was sent ' +
-            '(net.ipv4.tcp_syncookies off, or the queue is full of cookies too). Clients retry after a second or ' +
-            'more, or fail.',
+          description: synQueueDescription('1'),
         },
       ],
     },
@@ -714,45 +1011,46 @@ const SCENARIOS: readonly AlertScenarios[] = [
   },
   {
     alert: 'TcpStateSynCookiesSent',
-    evalTime: '20m',
+    evalTime: '390m',
     firing: {
-      name: 'five SYN cookies a second for 20 minutes',
-      series: { [counter('tcpstate_syncookies_sent_total')]: '0+300x30' },
-      expected: [
-        {
-          labels: warning(),
-          description:
-            'web-1:10120 sends 5 SYN cookies/s: a listener’s SYN queue is full, from a SYN flood or a backlog too ' +
-            'small for the load. Connections still open, but the queue is not absorbing the load.',
-        },
-      ],
+      name: 'two cookies a second for half an hour after a quiet day',
+      series: { [COOKIES]: '0x360 0+120x40', [SYNCOOKIES]: '1x400' },
+      expected: [{ labels: warning(), description: cookiesDescription('2') }],
     },
     quiet: {
-      name: 'half a cookie a second (a scan, a burst)',
-      series: { [counter('tcpstate_syncookies_sent_total')]: '0+30x30' },
+      name: 'an internet-facing host sends two cookies a second all day: its baseline',
+      series: { [COOKIES]: '0+120x400', [SYNCOOKIES]: '1x400' },
     },
-    idle: { name: 'no cookies', series: { [counter('tcpstate_syncookies_sent_total')]: '0x30' } },
+    idle: { name: 'no cookies', series: { [COOKIES]: '0x400', [SYNCOOKIES]: '1x400' } },
     reset: {
-      name: 'a counter reset by a reboot',
-      series: { [counter('tcpstate_syncookies_sent_total')]: '100000x10 0x20' },
+      name: 'a reboot resets the steady background’s counter: not a surge',
+      series: { [COOKIES]: '0+120x360 0+120x39', [SYNCOOKIES]: '1x400' },
     },
-    absent: { name: 'netstat collector failing', series: { [TIME_WAIT_V4]: '0x30' } },
+    absent: { name: 'netstat collector failing', series: { [SYNCOOKIES]: '1x400' } },
+    flapping: {
+      name: 'four cookies every other minute after a quiet day',
+      series: { [COOKIES]: `0x360 ${everyOther(240, 40)}`, [SYNCOOKIES]: '1x400' },
+      expected: [{ labels: warning(), description: cookiesDescription('1.6') }],
+    },
+    burst: {
+      name: 'one burst of 20000 cookies (a scan) twenty minutes ago',
+      series: { [COOKIES]: '0x368 20000x31', [SYNCOOKIES]: '1x400' },
+    },
+    more: [
+      {
+        kind: 'quiet',
+        name: 'tcp_syncookies=2 sends a cookie for every SYN: no queue overflows',
+        series: { [COOKIES]: '0x360 0+120x40', [SYNCOOKIES]: '2x400' },
+      },
+    ],
   },
   {
     alert: 'TcpStateOrphansNearLimit',
     evalTime: '10m',
     firing: {
-      name: 'orphans at 61 % of tcp_max_orphans',
-      series: { [ORPHANS]: '40000x10', [MAX_ORPHANS]: '65536x10' },
-      expected: [
-        {
-          labels: warning(),
-          description:
-            'web-1:10120 holds orphaned sockets (closed by their program, still closing in TCP) at 61.04% of ' +
-            'net.ipv4.tcp_max_orphans (65536). The kernel resets such connections from half the limit on, and ' +
-            'all of them at the limit ("too many orphaned sockets").',
-        },
-      ],
+      name: 'orphans at 30.5 % of tcp_max_orphans',
+      series: { [ORPHANS]: '20000x10', [MAX_ORPHANS]: '65536x10' },
+      expected: [{ labels: warning(), description: orphansDescription('30.52%', '65536') }],
     },
     quiet: {
       name: 'orphans at 15 %',
@@ -760,23 +1058,37 @@ const SCENARIOS: readonly AlertScenarios[] = [
     },
     idle: { name: 'no orphans', series: { [ORPHANS]: '0x10', [MAX_ORPHANS]: '65536x10' } },
     reset: {
-      name: 'the exporter restarted 4 minutes ago',
-      series: { [ORPHANS]: '40000x5 0 40000x4', [MAX_ORPHANS]: '65536x10' },
+      name: 'an exporter restart (one sample of zeros) does not restart the 5 minutes',
+      series: { [ORPHANS]: '20000x5 0 20000x4', [MAX_ORPHANS]: '65536x10' },
+      expected: [{ labels: warning(), description: orphansDescription('30.52%', '65536') }],
     },
     absent: { name: 'no tcp_max_orphans exported', series: { [ORPHANS]: '40000x10' } },
+    flapping: {
+      name: '25 % and 24.99 % from one scrape to the next',
+      series: { [ORPHANS]: alternate(16384, 16383, 11), [MAX_ORPHANS]: '65536x10' },
+      expected: [{ labels: warning(), description: orphansDescription('25%', '65536') }],
+    },
+    burst: {
+      name: 'two minutes at 90 %',
+      series: { [ORPHANS]: '1000x3 59000x2 1000x5', [MAX_ORPHANS]: '65536x10' },
+    },
     more: [
       {
-        kind: 'firing',
-        name: 'orphans at the limit are critical, as in doctor, and only critical',
-        series: { [ORPHANS]: '4096x10', [MAX_ORPHANS]: '4096x10' },
+        kind: 'flapping',
+        name: '50 % and 49.99 % from one scrape to the next pages',
+        series: { [ORPHANS]: alternate(32768, 32767, 11), [MAX_ORPHANS]: '65536x10' },
         expected: [
-          {
-            labels: critical(),
-            description:
-              'web-1:10120 holds orphaned sockets (closed by their program, still closing in TCP) at 100% of ' +
-              'net.ipv4.tcp_max_orphans (4096). The kernel resets such connections from half the limit on, and ' +
-              'all of them at the limit ("too many orphaned sockets").',
-          },
+          { labels: warning(), description: orphansDescription('50%', '65536') },
+          { labels: critical(), description: orphansDescription('50%', '65536') },
+        ],
+      },
+      {
+        kind: 'firing',
+        name: 'from half the limit it is critical; the warning holds too (Alertmanager inhibits it)',
+        series: { [ORPHANS]: '2048x10', [MAX_ORPHANS]: '4096x10' },
+        expected: [
+          { labels: warning(), description: orphansDescription('50%', '4096') },
+          { labels: critical(), description: orphansDescription('50%', '4096') },
         ],
       },
     ],
@@ -787,21 +1099,14 @@ const SCENARIOS: readonly AlertScenarios[] = [
     firing: {
       name: 'TCP memory above the pressure level for 10 minutes',
       series: { [MEM_PAGES]: '99000x10', [MEM_PRESSURE]: '90000x10', [MEM_MAX]: '120000x10' },
-      expected: [
-        {
-          labels: warning(),
-          description:
-            'web-1:10120: TCP memory is at or above the pressure level of net.ipv4.tcp_mem (host-wide), or TCP ' +
-            'entered memory pressure in the last 5m, for 5m. The kernel shrinks socket buffers, so throughput falls.',
-        },
-      ],
+      expected: [{ labels: warning(), description: MEMORY_PRESSURE_DESCRIPTION }],
     },
     quiet: {
-      name: 'half the pressure level, no pressure entered',
+      name: 'half the pressure level, and pressure entered once',
       series: {
         [MEM_PAGES]: '45000x10',
         [MEM_PRESSURE]: '90000x10',
-        [counter('tcpstate_memory_pressures_total')]: '3x10',
+        [counter('tcpstate_memory_pressures_total')]: '3x5 4x5',
       },
     },
     idle: {
@@ -809,9 +1114,9 @@ const SCENARIOS: readonly AlertScenarios[] = [
       series: { [MEM_PAGES]: '0x10', [MEM_PRESSURE]: '90000x10' },
     },
     reset: {
-      name: 'the exporter restarted 4 minutes ago, and a counter reset by a reboot',
+      name: 'a counter reset by a reboot is no entry',
       series: {
-        [MEM_PAGES]: '99000x5 0 99000x4',
+        [MEM_PAGES]: '1000x10',
         [MEM_PRESSURE]: '90000x10',
         [counter('tcpstate_memory_pressures_total')]: '50x5 0x5',
       },
@@ -820,24 +1125,25 @@ const SCENARIOS: readonly AlertScenarios[] = [
       name: 'no pressure level (a container: tcp_mem is host-only) and no counter',
       series: { [MEM_PAGES]: '99000x10' },
     },
+    flapping: {
+      name: 'at the pressure level and just below from one scrape to the next',
+      series: { [MEM_PAGES]: alternate(90000, 89991, 11), [MEM_PRESSURE]: '90000x10' },
+      expected: [{ labels: warning(), description: MEMORY_PRESSURE_DESCRIPTION }],
+    },
+    burst: {
+      name: 'one sample above the pressure level',
+      series: { [MEM_PAGES]: '45000x4 99000 45000x5', [MEM_PRESSURE]: '90000x10' },
+    },
     more: [
       {
         kind: 'firing',
-        name: 'entering pressure again and again, between samples that never saw it',
+        name: 'entering pressure every 3 minutes, between samples that never saw it',
         series: {
           [MEM_PAGES]: '1000x10',
           [MEM_PRESSURE]: '90000x10',
-          [counter('tcpstate_memory_pressures_total')]: '0+1x10',
+          [counter('tcpstate_memory_pressures_total')]: '0 1x2 2x2 3x2 4x2 5',
         },
-        expected: [
-          {
-            labels: warning(),
-            description:
-              'web-1:10120: TCP memory is at or above the pressure level of net.ipv4.tcp_mem (host-wide), or TCP ' +
-              'entered memory pressure in the last 5m, for 5m. The kernel shrinks socket buffers, so throughput ' +
-              'falls.',
-          },
-        ],
+        expected: [{ labels: warning(), description: MEMORY_PRESSURE_DESCRIPTION }],
       },
     ],
   },
@@ -846,85 +1152,85 @@ const SCENARIOS: readonly AlertScenarios[] = [
     evalTime: '10m',
     firing: {
       name: 'TCP memory at tcp_mem’s maximum',
-      series: {
-        [MEM_PAGES]: '121000x10',
-        [MEM_MAX]: '120000x10',
-        [counter('tcpstate_memory_aborts_total')]: '0x10',
-      },
-      expected: [
-        {
-          labels: critical(),
-          description:
-            'web-1:10120: TCP buffers reached net.ipv4.tcp_mem’s maximum, or the kernel aborted connections for ' +
-            'lack of memory in the last 5m (TCPAbortOnMemory). Connections are reset and new data is dropped.',
-        },
-      ],
+      series: { [MEM_PAGES]: '121000x10', [MEM_MAX]: '120000x10' },
+      expected: [{ labels: critical(), description: MEMORY_EXHAUSTED_DESCRIPTION }],
     },
     quiet: {
-      name: 'below the maximum, no aborts',
+      name: 'below the maximum, with aborts (their own warning)',
       series: {
         [MEM_PAGES]: '100000x10',
         [MEM_MAX]: '120000x10',
-        [counter('tcpstate_memory_aborts_total')]: '7x10',
+        [counter('tcpstate_memory_aborts_total')]: '7x5 9 12 15 18 21',
       },
     },
-    idle: {
-      name: 'no TCP memory in use',
-      series: {
-        [MEM_PAGES]: '0x10',
-        [MEM_MAX]: '120000x10',
-        [counter('tcpstate_memory_aborts_total')]: '0x10',
-      },
-    },
+    idle: { name: 'no TCP memory in use', series: { [MEM_PAGES]: '0x10', [MEM_MAX]: '120000x10' } },
     reset: {
-      name: 'an abort counter reset by a reboot',
-      series: {
-        [MEM_PAGES]: '100x10',
-        [MEM_MAX]: '120000x10',
-        [counter('tcpstate_memory_aborts_total')]: '500x6 0x4',
-      },
+      name: 'an exporter restart (one sample of zeros) does not end it',
+      series: { [MEM_PAGES]: '121000x5 0 121000x4', [MEM_MAX]: '120000x10' },
+      expected: [{ labels: critical(), description: MEMORY_EXHAUSTED_DESCRIPTION }],
     },
     absent: {
-      name: 'no tcp_mem maximum and no abort counter',
+      name: 'no tcp_mem maximum (a container)',
       series: { [MEM_PAGES]: '121000x10' },
     },
-    more: [
-      {
-        kind: 'firing',
-        name: 'connections aborted for memory in the last five minutes',
-        series: {
-          [MEM_PAGES]: '100000x10',
-          [MEM_MAX]: '120000x10',
-          [counter('tcpstate_memory_aborts_total')]: '7x7 9 12 15',
-        },
-        expected: [
-          {
-            labels: critical(),
-            description:
-              'web-1:10120: TCP buffers reached net.ipv4.tcp_mem’s maximum, or the kernel aborted connections for ' +
-              'lack of memory in the last 5m (TCPAbortOnMemory). Connections are reset and new data is dropped.',
-          },
-        ],
-      },
-    ],
+    flapping: {
+      name: 'at the maximum and just below from one scrape to the next',
+      series: { [MEM_PAGES]: alternate(120000, 119990, 11), [MEM_MAX]: '120000x10' },
+      expected: [{ labels: critical(), description: MEMORY_EXHAUSTED_DESCRIPTION }],
+    },
+    burst: {
+      name: 'one sample at the maximum',
+      series: { [MEM_PAGES]: '100000x4 121000 100000x5', [MEM_MAX]: '120000x10' },
+    },
+  },
+  {
+    alert: 'TcpStateMemoryAborts',
+    evalTime: '20m',
+    firing: {
+      name: 'an abort every 10 seconds for 20 minutes',
+      series: { [ABORTS]: '0+6x30' },
+      expected: [{ labels: warning(), description: abortsDescription('0.10') }],
+    },
+    quiet: { name: 'old aborts, none for 20 minutes', series: { [ABORTS]: '7x30' } },
+    idle: { name: 'never aborted', series: { [ABORTS]: '0x30' } },
+    reset: { name: 'a counter reset by a reboot', series: { [ABORTS]: '500x6 0x24' } },
+    absent: { name: 'netstat collector failing', series: { [MEM_PAGES]: '1000x30' } },
+    flapping: {
+      name: 'aborts every other minute',
+      series: { [ABORTS]: everyOther(12, 31) },
+      expected: [{ labels: warning(), description: abortsDescription('0.12') }],
+    },
+    burst: {
+      name: 'one abort (an orphan killed) a quarter of an hour ago does not warn',
+      series: { [ABORTS]: '0x5 1x25' },
+    },
   },
   {
     alert: 'TcpStatePawsRejectsRising',
     evalTime: '20m',
+    flapping: {
+      name: 'rejects every other minute, 1.5 a second on average',
+      series: {
+        [counter('tcpstate_paws_rejected_total', 'stage="established"')]: everyOther(180, 31),
+      },
+      expected: [{ labels: warning(), description: pawsDescription('1.8') }],
+    },
+    burst: {
+      name: 'one burst of rejects a quarter of an hour ago',
+      series: { [counter('tcpstate_paws_rejected_total', 'stage="established"')]: '0x5 5000x25' },
+    },
     firing: {
       name: 'PAWS rejects of established and TIME_WAIT stages together past one a second',
       series: {
         [counter('tcpstate_paws_rejected_total', 'stage="established"')]: '0+36x30',
         [counter('tcpstate_paws_rejected_total', 'stage="timewait"')]: '0+36x30',
         [counter('tcpstate_paws_rejected_total', 'stage="active"')]: '0x30',
+        [counter('tcpstate_paws_rejected_total', 'stage="old_ack"')]: '0+600x30',
       },
       expected: [
         {
           labels: warning(),
-          description:
-            'web-1:10120 rejects 1.2 segments/s (established, SYN-ACK and TIME_WAIT stages together) because their ' +
-            'TCP timestamp is older than one already seen from that peer. Usually several clients share one NAT ' +
-            'address with unrelated timestamp clocks; their connections stall or fail.',
+          description: pawsDescription('1.2'),
         },
       ],
     },
@@ -946,62 +1252,102 @@ const SCENARIOS: readonly AlertScenarios[] = [
       },
     },
     absent: { name: 'netstat collector failing', series: { [TIME_WAIT_V4]: '0x30' } },
-  },
-  {
-    alert: 'TcpStateCloseWaitAccumulating',
-    evalTime: '20m',
-    firing: {
-      name: 'CLOSE_WAIT piling up on a service port and toward an upstream port, not on "other"',
-      series: {
-        [CLOSE_WAIT_IN]: '150x30',
-        [CLOSE_WAIT_OUT]: '200x30',
-        [CLOSE_WAIT_OTHER]: '500x30',
-        [`tcpstate_local_port_sockets{${TARGET},port="80",state="established"}`]: '5000x30',
-      },
-      expected: [
-        {
-          labels: warning({ direction: 'inbound', port: '9000', state: 'close_wait' }),
-          description:
-            'web-1:10120 holds 150 sockets in CLOSE_WAIT on its service port 9000: the peer closed them but the ' +
-            'application never called close(). This is a socket leak that ends in file-descriptor exhaustion.',
-        },
-        {
-          labels: warning({ direction: 'outbound', port: '5432', state: 'close_wait' }),
-          description:
-            'web-1:10120 holds 200 sockets in CLOSE_WAIT toward remote port 5432: the peer closed them but the ' +
-            'application never called close(). This is a socket leak that ends in file-descriptor exhaustion.',
-        },
-      ],
-    },
-    quiet: {
-      name: 'a few CLOSE_WAIT sockets, and many only in "other"',
-      series: { [CLOSE_WAIT_IN]: '15x30', [CLOSE_WAIT_OTHER]: '500x30' },
-    },
-    idle: { name: 'none', series: { [CLOSE_WAIT_IN]: '0x30', [CLOSE_WAIT_OUT]: '0x30' } },
-    reset: {
-      name: 'a restart of the leaking program 10 minutes ago released them',
-      series: { [CLOSE_WAIT_IN]: '150x10 0 150x19' },
-    },
-    absent: { name: 'ports collector failing', series: { [TIME_WAIT_V4]: '0x30' } },
     more: [
       {
-        kind: 'firing',
-        name: 'half the default file limit in CLOSE_WAIT is critical, as in doctor, and only critical',
-        series: { [CLOSE_WAIT_IN]: '600x30' },
-        expected: [
-          {
-            labels: critical({ direction: 'inbound', port: '9000', state: 'close_wait' }),
-            description:
-              'web-1:10120 holds 600 sockets in CLOSE_WAIT on its service port 9000: the peer closed them but the ' +
-              'application never called close(). This is a socket leak that ends in file-descriptor exhaustion.',
-          },
-        ],
+        kind: 'quiet',
+        name: 'old ACKs alone, ten a second, are reordering, not a NAT',
+        series: { [counter('tcpstate_paws_rejected_total', 'stage="old_ack"')]: '0+600x30' },
       },
     ],
   },
   {
+    alert: 'TcpStateCloseWaitStuck',
+    evalTime: '20m',
+    firing: {
+      name: 'stuck on a service port, and toward remote ports beyond the top ones ("other")',
+      series: { [STUCK_IN]: '30x30', [STUCK_OTHER]: '25x30', [POOL_CLOSE_WAIT]: '600x30' },
+      expected: [
+        {
+          labels: warning({ direction: 'inbound', port: '9000' }),
+          description: closeWaitStuckDescription('30', 'on its service port 9000'),
+        },
+        {
+          labels: warning({ direction: 'outbound', port: 'other' }),
+          description: closeWaitStuckDescription('25', 'toward remote port other'),
+        },
+      ],
+    },
+    quiet: {
+      name: 'a busy server: 600 CLOSE_WAIT sockets, each closed within the stuck delay, a few stuck',
+      series: { [POOL_CLOSE_WAIT]: '600x30', [STUCK_IN]: '10x30' },
+    },
+    idle: { name: 'none stuck', series: { [STUCK_IN]: '0x30' } },
+    reset: {
+      name: 'a restart of the leaking program 10 minutes ago released them',
+      series: { [STUCK_IN]: '30x10 0x20' },
+    },
+    absent: {
+      name: 'an exporter without the stuck count: the plain count never alerts',
+      series: { [POOL_CLOSE_WAIT]: '600x30' },
+    },
+    flapping: {
+      name: '20 and 19 stuck from one scrape to the next',
+      series: { [STUCK_IN]: alternate(20, 19, 31) },
+      expected: [
+        {
+          labels: warning({ direction: 'inbound', port: '9000' }),
+          description: closeWaitStuckDescription('20', 'on its service port 9000'),
+        },
+      ],
+    },
+    burst: { name: 'three minutes stuck', series: { [STUCK_IN]: '0x5 100x3 0x22' } },
+  },
+  {
+    alert: 'TcpStateSynSentPileUp',
+    evalTime: '10m',
+    firing: {
+      name: '40 connections stuck toward port 5432, many more hidden in "other"',
+      series: { [SYN_SENT]: '40x10', [SYN_SENT_OTHER]: '500x10' },
+      expected: [
+        {
+          labels: warning({ port: '5432', state: 'syn_sent' }),
+          description: synSentDescription('40'),
+        },
+      ],
+    },
+    quiet: { name: 'five connections being set up', series: { [SYN_SENT]: '5x10' } },
+    idle: { name: 'none', series: { [SYN_SENT]: '0x10' } },
+    reset: {
+      name: 'the upstream answered again four minutes ago',
+      series: { [SYN_SENT]: '40x6 0x4' },
+    },
+    absent: { name: 'ports collector failing', series: { [TIME_WAIT_V4]: '0x10' } },
+    flapping: {
+      name: '20 and 19 from one scrape to the next',
+      series: { [SYN_SENT]: alternate(20, 19, 11) },
+      expected: [
+        {
+          labels: warning({ port: '5432', state: 'syn_sent' }),
+          description: synSentDescription('20'),
+        },
+      ],
+    },
+    burst: {
+      name: 'two minutes of a slow upstream',
+      series: { [SYN_SENT]: '0x3 100x2 0x5' },
+    },
+  },
+  {
     alert: 'TcpStateCollectorFailing',
     evalTime: '8m',
+    flapping: {
+      name: 'a collector failing one sample in two still serves its series half the time',
+      series: { [COLLECTOR('netstat')]: alternate(0, 1, 11) },
+    },
+    burst: {
+      name: 'three failed samples',
+      series: { [COLLECTOR('netstat')]: '1x3 0x3 1x4' },
+    },
     firing: {
       name: 'the netstat collector failing for 8 minutes',
       series: { [COLLECTOR('netstat')]: '0x10', [COLLECTOR('sockets')]: '1x10' },
@@ -1028,6 +1374,11 @@ const SCENARIOS: readonly AlertScenarios[] = [
   {
     alert: 'TcpStateExporterDown',
     evalTime: '8m',
+    flapping: {
+      name: 'one scrape in two succeeds: the alerts still see the host',
+      series: { [`up{${TARGET}}`]: alternate(0, 1, 11) },
+    },
+    burst: { name: 'three failed scrapes', series: { [`up{${TARGET}}`]: '1x3 0x3 1x4' } },
     firing: {
       name: 'scrapes failing for 8 minutes',
       series: { [`up{${TARGET}}`]: '0x10' },
@@ -1050,6 +1401,14 @@ const SCENARIOS: readonly AlertScenarios[] = [
   {
     alert: 'TcpStateExporterAbsent',
     evalTime: '20m',
+    flapping: {
+      name: 'a target that comes and goes is not absent for 15 minutes',
+      series: { [`up{${TARGET}}`]: '1 _ 1 _ 1 _ 1 _ 1 _ 1 _ 1 _ 1 _ 1 _ 1 _ 1 _ 1 _ 1 _ 1 _ 1 _' },
+    },
+    burst: {
+      name: 'gone for five minutes during a redeploy',
+      series: { [`up{${TARGET}}`]: '1x10 _x5 1x15' },
+    },
     firing: {
       name: 'no tcpstate target at all, only other jobs',
       series: { 'up{job="node",instance="web-1:9100"}': '1x30' },
@@ -1091,6 +1450,14 @@ const SCENARIOS: readonly AlertScenarios[] = [
   {
     alert: 'TcpStateExporterSamplingStalled',
     evalTime: '10m',
+    flapping: {
+      name: 'samples late by turns, each stall shorter than 5 minutes',
+      series: { [LAST_SAMPLE]: '0x3 240x3 480x3 720x3 960x3 1200x3 1440x3', [INTERVAL]: '15x20' },
+    },
+    burst: {
+      name: 'one stall of three minutes',
+      series: { [LAST_SAMPLE]: '0+60x5 300x3 480+60x12', [INTERVAL]: '15x20' },
+    },
     firing: {
       name: 'the last sample stuck at time 0 with a 15 s interval',
       series: { [LAST_SAMPLE]: '0x20', [INTERVAL]: '15x20' },
@@ -1181,6 +1548,8 @@ function expand(scenarios: AlertScenarios): AlertCase[] {
     ['idle', scenarios.idle],
     ['reset', scenarios.reset],
     ['absent', scenarios.absent],
+    ['flapping', scenarios.flapping],
+    ['burst', scenarios.burst],
     ['multi-instance', scenarios.multiInstance ?? multiInstance(scenarios)],
     ...(scenarios.more ?? []).map((more): [CaseKind, Scenario] => [more.kind, more]),
   ];

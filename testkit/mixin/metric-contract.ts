@@ -22,6 +22,7 @@ export const CONTRACT_METRICS: ReadonlySet<string> = new Set([
   'tcpstate_memory_aborts_total',
   'tcpstate_sockstat_memory_pages',
   'tcpstate_listen_queue_length',
+  'tcpstate_close_wait_stuck_sockets',
   'tcpstate_sample_interval_seconds',
   'tcpstate_sysctl',
   'tcpstate_timewait_finished_total',

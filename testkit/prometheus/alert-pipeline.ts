@@ -66,7 +66,10 @@ export async function startAlertPipeline(options: {
   }
 }
 
-/** A rules file with every `for` cut to 1 s, so a 1 s evaluation reacts at once. */
+/**
+ * A rules file with every `for` and `keep_firing_for` cut to 1 s, so a 1 s evaluation reacts
+ * (and resolves) at once.
+ */
 export function rulesWithShortFor(rulesPath: string): string {
   const file = parse(readFileSync(rulesPath, 'utf8')) as { groups: RuleGroup[] };
   return stringify({
@@ -75,6 +78,9 @@ export function rulesWithShortFor(rulesPath: string): string {
       rules: group.rules.map((rule) => ({
         ...rule,
         ...('for' in rule && rule.for !== undefined ? { for: '1s' } : {}),
+        ...('keep_firing_for' in rule && rule.keep_firing_for !== undefined
+          ? { keep_firing_for: '1s' }
+          : {}),
       })),
     })),
   });

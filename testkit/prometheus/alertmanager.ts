@@ -115,6 +115,8 @@ export async function startAlertmanager(options: {
   readonly webhookUrl: string;
   readonly netns?: string;
   readonly port?: number;
+  /** Alertmanager's `inhibit_rules`, as a deployment ships them. */
+  readonly inhibitRules?: readonly unknown[];
 }): Promise<RunningAlertmanager> {
   const port = options.port ?? (options.netns === undefined ? await freeLoopbackPort() : 9093);
   const dir = mkdtempSync(join(tmpdir(), 'tsa-alertmanager-'));
@@ -132,6 +134,7 @@ export async function startAlertmanager(options: {
       receivers: [
         { name: 'webhook', webhook_configs: [{ url: options.webhookUrl, send_resolved: true }] },
       ],
+      ...(options.inhibitRules === undefined ? {} : { inhibit_rules: options.inhibitRules }),
     }),
   );
   const url = `http://127.0.0.1:${port}`;

@@ -38,7 +38,7 @@ export const orphansNearLimit: Check<Observed> = {
   }),
 
   explanation: () =>
-    `An orphan is a socket its program has closed while the kernel still finishes the close (FIN_WAIT1, FIN_WAIT2, CLOSING, LAST_ACK), usually toward peers that stopped answering. When a retransmission of one times out with more orphans than ${MAX_ORPHANS} (half as many for a socket with a soft error), the kernel resets it, logs "too many orphaned sockets" and counts TcpExtTCPAbortOnMemory. Each orphan also holds memory. The count and the limit are host-wide.`,
+    `An orphan is a socket its program has closed while the kernel still finishes the close (FIN_WAIT1, FIN_WAIT2, CLOSING, LAST_ACK), usually toward peers that stopped answering. When a retransmission of one times out with more orphans than ${MAX_ORPHANS} (half as many for a socket idle past 2 x TCP_RTO_MAX or with a soft error, a quarter for both), the kernel resets it, logs "too many orphaned sockets" and counts TcpExtTCPAbortOnMemory. Each orphan also holds memory. The count and the limit are host-wide.`,
 
   stopTheBleeding: ({ limit }) => [
     {
