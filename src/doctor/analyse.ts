@@ -18,6 +18,7 @@ import { tcpMemoryPressure } from './checks/tcp-memory-pressure.js';
 import { timeWaitNearBucketLimit } from './checks/time-wait-near-bucket-limit.js';
 import { timeWaitOverflow } from './checks/time-wait-overflow.js';
 import { timestampsOff } from './checks/timestamps-off.js';
+import { twReuseDelayShort } from './checks/tw-reuse-delay-short.js';
 import { twReuseOff } from './checks/tw-reuse-off.js';
 import { type Finding, type FindingId, sortFindings } from './finding.js';
 
@@ -30,6 +31,7 @@ export const CHECKS: readonly Check[] = [
   timeWaitOverflow,
   clientSideTimeWait,
   twReuseOff,
+  twReuseDelayShort,
   timestampsOff,
   closeWaitAccumulating,
   listenOverflows,

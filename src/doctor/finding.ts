@@ -9,6 +9,7 @@ export const FINDING_IDS = [
   'time-wait-overflow',
   'client-side-time-wait',
   'tw-reuse-off',
+  'tw-reuse-delay-short',
   'timestamps-off',
   'close-wait-accumulating',
   'listen-overflows',

@@ -63,6 +63,12 @@ export const ORPHANS_CRITICAL_RATIO = 1;
  */
 export const SYN_COOKIES_WARNING_PER_SECOND = 1;
 
+/**
+ * tcp_tw_reuse_delay's default (Linux 6.14+): below it a reused 4-tuple may meet a peer or a
+ * middlebox that has not finished with the old connection; an info finding, never worse.
+ */
+export const TW_REUSE_DELAY_DEFAULT_MS = 1000;
+
 /** Rows in each per-port table and destinations listed in text output. */
 export const TEXT_TOP_ROWS = 10;
 

@@ -23,6 +23,7 @@ import {
   SYN_COOKIES_WARNING_PER_SECOND,
   TIME_WAIT_BUCKETS_CRITICAL_RATIO,
   TIME_WAIT_BUCKETS_WARNING_RATIO,
+  TW_REUSE_DELAY_DEFAULT_MS,
 } from '../../src/doctor/thresholds.js';
 import type { Snapshot } from '../../src/snapshot/model.js';
 import {
@@ -367,6 +368,30 @@ export const DOCTOR_CASES: readonly DoctorCase[] = [
         { state: 'listen', local: '127.0.0.1:8080' },
         ...outboundTimeWait('127.0.0.1', '127.0.0.1:8080', CLIENT_THRESHOLD_MEDIUM + 20),
       ],
+    },
+  },
+  {
+    name: 'tw-reuse-delay-short.trigger',
+    description:
+      'tcp_tw_reuse_delay 1 ms under its default, with loopback reuse on (tcp_tw_reuse=2).',
+    expected: { 'tw-reuse-delay-short': 'info' },
+    absent: [],
+    tree: {
+      sockets: WEB_FRONT,
+      sysctls: { 'net.ipv4.tcp_tw_reuse_delay': TW_REUSE_DELAY_DEFAULT_MS - 1 },
+    },
+  },
+  {
+    name: 'tw-reuse-delay-short.quiet',
+    description: 'The same short delay with tcp_tw_reuse=0: no TIME_WAIT is reused at all.',
+    expected: {},
+    absent: ['tw-reuse-delay-short'],
+    tree: {
+      sockets: WEB_FRONT,
+      sysctls: {
+        'net.ipv4.tcp_tw_reuse_delay': TW_REUSE_DELAY_DEFAULT_MS - 1,
+        'net.ipv4.tcp_tw_reuse': 0,
+      },
     },
   },
   {
