@@ -39,8 +39,8 @@ export const CLOSE_WAIT_CRITICAL = 512;
 export const PAWS_WARNING_PER_SECOND = 1;
 
 /**
- * Clients that bind() before connect() (HAProxy `source`, nginx `proxy_bind`) are sure only
- * of ports no socket holds, for any destination. /proc cannot show whether any client binds
+ * Clients that bind(address, 0) before connect() (Go Dialer.LocalAddr, Java bind(addr, 0),
+ * Python source_address) are sure only of ports no socket holds, for any destination. /proc cannot show whether any client binds
  * first, so this finding is never critical: info at half the usable ports held (the line of
  * EPHEMERAL_USE_WARNING_RATIO, for the host-wide figure)...
  */
