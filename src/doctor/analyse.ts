@@ -9,6 +9,7 @@ import { bindFirstPortsLow } from './checks/bind-first-ports-low.js';
 import { clientSideTimeWait } from './checks/client-side-time-wait.js';
 import { closeWaitAccumulating } from './checks/close-wait-accumulating.js';
 import { ephemeralHeadroomLow } from './checks/ephemeral-headroom-low.js';
+import { lingerZeroAborts } from './checks/linger-zero-aborts.js';
 import { listenOverflows } from './checks/listen-overflows.js';
 import { listenerInEphemeralRange } from './checks/listener-in-ephemeral-range.js';
 import { orphansNearLimit } from './checks/orphans-near-limit.js';
@@ -34,6 +35,7 @@ export const CHECKS: readonly Check[] = [
   twReuseDelayShort,
   timestampsOff,
   closeWaitAccumulating,
+  lingerZeroAborts,
   listenOverflows,
   pawsRejects,
   synQueueOverflow,

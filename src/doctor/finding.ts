@@ -12,6 +12,7 @@ export const FINDING_IDS = [
   'tw-reuse-delay-short',
   'timestamps-off',
   'close-wait-accumulating',
+  'linger-zero-aborts',
   'listen-overflows',
   'paws-rejects',
   'syn-queue-overflow',

@@ -409,6 +409,22 @@ export const DOCTOR_CASES: readonly DoctorCase[] = [
     tree: { sockets: WEB_FRONT, sysctls: { 'net.ipv4.tcp_timestamps': 2 } },
   },
   {
+    name: 'linger-zero-aborts.trigger',
+    description: 'TCPAbortOnData rising by 6 in the window: connections reset at close().',
+    expected: { 'linger-zero-aborts': 'info' },
+    absent: [],
+    before: withCounters({ sockets: WEB_FRONT }, { TCPAbortOnData: 10 }),
+    tree: withCounters({ sockets: WEB_FRONT }, { TCPAbortOnData: 16 }),
+  },
+  {
+    name: 'linger-zero-aborts.quiet',
+    description: 'TCPAbortOnData since boot, none during the window.',
+    expected: {},
+    absent: ['linger-zero-aborts'],
+    before: withCounters({ sockets: WEB_FRONT }, { TCPAbortOnData: 10 }),
+    tree: withCounters({ sockets: WEB_FRONT }, { TCPAbortOnData: 10 }),
+  },
+  {
     name: 'close-wait-accumulating.trigger',
     description: 'Inbound CLOSE_WAIT on port 8080 in both samples: the service does not close.',
     expected: { 'close-wait-accumulating': 'warning' },
