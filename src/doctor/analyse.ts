@@ -14,6 +14,7 @@ import { listenOverflows } from './checks/listen-overflows.js';
 import { listenerInEphemeralRange } from './checks/listener-in-ephemeral-range.js';
 import { orphansNearLimit } from './checks/orphans-near-limit.js';
 import { pawsRejects } from './checks/paws-rejects.js';
+import { portRangeParity } from './checks/port-range-parity.js';
 import { synQueueOverflow } from './checks/syn-queue-overflow.js';
 import { tcpMemoryPressure } from './checks/tcp-memory-pressure.js';
 import { timeWaitNearBucketLimit } from './checks/time-wait-near-bucket-limit.js';
@@ -28,6 +29,7 @@ export const CHECKS: readonly Check[] = [
   ephemeralHeadroomLow,
   bindFirstPortsLow,
   listenerInEphemeralRange,
+  portRangeParity,
   timeWaitNearBucketLimit,
   timeWaitOverflow,
   clientSideTimeWait,

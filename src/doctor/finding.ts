@@ -5,6 +5,7 @@ export const FINDING_IDS = [
   'ephemeral-headroom-low',
   'bind-first-ports-low',
   'listener-in-ephemeral-range',
+  'port-range-parity',
   'time-wait-near-bucket-limit',
   'time-wait-overflow',
   'client-side-time-wait',

@@ -268,6 +268,20 @@ export const DOCTOR_CASES: readonly DoctorCase[] = [
     tree: listenersInRangeTree('40100,45000'),
   },
   {
+    name: 'port-range-parity.trigger',
+    description: 'ip_local_port_range 1024 65000: both ends even, 63977 ports.',
+    expected: { 'port-range-parity': 'info' },
+    absent: [],
+    tree: { sockets: WEB_FRONT, sysctls: { 'net.ipv4.ip_local_port_range': '1024 65000' } },
+  },
+  {
+    name: 'port-range-parity.quiet',
+    description: 'ip_local_port_range 1024 65001: ends of different parity.',
+    expected: {},
+    absent: ['port-range-parity'],
+    tree: { sockets: WEB_FRONT, sysctls: { 'net.ipv4.ip_local_port_range': '1024 65001' } },
+  },
+  {
     name: 'time-wait-near-bucket-limit.trigger',
     description: 'Inbound TIME_WAIT at 96 % of tcp_max_tw_buckets=100.',
     expected: { 'time-wait-near-bucket-limit': 'critical' },
