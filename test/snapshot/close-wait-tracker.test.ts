@@ -81,7 +81,24 @@ describe('CloseWaitTracker', () => {
       );
       expect(walk(tracker, round, 1, sockets)).toEqual([]);
     }
-    const entries = (tracker as unknown as { firstSeen: Map<number, number> }).firstSeen;
-    expect(entries.size).toBe(1000);
+    expect(tracker.followed).toBe(1000);
+  });
+
+  it('tells inodes apart across the whole unsigned range, as the decoder hands them over signed', () => {
+    const tracker = new CloseWaitTracker();
+    // 0xffffffff and 0x80000000 arrive as -1 and -2^31.
+    const sockets = [
+      [-1, 80, 1],
+      [-(2 ** 31), 80, 2],
+      [2 ** 31 - 1, 80, 3],
+      [1, 80, 4],
+    ] as const;
+    walk(tracker, 0, 5, sockets);
+    expect(walk(tracker, 3, 5, [sockets[0], sockets[2]])).toEqual([]);
+    expect(walk(tracker, 5, 5, [sockets[0], sockets[1], sockets[2]]).sort()).toEqual([
+      '80>1',
+      '80>3',
+    ]);
+    expect(tracker.followed).toBe(3);
   });
 });
