@@ -99,6 +99,8 @@ function* familySockets(
       family === 'ipv4' || isMapped ? (isMapped ? mapped(128, 1) : v4(128, 1)) : v6(2);
     const state = pickState(next());
     const peerIndex = Math.floor(next() * 50_000);
+    // Every socket a program holds prints its inode (the stuck CLOSE_WAIT tracking reads it).
+    const inode = 1_000_000 + index;
     if (next() < 0.5) {
       // Inbound: a client's ephemeral port toward one of our service ports.
       yield {
@@ -107,6 +109,7 @@ function* familySockets(
         remote: peer(peerIndex),
         remotePort: 1024 + Math.floor(next() * 64_000),
         state,
+        inode,
       };
     } else {
       // Outbound: our ephemeral port toward one of a few upstreams.
@@ -117,6 +120,7 @@ function* familySockets(
         remote: peer(index % 8),
         remotePort: UPSTREAM_PORTS[index % UPSTREAM_PORTS.length] as number,
         state,
+        inode,
       };
     }
   }

@@ -64,7 +64,7 @@ export const ephemeralCollector = defineCollector({
     },
     {
       name: 'tcpstate_ephemeral_port_hold_seconds',
-      help: 'How long a connection this host closes first keeps its port from connect() toward the destination: tcp_tw_reuse_delay when TIME_WAIT reuse applies to it, else 60; usable / this is the new-connection rate it sustains.',
+      help: 'How long a connection this host closes first keeps its port from connect() toward the destination: tcp_tw_reuse_delay when TIME_WAIT reuse applies to it (1 on kernels before 6.14, which reuse 0-1 s after the last timestamp received), else 60; usable / this is the new-connection rate it sustains.',
       type: 'gauge',
       labelNames: DESTINATION_LABELS,
       samples: (ports) => destinationSamples(ports, (destination) => destination.holdSeconds),

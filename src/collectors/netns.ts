@@ -151,7 +151,7 @@ const NAMESPACE_METRICS: readonly ConstMetricDefinition<NetnsView>[] = [
   ),
   perDestination(
     'tcpstate_netns_ephemeral_port_hold_seconds',
-    'How long a connection the namespace closes first keeps its port from connect() toward the destination: its tcp_tw_reuse_delay when reuse applies, else 60.',
+    'How long a connection the namespace closes first keeps its port from connect() toward the destination: its tcp_tw_reuse_delay when reuse applies (1 before 6.14), else 60.',
     (destination) => destination.holdSeconds,
   ),
   perNamespace(

@@ -1,4 +1,4 @@
-/** The kernel's TIME_WAIT, PAWS, listen-queue and open/reset counters (net/netstat, net/snmp). */
+/** The kernel's TIME_WAIT, PAWS, listen-queue, open/reset, retransmission and drop counters (net/netstat, net/snmp). */
 import {
   type CounterField,
   type CounterGroup,
@@ -150,6 +150,54 @@ export const netstatCollector = defineCollector({
       'ESTABLISHED or CLOSE_WAIT connections reset',
       'tcp',
       'EstabResets',
+    ),
+    kernelCounter(
+      'tcpstate_segments_retransmitted_total',
+      'TCP segments retransmitted',
+      'tcp',
+      'RetransSegs',
+    ),
+    kernelCounter(
+      'tcpstate_resets_sent_total',
+      'Segments sent with the RST flag',
+      'tcp',
+      'OutRsts',
+    ),
+    kernelCounter(
+      'tcpstate_syn_retransmits_total',
+      'SYN and SYN-ACK retransmissions: peers that do not answer a connect() or a listener',
+      'tcpExt',
+      'TCPSynRetrans',
+    ),
+    kernelCounter(
+      'tcpstate_timeouts_total',
+      'Retransmission timer expiries (RTO) on connections in any state',
+      'tcpExt',
+      'TCPTimeouts',
+    ),
+    kernelCounter(
+      'tcpstate_timeout_aborts_total',
+      'Connections reset after exhausting their retransmissions or keepalive probes',
+      'tcpExt',
+      'TCPAbortOnTimeout',
+    ),
+    kernelCounter(
+      'tcpstate_backlog_drops_total',
+      "Segments dropped because a socket's backlog was full while a program held its lock",
+      'tcpExt',
+      'TCPBacklogDrop',
+    ),
+    kernelCounter(
+      'tcpstate_receive_queue_drops_total',
+      "Segments dropped because a socket's receive buffer (or TCP memory) had no room",
+      'tcpExt',
+      'TCPRcvQDrop',
+    ),
+    kernelCounter(
+      'tcpstate_data_aborts_total',
+      'Connections reset by close() with SO_LINGER set to 0, or by data arriving after the program shut reading down',
+      'tcpExt',
+      'TCPAbortOnData',
     ),
   ],
 });

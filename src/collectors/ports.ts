@@ -1,4 +1,4 @@
-/** Inbound sockets by listening port, outbound by remote port, and accept queues. */
+/** Inbound sockets by listening port, outbound by remote port, accept queues and stuck CLOSE_WAIT. */
 import {
   type PortStateCounts,
   type SocketTables,
@@ -40,6 +40,14 @@ export const portsCollector = defineCollector({
       maxReason: 'each port adds up to 11 series',
       help: 'Remote ports reported one by one (most sockets first); the rest in port="other".',
     },
+    closeWaitStuckAfter: {
+      name: 'collector.ports.close-wait-stuck-after',
+      kind: 'duration',
+      default: 5 * 60_000,
+      max: 24 * 3_600_000,
+      maxReason: "longer than any connection pool's idle timeout",
+      help: 'How long a socket must be seen in CLOSE_WAIT, sample after sample, to count as stuck: its peer closed and its program never called close().',
+    },
   },
   select: (snapshot): SocketTables | undefined => snapshot.sockets,
   metrics: [
@@ -64,6 +72,23 @@ export const portsCollector = defineCollector({
       labelNames: ['port'],
       samples: (tables) =>
         tables.listenQueues.map((queue) => sample(queue.length, { port: String(queue.port) })),
+    },
+    {
+      name: 'tcpstate_close_wait_stuck_sockets',
+      help: 'Sockets seen in CLOSE_WAIT in every sample for at least --collector.ports.close-wait-stuck-after (followed by inode): the peer closed and the program never called close(). direction="inbound" by listening local port, "outbound" by remote port; beyond --collector.ports.max-listen and --collector.ports.top-remote (most stuck first) in port="other"; ports with none are left out.',
+      type: 'gauge',
+      labelNames: ['direction', 'port'],
+      *samples(tables) {
+        const stuck = tables.closeWaitStuck;
+        if (stuck === undefined) return;
+        for (const [direction, ports] of [
+          ['inbound', stuck.inbound],
+          ['outbound', stuck.outbound],
+        ] as const) {
+          for (const { port, count } of ports)
+            yield sample(count, { direction, port: String(port) });
+        }
+      },
     },
   ],
 });

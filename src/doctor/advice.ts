@@ -122,7 +122,7 @@ export function upstreamFixes(upstream: Upstream): FixStep[] {
     }
   } else {
     steps.push({
-      step: `Keep HTTP connections to port ${port} open: nginx upstream with keepalive, HTTP/1.1 and an empty Connection header in the location that proxies to it (other clients: enable keep-alive or a connection pool)`,
+      step: `Keep HTTP connections to port ${port} open: nginx upstream with keepalive, HTTP/1.1 and an empty Connection header in the location that proxies to it (other clients: enable keep-alive or a connection pool). keepalive N is the idle connections each nginx worker keeps, not a limit on connections; keepalive_requests (1000 by default) closes a connection after that many requests, and keepalive_timeout must be shorter than the backend's own idle timeout, or nginx reuses connections the backend is closing`,
       lines: [
         `upstream backend_${port} {`,
         ...upstreamServers(upstream),
@@ -141,7 +141,7 @@ export function upstreamFixes(upstream: Upstream): FixStep[] {
     }
   }
   steps.push({
-    step: 'Where you control both ends, let the server close the connection: TIME_WAIT then stays on the server, where it holds no ephemeral port',
+    step: "Where connections are opened per request and you control both ends, let the server close them: TIME_WAIT then stays on the server, where it holds no ephemeral port (for kept-alive connections this does not apply: an idle one should be closed by the client, before the server's idle timeout)",
   });
   return steps;
 }

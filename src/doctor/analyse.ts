@@ -9,15 +9,18 @@ import { bindFirstPortsLow } from './checks/bind-first-ports-low.js';
 import { clientSideTimeWait } from './checks/client-side-time-wait.js';
 import { closeWaitAccumulating } from './checks/close-wait-accumulating.js';
 import { ephemeralHeadroomLow } from './checks/ephemeral-headroom-low.js';
+import { lingerZeroAborts } from './checks/linger-zero-aborts.js';
 import { listenOverflows } from './checks/listen-overflows.js';
 import { listenerInEphemeralRange } from './checks/listener-in-ephemeral-range.js';
 import { orphansNearLimit } from './checks/orphans-near-limit.js';
 import { pawsRejects } from './checks/paws-rejects.js';
+import { portRangeParity } from './checks/port-range-parity.js';
 import { synQueueOverflow } from './checks/syn-queue-overflow.js';
 import { tcpMemoryPressure } from './checks/tcp-memory-pressure.js';
 import { timeWaitNearBucketLimit } from './checks/time-wait-near-bucket-limit.js';
 import { timeWaitOverflow } from './checks/time-wait-overflow.js';
 import { timestampsOff } from './checks/timestamps-off.js';
+import { twReuseDelayShort } from './checks/tw-reuse-delay-short.js';
 import { twReuseOff } from './checks/tw-reuse-off.js';
 import { type Finding, type FindingId, sortFindings } from './finding.js';
 
@@ -26,12 +29,15 @@ export const CHECKS: readonly Check[] = [
   ephemeralHeadroomLow,
   bindFirstPortsLow,
   listenerInEphemeralRange,
+  portRangeParity,
   timeWaitNearBucketLimit,
   timeWaitOverflow,
   clientSideTimeWait,
   twReuseOff,
+  twReuseDelayShort,
   timestampsOff,
   closeWaitAccumulating,
+  lingerZeroAborts,
   listenOverflows,
   pawsRejects,
   synQueueOverflow,

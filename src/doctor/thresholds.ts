@@ -39,8 +39,8 @@ export const CLOSE_WAIT_CRITICAL = 512;
 export const PAWS_WARNING_PER_SECOND = 1;
 
 /**
- * Clients that bind() before connect() (HAProxy `source`, nginx `proxy_bind`) are sure only
- * of ports no socket holds, for any destination. /proc cannot show whether any client binds
+ * Clients that bind(address, 0) before connect() (Go Dialer.LocalAddr, Java bind(addr, 0),
+ * Python source_address) are sure only of ports no socket holds, for any destination. /proc cannot show whether any client binds
  * first, so this finding is never critical: info at half the usable ports held (the line of
  * EPHEMERAL_USE_WARNING_RATIO, for the host-wide figure)...
  */
@@ -63,6 +63,12 @@ export const ORPHANS_CRITICAL_RATIO = 0.5;
  * stray burst. Below it the finding is info. Any TCPReqQFullDrop is a warning: SYNs lost.
  */
 export const SYN_COOKIES_WARNING_PER_SECOND = 1;
+
+/**
+ * tcp_tw_reuse_delay's default (Linux 6.14+): below it a reused 4-tuple may meet a peer or a
+ * middlebox that has not finished with the old connection; an info finding, never worse.
+ */
+export const TW_REUSE_DELAY_DEFAULT_MS = 1000;
 
 /** Rows in each per-port table and destinations listed in text output. */
 export const TEXT_TOP_ROWS = 10;

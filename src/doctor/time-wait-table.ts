@@ -1,12 +1,7 @@
 /** What the two TIME_WAIT table findings (near the limit, overflowed) share. */
-import type { SocketTables } from '../snapshot/model.js';
 import { sysctlFix } from './advice.js';
 import type { FixStep } from './finding.js';
 import { MAX_TW_BUCKETS } from './sysctl-names.js';
-
-export function timeWaitTotal(sockets: SocketTables): number {
-  return sockets.states.ipv4.time_wait + sockets.states.ipv6.time_wait;
-}
 
 export const FEWER_TIME_WAIT: FixStep = {
   step: 'Create fewer TIME_WAIT sockets: keep connections open (HTTP keep-alive, nginx upstream keepalive, connection pools); see the findings per port',

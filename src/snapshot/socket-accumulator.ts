@@ -4,6 +4,7 @@
  * counts as listening if any LISTEN socket holds it, and that socket may come later
  * (tcp6 listeners after tcp4 connections, or anywhere under churn).
  */
+import { performance } from 'node:perf_hooks';
 import {
   formatIpv4,
   formatIpv6,
@@ -13,16 +14,20 @@ import {
 } from '../sources/address.js';
 import type { TimeWaitReuse } from '../sources/sysctl.js';
 import type { SocketSink } from '../sources/tcp-table.js';
+import { CloseWaitTracker } from './close-wait-tracker.js';
 import { DestinationTable } from './destination-table.js';
 import {
+  CLOSE_WAIT_INDEX,
   type Destination,
   type EphemeralPorts,
   LISTEN_INDEX,
   type ListenQueue,
+  type PortCount,
   type PortStateCounts,
   type SocketTables,
   STATE_COUNT,
   type StateCounts,
+  type StuckCloseWait,
   TCP_STATES,
   TIME_WAIT_INDEX,
 } from './socket-tables.js';
@@ -63,11 +68,22 @@ export interface AggregateLimits {
   readonly maxListenPorts: number;
   readonly topRemotePorts: number;
   readonly topDestinations: number;
+  /**
+   * Ms a socket must be seen in CLOSE_WAIT to count as stuck; without it none are followed
+   * (a sampler that reads many namespaces in turn cannot follow one's sockets).
+   */
+  readonly closeWaitStuckAfter?: number;
 }
 
 export type SocketAggregates = Pick<
   SocketTables,
-  'states' | 'listenPorts' | 'remotePorts' | 'listenQueues' | 'ephemeral' | 'listeningPorts'
+  | 'states'
+  | 'listenPorts'
+  | 'remotePorts'
+  | 'listenQueues'
+  | 'ephemeral'
+  | 'listeningPorts'
+  | 'closeWaitStuck'
 >;
 
 export class SocketAccumulator implements SocketSink {
@@ -84,6 +100,9 @@ export class SocketAccumulator implements SocketSink {
   private readonly inbound = new PortStateTable();
   private readonly outbound = new PortStateTable();
   private readonly destinations = new DestinationTable();
+  private readonly closeWaits = new CloseWaitTracker();
+  private readonly stuckInbound = new PortCountTable();
+  private readonly stuckOutbound = new PortCountTable();
   private settings: EphemeralModelSettings | undefined;
   private count = 0;
   private stateColumn = new Uint8Array(4096);
@@ -98,6 +117,7 @@ export class SocketAccumulator implements SocketSink {
     this.ephemeralEligible.fill(0);
     this.held.fill(0);
     this.destinations.clear();
+    this.closeWaits.begin();
     this.count = 0;
     this.settings = settings;
     if (settings === undefined) return;
@@ -122,6 +142,7 @@ export class SocketAccumulator implements SocketSink {
       this.addListener(localPort, stateField1);
       return;
     }
+    if (stateIndex === CLOSE_WAIT_INDEX) this.closeWaits.add(stateField2, localPort, remotePort);
     let destination = NO_DESTINATION;
     let stateColumnValue = stateIndex;
     if (this.ephemeralEligible[localPort] === 1) {
@@ -150,6 +171,7 @@ export class SocketAccumulator implements SocketSink {
       this.addListener(localPort, stateField1);
       return;
     }
+    if (stateIndex === CLOSE_WAIT_INDEX) this.closeWaits.add(stateField2, localPort, remotePort);
     let destination = NO_DESTINATION;
     let stateColumnValue = stateIndex;
     if (this.ephemeralEligible[localPort] === 1) {
@@ -192,8 +214,13 @@ export class SocketAccumulator implements SocketSink {
     this.push(stateColumnValue, localPort, remotePort, destination);
   }
 
-  finish(limits: AggregateLimits): SocketAggregates {
+  /** `nowMs`: the sampler's monotonic clock, to age CLOSE_WAIT sockets. */
+  finish(limits: AggregateLimits, nowMs = performance.now()): SocketAggregates {
     this.classify();
+    const closeWaitStuck =
+      limits.closeWaitStuckAfter === undefined
+        ? undefined
+        : this.stuckCloseWait(limits, limits.closeWaitStuckAfter, nowMs);
     const listeningPorts: number[] = [];
     for (let port = 0; port < PORTS; port++)
       if (this.listening[port] === 1) listeningPorts.push(port);
@@ -211,6 +238,24 @@ export class SocketAccumulator implements SocketSink {
       listenQueues: this.listenQueues(listenPorts, listeningPorts),
       listeningPorts,
       ...(ephemeral && { ephemeral }),
+      ...(closeWaitStuck && { closeWaitStuck }),
+    };
+  }
+
+  /** Stuck CLOSE_WAIT by listening local port (inbound) or else by remote port. */
+  private stuckCloseWait(limits: AggregateLimits, afterMs: number, nowMs: number): StuckCloseWait {
+    const inbound = this.stuckInbound;
+    const outbound = this.stuckOutbound;
+    inbound.clear();
+    outbound.clear();
+    this.closeWaits.finish(nowMs, afterMs, (localPort, remotePort) => {
+      if (this.listening[localPort] === 1) inbound.add(localPort);
+      else outbound.add(remotePort);
+    });
+    return {
+      afterMs,
+      inbound: inbound.top(limits.maxListenPorts),
+      outbound: outbound.top(limits.topRemotePorts),
     };
   }
 
@@ -450,6 +495,38 @@ class PortStateTable {
       this.totals[port] = 0;
       this.counts.fill(0, port * STATE_COUNT, (port + 1) * STATE_COUNT);
     }
+    this.ports.length = 0;
+  }
+}
+
+/** A count per port; resets only the ports it touched. */
+class PortCountTable {
+  private readonly counts = new Uint32Array(PORTS);
+  private readonly ports: number[] = [];
+
+  add(port: number): void {
+    if (this.counts[port] === 0) this.ports.push(port);
+    (this.counts[port] as number)++;
+  }
+
+  /** The `limit` ports with most (ties: lower port first), the rest summed into `other`. */
+  top(limit: number): PortCount[] {
+    const counts = this.counts;
+    const top = selectTop(
+      this.ports,
+      limit,
+      (a, b) => (counts[b] as number) - (counts[a] as number) || a - b,
+    );
+    const result: PortCount[] = top.map((port) => ({ port, count: counts[port] as number }));
+    let other = 0;
+    for (const port of this.ports) other += counts[port] as number;
+    for (const row of result) other -= row.count;
+    if (other > 0) result.push({ port: 'other', count: other });
+    return result;
+  }
+
+  clear(): void {
+    for (const port of this.ports) this.counts[port] = 0;
     this.ports.length = 0;
   }
 }

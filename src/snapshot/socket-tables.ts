@@ -28,12 +28,32 @@ export const STATE_COUNT = TCP_STATES.length;
 export const LISTEN_INDEX = 9;
 /** Index of TIME_WAIT in TCP_STATES (kernel code 0x06). */
 export const TIME_WAIT_INDEX = 5;
+/** Index of CLOSE_WAIT in TCP_STATES (kernel code 0x08). */
+export const CLOSE_WAIT_INDEX = 7;
 
 /** Which table a socket came from: `tcp` is ipv4, `tcp6` is ipv6 (IPv4-mapped included). */
 export const FAMILIES = ['ipv4', 'ipv6'] as const;
 export type Family = (typeof FAMILIES)[number];
 
 export type StateCounts = Record<TcpState, number>;
+
+/** Stuck CLOSE_WAIT sockets of one port, or of `other` (the sum beyond the bound). */
+export interface PortCount {
+  readonly port: number | 'other';
+  readonly count: number;
+}
+
+/**
+ * Sockets seen in CLOSE_WAIT in every sample for at least `afterMs`: the peer closed and
+ * the program never did. Ports with none are left out; most stuck first.
+ */
+export interface StuckCloseWait {
+  readonly afterMs: number;
+  /** By listening local port (bounded like listenPorts). */
+  readonly inbound: readonly PortCount[];
+  /** By remote port, for sockets whose local port is not listening (bounded like remotePorts). */
+  readonly outbound: readonly PortCount[];
+}
 
 export interface PortStateCounts {
   /** A port number, or `other` for the sum beyond the bound. */
@@ -114,6 +134,8 @@ export interface SocketTables {
   readonly ephemeralError?: string;
   /** Distinct listening ports (both families), ascending. */
   readonly listeningPorts: readonly number[];
+  /** Present when the sampler follows CLOSE_WAIT sockets (closeWaitStuckAfter set). */
+  readonly closeWaitStuck?: StuckCloseWait;
 }
 
 export function emptyStateCounts(): StateCounts {

@@ -11,14 +11,15 @@
 ;; sockets alike), so a line cut before them is not the kernel's, whatever its state: it
 ;; is malformed in every state, never kept for some and dropped for others (a kept socket
 ;; beside a dropped listener would count its inbound sockets as outbound). Their values are
-;; read for LISTEN (rx_queue, when) and TIME_WAIT (tr, when) only.
+;; read for LISTEN (rx_queue, when) and TIME_WAIT (tr, when) only. CLOSE_WAIT lines alone
+;; are read on to their inode, so tcp-table.ts can follow a socket across samples.
 ;;
 ;; Memory: [0, 256 KiB) read buffer; 64 bytes of slack, as the newline scan loads 16
 ;; bytes at a time and may pass the end of the data; the hex table; the records.
 ;; Record (signed 32-bit words): state index (0 = ESTABLISHED), local port, remote port,
 ;; two state fields (LISTEN: rx_queue, the accept queue's length, and when; TIME_WAIT: tr
-;; and when, the clock ticks left; 0 and 0 for other states), then the address words as
-;; printed: 2 for tcp (local, remote), 8 for tcp6.
+;; and when, the clock ticks left; CLOSE_WAIT: 0 and the inode; 0 and 0 for other
+;; states), then the address words as printed: 2 for tcp (local, remote), 8 for tcp6.
 (module
   (memory (export "memory") 10 10)
   (global (export "bufferBytes") i32 (i32.const 262144))
@@ -53,6 +54,43 @@
       (local.set $byte (i32.add (local.get $byte) (i32.const 1)))
       (br_if $letters (i32.lt_u (local.get $byte) (i32.const 6)))))
   (start $fillHexTable)
+
+  ;; The inode of a full socket line, from $at, the first byte after `RETRNSMT `: uid
+  ;; (%5u) and timeout (%8d), both space-padded, come first. 0 when the line ends before it
+  ;; or it is not a number (the kernel prints 0 for a socket no program holds yet). Only
+  ;; CLOSE_WAIT lines come here: the hot path of every other state never scans this far.
+  (func $inode (param $at i32) (param $end i32) (result i32)
+    (local $skipped i32) (local $value i32) (local $digit i32)
+    (loop $eachField
+      (block $spacesDone
+        (loop $spaces
+          (br_if $spacesDone (i32.ge_u (local.get $at) (local.get $end)))
+          (br_if $spacesDone (i32.ne (i32.load8_u (local.get $at)) (i32.const 32)))
+          (local.set $at (i32.add (local.get $at) (i32.const 1)))
+          (br $spaces)))
+      (if (i32.lt_u (local.get $skipped) (i32.const 2))
+        (then
+          (block $fieldDone
+            (loop $field
+              (br_if $fieldDone (i32.ge_u (local.get $at) (local.get $end)))
+              (br_if $fieldDone (i32.eq (i32.load8_u (local.get $at)) (i32.const 32)))
+              (local.set $at (i32.add (local.get $at) (i32.const 1)))
+              (br $field)))
+          (local.set $skipped (i32.add (local.get $skipped) (i32.const 1)))
+          (br $eachField))))
+    (block $digitsDone
+      (loop $digits
+        (br_if $digitsDone (i32.ge_u (local.get $at) (local.get $end)))
+        (local.set $digit (i32.sub (i32.load8_u (local.get $at)) (i32.const 48)))
+        (br_if $digitsDone (i32.ge_u (local.get $digit) (i32.const 10)))
+        (local.set $value (i32.add (i32.mul (local.get $value) (i32.const 10)) (local.get $digit)))
+        (local.set $at (i32.add (local.get $at) (i32.const 1)))
+        (br $digits)))
+    ;; A number ends at a space or at the end of the line.
+    (if (i32.and (i32.lt_u (local.get $at) (local.get $end))
+          (i32.ne (i32.load8_u (local.get $at)) (i32.const 32)))
+      (then (return (i32.const 0))))
+    (local.get $value))
 
   ;; Decodes the line [$start, $end) (no newline) into the record at $to; 1 if a socket.
   (func $decodeLine (param $start i32) (param $end i32) (param $ipv6 i32) (param $to i32)
@@ -223,6 +261,11 @@
           (then (return (i32.const 0))))
         (i32.store offset=12 (local.get $to)
           (i32.or (i32.shl (local.get $timer) (i32.const 4)) (local.get $digit)))))
+    ;; CLOSE_WAIT: the inode, after `ST TX:RX TR:WHEN RETRNSMT ` (42 bytes from ST).
+    (if (i32.eq (local.get $stateCode) (i32.const 8))
+      (then
+        (i32.store offset=16 (local.get $to)
+          (call $inode (i32.add (local.get $state) (i32.const 42)) (local.get $end)))))
     (local.get $hexOk))
 
   ;; Decodes every complete line in [$from, $end) into records, tcp6 lines if $ipv6.

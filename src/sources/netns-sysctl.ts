@@ -76,7 +76,7 @@ export function namespaceEntryProblem(statusPath = '/proc/self/status'): string 
  * The defaults a new network namespace gets (Linux 5.4 and later; checked by reading a
  * namespace made with `unshare -n` inside one whose values were all changed). Left out:
  * tcp_max_tw_buckets and tcp_max_syn_backlog, which the kernel sizes from the TCP hash at
- * boot, and tcp_tw_reuse_delay on kernels without it (before 6.10).
+ * boot, and tcp_tw_reuse_delay on kernels without it (before 6.14).
  */
 const TW_REUSE_DELAY = 'net.ipv4.tcp_tw_reuse_delay';
 
@@ -181,7 +181,7 @@ export class NsenterSysctlReader {
     if (this.closed) shell.kill();
     else this.idle.push(shell);
     const texts = parseGrepOutput(answer.output);
-    // grep exits 2 when a file is missing (tcp_tw_reuse_delay before 6.10): the output
+    // grep exits 2 when a file is missing (tcp_tw_reuse_delay before 6.14): the output
     // decides, and the port range is always there once inside.
     if (!texts.has(PORT_RANGE_PATH)) {
       const why = answer.output.trim() || `status ${answer.status}`;

@@ -25,10 +25,23 @@ export const TCP_EXT_FIELDS = [
   'SyncookiesFailed',
   'TCPMemoryPressures',
   'TCPAbortOnMemory',
+  'TCPSynRetrans',
+  'TCPTimeouts',
+  'TCPAbortOnTimeout',
+  'TCPBacklogDrop',
+  'TCPRcvQDrop',
+  'TCPAbortOnData',
 ] as const;
 
 /** The `Tcp:` fields of net/snmp the exporter reads. */
-export const TCP_FIELDS = ['ActiveOpens', 'PassiveOpens', 'AttemptFails', 'EstabResets'] as const;
+export const TCP_FIELDS = [
+  'ActiveOpens',
+  'PassiveOpens',
+  'AttemptFails',
+  'EstabResets',
+  'RetransSegs',
+  'OutRsts',
+] as const;
 
 /** By name, so a misspelt field is a compile error; a field the kernel lacks is absent. */
 export interface NetstatCounters {

@@ -10,7 +10,10 @@ import { parseKernelInteger, readOptionalText, SourceError } from './kernel-file
 export interface TimeWaitReuse {
   /** net.ipv4.tcp_tw_reuse: 0 never, 1 always, 2 with a loopback address at either end. */
   readonly twReuse: number;
-  /** net.ipv4.tcp_tw_reuse_delay in ms; 1000 on kernels without it (before 6.10). */
+  /**
+   * net.ipv4.tcp_tw_reuse_delay in ms; 1000 on kernels without it (before 6.14), which reuse
+   * from the next wall-clock second after the last timestamp received: 0-1 s, at most 1000.
+   */
   readonly twReuseDelayMs: number;
   /** net.ipv4.tcp_timestamps: reuse needs the connection to have carried timestamps. */
   readonly timestamps: number;
@@ -35,7 +38,7 @@ export const NUMERIC_SYSCTLS: readonly {
   readonly hostOnly?: boolean;
 }[] = [
   { name: 'net.ipv4.tcp_tw_reuse' },
-  // Added in Linux 6.10; older kernels reuse after a fixed 1 s.
+  // Added in Linux 6.14; older kernels reuse from the next wall-clock second (0-1 s).
   { name: 'net.ipv4.tcp_tw_reuse_delay', optional: true },
   { name: 'net.ipv4.tcp_max_tw_buckets' },
   { name: 'net.ipv4.tcp_fin_timeout' },
@@ -135,7 +138,10 @@ const MODEL_SYSCTLS = [
   'net.ipv4.tcp_timestamps',
 ] as const;
 
-/** The fixed reuse delay of kernels without tcp_tw_reuse_delay (before 6.10). */
+/**
+ * The reuse delay assumed on kernels without tcp_tw_reuse_delay (before 6.14): they reuse once
+ * the wall-clock second has changed since the last timestamp received, 0-1 s; 1 s is the most.
+ */
 export const FIXED_TW_REUSE_DELAY_MS = 1000;
 
 /** What the ephemeral-port model needs, as read: the values for tcpstate_sysctl too. */

@@ -36,7 +36,8 @@ export type TableFamily = 'ipv4' | 'ipv6';
  * the call: read them before returning. `stateField1` and `stateField2` are fields only
  * some states need, as printed (hex, signed like the words): LISTEN rx_queue (the accept
  * queue's length) and when; TIME_WAIT tr (the timer's kind, 3) and when (clock ticks
- * until it ends); 0 and 0 for every other state.
+ * until it ends); CLOSE_WAIT 0 and the inode (decimal, as a signed 32-bit integer; 0 when
+ * no program holds the socket yet); 0 and 0 for every other state.
  */
 export interface SocketSink {
   addIpv4(

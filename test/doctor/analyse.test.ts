@@ -92,7 +92,13 @@ describe('counter checks', () => {
     const { findings, skipped } = analyse(second, second, 0);
     const needWindow = skipped.filter((check) => check.reason.includes('window'));
     expect(needWindow.map((check) => check.id).sort()).toEqual(
-      ['listen-overflows', 'paws-rejects', 'syn-queue-overflow', 'time-wait-overflow'].sort(),
+      [
+        'linger-zero-aborts',
+        'listen-overflows',
+        'paws-rejects',
+        'syn-queue-overflow',
+        'time-wait-overflow',
+      ].sort(),
     );
     expect(findings.map((finding) => finding.id)).not.toContain('listen-overflows');
   });

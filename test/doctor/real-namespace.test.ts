@@ -273,6 +273,9 @@ describe.skipIf(!canRun('doctor real-namespace test', { netns: true, commands: [
         const nearLimit = findingsWith(report, 'time-wait-near-bucket-limit');
         expect(nearLimit).toHaveLength(1);
         expect(nearLimit[0]?.severity).toBe('critical');
+        // sockstat tw is the count inet_twsk_alloc() holds at the limit: never above it.
+        const timeWait = nearLimit[0]?.evidence.timeWait as number;
+        expect(timeWait).toBeLessThanOrEqual(limit);
         // The running kernel counts the overflows and logs nothing, as doctor says.
         expect(overflow[0]?.explanation).toContain('logs nothing');
         expect(kernelLogLines(/time wait bucket table overflow/i)).toBe(overflowMessagesBefore);

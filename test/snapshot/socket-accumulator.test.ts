@@ -56,4 +56,45 @@ describe('SocketAccumulator', () => {
       16667, 16667, 16666,
     ]);
   });
+
+  it('counts stuck CLOSE_WAIT inbound by listening port and outbound by remote port, bounded', () => {
+    const accumulator = new SocketAccumulator();
+    const limits = { ...LIMITS, maxListenPorts: 1, topRemotePorts: 1, closeWaitStuckAfter: 100 };
+    let inode = 1;
+    /** Inbound on 80 ×3 and 8080 ×1, outbound to 5432 ×2 and 6379 ×1, plus `young` more on 80. */
+    const walk = (nowMs: number, young: number) => {
+      accumulator.begin(ephemeralSettings(RANGE));
+      const add = (localPort: number, remotePort: number, inodeOf: number) =>
+        accumulator.addIpv4(state('close_wait'), localPort, remotePort, LOCAL, REMOTE, 0, inodeOf);
+      for (let i = 0; i < 3; i++) add(80, 50000 + i, 100 + i);
+      add(8080, 50010, 110);
+      accumulator.addIpv6(state('close_wait'), 40001, 5432, new Int32Array(8), 0, 0, 120);
+      add(40002, 5432, 121);
+      add(40003, 6379, 122);
+      // Same ports, but not CLOSE_WAIT: never stuck.
+      accumulator.addIpv4(state('established'), 40004, 6379, LOCAL, REMOTE, 0, 0);
+      for (let i = 0; i < young; i++) add(80, 51000 + i, 1000 + inode++);
+      accumulator.addIpv6(state('listen'), 8080, 0, new Int32Array(8), 0, 0, 0);
+      accumulator.addIpv4(state('listen'), 80, 0, 0, 0, 0, 0);
+      return accumulator.finish(limits, nowMs);
+    };
+    expect(walk(0, 0).closeWaitStuck).toEqual({ afterMs: 100, inbound: [], outbound: [] });
+    const later = walk(100, 2);
+    expect(later.closeWaitStuck).toEqual({
+      afterMs: 100,
+      inbound: [
+        { port: 80, count: 3 },
+        { port: 'other', count: 1 },
+      ],
+      outbound: [
+        { port: 5432, count: 2 },
+        { port: 'other', count: 1 },
+      ],
+    });
+    // The plain count still has every CLOSE_WAIT.
+    expect(later.states.ipv4.close_wait + later.states.ipv6.close_wait).toBe(9);
+    // Without the duration nothing is followed.
+    accumulator.begin(ephemeralSettings(RANGE));
+    expect(accumulator.finish(LIMITS, 1000).closeWaitStuck).toBeUndefined();
+  });
 });

@@ -19,10 +19,17 @@ import {
 /** A word as the kernel printed it (the sink gets it signed). */
 const hexWord = (word: number) => (word >>> 0).toString(16);
 
-/** The state fields as text: `tx/rx` of LISTEN, `tr/when` of TIME_WAIT, nothing otherwise. */
+/**
+ * The state fields as text: `tx/rx` of LISTEN, `tr/when` of TIME_WAIT, `ino N` of
+ * CLOSE_WAIT, nothing otherwise.
+ */
 function stateFields(state: number, first: number, second: number): string {
   const name = TCP_STATES[state];
   if (name === 'listen' || name === 'time_wait') return ` ${first}/${second}`;
+  if (name === 'close_wait') {
+    expect(first).toBe(0);
+    return ` ino ${second >>> 0}`;
+  }
   expect([first, second]).toEqual([0, 0]);
   return '';
 }
@@ -114,6 +121,67 @@ describe('decodeLine', () => {
       ok: true,
       seen: ['6 established 0.0.0.1000000:8080 0.0.0.1000000:50000'],
     });
+  });
+
+  it('hands over the inode of a CLOSE_WAIT line, and only of CLOSE_WAIT', () => {
+    const closeWait = REAL_TCP6_LINE.replace(' 01 ', ' 08 ');
+    expect(decode(closeWait, 'ipv6').seen).toEqual([
+      '6 close_wait 0.0.0.1000000:8080 0.0.0.1000000:50000 ino 81231',
+    ]);
+    const tcp = REAL_TCP_LINE.replace(' 0A ', ' 08 ');
+    expect(decode(tcp, 'ipv4').seen).toEqual(['4 close_wait 0:2024 0:0 ino 1072']);
+    // uid wider than its %5u, a negative timeout, the largest inode the kernel hands out.
+    const wide = tcp.replace('     0        0 1072 ', ' 4294967294       -1 4294967295 ');
+    expect(decode(wide, 'ipv4').seen).toEqual(['4 close_wait 0:2024 0:0 ino 4294967295']);
+    // ESTABLISHED with the same fields: not read, 0 and 0.
+    expect(decode(REAL_TCP6_LINE, 'ipv6').seen[0]).not.toContain('ino');
+  });
+
+  it.each([
+    ['cut before the inode', (line: string) => line.slice(0, line.indexOf(' 1072 '))],
+    [
+      'cut inside the uid',
+      (line: string) => line.slice(0, line.indexOf('     0        0 1072') + 3),
+    ],
+    ['not a number', (line: string) => line.replace(' 1072 ', ' 10x2 ')],
+    ['0: no program holds it yet', (line: string) => line.replace(' 1072 ', ' 0 ')],
+  ])('gives inode 0 for a CLOSE_WAIT line %s, still a socket', (_name, change) => {
+    const line = change(REAL_TCP_LINE.replace(' 0A ', ' 08 '));
+    expect(decode(line, 'ipv4')).toEqual({ ok: true, seen: ['4 close_wait 0:2024 0:0 ino 0'] });
+  });
+
+  it('hands over the inode of generated CLOSE_WAIT lines of both families (property)', () => {
+    const address = (bytes: number) =>
+      fc.array(fc.nat(255), { minLength: bytes, maxLength: bytes });
+    for (const [family, bytes] of [
+      ['ipv4', 4],
+      ['ipv6', 16],
+    ] as const) {
+      fc.assert(
+        fc.property(
+          address(bytes),
+          address(bytes),
+          fc.nat(65535),
+          fc.nat(65535),
+          fc.nat(2 ** 32 - 1),
+          fc.nat(99_999_999),
+          (local, remote, localPort, remotePort, inode, slot) => {
+            const line = formatSocketLine(slot, {
+              local,
+              localPort,
+              remote,
+              remotePort,
+              state: 8,
+              inode,
+            });
+            const { ok, seen } = decode(line, family);
+            expect(ok).toBe(true);
+            expect(seen[0]?.endsWith(` ino ${inode}`)).toBe(true);
+          },
+        ),
+        { numRuns: 200 },
+      );
+    }
   });
 
   it.each([9999, 10000, 123456, 99999999])('handles sl %i, which widens the prefix', (slot) => {

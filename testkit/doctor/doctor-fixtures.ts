@@ -22,6 +22,7 @@ import {
   SYN_COOKIES_WARNING_PER_SECOND,
   TIME_WAIT_BUCKETS_CRITICAL_RATIO,
   TIME_WAIT_BUCKETS_WARNING_RATIO,
+  TW_REUSE_DELAY_DEFAULT_MS,
 } from '../../src/doctor/thresholds.js';
 import type { Snapshot } from '../../src/snapshot/model.js';
 import { sampleProcfs } from '../exporter/exporter-snapshots.js';
@@ -267,6 +268,20 @@ export const DOCTOR_CASES: readonly DoctorCase[] = [
     tree: listenersInRangeTree('40100,45000'),
   },
   {
+    name: 'port-range-parity.trigger',
+    description: 'ip_local_port_range 1024 65000: both ends even, 63977 ports.',
+    expected: { 'port-range-parity': 'info' },
+    absent: [],
+    tree: { sockets: WEB_FRONT, sysctls: { 'net.ipv4.ip_local_port_range': '1024 65000' } },
+  },
+  {
+    name: 'port-range-parity.quiet',
+    description: 'ip_local_port_range 1024 65001: ends of different parity.',
+    expected: {},
+    absent: ['port-range-parity'],
+    tree: { sockets: WEB_FRONT, sysctls: { 'net.ipv4.ip_local_port_range': '1024 65001' } },
+  },
+  {
     name: 'time-wait-near-bucket-limit.trigger',
     description: 'Inbound TIME_WAIT at 96 % of tcp_max_tw_buckets=100.',
     expected: { 'time-wait-near-bucket-limit': 'critical' },
@@ -370,6 +385,30 @@ export const DOCTOR_CASES: readonly DoctorCase[] = [
     },
   },
   {
+    name: 'tw-reuse-delay-short.trigger',
+    description:
+      'tcp_tw_reuse_delay 1 ms under its default, with loopback reuse on (tcp_tw_reuse=2).',
+    expected: { 'tw-reuse-delay-short': 'info' },
+    absent: [],
+    tree: {
+      sockets: WEB_FRONT,
+      sysctls: { 'net.ipv4.tcp_tw_reuse_delay': TW_REUSE_DELAY_DEFAULT_MS - 1 },
+    },
+  },
+  {
+    name: 'tw-reuse-delay-short.quiet',
+    description: 'The same short delay with tcp_tw_reuse=0: no TIME_WAIT is reused at all.',
+    expected: {},
+    absent: ['tw-reuse-delay-short'],
+    tree: {
+      sockets: WEB_FRONT,
+      sysctls: {
+        'net.ipv4.tcp_tw_reuse_delay': TW_REUSE_DELAY_DEFAULT_MS - 1,
+        'net.ipv4.tcp_tw_reuse': 0,
+      },
+    },
+  },
+  {
     name: 'timestamps-off.trigger',
     description: 'tcp_timestamps=0.',
     expected: { 'timestamps-off': 'warning' },
@@ -382,6 +421,22 @@ export const DOCTOR_CASES: readonly DoctorCase[] = [
     expected: {},
     absent: ['timestamps-off'],
     tree: { sockets: WEB_FRONT, sysctls: { 'net.ipv4.tcp_timestamps': 2 } },
+  },
+  {
+    name: 'linger-zero-aborts.trigger',
+    description: 'TCPAbortOnData rising by 6 in the window: connections reset at close().',
+    expected: { 'linger-zero-aborts': 'info' },
+    absent: [],
+    before: withCounters({ sockets: WEB_FRONT }, { TCPAbortOnData: 10 }),
+    tree: withCounters({ sockets: WEB_FRONT }, { TCPAbortOnData: 16 }),
+  },
+  {
+    name: 'linger-zero-aborts.quiet',
+    description: 'TCPAbortOnData since boot, none during the window.',
+    expected: {},
+    absent: ['linger-zero-aborts'],
+    before: withCounters({ sockets: WEB_FRONT }, { TCPAbortOnData: 10 }),
+    tree: withCounters({ sockets: WEB_FRONT }, { TCPAbortOnData: 10 }),
   },
   {
     name: 'close-wait-accumulating.trigger',

@@ -46,6 +46,8 @@ type ListenCommand = {
   readonly host: string;
   readonly port: number;
   readonly ipv6Only?: boolean;
+  /** listen()'s backlog: 511 when absent. */
+  readonly backlog?: number;
   readonly onAccept: 'hold' | 'closeFirst' | 'passive';
 };
 

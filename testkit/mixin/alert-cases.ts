@@ -1490,6 +1490,23 @@ const SCENARIOS: readonly AlertScenarios[] = [
   {
     alert: 'TcpStateMalformedLines',
     evalTime: '20m',
+    flapping: {
+      name: 'malformed lines in every other minute are a damaged table all the same',
+      series: { [MALFORMED('tcp')]: everyOther(2, 26), [MALFORMED('tcp6')]: '0x25' },
+      expected: [
+        {
+          labels: warning({ file: 'tcp' }),
+          description:
+            'The exporter on web-1:10120 skipped 6 malformed lines of /proc/net/tcp in the last 5 minutes, and ' +
+            'has for 10m: its socket counts are short by those sockets (fewer than 1% of the table; beyond that ' +
+            'the table fails instead).',
+        },
+      ],
+    },
+    burst: {
+      name: 'malformed lines in 3 minutes, then none: a blip',
+      series: { [MALFORMED('tcp')]: '0x5 0+2x3 6x16' },
+    },
     firing: {
       name: '2 malformed lines of tcp a minute for 20 minutes',
       series: { [MALFORMED('tcp')]: '0+2x25', [MALFORMED('tcp6')]: '0x25' },

@@ -45,7 +45,7 @@ export const bindFirstPortsLow: Check<Observed> = {
   }),
 
   explanation: ({ ephemeral: { usable, usedMax }, left }) =>
-    `Plain connect() only needs its 4-tuple to be unique, so toward the busiest destination it can still get ${usable - usedMax} ports. A client that calls bind() first (HAProxy "source", nginx "proxy_bind", a Java or Go client given a local address) must pick the port before it knows the destination, and bind() skips the ports other sockets hold (TIME_WAIT included, unless SO_REUSEADDR lets it share them): it is sure of only ${left} more, and then bind() fails with EADDRINUSE. /proc cannot show which clients bind first; this matters only if some do.`,
+    `Plain connect() only needs its 4-tuple to be unique, so toward the busiest destination it can still get ${usable - usedMax} ports. A client that calls bind(address, 0) before connect() (Go's Dialer.LocalAddr, Java's bind(address, 0), Python's source_address, C's bind(ip, 0); not nginx proxy_bind or HAProxy source without a port, which set IP_BIND_ADDRESS_NO_PORT) must pick the port before it knows the destination, and bind() skips every port another socket holds, TIME_WAIT included; SO_REUSEADDR does not change that (only net.ipv4.ip_autobind_reuse=1 does, once no port is free): it is sure of only ${left} more, and then bind() fails with EADDRINUSE. Its ports are then skipped by plain connect() toward every destination too. /proc cannot show which clients bind first; this matters only if some do.`,
 
   stopTheBleeding: () => [
     {
@@ -56,7 +56,7 @@ export const bindFirstPortsLow: Check<Observed> = {
 
   fix: () => [
     {
-      step: 'Let the kernel pick the port at connect() time: set IP_BIND_ADDRESS_NO_PORT before bind() (check whether your client does when given only an address); bind() then takes only the address, and connect() chooses the port per destination as plain connect() does',
+      step: 'Let the kernel pick the port at connect() time: set IP_BIND_ADDRESS_NO_PORT before bind() (nginx proxy_bind and HAProxy source do when given only an address; Go, Java and Python clients given a local address do not); bind() then takes only the address, and connect() chooses the port per destination as plain connect() does',
       lines: ['setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));'],
     },
     {

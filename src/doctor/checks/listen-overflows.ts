@@ -66,7 +66,7 @@ export const listenOverflows: Check<Observed> = {
   }),
 
   explanation: () =>
-    `Connections were dropped at a listener: ListenOverflows counts handshakes completed while the accept queue was full, ListenDrops all drops at a listener (overflows included). The client sees a stall and retransmits its SYN or ACK, often 1 s or more of extra latency, or a timeout. The accept queue is min(the program's listen() backlog, ${SOMAXCONN}).`,
+    `Connections were dropped at a listener: ListenOverflows counts handshakes completed while the accept queue was full, ListenDrops all drops at a listener (overflows included). The client sees a stall and retransmits its SYN or ACK, often 1 s or more of extra latency, or a timeout. The accept queue is min(the program's listen() backlog, ${SOMAXCONN}). SYN cookies do not help here: while the accept queue is full tcp_conn_request() drops the SYN even when it would send a cookie, and ${MAX_SYN_BACKLOG} bounds the SYN queue, not this one.`,
 
   stopTheBleeding: (observed) => {
     const backlog = backlogFor(observed);
@@ -85,20 +85,9 @@ export const listenOverflows: Check<Observed> = {
     return stop;
   },
 
-  fix: ({ syncookies }) => {
-    const fix: FixStep[] = [
-      {
-        step: 'If the queue fills because the program accepts too slowly (busy workers), add workers or capacity: a longer queue only buys time',
-      },
-    ];
-    if (syncookies === 0)
-      fix.push(
-        sysctlFix(
-          'Turn SYN cookies on, so a full SYN queue does not drop connections',
-          SYNCOOKIES,
-          1,
-        ),
-      );
-    return fix;
-  },
+  fix: () => [
+    {
+      step: 'If the queue fills because the program accepts too slowly (busy workers), add workers or capacity: a longer queue only buys time',
+    },
+  ],
 };

@@ -2,12 +2,14 @@
  * syn-queue-overflow: a listener's SYN queue was full. With tcp_syncookies on, the kernel
  * answers with a SYN cookie (TCPReqQFullDoCookies) and the connection still works; with it
  * off, the SYN is dropped (TCPReqQFullDrop) and the client retries after a second or more.
+ * With tcp_syncookies=2 every SYN is answered with a cookie and counted the same way, full
+ * queue or not, so cookies say nothing there. test/doctor/syn-queue-model.test.ts counts these.
  */
 import { sysctlFix } from '../advice.js';
 import { type Check, counterEvidence, optionalCounter, Skip } from '../check-context.js';
 import type { CounterChange } from '../counters.js';
 import type { FixStep } from '../finding.js';
-import { SOMAXCONN, SYNCOOKIES } from '../sysctl-names.js';
+import { MAX_SYN_BACKLOG, SOMAXCONN, SYNCOOKIES } from '../sysctl-names.js';
 import { SYN_COOKIES_WARNING_PER_SECOND } from '../thresholds.js';
 
 interface Observed {
@@ -27,13 +29,16 @@ export const synQueueOverflow: Check<Observed> = {
     const cookies = optionalCounter(context, { group: 'tcpExt', field: 'TCPReqQFullDoCookies' });
     if (drops === undefined && cookies === undefined)
       throw new Skip('this kernel has neither TCPReqQFullDrop nor TCPReqQFullDoCookies');
-    if ((drops?.delta ?? 0) === 0 && (cookies?.delta ?? 0) === 0) return [];
+    const syncookies = context.sysctl[SYNCOOKIES];
+    // With tcp_syncookies=2 the cookie counter rises with every SYN: not a full queue.
+    const queueCookies = syncookies === 2 ? undefined : cookies;
+    if ((drops?.delta ?? 0) === 0 && (queueCookies?.delta ?? 0) === 0) return [];
     return [
       {
         drops,
-        cookies,
+        cookies: queueCookies,
         windowSeconds: context.windowSeconds,
-        syncookies: context.sysctl[SYNCOOKIES],
+        syncookies,
         somaxconn: context.sysctl[SOMAXCONN],
       },
     ];
@@ -56,7 +61,7 @@ export const synQueueOverflow: Check<Observed> = {
   }),
 
   explanation: () =>
-    `A listener's SYN queue holds as many half-open connections as its accept backlog (min(the program's listen() backlog, ${SOMAXCONN})). When it is full the kernel sends a SYN cookie if ${SYNCOOKIES} is on (the connection works, but without the TCP options the SYN carried unless timestamps hold them) and drops the SYN if it is off (the client retries after 1 s, then 3 s...). Either a SYN flood, or more connection attempts than the listener's backlog for its accept rate.`,
+    `A listener's SYN queue holds as many half-open connections as its accept backlog (min(the program's listen() backlog, ${SOMAXCONN})). When it is full the kernel sends a SYN cookie if ${SYNCOOKIES} is on (the connection works, but without the TCP options the SYN carried unless timestamps hold them) and drops the SYN if it is off (TCPReqQFullDrop counts only then; the client retries after 1 s, then 2 s, 4 s...). ${MAX_SYN_BACKLOG} only matters with cookies off too: then the kernel also drops SYNs (ListenDrops) once the queue is within a quarter of it. Either a SYN flood, or more connection attempts than the listener's backlog for its accept rate. Cookies do nothing for a full accept queue (listen-overflows): tcp_conn_request() drops a SYN while the accept queue is full even when it would send a cookie.`,
 
   stopTheBleeding: ({ syncookies }) => {
     const stop: FixStep[] = [
@@ -76,11 +81,18 @@ export const synQueueOverflow: Check<Observed> = {
     return stop;
   },
 
-  fix: () => [
+  fix: ({ syncookies }) => [
     {
-      step: `Raise the listener's backlog (capped by ${SOMAXCONN}), e.g. nginx`,
+      step: `Raise the listener's backlog (capped by ${SOMAXCONN}): it is the SYN queue's size, e.g. nginx`,
       lines: ['listen 80 backlog=4096;'],
     },
+    ...(syncookies === 0
+      ? [
+          {
+            step: `With cookies off, ${MAX_SYN_BACKLOG} drops SYNs before the queue is full: raise it with the backlog (it does nothing once cookies are on)`,
+          },
+        ]
+      : []),
     {
       step: 'If it is a flood of spoofed SYNs (SYN_RECV from many addresses that never complete), filter it upstream; keep SYN cookies on',
     },

@@ -1,21 +1,18 @@
 /**
- * time-wait-near-bucket-limit: all TIME_WAIT sockets against tcp_max_tw_buckets. Past the
- * limit the kernel destroys new TIME_WAIT at once (time-wait-overflow counts that).
+ * time-wait-near-bucket-limit: the namespace's TIME_WAIT count against tcp_max_tw_buckets.
+ * The count is sockstat `tw`, the refcount inet_twsk_alloc() compares with the limit (O(1),
+ * and exact where a table walk can miss sockets under churn). Past the limit the kernel
+ * destroys new TIME_WAIT at once (time-wait-overflow counts that).
  */
 import type { PortStateCounts, SocketTables } from '../../snapshot/model.js';
-import { type Check, needSockets, needSysctl, percent } from '../check-context.js';
+import { type Check, needSockets, needSockstat, needSysctl, percent } from '../check-context.js';
 import { round } from '../counters.js';
 import { MAX_TW_BUCKETS } from '../sysctl-names.js';
 import {
   TIME_WAIT_BUCKETS_CRITICAL_RATIO,
   TIME_WAIT_BUCKETS_WARNING_RATIO,
 } from '../thresholds.js';
-import {
-  FEWER_TIME_WAIT,
-  raiseTimeWaitLimit,
-  TIME_WAIT_TABLE_FACTS,
-  timeWaitTotal,
-} from '../time-wait-table.js';
+import { FEWER_TIME_WAIT, raiseTimeWaitLimit, TIME_WAIT_TABLE_FACTS } from '../time-wait-table.js';
 
 interface Observed {
   readonly sockets: SocketTables;
@@ -35,7 +32,7 @@ export const timeWaitNearBucketLimit: Check<Observed> = {
     const sockets = needSockets(context);
     const limit = needSysctl(context, MAX_TW_BUCKETS);
     if (limit <= 0) return [];
-    const timeWait = timeWaitTotal(sockets);
+    const timeWait = needSockstat(context, 'tw');
     const ratio = timeWait / limit;
     return ratio < TIME_WAIT_BUCKETS_WARNING_RATIO ? [] : [{ sockets, timeWait, limit, ratio }];
   },

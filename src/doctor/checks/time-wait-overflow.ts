@@ -5,12 +5,7 @@
 import { type Check, counterEvidence, needCounter } from '../check-context.js';
 import type { CounterChange } from '../counters.js';
 import { MAX_TW_BUCKETS } from '../sysctl-names.js';
-import {
-  FEWER_TIME_WAIT,
-  raiseTimeWaitLimit,
-  TIME_WAIT_TABLE_FACTS,
-  timeWaitTotal,
-} from '../time-wait-table.js';
+import { FEWER_TIME_WAIT, raiseTimeWaitLimit, TIME_WAIT_TABLE_FACTS } from '../time-wait-table.js';
 
 interface Observed {
   readonly change: Required<CounterChange>;
@@ -30,7 +25,8 @@ export const timeWaitOverflow: Check<Observed> = {
         change,
         windowSeconds: context.windowSeconds,
         limit: context.sysctl[MAX_TW_BUCKETS],
-        timeWait: context.sockets === undefined ? undefined : timeWaitTotal(context.sockets),
+        // What the kernel compares with the limit (time-wait-near-bucket-limit.ts).
+        timeWait: context.second.sockstat?.ipv4.tw,
       },
     ];
   },

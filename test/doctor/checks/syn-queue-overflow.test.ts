@@ -26,4 +26,41 @@ describe('syn-queue-overflow', () => {
     expect(finding.severity).toBe('warning');
     expect(fixLines(finding)).toContain('sysctl -w net.ipv4.tcp_syncookies=1');
   });
+
+  it('ignores the cookie counter with tcp_syncookies=2, which counts every SYN, but not drops', () => {
+    const trigger = doctorCase('syn-queue-overflow.trigger');
+    const always = { 'net.ipv4.tcp_syncookies': 2 };
+    const before = trigger.before ?? trigger.tree;
+    const first = sampleTree({ ...before, sysctls: { ...before.sysctls, ...always } });
+    const second = sampleTree({ ...trigger.tree, sysctls: { ...trigger.tree.sysctls, ...always } });
+    expect(analyse(first, second, FIXTURE_WINDOW_SECONDS, checks).findings).toEqual([]);
+    const dropped = sampleTree({
+      ...trigger.tree,
+      sysctls: { ...trigger.tree.sysctls, ...always },
+      netstat: { ...trigger.tree.netstat, TCPReqQFullDrop: 3 },
+    });
+    const finding = only(
+      analyse(first, dropped, FIXTURE_WINDOW_SECONDS, checks).findings,
+      'syn-queue-overflow',
+    );
+    expect(finding.evidence['TcpExtTCPReqQFullDoCookies.delta']).toBeUndefined();
+    expect(finding.evidence['TcpExtTCPReqQFullDrop.delta']).toBe(3);
+  });
+
+  it('says tcp_max_syn_backlog matters only with cookies off', () => {
+    const base = doctorCase('syn-queue-overflow.quiet');
+    const first = sampleTree({ ...base.tree, netstat: { TCPReqQFullDrop: 5 } });
+    for (const cookies of [0, 1]) {
+      const second = sampleTree({
+        ...base.tree,
+        sysctls: { 'net.ipv4.tcp_syncookies': cookies },
+        netstat: { TCPReqQFullDrop: 6 },
+      });
+      const finding = only(analyse(first, second, 100, checks).findings, 'syn-queue-overflow');
+      const advice = finding.fix.map((step) => step.step).join('\n');
+      expect(advice.includes('tcp_max_syn_backlog'), `tcp_syncookies=${cookies}`).toBe(
+        cookies === 0,
+      );
+    }
+  });
 });
