@@ -4,6 +4,7 @@
  * from this list (see docs/architecture.md, "Adding a collector").
  */
 import { collectorSet } from './collector-set.js';
+import { connectErrorsCollector } from './connect-errors.js';
 import { ephemeralCollector } from './ephemeral.js';
 import { netnsCollector } from './netns.js';
 import { netstatCollector } from './netstat.js';
@@ -20,6 +21,7 @@ export const COLLECTORS = [
   netstatCollector,
   sysctlCollector,
   netnsCollector,
+  connectErrorsCollector,
 ] as const;
 
 export const REGISTRY = collectorSet(COLLECTORS);

@@ -19,6 +19,7 @@ import { sample } from '../collectors/collector.js';
 import { isSuccessfulSample } from '../snapshot/failed-snapshot.js';
 import type { Snapshot } from '../snapshot/model.js';
 import type { NetnsRound, NetnsView } from '../snapshot/netns-round.js';
+import type { ConnectErrorCounts } from '../sources/connect-errors.js';
 import { registerConstMetric } from './const-metric.js';
 import {
   addSample,
@@ -86,6 +87,9 @@ export class ExporterMetrics {
   private netns: NetnsView | undefined;
   /** Whether the sampling worker has the latest round (see nextRenderRequest). */
   private netnsSent = false;
+  private connectErrors: ConnectErrorCounts | undefined;
+  /** Whether the sampling worker has the latest connect-errors counts. */
+  private connectErrorsSent = false;
   /** Whether the bodies served now were rendered in this thread rather than by the worker. */
   private renderedHere = true;
   private totals: SampleTotals = emptyTotals();
@@ -140,14 +144,21 @@ export class ExporterMetrics {
    * taking a sample costs this thread the same however many namespaces there are.
    */
   nextRenderRequest(): ExpositionRequest {
-    if (this.netns === undefined || this.netnsSent) return { totals: this.totals };
-    this.netnsSent = true;
-    return { totals: this.totals, netns: this.netns };
+    const netns = this.netnsSent ? undefined : this.netns;
+    const connectErrors = this.connectErrorsSent ? undefined : this.connectErrors;
+    this.netnsSent = this.netns !== undefined;
+    this.connectErrorsSent = this.connectErrors !== undefined;
+    return {
+      totals: this.totals,
+      ...(netns !== undefined && { netns }),
+      ...(connectErrors !== undefined && { connectErrors }),
+    };
   }
 
   /** The sampling worker is gone (it died or was abandoned): its successor gets the round anew. */
   forgetRenderer(): void {
     this.netnsSent = false;
+    this.connectErrorsSent = false;
   }
 
   /**
@@ -156,7 +167,7 @@ export class ExporterMetrics {
    * hands; otherwise it is rendered in this thread.
    */
   update(snapshot: Snapshot, rendered?: RenderedSample): void {
-    this.latest = this.netns === undefined ? snapshot : { ...snapshot, netns: this.netns };
+    this.latest = this.withSideData(snapshot);
     this.renderedHere = rendered === undefined;
     if (rendered === undefined) {
       this.totals = addSample(this.totals, snapshot);
@@ -175,9 +186,29 @@ export class ExporterMetrics {
     const readFailures = (this.netns?.readFailures ?? 0) + round.failures.length;
     this.netns = { round, readFailures };
     this.netnsSent = false;
+    this.refreshSideData();
+  }
+
+  /** Serves these connect-errors counts from now on, with the node's latest snapshot. */
+  updateConnectErrors(counts: ConnectErrorCounts): void {
+    this.connectErrors = counts;
+    this.connectErrorsSent = false;
+    this.refreshSideData();
+  }
+
+  /** The snapshot with what other schedules than the sample's bring: the netns round, the stream's counts. */
+  private withSideData(snapshot: Snapshot): Snapshot {
+    return {
+      ...snapshot,
+      ...(this.netns !== undefined && { netns: this.netns }),
+      ...(this.connectErrors !== undefined && { connectErrors: this.connectErrors }),
+    };
+  }
+
+  private refreshSideData(): void {
     if (this.latest === undefined) return;
-    this.latest = { ...this.latest, netns: this.netns };
-    // Where the worker renders samples, the round comes out with the next one.
+    this.latest = this.withSideData(this.latest);
+    // Where the worker renders samples, the new data comes out with the next one.
     if (this.renderedHere) this.sampleBodies = this.renderInThread(this.latest);
   }
 

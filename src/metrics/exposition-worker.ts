@@ -10,6 +10,7 @@ import {
 } from '../sampler/sample-requests.js';
 import { workerScript } from '../sampler/worker-sampler.js';
 import type { NetnsView } from '../snapshot/netns-round.js';
+import type { ConnectErrorCounts } from '../sources/connect-errors.js';
 import {
   addSample,
   type ExpositionOptions,
@@ -28,12 +29,19 @@ function expositionRenderer(options: ExpositionOptions): SampleRenderer {
   const exposition = new SampleExposition(options);
   // The latest netns round: sent once per round, not with every sample.
   let netns: NetnsView | undefined;
+  // The stream's latest counts: sent when they change.
+  let connectErrors: ConnectErrorCounts | undefined;
   return {
     async render(snapshot, request) {
-      const { totals: before, netns: newRound } = request as ExpositionRequest;
-      netns = newRound ?? netns;
+      const { totals: before, ...sent } = request as ExpositionRequest;
+      netns = sent.netns ?? netns;
+      connectErrors = sent.connectErrors ?? connectErrors;
       const totals = addSample(before, snapshot);
-      const served = netns === undefined ? snapshot : { ...snapshot, netns };
+      const served = {
+        ...snapshot,
+        ...(netns !== undefined && { netns }),
+        ...(connectErrors !== undefined && { connectErrors }),
+      };
       const rendered: RenderedSample = {
         totals,
         exposition: await exposition.render(served, totals),

@@ -5,6 +5,7 @@
  * types come from the source readers (source-readers.ts); the file types from sources/.
  */
 
+import type { ConnectErrorCounts } from '../sources/connect-errors.js';
 import type { TimeWaitReuse } from '../sources/sysctl.js';
 import type { TableFileStats } from '../sources/tcp-table.js';
 import type { NetnsView } from './netns-round.js';
@@ -148,6 +149,8 @@ export interface SnapshotHeader {
    * own worker on its own schedule and is attached on the main thread.
    */
   readonly netns?: NetnsView;
+  /** The connect-errors stream's counts so far (--collector.connect-errors), attached likewise. */
+  readonly connectErrors?: ConnectErrorCounts;
 }
 
 /** Each part is present only when its source succeeded (never stale, never partial). */

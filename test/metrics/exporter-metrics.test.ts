@@ -51,6 +51,7 @@ const COLLECTOR_FAMILIES: Readonly<Record<CollectorName, readonly string[]>> = {
   netstat: ['tcpstate_timewait_finished_total', 'tcpstate_active_opens_total'],
   sysctl: ['tcpstate_sysctl'],
   netns: ['tcpstate_netns_namespaces', 'tcpstate_netns_sockets'],
+  'connect-errors': ['tcpstate_connect_errors_total', 'tcpstate_bind_errors_total'],
 };
 
 describe('ExporterMetrics', () => {
@@ -165,7 +166,13 @@ describe('ExporterMetrics', () => {
   });
 
   it('emits nothing at all, not even HELP, for a disabled collector', async () => {
-    const collectors = { ...allCollectors(), ports: false, netstat: false, netns: false };
+    const collectors = {
+      ...allCollectors(),
+      ports: false,
+      netstat: false,
+      netns: false,
+      'connect-errors': false,
+    };
     const exporter = metrics(collectors);
     exporter.update(exampleSnapshot());
     const body = await text(exporter);

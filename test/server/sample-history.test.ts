@@ -74,6 +74,7 @@ describe('pageData', () => {
       netstat: true,
       sysctl: false,
       netns: false,
+      'connect-errors': false,
     },
     history: new SampleHistory().series(),
   };
