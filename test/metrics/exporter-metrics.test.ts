@@ -219,6 +219,20 @@ describe('ExporterMetrics', () => {
     ).toBe(1);
   });
 
+  it('counts the samples in which a destination had no usable port left', async () => {
+    const exporter = metrics();
+    const tables = exampleSocketTables();
+    const ephemeral = tables.ephemeral ?? EXAMPLE_EPHEMERAL;
+    const dry = { ...tables, ephemeral: { ...ephemeral, usedMax: ephemeral.usable } };
+    const { ephemeral: _dropped, ...withoutRange } = tables;
+    exporter.update(exampleSnapshot());
+    expect(sampleValue(await text(exporter), 'tcpstate_ephemeral_exhausted_samples_total')).toBe(0);
+    for (const sockets of [dry, tables, dry, withoutRange]) {
+      exporter.update(exampleSnapshot({ sockets }));
+    }
+    expect(sampleValue(await text(exporter), 'tcpstate_ephemeral_exhausted_samples_total')).toBe(2);
+  });
+
   it('serves the configured sample interval when it has one, and none for a single sample', async () => {
     const daemon = new ExporterMetrics({
       collectors: allCollectors(),
