@@ -37,7 +37,9 @@ export function startConnectErrorStream(
       { collector: 'connect-errors', error: message },
       'collector failing: connect() and bind() failures are not counted',
     );
-    metrics.updateConnectErrors({ series: [], lostEvents: 0, pollSeconds: 0, error: message });
+    metrics.updateStreams({
+      connectErrors: { series: [], lostEvents: 0, pollSeconds: 0, error: message },
+    });
   };
   const options = config.collectorOptions;
   let stream: ConnectErrorStream;
@@ -59,14 +61,14 @@ export function startConnectErrorStream(
   // A process that ends without stop() (an uncaught error) still removes its instance.
   const onExit = (): void => stream.close();
   process.once('exit', onExit);
-  metrics.updateConnectErrors(stream.counts());
+  metrics.updateStreams({ connectErrors: stream.counts() });
   let polls = 0;
   const timer = setInterval(() => {
     try {
       const counted = stream.poll();
       polls++;
       if (counted > 0 || polls % COUNTS_EVERY_POLLS === 0) {
-        metrics.updateConnectErrors(stream.counts());
+        metrics.updateStreams({ connectErrors: stream.counts() });
       }
     } catch (error) {
       stop();

@@ -21,6 +21,7 @@ import { LiveWebConfig } from '../server/web-config-reload.js';
 import { startConnectErrorStream } from './connect-errors-stream.js';
 import { type CommandIo, writeProblem } from './io.js';
 import { netnsRounds } from './netns-rounds.js';
+import { startSockstatPeaks } from './sockstat-peaks.js';
 import { startUp } from './startup.js';
 
 /** Whatever happens, the process is gone this long after the stop signal. */
@@ -170,6 +171,9 @@ export async function runServe(
   const failureStream = config.collectors['connect-errors']
     ? startConnectErrorStream(config, logger, metrics)
     : undefined;
+  const peaks = config.collectors.sockstat
+    ? startSockstatPeaks(config, logger, metrics)
+    : undefined;
   webConfig?.start();
   logger.info(
     {
@@ -191,6 +195,7 @@ export async function runServe(
   deadline.unref();
   // First: the tracefs instance must not outlive the process.
   failureStream?.stop();
+  peaks?.stop();
   webConfig?.stop();
   const [threadsEnded, roundThreadsEnded = true] = await Promise.all([
     scheduler.stop(),

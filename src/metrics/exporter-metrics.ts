@@ -17,9 +17,8 @@ import {
 } from 'prom-client';
 import { sample } from '../collectors/collector.js';
 import { isSuccessfulSample } from '../snapshot/failed-snapshot.js';
-import type { Snapshot } from '../snapshot/model.js';
+import type { Snapshot, StreamData } from '../snapshot/model.js';
 import type { NetnsRound, NetnsView } from '../snapshot/netns-round.js';
-import type { ConnectErrorCounts } from '../sources/connect-errors.js';
 import { registerConstMetric } from './const-metric.js';
 import {
   addSample,
@@ -87,9 +86,9 @@ export class ExporterMetrics {
   private netns: NetnsView | undefined;
   /** Whether the sampling worker has the latest round (see nextRenderRequest). */
   private netnsSent = false;
-  private connectErrors: ConnectErrorCounts | undefined;
-  /** Whether the sampling worker has the latest connect-errors counts. */
-  private connectErrorsSent = false;
+  private streams: StreamData = {};
+  /** Whether the sampling worker has the latest stream data. */
+  private streamsSent = true;
   /** Whether the bodies served now were rendered in this thread rather than by the worker. */
   private renderedHere = true;
   private totals: SampleTotals = emptyTotals();
@@ -145,20 +144,20 @@ export class ExporterMetrics {
    */
   nextRenderRequest(): ExpositionRequest {
     const netns = this.netnsSent ? undefined : this.netns;
-    const connectErrors = this.connectErrorsSent ? undefined : this.connectErrors;
+    const streams = this.streamsSent ? undefined : this.streams;
     this.netnsSent = this.netns !== undefined;
-    this.connectErrorsSent = this.connectErrors !== undefined;
+    this.streamsSent = true;
     return {
       totals: this.totals,
       ...(netns !== undefined && { netns }),
-      ...(connectErrors !== undefined && { connectErrors }),
+      ...(streams !== undefined && { streams }),
     };
   }
 
   /** The sampling worker is gone (it died or was abandoned): its successor gets the round anew. */
   forgetRenderer(): void {
     this.netnsSent = false;
-    this.connectErrorsSent = false;
+    this.streamsSent = Object.keys(this.streams).length === 0;
   }
 
   /**
@@ -189,20 +188,16 @@ export class ExporterMetrics {
     this.refreshSideData();
   }
 
-  /** Serves these connect-errors counts from now on, with the node's latest snapshot. */
-  updateConnectErrors(counts: ConnectErrorCounts): void {
-    this.connectErrors = counts;
-    this.connectErrorsSent = false;
+  /** Serves this stream data (connect-errors counts, sockstat peaks) from now on, with the node's latest snapshot. */
+  updateStreams(data: StreamData): void {
+    this.streams = { ...this.streams, ...data };
+    this.streamsSent = false;
     this.refreshSideData();
   }
 
-  /** The snapshot with what other schedules than the sample's bring: the netns round, the stream's counts. */
+  /** The snapshot with what other schedules than the sample's bring: the netns round, the streams. */
   private withSideData(snapshot: Snapshot): Snapshot {
-    return {
-      ...snapshot,
-      ...(this.netns !== undefined && { netns: this.netns }),
-      ...(this.connectErrors !== undefined && { connectErrors: this.connectErrors }),
-    };
+    return { ...snapshot, ...(this.netns !== undefined && { netns: this.netns }), ...this.streams };
   }
 
   private refreshSideData(): void {

@@ -9,8 +9,8 @@ import {
   type SampleWorkerData,
 } from '../sampler/sample-requests.js';
 import { workerScript } from '../sampler/worker-sampler.js';
+import type { StreamData } from '../snapshot/model.js';
 import type { NetnsView } from '../snapshot/netns-round.js';
-import type { ConnectErrorCounts } from '../sources/connect-errors.js';
 import {
   addSample,
   type ExpositionOptions,
@@ -29,19 +29,15 @@ function expositionRenderer(options: ExpositionOptions): SampleRenderer {
   const exposition = new SampleExposition(options);
   // The latest netns round: sent once per round, not with every sample.
   let netns: NetnsView | undefined;
-  // The stream's latest counts: sent when they change.
-  let connectErrors: ConnectErrorCounts | undefined;
+  // The streams' latest data: sent when it changes.
+  let streams: StreamData = {};
   return {
     async render(snapshot, request) {
       const { totals: before, ...sent } = request as ExpositionRequest;
       netns = sent.netns ?? netns;
-      connectErrors = sent.connectErrors ?? connectErrors;
+      streams = sent.streams ?? streams;
       const totals = addSample(before, snapshot);
-      const served = {
-        ...snapshot,
-        ...(netns !== undefined && { netns }),
-        ...(connectErrors !== undefined && { connectErrors }),
-      };
+      const served = { ...snapshot, ...(netns !== undefined && { netns }), ...streams };
       const rendered: RenderedSample = {
         totals,
         exposition: await exposition.render(served, totals),

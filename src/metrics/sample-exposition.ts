@@ -19,9 +19,8 @@ import {
 } from 'prom-client';
 import { sample } from '../collectors/collector.js';
 import { type CollectorName, REGISTRY } from '../collectors/registry.js';
-import type { Snapshot } from '../snapshot/model.js';
+import type { Snapshot, StreamData } from '../snapshot/model.js';
 import type { NetnsView } from '../snapshot/netns-round.js';
-import type { ConnectErrorCounts } from '../sources/connect-errors.js';
 import {
   emptyHistogram,
   type HistogramCounts,
@@ -70,8 +69,8 @@ export interface ExpositionRequest {
   readonly totals: SampleTotals;
   /** The latest round over the node's other namespaces, served with the sample. */
   readonly netns?: NetnsView;
-  /** The connect-errors stream's counts, when they changed since the last request. */
-  readonly connectErrors?: ConnectErrorCounts;
+  /** The streams' latest data, when it changed since the last request. */
+  readonly streams?: StreamData;
 }
 
 const SAMPLE_DURATION_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];

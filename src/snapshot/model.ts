@@ -6,6 +6,7 @@
  */
 
 import type { ConnectErrorCounts } from '../sources/connect-errors.js';
+import type { SockstatPeaks } from '../sources/sockstat-peaks.js';
 import type { TimeWaitReuse } from '../sources/sysctl.js';
 import type { TableFileStats } from '../sources/tcp-table.js';
 import type { NetnsView } from './netns-round.js';
@@ -151,7 +152,12 @@ export interface SnapshotHeader {
   readonly netns?: NetnsView;
   /** The connect-errors stream's counts so far (--collector.connect-errors), attached likewise. */
   readonly connectErrors?: ConnectErrorCounts;
+  /** The node's sockstat maxima over the peak window, read on their own fast timer. */
+  readonly sockstatPeaks?: SockstatPeaks;
 }
+
+/** What sources read on the main thread between samples bring: attached to each snapshot. */
+export type StreamData = Pick<SnapshotHeader, 'connectErrors' | 'sockstatPeaks'>;
 
 /** Each part is present only when its source succeeded (never stale, never partial). */
 export type Snapshot = SnapshotHeader & SnapshotParts;

@@ -47,7 +47,7 @@ describe('the connect-errors collector in the exposition', () => {
   it('serves the counts per errno and namespace with the node snapshot', async () => {
     const exporter = new ExporterMetrics({ collectors, version: '1' });
     exporter.update(exampleSnapshot());
-    exporter.updateConnectErrors(counts);
+    exporter.updateStreams({ connectErrors: counts });
     const text = (await exporter.render('text')).body.toString();
     const pod = { netns: '4026532505', pod: 'web-0', namespace: 'shop', container: 'nginx' };
     expect(
@@ -77,11 +77,8 @@ describe('the connect-errors collector in the exposition', () => {
   it('fails alone, with no series, when the stream could not start', async () => {
     const exporter = new ExporterMetrics({ collectors, version: '1' });
     exporter.update(exampleSnapshot());
-    exporter.updateConnectErrors({
-      series: [],
-      lostEvents: 0,
-      pollSeconds: 0,
-      error: 'no tracefs',
+    exporter.updateStreams({
+      connectErrors: { series: [], lostEvents: 0, pollSeconds: 0, error: 'no tracefs' },
     });
     const text = (await exporter.render('text')).body.toString();
     expect(sampleValue(text, 'tcpstate_collector_success', { collector: 'connect-errors' })).toBe(
@@ -93,11 +90,11 @@ describe('the connect-errors collector in the exposition', () => {
 
   it('sends new counts to the sampling worker once, and again to a new worker', () => {
     const exporter = new ExporterMetrics({ collectors, version: '1' });
-    expect(exporter.nextRenderRequest().connectErrors).toBeUndefined();
-    exporter.updateConnectErrors(counts);
-    expect(exporter.nextRenderRequest().connectErrors).toBe(counts);
-    expect(exporter.nextRenderRequest().connectErrors).toBeUndefined();
+    expect(exporter.nextRenderRequest().streams?.connectErrors).toBeUndefined();
+    exporter.updateStreams({ connectErrors: counts });
+    expect(exporter.nextRenderRequest().streams?.connectErrors).toBe(counts);
+    expect(exporter.nextRenderRequest().streams?.connectErrors).toBeUndefined();
     exporter.forgetRenderer();
-    expect(exporter.nextRenderRequest().connectErrors).toBe(counts);
+    expect(exporter.nextRenderRequest().streams?.connectErrors).toBe(counts);
   });
 });
