@@ -270,6 +270,11 @@ const FOOTPRINT_START =
   '<!-- footprint section: from bench/footprint-bench.ts, kept by npm run bench -->';
 const FOOTPRINT_END = '<!-- end of footprint section -->';
 
+/** Figures of bench/tracer-bench.ts, written by hand from its output: kept as committed. */
+const TRACER_START =
+  '<!-- connect-errors section: from bench/tracer-bench.ts, kept by npm run bench -->';
+const TRACER_END = '<!-- end of connect-errors section -->';
+
 /**
  * docs/benchmarks.md from a run: the whole page after a run of the table parts, keeping
  * the committed netns section unless this run measured it; after a run of the netns part
@@ -293,6 +298,7 @@ export function writeDocs(records: readonly BenchRecord[], log: (message: string
     return;
   }
   const footprintPart = committedSection(committed, FOOTPRINT_START, FOOTPRINT_END) ?? '';
+  const tracerPart = committedSection(committed, TRACER_START, TRACER_END) ?? '';
   const svg = chartSvg(costs(records, 'real'), costs(records, 'synthetic'));
   writeFileSync(`${DOCS}benchmarks.png`, renderPng(svg));
   const page = `# Benchmarks
@@ -313,7 +319,7 @@ ${reading(records)}
 ![CPU per socket against table size](benchmarks.png)
 
 ${renderSections(records)}
-${footprintPart}${netnsPart}
+${footprintPart}${tracerPart}${netnsPart}
 ${RERUN}
 
 ${METHOD}

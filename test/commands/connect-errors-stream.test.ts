@@ -56,7 +56,7 @@ describe.skipIf(!canRun('the connect-errors stream in the daemon', { root: true,
                 ? text
                 : undefined;
             },
-            { timeoutMs: 10_000, intervalMs: 100, describe: () => exporter.daemon.output() },
+            { timeoutMs: 30_000, intervalMs: 100, describe: () => exporter.daemon.output() },
           );
           expect(
             sampleValue(body, 'tcpstate_connect_errors_total', {
@@ -77,7 +77,7 @@ describe.skipIf(!canRun('the connect-errors stream in the daemon', { root: true,
       await Promise.all(exporters.map((exporter) => exporter.daemon.stop()));
       for (const exporter of exporters) expect((await exporter.exited).code).toBe(0);
       for (const instance of instances) expect(existsSync(instance)).toBe(false);
-    }, 60_000);
+    }, 90_000);
 
     it('without CAP_SYS_ADMIN fails alone, with one log line, and serves the rest', async () => {
       const exporter = await startExporter(ARGS, { user: NOBODY });
@@ -87,7 +87,7 @@ describe.skipIf(!canRun('the connect-errors stream in the daemon', { root: true,
           const text = await scrape(exporter);
           return samplesOf(text, 'tcpstate_sockets').length > 0 ? text : undefined;
         },
-        { timeoutMs: 10_000, intervalMs: 100, describe: () => exporter.daemon.output() },
+        { timeoutMs: 30_000, intervalMs: 100, describe: () => exporter.daemon.output() },
       );
       expect(sampleValue(body, 'tcpstate_collector_success', { collector: 'connect-errors' })).toBe(
         0,
@@ -100,6 +100,6 @@ describe.skipIf(!canRun('the connect-errors stream in the daemon', { root: true,
       expect(lines).toHaveLength(1);
       expect(lines[0]?.level).toBe('error');
       expect(String(lines[0]?.error)).toMatch(/CAP_SYS_ADMIN/);
-    }, 60_000);
+    }, 90_000);
   },
 );
