@@ -4,6 +4,7 @@
  * from this list (see docs/architecture.md, "Adding a collector").
  */
 import { collectorSet } from './collector-set.js';
+import { connectErrorsCollector } from './connect-errors.js';
 import { conntrackCollector } from './conntrack.js';
 import { ephemeralCollector } from './ephemeral.js';
 import { netnsCollector } from './netns.js';
@@ -24,6 +25,7 @@ export const COLLECTORS = [
   netnsCollector,
   conntrackCollector,
   snatCollector,
+  connectErrorsCollector,
 ] as const;
 
 export const REGISTRY = collectorSet(COLLECTORS);

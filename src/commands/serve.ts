@@ -16,8 +16,10 @@ import { buildApp, type ExporterApp } from '../server/app.js';
 import { exitWithoutJoiningThreads } from '../server/hard-exit.js';
 import { SampleHistory } from '../server/sample-history.js';
 import { LiveWebConfig } from '../server/web-config-reload.js';
+import { startConnectErrorStream } from './connect-errors-stream.js';
 import { type CommandIo, writeProblem } from './io.js';
 import { netnsRounds } from './netns-rounds.js';
+import { startSockstatPeaks } from './sockstat-peaks.js';
 import { startUp } from './startup.js';
 
 /** Whatever happens, the process is gone this long after the stop signal. */
@@ -112,8 +114,8 @@ export async function runServe(
     onSnapshot({ snapshot, rendered }) {
       metrics.update(snapshot, rendered);
       history.record(snapshot);
-      // The netns collector's rounds come apart, and say their own transitions.
-      const nodeCollectors = { ...config.collectors, netns: false };
+      // The netns rounds and the connect-errors stream come apart, and say their own transitions.
+      const nodeCollectors = { ...config.collectors, netns: false, 'connect-errors': false };
       logCollectorTransitions(logger, health.observe(REGISTRY.statuses(snapshot, nodeCollectors)));
     },
     onSkipped() {
@@ -147,6 +149,12 @@ export async function runServe(
   await namespace?.ready();
   scheduler.start();
   rounds?.start();
+  const failureStream = config.collectors['connect-errors']
+    ? startConnectErrorStream(config, logger, metrics)
+    : undefined;
+  const peaks = config.collectors.sockstat
+    ? startSockstatPeaks(config, logger, metrics)
+    : undefined;
   webConfig?.start();
   logger.info(
     {
@@ -166,6 +174,9 @@ export async function runServe(
     void exitWithoutJoiningThreads(EXIT.ok);
   }, SHUTDOWN_DEADLINE_MS);
   deadline.unref();
+  // First: the tracefs instance must not outlive the process.
+  failureStream?.stop();
+  peaks?.stop();
   webConfig?.stop();
   const [threadsEnded, roundThreadsEnded = true] = await Promise.all([
     scheduler.stop(),

@@ -17,7 +17,7 @@ import {
 } from 'prom-client';
 import { sample } from '../collectors/collector.js';
 import { isSuccessfulSample } from '../snapshot/failed-snapshot.js';
-import type { Snapshot } from '../snapshot/model.js';
+import type { Snapshot, StreamData } from '../snapshot/model.js';
 import type { NetnsRound, NetnsView } from '../snapshot/netns-view.js';
 import { registerConstMetric } from './const-metric.js';
 import {
@@ -86,6 +86,9 @@ export class ExporterMetrics {
   private netns: NetnsView | undefined;
   /** Whether the sampling worker has the latest round (see nextRenderRequest). */
   private netnsSent = false;
+  private streams: StreamData = {};
+  /** Whether the sampling worker has the latest stream data. */
+  private streamsSent = true;
   /** Whether the bodies served now were rendered in this thread rather than by the worker. */
   private renderedHere = true;
   private totals: SampleTotals = emptyTotals();
@@ -140,14 +143,21 @@ export class ExporterMetrics {
    * taking a sample costs this thread the same however many namespaces there are.
    */
   nextRenderRequest(): ExpositionRequest {
-    if (this.netns === undefined || this.netnsSent) return { totals: this.totals };
-    this.netnsSent = true;
-    return { totals: this.totals, netns: this.netns };
+    const netns = this.netnsSent ? undefined : this.netns;
+    const streams = this.streamsSent ? undefined : this.streams;
+    this.netnsSent = this.netns !== undefined;
+    this.streamsSent = true;
+    return {
+      totals: this.totals,
+      ...(netns !== undefined && { netns }),
+      ...(streams !== undefined && { streams }),
+    };
   }
 
   /** The sampling worker is gone (it died or was abandoned): its successor gets the round anew. */
   forgetRenderer(): void {
     this.netnsSent = false;
+    this.streamsSent = Object.keys(this.streams).length === 0;
   }
 
   /**
@@ -156,7 +166,7 @@ export class ExporterMetrics {
    * hands; otherwise it is rendered in this thread.
    */
   update(snapshot: Snapshot, rendered?: RenderedSample): void {
-    this.latest = this.netns === undefined ? snapshot : { ...snapshot, netns: this.netns };
+    this.latest = this.withSideData(snapshot);
     this.renderedHere = rendered === undefined;
     if (rendered === undefined) {
       this.totals = addSample(this.totals, snapshot);
@@ -175,9 +185,25 @@ export class ExporterMetrics {
     const readFailures = (this.netns?.readFailures ?? 0) + round.failures.length;
     this.netns = { round, readFailures };
     this.netnsSent = false;
+    this.refreshSideData();
+  }
+
+  /** Serves this stream data (connect-errors counts, sockstat peaks) from now on, with the node's latest snapshot. */
+  updateStreams(data: StreamData): void {
+    this.streams = { ...this.streams, ...data };
+    this.streamsSent = false;
+    this.refreshSideData();
+  }
+
+  /** The snapshot with what other schedules than the sample's bring: the netns round, the streams. */
+  private withSideData(snapshot: Snapshot): Snapshot {
+    return { ...snapshot, ...(this.netns !== undefined && { netns: this.netns }), ...this.streams };
+  }
+
+  private refreshSideData(): void {
     if (this.latest === undefined) return;
-    this.latest = { ...this.latest, netns: this.netns };
-    // Where the worker renders samples, the round comes out with the next one.
+    this.latest = this.withSideData(this.latest);
+    // Where the worker renders samples, the new data comes out with the next one.
     if (this.renderedHere) this.sampleBodies = this.renderInThread(this.latest);
   }
 

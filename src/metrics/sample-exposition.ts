@@ -19,7 +19,7 @@ import {
 } from 'prom-client';
 import { sample } from '../collectors/collector.js';
 import { type CollectorName, REGISTRY } from '../collectors/registry.js';
-import type { Snapshot } from '../snapshot/model.js';
+import type { Snapshot, StreamData } from '../snapshot/model.js';
 import type { NetnsView } from '../snapshot/netns-view.js';
 import {
   emptyHistogram,
@@ -60,6 +60,8 @@ type TableFile = (typeof TABLE_FILES)[number];
 export interface SampleTotals {
   readonly durations: HistogramCounts;
   readonly malformed: Readonly<Record<TableFile, number>>;
+  /** Samples in which connect() had no usable port left toward some destination. */
+  readonly exhausted: number;
 }
 
 /** What a worker rendering the next sample needs from the HTTP thread. */
@@ -67,12 +69,24 @@ export interface ExpositionRequest {
   readonly totals: SampleTotals;
   /** The latest round over the node's other namespaces, served with the sample. */
   readonly netns?: NetnsView;
+  /** The streams' latest data, when it changed since the last request. */
+  readonly streams?: StreamData;
 }
 
 const SAMPLE_DURATION_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 export function emptyTotals(): SampleTotals {
-  return { durations: emptyHistogram(SAMPLE_DURATION_BUCKETS), malformed: { tcp: 0, tcp6: 0 } };
+  return {
+    durations: emptyHistogram(SAMPLE_DURATION_BUCKETS),
+    malformed: { tcp: 0, tcp6: 0 },
+    exhausted: 0,
+  };
+}
+
+/** Whether the sample saw a destination that connect() could not reach from a new port. */
+function exhausted(snapshot: Snapshot): boolean {
+  const ephemeral = snapshot.sockets?.ephemeral;
+  return ephemeral !== undefined && ephemeral.usedMax >= ephemeral.usable;
 }
 
 /** The totals with `snapshot` counted in. */
@@ -87,6 +101,7 @@ export function addSample(totals: SampleTotals, snapshot: Snapshot): SampleTotal
             tcp: totals.malformed.tcp + tables.tcp.malformed,
             tcp6: totals.malformed.tcp6 + tables.tcp6.malformed,
           },
+    exhausted: totals.exhausted + (exhausted(snapshot) ? 1 : 0),
   };
 }
 
@@ -251,6 +266,19 @@ function registerSampleMetrics(
         samples: (malformed) => TABLE_FILES.map((file) => sample(malformed[file], { file })),
       },
       () => frame.totals.malformed,
+    );
+  }
+  if (collectors.ephemeral) {
+    // A gauge sampled every few seconds misses an exhaustion shorter than the scrape interval; increase() of this does not.
+    registerConstMetric(
+      registry,
+      {
+        name: 'tcpstate_ephemeral_exhausted_samples_total',
+        help: 'Samples in which some destination had no usable ephemeral port left (tcpstate_ephemeral_ports_used_max >= tcpstate_ephemeral_ports_usable): a new connect() to it would have failed with EADDRNOTAVAIL. Times --sample.interval, about the time spent exhausted.',
+        type: 'counter',
+        samples: (count) => [sample(count)],
+      },
+      () => frame.totals.exhausted,
     );
   }
   if (collectors.ephemeral || collectors.sysctl) {

@@ -11,6 +11,7 @@ import {
   SampleExposition,
   transferList,
 } from '../metrics/sample-exposition.js';
+import type { StreamData } from '../snapshot/model.js';
 import type { NetnsView } from '../snapshot/netns-view.js';
 import {
   answerSampleRequests,
@@ -28,12 +29,15 @@ function expositionRenderer(options: ExpositionOptions): SampleRenderer {
   const exposition = new SampleExposition(options);
   // The latest netns round: sent once per round, not with every sample.
   let netns: NetnsView | undefined;
+  // The streams' latest data: sent when it changes.
+  let streams: StreamData = {};
   return {
     async render(snapshot, request) {
-      const { totals: before, netns: newRound } = request as ExpositionRequest;
-      netns = newRound ?? netns;
+      const { totals: before, ...sent } = request as ExpositionRequest;
+      netns = sent.netns ?? netns;
+      streams = sent.streams ?? streams;
       const totals = addSample(before, snapshot);
-      const served = netns === undefined ? snapshot : { ...snapshot, netns };
+      const served = { ...snapshot, ...(netns !== undefined && { netns }), ...streams };
       const rendered: RenderedSample = {
         totals,
         exposition: await exposition.render(served, totals),

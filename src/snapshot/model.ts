@@ -5,6 +5,8 @@
  * types come from the source readers (source-readers.ts); the file types from sources/.
  */
 
+import type { ConnectErrorCounts } from '../sources/connect-errors.js';
+import type { SockstatPeaks } from '../sources/sockstat-peaks.js';
 import type { NetnsView } from './netns-view.js';
 import type { SnapshotParts, SourceName } from './source-readers.js';
 
@@ -50,7 +52,14 @@ export interface SnapshotHeader {
    * own worker on its own schedule and is attached on the main thread.
    */
   readonly netns?: NetnsView;
+  /** The connect-errors stream's counts so far (--collector.connect-errors), attached likewise. */
+  readonly connectErrors?: ConnectErrorCounts;
+  /** The node's sockstat maxima over the peak window, read on their own fast timer. */
+  readonly sockstatPeaks?: SockstatPeaks;
 }
+
+/** What sources read on the main thread between samples bring: attached to each snapshot. */
+export type StreamData = Pick<SnapshotHeader, 'connectErrors' | 'sockstatPeaks'>;
 
 /** Each part is present only when its source succeeded (never stale, never partial). */
 export type Snapshot = SnapshotHeader & SnapshotParts;

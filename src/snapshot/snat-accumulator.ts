@@ -14,8 +14,8 @@ import {
   type SnatSink,
 } from '../sources/conntrack-table.js';
 import { KERNEL_DEFAULT_NAT_PORTS, type NatRules, readNatRules } from '../sources/nat-rules.js';
+import type { TcpTableReader } from '../sources/tcp-table.js';
 import { DestinationTable } from './destination-table.js';
-import type { SourceContext } from './source-readers.js';
 import { TopK } from './top-k.js';
 
 /** The snat collector's own flags, as the engine gets them. */
@@ -129,7 +129,14 @@ const STATES = new WeakMap<object, SnatState>();
 
 /** Streams `<procfs>/net/nf_conntrack` and counts each destination's NAT ports. */
 export function readSnatPorts(
-  context: Pick<SourceContext, 'options' | 'tables'>,
+  context: {
+    readonly options: SnatLimits & {
+      readonly procfsRoot: string;
+      readonly readChunkBytes?: number;
+    };
+    /** The sampler's tcp table reader: this source's reader state is kept per sampler. */
+    readonly tables: TcpTableReader;
+  },
   rules: () => NatRules = readNatRules,
   nowMs = Date.now(),
 ): SnatPorts {

@@ -37,7 +37,7 @@ function errnoCode(error: unknown): string | undefined {
 }
 
 /** The inode of `<procfs>/<pid>/net/tcp`, or undefined when the process is gone. */
-function tableInode(procfsRoot: string, pid: number): number | undefined {
+export function tableInode(procfsRoot: string, pid: number): number | undefined {
   try {
     return statSync(join(procfsRoot, String(pid), 'net/tcp')).ino;
   } catch (error) {
@@ -60,7 +60,7 @@ export function processName(procfsRoot: string, pid: number): string | undefined
 }
 
 /** `net:[4026532177]` → 4026532177; undefined without ptrace access or once the process is gone. */
-function namespaceInode(procfsRoot: string, pid: number): number | undefined {
+export function namespaceInode(procfsRoot: string, pid: number): number | undefined {
   try {
     const match = /^net:\[(\d+)\]$/.exec(readlinkSync(join(procfsRoot, String(pid), 'ns/net')));
     return match?.[1] === undefined ? undefined : Number(match[1]);

@@ -26,6 +26,14 @@ export interface NamespaceOwner {
   readonly containerId: string;
 }
 
+/** A namespace whose owner could not be named (no cgroup match, or it is gone). */
+export const UNKNOWN_OWNER: NamespaceOwner = {
+  pod: '',
+  namespace: '',
+  container: '',
+  containerId: '',
+};
+
 /**
  * `pod<uid>` with dashes (cgroupfs driver: `/kubepods/burstable/pod<uid>/<id>`) or with
  * underscores (systemd driver: `kubepods-burstable-pod<uid_with_underscores>.slice`).

@@ -53,6 +53,7 @@ const COLLECTOR_FAMILIES: Readonly<Record<CollectorName, readonly string[]>> = {
   netns: ['tcpstate_netns_namespaces', 'tcpstate_netns_sockets'],
   conntrack: ['tcpstate_conntrack_entries', 'tcpstate_conntrack_events_total'],
   snat: ['tcpstate_snat_ports_used', 'tcpstate_snat_ports_usable'],
+  'connect-errors': ['tcpstate_connect_errors_total', 'tcpstate_bind_errors_total'],
 };
 
 describe('ExporterMetrics', () => {
@@ -174,6 +175,7 @@ describe('ExporterMetrics', () => {
       netns: false,
       conntrack: false,
       snat: false,
+      'connect-errors': false,
     };
     const exporter = metrics(collectors);
     exporter.update(exampleSnapshot());
@@ -223,6 +225,20 @@ describe('ExporterMetrics', () => {
     expect(
       sampleValue(body, 'tcpstate_build_info', { version: '9.8.7', node_version: process.version }),
     ).toBe(1);
+  });
+
+  it('counts the samples in which a destination had no usable port left', async () => {
+    const exporter = metrics();
+    const tables = exampleSocketTables();
+    const ephemeral = tables.ephemeral ?? EXAMPLE_EPHEMERAL;
+    const dry = { ...tables, ephemeral: { ...ephemeral, usedMax: ephemeral.usable } };
+    const { ephemeral: _dropped, ...withoutRange } = tables;
+    exporter.update(exampleSnapshot());
+    expect(sampleValue(await text(exporter), 'tcpstate_ephemeral_exhausted_samples_total')).toBe(0);
+    for (const sockets of [dry, tables, dry, withoutRange]) {
+      exporter.update(exampleSnapshot({ sockets }));
+    }
+    expect(sampleValue(await text(exporter), 'tcpstate_ephemeral_exhausted_samples_total')).toBe(2);
   });
 
   it('serves the configured sample interval when it has one, and none for a single sample', async () => {

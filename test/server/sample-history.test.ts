@@ -84,6 +84,7 @@ describe('pageData', () => {
       netns: false,
       conntrack: false,
       snat: false,
+      'connect-errors': false,
     },
     history: new SampleHistory().series(),
   };

@@ -4,6 +4,7 @@
  */
 import { execFile } from 'node:child_process';
 import { join, resolve } from 'node:path';
+import { asUser } from '../kernel/namespace-process.js';
 import { type Daemon, startDaemon, waitFor } from '../prometheus/prometheus-daemon.js';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '../..');
@@ -73,13 +74,18 @@ export async function startExporter(
     readonly entry?: string;
     /** Runs it under `prlimit --nofile=N:N`. */
     readonly fileLimit?: number;
+    /** Runs it as this uid (and gid), without capabilities (setpriv). */
+    readonly user?: number;
   } = {},
 ): Promise<RunningExporter> {
-  const [node, nodeArgs] = exporterCommand(['--web.listen-address=127.0.0.1:0', ...args], options);
-  const [file, argv]: [string, string[]] =
-    options.fileLimit === undefined
-      ? [node, nodeArgs]
-      : ['prlimit', [`--nofile=${options.fileLimit}:${options.fileLimit}`, node, ...nodeArgs]];
+  let [file, argv] = exporterCommand(['--web.listen-address=127.0.0.1:0', ...args], options);
+  if (options.fileLimit !== undefined) {
+    [file, argv] = [
+      'prlimit',
+      [`--nofile=${options.fileLimit}:${options.fileLimit}`, file, ...argv],
+    ];
+  }
+  if (options.user !== undefined) [file, argv] = asUser(options.user, file, argv);
   const daemon = startDaemon(file, argv, {
     cwd: REPO_ROOT,
     ...(options.netns === undefined ? {} : { netns: options.netns }),

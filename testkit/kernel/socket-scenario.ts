@@ -134,6 +134,11 @@ export class SocketAgent {
     await this.request('drop', { group });
   }
 
+  /** Aborts every socket of a group with a RST: gone at once, no TIME_WAIT. */
+  async reset(group: string): Promise<void> {
+    await this.request('reset', { group });
+  }
+
   private request(op: string, body: object): Promise<Reply> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {

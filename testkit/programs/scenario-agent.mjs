@@ -153,7 +153,15 @@ function drop({ group }) {
   return Promise.resolve({ dropped: sockets.length });
 }
 
-const operations = { listen, connect, end, exhaust, drop, ping: async () => ({}) };
+/** Aborts (RST, so no TIME_WAIT on either side) every socket of a group and forgets them. */
+function reset({ group }) {
+  const sockets = groups.get(group) ?? [];
+  for (const socket of sockets) socket.resetAndDestroy();
+  groups.delete(group);
+  return Promise.resolve({ reset: sockets.length });
+}
+
+const operations = { listen, connect, end, exhaust, drop, reset, ping: async () => ({}) };
 
 const lines = createInterface({ input: process.stdin });
 lines.on('line', (line) => {
