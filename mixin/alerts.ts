@@ -5,6 +5,7 @@
  * compares series of one exporter only. Thresholds and their reasons: mixin/config.ts.
  */
 import type { Duration, MixinConfig } from './config.js';
+import { conntrackGroup } from './conntrack-alerts.js';
 import {
   DESTINATION_LABELS,
   DESTINATION_TEMPLATE,
@@ -26,6 +27,8 @@ export interface AlertingRule {
     readonly description: string;
     readonly runbook_url: string;
   };
+  /** Still firing this long after the condition clears (flapping inputs). */
+  readonly keep_firing_for?: Duration;
 }
 
 export interface RuleGroup {
@@ -37,7 +40,7 @@ export function isAlertingRule(rule: AlertingRule | RecordingRule): rule is Aler
   return 'alert' in rule;
 }
 
-interface AlertSpec {
+export interface AlertSpec {
   readonly alert: string;
   readonly severity: Severity;
   readonly expr: string;
@@ -51,7 +54,7 @@ export function runbookAnchor(alert: string): string {
   return alert.toLowerCase();
 }
 
-function toRule(config: MixinConfig, spec: AlertSpec): AlertingRule {
+export function toRule(config: MixinConfig, spec: AlertSpec): AlertingRule {
   return {
     alert: spec.alert,
     expr: spec.expr,
@@ -69,7 +72,7 @@ function toRule(config: MixinConfig, spec: AlertSpec): AlertingRule {
  * Looks a per-instance number up at notification time (`query` runs in Prometheus). The
  * format string is a Go raw string so PromQL quotes need no escaping.
  */
-function instanceValueTemplate(metric: string, ...matchers: readonly string[]): string {
+export function instanceValueTemplate(metric: string, ...matchers: readonly string[]): string {
   return labelValueTemplate(metric, matchers, ['job', 'instance']);
 }
 
@@ -541,6 +544,7 @@ export function alertGroups(config: MixinConfig): RuleGroup[] {
     resourceGroup(config),
     connectionGroup(config),
     exporterGroup(config),
+    conntrackGroup(config),
   ];
 }
 

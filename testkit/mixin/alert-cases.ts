@@ -6,6 +6,7 @@
  * firing and quiet cases). Series use a 1 minute step; values are in promtool's expanding
  * notation.
  */
+import { CONNTRACK_SCENARIOS } from './conntrack-alert-cases.js';
 
 export interface ExpectedAlert {
   readonly labels: Readonly<Record<string, string>>;
@@ -26,13 +27,13 @@ export interface AlertCase {
   readonly expected: readonly ExpectedAlert[];
 }
 
-interface Scenario {
+export interface Scenario {
   readonly name: string;
   readonly series: Readonly<Record<string, string>>;
   readonly expected?: readonly ExpectedAlert[];
 }
 
-interface AlertScenarios {
+export interface AlertScenarios {
   readonly alert: string;
   readonly evalTime: string;
   /** On web-1; the multi-instance case repeats it on web-2 beside web-3 in the quiet case. */
@@ -1194,4 +1195,6 @@ function expand(scenarios: AlertScenarios): AlertCase[] {
   }));
 }
 
-export const ALERT_CASES: readonly AlertCase[] = SCENARIOS.flatMap(expand);
+export const ALERT_CASES: readonly AlertCase[] = [...SCENARIOS, ...CONNTRACK_SCENARIOS].flatMap(
+  expand,
+);
