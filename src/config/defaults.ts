@@ -2,6 +2,8 @@
  * The default run, from the flag table's defaults (each collector's limits are declared in
  * its own file): what doctor, the bench and tests sample with.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { SampleOptions, Snapshot } from '../snapshot/model.js';
 import { createSampler } from '../snapshot/sample.js';
 import { type ExporterConfig, parseExporterArgs, sampleOptionsFor } from './flags.js';
@@ -23,4 +25,14 @@ export function defaultSampleOptions(procfsRoot: string): SampleOptions {
 /** One sample with the default options, some of them replaced: for doctor, the bench and tests. */
 export function sampleProcfs(options: Partial<SampleOptions> & { procfsRoot: string }): Snapshot {
   return createSampler({ ...defaultSampleOptions(options.procfsRoot), ...options }).sample();
+}
+
+/**
+ * Doctor's plan: the defaults, and conntrack's one small stats file where the kernel has it
+ * (a host without nf_conntrack is not reported as missing a source).
+ */
+export function doctorSampleOptions(procfsRoot: string): SampleOptions {
+  const options = defaultSampleOptions(procfsRoot);
+  const conntrack = existsSync(join(procfsRoot, 'net/stat/nf_conntrack'));
+  return { ...options, sources: { ...options.sources, conntrack } };
 }

@@ -80,6 +80,8 @@ export const SNAT_USE_CRITICAL_RATIO = 0.8;
  * limit, where new flows are dropped.
  */
 export const CONNTRACK_ENTRIES_WARNING_RATIO = 0.75;
+/** At the limit new flows are dropped now. */
+export const CONNTRACK_ENTRIES_CRITICAL_RATIO = 1;
 
 /** Rows in each per-port table and destinations listed in text output. */
 export const TEXT_TOP_ROWS = 10;
