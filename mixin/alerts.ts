@@ -11,6 +11,7 @@
  * one scrape to the next stays held (config.flapWindow).
  */
 import type { Duration, MixinConfig } from './config.js';
+import { conntrackGroup } from './conntrack-alerts.js';
 import { DESTINATION_TEMPLATE, NETNS_OWNER_TEMPLATE, series } from './promql.js';
 import { RECORDED, type RecordingRule, recordingRules, sysctlSeries } from './recording.js';
 
@@ -39,7 +40,7 @@ export function isAlertingRule(rule: AlertingRule | RecordingRule): rule is Aler
   return 'alert' in rule;
 }
 
-interface AlertSpec {
+export interface AlertSpec {
   readonly alert: string;
   readonly severity: Severity;
   readonly expr: string;
@@ -53,7 +54,7 @@ export function runbookAnchor(alert: string): string {
   return alert.toLowerCase();
 }
 
-function toRule(config: MixinConfig, spec: AlertSpec): AlertingRule {
+export function toRule(config: MixinConfig, spec: AlertSpec): AlertingRule {
   return {
     alert: spec.alert,
     expr: spec.expr,
@@ -73,7 +74,7 @@ function toRule(config: MixinConfig, spec: AlertSpec): AlertingRule {
  * Looks a per-instance number up at notification time (`query` runs in Prometheus). The
  * format string is a Go raw string so PromQL quotes need no escaping.
  */
-function instanceValueTemplate(metric: string, ...matchers: readonly string[]): string {
+export function instanceValueTemplate(metric: string, ...matchers: readonly string[]): string {
   return labelValueTemplate(metric, matchers, ['job', 'instance']);
 }
 
@@ -586,6 +587,7 @@ export function alertGroups(config: MixinConfig): RuleGroup[] {
     resourceGroup(config),
     connectionGroup(config),
     exporterGroup(config),
+    conntrackGroup(config),
   ];
 }
 

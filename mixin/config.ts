@@ -10,11 +10,14 @@
 import {
   BIND_FIRST_HELD_WARNING_RATIO,
   CLOSE_WAIT_WARNING,
+  CONNTRACK_ENTRIES_WARNING_RATIO,
   EPHEMERAL_USE_CRITICAL_RATIO,
   EPHEMERAL_USE_WARNING_RATIO,
   ORPHANS_CRITICAL_RATIO,
   ORPHANS_WARNING_RATIO,
   PAWS_WARNING_PER_SECOND,
+  SNAT_USE_CRITICAL_RATIO,
+  SNAT_USE_WARNING_RATIO,
   SYN_COOKIES_WARNING_PER_SECOND,
   TIME_WAIT_BUCKETS_WARNING_RATIO,
 } from '../src/doctor/thresholds.js';
@@ -119,6 +122,20 @@ export interface MixinConfig {
     readonly staleSlackSeconds: number;
     readonly stalledFor: Duration;
   };
+  /** The conntrack and snat collectors' series (mixin/conntrack-alerts.ts). */
+  readonly conntrack: {
+    /** NAT ports held toward one destination against the usable: warning, then critical. */
+    readonly snatWarningRatio: number;
+    readonly snatCriticalRatio: number;
+    readonly snatWarningFor: Duration;
+    readonly snatCriticalFor: Duration;
+    /** Held after the condition clears, so a share flapping around a level keeps one alert. */
+    readonly snatKeepFiringFor: Duration;
+    readonly entriesWarningRatio: number;
+    readonly entriesFor: Duration;
+    readonly dropsWindow: Duration;
+    readonly dropsFor: Duration;
+  };
   readonly grafana: {
     readonly uidPrefix: string;
     readonly tags: readonly string[];
@@ -219,6 +236,19 @@ export const defaultConfig: MixinConfig = {
     staleIntervals: 3,
     staleSlackSeconds: 60,
     stalledFor: '5m',
+  },
+  conntrack: {
+    snatWarningRatio: SNAT_USE_WARNING_RATIO,
+    snatCriticalRatio: SNAT_USE_CRITICAL_RATIO,
+    snatWarningFor: '15m',
+    // As the ephemeral critical: five minutes above the level is not a one-scrape burst.
+    snatCriticalFor: '5m',
+    snatKeepFiringFor: '10m',
+    entriesWarningRatio: CONNTRACK_ENTRIES_WARNING_RATIO,
+    entriesFor: '15m',
+    // Each refused flow is a connect() timing out; 5 m of them is no single burst.
+    dropsWindow: '5m',
+    dropsFor: '5m',
   },
   grafana: {
     uidPrefix: 'tcpstate',

@@ -572,6 +572,63 @@ export function overviewDashboard(config: MixinConfig): dashboard.Dashboard {
         )
         .overrideByName('Last sample age', [{ id: 'unit', value: 's' }])
         .overrideByName('Sample interval', [{ id: 'unit', value: 's' }]),
+    )
+    // Last, so the panel ids above (runbook links) stay as they are.
+    .withRow(row('Conntrack and source NAT of $instance (--collector.conntrack, --collector.snat)'))
+    .withPanel(
+      timeseriesPanel({
+        title: 'NAT ports per destination against usable',
+        span: 8,
+        description:
+          'Ports of a NAT address held toward one destination by source-NATed flows (pods to the outside ' +
+          'on a Kubernetes node), the 10 busiest, against the ports the masquerade/snat rule gives each ' +
+          'destination. Where a line meets usable, new flows to it are dropped and connect() times out.',
+      })
+        .unit('short')
+        .min(0)
+        .withTarget(
+          query(
+            'A',
+            `topk(10, ${selected('tcpstate_snat_ports_used', 'remote_address!="other"')})`,
+            { legend: '{{nat_address}} → {{remote_address}}:{{remote_port}}/{{protocol}}' },
+          ),
+        )
+        .withTarget(
+          query('B', selected('tcpstate_snat_ports_usable'), { legend: 'usable ({{source}})' }),
+        ),
+    )
+    .withPanel(
+      timeseriesPanel({
+        title: 'Conntrack entries against nf_conntrack_max',
+        span: 8,
+        description:
+          'Flows the conntrack table holds as a share of nf_conntrack_max. At the limit the kernel evicts ' +
+          'unassured flows and then drops new ones; the dashed line is the alert’s level.',
+      })
+        .unit('percentunit')
+        .min(0)
+        .thresholds(risingThresholds(config.conntrack.entriesWarningRatio))
+        .thresholdsStyle(thresholdLine())
+        .withTarget(
+          query(
+            'A',
+            `${selected('tcpstate_conntrack_entries')} / on (job, instance) ${selected('tcpstate_conntrack_entries_limit')}`,
+            { legend: 'entries / limit' },
+          ),
+        ),
+    )
+    .withPanel(
+      ratesPanel(
+        {
+          title: 'Conntrack events per second',
+          span: 8,
+          description:
+            'insert_failed and drop: flows conntrack refused (no free NAT port toward a destination, or a full ' +
+            'table); each is a SYN lost and a connect() that times out, and the critical alert. early_drop: ' +
+            'entries evicted to make room. clash_resolve, search_restart, invalid: races and packets it could not track.',
+        },
+        [['tcpstate_conntrack_events_total', '{{event}}']],
+      ),
     );
   return buildDashboard(builder);
 }

@@ -4,7 +4,7 @@
  * at or above --fail-on.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { defaultSampleOptions } from '../config/defaults.js';
+import { doctorSampleOptions } from '../config/defaults.js';
 import { EXIT } from '../config/exit-codes.js';
 import { EXPORTER_FLAGS } from '../config/flags.js';
 import { analyse } from '../doctor/analyse.js';
@@ -82,7 +82,7 @@ export async function runDoctor(argv: readonly string[], io: CommandIo): Promise
     return EXIT.ok;
   }
   const windowMs = parseWindow(flags.window) ?? 0;
-  const sampler = createSampler(defaultSampleOptions(flags.procfsRoot));
+  const sampler = createSampler(doctorSampleOptions(flags.procfsRoot));
 
   const first = sampler.sample();
   let second = first;

@@ -2,6 +2,8 @@
  * The default run, from the flag table's defaults (each collector's limits are declared in
  * its own file): what doctor, the bench and tests sample with.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { SampleOptions } from '../snapshot/model.js';
 import { type ExporterConfig, parseExporterArgs, sampleOptionsFor } from './flags.js';
 
@@ -17,4 +19,14 @@ export const DEFAULT_CONFIG: ExporterConfig = defaultConfig();
 /** Engine options with every collector's default, for a procfs root. */
 export function defaultSampleOptions(procfsRoot: string): SampleOptions {
   return sampleOptionsFor({ ...DEFAULT_CONFIG, procfsRoot });
+}
+
+/**
+ * Doctor's plan: the defaults, and conntrack's one small stats file where the kernel has it
+ * (a host without nf_conntrack is not reported as missing a source).
+ */
+export function doctorSampleOptions(procfsRoot: string): SampleOptions {
+  const options = defaultSampleOptions(procfsRoot);
+  const conntrack = existsSync(join(procfsRoot, 'net/stat/nf_conntrack'));
+  return { ...options, sources: { ...options.sources, conntrack } };
 }

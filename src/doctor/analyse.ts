@@ -8,6 +8,7 @@ import { type Check, type Context, Skip } from './check-context.js';
 import { bindFirstPortsLow } from './checks/bind-first-ports-low.js';
 import { clientSideTimeWait } from './checks/client-side-time-wait.js';
 import { closeWaitAccumulating } from './checks/close-wait-accumulating.js';
+import { conntrackNearFull } from './checks/conntrack-near-full.js';
 import { ephemeralHeadroomLow } from './checks/ephemeral-headroom-low.js';
 import { lingerZeroAborts } from './checks/linger-zero-aborts.js';
 import { listenOverflows } from './checks/listen-overflows.js';
@@ -42,6 +43,7 @@ export const CHECKS: readonly Check[] = [
   pawsRejects,
   synQueueOverflow,
   orphansNearLimit,
+  conntrackNearFull,
   tcpMemoryPressure,
 ];
 

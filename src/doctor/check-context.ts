@@ -3,6 +3,7 @@
  * two snapshots it reads, and a way to say "cannot look" (Skip). See docs/doctor.md.
  */
 import type { EphemeralPorts, Snapshot, SocketTables, SourceName } from '../snapshot/model.js';
+import type { ConntrackStats } from '../sources/conntrack-stats.js';
 import { type CounterRef, counterValue } from '../sources/netstat.js';
 import type { SockstatField } from '../sources/sockstat.js';
 import { type CounterChange, counterChange, round } from './counters.js';
@@ -84,6 +85,13 @@ export function needSockstat(context: Context, field: SockstatField): number {
   const value = sockstat.ipv4[field];
   if (value === undefined) throw new Skip(`net/sockstat has no TCP ${field} field`);
   return value;
+}
+
+/** Conntrack's stats; undefined where the kernel has none (nothing to find), Skip when unreadable. */
+export function conntrackIfPresent(context: Context): ConntrackStats | undefined {
+  if (context.second.conntrack !== undefined) return context.second.conntrack;
+  if (context.second.sources.conntrack === undefined) return undefined;
+  throw unavailable(context.second, 'conntrack', 'net/stat/nf_conntrack');
 }
 
 export function needCounter(context: Context, counter: CounterRef): Required<CounterChange> {

@@ -18,6 +18,7 @@ export const FINDING_IDS = [
   'paws-rejects',
   'syn-queue-overflow',
   'orphans-near-limit',
+  'conntrack-near-full',
   'tcp-memory-pressure',
 ] as const;
 export type FindingId = (typeof FINDING_IDS)[number];

@@ -10,3 +10,4 @@ export const MAX_SYN_BACKLOG = 'net.ipv4.tcp_max_syn_backlog';
 export const SYNCOOKIES = 'net.ipv4.tcp_syncookies';
 export const MAX_ORPHANS = 'net.ipv4.tcp_max_orphans';
 export const TCP_MEM = 'net.ipv4.tcp_mem';
+export const CONNTRACK_MAX = 'net.netfilter.nf_conntrack_max';

@@ -70,6 +70,26 @@ export const SYN_COOKIES_WARNING_PER_SECOND = 1;
  */
 export const TW_REUSE_DELAY_DEFAULT_MS = 1000;
 
+/**
+ * NAT ports held toward one destination against those the NAT rule gives. Conntrack keeps
+ * a closed flow's port for nf_conntrack_tcp_timeout_time_wait (120 s): at half, the
+ * connection rate to that destination cannot double...
+ */
+export const SNAT_USE_WARNING_RATIO = 0.5;
+/**
+ * ...and past 80 % one burst takes the rest, and SYNs are dropped (connect() times out).
+ * Kernels give up early on a large, nearly full range, so the page comes well before 100 %.
+ */
+export const SNAT_USE_CRITICAL_RATIO = 0.8;
+
+/**
+ * Conntrack entries against nf_conntrack_max: a quarter left, a traffic peak reaches the
+ * limit, where new flows are dropped.
+ */
+export const CONNTRACK_ENTRIES_WARNING_RATIO = 0.75;
+/** At the limit new flows are dropped now. */
+export const CONNTRACK_ENTRIES_CRITICAL_RATIO = 1;
+
 /** Rows in each per-port table and destinations listed in text output. */
 export const TEXT_TOP_ROWS = 10;
 

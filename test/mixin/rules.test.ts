@@ -112,6 +112,9 @@ describe('generated alerting rules', () => {
     uses('TcpStateOrphansNearLimit', 'warning', thresholds.ORPHANS_WARNING_RATIO);
     uses('TcpStateOrphansNearLimit', 'critical', thresholds.ORPHANS_CRITICAL_RATIO);
     uses('TcpStateSynCookiesSent', 'warning', thresholds.SYN_COOKIES_WARNING_PER_SECOND);
+    uses('TcpStateSnatPortHeadroomLow', 'warning', thresholds.SNAT_USE_WARNING_RATIO);
+    uses('TcpStateSnatPortHeadroomLow', 'critical', thresholds.SNAT_USE_CRITICAL_RATIO);
+    uses('TcpStateConntrackTableNearlyFull', 'warning', thresholds.CONNTRACK_ENTRIES_WARNING_RATIO);
     expect(defaultConfig.ephemeral.criticalRatio).toBe(thresholds.EPHEMERAL_USE_CRITICAL_RATIO);
   });
 

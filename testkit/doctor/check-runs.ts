@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
+import { doctorSampleOptions } from '../../src/config/defaults.js';
 import { type Analysis, analyse, CHECKS } from '../../src/doctor/analyse.js';
 import type { Check } from '../../src/doctor/check-context.js';
 import type { Finding, FindingId } from '../../src/doctor/finding.js';
@@ -59,7 +60,7 @@ export function sampleTree(spec: ProcfsTreeSpec): Snapshot {
   const root = mkdtempSync(join(tmpdir(), 'tsd-check-'));
   try {
     writeProcfsTree(root, spec);
-    return sampleProcfs({ procfsRoot: root });
+    return sampleProcfs(doctorSampleOptions(root));
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

@@ -10,11 +10,13 @@
 import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { doctorSampleOptions } from '../../src/config/defaults.js';
 import { FINDING_IDS, type FindingId, type Severity } from '../../src/doctor/finding.js';
 import {
   BIND_FIRST_HELD_INFO_RATIO,
   CLIENT_TIME_WAIT_USABLE_SHARE,
   CLOSE_WAIT_WARNING,
+  CONNTRACK_ENTRIES_WARNING_RATIO,
   EPHEMERAL_USE_CRITICAL_RATIO,
   EPHEMERAL_USE_WARNING_RATIO,
   ORPHANS_WARNING_RATIO,
@@ -157,6 +159,15 @@ function orphansTree(orphans: number): ProcfsTreeSpec {
     sockets: WEB_FRONT,
     sysctls: { ...HOST_SYSCTLS, 'net.ipv4.tcp_max_orphans': ORPHAN_LIMIT },
     sockstat: { orphan: orphans },
+  };
+}
+
+const CONNTRACK_LIMIT = 1000;
+function conntrackTree(entries: number): ProcfsTreeSpec {
+  return {
+    sockets: WEB_FRONT,
+    sysctls: { 'net.netfilter.nf_conntrack_max': CONNTRACK_LIMIT },
+    conntrackEntries: entries,
   };
 }
 
@@ -518,6 +529,20 @@ export const DOCTOR_CASES: readonly DoctorCase[] = [
     tree: orphansTree(Math.ceil(ORPHAN_LIMIT * ORPHANS_WARNING_RATIO) - 1),
   },
   {
+    name: 'conntrack-near-full.trigger',
+    description: 'Conntrack entries at three quarters of nf_conntrack_max=1000.',
+    expected: { 'conntrack-near-full': 'warning' },
+    absent: [],
+    tree: conntrackTree(Math.ceil(CONNTRACK_LIMIT * CONNTRACK_ENTRIES_WARNING_RATIO)),
+  },
+  {
+    name: 'conntrack-near-full.quiet',
+    description: 'One entry fewer.',
+    expected: {},
+    absent: ['conntrack-near-full'],
+    tree: conntrackTree(Math.ceil(CONNTRACK_LIMIT * CONNTRACK_ENTRIES_WARNING_RATIO) - 1),
+  },
+  {
     name: 'tcp-memory-pressure.trigger',
     description: 'sockstat mem at the tcp_mem pressure value.',
     expected: { 'tcp-memory-pressure': 'warning' },
@@ -561,8 +586,8 @@ export function caseDirs(root: string, testCase: DoctorCase): CaseDirs {
 export function sampleCase(testCase: DoctorCase): { first: Snapshot; second: Snapshot } {
   const dirs = caseDirs(DOCTOR_FIXTURES_DIR, testCase);
   return {
-    first: sampleProcfs({ procfsRoot: dirs.procBefore }),
-    second: sampleProcfs({ procfsRoot: dirs.proc }),
+    first: sampleProcfs(doctorSampleOptions(dirs.procBefore)),
+    second: sampleProcfs(doctorSampleOptions(dirs.proc)),
   };
 }
 

@@ -40,6 +40,11 @@ export interface ProcfsTreeSpec {
   readonly sockstat?: Readonly<Record<string, number>>;
   /** Overrides of the `TCP6:` line of net/sockstat6. */
   readonly sockstat6?: Readonly<Record<string, number>>;
+  /**
+   * Entries of net/stat/nf_conntrack (repeated on each of 2 CPU rows, as the kernel does);
+   * absent: no conntrack. Its limit is the sysctl `net.netfilter.nf_conntrack_max`.
+   */
+  readonly conntrackEntries?: number;
   /** Paths relative to the root not to write, e.g. `net/tcp6` for a host without IPv6. */
   readonly omit?: readonly string[];
 }
@@ -241,6 +246,10 @@ function sysctlText(name: string, value: number | string): string {
  * Writes the tree into `root` (created if missing; files of an earlier tree there are
  * replaced). `root` is what `--path.procfs` points at: it gets net/ and sys/.
  */
+function hex8(value: number): string {
+  return value.toString(16).padStart(8, '0');
+}
+
 export function writeProcfsTree(root: string, spec: ProcfsTreeSpec = {}): void {
   const sockets = (spec.sockets ?? []).flatMap(expand);
   const v4 = sockets.filter((socket) => !socket.local.ipv6);
@@ -284,6 +293,10 @@ export function writeProcfsTree(root: string, spec: ProcfsTreeSpec = {}): void {
       ) +
       counterLines('Udp', UDP_SNMP_FIELDS, {}),
   };
+  if (spec.conntrackEntries !== undefined) {
+    const row = [spec.conntrackEntries, 0, 0, 0].map((value) => hex8(value)).join(' ');
+    files['net/stat/nf_conntrack'] = `entries insert_failed drop early_drop\n${row}\n${row}\n`;
+  }
   const sysctls = { ...DEFAULT_SYSCTLS, ...spec.sysctls };
   for (const [name, value] of Object.entries(sysctls)) {
     if (value !== null) files[sysctlPath(name)] = `${sysctlText(name, value)}\n`;

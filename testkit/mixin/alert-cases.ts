@@ -7,6 +7,7 @@
  * once (generated from the firing and quiet cases). Series use a 1 minute step; values are in
  * promtool's expanding notation.
  */
+import { CONNTRACK_SCENARIOS } from './conntrack-alert-cases.js';
 
 export interface ExpectedAlert {
   readonly labels: Readonly<Record<string, string>>;
@@ -36,13 +37,13 @@ export interface AlertCase {
   readonly expected: readonly ExpectedAlert[];
 }
 
-interface Scenario {
+export interface Scenario {
   readonly name: string;
   readonly series: Readonly<Record<string, string>>;
   readonly expected?: readonly ExpectedAlert[];
 }
 
-interface AlertScenarios {
+export interface AlertScenarios {
   readonly alert: string;
   readonly evalTime: string;
   /** On web-1; the multi-instance case repeats it on web-2 beside web-3 in the quiet case. */
@@ -1580,4 +1581,6 @@ function expand(scenarios: AlertScenarios): AlertCase[] {
   }));
 }
 
-export const ALERT_CASES: readonly AlertCase[] = SCENARIOS.flatMap(expand);
+export const ALERT_CASES: readonly AlertCase[] = [...SCENARIOS, ...CONNTRACK_SCENARIOS].flatMap(
+  expand,
+);

@@ -1,5 +1,5 @@
 /**
- * Metric names from the README's metric table (the netns collector's from its contract), written out by hand so a typo in
+ * Metric names from the README's metric table (the netns collector's from its contract, conntrack's from docs/conntrack.md), written out by hand so a typo in
  * a rule or panel query is caught here rather than by an empty panel in production.
  */
 export const CONTRACT_METRICS: ReadonlySet<string> = new Set([
@@ -76,6 +76,13 @@ export const CONTRACT_METRICS: ReadonlySet<string> = new Set([
   'tcpstate_netns_read_failures_total',
   'tcpstate_netns_last_round_timestamp_seconds',
   'tcpstate_netns_round_duration_seconds',
+  'tcpstate_conntrack_entries',
+  'tcpstate_conntrack_entries_limit',
+  'tcpstate_conntrack_events_total',
+  'tcpstate_snat_ports_used',
+  'tcpstate_snat_ports_used_max',
+  'tcpstate_snat_ports_usable',
+  'tcpstate_snat_port_headroom_ratio',
 ]);
 
 const RECORDED_NAME = /\b[a-z_]+:tcpstate_[a-z0-9_]+:[a-z0-9_]+/g;
