@@ -109,15 +109,17 @@ export function walkReason(
 /**
  * The ephemeral figures a namespace not walked this round is exported with: never more
  * headroom than the truth. No destination holds more ports than the namespace has sockets
- * (inuse + tw), so that is its used_max and held; a listener that appeared since the walk
- * is one of the inuse sockets, so usable is the walk's less inuse. Its destinations stay
- * the walk's (docs/namespaces.md).
+ * (inuse + tw), so that is its used_max and held. usable stays the walk's: a listener that
+ * appeared since takes a usable port, but it is one of those inuse sockets too, so
+ * listeners and blocking sockets together are still at most inuse + tw, and the ports left
+ * (usable - used_max) and the ratio can only be under-stated. Its destinations stay the
+ * walk's (docs/namespaces.md).
  */
 export function boundedEphemeral(
   walked: EphemeralPorts,
   sockstat: NamespaceSockstat,
 ): EphemeralPorts {
-  const usable = Math.max(0, walked.usable - sockstat.inuse);
+  const { usable } = walked;
   const usedMax = Math.min(sockstat.inuse + sockstat.tw, usable);
   return {
     ...walked,

@@ -7,7 +7,7 @@
  */
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COLLECTOR_NAMES } from '../../src/collectors/registry.js';
+import { COLLECTORS } from '../../src/collectors/registry.js';
 import {
   exporterCommand,
   parseLogLines,
@@ -27,9 +27,9 @@ import { SocketAgent } from '../../testkit/kernel/socket-scenario.js';
 import { samplesOf, sampleValue } from '../../testkit/prometheus/exposition.js';
 import { httpGet, waitFor } from '../../testkit/prometheus/prometheus-daemon.js';
 
-/** Every collector enabled by default, each succeeding (the netns collector is off). */
+/** Every collector enabled by default, each succeeding. */
 const ALL_SUCCEEDED = Object.fromEntries(
-  COLLECTOR_NAMES.filter((name) => name !== 'netns').map((name) => [name, 1]),
+  COLLECTORS.filter((collector) => collector.enabledByDefault).map(({ name }) => [name, 1]),
 );
 
 function collectorSuccess(body: string): Record<string, number> {
