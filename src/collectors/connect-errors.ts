@@ -11,8 +11,9 @@ import {
 } from '../sources/connect-errors.js';
 import { DEFAULT_TRACEFS } from '../sources/tracefs-instance.js';
 import { type ConstMetricDefinition, defineCollector, sample } from './collector.js';
+import { NAMESPACE_LABELS, namespaceLabels } from './namespace-labels.js';
 
-const SERIES_LABELS = ['errno', 'netns', 'pod', 'namespace', 'container'] as const;
+const SERIES_LABELS = ['errno', ...NAMESPACE_LABELS] as const;
 
 function failures(
   syscall: CountedSyscall,
@@ -27,15 +28,7 @@ function failures(
     samples: ({ series }) =>
       series
         .filter((one) => one.syscall === syscall)
-        .map((one) =>
-          sample(one.count, {
-            errno: one.errno,
-            netns: one.netns,
-            pod: one.pod,
-            namespace: one.namespace,
-            container: one.container,
-          }),
-        ),
+        .map((one) => sample(one.count, { errno: one.errno, ...namespaceLabels(one.netns, one) })),
   };
 }
 

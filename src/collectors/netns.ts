@@ -15,17 +15,11 @@ import {
   sample,
 } from './collector.js';
 import { DESTINATION_LABELS, destinationSamples } from './ephemeral.js';
+import { NAMESPACE_LABELS, type NamespaceLabels, namespaceLabels } from './namespace-labels.js';
 import { kernelCounter } from './netstat.js';
 
-const IDENTITY_LABELS = ['netns', 'pod', 'namespace', 'container'] as const;
-
-function identity(ns: NamespaceSample): Record<(typeof IDENTITY_LABELS)[number], string> {
-  return {
-    netns: String(ns.inode),
-    pod: ns.owner.pod,
-    namespace: ns.owner.namespace,
-    container: ns.owner.container,
-  };
+function identity(ns: NamespaceSample): NamespaceLabels {
+  return namespaceLabels(ns.inode, ns.owner);
 }
 
 /** A family with one series per exported namespace, or several (`labelNames` beyond identity). */
@@ -40,7 +34,7 @@ function perNamespace(
     name,
     help,
     type,
-    labelNames: [...IDENTITY_LABELS, ...labelNames],
+    labelNames: [...NAMESPACE_LABELS, ...labelNames],
     *samples({ round }) {
       for (const ns of round.namespaces) {
         const labels = identity(ns);
@@ -82,7 +76,7 @@ const NAMESPACE_METRICS: readonly ConstMetricDefinition<NetnsView>[] = [
     name: 'tcpstate_netns_info',
     help: 'One per exported network namespace: its owner (pod, namespace and container on Kubernetes, else the short container ID), full container ID and the comm of the process it was read through.',
     type: 'gauge',
-    labelNames: [...IDENTITY_LABELS, 'container_id', 'process'],
+    labelNames: [...NAMESPACE_LABELS, 'container_id', 'process'],
     samples: ({ round }) =>
       round.namespaces.map((ns) =>
         sample(1, { ...identity(ns), container_id: ns.owner.containerId, process: ns.process }),
