@@ -6,26 +6,25 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
-import { runColdStartPart } from './cold-start-bench.js';
-import { BenchContext } from './context.js';
+import { runColdStartPart } from './daemon/cold-start-bench.js';
 import {
   buildDaemon,
   type DaemonBuild,
   measureScrapeLatency,
   runDaemonMemoryPart,
-} from './daemon-bench.js';
-import { readRecords, writeDocs } from './docs.js';
-import { describeMachine } from './machine.js';
-import { runMemoryPart } from './memory-bench.js';
-import { runNetnsPart } from './netns-bench.js';
-import { netnsSection } from './netns-report.js';
-import { type BenchOptions, parseOptions, USAGE } from './options.js';
-import { runProfilePart } from './profile-bench.js';
-import { runRealPart } from './real-bench.js';
-import { renderSections } from './report.js';
-import type { BenchRecord } from './results.js';
-import { runSyntheticPart } from './synthetic-bench.js';
+} from './daemon/daemon-bench.js';
+import { runMemoryPart } from './engine/memory-bench.js';
+import { runProfilePart } from './engine/profile-bench.js';
+import { runRealPart } from './engine/real-bench.js';
+import { runSyntheticPart } from './engine/synthetic-bench.js';
+import { BenchContext } from './lib/context.js';
+import { describeMachine } from './lib/machine.js';
+import { type BenchOptions, parseOptions, USAGE } from './lib/options.js';
+import type { BenchRecord } from './lib/results.js';
+import { runNetnsPart } from './netns/netns-bench.js';
+import { netnsSection } from './netns/netns-report.js';
+import { readRecords, writeDocs } from './report/docs.js';
+import { renderSections } from './report/report.js';
 
 /** Runs one part; a failure becomes a note in the report and the run goes on. */
 async function attempt(context: BenchContext, part: string, run: () => unknown): Promise<void> {
@@ -68,7 +67,7 @@ async function runParts(context: BenchContext): Promise<void> {
 
 /** Every run's records, kept where `--report` can render them again. */
 function saveRecords(records: readonly BenchRecord[]): string {
-  const dir = fileURLToPath(new URL('./out/', import.meta.url));
+  const dir = `${import.meta.dirname}/out/`;
   mkdirSync(dir, { recursive: true });
   const path = `${dir}results-${new Date().toISOString().replace(/[:.]/g, '-')}.jsonl`;
   writeFileSync(path, records.map((record) => `${JSON.stringify(record)}\n`).join(''));

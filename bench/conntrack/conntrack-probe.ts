@@ -6,9 +6,9 @@
  */
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { defaultSampleOptions } from '../src/config/defaults.js';
-import { readSnatPorts } from '../src/snapshot/snat-accumulator.js';
-import { TcpTableReader } from '../src/sources/tcp-table.js';
+import { defaultSampleOptions } from '../../src/config/defaults.js';
+import { readSnatPorts } from '../../src/snapshot/snat-accumulator.js';
+import { TcpTableReader } from '../../src/sources/tcp-table.js';
 import {
   AFTER_WARM_UP_MS,
   addSamples,
@@ -18,7 +18,7 @@ import {
   measureInProcess,
   settle,
   warmUp,
-} from './measure.js';
+} from '../lib/measure.js';
 
 export interface ConntrackProbeRequest {
   /** The procfs root whose net/nf_conntrack is read. */

@@ -4,8 +4,8 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { formatConntrackLine, snatFlow } from '../testkit/kernel/conntrack-format.js';
-import { buildSnatLab, REMOTE, type SnatLab } from '../testkit/kernel/snat-lab.js';
+import { formatConntrackLine, snatFlow } from '../../testkit/kernel/conntrack-format.js';
+import { buildSnatLab, REMOTE, type SnatLab } from '../../testkit/kernel/snat-lab.js';
 
 /**
  * `entries` flows as a node masquerading pods would hold them: nine in ten NATed (TCP to

@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/basic-auth-bench.ts`: what basic auth adds to a scrape. A loopback server
+ * `npx tsx bench/daemon/basic-auth-bench.ts`: what basic auth adds to a scrape. A loopback server
  * with one bcrypt user (cost 10, as `htpasswd -nBC 10` makes), scraped without auth, with
  * the right password (bcrypt once, then the verdict cache), and with a new password each time
  * (every request pays bcrypt: what each scrape would cost without the cache).
@@ -10,14 +10,14 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import bcrypt from 'bcryptjs';
 import { pino } from 'pino';
-import { parseExporterArgs } from '../src/config/flags.js';
-import { ExporterMetrics } from '../src/metrics/exporter-metrics.js';
-import { buildApp } from '../src/server/app.js';
-import { LiveWebConfig } from '../src/server/web-config-reload.js';
-import { sampleProcfs } from '../testkit/exporter/exporter-snapshots.js';
+import { parseExporterArgs } from '../../src/config/flags.js';
+import { ExporterMetrics } from '../../src/metrics/exporter-metrics.js';
+import { buildApp } from '../../src/server/app.js';
+import { LiveWebConfig } from '../../src/server/web-config-reload.js';
+import { sampleProcfs } from '../../testkit/exporter/exporter-snapshots.js';
 
 const ROUNDS = 40;
-const PROCFS = new URL('../test/fixtures/minimal', import.meta.url).pathname;
+const PROCFS = new URL('../../test/fixtures/minimal', import.meta.url).pathname;
 
 async function serve(webConfigFile: string | undefined) {
   const parsed = parseExporterArgs(['--path.procfs', PROCFS]);

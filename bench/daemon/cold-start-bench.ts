@@ -8,11 +8,16 @@ import { execFileSync } from 'node:child_process';
 import { symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BenchContext } from './context.js';
+import type { BenchContext } from '../lib/context.js';
+import {
+  type CostSample,
+  meanCpuSeconds,
+  measureCommand,
+  medianWallSeconds,
+} from '../lib/measure.js';
 import { buildDaemon } from './daemon-bench.js';
-import { type CostSample, meanCpuSeconds, measureCommand, medianWallSeconds } from './measure.js';
 
-const REPO = fileURLToPath(new URL('..', import.meta.url));
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
 /** A small captured tree: 89 sockets, every state. */
 const FIXTURE = join(REPO, 'test/fixtures/all-states/proc');
 const NODE = process.execPath;

@@ -9,11 +9,11 @@ import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BenchContext } from './context.js';
-import { formatSize } from './options.js';
-import type { RealTable } from './real-table.js';
+import type { BenchContext } from '../lib/context.js';
+import { formatSize } from '../lib/options.js';
+import type { RealTable } from '../lib/real-table.js';
 
-const REPO = fileURLToPath(new URL('..', import.meta.url));
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const AUTOCANNON = createRequire(import.meta.url).resolve('autocannon');
 const SAMPLES = 100;
 const LATENCY_CONNECTIONS = 50;

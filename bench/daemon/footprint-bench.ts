@@ -11,7 +11,7 @@
  *   the prescribed stack doing nothing (fastify, prom-client, pino, a worker) on the same
  *   namespace, all sampled/scraped every second for 30 s.
  *
- *   npx tsx bench/footprint-bench.ts [--tree DIR] [--baseline DIR] [--only scrape|memory]
+ *   npx tsx bench/daemon/footprint-bench.ts [--tree DIR] [--baseline DIR] [--only scrape|memory]
  *
  * --tree compiles and runs the daemon of another checkout (e.g. the base commit) with this
  * checkout's tables, so both sides run on the same input. --baseline runs each part for that
@@ -32,13 +32,13 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { launcherOf } from '../testkit/exporter/launcher.js';
-import { NetnsLab } from '../testkit/kernel/netns.js';
+import { launcherOf } from '../../testkit/exporter/launcher.js';
+import { NetnsLab } from '../../testkit/kernel/netns.js';
+import { RealTable } from '../lib/real-table.js';
+import { writeSyntheticProcfs } from '../lib/synthetic-table.js';
 import { compileTree } from './daemon-bench.js';
-import { RealTable } from './real-table.js';
-import { writeSyntheticProcfs } from './synthetic-table.js';
 
-const REPO = resolve(import.meta.dirname, '..');
+const REPO = resolve(import.meta.dirname, '../..');
 const AUTOCANNON = createRequire(import.meta.url).resolve('autocannon');
 const PROMETHEUS_REQUEST_HEADERS = {
   accept: 'application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5,*/*;q=0.1',
@@ -370,7 +370,7 @@ function describe(name: string, pid: number, peak: number): string {
 }
 
 /**
- * Our RSS, node_exporter's and the prescribed stack's doing nothing (bench/floor-stack.mjs,
+ * Our RSS, node_exporter's and the prescribed stack's doing nothing (bench/daemon/floor-stack.mjs,
  * launched like ours) in `ns`, after 30 samples and scrapes a second apart.
  */
 async function measureIn(

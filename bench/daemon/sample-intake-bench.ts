@@ -4,19 +4,19 @@
  * rendered in this thread (every format and encoding, as when the worker cannot) or taken as
  * the worker rendered it (a swap of references), each until its first scrape is served.
  *
- *   npx tsx bench/sample-intake-bench.ts [--samples 20]
+ *   npx tsx bench/daemon/sample-intake-bench.ts [--samples 20]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { COLLECTOR_NAMES, type CollectorName } from '../src/collectors/registry.js';
-import { defaultSampleOptions } from '../src/config/defaults.js';
-import { ExporterMetrics } from '../src/metrics/exporter-metrics.js';
-import type { RenderedSample } from '../src/metrics/sample-exposition.js';
-import { expositionWorkerScript } from '../src/sampler/exposition-worker.js';
-import { WorkerSampler } from '../src/sampler/worker-sampler.js';
-import { writeSyntheticProcfs } from './synthetic-table.js';
+import { COLLECTOR_NAMES, type CollectorName } from '../../src/collectors/registry.js';
+import { defaultSampleOptions } from '../../src/config/defaults.js';
+import { ExporterMetrics } from '../../src/metrics/exporter-metrics.js';
+import type { RenderedSample } from '../../src/metrics/sample-exposition.js';
+import { expositionWorkerScript } from '../../src/sampler/exposition-worker.js';
+import { WorkerSampler } from '../../src/sampler/worker-sampler.js';
+import { writeSyntheticProcfs } from '../lib/synthetic-table.js';
 
 const { values: flags } = parseArgs({ options: { samples: { type: 'string', default: '20' } } });
 const work = mkdtempSync(join(tmpdir(), 'intake-'));

@@ -93,7 +93,7 @@ async function main(): Promise<void> {
       interval: { type: 'string', default: '100ms' },
     },
   });
-  const repo = resolve(import.meta.dirname, '..');
+  const repo = resolve(import.meta.dirname, '../..');
   const root = mkdtempSync(join(tmpdir(), 'soak-procfs-'));
   cpSync(join(repo, 'test/fixtures/minimal'), root, { recursive: true });
   const port = 10_900 + Math.floor(Math.random() * 99);

@@ -2,10 +2,10 @@
  * The engine's line decoder over a table already in memory: the parser's own speed,
  * without the kernel's cost of producing the text or the read() calls.
  */
-import { STATE_COUNT } from '../src/snapshot/model.js';
-import type { SocketSink, TableFamily } from '../src/sources/tcp-table.js';
-import { TcpTableReader } from '../src/sources/tcp-table.js';
-import { decodeText } from '../testkit/kernel/decode-text.js';
+import { STATE_COUNT } from '../../src/snapshot/model.js';
+import type { SocketSink, TableFamily } from '../../src/sources/tcp-table.js';
+import { TcpTableReader } from '../../src/sources/tcp-table.js';
+import { decodeText } from '../../testkit/kernel/decode-text.js';
 
 const reader = new TcpTableReader();
 

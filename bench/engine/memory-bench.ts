@@ -2,9 +2,9 @@
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { writeProcfsTree } from '../testkit/kernel/procfs-tree.js';
-import type { BenchContext } from './context.js';
-import type { MemoryMeasurement } from './results.js';
+import { writeProcfsTree } from '../../testkit/kernel/procfs-tree.js';
+import type { BenchContext } from '../lib/context.js';
+import type { MemoryMeasurement } from '../lib/results.js';
 
 const PROBE_SCRIPT = fileURLToPath(new URL('./memory-probe.ts', import.meta.url));
 const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;

@@ -7,9 +7,9 @@
  */
 import { rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { defaultSampleOptions } from '../src/config/defaults.js';
-import { createSampler } from '../src/snapshot/sample.js';
-import type { MemoryMeasurement } from './results.js';
+import { defaultSampleOptions } from '../../src/config/defaults.js';
+import { createSampler } from '../../src/snapshot/sample.js';
+import type { MemoryMeasurement } from '../lib/results.js';
 
 interface MemoryProbeRequest {
   /** procfs root whose `net` and `sys` are symlinks this probe owns. */

@@ -4,7 +4,7 @@
  * sockets per family × state (only that: the engine also does ports and destinations).
  */
 import { readFileSync } from 'node:fs';
-import { STATE_COUNT } from '../src/snapshot/model.js';
+import { STATE_COUNT } from '../../src/snapshot/model.js';
 
 /** Adds one table's sockets to `counts` (row 0 ipv4, row 1 ipv6); returns how many. */
 export function countStatesNaively(text: string, row: 0 | 1, counts: Uint32Array): number {

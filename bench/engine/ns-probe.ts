@@ -4,10 +4,10 @@
  * the live table and prints one JSON ProbeResult line.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
-import { defaultSampleOptions } from '../src/config/defaults.js';
-import type { Family, StateCounts } from '../src/snapshot/model.js';
-import { createSampler } from '../src/snapshot/sample.js';
-import { BUFFER_BYTES } from '../src/sources/tcp-table.js';
+import { defaultSampleOptions } from '../../src/config/defaults.js';
+import type { Family, StateCounts } from '../../src/snapshot/model.js';
+import { createSampler } from '../../src/snapshot/sample.js';
+import { BUFFER_BYTES } from '../../src/sources/tcp-table.js';
 import {
   AFTER_WARM_UP_MS,
   addSamples,
@@ -19,10 +19,10 @@ import {
   rotate,
   settle,
   warmUp,
-} from './measure.js';
+} from '../lib/measure.js';
+import type { Tool } from '../lib/results.js';
 import { sampleNaively } from './naive-parser.js';
 import { type ProfileEntry, profileCalls } from './profile.js';
-import type { Tool } from './results.js';
 
 export type ProbeTool = Extract<
   Tool,

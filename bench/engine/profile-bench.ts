@@ -1,8 +1,8 @@
 /** Where the engine's CPU goes on the largest synthetic table. */
-import { defaultSampleOptions } from '../src/config/defaults.js';
-import { createSampler } from '../src/snapshot/sample.js';
-import type { BenchContext } from './context.js';
-import { formatSize } from './options.js';
+import { defaultSampleOptions } from '../../src/config/defaults.js';
+import { createSampler } from '../../src/snapshot/sample.js';
+import type { BenchContext } from '../lib/context.js';
+import { formatSize } from '../lib/options.js';
 import { profileCalls } from './profile.js';
 
 export async function runProfilePart(context: BenchContext): Promise<void> {

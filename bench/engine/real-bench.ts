@@ -9,9 +9,9 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { missingCapability } from '../testkit/kernel/capabilities.js';
-import { NetnsLab } from '../testkit/kernel/netns.js';
-import type { BenchContext } from './context.js';
+import { missingCapability } from '../../testkit/kernel/capabilities.js';
+import { NetnsLab } from '../../testkit/kernel/netns.js';
+import type { BenchContext } from '../lib/context.js';
 import {
   addSamples,
   type CostSample,
@@ -19,10 +19,10 @@ import {
   emptySample,
   meanCpuSeconds,
   rotate,
-} from './measure.js';
+} from '../lib/measure.js';
+import { formatSize } from '../lib/options.js';
+import { machineSocketCount, RealTable } from '../lib/real-table.js';
 import type { ProbeRequest, ProbeResult, ProbeTool } from './ns-probe.js';
-import { formatSize } from './options.js';
-import { machineSocketCount, RealTable } from './real-table.js';
 
 const PROBE_SCRIPT = fileURLToPath(new URL('./ns-probe.ts', import.meta.url));
 const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;

@@ -6,12 +6,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { defaultSampleOptions } from '../src/config/defaults.js';
-import { createSampler } from '../src/snapshot/sample.js';
-import { SocketAccumulator } from '../src/snapshot/socket-accumulator.js';
-import { procfsSysctls, readEphemeralSettings } from '../src/sources/sysctl.js';
-import { decodeCachedTable, StateCountingSink } from './cached-parser.js';
-import type { BenchContext } from './context.js';
+import { defaultSampleOptions } from '../../src/config/defaults.js';
+import { createSampler } from '../../src/snapshot/sample.js';
+import { SocketAccumulator } from '../../src/snapshot/socket-accumulator.js';
+import { procfsSysctls, readEphemeralSettings } from '../../src/sources/sysctl.js';
+import type { BenchContext } from '../lib/context.js';
 import {
   AFTER_WARM_UP_MS,
   addSamples,
@@ -23,11 +22,12 @@ import {
   rotate,
   settle,
   warmUp,
-} from './measure.js';
+} from '../lib/measure.js';
+import { formatSize } from '../lib/options.js';
+import type { Tool } from '../lib/results.js';
+import type { SyntheticTable } from '../lib/synthetic-table.js';
+import { decodeCachedTable, StateCountingSink } from './cached-parser.js';
 import { countStatesNaively, sampleNaively } from './naive-parser.js';
-import { formatSize } from './options.js';
-import type { Tool } from './results.js';
-import type { SyntheticTable } from './synthetic-table.js';
 
 function sameCounts(a: Uint32Array, b: Uint32Array): boolean {
   return a.length === b.length && a.every((value, index) => value === b[index]);

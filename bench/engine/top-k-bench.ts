@@ -3,10 +3,10 @@
  * destinations (IPv4, 1-3 TIME_WAIT sockets each, toward 200k remote addresses) and
  * 60k remote ports, at K = 10 and K = 10 000. Prints the median of 5 runs per K.
  *
- *   npx tsx bench/top-k-bench.ts
+ *   npx tsx bench/engine/top-k-bench.ts
  */
 import { performance } from 'node:perf_hooks';
-import { SocketAccumulator } from '../src/snapshot/socket-accumulator.js';
+import { SocketAccumulator } from '../../src/snapshot/socket-accumulator.js';
 
 const DESTINATIONS = 200_000;
 const RUNS = 5;

@@ -116,7 +116,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
         throw new Error(`unknown option "${argument}"\n\n${USAGE}`);
     }
   }
-  // The page shows one whole run (bench/docs.ts): never a quick or partial one.
+  // The page shows one whole run (bench/report/docs.ts): never a quick or partial one.
   if (docs === true && report === undefined && quick)
     throw new Error('--docs: a --quick run writes no docs');
   if (docs === true && report === undefined && parts !== undefined)

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { createInterface, type Interface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { NetnsLab } from '../testkit/kernel/netns.js';
+import { NetnsLab } from '../../testkit/kernel/netns.js';
 
 const HOLDER_SCRIPT = fileURLToPath(new URL('./socket-holder.pl', import.meta.url));
 const TIME_WAIT_SHARE = 0.25;

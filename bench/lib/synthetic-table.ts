@@ -6,14 +6,14 @@
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { STATE_COUNT, TCP_STATES, type TcpState } from '../src/snapshot/model.js';
+import { STATE_COUNT, TCP_STATES, type TcpState } from '../../src/snapshot/model.js';
 import {
   formatSocketLine,
   formatTable,
   ipv4Mapped,
   type KernelSocket,
-} from '../testkit/kernel/kernel-format.js';
-import { writeProcfsTree } from '../testkit/kernel/procfs-tree.js';
+} from '../../testkit/kernel/kernel-format.js';
+import { writeProcfsTree } from '../../testkit/kernel/procfs-tree.js';
 
 /** Relative weights of the non-listening states (CLOSE is never hashed, so never listed). */
 const STATE_WEIGHTS: readonly (readonly [TcpState, number])[] = [

@@ -8,14 +8,14 @@
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
-import { defaultSampleOptions } from '../src/config/defaults.js';
-import { SocketAccumulator } from '../src/snapshot/socket-accumulator.js';
-import { procfsSysctls, readEphemeralSettings } from '../src/sources/sysctl.js';
-import { TcpTableReader } from '../src/sources/tcp-table.js';
-import { runExporter, startExporter } from '../testkit/exporter/exporter-cli.js';
-import { missingCapability } from '../testkit/kernel/capabilities.js';
-import { waitFor } from '../testkit/prometheus/prometheus-daemon.js';
-import type { BenchContext } from './context.js';
+import { defaultSampleOptions } from '../../src/config/defaults.js';
+import { SocketAccumulator } from '../../src/snapshot/socket-accumulator.js';
+import { procfsSysctls, readEphemeralSettings } from '../../src/sources/sysctl.js';
+import { TcpTableReader } from '../../src/sources/tcp-table.js';
+import { runExporter, startExporter } from '../../testkit/exporter/exporter-cli.js';
+import { missingCapability } from '../../testkit/kernel/capabilities.js';
+import { waitFor } from '../../testkit/prometheus/prometheus-daemon.js';
+import type { BenchContext } from '../lib/context.js';
 import {
   addSamples,
   type CostSample,
@@ -26,10 +26,10 @@ import {
   medianWallSeconds,
   settle,
   warmUp,
-} from './measure.js';
+} from '../lib/measure.js';
+import { formatSize } from '../lib/options.js';
+import { machineSocketCount } from '../lib/real-table.js';
 import { SpreadTable } from './netns-table.js';
-import { formatSize } from './options.js';
-import { machineSocketCount } from './real-table.js';
 
 export const NAMESPACE_COUNTS = [1, 10, 100] as const;
 /** Larger tables read 100 times per round would take minutes a round. */

@@ -4,13 +4,13 @@
  * (a listener each), the daemon at `--sample.interval=1s` with and without
  * `--collector.netns --collector.netns.interval=1s`, this tree's code and, with `--before`,
  * another tree's (the code before walks were skipped), all in one run. Prints a Markdown
- * table for docs/namespaces.md. Run as root: `npx tsx bench/netns-idle-bench.ts --before DIR`.
+ * table for docs/namespaces.md. Run as root: `npx tsx bench/netns/netns-idle-bench.ts --before DIR`.
  */
 import { relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { REPO_ROOT, startExporter } from '../testkit/exporter/exporter-cli.js';
-import { waitFor } from '../testkit/prometheus/prometheus-daemon.js';
-import { processCpuSeconds } from './measure.js';
+import { REPO_ROOT, startExporter } from '../../testkit/exporter/exporter-cli.js';
+import { waitFor } from '../../testkit/prometheus/prometheus-daemon.js';
+import { processCpuSeconds } from '../lib/measure.js';
 import { SpreadTable } from './netns-table.js';
 
 const IDLE_STEPS = [1, 10, 30, 100] as const;

@@ -2,8 +2,8 @@
  * The every-namespace cost table and what it recommends for `--collector.netns.interval`
  * and `--collector.netns.max`, written from the `netns` records of a run.
  */
-import { formatSize } from './options.js';
-import type { BenchRecord, NetnsMeasurement, NetnsScrapeMeasurement } from './results.js';
+import { formatSize } from '../lib/options.js';
+import type { BenchRecord, NetnsMeasurement, NetnsScrapeMeasurement } from '../lib/results.js';
 
 /**
  * The CPU the netns collector may take on average, in cores, at `--collector.netns.max`

@@ -6,8 +6,8 @@
  * `/proc/<pid>/net/tcp` is that namespace's table, as the netns collector reads it.
  */
 import { performance } from 'node:perf_hooks';
-import { NetnsLab } from '../testkit/kernel/netns.js';
-import { Holder, hardFileLimit, inParallel } from './real-table.js';
+import { NetnsLab } from '../../testkit/kernel/netns.js';
+import { Holder, hardFileLimit, inParallel } from '../lib/real-table.js';
 
 const SERVER = { 4: '198.18.1.1', 6: 'fd00:1::1' } as const;
 const PORT = 8080;

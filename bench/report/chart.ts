@@ -4,8 +4,8 @@
  * library), rendered to PNG with resvg.
  */
 import { Resvg } from '@resvg/resvg-js';
-import { formatSize } from './options.js';
-import { type CostMeasurement, TOOLS, type Tool } from './results.js';
+import { formatSize } from '../lib/options.js';
+import { type CostMeasurement, TOOLS, type Tool } from '../lib/results.js';
 
 const WIDTH = 1200;
 const HEIGHT = 640;

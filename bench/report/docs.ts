@@ -5,19 +5,19 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { chartSvg, renderPng } from './chart.js';
-import { netnsSection } from './netns-report.js';
-import { DEFAULT_SIZES, formatSize, PARTS } from './options.js';
-import { checkTargets, costs, renderSections } from './report.js';
+import { DEFAULT_SIZES, formatSize, PARTS } from '../lib/options.js';
 import type {
   BenchRecord,
   CostMeasurement,
   MachineInfo,
   ProfileMeasurement,
   Tool,
-} from './results.js';
+} from '../lib/results.js';
+import { netnsSection } from '../netns/netns-report.js';
+import { chartSvg, renderPng } from './chart.js';
+import { checkTargets, costs, renderSections } from './report.js';
 
-const DOCS = fileURLToPath(new URL('../docs/', import.meta.url));
+const DOCS = fileURLToPath(new URL('../../docs/', import.meta.url));
 
 const RERUN = `## How to re-run
 

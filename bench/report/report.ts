@@ -1,5 +1,5 @@
 /** Markdown tables from the bench's records: the terminal summary and docs/benchmarks.md. */
-import { formatSize } from './options.js';
+import { formatSize } from '../lib/options.js';
 import {
   type BenchRecord,
   type ColdStartMeasurement,
@@ -13,7 +13,7 @@ import {
   type TableMeasurement,
   TOOL_LABELS,
   TOOLS,
-} from './results.js';
+} from '../lib/results.js';
 
 export const TARGETS = {
   sampleToCat: 1.1,

@@ -5,14 +5,14 @@
  * run in a lab namespace with the events off and on, alternated round by round in one run so
  * that both sides share the machine's load. Medians of the rounds.
  *
- *   npx tsx bench/tracer-bench.ts [--rounds N]
+ *   npx tsx bench/tracer/tracer-bench.ts [--rounds N]
  */
 import { execFileSync } from 'node:child_process';
-import { ConnectErrorStream } from '../src/sources/connect-errors.js';
-import { DEFAULT_TRACEFS } from '../src/sources/tracefs-instance.js';
-import { NetnsLab } from '../testkit/kernel/netns.js';
+import { ConnectErrorStream } from '../../src/sources/connect-errors.js';
+import { DEFAULT_TRACEFS } from '../../src/sources/tracefs-instance.js';
+import { NetnsLab } from '../../testkit/kernel/netns.js';
 
-const PROGRAM = new URL('../testkit/programs/syscall-loop.mjs', import.meta.url).pathname;
+const PROGRAM = new URL('../../testkit/programs/syscall-loop.mjs', import.meta.url).pathname;
 const LOOP = { getppid: 2_000_000, connects: 3_000 };
 
 interface Timing {

@@ -6,8 +6,8 @@ import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { parseOptions, parseSize } from '../../bench/options.js';
-import type { BenchRecord, CostMeasurement } from '../../bench/results.js';
+import { parseOptions, parseSize } from '../../bench/lib/options.js';
+import type { BenchRecord, CostMeasurement } from '../../bench/lib/results.js';
 import { canRun } from '../../testkit/kernel/capabilities.js';
 
 const RUN = fileURLToPath(new URL('../../bench/run.ts', import.meta.url));

@@ -5,14 +5,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import type { BenchRecord, MachineInfo } from '../../bench/lib/results.js';
 import {
   benchmarksPage,
   PAGE_PATH,
   RESULTS_PATH,
   readRecords,
   wholeRunProblems,
-} from '../../bench/docs.js';
-import type { BenchRecord, MachineInfo } from '../../bench/results.js';
+} from '../../bench/report/docs.js';
 
 const RECORDS = readRecords(RESULTS_PATH);
 const MACHINE = RECORDS.find((record): record is MachineInfo => record.kind === 'machine');

@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { flapFile, soak } from '../../bench/soak.js';
+import { flapFile, soak } from '../../bench/daemon/soak.js';
 import { type RunningExporter, startExporter } from '../../testkit/exporter/exporter-cli.js';
 import { scratchProcfs } from '../../testkit/exporter/exporter-procfs.js';
 

@@ -15,11 +15,11 @@ interface Layer {
   readonly path: string;
 }
 
-/** The table between the layer markers of docs/architecture.md, top layer first. */
-function readLayers(markdown: string): Layer[] {
-  const start = markdown.indexOf('<!-- layers:start -->');
-  const end = markdown.indexOf('<!-- layers:end -->');
-  if (start < 0 || end < start) throw new Error('docs/architecture.md has no layer table');
+/** The table between `<!-- {name}:start/end -->` in docs/architecture.md, top layer first. */
+function readLayers(markdown: string, name = 'layers'): Layer[] {
+  const start = markdown.indexOf(`<!-- ${name}:start -->`);
+  const end = markdown.indexOf(`<!-- ${name}:end -->`);
+  if (start < 0 || end < start) throw new Error(`docs/architecture.md has no ${name} table`);
   const layers: Layer[] = [];
   for (const line of markdown.slice(start, end).split('\n')) {
     const match = /^\| (\w+) \| `([^`]+)` \|/.exec(line);
@@ -43,7 +43,7 @@ function layerOf(layers: readonly Layer[], path: string): number {
   );
 }
 
-/** The repository paths `file` imports from inside src/ (`.js` specifiers mapped to `.ts`). */
+/** The repository paths `file` imports by relative path (`.js` specifiers mapped to `.ts`). */
 function localImports(file: SourceFile): string[] {
   const { importedFiles } = ts.preProcessFile(file.text, true, true);
   return importedFiles
@@ -54,6 +54,8 @@ function localImports(file: SourceFile): string[] {
 
 /** Every problem: files outside all layers, and imports pointing up a layer. */
 function layerViolations(layers: readonly Layer[], files: readonly SourceFile[]): string[] {
+  /** `src/` or `bench/`: an import elsewhere (testkit/, src/ from bench/) is no layer's business. */
+  const root = `${layers[0]?.path.split('/')[0]}/`;
   const problems: string[] = [];
   for (const file of files) {
     const from = layerOf(layers, file.path);
@@ -63,7 +65,7 @@ function layerViolations(layers: readonly Layer[], files: readonly SourceFile[])
     }
     for (const target of localImports(file)) {
       const to = layerOf(layers, target);
-      if (to < 0 && target.startsWith('src/')) {
+      if (to < 0 && target.startsWith(root)) {
         problems.push(`${file.path} imports ${target}, which is in no layer`);
       } else if (to >= 0 && to < from) {
         const [fromLayer, toLayer] = [layers[from]?.name, layers[to]?.name];
@@ -146,7 +148,24 @@ function sourceFiles(directory: string): SourceFile[] {
   return files;
 }
 
-const LAYERS = readLayers(readFileSync(join(REPO_ROOT, 'docs/architecture.md'), 'utf8'));
+const ARCHITECTURE = readFileSync(join(REPO_ROOT, 'docs/architecture.md'), 'utf8');
+const LAYERS = readLayers(ARCHITECTURE);
+const BENCH_LAYERS = readLayers(ARCHITECTURE, 'bench-layers');
+/** The bench's kinds: each measures one thing and shares code only through lib/. */
+const BENCH_KINDS = ['engine', 'daemon', 'netns', 'conntrack', 'tracer'];
+
+/** Imports from one kind of bench into another. */
+function crossKindImports(files: readonly SourceFile[]): string[] {
+  const kindOf = (path: string) => BENCH_KINDS.find((kind) => path.startsWith(`bench/${kind}/`));
+  return files.flatMap((file) =>
+    localImports(file)
+      .filter((target) => {
+        const [from, to] = [kindOf(file.path), kindOf(target)];
+        return from !== undefined && to !== undefined && from !== to;
+      })
+      .map((target) => `${file.path} imports ${target}, another kind`),
+  );
+}
 
 describe('layers', () => {
   it('reads the layer table, top to bottom', () => {
@@ -220,5 +239,43 @@ describe('layers', () => {
   it('resolves imports relative to the importing file', () => {
     const file = { path: 'src/commands/serve.ts', text: "import '../server/app.js';" };
     expect(localImports(file)).toEqual(['src/server/app.ts']);
+  });
+});
+
+describe('bench layers', () => {
+  it('reads the bench table, top to bottom, with every kind in it', () => {
+    expect(BENCH_LAYERS.map((layer) => layer.name)).toEqual([
+      'run',
+      'report',
+      ...BENCH_KINDS,
+      'lib',
+    ]);
+  });
+
+  it('finds every bench file in a layer, no import up a layer, across kinds or in a circle', () => {
+    const files = sourceFiles('bench');
+    expect(files.length).toBeGreaterThan(30);
+    expect(layerViolations(BENCH_LAYERS, files)).toEqual([]);
+    expect(crossKindImports(files)).toEqual([]);
+    expect(importCircles(files)).toEqual([]);
+  });
+
+  it('fails on a planted upward import, a stray file and an import across kinds', () => {
+    const files: SourceFile[] = [
+      { path: 'bench/lib/measure.ts', text: "import { x } from '../engine/real-bench.js';" },
+      {
+        path: 'bench/daemon/footprint-bench.ts',
+        text: "import { y } from '../netns/netns-table.js';",
+      },
+      // Built at run time: test/repo/loaded-files.test.ts takes a quoted bench/ path for a load.
+      { path: `bench/${'stray'}.ts`, text: '' },
+    ];
+    expect(layerViolations(BENCH_LAYERS, files)).toEqual([
+      'bench/lib/measure.ts (lib) imports bench/engine/real-bench.ts (engine), a layer above',
+      'bench/stray.ts is in no layer of docs/architecture.md',
+    ]);
+    expect(crossKindImports(files)).toEqual([
+      'bench/daemon/footprint-bench.ts imports bench/netns/netns-table.ts, another kind',
+    ]);
   });
 });

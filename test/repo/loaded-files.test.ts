@@ -1,5 +1,5 @@
 /**
- * Every file a test or the testkit loads by path or URL exists: a file moved
+ * Every file a test, the testkit or the bench loads by path or URL exists: a file moved
  * without its users turns a test into a load error that may still pass (a worker that fails
  * to load looks like one that crashed). What counts as a load, in code (not comments):
  *
@@ -18,7 +18,7 @@ import { describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** Folders with code that loads files; test/ minus its data folders. */
-const SCANNED = ['test', 'testkit'];
+const SCANNED = ['test', 'testkit', 'bench'];
 const DATA_FOLDERS = new Set(['fixtures', 'golden']);
 
 const QUOTED = `['"]([^'"\`$]+)['"]`;

@@ -1,4 +1,4 @@
-// The syscall-heavy loops of bench/tracer-bench.ts, run inside a lab namespace: `getppid`
+// The syscall-heavy loops of bench/tracer/tracer-bench.ts, run inside a lab namespace: `getppid`
 // getppid() calls (process.ppid asks the kernel each time), then `connects` connect()/close()
 // pairs to a listener of its own on 127.0.0.1. Prints {getppidNs, connectUs}: the time of one
 // of each, measured by this process.
