@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: what a sample costs against cat, ss, node_exporter and a naive parser,
  * on synthetic tables and on real kernel tables in a network namespace; the engine's
- * memory growth; the daemon's scrape latency and memory. See docs/benchmarks.md.
+ * memory growth; the daemon's scrape latency and memory; top-K; what idle namespaces cost.
+ * Writes docs/benchmarks.md and the generated sections of other pages (bench/report/).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -17,14 +18,17 @@ import { runMemoryPart } from './engine/memory-bench.js';
 import { runProfilePart } from './engine/profile-bench.js';
 import { runRealPart } from './engine/real-bench.js';
 import { runSyntheticPart } from './engine/synthetic-bench.js';
+import { runTopKPart } from './engine/top-k-bench.js';
 import { BenchContext } from './lib/context.js';
 import { describeMachine } from './lib/machine.js';
 import { type BenchOptions, parseOptions, USAGE } from './lib/options.js';
 import type { BenchRecord } from './lib/results.js';
 import { runNetnsPart } from './netns/netns-bench.js';
+import { runNetnsIdlePart } from './netns/netns-idle-bench.js';
 import { netnsSection } from './netns/netns-report.js';
 import { readRecords, writeDocs } from './report/docs.js';
 import { renderSections } from './report/report.js';
+import { renderGeneratedSections } from './report/sections.js';
 
 /** Runs one part; a failure becomes a note in the report and the run goes on. */
 async function attempt(context: BenchContext, part: string, run: () => unknown): Promise<void> {
@@ -63,6 +67,9 @@ async function runParts(context: BenchContext): Promise<void> {
   if (parts.has('cold-start'))
     await attempt(context, 'cold-start', () => runColdStartPart(context));
   if (parts.has('netns')) await attempt(context, 'netns', () => runNetnsPart(context));
+  if (parts.has('top-k')) await attempt(context, 'top-k', () => runTopKPart(context));
+  if (parts.has('netns-idle'))
+    await attempt(context, 'netns-idle', () => runNetnsIdlePart(context));
 }
 
 /** Every run's records, kept where `--report` can render them again. */
@@ -83,7 +90,11 @@ function report(options: BenchOptions, records: readonly BenchRecord[]): void {
       process.exitCode = 1;
     }
   }
-  if (!options.json) process.stdout.write(`${renderSections(records)}\n${netnsSection(records)}`);
+  if (!options.json) {
+    process.stdout.write(
+      `${renderSections(records)}\n${netnsSection(records)}\n${renderGeneratedSections(records)}`,
+    );
+  }
 }
 
 async function main(options: BenchOptions): Promise<void> {
@@ -106,11 +117,13 @@ async function main(options: BenchOptions): Promise<void> {
   } finally {
     context.cleanup();
   }
+  const durationSeconds = Math.round((performance.now() - started) / 1000);
   context.emit({
     kind: 'end',
-    durationSeconds: Math.round((performance.now() - started) / 1000),
+    durationSeconds,
     loadAverageAtEnd: loadavg().map((load) => Math.round(load * 100) / 100),
   });
+  context.log(`the run took ${Math.floor(durationSeconds / 60)} min ${durationSeconds % 60} s`);
   // With --json the records are already on stdout.
   if (!options.json) context.log(`records saved in ${saveRecords(context.records)}`);
   report(options, context.records);

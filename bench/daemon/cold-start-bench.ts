@@ -4,10 +4,9 @@
  * that revision is built and timed too, for a before/after of the lazy loading in
  * src/main.ts (docs/architecture.md).
  */
-import { execFileSync } from 'node:child_process';
-import { symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { checkout } from '../lib/checkout.js';
 import type { BenchContext } from '../lib/context.js';
 import {
   type CostSample,
@@ -21,18 +20,6 @@ const REPO = fileURLToPath(new URL('../..', import.meta.url));
 /** A small captured tree: 89 sockets, every state. */
 const FIXTURE = join(REPO, 'test/fixtures/all-states/proc');
 const NODE = process.execPath;
-
-/** The files of `revision` in a scratch directory, as `git archive` gives them. */
-function checkout(context: BenchContext, revision: string): string {
-  const dir = context.scratchDir('baseline');
-  const archive = execFileSync('git', ['-C', REPO, 'archive', '--format=tar', revision], {
-    maxBuffer: 256 * 1024 * 1024,
-  });
-  execFileSync('tar', ['-x', '-C', dir], { input: archive });
-  // Its compiler needs the type packages; the lock file is the same or close enough.
-  symlinkSync(join(REPO, 'node_modules'), join(dir, 'node_modules'));
-  return dir;
-}
 
 function commands(entry: string): Record<string, string> {
   const script = entry.slice(entry.lastIndexOf('/') + 1);

@@ -1,14 +1,15 @@
 /**
  * Ranking the top destinations and remote ports: SocketAccumulator.finish() over 200k
  * destinations (IPv4, 1-3 TIME_WAIT sockets each, toward 200k remote addresses) and
- * 60k remote ports, at K = 10 and K = 10 000. Prints the median of 5 runs per K.
- *
- *   npx tsx bench/engine/top-k-bench.ts
+ * 60k remote ports, at K = 10 and K = 10 000; the median of 5 runs per K
+ * (`npm run bench -- --only top-k`, docs/reliability.md).
  */
 import { performance } from 'node:perf_hooks';
 import { SocketAccumulator } from '../../src/snapshot/socket-accumulator.js';
+import type { BenchContext } from '../lib/context.js';
 
 const DESTINATIONS = 200_000;
+/** Runs per K at full effort. */
 const RUNS = 5;
 const TIME_WAIT = 5;
 const LOCAL = (198 << 24) | (18 << 16) | 1;
@@ -53,26 +54,27 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)] as number;
 }
 
-const accumulator = new SocketAccumulator();
-for (const k of [10, 10_000]) {
-  const times: number[] = [];
-  let kept = 0;
-  for (let run = 0; run < RUNS; run++) {
-    fill(accumulator);
-    const started = performance.now();
-    const aggregates = accumulator.finish({
-      maxListenPorts: 64,
-      topRemotePorts: k,
-      topDestinations: k,
-    });
-    times.push(performance.now() - started);
-    kept = aggregates.ephemeral?.destinations.length ?? 0;
-    if ((aggregates.ephemeral?.destinationCount ?? 0) !== DESTINATIONS) {
-      throw new Error(`saw ${aggregates.ephemeral?.destinationCount} destinations`);
+export function runTopKPart(context: BenchContext): void {
+  const runs = Math.max(3, Math.round(RUNS * context.options.effort));
+  const accumulator = new SocketAccumulator();
+  for (const k of [10, 10_000]) {
+    context.log(`top-k: finish() at K=${k}, ${runs} runs`);
+    const times: number[] = [];
+    let ranked = { destinations: 0, kept: 0 };
+    for (let run = 0; run < runs; run++) {
+      fill(accumulator);
+      const started = performance.now();
+      const aggregates = accumulator.finish({
+        maxListenPorts: 64,
+        topRemotePorts: k,
+        topDestinations: k,
+      });
+      times.push(performance.now() - started);
+      ranked = {
+        destinations: aggregates.ephemeral?.destinationCount ?? 0,
+        kept: aggregates.ephemeral?.destinations.length ?? 0,
+      };
     }
+    context.emit({ kind: 'top-k', k, ...ranked, runs, medianMs: median(times) });
   }
-  process.stdout.write(
-    `finish() with ${DESTINATIONS} destinations, K=${k}: median ${median(times).toFixed(1)} ms ` +
-      `(runs ${times.map((t) => t.toFixed(0)).join(', ')} ms), ${kept} destinations kept\n`,
-  );
 }

@@ -8,6 +8,8 @@ export const PARTS = [
   'daemon',
   'cold-start',
   'netns',
+  'top-k',
+  'netns-idle',
 ] as const;
 export type Part = (typeof PARTS)[number];
 
@@ -17,7 +19,7 @@ export interface BenchOptions {
   readonly quick: boolean;
   readonly sizes: readonly number[];
   readonly parts: ReadonlySet<Part>;
-  /** Write docs/benchmarks.md and docs/benchmarks.png from the results. */
+  /** Write docs/benchmarks.{md,png,jsonl} and the generated sections of other pages. */
   readonly docs: boolean;
   /** Repeat counts are multiplied by this (0.5 for --quick). */
   readonly effort: number;
@@ -36,11 +38,12 @@ export const USAGE = `Usage: npm run bench -- [options]
   --quick            10k sockets only, fewer runs, no docs (about a minute)
   --sizes LIST       table sizes, e.g. 10k,100k,1m (default 10k,100k,1m)
   --only LIST        parts to run: ${PARTS.join(',')} (default all)
-  --docs / --no-docs write docs/benchmarks.{md,png,jsonl} from a run of every part, never
-                     a --quick one (default: on for a full default run)
+  --docs / --no-docs write docs/benchmarks.{md,png,jsonl} and the generated sections of
+                     docs/reliability.md and docs/namespaces.md from a run of every part,
+                     never a --quick one (default: on for a full default run)
   --report FILE      measure nothing; report an earlier run's records (bench/out/*.jsonl,
                      docs/benchmarks.jsonl)
-  --baseline REV     cold-start part: also build and time this git revision (before/after)
+  --baseline REV     cold-start and netns-idle parts: also run this git revision (before/after)
   --help             this text
 
 Needs root for the real-kernel part (network namespaces), hyperfine, iproute2, perl,

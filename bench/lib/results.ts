@@ -175,6 +175,41 @@ export interface NetnsScrapeMeasurement {
   readonly roundSeconds: number;
 }
 
+/** Ranking the top destinations and remote ports: SocketAccumulator.finish() at one K. */
+export interface TopKMeasurement {
+  readonly kind: 'top-k';
+  readonly k: number;
+  /** Destinations the accumulator ranked, and how many of them it kept (K at most). */
+  readonly destinations: number;
+  readonly kept: number;
+  readonly runs: number;
+  readonly medianMs: number;
+}
+
+/** One daemon's CPU over a window: ms of CPU per second of wall time. */
+export interface DaemonCpu {
+  readonly msPerSecond: number;
+  /** Namespaces the latest round exported (the machine's, not only the bench's). */
+  readonly namespaces?: number;
+  /** Its first round did not end in time: measured anyway. */
+  readonly noRound?: boolean;
+}
+
+/**
+ * What --collector.netns adds to the daemon's CPU with `idle` idle namespaces beside one
+ * holding `busySockets`: the daemon alone, with netns rounds every second, and the same for
+ * the baseline revision when the run has one.
+ */
+export interface NetnsIdleMeasurement {
+  readonly kind: 'netns-idle';
+  readonly idle: number;
+  readonly busySockets: number;
+  readonly windowSeconds: number;
+  readonly alone: DaemonCpu;
+  readonly withNetns: DaemonCpu;
+  readonly baseline?: { readonly revision: string; readonly withNetns: DaemonCpu };
+}
+
 /** Printed last: how long the run took and how busy the machine was by then. */
 export interface RunEnd {
   readonly kind: 'end';
@@ -217,5 +252,7 @@ export type BenchRecord =
   | TableMeasurement
   | NetnsMeasurement
   | NetnsScrapeMeasurement
+  | TopKMeasurement
+  | NetnsIdleMeasurement
   | BenchNote
   | RunEnd;

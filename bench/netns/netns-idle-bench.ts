@@ -1,40 +1,34 @@
 /**
  * What `--collector.netns` adds to the daemon's CPU on a node of idle pods beside one busy
- * namespace: one namespace holding `--busy` sockets (80k), then 1, 10, 30 and 100 idle ones
- * (a listener each), the daemon at `--sample.interval=1s` with and without
- * `--collector.netns --collector.netns.interval=1s`, this tree's code and, with `--before`,
- * another tree's (the code before walks were skipped), all in one run. Prints a Markdown
- * table for docs/namespaces.md. Run as root: `npx tsx bench/netns/netns-idle-bench.ts --before DIR`.
+ * namespace: one namespace holding 80k sockets, then 1, 10, 30 and 100 idle ones (a
+ * listener each), the daemon at `--sample.interval=1s` with and without
+ * `--collector.netns --collector.netns.interval=1s`, this tree's code and, with `--baseline
+ * REV`, that revision's, all in one run (`npm run bench -- --only netns-idle`,
+ * docs/namespaces.md).
  */
-import { relative, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { relative } from 'node:path';
 import { REPO_ROOT, startExporter } from '../../testkit/exporter/exporter-cli.js';
+import { missingCapability } from '../../testkit/kernel/capabilities.js';
 import { waitFor } from '../../testkit/prometheus/prometheus-daemon.js';
+import { checkout } from '../lib/checkout.js';
+import type { BenchContext } from '../lib/context.js';
 import { processCpuSeconds } from '../lib/measure.js';
+import type { DaemonCpu } from '../lib/results.js';
 import { SpreadTable } from './netns-table.js';
 
 const IDLE_STEPS = [1, 10, 30, 100] as const;
+const QUICK_IDLE_STEPS = [1, 10] as const;
+const BUSY_SOCKETS = 80_000;
+const QUICK_BUSY_SOCKETS = 10_000;
 const WINDOW_MS = 10_000;
-
-const { values } = parseArgs({
-  options: { before: { type: 'string' }, busy: { type: 'string', default: '80000' } },
-});
+/** The first round walks every namespace: the window starts after it, or after this. */
+const FIRST_ROUND_MS = 45_000;
+const NETNS = ['--collector.netns', '--collector.netns.interval=1s', '--collector.netns.max=1000'];
 
 function cpuSeconds(pid: number): number {
   const { user, system } = processCpuSeconds(pid);
   return user + system;
 }
-
-interface DaemonCpu {
-  /** CPU seconds per second. */
-  readonly cpu: number;
-  /** Namespaces the latest round exported (the machine's, not only this bench's). */
-  readonly namespaces?: number;
-  /** Its first round did not end within FIRST_ROUND_MS. */
-  readonly noRound?: boolean;
-}
-
-const FIRST_ROUND_MS = 45_000;
 
 async function scrape(url: string): Promise<string> {
   return (await fetch(`${url}/metrics`)).text();
@@ -51,7 +45,6 @@ async function daemonCpu(args: readonly string[], entry?: string): Promise<Daemo
     const netns = args.includes('--collector.netns');
     let noRound = false;
     if (netns) {
-      // The first round walks every namespace: measure the rounds after it.
       noRound = await waitFor(
         async () =>
           /^tcpstate_netns_last_round_timestamp_seconds /m.test(await scrape(exporter.url)) ||
@@ -66,13 +59,13 @@ async function daemonCpu(args: readonly string[], entry?: string): Promise<Daemo
     const cpu = cpuSeconds(pid);
     const started = performance.now();
     await new Promise((done) => setTimeout(done, WINDOW_MS));
-    const perSecond = (cpuSeconds(pid) - cpu) / ((performance.now() - started) / 1000);
-    if (!netns) return { cpu: perSecond };
+    const msPerSecond = ((cpuSeconds(pid) - cpu) * 1000) / ((performance.now() - started) / 1000);
+    if (!netns) return { msPerSecond };
     const exported = /^tcpstate_netns_namespaces\{outcome="exported"\} (\d+)/m.exec(
       await scrape(exporter.url),
     )?.[1];
     return {
-      cpu: perSecond,
+      msPerSecond,
       ...(exported === undefined ? {} : { namespaces: Number(exported) }),
       ...(noRound ? { noRound } : {}),
     };
@@ -81,41 +74,46 @@ async function daemonCpu(args: readonly string[], entry?: string): Promise<Daemo
   }
 }
 
-const NETNS = ['--collector.netns', '--collector.netns.interval=1s', '--collector.netns.max=1000'];
-const log = (message: string) => process.stderr.write(`${message}\n`);
-const beforeEntry =
-  values.before === undefined
-    ? undefined
-    : relative(REPO_ROOT, resolve(values.before, 'src/main.ts'));
-
-const tables: SpreadTable[] = [];
-const rows: string[] = [];
-try {
-  tables.push(await SpreadTable.build(1, Number(values.busy), log));
-  let idle = 0;
-  for (const step of IDLE_STEPS) {
-    // Two sockets per namespace: its IPv4 and IPv6 listeners.
-    tables.push(await SpreadTable.build(step - idle, 2 * (step - idle), log));
-    idle = step;
-    const alone = (await daemonCpu([])).cpu;
-    const after = await daemonCpu(NETNS);
-    const before =
-      beforeEntry === undefined ? { cpu: Number.NaN } : await daemonCpu(NETNS, beforeEntry);
-    const cell = ({ cpu, noRound }: DaemonCpu) =>
-      `${(cpu * 1000).toFixed(0)} (${(cpu / alone).toFixed(1)}×${noRound ? ', no round ended' : ''})`;
-    rows.push(
-      `| ${idle} + 1 busy | ${after.namespaces ?? '?'} | ${(alone * 1000).toFixed(0)} | ${cell(before)} | ${cell(after)} |`,
-    );
-    log(rows.at(-1) as string);
+export async function runNetnsIdlePart(context: BenchContext): Promise<void> {
+  const missing = missingCapability({ netns: true, commands: ['perl'] });
+  if (missing !== undefined) {
+    context.note('netns-idle', `skipped: ${missing}`);
+    return;
   }
-} finally {
-  for (const table of tables) await table.close();
+  const { quick } = context.options;
+  const busySockets = quick ? QUICK_BUSY_SOCKETS : BUSY_SOCKETS;
+  const { baseline } = context.options;
+  // startExporter runs a source entry through tsx, relative to the repository.
+  const baselineEntry =
+    baseline === undefined
+      ? undefined
+      : relative(REPO_ROOT, `${checkout(context, baseline)}/src/main.ts`);
+  const log = (message: string) => context.log(`netns-idle: ${message}`);
+  const tables: SpreadTable[] = [];
+  try {
+    tables.push(await SpreadTable.build(1, busySockets, log));
+    let idle = 0;
+    for (const step of quick ? QUICK_IDLE_STEPS : IDLE_STEPS) {
+      // Two sockets per namespace: its IPv4 and IPv6 listeners.
+      tables.push(await SpreadTable.build(step - idle, 2 * (step - idle), log));
+      idle = step;
+      log(`${idle} idle namespaces beside one of ${busySockets} sockets`);
+      const alone = await daemonCpu([]);
+      const withNetns = await daemonCpu(NETNS);
+      context.emit({
+        kind: 'netns-idle',
+        idle,
+        busySockets,
+        windowSeconds: WINDOW_MS / 1000,
+        alone,
+        withNetns,
+        ...(baseline !== undefined &&
+          baselineEntry !== undefined && {
+            baseline: { revision: baseline, withNetns: await daemonCpu(NETNS, baselineEntry) },
+          }),
+      });
+    }
+  } finally {
+    for (const table of tables) await table.close();
+  }
 }
-process.stdout.write(
-  [
-    '| bench namespaces | on the machine | daemon alone, ms CPU/s | with netns, before | with netns, after |',
-    '| --- | --- | --- | --- | --- |',
-    ...rows,
-    '',
-  ].join('\n'),
-);

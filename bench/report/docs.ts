@@ -5,7 +5,7 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_SIZES, formatSize, PARTS } from '../lib/options.js';
+import { DEFAULT_SIZES, formatSize, PARTS, type Part } from '../lib/options.js';
 import type {
   BenchRecord,
   CostMeasurement,
@@ -16,8 +16,9 @@ import type {
 import { netnsSection } from '../netns/netns-report.js';
 import { chartSvg, renderPng } from './chart.js';
 import { checkTargets, costs, renderSections } from './report.js';
+import { SECTION_PAGES, withSections } from './sections.js';
 
-const DOCS = fileURLToPath(new URL('../../docs/', import.meta.url));
+export const DOCS = fileURLToPath(new URL('../../docs/', import.meta.url));
 
 const RERUN = `## How to re-run
 
@@ -259,15 +260,22 @@ export function reading(records: readonly BenchRecord[]): string {
 export const RESULTS_PATH = `${DOCS}benchmarks.jsonl`;
 export const PAGE_PATH = `${DOCS}benchmarks.md`;
 
-/** Why these records cannot make the page: it shows one whole run, every part of it. */
+/**
+ * The bench's parts the run did not have: a run never leaves one out (`--docs` refuses
+ * `--only`), so these were added after it; the pages say they are not measured yet.
+ */
+export function partsNotRun(records: readonly BenchRecord[]): Part[] {
+  const machine = records.find((record): record is MachineInfo => record.kind === 'machine');
+  return PARTS.filter((part) => machine?.run.parts.includes(part) !== true);
+}
+
+/** Why these records cannot make the pages: they show one whole, finished run. */
 export function wholeRunProblems(records: readonly BenchRecord[]): string[] {
   const machines = records.filter((record): record is MachineInfo => record.kind === 'machine');
   if (machines.length !== 1) return [`${machines.length} runs in the records, not one`];
   const { run, commit } = machines[0] as MachineInfo;
   const problems: string[] = [];
   if (run.quick) problems.push('a --quick run');
-  const missing = PARTS.filter((part) => !run.parts.includes(part));
-  if (missing.length > 0) problems.push(`parts not run: ${missing.join(', ')}`);
   if (commit.includes('modified')) problems.push(`src/ differed from commit ${commit}`);
   if (!records.some((record) => record.kind === 'end')) problems.push('the run did not finish');
   return problems;
@@ -277,6 +285,15 @@ export function wholeRunProblems(records: readonly BenchRecord[]): string[] {
 function runCommand(machine: MachineInfo): string {
   const defaults = machine.run.sizes.join() === DEFAULT_SIZES.join();
   return `npm run bench${defaults ? '' : ` -- --sizes ${machine.run.sizes.map(formatSize).join(',')}`}`;
+}
+
+/** A sentence naming the parts added after the run, when there are any. */
+function notRunYet(records: readonly BenchRecord[]): string {
+  const missing = partsNotRun(records);
+  return missing.length === 0
+    ? ''
+    : ` This run predates the parts ${missing.map((part) => `\`${part}\``).join(', ')}: ` +
+        'their figures are not measured yet.';
 }
 
 /** docs/benchmarks.md, whole, from one run's records (see wholeRunProblems). */
@@ -296,9 +313,9 @@ Every figure on this page comes from one run, \`${runCommand(machine)}\` at comm
 [Machine](#machine). Its raw records are committed beside this page as
 [benchmarks.jsonl](benchmarks.jsonl); \`npm run bench -- --report docs/benchmarks.jsonl --docs\`
 writes the page and its chart again from them, and \`test/bench/docs.test.ts\` fails when the
-page and the records disagree. Do not edit by hand. The daemon's reliability and footprint
-figures (hung reads, top-K, scrape latency against same-run floors, RSS against
-node_exporter, soak) come from other benches and are in [reliability.md](reliability.md).
+page and the records disagree. Do not edit by hand. The same run writes sections of other
+pages, between markers: top-K in [reliability.md](reliability.md) and the idle-namespace
+cost in [namespaces.md](namespaces.md).${notRunYet(records)}
 
 ## Reading
 
@@ -314,18 +331,27 @@ ${METHOD}
 `;
 }
 
-/** Writes the run's records, the page and its chart; refuses records that are not one whole run. */
+/**
+ * Writes the run's records, the page, its chart and the generated sections of other pages;
+ * refuses records that are not one whole run.
+ */
 export function writeDocs(records: readonly BenchRecord[], log: (message: string) => void): void {
   const problems = wholeRunProblems(records);
   if (problems.length > 0) {
     throw new Error(`docs/benchmarks.md comes from one whole run: ${problems.join('; ')}`);
   }
+  // Every page is rendered before any is written: a missing marker leaves them all alone.
+  const pages = SECTION_PAGES.map((page) => {
+    const path = `${DOCS}${page}`;
+    return [path, withSections(page, readFileSync(path, 'utf8'), records)] as const;
+  });
   mkdirSync(DOCS, { recursive: true });
   writeFileSync(RESULTS_PATH, records.map((record) => `${JSON.stringify(record)}\n`).join(''));
   writeFileSync(PAGE_PATH, benchmarksPage(records));
   const svg = chartSvg(costs(records, 'real'), costs(records, 'synthetic'));
   writeFileSync(`${DOCS}benchmarks.png`, renderPng(svg));
-  log(`wrote ${RESULTS_PATH}, ${PAGE_PATH} and benchmarks.png`);
+  for (const [path, text] of pages) writeFileSync(path, text);
+  log(`wrote ${RESULTS_PATH}, ${PAGE_PATH}, benchmarks.png and ${SECTION_PAGES.join(', ')}`);
 }
 
 /** The records of a JSON lines file (a run's bench/out/*.jsonl, or RESULTS_PATH). */

@@ -1,18 +1,22 @@
 /**
  * docs/benchmarks.md is generated whole from the records committed beside it
- * (docs/benchmarks.jsonl), which are one whole run: the page and the records cannot drift
- * apart, and a quick or partial run cannot become the page.
+ * (docs/benchmarks.jsonl), which are one whole run, and so are the sections of other pages
+ * between bench markers: the pages and the records cannot drift apart, and a quick,
+ * unfinished or modified run cannot become a page.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { BenchRecord, MachineInfo } from '../../bench/lib/results.js';
 import {
   benchmarksPage,
+  DOCS,
   PAGE_PATH,
+  partsNotRun,
   RESULTS_PATH,
   readRecords,
   wholeRunProblems,
 } from '../../bench/report/docs.js';
+import { SECTION_PAGES, SECTIONS, withSections } from '../../bench/report/sections.js';
 
 const RECORDS = readRecords(RESULTS_PATH);
 const MACHINE = RECORDS.find((record): record is MachineInfo => record.kind === 'machine');
@@ -33,18 +37,72 @@ describe('docs/benchmarks.md', () => {
     const top = readFileSync(PAGE_PATH, 'utf8').split('## Reading')[0] ?? '';
     expect(top).toContain(`at commit\n\`${MACHINE?.commit}\``);
     expect(top).toContain('[Machine](#machine)');
+    // Parts added after the run are named as not measured, never silently absent.
+    for (const part of partsNotRun(RECORDS)) expect(top).toContain(`\`${part}\``);
+  });
+});
+
+describe('the generated sections of other pages', () => {
+  it.each(SECTION_PAGES)('%s holds the sections its committed records give', (page) => {
+    // On failure: npm run bench -- --report docs/benchmarks.jsonl --docs
+    const text = readFileSync(`${DOCS}${page}`, 'utf8');
+    expect(text).toBe(withSections(page, text, RECORDS));
+  });
+
+  it('name the run they come from, or say their part is not measured yet', () => {
+    for (const section of SECTIONS) {
+      const text = readFileSync(`${DOCS}${section.page}`, 'utf8');
+      const body = text.split(`<!-- bench:${section.name}:start`)[1]?.split('-->')[1] ?? '';
+      expect(body).toContain(`\`${MACHINE?.commit}\``);
+      expect(body.includes('Not measured yet')).toBe(partsNotRun(RECORDS).includes(section.part));
+    }
+  });
+
+  it('are rewritten from the records: a figure changed in the records changes the page', () => {
+    const run = withMachine((machine) => ({
+      ...machine,
+      run: { ...machine.run, parts: [...machine.run.parts, 'top-k'] },
+    }));
+    const topK = (medianMs: number): BenchRecord => ({
+      kind: 'top-k',
+      k: 10_000,
+      destinations: 199_219,
+      kept: 10_000,
+      runs: 5,
+      medianMs,
+    });
+    const page = readFileSync(`${DOCS}reliability.md`, 'utf8');
+    const first = withSections('reliability.md', page, [...run, topK(256.4)]);
+    expect(first).toContain('| 10,000 | 199,219 | 10,000 | 5 | 256 ms |');
+    expect(first).not.toContain('Not measured yet');
+    const second = withSections('reliability.md', first, [...run, topK(73.2)]);
+    expect(second).toContain('| 10,000 | 199,219 | 10,000 | 5 | 73 ms |');
+    expect(second).not.toContain('256 ms');
+    // Outside the markers the prose stays as written.
+    expect(second.split('<!-- bench:top-k:start')[0]).toBe(page.split('<!-- bench:top-k:start')[0]);
+  });
+
+  it('refuse a page whose markers are missing', () => {
+    expect(() => withSections('reliability.md', '# Reliability\n', RECORDS)).toThrow(
+      'docs/reliability.md has no markers for the top-k section',
+    );
   });
 });
 
 describe('the records a page may come from', () => {
-  it('are never those of a quick run, a partial run, several runs or an unfinished one', () => {
+  it('are never those of a quick run, several runs, an unfinished or a modified one', () => {
     const quick = withMachine((machine) => ({ ...machine, run: { ...machine.run, quick: true } }));
     expect(wholeRunProblems(quick)).toEqual(['a --quick run']);
     const partial = withMachine((machine) => ({
       ...machine,
       run: { ...machine.run, parts: machine.run.parts.filter((part) => part !== 'cold-start') },
     }));
-    expect(wholeRunProblems(partial)).toEqual(['parts not run: cold-start']);
+    expect(partsNotRun(partial)).toEqual(['cold-start', ...partsNotRun(RECORDS)]);
+    expect(benchmarksPage(partial)).toContain('This run predates the parts `cold-start`');
+    const modified = withMachine((machine) => ({ ...machine, commit: 'abc1234 (src modified)' }));
+    expect(wholeRunProblems(modified)).toEqual([
+      'src/ differed from commit abc1234 (src modified)',
+    ]);
     expect(wholeRunProblems([...RECORDS, ...RECORDS])).toEqual(['2 runs in the records, not one']);
     expect(wholeRunProblems(RECORDS.filter((record) => record.kind !== 'end'))).toEqual([
       'the run did not finish',
