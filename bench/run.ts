@@ -14,6 +14,8 @@ import {
   measureScrapeLatency,
   runDaemonMemoryPart,
 } from './daemon/daemon-bench.js';
+import { runFootprintPart } from './daemon/footprint-bench.js';
+import { runSoakPart } from './daemon/soak.js';
 import { runMemoryPart } from './engine/memory-bench.js';
 import { runProfilePart } from './engine/profile-bench.js';
 import { runRealPart } from './engine/real-bench.js';
@@ -70,6 +72,8 @@ async function runParts(context: BenchContext): Promise<void> {
   if (parts.has('top-k')) await attempt(context, 'top-k', () => runTopKPart(context));
   if (parts.has('netns-idle'))
     await attempt(context, 'netns-idle', () => runNetnsIdlePart(context));
+  if (parts.has('footprint')) await attempt(context, 'footprint', () => runFootprintPart(context));
+  if (parts.has('soak')) await attempt(context, 'soak', () => runSoakPart(context));
 }
 
 /** Every run's records, kept where `--report` can render them again. */

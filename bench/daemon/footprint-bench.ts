@@ -1,5 +1,5 @@
 /**
- * The daemon's footprint, for issue-level before/after figures (docs/benchmarks.md):
+ * The daemon's footprint against floors measured in the same run (docs/reliability.md):
  *
  * - scrape: a 200k-socket synthetic table sampled every second; /metrics throughput
  *   against /-/healthy under autocannon (10 connections, Prometheus' Accept headers and
@@ -11,30 +11,21 @@
  *   the prescribed stack doing nothing (fastify, prom-client, pino, a worker) on the same
  *   namespace, all sampled/scraped every second for 30 s.
  *
- *   npx tsx bench/daemon/footprint-bench.ts [--tree DIR] [--baseline DIR] [--only scrape|memory]
- *
- * --tree compiles and runs the daemon of another checkout (e.g. the base commit) with this
- * checkout's tables, so both sides run on the same input. --baseline runs each part for that
- * checkout too, right before this one's, so that before and after share the machine's load.
+ * `npm run bench -- --only footprint [--baseline REV]`: with a baseline, each half runs that
+ * revision's daemon right before this tree's, so that before and after share the machine's load.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { launcherOf } from '../../testkit/exporter/launcher.js';
+import { missingCapability } from '../../testkit/kernel/capabilities.js';
 import { NetnsLab } from '../../testkit/kernel/netns.js';
+import { checkout } from '../lib/checkout.js';
+import type { BenchContext } from '../lib/context.js';
 import { RealTable } from '../lib/real-table.js';
+import type { FootprintMemory, LatencySummary, RssReading } from '../lib/results.js';
 import { writeSyntheticProcfs } from '../lib/synthetic-table.js';
 import { compileTree } from './daemon-bench.js';
 
@@ -49,18 +40,9 @@ const PROMETHEUS_HEADERS = Object.entries(PROMETHEUS_REQUEST_HEADERS).flatMap(([
   '-H',
   `${name}=${value}`,
 ]);
-const { values: flags } = parseArgs({
-  options: {
-    tree: { type: 'string', default: REPO },
-    baseline: { type: 'string' },
-    only: { type: 'string' },
-  },
-});
-const work = mkdtempSync(join(tmpdir(), 'footprint-'));
-
-function log(message: string): void {
-  process.stderr.write(`footprint: ${message}\n`);
-}
+/** Where this part's files go; set for the part's duration. */
+let work = '';
+let log: (message: string) => void = () => {};
 
 /** The tree's daemon compiled like the package (older checkouts name dist/cli.js as bin). */
 function build(tree: string, name: string): string {
@@ -100,6 +82,15 @@ function rssMiB(pid: number): number {
 const AGENT = new Agent({ keepAlive: true, maxSockets: 1 });
 
 function get(url: string, headers: Record<string, string> = {}): Promise<Buffer> {
+  return once(url, headers).catch((error: NodeJS.ErrnoException) => {
+    // The kept-alive socket may have been closed by the server while it sat idle (under
+    // autocannon's load): the next request takes a new one, as Prometheus' would.
+    if (error.code !== 'ECONNRESET') throw error;
+    return once(url, headers);
+  });
+}
+
+function once(url: string, headers: Record<string, string>): Promise<Buffer> {
   return new Promise((done, fail) => {
     request(url, { headers, agent: AGENT }, (response) => {
       const chunks: Buffer[] = [];
@@ -134,10 +125,10 @@ function sorted(values: readonly number[]): number[] {
   return [...values].sort((a, b) => a - b);
 }
 
-function summary(values: readonly number[]): string {
+function summary(values: readonly number[]): LatencySummary {
   const ordered = sorted(values);
-  const at = (p: number) => percentile(ordered, p).toFixed(2);
-  return `p50 ${at(50)} ms, p90 ${at(90)} ms, p99 ${at(99)} ms, max ${at(100)} ms (${ordered.length} requests)`;
+  const at = (p: number) => Math.round(percentile(ordered, p) * 1000) / 1000;
+  return { p50Ms: at(50), p90Ms: at(90), p99Ms: at(99), maxMs: at(100), requests: ordered.length };
 }
 
 /** curl paces its requests itself (--rate, curl >= 7.84), off this process's event loop. */
@@ -244,14 +235,12 @@ async function measureFloors(
   cli: string,
   bodyFile: string,
   label: string,
-): Promise<Map<string, number>> {
-  const p99s = new Map<string, number>();
+): Promise<Record<string, LatencySummary>> {
+  const floors: Record<string, LatencySummary> = {};
   const measure = async (floor: string, url: string) => {
     await waitForListen(url);
     const latencies = await timeRequests(url, ['/metrics', '/-/healthy'], `${label}: ${floor}`);
-    const all = [...latencies.values()].flat();
-    log(`${label}: floor ${floor}, the same bytes at 20/s: ${summary(all)}`);
-    p99s.set(floor, percentile(sorted(all), 99));
+    floors[floor] = summary([...latencies.values()].flat());
   };
   const port = 10_900 + Math.floor(Math.random() * 50);
   const bare = spawn(
@@ -269,14 +258,14 @@ async function measureFloors(
   const stopNginx = startNginx(bodyFile, port + 50);
   if (stopNginx === undefined) {
     log(`${label}: NGINX IS NOT INSTALLED: no nginx floor (apt-get install nginx-light)`);
-    return p99s;
+    return floors;
   }
   try {
     await measure('nginx', `http://127.0.0.1:${port + 50}`);
   } finally {
     await stopNginx();
   }
-  return p99s;
+  return floors;
 }
 
 function stop(child: ChildProcess): Promise<void> {
@@ -287,8 +276,9 @@ function stop(child: ChildProcess): Promise<void> {
   });
 }
 
-async function scrapePart(cli: string, label: string): Promise<void> {
-  const table = writeSyntheticProcfs(join(work, 'synthetic'), 200_000);
+async function scrapePart(context: BenchContext, cli: string, build: string): Promise<void> {
+  const sockets = 200_000;
+  const table = writeSyntheticProcfs(join(work, 'synthetic'), sockets);
   const port = 10_400 + Math.floor(Math.random() * 500);
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(
@@ -318,55 +308,53 @@ async function scrapePart(cli: string, label: string): Promise<void> {
     throughput('/-/healthy', []); // warm-up
     const healthy = throughput('/-/healthy', []);
     const metrics = throughput('/metrics', PROMETHEUS_HEADERS);
-    log(
-      `${label}: throughput: /-/healthy ${healthy.requests.average.toFixed(0)} req/s, /metrics ${metrics.requests.average.toFixed(0)} req/s ` +
-        `(${(healthy.requests.average / metrics.requests.average).toFixed(2)}x slower; non-2xx ${metrics.non2xx})`,
-    );
     const body = await get(`${url}/metrics`, PROMETHEUS_REQUEST_HEADERS);
     const bodyFile = join(work, 'metrics.gz');
     writeFileSync(bodyFile, body);
-    log(`${label}: gzip /metrics body ${body.length} bytes`);
     // /metrics and /-/healthy each 10 times a second, alternating: the machine's own noise
     // (the worker sampling 200k sockets every second on 2 shared cores) shows in both.
     const cpuBefore = mainThreadCpuMs(child.pid as number);
     const started = performance.now();
-    const ours = await timeRequests(url, ['/metrics', '/-/healthy'], label);
-    const cpuPerSecond =
+    const ours = await timeRequests(url, ['/metrics', '/-/healthy'], build);
+    const mainThreadCpuMsPerSecond =
       (mainThreadCpuMs(child.pid as number) - cpuBefore) / ((performance.now() - started) / 1000);
-    log(
-      `${label}: main thread CPU ${cpuPerSecond.toFixed(1)} ms/s while sampling every 1 s and serving 20 requests/s`,
-    );
-    for (const [path, values] of ours) {
-      log(`${label}: ${path} at 10/s, 200k sockets sampled every 1 s: ${summary(values)}`);
-    }
     // The floors answer the same bytes in the same pattern while our daemon keeps sampling
     // (its worker loads the machine as during our own figures; its HTTP side sits idle).
-    const floors = await measureFloors(cli, bodyFile, label);
-    const oursP99 = percentile(sorted(ours.get('/metrics') ?? []), 99);
-    for (const [floor, p99] of floors) {
-      log(
-        `${label}: /metrics p99 ${oursP99.toFixed(2)} ms is ${(oursP99 / p99).toFixed(2)}x ${floor}'s p99 ${p99.toFixed(2)} ms`,
-      );
-    }
+    const floors = await measureFloors(cli, bodyFile, build);
+    context.emit({
+      kind: 'footprint-scrape',
+      build,
+      sockets,
+      healthyPerSecond: Math.round(healthy.requests.average),
+      metricsPerSecond: Math.round(metrics.requests.average),
+      metricsNon2xx: metrics.non2xx,
+      bodyBytes: body.length,
+      timedByCurl: CURL_HAS_RATE,
+      mainThreadCpuMsPerSecond: Math.round(mainThreadCpuMsPerSecond * 10) / 10,
+      metrics: summary(ours.get('/metrics') ?? []),
+      healthy: summary(ours.get('/-/healthy') ?? []),
+      floors,
+    });
   } finally {
     await stop(child);
   }
 }
 
 /** VmRSS split by smaps_rollup into anonymous pages and the rest (file-backed: the binary, libraries). */
-function memory(pid: number): { rss: number; anon: number; file: number } {
+function memory(pid: number, peak: number): RssReading {
   const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'latin1');
   const kib = (field: string) =>
     Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(rollup)?.[1]);
+  const round = (mib: number) => Math.round(mib * 10) / 10;
   const rss = kib('Rss') / 1024;
   const anon = kib('Anonymous') / 1024;
   // One reading of one file, so that anon + file is exactly the RSS printed beside them.
-  return { rss, anon, file: rss - anon };
-}
-
-function describe(name: string, pid: number, peak: number): string {
-  const { rss, anon, file } = memory(pid);
-  return `${name} RSS ${rss.toFixed(1)} MiB (anon ${anon.toFixed(1)}, file ${file.toFixed(1)}; peak ${peak.toFixed(1)})`;
+  return {
+    rssMiB: round(rss),
+    anonMiB: round(anon),
+    fileMiB: round(rss - anon),
+    peakMiB: round(peak),
+  };
 }
 
 /**
@@ -376,8 +364,9 @@ function describe(name: string, pid: number, peak: number): string {
 async function measureIn(
   cli: string,
   spawnIn: (command: string, args: string[]) => ChildProcess,
-  label: string,
-): Promise<void> {
+  where: FootprintMemory['where'],
+  build: string,
+): Promise<FootprintMemory> {
   const processes = {
     ours: spawnIn(
       ...asLaunched(cli, cli, [
@@ -427,53 +416,70 @@ async function measureIn(
       peak.theirs = Math.max(peak.theirs, rssMiB(theirs.pid as number));
       peak.floor = Math.max(peak.floor, rssMiB(floor.pid as number));
     }
-    const excess = rssMiB(ours.pid as number) - rssMiB(floor.pid as number);
-    log(
-      `${label} (${sockets} sockets): ${describe('tcpstate-exporter', ours.pid as number, peak.ours)}, ` +
-        `${describe('node_exporter tcpstat', theirs.pid as number, peak.theirs)}, ` +
-        `${describe('floor (prescribed stack idle)', floor.pid as number, peak.floor)}; ` +
-        `ours minus the floor ${excess.toFixed(1)} MiB`,
-    );
+    return {
+      kind: 'footprint-memory',
+      build,
+      where,
+      sockets,
+      ours: memory(ours.pid as number, peak.ours),
+      nodeExporter: memory(theirs.pid as number, peak.theirs),
+      floor: memory(floor.pid as number, peak.floor),
+    };
   } finally {
     await Promise.all(Object.values(processes).map(stop));
   }
 }
 
-/** Each daemon in `clis` (label → cli.js) in turn, on the same namespaces. */
-async function memoryPart(clis: ReadonlyMap<string, string>): Promise<void> {
+/** Each daemon in `clis` (build → cli.js) in turn, on the same namespaces. */
+async function memoryPart(context: BenchContext, clis: ReadonlyMap<string, string>): Promise<void> {
   const lab = new NetnsLab('tsf');
   try {
     const idle = lab.addNamespace('idle');
     execFileSync('ip', ['netns', 'exec', idle, 'ip', 'link', 'set', 'lo', 'up']);
-    for (const [label, cli] of clis) {
-      await measureIn(cli, (command, args) => lab.spawn(idle, command, args), `${label}: idle`);
+    for (const [build, cli] of clis) {
+      context.emit(
+        await measureIn(cli, (command, args) => lab.spawn(idle, command, args), 'idle', build),
+      );
     }
   } finally {
     await lab.close();
   }
   // 75 % of the planned size is ESTABLISHED (TIME_WAIT comes only with bursts): ~100k sockets.
-  const table = await RealTable.build(133_334, log);
+  const table = await RealTable.build(context.options.quick ? 13_334 : 133_334, log);
   try {
-    for (const [label, cli] of clis) {
-      await measureIn(cli, (command, args) => table.spawn(command, args), `${label}: real table`);
+    for (const [build, cli] of clis) {
+      context.emit(
+        await measureIn(cli, (command, args) => table.spawn(command, args), 'real table', build),
+      );
     }
   } finally {
     await table.close();
   }
 }
 
-try {
+export async function runFootprintPart(context: BenchContext): Promise<void> {
+  const missing = missingCapability({
+    netns: true,
+    commands: ['curl', 'perl', 'prometheus-node-exporter'],
+  });
+  if (missing !== undefined) {
+    context.note('footprint', `skipped: ${missing}`);
+    return;
+  }
+  work = context.scratchDir('footprint');
+  log = (message) => context.log(`footprint: ${message}`);
   const clis = new Map<string, string>();
-  if (flags.baseline !== undefined) {
-    log(`building the baseline daemon of ${flags.baseline}`);
-    clis.set('baseline', build(flags.baseline, 'baseline'));
+  const { baseline } = context.options;
+  if (baseline !== undefined) {
+    log(`building the daemon of ${baseline}`);
+    clis.set(baseline, build(checkout(context, baseline), 'baseline'));
   }
-  log(`building the daemon of ${flags.tree}`);
-  clis.set('this tree', build(flags.tree, 'daemon'));
-  if (flags.only !== 'memory') {
-    for (const [label, cli] of clis) await scrapePart(cli, label);
+  log('building the daemon of this tree');
+  clis.set('this tree', build(REPO, 'daemon'));
+  for (const [name, cli] of clis) {
+    log(`scrape: ${name}`);
+    await scrapePart(context, cli, name);
   }
-  if (flags.only !== 'scrape') await memoryPart(clis);
-} finally {
-  rmSync(work, { recursive: true, force: true });
+  log('memory');
+  await memoryPart(context, clis);
 }

@@ -10,6 +10,8 @@ export const PARTS = [
   'netns',
   'top-k',
   'netns-idle',
+  'footprint',
+  'soak',
 ] as const;
 export type Part = (typeof PARTS)[number];
 
@@ -43,7 +45,8 @@ export const USAGE = `Usage: npm run bench -- [options]
                      never a --quick one (default: on for a full default run)
   --report FILE      measure nothing; report an earlier run's records (bench/out/*.jsonl,
                      docs/benchmarks.jsonl)
-  --baseline REV     cold-start and netns-idle parts: also run this git revision (before/after)
+  --baseline REV     cold-start, netns-idle and footprint parts: also run this git revision
+                     (before/after in one run)
   --help             this text
 
 Needs root for the real-kernel part (network namespaces), hyperfine, iproute2, perl,

@@ -210,6 +210,84 @@ export interface NetnsIdleMeasurement {
   readonly baseline?: { readonly revision: string; readonly withNetns: DaemonCpu };
 }
 
+/** Request latencies, in ms. */
+export interface LatencySummary {
+  readonly p50Ms: number;
+  readonly p90Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+  readonly requests: number;
+}
+
+/**
+ * The daemon serving a 200k-socket table sampled every second: throughput of /metrics
+ * against /-/healthy, then both at 10 requests/s each, and two floors answering the same
+ * gzip body the same way (a bare node:http server, nginx when installed).
+ */
+export interface FootprintScrape {
+  readonly kind: 'footprint-scrape';
+  /** `this tree`, or the baseline revision. */
+  readonly build: string;
+  readonly sockets: number;
+  readonly healthyPerSecond: number;
+  readonly metricsPerSecond: number;
+  readonly metricsNon2xx: number;
+  readonly bodyBytes: number;
+  /** Timed by curl --rate (false: a Node.js loop, which adds its own latency). */
+  readonly timedByCurl: boolean;
+  /** CPU of the HTTP thread while sampling every second and serving 20 requests/s. */
+  readonly mainThreadCpuMsPerSecond: number;
+  readonly metrics: LatencySummary;
+  readonly healthy: LatencySummary;
+  /** By floor: `node:http`, `nginx`. */
+  readonly floors: Readonly<Record<string, LatencySummary>>;
+}
+
+/** VmRSS at the end of a window, its anonymous and file-backed parts, and its peak, in MiB. */
+export interface RssReading {
+  readonly rssMiB: number;
+  readonly anonMiB: number;
+  readonly fileMiB: number;
+  readonly peakMiB: number;
+}
+
+/**
+ * RSS after 30 samples and scrapes a second apart in one namespace: the daemon,
+ * node_exporter's tcpstat collector, and the prescribed stack doing nothing.
+ */
+export interface FootprintMemory {
+  readonly kind: 'footprint-memory';
+  readonly build: string;
+  readonly where: 'idle' | 'real table';
+  /** Sockets the daemon counted (sum of tcpstate_sockets). */
+  readonly sockets: number;
+  readonly ours: RssReading;
+  readonly nodeExporter: RssReading;
+  readonly floor: RssReading;
+}
+
+/** A process's fds, threads and RSS at one second of a soak. */
+export interface SoakFigures {
+  readonly second: number;
+  readonly fds: number;
+  readonly threads: number;
+  readonly rssMiB: number;
+}
+
+/** The daemon sampled fast and scraped 10 times a second while net/snmp flaps. */
+export interface SoakMeasurement {
+  readonly kind: 'soak';
+  readonly seconds: number;
+  readonly interval: string;
+  readonly warmUpSeconds: number;
+  readonly samples: number;
+  readonly scrapes: number;
+  readonly failedScrapes: number;
+  readonly first: SoakFigures;
+  readonly last: SoakFigures;
+  readonly maxRssMiB: number;
+}
+
 /** Printed last: how long the run took and how busy the machine was by then. */
 export interface RunEnd {
   readonly kind: 'end';
@@ -254,5 +332,8 @@ export type BenchRecord =
   | NetnsScrapeMeasurement
   | TopKMeasurement
   | NetnsIdleMeasurement
+  | FootprintScrape
+  | FootprintMemory
+  | SoakMeasurement
   | BenchNote
   | RunEnd;

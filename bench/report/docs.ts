@@ -16,7 +16,7 @@ import type {
 import { netnsSection } from '../netns/netns-report.js';
 import { chartSvg, renderPng } from './chart.js';
 import { checkTargets, costs, renderSections } from './report.js';
-import { SECTION_PAGES, withSections } from './sections.js';
+import { SECTION_PAGES, SECTIONS, withSections } from './sections.js';
 
 export const DOCS = fileURLToPath(new URL('../../docs/', import.meta.url));
 
@@ -30,7 +30,10 @@ npm run bench -- --quick           # 10k only, fewer runs, leaves this page alon
 npm run bench -- --json > out.jsonl   # one JSON object per measurement
 npm run bench -- --sizes 10k,100k --only synthetic,real,memory   # no page: not every part
 npm run bench -- --only cold-start --baseline d1dabbb   # start-up cost, before/after a revision
+npm run bench -- --only footprint,netns-idle --baseline REV   # the same for scrapes, memory, namespaces
 \`\`\`
+
+A full run prints its total time at the end (the run on this page: see [Machine](#machine)).
 
 The real-table part needs root (network namespaces), iproute2, perl, hyperfine and
 prometheus-node-exporter (Debian packages); 1M sockets need about 6 GiB of free memory.
@@ -287,6 +290,16 @@ function runCommand(machine: MachineInfo): string {
   return `npm run bench${defaults ? '' : ` -- --sizes ${machine.run.sizes.map(formatSize).join(',')}`}`;
 }
 
+/** `top-k, soak in [reliability.md](reliability.md); …`: the sections this run writes elsewhere. */
+function otherPages(): string {
+  return SECTION_PAGES.map((page) => {
+    const names = SECTIONS.filter((section) => section.page === page).map(
+      (section) => section.name,
+    );
+    return `${names.join(', ')} in [${page}](${page})`;
+  }).join('; ');
+}
+
 /** A sentence naming the parts added after the run, when there are any. */
 function notRunYet(records: readonly BenchRecord[]): string {
   const missing = partsNotRun(records);
@@ -314,8 +327,7 @@ Every figure on this page comes from one run, \`${runCommand(machine)}\` at comm
 [benchmarks.jsonl](benchmarks.jsonl); \`npm run bench -- --report docs/benchmarks.jsonl --docs\`
 writes the page and its chart again from them, and \`test/bench/docs.test.ts\` fails when the
 page and the records disagree. Do not edit by hand. The same run writes sections of other
-pages, between markers: top-K in [reliability.md](reliability.md) and the idle-namespace
-cost in [namespaces.md](namespaces.md).${notRunYet(records)}
+pages, between markers: ${otherPages()}.${notRunYet(records)}
 
 ## Reading
 

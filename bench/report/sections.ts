@@ -13,8 +13,13 @@ import { formatSize, type Part } from '../lib/options.js';
 import type {
   BenchRecord,
   DaemonCpu,
+  FootprintMemory,
+  FootprintScrape,
+  LatencySummary,
   MachineInfo,
   NetnsIdleMeasurement,
+  RssReading,
+  SoakMeasurement,
   TopKMeasurement,
 } from '../lib/results.js';
 
@@ -97,8 +102,158 @@ function netnsIdle(records: readonly BenchRecord[]): string {
   ].join('\n');
 }
 
+const latency = (summary: LatencySummary) =>
+  [summary.p50Ms, summary.p90Ms, summary.p99Ms, summary.maxMs]
+    .map((ms) => ms.toFixed(2))
+    .join(' / ');
+
+function footprintScrape(records: readonly BenchRecord[]): string {
+  const runs = ofKind(records, 'footprint-scrape') as FootprintScrape[];
+  const rows = runs.flatMap((run) => [
+    [run.build, 'our `/metrics`', latency(run.metrics)],
+    [run.build, 'our `/-/healthy`', latency(run.healthy)],
+    ...Object.entries(run.floors).map(([floor, summary]) => [
+      run.build,
+      `floor: ${floor === 'node:http' ? 'bare `node:http`' : floor}`,
+      latency(summary),
+    ]),
+  ]);
+  const throughput = runs.map(
+    (run) =>
+      `- ${run.build}: \`/-/healthy\` ${run.healthyPerSecond} req/s, \`/metrics\` ${run.metricsPerSecond} req/s ` +
+      `(${(run.healthyPerSecond / run.metricsPerSecond).toFixed(2)}× slower, ${run.metricsNon2xx} non-2xx); ` +
+      `gzip body ${run.bodyBytes} bytes; the HTTP thread's CPU ${run.mainThreadCpuMsPerSecond} ms/s` +
+      (run.timedByCurl
+        ? ''
+        : '; **timed by a Node.js loop** (this curl has no `--rate`), which adds latency'),
+  );
+  return [
+    `Throughput under autocannon (10 connections, ${formatSize(runs[0]?.sockets ?? 0)} sockets sampled every second):\n`,
+    ...throughput,
+    '',
+    'Latency at 10 requests/s per path for 30 s, p50 / p90 / p99 / max in ms (the floors answer ' +
+      "the daemon's own gzip `/metrics` body to every request, timed the same way):\n",
+    table(['build', 'server', 'p50 / p90 / p99 / max'], rows),
+  ].join('\n');
+}
+
+const rss = (reading: RssReading) =>
+  `${reading.rssMiB.toFixed(1)} (${reading.anonMiB.toFixed(1)} + ${reading.fileMiB.toFixed(1)}; peak ${reading.peakMiB.toFixed(1)})`;
+
+function footprintMemory(records: readonly BenchRecord[]): string {
+  const rows = ofKind(records, 'footprint-memory') as FootprintMemory[];
+  return [
+    'RSS in MiB at the end of 30 s (anonymous + file-backed; peak), each process sampled or ' +
+      'scraped every second in the same namespace:\n',
+    table(
+      [
+        'build',
+        'namespace',
+        'sockets',
+        'ours',
+        'floor (stack idle)',
+        'ours − floor',
+        'node_exporter tcpstat',
+      ],
+      rows.map((row) => [
+        row.build,
+        row.where,
+        row.sockets.toLocaleString('en-US'),
+        rss(row.ours),
+        rss(row.floor),
+        (row.ours.rssMiB - row.floor.rssMiB).toFixed(1),
+        rss(row.nodeExporter),
+      ]),
+    ),
+  ].join('\n');
+}
+
+/** The footprint targets, judged on this tree's figures against the floors of the same run. */
+function footprintTargets(records: readonly BenchRecord[]): string {
+  const scrape = (ofKind(records, 'footprint-scrape') as FootprintScrape[]).find(
+    (run) => run.build === 'this tree',
+  );
+  const memory = (ofKind(records, 'footprint-memory') as FootprintMemory[]).find(
+    (row) => row.build === 'this tree' && row.where === 'real table',
+  );
+  const verdict = (holds: boolean | undefined) =>
+    holds === undefined ? 'not judged' : holds ? 'holds' : 'missed';
+  const floorP99 = (name: string) => scrape?.floors[name]?.p99Ms;
+  const nodeHttp = floorP99('node:http');
+  const nginx = floorP99('nginx');
+  const slower = scrape && scrape.healthyPerSecond / scrape.metricsPerSecond;
+  return table(
+    ['target', 'ours', 'floor in the same run', 'verdict'],
+    [
+      [
+        '`/metrics` p99 < 2 ms at 10 scrapes/s, 200k sockets sampled every 1 s',
+        scrape === undefined ? '' : `${scrape.metrics.p99Ms.toFixed(2)} ms`,
+        [
+          nodeHttp === undefined ? '' : `bare \`node:http\` ${nodeHttp.toFixed(2)} ms`,
+          nginx === undefined ? '' : `nginx ${nginx.toFixed(2)} ms`,
+        ]
+          .filter((text) => text !== '')
+          .join('; '),
+        verdict(scrape && scrape.metrics.p99Ms < 2) +
+          (scrape !== undefined && nodeHttp !== undefined
+            ? `; ours ${(scrape.metrics.p99Ms / nodeHttp).toFixed(2)}× the \`node:http\` floor`
+            : ''),
+      ],
+      [
+        '`/metrics` throughput within 2× of `/-/healthy`',
+        slower === undefined ? '' : `${slower.toFixed(2)}× slower`,
+        '',
+        verdict(slower === undefined ? undefined : slower <= 2),
+      ],
+      [
+        'RSS ≤ 64 MiB at 100k sockets',
+        memory === undefined
+          ? ''
+          : `${memory.ours.rssMiB.toFixed(1)} MiB at ${memory.sockets.toLocaleString('en-US')} sockets`,
+        memory === undefined
+          ? ''
+          : `the prescribed stack doing nothing ${memory.floor.rssMiB.toFixed(1)} MiB ` +
+            `(${memory.floor.fileMiB.toFixed(1)} file-backed); node_exporter tcpstat ${memory.nodeExporter.rssMiB.toFixed(1)} MiB`,
+        // A --quick run's table is a tenth of the size: the target is not judged on it.
+        verdict(
+          memory === undefined || memory.sockets < 90_000 ? undefined : memory.ours.rssMiB <= 64,
+        ),
+      ],
+    ],
+  );
+}
+
+function soakSection(records: readonly BenchRecord[]): string {
+  const runs = ofKind(records, 'soak') as SoakMeasurement[];
+  return [
+    `The daemon from source through tsx, \`--sample.interval=${runs[0]?.interval ?? ''}\`, ` +
+      `10 scrapes a second, \`net/snmp\` removed and restored every second; figures from after ` +
+      `a ${runs[0]?.warmUpSeconds ?? ''} s warm-up:\n`,
+    table(
+      ['seconds', 'samples', 'scrapes (failed)', 'fds', 'threads', 'RSS MiB'],
+      runs.map((run) => [
+        String(run.seconds),
+        run.samples.toLocaleString('en-US'),
+        `${run.scrapes.toLocaleString('en-US')} (${run.failedScrapes})`,
+        `${run.first.fds} → ${run.last.fds}`,
+        `${run.first.threads} → ${run.last.threads}`,
+        `${run.first.rssMiB.toFixed(1)} → ${run.last.rssMiB.toFixed(1)} (max ${run.maxRssMiB.toFixed(1)})`,
+      ]),
+    ),
+  ].join('\n');
+}
+
 export const SECTIONS: readonly Section[] = [
   { page: 'reliability.md', name: 'top-k', part: 'top-k', render: topK },
+  { page: 'reliability.md', name: 'footprint-scrape', part: 'footprint', render: footprintScrape },
+  { page: 'reliability.md', name: 'footprint-memory', part: 'footprint', render: footprintMemory },
+  {
+    page: 'reliability.md',
+    name: 'footprint-targets',
+    part: 'footprint',
+    render: footprintTargets,
+  },
+  { page: 'reliability.md', name: 'soak', part: 'soak', render: soakSection },
   { page: 'namespaces.md', name: 'netns-idle', part: 'netns-idle', render: netnsIdle },
 ];
 
