@@ -7,6 +7,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { runBasicAuthPart } from './daemon/basic-auth-bench.js';
 import { runColdStartPart } from './daemon/cold-start-bench.js';
 import {
   buildDaemon,
@@ -15,6 +16,7 @@ import {
   runDaemonMemoryPart,
 } from './daemon/daemon-bench.js';
 import { runFootprintPart } from './daemon/footprint-bench.js';
+import { runSampleIntakePart } from './daemon/sample-intake-bench.js';
 import { runSoakPart } from './daemon/soak.js';
 import { runMemoryPart } from './engine/memory-bench.js';
 import { runProfilePart } from './engine/profile-bench.js';
@@ -74,6 +76,10 @@ async function runParts(context: BenchContext): Promise<void> {
     await attempt(context, 'netns-idle', () => runNetnsIdlePart(context));
   if (parts.has('footprint')) await attempt(context, 'footprint', () => runFootprintPart(context));
   if (parts.has('soak')) await attempt(context, 'soak', () => runSoakPart(context));
+  if (parts.has('sample-intake'))
+    await attempt(context, 'sample-intake', () => runSampleIntakePart(context));
+  if (parts.has('basic-auth'))
+    await attempt(context, 'basic-auth', () => runBasicAuthPart(context));
 }
 
 /** Every run's records, kept where `--report` can render them again. */

@@ -1,11 +1,10 @@
 /**
- * `npx tsx bench/daemon/basic-auth-bench.ts`: what basic auth adds to a scrape. A loopback server
+ * What basic auth adds to a scrape (`npm run bench -- --only basic-auth`, docs/web.md). A loopback server
  * with one bcrypt user (cost 10, as `htpasswd -nBC 10` makes), scraped without auth, with
  * the right password (bcrypt once, then the verdict cache), and with a new password each time
  * (every request pays bcrypt: what each scrape would cost without the cache).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import bcrypt from 'bcryptjs';
@@ -15,6 +14,7 @@ import { ExporterMetrics } from '../../src/metrics/exporter-metrics.js';
 import { buildApp } from '../../src/server/app.js';
 import { LiveWebConfig } from '../../src/server/web-config-reload.js';
 import { sampleProcfs } from '../../testkit/exporter/exporter-snapshots.js';
+import type { BenchContext } from '../lib/context.js';
 
 const ROUNDS = 40;
 const PROCFS = new URL('../../test/fixtures/minimal', import.meta.url).pathname;
@@ -58,30 +58,33 @@ async function timeScrapes(url: string, authorization: (round: number) => string
 const basic = (user: string, password: string) =>
   `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 
-const dir = mkdtempSync(join(tmpdir(), 'tsa-auth-bench-'));
-try {
-  const configFile = join(dir, 'web.yml');
+export async function runBasicAuthPart(context: BenchContext): Promise<void> {
+  const configFile = join(context.scratchDir('basic-auth'), 'web.yml');
   writeFileSync(
     configFile,
     `basic_auth_users:\n  prometheus: "${bcrypt.hashSync('secret', 10)}"\n`,
   );
   const open = await serve(undefined);
   const guarded = await serve(configFile);
-  // Warm-up: the first scrapes of a process pay for JIT compilation.
-  await timeScrapes(open.url, () => undefined);
-  const none = await timeScrapes(open.url, () => undefined);
-  const cached = await timeScrapes(guarded.url, () => basic('prometheus', 'secret'));
-  const uncached = await timeScrapes(guarded.url, (round) => basic('prometheus', `wrong-${round}`));
-  await open.app.close();
-  await guarded.app.close();
-  const ms = (value: number) => `${value.toFixed(2)} ms`;
-  console.log(`scrape /metrics over loopback, median of ${ROUNDS} (Node ${process.version})`);
-  console.log(`  no auth:                        ${ms(none.median)}`);
-  console.log(
-    `  basic auth, verdict cached:     ${ms(cached.median)} (first, bcrypt: ${ms(cached.first)})`,
-  );
-  console.log(`  basic auth, bcrypt every time:  ${ms(uncached.median)}`);
-  console.log(`  cache saves ${(uncached.median / cached.median).toFixed(1)}x per scrape`);
-} finally {
-  rmSync(dir, { recursive: true, force: true });
+  try {
+    // Warm-up: the first scrapes of a process pay for JIT compilation.
+    await timeScrapes(open.url, () => undefined);
+    const none = await timeScrapes(open.url, () => undefined);
+    const cached = await timeScrapes(guarded.url, () => basic('prometheus', 'secret'));
+    const uncached = await timeScrapes(guarded.url, (round) =>
+      basic('prometheus', `wrong-${round}`),
+    );
+    const round = (ms: number) => Math.round(ms * 100) / 100;
+    context.emit({
+      kind: 'basic-auth',
+      rounds: ROUNDS,
+      noAuthMs: round(none.median),
+      cachedMs: round(cached.median),
+      cachedFirstMs: round(cached.first),
+      bcryptEveryTimeMs: round(uncached.median),
+    });
+  } finally {
+    await open.app.close();
+    await guarded.app.close();
+  }
 }

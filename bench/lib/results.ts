@@ -288,6 +288,30 @@ export interface SoakMeasurement {
   readonly maxRssMiB: number;
 }
 
+/**
+ * From taking in a sample to its first scrapes served, in the HTTP thread: rendered there
+ * (as when the worker cannot) or handed over as the worker rendered it; alternating.
+ */
+export interface SampleIntakeMeasurement {
+  readonly kind: 'sample-intake';
+  readonly sockets: number;
+  readonly samples: number;
+  readonly inThread: { readonly p50Ms: number; readonly maxMs: number };
+  readonly handedOver: { readonly p50Ms: number; readonly maxMs: number };
+}
+
+/** A loopback /metrics scrape without auth, with a cached basic-auth verdict, with bcrypt each time. */
+export interface BasicAuthMeasurement {
+  readonly kind: 'basic-auth';
+  /** Scrapes per case; medians below. */
+  readonly rounds: number;
+  readonly noAuthMs: number;
+  readonly cachedMs: number;
+  /** The slowest cached-case scrape: the first, which pays bcrypt. */
+  readonly cachedFirstMs: number;
+  readonly bcryptEveryTimeMs: number;
+}
+
 /** Printed last: how long the run took and how busy the machine was by then. */
 export interface RunEnd {
   readonly kind: 'end';
@@ -335,5 +359,7 @@ export type BenchRecord =
   | FootprintScrape
   | FootprintMemory
   | SoakMeasurement
+  | SampleIntakeMeasurement
+  | BasicAuthMeasurement
   | BenchNote
   | RunEnd;
