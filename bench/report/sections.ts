@@ -19,11 +19,13 @@ import type {
   LatencySummary,
   MachineInfo,
   NetnsIdleMeasurement,
+  NetnsMeasurement,
   RssReading,
   SampleIntakeMeasurement,
   SoakMeasurement,
   TopKMeasurement,
 } from '../lib/results.js';
+import { NETNS_CPU_BUDGET, recommendDefaults } from '../netns/netns-report.js';
 
 interface Section {
   /** The page, under docs/. */
@@ -281,6 +283,25 @@ function basicAuth(records: readonly BenchRecord[]): string {
   );
 }
 
+const seconds = (value: number) =>
+  value < 1 ? `${(value * 1000).toFixed(0)} ms` : `${value.toFixed(1)} s`;
+
+/** What a round costs and the interval the bench's CPU budget asks for, in two sentences. */
+function netnsCost(records: readonly BenchRecord[]): string {
+  const defaults = recommendDefaults(records);
+  if (defaults === undefined) return 'The run measured no round over several namespaces.';
+  const { basis, largest } = defaults;
+  const round = (row: NetnsMeasurement, interval: number) =>
+    `${row.namespaces} namespaces holding ${formatSize(row.size)} sockets cost ${seconds(row.engine.cpuSeconds)} ` +
+    `of CPU a round, ${((row.engine.cpuSeconds / interval) * 100).toFixed(1)} % of a core every ${interval} s`;
+  return (
+    `A round costs about namespaces × sockets on the node × ${(defaults.secondsPerNamespaceSocket * 1e6).toFixed(2)} µs ` +
+    `of CPU. ${round(basis, defaults.intervalSeconds)}, within the bench's budget of ` +
+    `${(NETNS_CPU_BUDGET * 100).toFixed(0)} %; ${round(largest, defaults.largestIntervalSeconds)}, which the ` +
+    `budget needs there (details and method: [benchmarks.md](benchmarks.md), "Every network namespace").`
+  );
+}
+
 export const SECTIONS: readonly Section[] = [
   { page: 'reliability.md', name: 'top-k', part: 'top-k', render: topK },
   { page: 'reliability.md', name: 'footprint-scrape', part: 'footprint', render: footprintScrape },
@@ -293,6 +314,7 @@ export const SECTIONS: readonly Section[] = [
   },
   { page: 'reliability.md', name: 'soak', part: 'soak', render: soakSection },
   { page: 'reliability.md', name: 'sample-intake', part: 'sample-intake', render: sampleIntake },
+  { page: 'namespaces.md', name: 'netns-cost', part: 'netns', render: netnsCost },
   { page: 'namespaces.md', name: 'netns-idle', part: 'netns-idle', render: netnsIdle },
   { page: 'web.md', name: 'basic-auth', part: 'basic-auth', render: basicAuth },
 ];
