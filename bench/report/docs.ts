@@ -23,8 +23,10 @@ export const DOCS = fileURLToPath(new URL('../../docs/', import.meta.url));
 const RERUN = `## How to re-run
 
 \`\`\`sh
-npm run bench                      # as root: 10k, 100k and 1M sockets; rewrites this page
-                                   # and benchmarks.jsonl, the run's records, beside it
+npm run bench                      # as root: 10k, 100k and 1M sockets; rewrites this page,
+                                   # benchmarks.jsonl (the run's records) beside it and the
+                                   # generated sections of the pages named above
+npm run bench -- --sizes 10k,100k --docs   # the same without 1M (the run on this page)
 npm run bench -- --report docs/benchmarks.jsonl --docs   # this page again, from those records
 npm run bench -- --quick           # 10k only, fewer runs, leaves this page alone
 npm run bench -- --json > out.jsonl   # one JSON object per measurement
