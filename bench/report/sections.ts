@@ -333,10 +333,15 @@ export function sectionText(section: Section, records: readonly BenchRecord[]): 
       `predates the bench's \`${section.part}\` part; the next \`npm run bench\` writes its figures here.`
     );
   }
+  // A part that failed or was skipped says why, instead of an empty table.
+  const notes = ofKind(records, 'note')
+    .filter((note) => note.phase === section.part)
+    .map((note) => `\n\nNote from this run: ${note.text}`)
+    .join('');
   return (
     `Measured by \`npm run bench\` (part \`${section.part}\`) at commit \`${machine.commit}\`, ` +
     `started ${machine.startedAt}, on the machine described in [benchmarks.md](benchmarks.md#machine); ` +
-    `the run's records are [benchmarks.jsonl](benchmarks.jsonl).\n\n${section.render(records)}`
+    `the run's records are [benchmarks.jsonl](benchmarks.jsonl).\n\n${section.render(records)}${notes}`
   );
 }
 

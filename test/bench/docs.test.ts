@@ -88,6 +88,18 @@ describe('the generated sections of other pages', () => {
     expect(second.split('<!-- bench:top-k:start')[0]).toBe(page.split('<!-- bench:top-k:start')[0]);
   });
 
+  it('say why a part of the run measured nothing', () => {
+    const run = withMachine((machine) => ({
+      ...machine,
+      run: { ...machine.run, parts: [...machine.run.parts, 'soak'] },
+    }));
+    const page = readFileSync(`${DOCS}reliability.md`, 'utf8');
+    const failed: BenchRecord = { kind: 'note', phase: 'soak', text: 'failed: no figures' };
+    const text = withSections('reliability.md', page, [...run, failed]);
+    expect(sectionBody(text, 'soak')).toContain('Note from this run: failed: no figures');
+    expect(sectionBody(text, 'top-k')).not.toContain('Note from this run');
+  });
+
   it('refuse a page whose markers are missing', () => {
     expect(() => withSections('reliability.md', '# Reliability\n', RECORDS)).toThrow(
       'docs/reliability.md has no markers for the top-k section',
