@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { conntrackCollector } from '../../src/collectors/conntrack.js';
 import { DEFAULT_CONFIG } from '../../src/config/defaults.js';
 import { sampleOptionsFor } from '../../src/config/flags.js';
+import type { NamespaceSample } from '../../src/snapshot/netns-view.js';
 import type { ConntrackStats } from '../../src/sources/conntrack-stats.js';
 import { renderFamilies as render } from '../../testkit/exporter/collector-render.js';
 import { parseLogLines, runExporter } from '../../testkit/exporter/exporter-cli.js';
@@ -16,20 +17,43 @@ import { MINIMAL_PROCFS, scratchProcfs } from '../../testkit/exporter/exporter-p
 import { formatConntrackLine, snatFlow } from '../../testkit/kernel/conntrack-format.js';
 import { samplesOf, sampleValue } from '../../testkit/prometheus/exposition.js';
 
+/** A namespace of the netns round: only what the conntrack families read of it. */
+function namespaceWith(inode: number, conntrack?: NamespaceSample['conntrack']): NamespaceSample {
+  const owner = { pod: 'web-1', namespace: 'shop', container: 'app', containerId: 'c0ffee' };
+  return { inode, owner, ...(conntrack && { conntrack }) } as NamespaceSample;
+}
+
 describe('the conntrack collector', () => {
+  const node: ConntrackStats = {
+    entries: 7,
+    limit: 262144,
+    events: { insert_failed: 5, drop: 4 },
+  };
+
   it('shows entries, the limit and the events the kernel printed, no others', async () => {
-    const stats: ConntrackStats = {
-      entries: 7,
-      limit: 262144,
-      events: { insert_failed: 5, drop: 4 },
-    };
-    const body = await render(conntrackCollector.metrics, stats);
+    const body = await render(conntrackCollector.metrics, { node, namespaces: [] });
     expect(sampleValue(body, 'tcpstate_conntrack_entries', {})).toBe(7);
     expect(sampleValue(body, 'tcpstate_conntrack_entries_limit', {})).toBe(262144);
     expect(samplesOf(body, 'tcpstate_conntrack_events_total').map((s) => s.labels.event)).toEqual([
       'insert_failed',
       'drop',
     ]);
+  });
+
+  it("adds each namespace's entries and events under its labels; the one limit stays the node's", async () => {
+    const namespaces = [
+      namespaceWith(4026532001, { entries: 3, events: { insert_failed: 2, drop: 1 } }),
+      namespaceWith(4026532002),
+    ];
+    const body = await render(conntrackCollector.metrics, { node, namespaces });
+    const labels = { netns: '4026532001', pod: 'web-1', namespace: 'shop', container: 'app' };
+    expect(samplesOf(body, 'tcpstate_conntrack_entries')).toHaveLength(2);
+    expect(sampleValue(body, 'tcpstate_conntrack_entries', labels)).toBe(3);
+    expect(sampleValue(body, 'tcpstate_conntrack_events_total', { ...labels, event: 'drop' })).toBe(
+      1,
+    );
+    expect(sampleValue(body, 'tcpstate_conntrack_events_total', { event: 'drop' })).toBe(4);
+    expect(samplesOf(body, 'tcpstate_conntrack_entries_limit')).toHaveLength(1);
   });
 });
 
