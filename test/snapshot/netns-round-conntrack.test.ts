@@ -11,8 +11,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NetnsRoundSampler } from '../../src/snapshot/netns-round.js';
 import type { NetnsRound } from '../../src/snapshot/netns-view.js';
 import { NamespaceSysctlCache } from '../../src/sources/netns-sysctl-cache.js';
+import { runExporter } from '../../testkit/exporter/exporter-cli.js';
 import { canRun } from '../../testkit/kernel/capabilities.js';
 import { buildSnatLab, REMOTE, type SnatLab } from '../../testkit/kernel/snat-lab.js';
+import { samplesOf } from '../../testkit/prometheus/exposition.js';
 
 const RANGE = 5;
 
@@ -92,6 +94,26 @@ describe.skipIf(
         }),
       });
     }
+  }, 60_000);
+
+  it("the exporter's conntrack families carry the node namespace's figures under its labels", async () => {
+    const run = await runExporter([
+      '--once',
+      '--collector.netns',
+      '--collector.netns.max=1000',
+      '--collector.conntrack',
+    ]);
+    const netns = String(statSync(`/run/netns/${lab.node}`).ino);
+    const entries = samplesOf(run.stdout, 'tcpstate_conntrack_entries').filter(
+      (sample) => sample.labels.netns === netns,
+    );
+    expect(entries.map((sample) => sample.value)).toEqual([netlinkFigures(lab, lab.node).entries]);
+    expect(Object.keys(entries[0]?.labels ?? {}).sort()).toEqual([
+      'container',
+      'namespace',
+      'netns',
+      'pod',
+    ]);
   }, 60_000);
 
   it('reads nothing with the conntrack collector off', async () => {
