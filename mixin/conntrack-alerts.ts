@@ -51,7 +51,8 @@ export function conntrackGroup(config: MixinConfig): RuleGroup {
         alert: 'TcpStateConntrackTableNearlyFull',
         severity: 'warning',
         expr:
-          `${series('tcpstate_conntrack_entries', sel)}\n/ on (job, instance)\n` +
+          // Per namespace too (--collector.netns): each counts against the node's one limit.
+          `${series('tcpstate_conntrack_entries', sel)}\n/ on (job, instance) group_left\n` +
           `${series('tcpstate_conntrack_entries_limit', sel)}\n>= ${c.entriesWarningRatio}`,
         for: c.entriesFor,
         summary: 'The conntrack table is nearly full: at its limit new flows are dropped.',

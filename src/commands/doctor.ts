@@ -30,6 +30,8 @@ function parseWindow(text: string): number | undefined {
 
 export const DOCTOR_FLAGS = {
   procfsRoot: EXPORTER_FLAGS.procfsRoot,
+  // snat-ports-low's usable count where the NAT rules cannot be listed (as the collector's).
+  snatUsablePorts: EXPORTER_FLAGS.snatUsablePorts,
   window: {
     name: 'window',
     kind: 'string',
@@ -82,7 +84,7 @@ export async function runDoctor(argv: readonly string[], io: CommandIo): Promise
     return EXIT.ok;
   }
   const windowMs = parseWindow(flags.window) ?? 0;
-  const sampler = createSampler(doctorSampleOptions(flags.procfsRoot));
+  const sampler = createSampler(doctorSampleOptions(flags.procfsRoot, flags.snatUsablePorts));
 
   const first = sampler.sample();
   let second = first;

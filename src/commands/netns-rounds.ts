@@ -25,6 +25,7 @@ function roundOptions(config: ExporterConfig): NetnsWorkerData {
     // Half the warning line: a namespace whose sockets could reach it is walked every round.
     walkUseRatio: EPHEMERAL_USE_WARNING_RATIO / 2,
     sysctlRefreshMs: options.netnsSysctlRefreshMs,
+    conntrack: config.collectors.conntrack,
   };
 }
 

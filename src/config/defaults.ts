@@ -22,11 +22,13 @@ export function defaultSampleOptions(procfsRoot: string): SampleOptions {
 }
 
 /**
- * Doctor's plan: the defaults, and conntrack's one small stats file where the kernel has it
- * (a host without nf_conntrack is not reported as missing a source).
+ * Doctor's plan: the defaults, plus conntrack's stats file and the NAT ports of its table
+ * where the kernel has them (a host without nf_conntrack is not reported as missing a
+ * source). `snatUsablePorts`: as --collector.snat.usable-ports, '' to read the NAT rules.
  */
-export function doctorSampleOptions(procfsRoot: string): SampleOptions {
+export function doctorSampleOptions(procfsRoot: string, snatUsablePorts = ''): SampleOptions {
   const options = defaultSampleOptions(procfsRoot);
   const conntrack = existsSync(join(procfsRoot, 'net/stat/nf_conntrack'));
-  return { ...options, sources: { ...options.sources, conntrack } };
+  const snat = existsSync(join(procfsRoot, 'net/nf_conntrack'));
+  return { ...options, snatUsablePorts, sources: { ...options.sources, conntrack, snat } };
 }

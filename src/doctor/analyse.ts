@@ -16,6 +16,7 @@ import { listenerInEphemeralRange } from './checks/listener-in-ephemeral-range.j
 import { orphansNearLimit } from './checks/orphans-near-limit.js';
 import { pawsRejects } from './checks/paws-rejects.js';
 import { portRangeParity } from './checks/port-range-parity.js';
+import { snatPortsLow } from './checks/snat-ports-low.js';
 import { synQueueOverflow } from './checks/syn-queue-overflow.js';
 import { tcpMemoryPressure } from './checks/tcp-memory-pressure.js';
 import { timeWaitNearBucketLimit } from './checks/time-wait-near-bucket-limit.js';
@@ -29,6 +30,7 @@ import { type Finding, type FindingId, sortFindings } from './finding.js';
 export const CHECKS: readonly Check[] = [
   ephemeralHeadroomLow,
   bindFirstPortsLow,
+  snatPortsLow,
   listenerInEphemeralRange,
   portRangeParity,
   timeWaitNearBucketLimit,

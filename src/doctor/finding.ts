@@ -4,6 +4,7 @@
 export const FINDING_IDS = [
   'ephemeral-headroom-low',
   'bind-first-ports-low',
+  'snat-ports-low',
   'listener-in-ephemeral-range',
   'port-range-parity',
   'time-wait-near-bucket-limit',

@@ -7,6 +7,8 @@
  */
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { type ConntrackStats, parseConntrackStats } from '../sources/conntrack-stats.js';
+import { readOptionalText } from '../sources/kernel-files.js';
 import { type DiscoveredNamespace, discoverNamespaces } from '../sources/netns-discovery.js';
 import { OwnerResolver } from '../sources/netns-owner.js';
 import { assumedNamespaceSysctls, type NamespaceSysctls } from '../sources/netns-sysctl.js';
@@ -59,6 +61,8 @@ export interface NetnsRoundOptions {
    * destination: below it, no destination can be near the warning line.
    */
   readonly walkUseRatio: number;
+  /** --collector.conntrack: read each namespace's net/stat/nf_conntrack where it has one. */
+  readonly conntrack?: boolean;
 }
 
 /** What a walk found, kept to stand for the namespace in the rounds that do not walk it. */
@@ -135,6 +139,20 @@ function namespaceSockstat(processRoot: string): NamespaceSockstat | undefined {
   const { ipv4, ipv6 } = readSockstat(processRoot);
   if (ipv4.inuse === undefined || ipv4.tw === undefined) return undefined;
   return { inuse: ipv4.inuse + (ipv6?.inuse ?? 0), tw: ipv4.tw };
+}
+
+/**
+ * A namespace's conntrack entries and events (its limit is the one nf_conntrack_max the node
+ * exports); undefined without the file (no nf_conntrack) or when it is malformed: no guess.
+ */
+function namespaceConntrack(processRoot: string): Omit<ConntrackStats, 'limit'> | undefined {
+  const path = join(processRoot, 'net/stat/nf_conntrack');
+  try {
+    const text = readOptionalText(path);
+    return text === undefined ? undefined : parseConntrackStats(text, path);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The engine's options for a namespace: tables and counters; port breakdowns are not exported. */
@@ -284,6 +302,7 @@ export class NetnsRoundSampler {
     } catch (error) {
       return fail(message(error));
     }
+    const conntrack = this.options.conntrack ? namespaceConntrack(processRoot) : undefined;
     const now = { pid, timestampMs: Date.now(), settings: JSON.stringify(sysctls.ephemeral) };
     const last = this.walks.get(inode);
     let walk: LastWalk;
@@ -326,6 +345,7 @@ export class NetnsRoundSampler {
           : boundedEphemeral(walk.ephemeral, sockstat),
       walkTimestampMs: walk.timestampMs,
       ...(sockstat === undefined ? {} : { sockstat }),
+      ...(conntrack === undefined ? {} : { conntrack }),
       netstat,
       sysctls: exportedSysctls(sysctls.sysctls.values),
       sysctlsAssumed: sysctls.assumed,

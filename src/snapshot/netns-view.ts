@@ -2,6 +2,7 @@
  * A round over the node's other network namespaces as data (netns-round.ts makes it):
  * plain, like a Snapshot, so it crosses the worker boundary by structured clone.
  */
+import type { ConntrackStats } from '../sources/conntrack-stats.js';
 import type { NamespaceOwner } from '../sources/netns-owner.js';
 import type { NetstatCounters } from '../sources/netstat.js';
 import type { EphemeralPorts, Family, StateCounts } from './socket-tables.js';
@@ -33,6 +34,8 @@ export interface NamespaceSample {
   readonly walkTimestampMs: number;
   /** Absent when its net/sockstat has no TCP inuse or tw field. */
   readonly sockstat?: NamespaceSockstat;
+  /** With --collector.conntrack, where the namespace has net/stat/nf_conntrack. */
+  readonly conntrack?: Omit<ConntrackStats, 'limit'>;
   readonly netstat: NetstatCounters;
   /** EXPORTED_NAMESPACE_SYSCTLS that are present, by name. */
   readonly sysctls: Readonly<Record<string, number>>;

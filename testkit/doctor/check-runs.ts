@@ -56,11 +56,11 @@ export function socketCount(
 }
 
 /** Samples an ad-hoc tree; the tree is gone again when this returns. */
-export function sampleTree(spec: ProcfsTreeSpec): Snapshot {
+export function sampleTree(spec: ProcfsTreeSpec, snatUsablePorts?: string): Snapshot {
   const root = mkdtempSync(join(tmpdir(), 'tsd-check-'));
   try {
     writeProcfsTree(root, spec);
-    return sampleProcfs(doctorSampleOptions(root));
+    return sampleProcfs(doctorSampleOptions(root, snatUsablePorts));
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

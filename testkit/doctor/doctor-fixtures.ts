@@ -21,6 +21,7 @@ import {
   EPHEMERAL_USE_WARNING_RATIO,
   ORPHANS_WARNING_RATIO,
   PAWS_WARNING_PER_SECOND,
+  SNAT_USE_WARNING_RATIO,
   SYN_COOKIES_WARNING_PER_SECOND,
   TIME_WAIT_BUCKETS_CRITICAL_RATIO,
   TIME_WAIT_BUCKETS_WARNING_RATIO,
@@ -28,6 +29,7 @@ import {
 } from '../../src/doctor/thresholds.js';
 import type { Snapshot } from '../../src/snapshot/model.js';
 import { sampleProcfs } from '../exporter/exporter-snapshots.js';
+import { snatFlow } from '../kernel/conntrack-format.js';
 import {
   type ProcfsSocketSpec,
   type ProcfsTreeSpec,
@@ -52,6 +54,8 @@ export interface DoctorCase {
   readonly tree: ProcfsTreeSpec;
   /** The tree at the first sample; without it both samples read `tree`. */
   readonly before?: ProcfsTreeSpec;
+  /** --collector.snat.usable-ports for both samples: the NAT rules are the test host's, not the tree's. */
+  readonly snatUsablePorts?: string;
 }
 
 /** A narrow range keeps the trees small: 100 usable ports. */
@@ -168,6 +172,25 @@ function conntrackTree(entries: number): ProcfsTreeSpec {
     sockets: WEB_FRONT,
     sysctls: { 'net.netfilter.nf_conntrack_max': CONNTRACK_LIMIT },
     conntrackEntries: entries,
+  };
+}
+
+/** A masquerade of 100 ports: pods of 10.244.0.0/16 reaching one service through 198.18.2.1. */
+export const SNAT_USABLE = 100;
+export function snatTree(flows: number): ProcfsTreeSpec {
+  return {
+    sockets: WEB_FRONT,
+    conntrackEntries: flows + 1,
+    conntrackFlows: [
+      { flow: snatFlow('10.244.1.5', 40000, '198.18.3.3', 443, '198.18.2.1', 50000), count: flows },
+      // The node's own flow: its reply comes back to its own address and port, not NATed.
+      {
+        flow: {
+          original: { src: '198.18.2.1', dst: '198.18.3.3', sport: 33000, dport: 443 },
+          reply: { src: '198.18.3.3', dst: '198.18.2.1', sport: 443, dport: 33000 },
+        },
+      },
+    ],
   };
 }
 
@@ -543,6 +566,22 @@ export const DOCTOR_CASES: readonly DoctorCase[] = [
     tree: conntrackTree(Math.ceil(CONNTRACK_LIMIT * CONNTRACK_ENTRIES_WARNING_RATIO) - 1),
   },
   {
+    name: 'snat-ports-low.trigger',
+    description: `Pod flows to one destination holding half of ${SNAT_USABLE} NAT ports.`,
+    expected: { 'snat-ports-low': 'warning' },
+    absent: [],
+    tree: snatTree(Math.ceil(SNAT_USABLE * SNAT_USE_WARNING_RATIO)),
+    snatUsablePorts: String(SNAT_USABLE),
+  },
+  {
+    name: 'snat-ports-low.quiet',
+    description: 'One flow fewer.',
+    expected: {},
+    absent: ['snat-ports-low'],
+    tree: snatTree(Math.ceil(SNAT_USABLE * SNAT_USE_WARNING_RATIO) - 1),
+    snatUsablePorts: String(SNAT_USABLE),
+  },
+  {
     name: 'tcp-memory-pressure.trigger',
     description: 'sockstat mem at the tcp_mem pressure value.',
     expected: { 'tcp-memory-pressure': 'warning' },
@@ -586,8 +625,8 @@ export function caseDirs(root: string, testCase: DoctorCase): CaseDirs {
 export function sampleCase(testCase: DoctorCase): { first: Snapshot; second: Snapshot } {
   const dirs = caseDirs(DOCTOR_FIXTURES_DIR, testCase);
   return {
-    first: sampleProcfs(doctorSampleOptions(dirs.procBefore)),
-    second: sampleProcfs(doctorSampleOptions(dirs.proc)),
+    first: sampleProcfs(doctorSampleOptions(dirs.procBefore, testCase.snatUsablePorts)),
+    second: sampleProcfs(doctorSampleOptions(dirs.proc, testCase.snatUsablePorts)),
   };
 }
 

@@ -8,6 +8,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { TCP_STATES, type TcpState } from '../../src/snapshot/model.js';
+import { type ConntrackFlow, formatConntrackLine } from './conntrack-format.js';
 import { formatTable } from './kernel-format.js';
 
 export interface ProcfsSocketSpec {
@@ -45,6 +46,8 @@ export interface ProcfsTreeSpec {
    * absent: no conntrack. Its limit is the sysctl `net.netfilter.nf_conntrack_max`.
    */
   readonly conntrackEntries?: number;
+  /** Flows of net/nf_conntrack, each `count` times with the NAT port counting up; absent: no file. */
+  readonly conntrackFlows?: readonly { readonly flow: ConntrackFlow; readonly count?: number }[];
   /** Paths relative to the root not to write, e.g. `net/tcp6` for a host without IPv6. */
   readonly omit?: readonly string[];
 }
@@ -296,6 +299,19 @@ export function writeProcfsTree(root: string, spec: ProcfsTreeSpec = {}): void {
   if (spec.conntrackEntries !== undefined) {
     const row = [spec.conntrackEntries, 0, 0, 0].map((value) => hex8(value)).join(' ');
     files['net/stat/nf_conntrack'] = `entries insert_failed drop early_drop\n${row}\n${row}\n`;
+  }
+  if (spec.conntrackFlows !== undefined) {
+    files['net/nf_conntrack'] = spec.conntrackFlows
+      .flatMap(({ flow, count = 1 }) =>
+        Array.from({ length: count }, (_, i) =>
+          formatConntrackLine({
+            ...flow,
+            original: { ...flow.original, sport: flow.original.sport + i },
+            reply: { ...flow.reply, dport: flow.reply.dport + i },
+          }),
+        ),
+      )
+      .join('');
   }
   const sysctls = { ...DEFAULT_SYSCTLS, ...spec.sysctls };
   for (const [name, value] of Object.entries(sysctls)) {

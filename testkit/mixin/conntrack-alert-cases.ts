@@ -45,12 +45,24 @@ function snatAlert(severity: string, share: string): ExpectedAlert {
 
 const ENTRIES = `tcpstate_conntrack_entries{${TARGET}}`;
 const LIMIT = `tcpstate_conntrack_entries_limit{${TARGET}}`;
-const tableAlert = (share: string): ExpectedAlert => ({
-  labels: labels('warning'),
+const tableAlert = (
+  share: string,
+  extra: Readonly<Record<string, string>> = {},
+): ExpectedAlert => ({
+  labels: labels('warning', extra),
   description:
     `web-1:10120: the conntrack table holds ${share} of its 262144 entries (nf_conntrack_max). At the ` +
     'limit the kernel evicts unassured flows (early_drop) and then drops new ones.',
 });
+
+/** A pod's namespace (--collector.netns), counted against the node's one limit. */
+const POD_NAMESPACE = {
+  netns: '4026532001',
+  pod: 'web-7d9f8-x2x5q',
+  namespace: 'shop',
+  container: 'php-fpm',
+} as const;
+const POD_ENTRIES = `tcpstate_conntrack_entries{${TARGET},${selector(POD_NAMESPACE)}}`;
 
 const INSERT_FAILED = `tcpstate_conntrack_events_total{${TARGET},event="insert_failed"}`;
 const DROP = `tcpstate_conntrack_events_total{${TARGET},event="drop"}`;
@@ -136,6 +148,14 @@ export const CONNTRACK_SCENARIOS: readonly AlertScenarios[] = [
       name: 'a five-minute peak at the limit is no alert',
       series: { [ENTRIES]: '1000x15 262144x5 1000x4', [LIMIT]: '262144x25' },
     },
+    more: [
+      {
+        kind: 'firing',
+        name: "a pod's namespace near the node's one limit is named; the node's own table is not",
+        series: { [ENTRIES]: '1000x25', [POD_ENTRIES]: '200000x25', [LIMIT]: '262144x25' },
+        expected: [tableAlert('76.29%', POD_NAMESPACE)],
+      },
+    ],
   },
   {
     alert: 'TcpStateConntrackDropping',
