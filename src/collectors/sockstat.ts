@@ -58,6 +58,9 @@ export const sockstatCollector = defineCollector({
           stat: snapshot.sockstat,
           ...(snapshot.sockstatPeaks !== undefined && { peaks: snapshot.sockstatPeaks }),
         },
+  // Its per-namespace fields only (inuse, tw): orphan, alloc and mem are the host's.
+  selectNamespace: (namespace): SockstatView | undefined =>
+    namespace.sockstat === undefined ? undefined : { stat: namespace.sockstat },
   metrics: [
     {
       name: 'tcpstate_sockstat_sockets',

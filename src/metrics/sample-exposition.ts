@@ -17,10 +17,13 @@ import {
   Registry,
   type RegistryContentType,
 } from 'prom-client';
-import { sample } from '../collectors/collector.js';
+import { type ConstMetricDefinition, sample } from '../collectors/collector.js';
+import type { AnyCollector } from '../collectors/collector-set.js';
+import { acrossNamespaces, type NamespaceFeeds } from '../collectors/namespace-labels.js';
+import { netnsCollector } from '../collectors/netns.js';
 import { type CollectorName, REGISTRY } from '../collectors/registry.js';
 import type { Snapshot, StreamData } from '../snapshot/model.js';
-import type { NetnsView } from '../snapshot/netns-view.js';
+import type { NamespaceSample, NetnsView } from '../snapshot/netns-view.js';
 import {
   emptyHistogram,
   type HistogramCounts,
@@ -180,19 +183,60 @@ export class SampleExposition {
   }
 }
 
+/** The exported namespaces of the latest round; none while it failed or has not run. */
+function roundNamespaces(snapshot: Snapshot): readonly NamespaceSample[] {
+  return netnsCollector.select(snapshot)?.round.namespaces ?? [];
+}
+
+/**
+ * A family of the node's data, and with --collector.netns of every namespace's too when
+ * `feeds.namespace` is given: one family, the namespaces a label (docs/namespaces.md).
+ */
+function registerFamily<Data>(
+  registry: Registry<RegistryContentType>,
+  definition: ConstMetricDefinition<Data>,
+  feeds: Omit<NamespaceFeeds<Data>, 'namespace' | 'namespaces'> &
+    Partial<Pick<NamespaceFeeds<Data>, 'namespace'>>,
+  netns: boolean,
+  frame: Frame,
+): void {
+  const { namespace } = feeds;
+  if (netns && namespace !== undefined) {
+    const family = acrossNamespaces(definition, {
+      node: feeds.node,
+      namespace,
+      namespaces: roundNamespaces,
+    });
+    registerConstMetric(registry, family, () => frame.snapshot);
+    return;
+  }
+  registerConstMetric(registry, definition, () => {
+    const snapshot = frame.snapshot;
+    return snapshot === undefined ? undefined : feeds.node(snapshot);
+  });
+}
+
 function registerSampleMetrics(
   registry: Registry<RegistryContentType>,
   { collectors, version, sampleIntervalSeconds }: ExpositionOptions,
   frame: Frame,
 ): void {
   const read = () => frame.snapshot;
-  for (const collector of REGISTRY.collectors) {
-    if (!collectors[collector.name]) continue;
+  for (const collector of REGISTRY.collectors as readonly AnyCollector[]) {
+    if (!collectors[collector.name as CollectorName]) continue;
     for (const definition of collector.metrics) {
-      registerConstMetric(registry, definition, () => {
-        const snapshot = frame.snapshot;
-        return snapshot === undefined ? undefined : collector.select(snapshot);
-      });
+      registerFamily(
+        registry,
+        definition,
+        {
+          node: collector.select,
+          ...(collector.selectNamespace !== undefined && {
+            namespace: collector.selectNamespace,
+          }),
+        },
+        collectors.netns,
+        frame,
+      );
     }
   }
 
@@ -282,15 +326,20 @@ function registerSampleMetrics(
     );
   }
   if (collectors.ephemeral || collectors.sysctl) {
-    registerConstMetric(
+    registerFamily(
       registry,
       {
         name: 'tcpstate_sysctls_assumed',
-        help: "1 when the namespace's sysctls could not be read (--path.procfs=/proc/<pid> without CAP_SYS_ADMIN) and a new namespace's kernel defaults stand in for them in tcpstate_sysctl and the ephemeral figures, else 0.",
+        help: "1 when the namespace's sysctls could not be read (--path.procfs=/proc/<pid>, or a namespace of --collector.netns, without CAP_SYS_ADMIN to enter it) and a new namespace's kernel defaults stand in for them in tcpstate_sysctl and the ephemeral figures, else 0.",
         type: 'gauge',
-        samples: (snapshot) => [sample(snapshot.sysctlsAssumed === true ? 1 : 0)],
+        samples: (assumed: boolean) => [sample(assumed ? 1 : 0)],
       },
-      read,
+      {
+        node: (snapshot) => snapshot.sysctlsAssumed === true,
+        namespace: (namespace) => namespace.sysctlsAssumed,
+      },
+      collectors.netns,
+      frame,
     );
   }
   registerConstMetric(

@@ -40,6 +40,8 @@ export interface SnapshotHeader {
   /** Wall-clock time the sample started, ms since the epoch. */
   readonly timestampMs: number;
   readonly durationSeconds: number;
+  /** The inode of the sampled namespace (the node's `netns` label); absent when unreadable. */
+  readonly netnsInode?: number;
   /** Status of each enabled source; a disabled source has no entry. */
   readonly sources: Readonly<Partial<Record<SourceName, SourceStatus>>>;
   /**

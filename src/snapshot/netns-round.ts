@@ -12,12 +12,12 @@ import { OwnerResolver } from '../sources/netns-owner.js';
 import { assumedNamespaceSysctls, type NamespaceSysctls } from '../sources/netns-sysctl.js';
 import type { NamespaceSysctlCache } from '../sources/netns-sysctl-cache.js';
 import { type NetstatCounters, readNetstat } from '../sources/netstat.js';
-import { readSockstat } from '../sources/sockstat.js';
-import type {
-  NamespaceFailure,
-  NamespaceSample,
-  NamespaceSockstat,
-  NetnsRound,
+import { readSockstat, type Sockstat } from '../sources/sockstat.js';
+import {
+  type NamespaceFailure,
+  type NamespaceSample,
+  type NetnsRound,
+  sockstatBound,
 } from './netns-view.js';
 import { createRootSampler, type RootSampler } from './sample.js';
 import type { EphemeralPorts, Family, StateCounts } from './socket-tables.js';
@@ -31,7 +31,7 @@ import type { SampleOptions } from './source-readers.js';
 export type NamespaceSysctlReader = Pick<NamespaceSysctlCache, 'fresh' | 'evictExcept'>;
 
 /**
- * The sysctls tcpstate_netns_sysctl exports: what the connect() model uses and
+ * The sysctls tcpstate_sysctl exports per namespace: what the connect() model uses and
  * tcp_fin_timeout (orphaned FIN_WAIT2 sockets hold ports that long).
  */
 export const EXPORTED_NAMESPACE_SYSCTLS = [
@@ -92,15 +92,14 @@ export const DEFERRABLE_WALKS_BUDGET_MS = 10_000;
 export function walkReason(
   last: Pick<LastWalk, 'pid' | 'timestampMs' | 'bound' | 'ephemeral' | 'settings'> | undefined,
   now: { readonly pid: number; readonly timestampMs: number; readonly settings: string },
-  sockstat: NamespaceSockstat | undefined,
+  bound: number | undefined,
   options: Pick<NetnsRoundOptions, 'walkMaxAgeMs' | 'walkUseRatio'>,
 ): 'first' | 'unbounded' | 'settings' | 'age' | 'near' | 'moved' | undefined {
   if (last === undefined || last.pid !== now.pid) return 'first';
-  if (sockstat === undefined) return 'unbounded';
+  if (bound === undefined) return 'unbounded';
   if (last.settings !== now.settings) return 'settings';
   if (now.timestampMs - last.timestampMs >= options.walkMaxAgeMs) return 'age';
-  const bound = sockstat.inuse + sockstat.tw;
-  const safe = boundedEphemeral(last.ephemeral, sockstat);
+  const safe = boundedEphemeral(last.ephemeral, bound);
   if (safe.usable === 0 || safe.usedMax / safe.usable >= options.walkUseRatio) return 'near';
   if (Math.abs(bound - last.bound) >= Math.max(MOVED_MIN, MOVED_SHARE * last.bound)) return 'moved';
   return undefined;
@@ -115,12 +114,9 @@ export function walkReason(
  * (usable - used_max) and the ratio can only be under-stated. Its destinations stay the
  * walk's (docs/namespaces.md).
  */
-export function boundedEphemeral(
-  walked: EphemeralPorts,
-  sockstat: NamespaceSockstat,
-): EphemeralPorts {
+export function boundedEphemeral(walked: EphemeralPorts, bound: number): EphemeralPorts {
   const { usable } = walked;
-  const usedMax = Math.min(sockstat.inuse + sockstat.tw, usable);
+  const usedMax = Math.min(bound, usable);
   return {
     ...walked,
     usable,
@@ -130,11 +126,15 @@ export function boundedEphemeral(
   };
 }
 
-/** inuse of TCP and TCP6 (each counts its own sockets) and tw (both families); undefined if absent. */
-function namespaceSockstat(processRoot: string): NamespaceSockstat | undefined {
+/**
+ * The per-namespace fields of its sockstat: inuse of TCP and TCP6 (each counts its own
+ * sockets) and tw (both families, on the TCP line); undefined if inuse or tw is absent.
+ */
+function namespaceSockstat(processRoot: string): Sockstat | undefined {
   const { ipv4, ipv6 } = readSockstat(processRoot);
   if (ipv4.inuse === undefined || ipv4.tw === undefined) return undefined;
-  return { inuse: ipv4.inuse + (ipv6?.inuse ?? 0), tw: ipv4.tw };
+  const own = { ipv4: { inuse: ipv4.inuse, tw: ipv4.tw } };
+  return ipv6?.inuse === undefined ? own : { ...own, ipv6: { inuse: ipv6.inuse } };
 }
 
 /** The engine's options for a namespace: tables and counters; port breakdowns are not exported. */
@@ -276,7 +276,7 @@ export class NetnsRoundSampler {
     const fail = (error: string): NamespaceFailure => ({ inode, pid, error });
     const owner = this.owners.resolve(inode, pid);
     if (owner === undefined) return fail(`process ${pid} exited before its cgroup was read`);
-    let sockstat: NamespaceSockstat | undefined;
+    let sockstat: Sockstat | undefined;
     let netstat: NetstatCounters;
     try {
       sockstat = namespaceSockstat(processRoot);
@@ -287,7 +287,8 @@ export class NetnsRoundSampler {
     const now = { pid, timestampMs: Date.now(), settings: JSON.stringify(sysctls.ephemeral) };
     const last = this.walks.get(inode);
     let walk: LastWalk;
-    const reason = walkReason(last, now, sockstat, this.options);
+    const bound = sockstat === undefined ? undefined : sockstatBound(sockstat);
+    const reason = walkReason(last, now, bound, this.options);
     // Only walks whose bounds stay safe meanwhile wait: not near, unbounded or new settings.
     const deferred = mayDefer && (reason === 'first' || reason === 'age' || reason === 'moved');
     // A namespace never walked has nothing to show until its first walk.
@@ -304,7 +305,7 @@ export class NetnsRoundSampler {
       walk = {
         pid,
         timestampMs: now.timestampMs,
-        bound: sockstat === undefined ? sumStates(sockets.states) : sockstat.inuse + sockstat.tw,
+        bound: bound ?? sumStates(sockets.states),
         states: sockets.states,
         ephemeral: sockets.ephemeral,
         settings: now.settings,
@@ -321,9 +322,7 @@ export class NetnsRoundSampler {
       states: walk.states,
       socketCount: sumStates(walk.states),
       ephemeral:
-        walks || sockstat === undefined
-          ? walk.ephemeral
-          : boundedEphemeral(walk.ephemeral, sockstat),
+        walks || bound === undefined ? walk.ephemeral : boundedEphemeral(walk.ephemeral, bound),
       walkTimestampMs: walk.timestampMs,
       ...(sockstat === undefined ? {} : { sockstat }),
       netstat,

@@ -120,7 +120,7 @@ describe('NetnsRoundSampler on a fixture node', () => {
     const big = second.namespaces.find((ns) => ns.inode === 1002);
     expect(big?.walkTimestampMs).toBe(walkedBig?.walkTimestampMs);
     expect(big?.states).toEqual(walkedBig?.states);
-    expect(big?.sockstat).toEqual({ inuse: 6, tw: 0 });
+    expect(big?.sockstat).toEqual({ ipv4: { inuse: 6, tw: 0 }, ipv6: { inuse: 0 } });
     // usable the walk's; used_max = inuse + tw, which counts any listener that appeared since.
     expect(big?.ephemeral).toMatchObject({ usable: 100, usedMax: 6, held: 6 });
     expect(big?.ephemeral.headroomRatio).toBeCloseTo(1 - 6 / 100, 9);

@@ -272,9 +272,15 @@ describe.skipIf(
         const sockets = parseSs(before[index] as string);
         const truth = find(walked, inode);
         const sample = find(bounded, inode);
+        const inuse = (family: string) =>
+          sockets.filter((socket) => socket.family === family && socket.state !== 'time_wait')
+            .length;
         expect(sample.sockstat, ns).toEqual({
-          inuse: sockets.filter((socket) => socket.state !== 'time_wait').length,
-          tw: sockets.filter((socket) => socket.state === 'time_wait').length,
+          ipv4: {
+            inuse: inuse('ipv4'),
+            tw: sockets.filter((socket) => socket.state === 'time_wait').length,
+          },
+          ipv6: { inuse: inuse('ipv6') },
         });
         expect(sample.walkTimestampMs, ns).toBe(truth.walkTimestampMs);
         expect(sample.states, ns).toEqual(truth.states);
