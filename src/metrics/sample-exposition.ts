@@ -24,6 +24,7 @@ import { netnsCollector } from '../collectors/netns.js';
 import { type CollectorName, REGISTRY } from '../collectors/registry.js';
 import type { Snapshot, StreamData } from '../snapshot/model.js';
 import type { NamespaceSample, NetnsView } from '../snapshot/netns-view.js';
+import { isExhausted } from '../snapshot/socket-tables.js';
 import {
   emptyHistogram,
   type HistogramCounts,
@@ -89,7 +90,7 @@ export function emptyTotals(): SampleTotals {
 /** Whether the sample saw a destination that connect() could not reach from a new port. */
 function exhausted(snapshot: Snapshot): boolean {
   const ephemeral = snapshot.sockets?.ephemeral;
-  return ephemeral !== undefined && ephemeral.usedMax >= ephemeral.usable;
+  return ephemeral !== undefined && isExhausted(ephemeral);
 }
 
 /** The totals with `snapshot` counted in. */
@@ -314,16 +315,22 @@ function registerSampleMetrics(
   }
   if (collectors.ephemeral) {
     // A gauge sampled every few seconds misses an exhaustion shorter than the scrape interval; increase() of this does not.
-    registerConstMetric(
-      registry,
-      {
-        name: 'tcpstate_ephemeral_exhausted_samples_total',
-        help: 'Samples in which some destination had no usable ephemeral port left (tcpstate_ephemeral_ports_used_max >= tcpstate_ephemeral_ports_usable): a new connect() to it would have failed with EADDRNOTAVAIL. Times --sample.interval, about the time spent exhausted.',
-        type: 'counter',
-        samples: (count) => [sample(count)],
-      },
-      () => frame.totals.exhausted,
-    );
+    const exhaustedSamples: ConstMetricDefinition<number> = {
+      name: 'tcpstate_ephemeral_exhausted_samples_total',
+      help: "Samples in which some destination had no usable ephemeral port left (tcpstate_ephemeral_ports_used_max >= tcpstate_ephemeral_ports_usable): a new connect() to it would have failed with EADDRNOTAVAIL. Times --sample.interval, about the time spent exhausted; a namespace's counts its rounds instead (times --collector.netns.interval).",
+      type: 'counter',
+      samples: (count) => [sample(count)],
+    };
+    if (collectors.netns) {
+      const feeds = {
+        node: () => frame.totals.exhausted,
+        namespace: (namespace: NamespaceSample) => namespace.exhaustedRounds,
+      };
+      registerFamily(registry, exhaustedSamples, feeds, true, frame);
+    } else {
+      // Before the first sample too, as the other totals.
+      registerConstMetric(registry, exhaustedSamples, () => frame.totals.exhausted);
+    }
   }
   if (collectors.ephemeral || collectors.sysctl) {
     registerFamily(

@@ -20,7 +20,12 @@ import {
   sockstatBound,
 } from './netns-view.js';
 import { createRootSampler, type RootSampler } from './sample.js';
-import type { EphemeralPorts, Family, StateCounts } from './socket-tables.js';
+import {
+  type EphemeralPorts,
+  type Family,
+  isExhausted,
+  type StateCounts,
+} from './socket-tables.js';
 import type { SampleOptions } from './source-readers.js';
 
 /**
@@ -181,6 +186,8 @@ export class NetnsRoundSampler {
   private readonly sampler: RootSampler;
   private readonly owners: OwnerResolver;
   private readonly walks = new Map<number, LastWalk>();
+  /** Per namespace: rounds in which it was exhausted, counted while it is present. */
+  private readonly exhaustedRounds = new Map<number, number>();
 
   constructor(
     private readonly options: NetnsRoundOptions,
@@ -217,7 +224,9 @@ export class NetnsRoundSampler {
     }
     await this.afterDiscovery(namespaces);
     const present = new Set(namespaces.map((found) => found.inode));
-    for (const inode of this.walks.keys()) if (!present.has(inode)) this.walks.delete(inode);
+    for (const known of [this.walks, this.exhaustedRounds]) {
+      for (const inode of known.keys()) if (!present.has(inode)) known.delete(inode);
+    }
     this.owners.beginRound(namespaces.map((found) => found.inode));
     this.readSysctls.evictExcept(namespaces.map((found) => found.inode));
     // All at once: the reader bounds its children and answers from its cache when it can.
@@ -314,6 +323,12 @@ export class NetnsRoundSampler {
     } else {
       walk = last;
     }
+    const ephemeral =
+      walks || bound === undefined ? walk.ephemeral : boundedEphemeral(walk.ephemeral, bound);
+    // A bound that reaches usable is near the line, so walked: exhausted is a walk's truth.
+    const exhaustedRounds =
+      (this.exhaustedRounds.get(inode) ?? 0) + (isExhausted(ephemeral) ? 1 : 0);
+    this.exhaustedRounds.set(inode, exhaustedRounds);
     const sample: NamespaceSample = {
       inode,
       pid,
@@ -321,8 +336,8 @@ export class NetnsRoundSampler {
       owner,
       states: walk.states,
       socketCount: sumStates(walk.states),
-      ephemeral:
-        walks || bound === undefined ? walk.ephemeral : boundedEphemeral(walk.ephemeral, bound),
+      ephemeral,
+      exhaustedRounds,
       walkTimestampMs: walk.timestampMs,
       ...(sockstat === undefined ? {} : { sockstat }),
       netstat,

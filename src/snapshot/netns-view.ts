@@ -27,6 +27,11 @@ export interface NamespaceSample {
    * used_max, held and headroom bounded by this round's sockstat (boundedEphemeral).
    */
   readonly ephemeral: EphemeralPorts;
+  /**
+   * Rounds, since this worker first saw the namespace, in which it had a destination with no
+   * usable port left (isExhausted): tcpstate_ephemeral_exhausted_samples_total.
+   */
+  readonly exhaustedRounds: number;
   /** When the tables behind states and ephemeral were walked, ms since the epoch. */
   readonly walkTimestampMs: number;
   /**
