@@ -50,7 +50,7 @@ export interface CollectorDefinition<
    * with --collector.netns its series join the node's in each family, labelled by namespace
    * (docs/namespaces.md). Absent for what a namespace has no figures of its own for.
    */
-  readonly selectNamespace?: (namespace: NamespaceSample) => Data | undefined;
+  readonly selectNamespace?: (namespace: NamespaceSample, snapshot: Snapshot) => Data | undefined;
   /** Why the part is missing although the sources succeeded (ephemeral without a port range). */
   readonly missingReason?: (snapshot: Snapshot) => string | undefined;
   /** How long its data took, when not its sources' time (netns: its own round). */

@@ -34,7 +34,7 @@ function* labelled(samples: Iterable<ConstSample>, labels: NamespaceLabels): Ite
 /** Where a family finds the node's data and each namespace's. */
 export interface NamespaceFeeds<Data> {
   readonly node: (snapshot: Snapshot) => Data | undefined;
-  readonly namespace: (namespace: NamespaceSample) => Data | undefined;
+  readonly namespace: (namespace: NamespaceSample, snapshot: Snapshot) => Data | undefined;
   readonly namespaces: (snapshot: Snapshot) => readonly NamespaceSample[];
 }
 
@@ -61,7 +61,7 @@ export function acrossNamespaces<Data>(
         );
       }
       for (const namespace of feeds.namespaces(snapshot)) {
-        const data = feeds.namespace(namespace);
+        const data = feeds.namespace(namespace, snapshot);
         if (data === undefined) continue;
         yield* labelled(
           definition.samples(data),

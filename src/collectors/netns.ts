@@ -107,7 +107,7 @@ export const netnsCollector = defineCollector({
       kind: 'positiveInteger',
       default: 100,
       max: 1000,
-      maxReason: 'each namespace adds up to 69 + 3 x top-destinations series',
+      maxReason: 'each namespace adds up to 72 + 3 x top-destinations series',
       help: 'Namespaces exported, most sockets first; the rest are dropped and counted.',
     },
     netnsTopDestinations: {

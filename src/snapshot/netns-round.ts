@@ -12,7 +12,7 @@ import { OwnerResolver } from '../sources/netns-owner.js';
 import { assumedNamespaceSysctls, type NamespaceSysctls } from '../sources/netns-sysctl.js';
 import type { NamespaceSysctlCache } from '../sources/netns-sysctl-cache.js';
 import { type NetstatCounters, readNetstat } from '../sources/netstat.js';
-import { readSockstat, type Sockstat } from '../sources/sockstat.js';
+import { readNamespaceSockstat, type Sockstat } from '../sources/sockstat.js';
 import {
   type NamespaceFailure,
   type NamespaceSample,
@@ -129,17 +129,6 @@ export function boundedEphemeral(walked: EphemeralPorts, bound: number): Ephemer
     held: usedMax,
     headroomRatio: usable === 0 ? 0 : 1 - usedMax / usable,
   };
-}
-
-/**
- * The per-namespace fields of its sockstat: inuse of TCP and TCP6 (each counts its own
- * sockets) and tw (both families, on the TCP line); undefined if inuse or tw is absent.
- */
-function namespaceSockstat(processRoot: string): Sockstat | undefined {
-  const { ipv4, ipv6 } = readSockstat(processRoot);
-  if (ipv4.inuse === undefined || ipv4.tw === undefined) return undefined;
-  const own = { ipv4: { inuse: ipv4.inuse, tw: ipv4.tw } };
-  return ipv6?.inuse === undefined ? own : { ...own, ipv6: { inuse: ipv6.inuse } };
 }
 
 /** The engine's options for a namespace: tables and counters; port breakdowns are not exported. */
@@ -288,7 +277,7 @@ export class NetnsRoundSampler {
     let sockstat: Sockstat | undefined;
     let netstat: NetstatCounters;
     try {
-      sockstat = namespaceSockstat(processRoot);
+      sockstat = readNamespaceSockstat(processRoot);
       netstat = readNetstat(processRoot);
     } catch (error) {
       return fail(message(error));

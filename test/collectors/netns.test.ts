@@ -6,7 +6,7 @@ import { COLLECTOR_NAMES, type CollectorName } from '../../src/collectors/regist
 import { registerConstMetric } from '../../src/metrics/const-metric.js';
 import { ExporterMetrics } from '../../src/metrics/exporter-metrics.js';
 import { addSample, emptyTotals, SampleExposition } from '../../src/metrics/sample-exposition.js';
-import { emptyStateCounts } from '../../src/snapshot/model.js';
+import { emptyStateCounts, type StreamData } from '../../src/snapshot/model.js';
 import { EXPORTED_NAMESPACE_SYSCTLS } from '../../src/snapshot/netns-round.js';
 import type { NamespaceSample, NetnsRound, NetnsView } from '../../src/snapshot/netns-view.js';
 import { TCP_EXT_FIELDS, TCP_FIELDS } from '../../src/sources/netstat.js';
@@ -65,9 +65,9 @@ const ALL = Object.fromEntries(COLLECTOR_NAMES.map((name) => [name, true])) as R
 >;
 
 /** The exposition of every collector: the node's example snapshot and `netns` as the latest round. */
-async function exposition(netns: NetnsRound): Promise<string> {
+async function exposition(netns: NetnsRound, streams: StreamData = {}): Promise<string> {
   const exporter = new ExporterMetrics({ collectors: ALL, version: '1' });
-  exporter.update({ ...exampleSnapshot(), netnsInode: 4026531840 });
+  exporter.update({ ...exampleSnapshot(), netnsInode: 4026531840, ...streams });
   exporter.updateNetns(netns);
   return (await exporter.render('text')).body.toString();
 }
@@ -92,7 +92,9 @@ const round: NetnsRound = {
 
 describe('netns metric families', () => {
   it("puts each namespace's numbers in the node's families, labelled with netns, pod, namespace and container", async () => {
-    const text = await exposition(round);
+    const text = await exposition(round, {
+      namespaceSockstatPeaks: { 4026532500: { windowSeconds: 60, ipv4: { inuse: 40, tw: 7 } } },
+    });
     const id = 'netns="4026532500",pod="web-0",namespace="shop",container="nginx"';
     const node = 'netns="4026531840",pod="",namespace="",container=""';
     expect(text).toContain(
@@ -113,6 +115,8 @@ describe('netns metric families', () => {
     expect(text).toContain(`tcpstate_sockstat_sockets{family="ipv4",kind="inuse",${id}} 3`);
     expect(text).toContain(`tcpstate_sockstat_sockets{family="ipv6",kind="inuse",${id}} 1`);
     expect(text).toContain(`tcpstate_sockstat_sockets{family="ipv4",kind="tw",${id}} 5`);
+    expect(text).toContain(`tcpstate_sockstat_sockets_max{family="ipv4",kind="inuse",${id}} 40`);
+    expect(text).toContain(`tcpstate_sockstat_sockets_max{family="ipv4",kind="tw",${id}} 7`);
     expect(text).toContain(`tcpstate_netns_last_walk_timestamp_seconds{${id}} 1699999940`);
     expect(text).toContain(`tcpstate_timewait_finished_total{${id}} 11`);
     expect(text).toContain(`tcpstate_timewait_reused_total{${id}} 2`);
@@ -180,7 +184,7 @@ describe('netns metric families', () => {
 });
 
 describe('netns cardinality', () => {
-  it('is at most 69 + 3 x top-destinations series per namespace, as docs/namespaces.md says', async () => {
+  it('is at most 72 + 3 x top-destinations series per namespace, as docs/namespaces.md says', async () => {
     const full = namespace(9, { pod: 'p', namespace: 'n', container: 'c', containerId: 'id' });
     const destinations = [1, 2, 3].map((port) => ({
       localAddress: '10.1.0.5',
@@ -193,19 +197,26 @@ describe('netns cardinality', () => {
     const every = (fields: readonly string[]) =>
       Object.fromEntries(fields.map((field) => [field, 1]));
     const sysctls = every(EXPORTED_NAMESPACE_SYSCTLS);
-    const text = await exposition({
-      ...round,
-      namespaces: [
-        {
-          ...full,
-          ephemeral: { ...full.ephemeral, destinations },
-          netstat: { tcpExt: every(TCP_EXT_FIELDS), tcp: every(TCP_FIELDS) },
-          sysctls,
+    const text = await exposition(
+      {
+        ...round,
+        namespaces: [
+          {
+            ...full,
+            ephemeral: { ...full.ephemeral, destinations },
+            netstat: { tcpExt: every(TCP_EXT_FIELDS), tcp: every(TCP_FIELDS) },
+            sysctls,
+          },
+        ],
+      },
+      {
+        namespaceSockstatPeaks: {
+          9: { windowSeconds: 60, ipv4: { inuse: 5, tw: 6 }, ipv6: { inuse: 1 } },
         },
-      ],
-    });
+      },
+    );
     const perNamespace = text.split('\n').filter((line) => line.includes('netns="9"'));
-    expect(perNamespace).toHaveLength(69 + 3 * destinations.length);
+    expect(perNamespace).toHaveLength(72 + 3 * destinations.length);
   });
 });
 
