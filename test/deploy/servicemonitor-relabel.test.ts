@@ -57,10 +57,10 @@ function labelText(labels: Readonly<Record<string, string>>): string {
 
 /** A pod's namespace with every usable port toward one destination blocked. */
 const EXPOSITION = [
-  '# TYPE tcpstate_ephemeral_ports_used gauge',
-  `tcpstate_ephemeral_ports_used{${labelText({ ...POD, ...DESTINATION })}} 1000`,
-  '# TYPE tcpstate_ephemeral_ports_usable gauge',
-  `tcpstate_ephemeral_ports_usable{${labelText(POD)}} 1000`,
+  '# TYPE tcpstate_netns_ephemeral_ports_used gauge',
+  `tcpstate_netns_ephemeral_ports_used{${labelText({ ...POD, ...DESTINATION })}} 1000`,
+  '# TYPE tcpstate_netns_ephemeral_ports_usable gauge',
+  `tcpstate_netns_ephemeral_ports_usable{${labelText(POD)}} 1000`,
   '',
 ].join('\n');
 
@@ -145,7 +145,7 @@ describe.skipIf(
 
   it('without honorLabels the pod’s labels would be the exporter’s', async () => {
     const result = (
-      await prometheus.query(`tcpstate_ephemeral_ports_usable{job="${UNHONORED_JOB}"}`)
+      await prometheus.query(`tcpstate_netns_ephemeral_ports_usable{job="${UNHONORED_JOB}"}`)
     ).result as readonly PromSample[];
     expect(result[0]?.metric).toMatchObject({
       pod: EXPORTER_POD.pod,
