@@ -90,7 +90,7 @@ describe('tcpstate-exporter with a bad command line', () => {
     ],
     [
       ['--collector.netns.max=1001'],
-      '--collector.netns.max: expected a positive integer, at most 1000 (each namespace adds up to 45 + 3 x top-destinations series), got "1001"',
+      '--collector.netns.max: expected a positive integer, at most 1000 (each namespace adds up to 72 + 3 x top-destinations series), got "1001"',
     ],
     [
       ['--collector.netns.top-destinations=101'],

@@ -5,6 +5,7 @@
  */
 import type { FlagTable } from '../flags/flag-parser.js';
 import type { Snapshot, SourceName } from '../snapshot/model.js';
+import type { NamespaceSample } from '../snapshot/netns-view.js';
 
 export interface ConstSample {
   readonly labels: Readonly<Record<string, string | number>>;
@@ -44,6 +45,12 @@ export interface CollectorDefinition<
   readonly flags: Flags;
   /** Its part of the snapshot; undefined when it is not there. */
   readonly select: (snapshot: Snapshot) => Data | undefined;
+  /**
+   * The same data of one other namespace of the node, read by the netns collector's rounds:
+   * with --collector.netns its series join the node's in each family, labelled by namespace
+   * (docs/namespaces.md). Absent for what a namespace has no figures of its own for.
+   */
+  readonly selectNamespace?: (namespace: NamespaceSample, snapshot: Snapshot) => Data | undefined;
   /** Why the part is missing although the sources succeeded (ephemeral without a port range). */
   readonly missingReason?: (snapshot: Snapshot) => string | undefined;
   /** How long its data took, when not its sources' time (netns: its own round). */

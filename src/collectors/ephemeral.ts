@@ -34,6 +34,7 @@ export const ephemeralCollector = defineCollector({
     },
   },
   select: (snapshot): EphemeralPorts | undefined => snapshot.sockets?.ephemeral,
+  selectNamespace: (namespace) => namespace.ephemeral,
   missingReason: (snapshot) => snapshot.sockets?.ephemeralError,
   metrics: [
     {

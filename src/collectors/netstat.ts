@@ -36,6 +36,7 @@ export const netstatCollector = defineCollector({
   sources: ['netstat'],
   flags: {},
   select: (snapshot): NetstatCounters | undefined => snapshot.netstat,
+  selectNamespace: (namespace) => namespace.netstat,
   metrics: [
     kernelCounter(
       'tcpstate_timewait_finished_total',

@@ -8,7 +8,8 @@ export const socketsCollector = defineCollector({
   enabledByDefault: true,
   sources: ['sockets'],
   flags: {},
-  select: (snapshot): SocketTables | undefined => snapshot.sockets,
+  select: (snapshot): Pick<SocketTables, 'states'> | undefined => snapshot.sockets,
+  selectNamespace: (namespace) => namespace,
   metrics: [
     {
       name: 'tcpstate_sockets',

@@ -58,6 +58,12 @@ export const sockstatCollector = defineCollector({
           stat: snapshot.sockstat,
           ...(snapshot.sockstatPeaks !== undefined && { peaks: snapshot.sockstatPeaks }),
         },
+  // Its per-namespace fields only (inuse, tw): orphan, alloc and mem are the host's.
+  selectNamespace: (namespace, snapshot): SockstatView | undefined => {
+    if (namespace.sockstat === undefined) return undefined;
+    const peaks = snapshot.namespaceSockstatPeaks?.[namespace.inode];
+    return { stat: namespace.sockstat, ...(peaks !== undefined && { peaks }) };
+  },
   metrics: [
     {
       name: 'tcpstate_sockstat_sockets',
@@ -68,7 +74,7 @@ export const sockstatCollector = defineCollector({
     },
     {
       name: 'tcpstate_sockstat_sockets_max',
-      help: 'Highest value of tcpstate_sockstat_sockets over the trailing --collector.sockstat.peak-window, read every --collector.sockstat.fast-interval: a burst between two samples or scrapes shows here (the daemon only).',
+      help: 'Highest value of tcpstate_sockstat_sockets over the trailing --collector.sockstat.peak-window, read every --collector.sockstat.fast-interval: a burst between two samples or scrapes shows here (the daemon only; a namespace of --collector.netns from the round that found it).',
       type: 'gauge',
       labelNames: ['family', 'kind'],
       samples: ({ peaks }) => (peaks === undefined ? [] : byFamilyAndKind(peaks)),

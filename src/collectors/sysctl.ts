@@ -8,7 +8,8 @@ export const sysctlCollector = defineCollector({
   enabledByDefault: true,
   sources: ['sysctl'],
   flags: {},
-  select: (snapshot): Sysctls | undefined => snapshot.sysctl,
+  select: (snapshot): Pick<Sysctls, 'values'> | undefined => snapshot.sysctl,
+  selectNamespace: (namespace) => ({ values: namespace.sysctls }),
   metrics: [
     {
       name: 'tcpstate_sysctl',

@@ -34,7 +34,7 @@ function logRound(logger: Logger, health: CollectorHealth, round: NetnsRound): v
   for (const notice of round.notices ?? []) {
     logger.warn(
       { collector: 'netns', reason: notice },
-      "namespace sysctls assumed: a new namespace's kernel defaults stand in (tcpstate_netns_sysctls_assumed 1)",
+      'namespace sysctls assumed: a new namespace\'s kernel defaults stand in (tcpstate_sysctls_assumed{netns!=""} 1)',
     );
   }
   if (round.failures.length > 0) {

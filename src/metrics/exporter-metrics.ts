@@ -18,7 +18,7 @@ import {
 import { sample } from '../collectors/collector.js';
 import { isSuccessfulSample } from '../snapshot/failed-snapshot.js';
 import type { Snapshot, StreamData } from '../snapshot/model.js';
-import type { NetnsRound, NetnsView } from '../snapshot/netns-view.js';
+import type { NamespaceSample, NetnsRound, NetnsView } from '../snapshot/netns-view.js';
 import { registerConstMetric } from './const-metric.js';
 import {
   addSample,
@@ -125,6 +125,11 @@ export class ExporterMetrics {
   /** The snapshot scrapes are served from, undefined before the first sample. */
   get snapshot(): Snapshot | undefined {
     return this.latest;
+  }
+
+  /** The namespaces of the latest round over the node's other namespaces (none before one). */
+  get roundNamespaces(): readonly NamespaceSample[] {
+    return this.netns?.round.namespaces ?? [];
   }
 
   /** Whether the latest sample succeeded (see isSuccessfulSample): the exporter is ready. */

@@ -17,10 +17,14 @@ import {
   Registry,
   type RegistryContentType,
 } from 'prom-client';
-import { sample } from '../collectors/collector.js';
+import { type ConstMetricDefinition, sample } from '../collectors/collector.js';
+import type { AnyCollector } from '../collectors/collector-set.js';
+import { acrossNamespaces, type NamespaceFeeds } from '../collectors/namespace-labels.js';
+import { netnsCollector } from '../collectors/netns.js';
 import { type CollectorName, REGISTRY } from '../collectors/registry.js';
 import type { Snapshot, StreamData } from '../snapshot/model.js';
-import type { NetnsView } from '../snapshot/netns-view.js';
+import type { NamespaceSample, NetnsView } from '../snapshot/netns-view.js';
+import { isExhausted } from '../snapshot/socket-tables.js';
 import {
   emptyHistogram,
   type HistogramCounts,
@@ -86,7 +90,7 @@ export function emptyTotals(): SampleTotals {
 /** Whether the sample saw a destination that connect() could not reach from a new port. */
 function exhausted(snapshot: Snapshot): boolean {
   const ephemeral = snapshot.sockets?.ephemeral;
-  return ephemeral !== undefined && ephemeral.usedMax >= ephemeral.usable;
+  return ephemeral !== undefined && isExhausted(ephemeral);
 }
 
 /** The totals with `snapshot` counted in. */
@@ -180,19 +184,60 @@ export class SampleExposition {
   }
 }
 
+/** The exported namespaces of the latest round; none while it failed or has not run. */
+function roundNamespaces(snapshot: Snapshot): readonly NamespaceSample[] {
+  return netnsCollector.select(snapshot)?.round.namespaces ?? [];
+}
+
+/**
+ * A family of the node's data, and with --collector.netns of every namespace's too when
+ * `feeds.namespace` is given: one family, the namespaces a label (docs/namespaces.md).
+ */
+function registerFamily<Data>(
+  registry: Registry<RegistryContentType>,
+  definition: ConstMetricDefinition<Data>,
+  feeds: Omit<NamespaceFeeds<Data>, 'namespace' | 'namespaces'> &
+    Partial<Pick<NamespaceFeeds<Data>, 'namespace'>>,
+  netns: boolean,
+  frame: Frame,
+): void {
+  const { namespace } = feeds;
+  if (netns && namespace !== undefined) {
+    const family = acrossNamespaces(definition, {
+      node: feeds.node,
+      namespace,
+      namespaces: roundNamespaces,
+    });
+    registerConstMetric(registry, family, () => frame.snapshot);
+    return;
+  }
+  registerConstMetric(registry, definition, () => {
+    const snapshot = frame.snapshot;
+    return snapshot === undefined ? undefined : feeds.node(snapshot);
+  });
+}
+
 function registerSampleMetrics(
   registry: Registry<RegistryContentType>,
   { collectors, version, sampleIntervalSeconds }: ExpositionOptions,
   frame: Frame,
 ): void {
   const read = () => frame.snapshot;
-  for (const collector of REGISTRY.collectors) {
-    if (!collectors[collector.name]) continue;
+  for (const collector of REGISTRY.collectors as readonly AnyCollector[]) {
+    if (!collectors[collector.name as CollectorName]) continue;
     for (const definition of collector.metrics) {
-      registerConstMetric(registry, definition, () => {
-        const snapshot = frame.snapshot;
-        return snapshot === undefined ? undefined : collector.select(snapshot);
-      });
+      registerFamily(
+        registry,
+        definition,
+        {
+          node: collector.select,
+          ...(collector.selectNamespace !== undefined && {
+            namespace: collector.selectNamespace,
+          }),
+        },
+        collectors.netns,
+        frame,
+      );
     }
   }
 
@@ -270,27 +315,38 @@ function registerSampleMetrics(
   }
   if (collectors.ephemeral) {
     // A gauge sampled every few seconds misses an exhaustion shorter than the scrape interval; increase() of this does not.
-    registerConstMetric(
-      registry,
-      {
-        name: 'tcpstate_ephemeral_exhausted_samples_total',
-        help: 'Samples in which some destination had no usable ephemeral port left (tcpstate_ephemeral_ports_used_max >= tcpstate_ephemeral_ports_usable): a new connect() to it would have failed with EADDRNOTAVAIL. Times --sample.interval, about the time spent exhausted.',
-        type: 'counter',
-        samples: (count) => [sample(count)],
-      },
-      () => frame.totals.exhausted,
-    );
+    const exhaustedSamples: ConstMetricDefinition<number> = {
+      name: 'tcpstate_ephemeral_exhausted_samples_total',
+      help: "Samples in which some destination had no usable ephemeral port left (tcpstate_ephemeral_ports_used_max >= tcpstate_ephemeral_ports_usable): a new connect() to it would have failed with EADDRNOTAVAIL. Times --sample.interval, about the time spent exhausted; a namespace's counts its rounds instead (times --collector.netns.interval).",
+      type: 'counter',
+      samples: (count) => [sample(count)],
+    };
+    if (collectors.netns) {
+      const feeds = {
+        node: () => frame.totals.exhausted,
+        namespace: (namespace: NamespaceSample) => namespace.exhaustedRounds,
+      };
+      registerFamily(registry, exhaustedSamples, feeds, true, frame);
+    } else {
+      // Before the first sample too, as the other totals.
+      registerConstMetric(registry, exhaustedSamples, () => frame.totals.exhausted);
+    }
   }
   if (collectors.ephemeral || collectors.sysctl) {
-    registerConstMetric(
+    registerFamily(
       registry,
       {
         name: 'tcpstate_sysctls_assumed',
-        help: "1 when the namespace's sysctls could not be read (--path.procfs=/proc/<pid> without CAP_SYS_ADMIN) and a new namespace's kernel defaults stand in for them in tcpstate_sysctl and the ephemeral figures, else 0.",
+        help: "1 when the namespace's sysctls could not be read (--path.procfs=/proc/<pid>, or a namespace of --collector.netns, without CAP_SYS_ADMIN to enter it) and a new namespace's kernel defaults stand in for them in tcpstate_sysctl and the ephemeral figures, else 0.",
         type: 'gauge',
-        samples: (snapshot) => [sample(snapshot.sysctlsAssumed === true ? 1 : 0)],
+        samples: (assumed: boolean) => [sample(assumed ? 1 : 0)],
       },
-      read,
+      {
+        node: (snapshot) => snapshot.sysctlsAssumed === true,
+        namespace: (namespace) => namespace.sysctlsAssumed,
+      },
+      collectors.netns,
+      frame,
     );
   }
   registerConstMetric(

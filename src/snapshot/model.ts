@@ -40,6 +40,8 @@ export interface SnapshotHeader {
   /** Wall-clock time the sample started, ms since the epoch. */
   readonly timestampMs: number;
   readonly durationSeconds: number;
+  /** The inode of the sampled namespace (the node's `netns` label); absent when unreadable. */
+  readonly netnsInode?: number;
   /** Status of each enabled source; a disabled source has no entry. */
   readonly sources: Readonly<Partial<Record<SourceName, SourceStatus>>>;
   /**
@@ -56,10 +58,15 @@ export interface SnapshotHeader {
   readonly connectErrors?: ConnectErrorCounts;
   /** The node's sockstat maxima over the peak window, read on their own fast timer. */
   readonly sockstatPeaks?: SockstatPeaks;
+  /** Each known namespace's (--collector.netns), by its inode, read on the same timer. */
+  readonly namespaceSockstatPeaks?: Readonly<Record<string, SockstatPeaks>>;
 }
 
 /** What sources read on the main thread between samples bring: attached to each snapshot. */
-export type StreamData = Pick<SnapshotHeader, 'connectErrors' | 'sockstatPeaks'>;
+export type StreamData = Pick<
+  SnapshotHeader,
+  'connectErrors' | 'sockstatPeaks' | 'namespaceSockstatPeaks'
+>;
 
 /** Each part is present only when its source succeeded (never stale, never partial). */
 export type Snapshot = SnapshotHeader & SnapshotParts;

@@ -14,15 +14,20 @@ import { OwnerResolver } from '../sources/netns-owner.js';
 import { assumedNamespaceSysctls, type NamespaceSysctls } from '../sources/netns-sysctl.js';
 import type { NamespaceSysctlCache } from '../sources/netns-sysctl-cache.js';
 import { type NetstatCounters, readNetstat } from '../sources/netstat.js';
-import { readSockstat } from '../sources/sockstat.js';
-import type {
-  NamespaceFailure,
-  NamespaceSample,
-  NamespaceSockstat,
-  NetnsRound,
+import { readNamespaceSockstat, type Sockstat } from '../sources/sockstat.js';
+import {
+  type NamespaceFailure,
+  type NamespaceSample,
+  type NetnsRound,
+  sockstatBound,
 } from './netns-view.js';
 import { createRootSampler, type RootSampler } from './sample.js';
-import type { EphemeralPorts, Family, StateCounts } from './socket-tables.js';
+import {
+  type EphemeralPorts,
+  type Family,
+  isExhausted,
+  type StateCounts,
+} from './socket-tables.js';
 import type { SampleOptions } from './source-readers.js';
 
 /**
@@ -33,7 +38,7 @@ import type { SampleOptions } from './source-readers.js';
 export type NamespaceSysctlReader = Pick<NamespaceSysctlCache, 'fresh' | 'evictExcept'>;
 
 /**
- * The sysctls tcpstate_netns_sysctl exports: what the connect() model uses and
+ * The sysctls tcpstate_sysctl exports per namespace: what the connect() model uses and
  * tcp_fin_timeout (orphaned FIN_WAIT2 sockets hold ports that long).
  */
 export const EXPORTED_NAMESPACE_SYSCTLS = [
@@ -96,15 +101,14 @@ export const DEFERRABLE_WALKS_BUDGET_MS = 10_000;
 export function walkReason(
   last: Pick<LastWalk, 'pid' | 'timestampMs' | 'bound' | 'ephemeral' | 'settings'> | undefined,
   now: { readonly pid: number; readonly timestampMs: number; readonly settings: string },
-  sockstat: NamespaceSockstat | undefined,
+  bound: number | undefined,
   options: Pick<NetnsRoundOptions, 'walkMaxAgeMs' | 'walkUseRatio'>,
 ): 'first' | 'unbounded' | 'settings' | 'age' | 'near' | 'moved' | undefined {
   if (last === undefined || last.pid !== now.pid) return 'first';
-  if (sockstat === undefined) return 'unbounded';
+  if (bound === undefined) return 'unbounded';
   if (last.settings !== now.settings) return 'settings';
   if (now.timestampMs - last.timestampMs >= options.walkMaxAgeMs) return 'age';
-  const bound = sockstat.inuse + sockstat.tw;
-  const safe = boundedEphemeral(last.ephemeral, sockstat);
+  const safe = boundedEphemeral(last.ephemeral, bound);
   if (safe.usable === 0 || safe.usedMax / safe.usable >= options.walkUseRatio) return 'near';
   if (Math.abs(bound - last.bound) >= Math.max(MOVED_MIN, MOVED_SHARE * last.bound)) return 'moved';
   return undefined;
@@ -119,12 +123,9 @@ export function walkReason(
  * (usable - used_max) and the ratio can only be under-stated. Its destinations stay the
  * walk's (docs/namespaces.md).
  */
-export function boundedEphemeral(
-  walked: EphemeralPorts,
-  sockstat: NamespaceSockstat,
-): EphemeralPorts {
+export function boundedEphemeral(walked: EphemeralPorts, bound: number): EphemeralPorts {
   const { usable } = walked;
-  const usedMax = Math.min(sockstat.inuse + sockstat.tw, usable);
+  const usedMax = Math.min(bound, usable);
   return {
     ...walked,
     usable,
@@ -132,13 +133,6 @@ export function boundedEphemeral(
     held: usedMax,
     headroomRatio: usable === 0 ? 0 : 1 - usedMax / usable,
   };
-}
-
-/** inuse of TCP and TCP6 (each counts its own sockets) and tw (both families); undefined if absent. */
-function namespaceSockstat(processRoot: string): NamespaceSockstat | undefined {
-  const { ipv4, ipv6 } = readSockstat(processRoot);
-  if (ipv4.inuse === undefined || ipv4.tw === undefined) return undefined;
-  return { inuse: ipv4.inuse + (ipv6?.inuse ?? 0), tw: ipv4.tw };
 }
 
 /**
@@ -199,6 +193,8 @@ export class NetnsRoundSampler {
   private readonly sampler: RootSampler;
   private readonly owners: OwnerResolver;
   private readonly walks = new Map<number, LastWalk>();
+  /** Per namespace: rounds in which it was exhausted, counted while it is present. */
+  private readonly exhaustedRounds = new Map<number, number>();
 
   constructor(
     private readonly options: NetnsRoundOptions,
@@ -235,7 +231,9 @@ export class NetnsRoundSampler {
     }
     await this.afterDiscovery(namespaces);
     const present = new Set(namespaces.map((found) => found.inode));
-    for (const inode of this.walks.keys()) if (!present.has(inode)) this.walks.delete(inode);
+    for (const known of [this.walks, this.exhaustedRounds]) {
+      for (const inode of known.keys()) if (!present.has(inode)) known.delete(inode);
+    }
     this.owners.beginRound(namespaces.map((found) => found.inode));
     this.readSysctls.evictExcept(namespaces.map((found) => found.inode));
     // All at once: the reader bounds its children and answers from its cache when it can.
@@ -294,10 +292,10 @@ export class NetnsRoundSampler {
     const fail = (error: string): NamespaceFailure => ({ inode, pid, error });
     const owner = this.owners.resolve(inode, pid);
     if (owner === undefined) return fail(`process ${pid} exited before its cgroup was read`);
-    let sockstat: NamespaceSockstat | undefined;
+    let sockstat: Sockstat | undefined;
     let netstat: NetstatCounters;
     try {
-      sockstat = namespaceSockstat(processRoot);
+      sockstat = readNamespaceSockstat(processRoot);
       netstat = readNetstat(processRoot);
     } catch (error) {
       return fail(message(error));
@@ -306,7 +304,8 @@ export class NetnsRoundSampler {
     const now = { pid, timestampMs: Date.now(), settings: JSON.stringify(sysctls.ephemeral) };
     const last = this.walks.get(inode);
     let walk: LastWalk;
-    const reason = walkReason(last, now, sockstat, this.options);
+    const bound = sockstat === undefined ? undefined : sockstatBound(sockstat);
+    const reason = walkReason(last, now, bound, this.options);
     // Only walks whose bounds stay safe meanwhile wait: not near, unbounded or new settings.
     const deferred = mayDefer && (reason === 'first' || reason === 'age' || reason === 'moved');
     // A namespace never walked has nothing to show until its first walk.
@@ -323,7 +322,7 @@ export class NetnsRoundSampler {
       walk = {
         pid,
         timestampMs: now.timestampMs,
-        bound: sockstat === undefined ? sumStates(sockets.states) : sockstat.inuse + sockstat.tw,
+        bound: bound ?? sumStates(sockets.states),
         states: sockets.states,
         ephemeral: sockets.ephemeral,
         settings: now.settings,
@@ -332,6 +331,12 @@ export class NetnsRoundSampler {
     } else {
       walk = last;
     }
+    const ephemeral =
+      walks || bound === undefined ? walk.ephemeral : boundedEphemeral(walk.ephemeral, bound);
+    // A bound that reaches usable is near the line, so walked: exhausted is a walk's truth.
+    const exhaustedRounds =
+      (this.exhaustedRounds.get(inode) ?? 0) + (isExhausted(ephemeral) ? 1 : 0);
+    this.exhaustedRounds.set(inode, exhaustedRounds);
     const sample: NamespaceSample = {
       inode,
       pid,
@@ -339,10 +344,8 @@ export class NetnsRoundSampler {
       owner,
       states: walk.states,
       socketCount: sumStates(walk.states),
-      ephemeral:
-        walks || sockstat === undefined
-          ? walk.ephemeral
-          : boundedEphemeral(walk.ephemeral, sockstat),
+      ephemeral,
+      exhaustedRounds,
       walkTimestampMs: walk.timestampMs,
       ...(sockstat === undefined ? {} : { sockstat }),
       ...(conntrack === undefined ? {} : { conntrack }),

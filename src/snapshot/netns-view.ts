@@ -5,14 +5,12 @@
 import type { ConntrackStats } from '../sources/conntrack-stats.js';
 import type { NamespaceOwner } from '../sources/netns-owner.js';
 import type { NetstatCounters } from '../sources/netstat.js';
+import type { Sockstat } from '../sources/sockstat.js';
 import type { EphemeralPorts, Family, StateCounts } from './socket-tables.js';
 
-/** A namespace's own socket counts from its net/sockstat(6), read every round in O(1). */
-export interface NamespaceSockstat {
-  /** Sockets in use, TCP and TCP6 (listeners included, TIME_WAIT not). */
-  readonly inuse: number;
-  /** TIME_WAIT sockets. */
-  readonly tw: number;
+/** Sockets any destination of the namespace can hold at most: inuse of TCP and TCP6 (listeners included), and tw. */
+export function sockstatBound(sockstat: Sockstat): number {
+  return (sockstat.ipv4.inuse ?? 0) + (sockstat.ipv6?.inuse ?? 0) + (sockstat.ipv4.tw ?? 0);
 }
 
 export interface NamespaceSample {
@@ -30,10 +28,18 @@ export interface NamespaceSample {
    * used_max, held and headroom bounded by this round's sockstat (boundedEphemeral).
    */
   readonly ephemeral: EphemeralPorts;
+  /**
+   * Rounds, since this worker first saw the namespace, in which it had a destination with no
+   * usable port left (isExhausted): tcpstate_ephemeral_exhausted_samples_total.
+   */
+  readonly exhaustedRounds: number;
   /** When the tables behind states and ephemeral were walked, ms since the epoch. */
   readonly walkTimestampMs: number;
-  /** Absent when its net/sockstat has no TCP inuse or tw field. */
-  readonly sockstat?: NamespaceSockstat;
+  /**
+   * Its net/sockstat(6), read every round in O(1), with the per-namespace fields only (inuse,
+   * and tw on the TCP line); absent when the TCP line lacks inuse or tw.
+   */
+  readonly sockstat?: Sockstat;
   /** With --collector.conntrack, where the namespace has net/stat/nf_conntrack. */
   readonly conntrack?: Omit<ConntrackStats, 'limit'>;
   readonly netstat: NetstatCounters;

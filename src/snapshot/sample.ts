@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { SourceError } from '../sources/kernel-files.js';
+import { rootNamespaceInode } from '../sources/netns-discovery.js';
 import type { NamespaceSysctls } from '../sources/netns-sysctl.js';
 import {
   type EphemeralSettings,
@@ -118,10 +119,12 @@ export function createRootSampler(limits: Omit<SampleOptions, 'procfsRoot'>): Ro
           };
         }
       }
+      const netnsInode = rootNamespaceInode(procfsRoot);
       return {
         procfsRoot,
         timestampMs,
         durationSeconds: (performance.now() - started) / 1000,
+        ...(netnsInode !== undefined && { netnsInode }),
         sources,
         ...(namespace !== undefined && { sysctlsAssumed: namespace.assumed }),
         ...parts,

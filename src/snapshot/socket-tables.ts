@@ -116,6 +116,11 @@ export interface EphemeralPorts {
   readonly destinationCount: number;
 }
 
+/** Whether connect() has no usable port left toward some destination (used_max >= usable). */
+export function isExhausted(ports: Pick<EphemeralPorts, 'usable' | 'usedMax'>): boolean {
+  return ports.usedMax >= ports.usable;
+}
+
 export interface SocketTables {
   readonly tcp: TableFileStats;
   readonly tcp6: TableFileStats;

@@ -59,14 +59,28 @@ export function processName(procfsRoot: string, pid: number): string | undefined
   }
 }
 
-/** `net:[4026532177]` → 4026532177; undefined without ptrace access or once the process is gone. */
-export function namespaceInode(procfsRoot: string, pid: number): number | undefined {
+/** The link `net:[4026532177]` → 4026532177; undefined when unreadable (no ptrace access, gone). */
+function linkInode(path: string): number | undefined {
   try {
-    const match = /^net:\[(\d+)\]$/.exec(readlinkSync(join(procfsRoot, String(pid), 'ns/net')));
+    const match = /^net:\[(\d+)\]$/.exec(readlinkSync(path));
     return match?.[1] === undefined ? undefined : Number(match[1]);
   } catch {
     return undefined;
   }
+}
+
+/** The namespace inode of process `pid`; undefined without ptrace access or once it is gone. */
+export function namespaceInode(procfsRoot: string, pid: number): number | undefined {
+  return linkInode(join(procfsRoot, String(pid), 'ns/net'));
+}
+
+/**
+ * The inode of the namespace whose tables `<procfs>/net/` shows: `<procfs>/ns/net` for a
+ * `/proc/<pid>` root, else `<procfs>/self/ns/net` (`/proc/net` is `self/net`); undefined
+ * when neither is readable (a fixture tree, a process gone or not ours to ptrace).
+ */
+export function rootNamespaceInode(procfsRoot: string): number | undefined {
+  return linkInode(join(procfsRoot, 'ns/net')) ?? linkInode(join(procfsRoot, 'self/ns/net'));
 }
 
 function listPids(procfsRoot: string): number[] {

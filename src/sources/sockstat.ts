@@ -54,3 +54,15 @@ export function readSockstat(procfsRoot: string): Sockstat {
     ? { ipv4: pickFields(ipv4, SOCKSTAT_FIELDS) }
     : { ipv4: pickFields(ipv4, SOCKSTAT_FIELDS), ipv6: pickFields(ipv6, SOCKSTAT_FIELDS) };
 }
+
+/**
+ * The per-namespace fields of a namespace's sockstat: inuse of TCP and TCP6 (each counts its
+ * own sockets) and tw (both families, on the TCP line); undefined if inuse or tw is absent.
+ * orphan, alloc and mem are the host's, the same in every namespace.
+ */
+export function readNamespaceSockstat(procfsRoot: string): Sockstat | undefined {
+  const { ipv4, ipv6 } = readSockstat(procfsRoot);
+  if (ipv4.inuse === undefined || ipv4.tw === undefined) return undefined;
+  const own = { ipv4: { inuse: ipv4.inuse, tw: ipv4.tw } };
+  return ipv6?.inuse === undefined ? own : { ...own, ipv6: { inuse: ipv6.inuse } };
+}

@@ -7,8 +7,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { conntrackCollector } from '../../src/collectors/conntrack.js';
+import { acrossNamespaces } from '../../src/collectors/namespace-labels.js';
 import { DEFAULT_CONFIG } from '../../src/config/defaults.js';
 import { sampleOptionsFor } from '../../src/config/flags.js';
+import type { Snapshot } from '../../src/snapshot/model.js';
 import type { NamespaceSample } from '../../src/snapshot/netns-view.js';
 import type { ConntrackStats } from '../../src/sources/conntrack-stats.js';
 import { renderFamilies as render } from '../../testkit/exporter/collector-render.js';
@@ -31,7 +33,7 @@ describe('the conntrack collector', () => {
   };
 
   it('shows entries, the limit and the events the kernel printed, no others', async () => {
-    const body = await render(conntrackCollector.metrics, { node, namespaces: [] });
+    const body = await render(conntrackCollector.metrics, node);
     expect(sampleValue(body, 'tcpstate_conntrack_entries', {})).toBe(7);
     expect(sampleValue(body, 'tcpstate_conntrack_entries_limit', {})).toBe(262144);
     expect(samplesOf(body, 'tcpstate_conntrack_events_total').map((s) => s.labels.event)).toEqual([
@@ -45,14 +47,27 @@ describe('the conntrack collector', () => {
       namespaceWith(4026532001, { entries: 3, events: { insert_failed: 2, drop: 1 } }),
       namespaceWith(4026532002),
     ];
-    const body = await render(conntrackCollector.metrics, { node, namespaces });
+    const { select, selectNamespace } = conntrackCollector;
+    if (selectNamespace === undefined) throw new Error('conntrack has no namespace figures');
+    const families = conntrackCollector.metrics.map((definition) =>
+      acrossNamespaces(definition, {
+        node: select,
+        namespace: selectNamespace,
+        namespaces: () => namespaces,
+      }),
+    );
+    const snapshot = { conntrack: node, netnsInode: 4026531840 } as unknown as Snapshot;
+    const body = await render(families, snapshot);
     const labels = { netns: '4026532001', pod: 'web-1', namespace: 'shop', container: 'app' };
     expect(samplesOf(body, 'tcpstate_conntrack_entries')).toHaveLength(2);
+    const host = { netns: '4026531840', pod: '', namespace: '', container: '' };
     expect(sampleValue(body, 'tcpstate_conntrack_entries', labels)).toBe(3);
     expect(sampleValue(body, 'tcpstate_conntrack_events_total', { ...labels, event: 'drop' })).toBe(
       1,
     );
-    expect(sampleValue(body, 'tcpstate_conntrack_events_total', { event: 'drop' })).toBe(4);
+    expect(sampleValue(body, 'tcpstate_conntrack_events_total', { ...host, event: 'drop' })).toBe(
+      4,
+    );
     expect(samplesOf(body, 'tcpstate_conntrack_entries_limit')).toHaveLength(1);
   });
 });

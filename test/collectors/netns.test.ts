@@ -6,9 +6,10 @@ import { COLLECTOR_NAMES, type CollectorName } from '../../src/collectors/regist
 import { registerConstMetric } from '../../src/metrics/const-metric.js';
 import { ExporterMetrics } from '../../src/metrics/exporter-metrics.js';
 import { addSample, emptyTotals, SampleExposition } from '../../src/metrics/sample-exposition.js';
-import { emptyStateCounts } from '../../src/snapshot/model.js';
+import { emptyStateCounts, type StreamData } from '../../src/snapshot/model.js';
 import { EXPORTED_NAMESPACE_SYSCTLS } from '../../src/snapshot/netns-round.js';
 import type { NamespaceSample, NetnsRound, NetnsView } from '../../src/snapshot/netns-view.js';
+import { TCP_EXT_FIELDS, TCP_FIELDS } from '../../src/sources/netstat.js';
 import { exampleSnapshot } from '../../testkit/exporter/exporter-snapshots.js';
 import { samplesOf, sampleValue } from '../../testkit/prometheus/exposition.js';
 
@@ -41,8 +42,9 @@ function namespace(inode: number, owner: NamespaceSample['owner']): NamespaceSam
       ],
       destinationCount: 1,
     },
+    exhaustedRounds: 2,
     walkTimestampMs: 1_699_999_940_000,
-    sockstat: { inuse: 4, tw: 5 },
+    sockstat: { ipv4: { inuse: 3, tw: 5 }, ipv6: { inuse: 1 } },
     netstat: { tcpExt: { TW: 11, TWRecycled: 2, ListenOverflows: 0 }, tcp: { ActiveOpens: 30 } },
     sysctls: { 'net.ipv4.ip_local_port_range.low': 40000, 'net.ipv4.tcp_tw_reuse': 0 },
     sysctlsAssumed: false,
@@ -55,6 +57,19 @@ async function render(view: NetnsView): Promise<string> {
     registerConstMetric(registry, definition, () => view);
   }
   return registry.metrics();
+}
+
+const ALL = Object.fromEntries(COLLECTOR_NAMES.map((name) => [name, true])) as Record<
+  CollectorName,
+  boolean
+>;
+
+/** The exposition of every collector: the node's example snapshot and `netns` as the latest round. */
+async function exposition(netns: NetnsRound, streams: StreamData = {}): Promise<string> {
+  const exporter = new ExporterMetrics({ collectors: ALL, version: '1' });
+  exporter.update({ ...exampleSnapshot(), netnsInode: 4026531840, ...streams });
+  exporter.updateNetns(netns);
+  return (await exporter.render('text')).body.toString();
 }
 
 const round: NetnsRound = {
@@ -76,37 +91,84 @@ const round: NetnsRound = {
 };
 
 describe('netns metric families', () => {
-  it('labels every per-namespace series with netns, pod, namespace and container', async () => {
-    const text = await render({ round, readFailures: 7 });
+  it("puts each namespace's numbers in the node's families, labelled with netns, pod, namespace and container", async () => {
+    const text = await exposition(round, {
+      namespaceSockstatPeaks: { 4026532500: { windowSeconds: 60, ipv4: { inuse: 40, tw: 7 } } },
+    });
     const id = 'netns="4026532500",pod="web-0",namespace="shop",container="nginx"';
+    const node = 'netns="4026531840",pod="",namespace="",container=""';
     expect(text).toContain(
-      `tcpstate_netns_info{${id},container_id="${'ab'.repeat(32)}",process="nginx"} 1`,
+      `tcpstate_netns_info{netns="4026532500",pod="web-0",namespace="shop",container="nginx",container_id="${'ab'.repeat(32)}",process="nginx"} 1`,
     );
-    expect(text).toContain(`tcpstate_netns_sockets{${id},family="ipv4",state="time_wait"} 5`);
-    expect(text).toContain(`tcpstate_netns_ephemeral_ports_usable{${id}} 100`);
-    expect(text).toContain(`tcpstate_netns_ephemeral_ports_used_max{${id}} 8`);
-    expect(text).toContain(`tcpstate_netns_ephemeral_ports_held{${id}} 8`);
-    expect(text).toContain(`tcpstate_netns_ephemeral_port_headroom_ratio{${id}} 0.92`);
+    expect(text).toContain(`tcpstate_sockets{family="ipv4",state="time_wait",${id}} 5`);
+    expect(text).toContain(`tcpstate_ephemeral_ports_usable{${id}} 100`);
+    expect(text).toContain(`tcpstate_ephemeral_ports_used_max{${id}} 8`);
+    expect(text).toContain(`tcpstate_ephemeral_ports_held{${id}} 8`);
+    expect(text).toContain(`tcpstate_ephemeral_port_headroom_ratio{${id}} 0.92`);
+    expect(text).toContain(`tcpstate_ephemeral_destinations{${id}} 1`);
     const destination = 'local_address="10.1.0.5",remote_address="10.2.0.9",remote_port="9000"';
-    expect(text).toContain(`tcpstate_netns_ephemeral_ports_used{${id},${destination}} 8`);
-    expect(text).toContain(`tcpstate_netns_ephemeral_ports_time_wait{${id},${destination}} 5`);
-    expect(text).toContain(`tcpstate_netns_ephemeral_port_hold_seconds{${id},${destination}} 60`);
-    expect(text).toContain(`tcpstate_netns_sysctl{${id},name="net.ipv4.tcp_tw_reuse"} 0`);
-    expect(text).toContain(`tcpstate_netns_sysctls_assumed{${id}} 0`);
-    expect(text).toContain(`tcpstate_netns_sockstat_sockets{${id},kind="inuse"} 4`);
-    expect(text).toContain(`tcpstate_netns_sockstat_sockets{${id},kind="tw"} 5`);
+    expect(text).toContain(`tcpstate_ephemeral_ports_used{${destination},${id}} 8`);
+    expect(text).toContain(`tcpstate_ephemeral_ports_time_wait{${destination},${id}} 5`);
+    expect(text).toContain(`tcpstate_ephemeral_port_hold_seconds{${destination},${id}} 60`);
+    expect(text).toContain(`tcpstate_sysctl{name="net.ipv4.tcp_tw_reuse",${id}} 0`);
+    expect(text).toContain(`tcpstate_sysctls_assumed{${id}} 0`);
+    expect(text).toContain(`tcpstate_sockstat_sockets{family="ipv4",kind="inuse",${id}} 3`);
+    expect(text).toContain(`tcpstate_sockstat_sockets{family="ipv6",kind="inuse",${id}} 1`);
+    expect(text).toContain(`tcpstate_sockstat_sockets{family="ipv4",kind="tw",${id}} 5`);
+    expect(text).toContain(`tcpstate_sockstat_sockets_max{family="ipv4",kind="inuse",${id}} 40`);
+    expect(text).toContain(`tcpstate_sockstat_sockets_max{family="ipv4",kind="tw",${id}} 7`);
     expect(text).toContain(`tcpstate_netns_last_walk_timestamp_seconds{${id}} 1699999940`);
-    expect(text).toContain(`tcpstate_netns_timewait_finished_total{${id}} 11`);
-    expect(text).toContain(`tcpstate_netns_timewait_reused_total{${id}} 2`);
-    expect(text).toContain(`tcpstate_netns_active_opens_total{${id}} 30`);
-    // A counter the kernel lacks is absent, not 0.
-    expect(text).not.toContain(`tcpstate_netns_timewait_killed_total{${id}}`);
+    expect(text).toContain(`tcpstate_timewait_finished_total{${id}} 11`);
+    expect(text).toContain(`tcpstate_timewait_reused_total{${id}} 2`);
+    expect(text).toContain(`tcpstate_active_opens_total{${id}} 30`);
+    expect(text).toContain(`tcpstate_ephemeral_exhausted_samples_total{${id}} 2`);
+    // A counter the kernel lacks is absent, not 0; the host-wide sockstat kinds are the node's only.
+    expect(text).not.toContain(`tcpstate_timewait_killed_total{${id}}`);
+    expect(text).not.toMatch(
+      new RegExp(`tcpstate_sockstat_sockets\\{[^}]*kind="(orphan|alloc)",${id}`),
+    );
+    expect(text).not.toContain(`tcpstate_sockstat_memory_pages{${id}}`);
+    // The node's own series: its namespace's inode, no owner.
+    expect(text).toContain(`tcpstate_sockets{family="ipv4",state="established",${node}} 4`);
+    expect(text).toContain(`tcpstate_sockstat_memory_pages{${node}}`);
     // An unknown owner keeps only its namespace.
     expect(text).toContain(
-      'tcpstate_netns_ephemeral_ports_usable{netns="4026532600",pod="",namespace="",container=""} 100',
+      'tcpstate_ephemeral_ports_usable{netns="4026532600",pod="",namespace="",container=""} 100',
     );
-    // 22 family x state series per namespace.
-    expect(text.match(/^tcpstate_netns_sockets\{/gm)).toHaveLength(44);
+    // 22 family x state series for the node and each namespace.
+    expect(text.match(/^tcpstate_sockets\{/gm)).toHaveLength(3 * 22);
+  });
+
+  it('keeps tcpstate_netns_* for facts only namespaces have, none restating a node family', async () => {
+    const text = await exposition(round);
+    const families = new Set(
+      [...text.matchAll(/^# TYPE (tcpstate_netns_\w+) /gm)].map((match) => match[1] as string),
+    );
+    expect([...families].sort()).toEqual([
+      'tcpstate_netns_info',
+      'tcpstate_netns_last_round_timestamp_seconds',
+      'tcpstate_netns_last_walk_timestamp_seconds',
+      'tcpstate_netns_namespaces',
+      'tcpstate_netns_read_failures_total',
+      'tcpstate_netns_round_deferred_walks',
+      'tcpstate_netns_round_duration_seconds',
+      'tcpstate_netns_round_walks',
+    ]);
+    const nodeFamilies = new Set(
+      [...text.matchAll(/^# TYPE (tcpstate_\w+) /gm)].map((match) => match[1] as string),
+    );
+    for (const family of families) {
+      expect(nodeFamilies.has(family.replace('tcpstate_netns_', 'tcpstate_'))).toBe(false);
+    }
+  });
+
+  it('adds no namespace labels without --collector.netns', async () => {
+    const collectors = { ...ALL, netns: false };
+    const exporter = new ExporterMetrics({ collectors, version: '1' });
+    exporter.update({ ...exampleSnapshot(), netnsInode: 4026531840 });
+    const text = (await exporter.render('text')).body.toString();
+    expect(text).toContain('tcpstate_sockets{family="ipv4",state="established"} 4');
+    expect(text).not.toContain('netns=');
   });
 
   it('reports the round: exported, dropped and failed namespaces, failures so far, when and how long', async () => {
@@ -122,7 +184,7 @@ describe('netns metric families', () => {
 });
 
 describe('netns cardinality', () => {
-  it('is at most 45 + 3 x top-destinations series per namespace, as docs/namespaces.md says', async () => {
+  it('is at most 72 + 3 x top-destinations series per namespace, as docs/namespaces.md says', async () => {
     const full = namespace(9, { pod: 'p', namespace: 'n', container: 'c', containerId: 'id' });
     const destinations = [1, 2, 3].map((port) => ({
       localAddress: '10.1.0.5',
@@ -132,28 +194,29 @@ describe('netns cardinality', () => {
       timeWait: 0,
       holdSeconds: 60,
     }));
-    const counters = Object.fromEntries(
-      ['TW', 'TWRecycled', 'TWKilled', 'TCPTimeWaitOverflow', 'ListenOverflows', 'ListenDrops'].map(
-        (field) => [field, 1],
-      ),
-    );
-    const sysctls = Object.fromEntries(EXPORTED_NAMESPACE_SYSCTLS.map((name) => [name, 1]));
-    const text = await render({
-      round: {
+    const every = (fields: readonly string[]) =>
+      Object.fromEntries(fields.map((field) => [field, 1]));
+    const sysctls = every(EXPORTED_NAMESPACE_SYSCTLS);
+    const text = await exposition(
+      {
         ...round,
         namespaces: [
           {
             ...full,
             ephemeral: { ...full.ephemeral, destinations },
-            netstat: { tcpExt: counters, tcp: { ActiveOpens: 1, AttemptFails: 1 } },
+            netstat: { tcpExt: every(TCP_EXT_FIELDS), tcp: every(TCP_FIELDS) },
             sysctls,
           },
         ],
       },
-      readFailures: 0,
-    });
+      {
+        namespaceSockstatPeaks: {
+          9: { windowSeconds: 60, ipv4: { inuse: 5, tw: 6 }, ipv6: { inuse: 1 } },
+        },
+      },
+    );
     const perNamespace = text.split('\n').filter((line) => line.includes('netns="9"'));
-    expect(perNamespace).toHaveLength(45 + 3 * destinations.length);
+    expect(perNamespace).toHaveLength(72 + 3 * destinations.length);
   });
 });
 

@@ -277,8 +277,7 @@ describe.skipIf(
         const metrics = await waitFor(
           async () => {
             const text = await (await fetch(`${base}/metrics`)).text();
-            return namespaceValue(text, 'tcpstate_netns_sysctls_assumed', { netns: label }) ===
-              undefined
+            return namespaceValue(text, 'tcpstate_sysctls_assumed', { netns: label }) === undefined
               ? undefined
               : text;
           },
@@ -291,26 +290,22 @@ describe.skipIf(
         const listening = lab.exec(ns, 'ss', ['-tlnH']).split('\n').filter(Boolean).length;
         expect(listening).toBe(POD_LISTENERS);
         expect(
-          namespaceValue(metrics, 'tcpstate_netns_sockets', {
+          namespaceValue(metrics, 'tcpstate_sockets', {
             netns: label,
             family: 'ipv4',
             state: 'listen',
           }),
         ).toBe(listening);
-        const low = namespaceValue(metrics, 'tcpstate_netns_sysctl', {
+        const low = namespaceValue(metrics, 'tcpstate_sysctl', {
           netns: label,
           name: 'net.ipv4.ip_local_port_range.low',
         });
         const own = Number(lab.readSysctl(ns, 'net.ipv4.ip_local_port_range').split(/\s+/)[0]);
         if (withCapabilities) {
-          expect(namespaceValue(metrics, 'tcpstate_netns_sysctls_assumed', { netns: label })).toBe(
-            0,
-          );
+          expect(namespaceValue(metrics, 'tcpstate_sysctls_assumed', { netns: label })).toBe(0);
           expect(low).toBe(own);
         } else {
-          expect(namespaceValue(metrics, 'tcpstate_netns_sysctls_assumed', { netns: label })).toBe(
-            1,
-          );
+          expect(namespaceValue(metrics, 'tcpstate_sysctls_assumed', { netns: label })).toBe(1);
           expect(low).not.toBe(own);
           expect(daemon.output()).toMatch(/namespace sysctls assumed/);
           expect((await fetch(`${base}/-/ready`)).status).toBe(200);

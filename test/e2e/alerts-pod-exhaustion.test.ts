@@ -129,7 +129,7 @@ describe.skipIf(
       container_id: CONTAINER.id,
     });
     const usable = await pipeline.prometheus.query(
-      `tcpstate_netns_ephemeral_ports_usable{pod="${POD.pod}"}`,
+      `tcpstate_ephemeral_ports_usable{pod="${POD.pod}"}`,
     );
     // The pod's own range, read by entering its namespace, not the node's.
     expect(Number((usable.result as readonly PromSample[])[0]?.value?.[1])).toBe(USABLE);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type NamespaceSysctlReader, NetnsRoundSampler } from '../../src/snapshot/netns-round.js';
+import type { NetnsRound } from '../../src/snapshot/netns-view.js';
 import type { NamespaceSysctls } from '../../src/sources/netns-sysctl.js';
 import { namespaceSysctls } from '../../testkit/kernel/namespace-sysctls.js';
 import { writeNodeProcfs } from '../../testkit/kernel/node-procfs.js';
@@ -77,6 +78,28 @@ describe('NetnsRoundSampler on a fixture node', () => {
     expect(middle?.ephemeral).toMatchObject({ usable: 1000, usedMax: 0 });
   });
 
+  it('counts the rounds in which a namespace had no usable port left toward a destination', async () => {
+    const rangeOf: Record<string, NamespaceSysctls> = {
+      [join(root, '10/ns/net')]: sysctls(40000, 40099, 0),
+      // Six usable ports, all six held by big's sockets toward 10.0.0.2:80.
+      [join(root, '20/ns/net')]: sysctls(40000, 40005, 0),
+      [join(root, '30/ns/net')]: sysctls(40000, 40099, 0),
+    };
+    const rounds = new NetnsRoundSampler(
+      { procfsRoot: root, podLogsDir: root, max: 10, topDestinations: 1, ...WALKS },
+      reader(async (_inode, nsFile) => rangeOf[nsFile] as NamespaceSysctls),
+    );
+    const exhausted = (round: NetnsRound) =>
+      Object.fromEntries(round.namespaces.map((ns) => [ns.inode, ns.exhaustedRounds]));
+    const first = await rounds.run();
+    expect(first.namespaces.find((ns) => ns.inode === 1002)?.ephemeral).toMatchObject({
+      usable: 6,
+      usedMax: 6,
+    });
+    expect(exhausted(first)).toEqual({ 1001: 0, 1002: 1, 1003: 0 });
+    expect(exhausted(await rounds.run())).toEqual({ 1001: 0, 1002: 2, 1003: 0 });
+  });
+
   it('fails a namespace alone when its files vanish, and assumes defaults when its sysctls cannot be read', async () => {
     // Gone after discovery saw net/tcp: as when the process exits mid-read.
     rmSync(join(root, '30/net/netstat'));
@@ -120,7 +143,7 @@ describe('NetnsRoundSampler on a fixture node', () => {
     const big = second.namespaces.find((ns) => ns.inode === 1002);
     expect(big?.walkTimestampMs).toBe(walkedBig?.walkTimestampMs);
     expect(big?.states).toEqual(walkedBig?.states);
-    expect(big?.sockstat).toEqual({ inuse: 6, tw: 0 });
+    expect(big?.sockstat).toEqual({ ipv4: { inuse: 6, tw: 0 }, ipv6: { inuse: 0 } });
     // usable the walk's; used_max = inuse + tw, which counts any listener that appeared since.
     expect(big?.ephemeral).toMatchObject({ usable: 100, usedMax: 6, held: 6 });
     expect(big?.ephemeral.headroomRatio).toBeCloseTo(1 - 6 / 100, 9);

@@ -5,16 +5,17 @@
  * cgroup (laid out as the kubelet or Docker lays it out) and the pod-logs tree name. A
  * namespace whose only process exits between discovery and reading fails alone.
  */
-import type { ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import { once } from 'node:events';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Family, TcpState } from '../../src/snapshot/model.js';
 import { NetnsRoundSampler } from '../../src/snapshot/netns-round.js';
 import type { NamespaceSample, NetnsRound } from '../../src/snapshot/netns-view.js';
 import { NamespaceSysctlCache } from '../../src/sources/netns-sysctl-cache.js';
-import { startExporter } from '../../testkit/exporter/exporter-cli.js';
+import { runExporter, startExporter } from '../../testkit/exporter/exporter-cli.js';
 import { canRun } from '../../testkit/kernel/capabilities.js';
 import {
   type ContainerSpec,
@@ -272,9 +273,15 @@ describe.skipIf(
         const sockets = parseSs(before[index] as string);
         const truth = find(walked, inode);
         const sample = find(bounded, inode);
+        const inuse = (family: string) =>
+          sockets.filter((socket) => socket.family === family && socket.state !== 'time_wait')
+            .length;
         expect(sample.sockstat, ns).toEqual({
-          inuse: sockets.filter((socket) => socket.state !== 'time_wait').length,
-          tw: sockets.filter((socket) => socket.state === 'time_wait').length,
+          ipv4: {
+            inuse: inuse('ipv4'),
+            tw: sockets.filter((socket) => socket.state === 'time_wait').length,
+          },
+          ipv6: { inuse: inuse('ipv6') },
         });
         expect(sample.walkTimestampMs, ns).toBe(truth.walkTimestampMs);
         expect(sample.states, ns).toEqual(truth.states);
@@ -332,6 +339,41 @@ describe.skipIf(
       }
     } finally {
       await exporter.daemon.stop();
+    }
+  }, 180_000);
+
+  it('--once --collector.netns puts each namespace in tcpstate_sockets under its inode, with the counts ss -N shows at the same moment', async () => {
+    const ss = (ns: string) => execFileSync('ss', ['-N', ns, '-tanH'], { encoding: 'utf8' });
+    const node = /^net:\[(\d+)\]$/.exec(readlinkSync('/proc/self/ns/net'))?.[1];
+    for (let attempt = 1; ; attempt++) {
+      const before = expected.map(({ ns }) => ss(ns));
+      const run = await runExporter([
+        '--once',
+        '--collector.netns',
+        `--path.pod-logs=${owners.podLogsDir}`,
+        '--collector.netns.max=1000',
+      ]);
+      const after = expected.map(({ ns }) => ss(ns));
+      if (before.some((text, index) => text !== after[index]) && attempt < 5) continue;
+      expect(run.stderr).not.toMatch(/collector failed.*netns/);
+      const sockets = samplesOf(run.stdout, 'tcpstate_sockets');
+      for (const [index, { ns, inode, owner }] of expected.entries()) {
+        const counts = familyStateCounts(parseSs(before[index] as string));
+        const own = sockets.filter((sample) => sample.labels.netns === String(inode));
+        expect(own, ns).toHaveLength(22);
+        for (const sample of own) {
+          const { family, state } = sample.labels as { family: Family; state: TcpState };
+          expect(sample.value, `${ns} ${family} ${state}`).toBe(counts[family][state]);
+          expect(sample.labels, ns).toMatchObject({ pod: owner.pod, container: owner.container });
+        }
+      }
+      // The node's own series: this process's namespace, no owner.
+      expect(
+        sockets.filter((sample) => sample.labels.netns === node && sample.labels.pod === ''),
+      ).toHaveLength(22);
+      // No tcpstate_netns_* family restates a node family.
+      expect(run.stdout).not.toMatch(/^tcpstate_netns_(sockets|ephemeral|sysctl|sockstat)/m);
+      break;
     }
   }, 180_000);
 
