@@ -124,7 +124,7 @@ export function overviewDashboard(config: MixinConfig): dashboard.Dashboard {
     config,
     'overview',
     'TCP state / Overview',
-    'The fleet by ephemeral-port headroom, then one host: blocking ports and TIME_WAIT per destination, the connection rate it sustains, sockets, listeners, kernel limits, counters and exporter health.',
+    'The fleet by ephemeral-port headroom, then one host: blocking ports and TIME_WAIT per destination, the connection rate it sustains, sockets, listeners, kernel limits, counters and exporter health. The node’s own network namespace only: its pods are on TCP state / Pods.',
   )
     .variables(baseVariables())
     .withRow(row('Fleet'))

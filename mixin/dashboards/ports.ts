@@ -47,7 +47,7 @@ export function portsDashboard(config: MixinConfig): dashboard.Dashboard {
     config,
     'ports',
     'TCP state / Ports',
-    'TCP states per local service port (inbound) and per remote port (outbound), and ephemeral ports held per destination.',
+    'TCP states per local service port (inbound) and per remote port (outbound), and ephemeral ports held per destination, in the node’s own network namespace.',
   )
     .variables([
       ...baseVariables(),
