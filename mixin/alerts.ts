@@ -1,8 +1,10 @@
 /**
- * Alerting rules. Each alert carries the labels an operator needs to act (the instance, and
- * the destination, port or stage where one applies) and links to its runbook section.
- * Every expression keeps `job` and `instance`, so several exporters never add up, and
- * compares series of one exporter only. Thresholds and their reasons: mixin/config.ts.
+ * Alerting rules. Each alert carries the labels an operator needs to act (the instance, the
+ * network namespace and its pod, and the destination, port or stage where one applies) and
+ * links to its runbook section. Every expression keeps `job`, `instance` and the namespace
+ * labels, so neither exporters nor namespaces add up, and compares series of one namespace
+ * of one exporter only: one alert covers the host and every pod (--collector.netns), and a
+ * pod's names its pod. Thresholds and their reasons: mixin/config.ts.
  *
  * A warning and the critical above it overlap (`>= warning` and `>= critical`, no upper
  * bound): a figure that moves between the levels keeps at least one of them held, and
@@ -12,7 +14,13 @@
  */
 import type { Duration, MixinConfig } from './config.js';
 import { conntrackGroup } from './conntrack-alerts.js';
-import { DESTINATION_TEMPLATE, NETNS_OWNER_TEMPLATE, series } from './promql.js';
+import {
+  DESTINATION_TEMPLATE,
+  NAMESPACE_LABELS,
+  ON_NAMESPACE,
+  series,
+  WHERE_TEMPLATE,
+} from './promql.js';
 import { RECORDED, type RecordingRule, recordingRules, sysctlSeries } from './recording.js';
 
 /** `info`: worth knowing, never worth waking anyone (routed to a ticket or dashboard). */
@@ -78,9 +86,9 @@ export function instanceValueTemplate(metric: string, ...matchers: readonly stri
   return labelValueTemplate(metric, matchers, ['job', 'instance']);
 }
 
-/** The same for a network namespace's series: its exporter and its `netns` label. */
-function netnsValueTemplate(metric: string): string {
-  return labelValueTemplate(metric, [], ['job', 'instance', 'netns']);
+/** The same for the alert's network namespace: its exporter and its `netns` label. */
+function namespaceValueTemplate(metric: string, ...matchers: readonly string[]): string {
+  return labelValueTemplate(metric, matchers, ['job', 'instance', 'netns']);
 }
 
 function labelValueTemplate(
@@ -116,8 +124,8 @@ function ephemeralGroup(config: MixinConfig): RuleGroup {
   const sel = config.selector;
   const ratio = series(RECORDED.ephemeralUsedRatio, sel);
   const usable = series('tcpstate_ephemeral_ports_usable', sel);
-  const usableCount = instanceValueTemplate('tcpstate_ephemeral_ports_usable');
-  const busiest = 'topk(1, tcpstate_ephemeral_ports_used{job=%q,instance=%q})';
+  const usableCount = namespaceValueTemplate('tcpstate_ephemeral_ports_usable');
+  const busiest = 'topk(1, tcpstate_ephemeral_ports_used{job=%q,instance=%q,netns=%q})';
   const blocking =
     'sockets that block connect() to it (TIME_WAIT that tcp_tw_reuse can take over is not counted)';
   return {
@@ -130,7 +138,7 @@ function ephemeralGroup(config: MixinConfig): RuleGroup {
         for: c.exhaustedFor,
         summary: 'connect() to one destination fails: no usable ephemeral port is left toward it.',
         description:
-          `{{ $labels.instance }}: all ${usableCount} usable ephemeral ports toward ${DESTINATION_TEMPLATE} ` +
+          `${WHERE_TEMPLATE}: all ${usableCount} usable ephemeral ports toward ${DESTINATION_TEMPLATE} ` +
           `are held by ${blocking}. New connect() calls to this destination fail with EADDRNOTAVAIL ` +
           '("Cannot assign requested address") and proxies answer 502.',
       }),
@@ -143,7 +151,7 @@ function ephemeralGroup(config: MixinConfig): RuleGroup {
         summary:
           'Almost no ephemeral ports are left toward one destination: connect() fails at the next burst.',
         description:
-          `{{ $labels.instance }}: up to {{ $value | humanizePercentage }} of the ${usableCount} usable ephemeral ` +
+          `${WHERE_TEMPLATE}: up to {{ $value | humanizePercentage }} of the ${usableCount} usable ephemeral ` +
           `ports toward ${DESTINATION_TEMPLATE} were held by ${blocking} in the last ${config.flapWindow}. A burst ` +
           'of new connections exhausts the rest, and then connect() to this destination fails with EADDRNOTAVAIL.',
       }),
@@ -154,7 +162,7 @@ function ephemeralGroup(config: MixinConfig): RuleGroup {
         for: c.unusableFor,
         summary: 'No ephemeral port is usable at all: every connect() without bind() fails.',
         description:
-          `{{ $labels.instance }} had no usable ephemeral port in the last ${config.flapWindow}: net.ipv4.ip_local_reserved_ports covers the whole ` +
+          `${WHERE_TEMPLATE} had no usable ephemeral port in the last ${config.flapWindow}: net.ipv4.ip_local_reserved_ports covers the whole ` +
           'net.ipv4.ip_local_port_range. Every connect() that does not bind a port first fails with EADDRNOTAVAIL.',
       }),
       toRule(config, {
@@ -165,9 +173,9 @@ function ephemeralGroup(config: MixinConfig): RuleGroup {
         summary:
           'Fewer than half the usable ephemeral ports are left toward the busiest destination.',
         description:
-          '{{ $labels.instance }} had as little as {{ $value | humanizePercentage }} of its ' +
+          `${WHERE_TEMPLATE} had as little as {{ $value | humanizePercentage }} of its ` +
           `${usableCount} usable ephemeral ports left toward its busiest destination` +
-          `{{ range printf \`${busiest}\` $labels.job $labels.instance | query }} ` +
+          `{{ range printf \`${busiest}\` $labels.job $labels.instance $labels.netns | query }} ` +
           '({{ .Labels.remote_address }} port {{ .Labels.remote_port }} from local address {{ .Labels.local_address }}, ' +
           '{{ .Value | printf "%.0f" }} ports blocked){{ end }}.',
       }),
@@ -176,13 +184,13 @@ function ephemeralGroup(config: MixinConfig): RuleGroup {
         severity: 'warning',
         // As doctor: when one destination holds every held port, the exhaustion alerts tell it.
         expr:
-          `${windowMax(config, series(RECORDED.ephemeralHeldRatio, sel))} >= ${c.heldWarningRatio}\nand on (job, instance)\n` +
+          `${windowMax(config, series(RECORDED.ephemeralHeldRatio, sel))} >= ${c.heldWarningRatio}\nand ${ON_NAMESPACE}\n` +
           `${series('tcpstate_ephemeral_ports_held', sel)} > ${series('tcpstate_ephemeral_ports_used_max', sel)}`,
         for: c.heldFor,
         summary:
           'Most ephemeral ports are held: clients that bind() before connect() are near their limit.',
         description:
-          '{{ $labels.instance }}: up to {{ $value | humanizePercentage }} of its ' +
+          `${WHERE_TEMPLATE}: up to {{ $value | humanizePercentage }} of its ` +
           `${usableCount} usable ephemeral ports are held by some socket. A client that binds its local ` +
           'address before connect() (Go Dialer.LocalAddr, Java bind(addr, 0), Python source_address) needs a ' +
           'port free toward every destination at once, and fails with EADDRINUSE when none is.',
@@ -192,67 +200,14 @@ function ephemeralGroup(config: MixinConfig): RuleGroup {
 }
 
 /**
- * Per network namespace (`--collector.netns`): a pod's own port range, TIME_WAIT table and
- * limits, at the node's levels, with the pod, namespace and container in every alert.
+ * The netns collector's own health (`--collector.netns`): what it says about every pod at
+ * once. A pod's ports, TIME_WAIT and queues are the node's alerts with the pod's labels.
  */
-function podGroup(config: MixinConfig): RuleGroup {
-  const c = config.ephemeral;
+function netnsGroup(config: MixinConfig): RuleGroup {
   const sel = config.selector;
-  const ratio = series(RECORDED.netnsEphemeralUsedRatio, sel);
-  const usableCount = netnsValueTemplate('tcpstate_netns_ephemeral_ports_usable');
-  const blocking = 'sockets that block connect() to it';
-  const headroomLow = (severity: Severity, level: number, duration: Duration): AlertSpec => ({
-    alert: 'TcpStatePodEphemeralPortHeadroomLow',
-    severity,
-    expr: `${windowMax(config, ratio)} >= ${level}`,
-    for: duration,
-    summary: 'Few ephemeral ports are left in a pod toward one destination.',
-    description:
-      `${NETNS_OWNER_TEMPLATE}: up to {{ $value | humanizePercentage }} of the ${usableCount} usable ephemeral ` +
-      `ports of its network namespace toward ${DESTINATION_TEMPLATE} were held by ${blocking} in the last ` +
-      `${config.flapWindow}. Once all are, connect() from the pod to this destination fails with EADDRNOTAVAIL.`,
-  });
   return {
-    name: 'tcpstate-pods',
+    name: 'tcpstate-netns',
     rules: [
-      toRule(config, {
-        alert: 'TcpStatePodEphemeralPortsExhausted',
-        severity: 'critical',
-        expr: exhaustedExpr(config, ratio),
-        for: c.exhaustedFor,
-        summary:
-          'A pod’s connect() to one destination fails: no usable ephemeral port is left toward it.',
-        description:
-          `${NETNS_OWNER_TEMPLATE}: all ${usableCount} usable ephemeral ports of its network namespace toward ` +
-          `${DESTINATION_TEMPLATE} are held by ${blocking} (TIME_WAIT that tcp_tw_reuse can take over is not ` +
-          'counted). New connect() calls from the pod to this destination fail with EADDRNOTAVAIL ' +
-          '("Cannot assign requested address").',
-      }),
-      toRule(config, headroomLow('warning', c.warningRatio, c.headroomLowFor)),
-      toRule(config, headroomLow('critical', c.criticalRatio, c.criticalFor)),
-      toRule(config, {
-        alert: 'TcpStatePodTimeWaitOverflow',
-        severity: 'warning',
-        expr: `increase(${series('tcpstate_netns_timewait_overflows_total', sel)}[${config.pods.overflowWindow}]) > 0`,
-        summary:
-          'The kernel destroys a pod’s TIME_WAIT sockets: its tcp_max_tw_buckets is reached.',
-        description:
-          `${NETNS_OWNER_TEMPLATE}: the kernel dropped {{ $value | humanize }} TIME_WAIT sockets of its network ` +
-          `namespace in the last ${config.pods.overflowWindow} because the namespace's net.ipv4.tcp_max_tw_buckets ` +
-          'was reached. Those connections lose their TIME_WAIT guard: late segments can reach a new connection ' +
-          'on the same ports.',
-      }),
-      toRule(config, {
-        alert: 'TcpStatePodListenQueueOverflowing',
-        severity: 'warning',
-        expr: `rate(${series('tcpstate_netns_listen_overflows_total', sel)}[${config.rateWindow}]) > ${config.listen.overflowsPerSecond}`,
-        for: config.listen.for,
-        summary: 'A pod drops incoming connections: one of its listen queues is full.',
-        description:
-          `${NETNS_OWNER_TEMPLATE}: its network namespace drops {{ $value | humanize }} incoming connections/s ` +
-          'because the accept queue of one of its listening sockets is full: the program in the pod does not ' +
-          'accept() fast enough or its backlog is too small.',
-      }),
       toRule(config, {
         alert: 'TcpStateNetnsRoundStalled',
         severity: 'warning',
@@ -261,14 +216,14 @@ function podGroup(config: MixinConfig): RuleGroup {
         summary: 'Pods’ TCP figures are frozen: the round over the network namespaces has stalled.',
         description:
           'The exporter on {{ $labels.instance }} started its last round over the network namespaces ' +
-          '{{ $value | humanizeDuration }} ago: every per-pod figure it serves is that old, and no pod alert can ' +
-          'fire or resolve.',
+          '{{ $value | humanizeDuration }} ago: every figure of a pod it serves is that old, and no alert on a ' +
+          'pod can fire or resolve.',
       }),
       toRule(config, {
-        alert: 'TcpStatePodSysctlsAssumed',
+        alert: 'TcpStateSysctlsAssumed',
         severity: 'info',
         // One alert per node: the usual cause, a missing capability, is the node's, not a pod's.
-        expr: `count by (job, instance) (${series('tcpstate_netns_sysctls_assumed', sel)} == 1) > 0`,
+        expr: `count by (job, instance) (${series('tcpstate_sysctls_assumed', sel)} == 1) > 0`,
         for: config.pods.sysctlsAssumedFor,
         summary: 'Pods’ port figures assume kernel defaults: their sysctls cannot be read.',
         description:
@@ -299,7 +254,7 @@ function round(value: number): number {
 function timeWaitGroup(config: MixinConfig): RuleGroup {
   const c = config.timeWait;
   const ratio = series(RECORDED.timeWaitBucketsRatio, config.selector);
-  const limit = instanceValueTemplate('tcpstate_sysctl', 'name="net.ipv4.tcp_max_tw_buckets"');
+  const limit = namespaceValueTemplate('tcpstate_sysctl', 'name="net.ipv4.tcp_max_tw_buckets"');
   return {
     name: 'tcpstate-time-wait',
     rules: [
@@ -310,7 +265,7 @@ function timeWaitGroup(config: MixinConfig): RuleGroup {
         for: c.bucketFor,
         summary: 'TIME_WAIT sockets are close to net.ipv4.tcp_max_tw_buckets.',
         description:
-          `{{ $labels.instance }} holds up to {{ $value | humanizePercentage }} of net.ipv4.tcp_max_tw_buckets (${limit}) ` +
+          `${WHERE_TEMPLATE} holds up to {{ $value | humanizePercentage }} of net.ipv4.tcp_max_tw_buckets (${limit}) ` +
           'in TIME_WAIT (sockstat tw, the count the kernel compares with the limit). Above the limit the kernel ' +
           'closes new connections without TIME_WAIT: their ports are free at once, but late segments are no ' +
           'longer caught.',
@@ -321,7 +276,7 @@ function timeWaitGroup(config: MixinConfig): RuleGroup {
         expr: `increase(${series('tcpstate_timewait_overflows_total', config.selector)}[${c.overflowWindow}]) > 0`,
         summary: 'The kernel destroys TIME_WAIT sockets: net.ipv4.tcp_max_tw_buckets is reached.',
         description:
-          `{{ $labels.instance }} dropped {{ $value | humanize }} TIME_WAIT sockets in the last ${c.overflowWindow} ` +
+          `${WHERE_TEMPLATE} dropped {{ $value | humanize }} TIME_WAIT sockets in the last ${c.overflowWindow} ` +
           'because net.ipv4.tcp_max_tw_buckets was reached. Those connections lose their TIME_WAIT guard: ' +
           'late segments can reach a new connection on the same ports.',
       }),
@@ -345,7 +300,7 @@ function listenerGroup(config: MixinConfig): RuleGroup {
         for: c.for,
         summary: 'Incoming connections are dropped: a listen queue is full.',
         description:
-          '{{ $labels.instance }} drops {{ $value | humanize }} incoming connections/s because the accept ' +
+          `${WHERE_TEMPLATE} drops {{ $value | humanize }} incoming connections/s because the accept ` +
           'queue of a listening socket is full: the application does not accept() fast enough or its backlog is too small.',
       }),
       toRule(config, {
@@ -355,16 +310,16 @@ function listenerGroup(config: MixinConfig): RuleGroup {
         // at its limit at every sample; a busy one empties between them. Of those never empty,
         // the longest is named.
         expr: [
-          `topk by (job, instance) (1, min_over_time(${series('tcpstate_listen_queue_length', sel)}[${window}]) > 0)`,
-          'and on (job, instance)',
+          `topk by (job, instance, ${NAMESPACE_LABELS.join(', ')}) (1, min_over_time(${series('tcpstate_listen_queue_length', sel)}[${window}]) > 0)`,
+          `and ${ON_NAMESPACE}`,
           `${rate('tcpstate_listen_overflows_total')} > ${c.overflowsPerSecond}`,
         ].join('\n'),
         for: c.queueFullFor,
         summary:
           'A listening port’s accept queue overflows: its program does not accept() in time.',
         description:
-          '{{ $labels.instance }}: at least {{ $value }} connections waited at every sample of the last ' +
-          `${window} in the accept queue of port {{ $labels.port }}, the longest such queue, while the host drops ` +
+          `${WHERE_TEMPLATE}: at least {{ $value }} connections waited at every sample of the last ` +
+          `${window} in the accept queue of port {{ $labels.port }}, the longest such queue, while the same network namespace drops ` +
           'connections at full accept queues: that program does not accept() in time, or its backlog is too small.',
       }),
       toRule(config, {
@@ -375,7 +330,7 @@ function listenerGroup(config: MixinConfig): RuleGroup {
         summary:
           'Connection attempts are dropped: the SYN queue is full and SYN cookies cannot help.',
         description:
-          '{{ $labels.instance }} drops {{ $value | humanize }} SYNs/s because a listener’s SYN queue is full ' +
+          `${WHERE_TEMPLATE} drops {{ $value | humanize }} SYNs/s because a listener’s SYN queue is full ` +
           'and no SYN cookie was sent (net.ipv4.tcp_syncookies off, or the queue is full of cookies too). ' +
           'Clients retry after a second or more, or fail.',
       }),
@@ -387,12 +342,12 @@ function listenerGroup(config: MixinConfig): RuleGroup {
           'and',
           `${rate('tcpstate_syncookies_sent_total')}\n  > ${config.synQueue.cookiesSurgeFactor} * rate(${series('tcpstate_syncookies_sent_total', sel)}[${config.synQueue.cookiesBaseline}])`,
           // tcp_syncookies=2 sends a cookie for every SYN: no queue is involved.
-          `unless on (job, instance)\n${syncookies} == 2`,
+          `unless ${ON_NAMESPACE}\n${syncookies} == 2`,
         ].join('\n'),
         for: config.synQueue.for,
         summary: 'A SYN queue overflows far more than usual: the kernel answers with SYN cookies.',
         description:
-          `{{ $labels.instance }} sends {{ $value | humanize }} SYN cookies/s, over ${config.synQueue.cookiesSurgeFactor} ` +
+          `${WHERE_TEMPLATE} sends {{ $value | humanize }} SYN cookies/s, over ${config.synQueue.cookiesSurgeFactor} ` +
           `times its rate of the last ${config.synQueue.cookiesBaseline}: a listener’s SYN queue is full, from a SYN ` +
           'flood or a backlog too small for the load. Connections still open, but without the TCP options a ' +
           'cookie cannot carry when timestamps are off.',
@@ -404,8 +359,9 @@ function listenerGroup(config: MixinConfig): RuleGroup {
 function resourceGroup(config: MixinConfig): RuleGroup {
   const sel = config.selector;
   const c = config.memory;
-  const maxOrphans = instanceValueTemplate('tcpstate_sysctl', 'name="net.ipv4.tcp_max_orphans"');
+  const maxOrphans = namespaceValueTemplate('tcpstate_sysctl', 'name="net.ipv4.tcp_max_orphans"');
   const memPages = series('tcpstate_sockstat_memory_pages', sel);
+  const namespaceLabels = NAMESPACE_LABELS.join(', ');
   const orphans = (severity: Severity, level: number): AlertSpec => ({
     alert: 'TcpStateOrphansNearLimit',
     severity,
@@ -427,9 +383,11 @@ function resourceGroup(config: MixinConfig): RuleGroup {
         alert: 'TcpStateMemoryPressure',
         severity: 'warning',
         expr: [
-          `(${windowMax(config, memPages)} >= ignoring (name) ${sysctlSeries(config, 'net.ipv4.tcp_mem.pressure')})`,
+          // The pressure is the node's: one alert per node, whichever namespace's socket
+          // entered it (each entry is counted in that namespace, so the node's are the sum).
+          `max without (${namespaceLabels}) (${windowMax(config, memPages)} >= ignoring (name) ${sysctlSeries(config, 'net.ipv4.tcp_mem.pressure')})`,
           'or on (job, instance)',
-          `increase(${series('tcpstate_memory_pressures_total', sel)}[${c.entriesWindow}]) >= ${c.pressureEntries}`,
+          `sum without (${namespaceLabels}) (increase(${series('tcpstate_memory_pressures_total', sel)}[${c.entriesWindow}])) >= ${c.pressureEntries}`,
         ].join('\n'),
         for: c.pressureFor,
         summary: 'TCP is in memory pressure: the kernel shrinks socket buffers.',
@@ -455,7 +413,7 @@ function resourceGroup(config: MixinConfig): RuleGroup {
         for: c.abortsFor,
         summary: 'The kernel keeps aborting connections for lack of memory or too many orphans.',
         description:
-          '{{ $labels.instance }} aborts {{ $value | printf "%.2f" }} connections/s (TCPAbortOnMemory): TCP memory ' +
+          `${WHERE_TEMPLATE} aborts {{ $value | printf "%.2f" }} connections/s (TCPAbortOnMemory): TCP memory ` +
           'ran short, or orphaned sockets were killed past net.ipv4.tcp_max_orphans.',
       }),
     ],
@@ -475,7 +433,7 @@ function connectionGroup(config: MixinConfig): RuleGroup {
         for: config.paws.for,
         summary: 'Segments are rejected because their TCP timestamps went backwards (PAWS).',
         description:
-          '{{ $labels.instance }} rejects {{ $value | humanize }} segments/s (established, SYN-ACK and TIME_WAIT ' +
+          `${WHERE_TEMPLATE} rejects {{ $value | humanize }} segments/s (established, SYN-ACK and TIME_WAIT ` +
           'stages together; old ACKs left out) because their TCP timestamp is older than one already seen from ' +
           'that peer. Usually several clients share one NAT address with unrelated timestamp clocks; their ' +
           'connections stall or fail.',
@@ -581,7 +539,7 @@ function exporterGroup(config: MixinConfig): RuleGroup {
 export function alertGroups(config: MixinConfig): RuleGroup[] {
   return [
     ephemeralGroup(config),
-    podGroup(config),
+    netnsGroup(config),
     timeWaitGroup(config),
     listenerGroup(config),
     resourceGroup(config),

@@ -102,9 +102,11 @@ export interface MixinConfig {
     /** TCPAbortOnMemory also counts orphans killed: only a lasting rate warns. */
     readonly abortsFor: Duration;
   };
-  /** Per network namespace (pods, containers): the netns collector's series. */
+  /**
+   * The netns collector's own alerts (rounds, dropped namespaces, sysctls it could not read);
+   * a pod's ports and queues are the node's alerts with the pod's labels.
+   */
   readonly pods: {
-    readonly overflowWindow: Duration;
     /** Namespaces left out beyond --collector.netns.max: lasting, not one crowded round. */
     readonly droppedFor: Duration;
     readonly sysctlsAssumedFor: Duration;
@@ -217,10 +219,7 @@ export const defaultConfig: MixinConfig = {
     exhaustedFor: '3m',
     abortsFor: '10m',
   },
-  // The ephemeral and TIME_WAIT levels and durations are the node's: a pod's namespace runs
-  // out of ports exactly as a host does.
   pods: {
-    overflowWindow: '5m',
     // Pods come and go; a node crowded past the limit for half an hour stays so.
     droppedFor: '30m',
     // Sysctls are re-read on a refresh interval; one failed read is no finding.

@@ -1,7 +1,7 @@
 /**
  * Recording rules for the expressions several alerts and panels share. Every recorded
- * series keeps `job` and `instance` (and the destination or port labels where they
- * apply): nothing here adds hosts together.
+ * series keeps `job`, `instance` and the namespace labels (and the destination or port labels
+ * where they apply): nothing here adds hosts or network namespaces together.
  */
 import type { MixinConfig } from './config.js';
 import { DESTINATION_LABELS, series } from './promql.js';
@@ -13,10 +13,8 @@ export interface RecordingRule {
 
 /** The recorded series, by what they hold. Names follow `level:metric:operation`. */
 export const RECORDED = {
-  /** Blocking sockets toward each top destination, as a share of the usable ports. */
+  /** Blocking sockets toward each top destination, as a share of its namespace's usable ports. */
   ephemeralUsedRatio: 'instance_destination:tcpstate_ephemeral_ports_used:ratio',
-  /** The same per network namespace (pod): blocking sockets toward each of its top destinations. */
-  netnsEphemeralUsedRatio: 'netns_destination:tcpstate_netns_ephemeral_ports_used:ratio',
   /** Held ports (the bind-first clients' limit) as a share of the usable ports. */
   ephemeralHeldRatio: 'instance:tcpstate_ephemeral_ports_held:ratio',
   /** TIME_WAIT sockets (sockstat tw, what inet_twsk_alloc() compares) as a share of net.ipv4.tcp_max_tw_buckets. */
@@ -38,10 +36,6 @@ export function recordingRules(config: MixinConfig): RecordingRule[] {
     {
       record: RECORDED.ephemeralUsedRatio,
       expr: `${series('tcpstate_ephemeral_ports_used', sel)}\n  / ignoring (${DESTINATION_LABELS.join(', ')}) group_left ()\n${usable}`,
-    },
-    {
-      record: RECORDED.netnsEphemeralUsedRatio,
-      expr: `${series('tcpstate_netns_ephemeral_ports_used', sel)}\n  / ignoring (${DESTINATION_LABELS.join(', ')}) group_left ()\n${series('tcpstate_netns_ephemeral_ports_usable', sel)}`,
     },
     {
       record: RECORDED.ephemeralHeldRatio,

@@ -11,6 +11,7 @@ import * as stat from '@grafana/grafana-foundation-sdk/stat';
 import * as table from '@grafana/grafana-foundation-sdk/table';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
 import type { MixinConfig } from '../config.js';
+import { NETNS_INFO, ON_NAMESPACE } from '../promql.js';
 
 export const DATASOURCE: common.DataSourceRef = {
   type: 'prometheus',
@@ -22,6 +23,21 @@ export const DATASOURCE: common.DataSourceRef = {
 export const SELECTED = 'job="$job",instance=~"$instance"';
 /** Matchers of the panels titled "Fleet": every host of the job, whichever is selected. */
 export const FLEET = 'job="$job"';
+
+/**
+ * `expr` for the node's own network namespace only. With --collector.netns the node's
+ * families hold every pod's series too (told apart by `netns`), and only the other
+ * namespaces have a tcpstate_netns_info: headroom is per namespace, so no panel of the
+ * node's may add them up.
+ */
+export function nodeOnly(expr: string, selector = SELECTED): string {
+  return `(${expr} unless ${ON_NAMESPACE} ${NETNS_INFO}{${selector}})`;
+}
+
+/** `expr` for the namespaces other than the node's whose tcpstate_netns_info `selector` picks. */
+export function namespacesOnly(expr: string, selector: string): string {
+  return `(${expr} and ${ON_NAMESPACE} ${NETNS_INFO}{${selector}})`;
+}
 
 /**
  * Every dashboard's variables: datasource, job, instance. One host at a time: a panel that
@@ -143,7 +159,9 @@ export function portsUsedAgainstUsablePanel(
     .unit('short')
     .min(0)
     .withTarget(query('A', usedExpr, { legend: usedLegend }))
-    .withTarget(query('B', `tcpstate_ephemeral_ports_usable{${SELECTED}}`, { legend: 'usable' }));
+    .withTarget(
+      query('B', nodeOnly(`tcpstate_ephemeral_ports_usable{${SELECTED}}`), { legend: 'usable' }),
+    );
 }
 
 /** Threshold steps: the colour from each value upwards. */

@@ -17,6 +17,7 @@ import {
   FLEET,
   headroomThresholds,
   newDashboard,
+  nodeOnly,
   organizeTable,
   type PanelText,
   query,
@@ -30,10 +31,13 @@ import {
 } from './common.js';
 
 const RATE = '[$__rate_interval]';
+// The node's view: its own namespace's series, never a pod's (the pods board has those).
 const rate = (metric: string, extra = ''): string =>
-  `rate(${metric}{${SELECTED}${extra === '' ? '' : `,${extra}`}}${RATE})`;
+  nodeOnly(`rate(${metric}{${SELECTED}${extra === '' ? '' : `,${extra}`}}${RATE})`);
 const selected = (metric: string, extra = ''): string =>
-  `${metric}{${SELECTED}${extra === '' ? '' : `,${extra}`}}`;
+  nodeOnly(`${metric}{${SELECTED}${extra === '' ? '' : `,${extra}`}}`);
+const fleet = (metric: string, extra = ''): string =>
+  nodeOnly(`${metric}{${FLEET}${extra === '' ? '' : `,${extra}`}}`, FLEET);
 const DESTINATION_LEGEND = '{{local_address}} → {{remote_address}}:{{remote_port}}';
 
 /** Per-second rates of counters, one query each, as [metric, legend]. */
@@ -71,18 +75,18 @@ function fleetTable(config: MixinConfig) {
       'clients that bind() before connect(). Collectors: 0 when any collector failed on the last sample. ' +
       'Sample age: seconds since the last sample. Scraped: 0 when Prometheus cannot scrape the exporter. Pick a host in the Instance variable for its detail.',
   })
-    .withTarget(query('A', `tcpstate_ephemeral_port_headroom_ratio{${FLEET}}`, { instant: true }))
+    .withTarget(query('A', fleet('tcpstate_ephemeral_port_headroom_ratio'), { instant: true }))
     .withTarget(
-      query('B', `topk by (instance) (1, ${RECORDED.ephemeralUsedRatio}{${FLEET}})`, {
+      query('B', `topk by (instance) (1, ${fleet(RECORDED.ephemeralUsedRatio)})`, {
         instant: true,
       }),
     )
     .withTarget(
-      query('C', `sum without (family, kind) (tcpstate_sockstat_sockets{${FLEET},kind="tw"})`, {
+      query('C', `sum without (family, kind) ${fleet('tcpstate_sockstat_sockets', 'kind="tw"')}`, {
         instant: true,
       }),
     )
-    .withTarget(query('D', `${RECORDED.ephemeralHeldRatio}{${FLEET}}`, { instant: true }))
+    .withTarget(query('D', fleet(RECORDED.ephemeralHeldRatio), { instant: true }))
     .withTarget(
       query('E', `min without (collector) (tcpstate_collector_success{${FLEET}})`, {
         instant: true,
@@ -120,7 +124,7 @@ export function overviewDashboard(config: MixinConfig): dashboard.Dashboard {
     config,
     'overview',
     'TCP state / Overview',
-    'The fleet by ephemeral-port headroom, then one host: blocking ports and TIME_WAIT per destination, the connection rate it sustains, sockets, listeners, kernel limits, counters and exporter health.',
+    'The fleet by ephemeral-port headroom, then one host: blocking ports and TIME_WAIT per destination, the connection rate it sustains, sockets, listeners, kernel limits, counters and exporter health. The node’s own network namespace only: its pods are on TCP state / Pods.',
   )
     .variables(baseVariables())
     .withRow(row('Fleet'))

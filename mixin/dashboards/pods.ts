@@ -2,11 +2,13 @@
  * The pods view (`--collector.netns`): every pod of the fleet by ephemeral-port headroom,
  * then the selected host's pods in detail: headroom, the destinations that block connect(),
  * sockets by state, TIME_WAIT and its overflows, their sysctls, and the collector's rounds.
- * Each pod has its own network namespace, so its own port range and TIME_WAIT table.
+ * Each pod has its own network namespace, so its own port range and TIME_WAIT table. The
+ * figures are the node's families, restricted to the namespaces other than the node's own.
  */
 import * as common from '@grafana/grafana-foundation-sdk/common';
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import type { MixinConfig } from '../config.js';
+import { NAMESPACE_LABELS } from '../promql.js';
 import { RECORDED } from '../recording.js';
 import {
   baseVariables,
@@ -15,6 +17,7 @@ import {
   FLEET,
   headroomThresholds,
   labelVariable,
+  namespacesOnly,
   newDashboard,
   organizeTable,
   query,
@@ -26,10 +29,14 @@ import {
   timeseriesPanel,
 } from './common.js';
 
-/** The selected host's pods picked in the `pod` variable. */
+/** The selected host's namespaces whose pod the `pod` variable picks (All: every one but the node's). */
 const PODS = `${SELECTED},pod=~"$pod"`;
-const pods = (metric: string, extra = ''): string =>
-  `${metric}{${PODS}${extra === '' ? '' : `,${extra}`}}`;
+const pods = (metric: string): string => namespacesOnly(`${metric}{${SELECTED}}`, PODS);
+const podRate = (metric: string): string =>
+  namespacesOnly(`rate(${metric}{${SELECTED}}[$__rate_interval])`, PODS);
+/** Every namespace but the node's, on every host of the job. */
+const fleet = (metric: string, extra = ''): string =>
+  namespacesOnly(`${metric}{${FLEET}${extra === '' ? '' : `,${extra}`}}`, FLEET);
 const POD_LEGEND = '{{namespace}}/{{pod}} {{container}}';
 const DESTINATION_LEGEND = '{{pod}}: {{local_address}} → {{remote_address}}:{{remote_port}}';
 /** Table columns naming a pod's network namespace. */
@@ -54,19 +61,15 @@ function fleetTable(config: MixinConfig) {
       'ports; TIME_WAIT: both families; sysctls assumed: 1 when its sysctls could not be read and a new ' +
       'namespace’s defaults were used. Click a pod for its detail below.',
   })
+    .withTarget(query('A', fleet('tcpstate_ephemeral_port_headroom_ratio'), { instant: true }))
+    .withTarget(query('B', fleet('tcpstate_ephemeral_ports_used_max'), { instant: true }))
+    .withTarget(query('C', fleet('tcpstate_ephemeral_ports_usable'), { instant: true }))
     .withTarget(
-      query('A', `tcpstate_netns_ephemeral_port_headroom_ratio{${FLEET}}`, { instant: true }),
+      query('D', `sum without (family, state) ${fleet('tcpstate_sockets', 'state="time_wait"')}`, {
+        instant: true,
+      }),
     )
-    .withTarget(query('B', `tcpstate_netns_ephemeral_ports_used_max{${FLEET}}`, { instant: true }))
-    .withTarget(query('C', `tcpstate_netns_ephemeral_ports_usable{${FLEET}}`, { instant: true }))
-    .withTarget(
-      query(
-        'D',
-        `sum without (family, state) (tcpstate_netns_sockets{${FLEET},state="time_wait"})`,
-        { instant: true },
-      ),
-    )
-    .withTarget(query('E', `tcpstate_netns_sysctls_assumed{${FLEET}}`, { instant: true }))
+    .withTarget(query('E', fleet('tcpstate_sysctls_assumed'), { instant: true }))
     .withTransformation({ id: 'merge', options: {} })
     .withTransformation(
       organizeTable({
@@ -135,7 +138,7 @@ export function podsDashboard(config: MixinConfig): dashboard.Dashboard {
         .thresholds(headroomThresholds(config))
         .thresholdsStyle(thresholdLine())
         .withTarget(
-          query('A', pods('tcpstate_netns_ephemeral_port_headroom_ratio'), { legend: POD_LEGEND }),
+          query('A', pods('tcpstate_ephemeral_port_headroom_ratio'), { legend: POD_LEGEND }),
         ),
     )
     .withPanel(
@@ -150,10 +153,10 @@ export function podsDashboard(config: MixinConfig): dashboard.Dashboard {
         .unit('short')
         .min(0)
         .withTarget(
-          query('A', pods('tcpstate_netns_ephemeral_ports_used'), { legend: DESTINATION_LEGEND }),
+          query('A', pods('tcpstate_ephemeral_ports_used'), { legend: DESTINATION_LEGEND }),
         )
         .withTarget(
-          query('B', pods('tcpstate_netns_ephemeral_ports_usable'), {
+          query('B', pods('tcpstate_ephemeral_ports_usable'), {
             legend: '{{pod}} usable',
           }),
         ),
@@ -169,10 +172,10 @@ export function podsDashboard(config: MixinConfig): dashboard.Dashboard {
             'closes first blocks its port. Confirm inside the pod with nsenter -t PID -n ss -tan "( dport = :PORT )".',
         },
         {
-          blocking: pods('tcpstate_netns_ephemeral_ports_used'),
-          share: pods(RECORDED.netnsEphemeralUsedRatio),
-          timeWait: pods('tcpstate_netns_ephemeral_ports_time_wait'),
-          hold: pods('tcpstate_netns_ephemeral_port_hold_seconds'),
+          blocking: pods('tcpstate_ephemeral_ports_used'),
+          share: pods(RECORDED.ephemeralUsedRatio),
+          timeWait: pods('tcpstate_ephemeral_ports_time_wait'),
+          hold: pods('tcpstate_ephemeral_port_hold_seconds'),
         },
         { columns: POD_COLUMNS, sortBy: 'Share of usable' },
       ),
@@ -190,7 +193,7 @@ export function podsDashboard(config: MixinConfig): dashboard.Dashboard {
         .unit('short')
         .min(0)
         .withTarget(
-          query('A', `sum without (family) (${pods('tcpstate_netns_sockets')}) > 0`, {
+          query('A', `sum without (family) ${pods('tcpstate_sockets')} > 0`, {
             legend: '{{pod}} {{state}}',
           }),
         ),
@@ -208,17 +211,17 @@ export function podsDashboard(config: MixinConfig): dashboard.Dashboard {
         .unit('ops')
         .min(0)
         .withTarget(
-          query('A', `rate(${pods('tcpstate_netns_timewait_finished_total')}[$__rate_interval])`, {
+          query('A', podRate('tcpstate_timewait_finished_total'), {
             legend: '{{pod}} created',
           }),
         )
         .withTarget(
-          query('B', `rate(${pods('tcpstate_netns_timewait_overflows_total')}[$__rate_interval])`, {
+          query('B', podRate('tcpstate_timewait_overflows_total'), {
             legend: '{{pod}} overflows',
           }),
         )
         .withTarget(
-          query('C', `rate(${pods('tcpstate_netns_listen_overflows_total')}[$__rate_interval])`, {
+          query('C', podRate('tcpstate_listen_overflows_total'), {
             legend: '{{pod}} listen overflows',
           }),
         ),
@@ -232,7 +235,7 @@ export function podsDashboard(config: MixinConfig): dashboard.Dashboard {
           'could not (no CAP_SYS_ADMIN), these are a new namespace’s kernel defaults, and "Sysctls assumed" ' +
           'counts such namespaces: a pod that sets its own port range then shows wrong headroom.',
       })
-        .withTarget(query('A', pods('tcpstate_netns_sysctl'), { instant: true }))
+        .withTarget(query('A', pods('tcpstate_sysctl'), { instant: true }))
         .withTransformation({
           id: 'groupingToMatrix',
           options: { columnField: 'name', rowField: 'pod', valueField: 'Value' },
@@ -250,7 +253,7 @@ export function podsDashboard(config: MixinConfig): dashboard.Dashboard {
         .withTarget(
           query(
             'A',
-            `sum without (netns, pod, namespace, container) (tcpstate_netns_sysctls_assumed{${SELECTED}})`,
+            `sum without (${NAMESPACE_LABELS.join(', ')}) ${pods('tcpstate_sysctls_assumed')}`,
             { legend: 'namespaces' },
           ),
         ),

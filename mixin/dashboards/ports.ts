@@ -1,6 +1,7 @@
 /**
  * The ports view: inbound connections by the local service port they reached, outbound
- * connections by the remote port they go to, and ephemeral ports per destination.
+ * connections by the remote port they go to, and ephemeral ports per destination: the node's
+ * own network namespace (the pods board has the pods').
  */
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import type { MixinConfig } from '../config.js';
@@ -10,6 +11,7 @@ import {
   DESTINATION_COLUMNS,
   labelVariable,
   newDashboard,
+  nodeOnly,
   organizeTable,
   portsUsedAgainstUsablePanel,
   query,
@@ -45,7 +47,7 @@ export function portsDashboard(config: MixinConfig): dashboard.Dashboard {
     config,
     'ports',
     'TCP state / Ports',
-    'TCP states per local service port (inbound) and per remote port (outbound), and ephemeral ports held per destination.',
+    'TCP states per local service port (inbound) and per remote port (outbound), and ephemeral ports held per destination, in the node’s own network namespace.',
   )
     .variables([
       ...baseVariables(),
@@ -150,7 +152,7 @@ export function portsDashboard(config: MixinConfig): dashboard.Dashboard {
             'not block. Exhaustion is per destination: a line reaching "usable" means connect() to that ' +
             'destination fails, while others still work.',
         },
-        `tcpstate_ephemeral_ports_used{${SELECTED}}`,
+        nodeOnly(`tcpstate_ephemeral_ports_used{${SELECTED}}`),
         '{{local_address}} → {{remote_address}}:{{remote_port}}',
       ),
     )
@@ -179,7 +181,9 @@ export function portsDashboard(config: MixinConfig): dashboard.Dashboard {
           'ss -tan "( dport = :PORT )" and fix with keep-alive, more source addresses or a wider port range.',
       })
         .withTarget(
-          query('A', `topk(20, tcpstate_ephemeral_ports_used{${SELECTED}})`, { instant: true }),
+          query('A', `topk(20, ${nodeOnly(`tcpstate_ephemeral_ports_used{${SELECTED}}`)})`, {
+            instant: true,
+          }),
         )
         .withTransformation(organizeTable({ ...DESTINATION_COLUMNS, Value: 'Ports used' })),
     );

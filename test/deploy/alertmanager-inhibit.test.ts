@@ -1,7 +1,8 @@
 /**
  * The inhibit rules shipped in deploy/compose/alertmanager.yml, in a real Alertmanager: a
  * critical mutes the warning of the same alert about the same thing, an exhaustion page
- * mutes the near-exhaustion one for its destination, and nothing else is muted. The runbook
+ * mutes the near-exhaustion one for its destination and the headroom warning of its network
+ * namespace (the host's or a pod's, never the other's), and nothing else is muted. The runbook
  * documents the same rules, and their `equal` lists name every label an alert carries.
  */
 import { readFileSync } from 'node:fs';
@@ -58,8 +59,11 @@ function sent(
   return { labels: { alertname, severity, ...labels }, muted };
 }
 
-const PORTS_OF_POD = { ...host('web-3'), ...pod, ...destination };
-const PORTS_OF_HOST = { ...host('web-4'), ...destination };
+const POD = { ...host('web-3'), ...pod };
+const PORTS_OF_POD = { ...POD, ...destination };
+/** The node's own namespace on the same host as the pod, toward the same destination. */
+const NODE = { ...host('web-3'), netns: '4026531840' };
+const PORTS_OF_HOST = { ...host('web-4'), netns: '4026531840', ...destination };
 
 const SENT = [
   sent('TcpStateOrphansNearLimit', 'critical', host('web-1'), false),
@@ -68,13 +72,24 @@ const SENT = [
   sent('TcpStateOrphansNearLimit', 'warning', host('web-2'), false),
   // Another alert's warning on the muting host is news.
   sent('TcpStateMemoryAborts', 'warning', host('web-1'), false),
-  sent('TcpStatePodEphemeralPortHeadroomLow', 'warning', PORTS_OF_POD, true),
-  sent('TcpStatePodEphemeralPortHeadroomLow', 'critical', PORTS_OF_POD, true),
-  sent('TcpStatePodEphemeralPortsExhausted', 'critical', PORTS_OF_POD, false),
+  // A pod's exhaustion mutes its own near-exhaustion and headroom warning...
+  sent('TcpStateEphemeralPortsExhausted', 'critical', PORTS_OF_POD, false),
+  sent('TcpStateEphemeralPortsNearlyExhausted', 'critical', PORTS_OF_POD, true),
+  sent('TcpStateEphemeralPortHeadroomLow', 'warning', POD, true),
+  // ...never the node's on the same host toward the same destination (whose own page mutes
+  // the node's headroom warning), nor another pod's warning.
+  sent('TcpStateEphemeralPortsNearlyExhausted', 'critical', { ...NODE, ...destination }, false),
+  sent('TcpStateEphemeralPortHeadroomLow', 'warning', NODE, true),
+  sent(
+    'TcpStateEphemeralPortHeadroomLow',
+    'warning',
+    { ...POD, netns: '4026532305', pod: 'api-5c6d7-q8w9e', container: 'api' },
+    false,
+  ),
   // The same pod toward another destination.
   sent(
-    'TcpStatePodEphemeralPortHeadroomLow',
-    'warning',
+    'TcpStateEphemeralPortsNearlyExhausted',
+    'critical',
     { ...PORTS_OF_POD, remote_port: '5432' },
     false,
   ),
@@ -133,7 +148,7 @@ describe.skipIf(
   const key = (labels: Labels): string =>
     JSON.stringify(Object.entries(labels).sort(([a], [b]) => a.localeCompare(b)));
 
-  it('mutes a warning under its critical and a near-exhaustion under its exhaustion, only those', async () => {
+  it('mutes a warning under its critical, a near-exhaustion under its exhaustion and a namespace’s headroom under its pages, only those', async () => {
     const delivered = await waitFor(
       () => {
         const keys = new Set(
@@ -155,7 +170,8 @@ describe.skipIf(
     for (const sent of SENT) {
       const state = states.find((alert) => key(alert.labels) === key(sent.labels))?.status;
       expect(state?.state, key(sent.labels)).toBe(sent.muted ? 'suppressed' : 'active');
-      expect(state?.inhibitedBy.length ?? 0, key(sent.labels)).toBe(sent.muted ? 1 : 0);
+      // A pod's headroom warning is muted by each of its pages.
+      expect((state?.inhibitedBy.length ?? 0) > 0, key(sent.labels)).toBe(sent.muted);
       expect(delivered.has(key(sent.labels)), key(sent.labels)).toBe(!sent.muted);
     }
   }, 60_000);

@@ -55,12 +55,17 @@ function labelText(labels: Readonly<Record<string, string>>): string {
     .join(',');
 }
 
-/** A pod's namespace with every usable port toward one destination blocked. */
+/** The node's own namespace: its inode, no owner. */
+const NODE = { netns: '4026531840' };
+
+/** A pod's namespace with every usable port toward one destination blocked; the node's fine. */
 const EXPOSITION = [
-  '# TYPE tcpstate_netns_ephemeral_ports_used gauge',
-  `tcpstate_netns_ephemeral_ports_used{${labelText({ ...POD, ...DESTINATION })}} 1000`,
-  '# TYPE tcpstate_netns_ephemeral_ports_usable gauge',
-  `tcpstate_netns_ephemeral_ports_usable{${labelText(POD)}} 1000`,
+  '# TYPE tcpstate_ephemeral_ports_used gauge',
+  `tcpstate_ephemeral_ports_used{${labelText({ ...POD, ...DESTINATION })}} 1000`,
+  `tcpstate_ephemeral_ports_used{${labelText({ ...NODE, ...DESTINATION })}} 10`,
+  '# TYPE tcpstate_ephemeral_ports_usable gauge',
+  `tcpstate_ephemeral_ports_usable{${labelText(POD)}} 1000`,
+  `tcpstate_ephemeral_ports_usable{${labelText(NODE)}} 1000`,
   '',
 ].join('\n');
 
@@ -120,7 +125,7 @@ describe.skipIf(
       async () =>
         (await prometheus.alerts()).find(
           (candidate) =>
-            candidate.labels.alertname === 'TcpStatePodEphemeralPortsExhausted' &&
+            candidate.labels.alertname === 'TcpStateEphemeralPortsExhausted' &&
             candidate.state === 'firing',
         ),
       { timeoutMs: 30_000, describe: () => prometheus.output().slice(-2000) },
@@ -145,7 +150,9 @@ describe.skipIf(
 
   it('without honorLabels the pod’s labels would be the exporter’s', async () => {
     const result = (
-      await prometheus.query(`tcpstate_netns_ephemeral_ports_usable{job="${UNHONORED_JOB}"}`)
+      await prometheus.query(
+        `tcpstate_ephemeral_ports_usable{job="${UNHONORED_JOB}",netns="${POD.netns}"}`,
+      )
     ).result as readonly PromSample[];
     expect(result[0]?.metric).toMatchObject({
       pod: EXPORTER_POD.pod,

@@ -8,11 +8,13 @@
  *
  * The real exporter runs in a second namespace with `--collector.netns`, finding the pod's
  * namespace through /proc as the DaemonSet does on a node; a real Prometheus there evaluates
- * the generated rules (only `for` shortened) and a real Alertmanager delivers the page. It
- * must carry the pod, its namespace and container and the destination, while the node-level
- * alert stays quiet (the exporter's own namespace has no load). The same Prometheus then runs
- * every query of the Pods dashboard and the pods' recording rule.
+ * the generated rules (only `for` shortened) and a real Alertmanager delivers the page: the
+ * node's own alert, which covers every namespace. It must carry the pod's namespace inode,
+ * the pod, its namespace and container and the destination, while the same alert for the
+ * exporter's own namespace stays quiet (it has no load). The same Prometheus then runs every
+ * query of the Pods dashboard and the recording rule on the pod's series.
  */
+import { statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../mixin/config.js';
@@ -43,7 +45,7 @@ import type { PromSample } from '../../testkit/prometheus/prometheus.js';
 import { type Daemon, waitFor } from '../../testkit/prometheus/prometheus-daemon.js';
 
 const repoRoot = resolve(import.meta.dirname, '../..');
-const PAGE = 'TcpStatePodEphemeralPortsExhausted';
+const PAGE = 'TcpStateEphemeralPortsExhausted';
 const PORT_RANGE = { low: 41000, high: 42999 } as const;
 const USABLE = PORT_RANGE.high - PORT_RANGE.low + 1;
 const SERVER = { address: '198.18.95.1', port: 8080 } as const;
@@ -145,10 +147,13 @@ describe.skipIf(
         alert.status === 'firing',
       (LOAD.seconds + 45) * 1000,
     );
+    // The namespace inode, as `lsns` and `ls -Li /run/netns/NAME` show it.
+    const inode = (name: string): string => String(statSync(`/run/netns/${name}`).ino);
     expect(firing.labels).toMatchObject({
       severity: 'critical',
       job: defaultConfig.jobName,
       instance: exporter.address,
+      netns: inode(ns.pod),
       pod: POD.pod,
       namespace: POD.namespace,
       container: CONTAINER.name,
@@ -158,20 +163,23 @@ describe.skipIf(
     });
     expect(firing.annotations.description).toContain(
       `pod ${POD.namespace}/${POD.pod} (container ${CONTAINER.name}) on ${exporter.address}: ` +
-        `all ${USABLE} usable ephemeral ports of its network namespace toward ${SERVER.address} port ${SERVER.port}`,
+        `all ${USABLE} usable ephemeral ports toward ${SERVER.address} port ${SERVER.port}`,
     );
     expect(Date.parse(firing.startsAt)).toBeGreaterThanOrEqual(loadStarted - 1000);
-    // The node-level alerts see the exporter's own namespace only, which has no load.
+    // The same alert for the exporter's own namespace, which has no load (other tests'
+    // namespaces on the machine may page for themselves).
     const nodePages = pipeline.sink
       .notifications()
       .flatMap((notification) => notification.alerts)
-      .filter((alert) => alert.labels.alertname === 'TcpStateEphemeralPortsExhausted');
+      .filter(
+        (alert) => alert.labels.alertname === PAGE && alert.labels.netns === inode(ns.monitor),
+      );
     expect(nodePages).toEqual([]);
   }, 180_000);
 
-  it('every query of the Pods dashboard and the pods’ recording rule return data', async () => {
+  it('every query of the Pods dashboard and the recording rule on the pod return data', async () => {
     const recorded = await pipeline.prometheus.query(
-      `${RECORDED.netnsEphemeralUsedRatio}{pod="${POD.pod}"}`,
+      `${RECORDED.ephemeralUsedRatio}{pod="${POD.pod}"}`,
     );
     expect((recorded.result as readonly PromSample[]).length).toBeGreaterThan(0);
     const { queries, problems } = await checkDashboardQueries(

@@ -133,8 +133,6 @@ describe.skipIf(
     const problems: string[] = [];
     for (const record of Object.values(RECORDED)) {
       if (HOST_ONLY.test(record)) continue;
-      // Pods' namespaces only: test/e2e/alerts-pod-exhaustion.test.ts.
-      if (record === RECORDED.netnsEphemeralUsedRatio) continue;
       const result = await prometheus.query(
         `count by (instance) (${record}{job="${defaultConfig.jobName}"})`,
       );
@@ -145,7 +143,7 @@ describe.skipIf(
     expect(problems).toEqual([]);
   });
 
-  // The pods dashboard reads the netns collector's series of pods' namespaces:
+  // The pods dashboard reads the node's families for pods' namespaces:
   // test/e2e/alerts-pod-exhaustion.test.ts checks it against a namespace laid out as a pod.
   const nodeDashboards = Object.entries(DASHBOARD_PATHS).filter(([name]) => name !== 'pods');
   for (const [name, path] of nodeDashboards) {

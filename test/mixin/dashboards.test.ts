@@ -12,6 +12,7 @@ import { RECORDED } from '../../mixin/recording.js';
 import {
   CONTRACT_METRICS,
   metricNames,
+  PER_NAMESPACE_FAMILY,
   recordedNames,
 } from '../../testkit/mixin/metric-contract.js';
 
@@ -245,6 +246,24 @@ describe('generated dashboards', () => {
                 name,
               );
             }
+          }
+        }
+      });
+
+      it('shows the node’s own network namespace, or on the pods board every other one, never both', () => {
+        // tcpstate_netns_info exists for every namespace but the node's (--collector.netns).
+        const filter =
+          board.name === 'pods'
+            ? 'and on (job, instance, netns) tcpstate_netns_info{'
+            : 'unless on (job, instance, netns) tcpstate_netns_info{';
+        for (const panel of panelsWithQueries(parsed)) {
+          for (const target of panel.targets ?? []) {
+            if (!PER_NAMESPACE_FAMILY.test(target.expr)) continue;
+            const reads = target.expr.match(new RegExp(PER_NAMESPACE_FAMILY, 'g')) ?? [];
+            expect(
+              target.expr.split(filter).length - 1,
+              `${panel.title}: ${target.expr}`,
+            ).toBeGreaterThanOrEqual(reads.length);
           }
         }
       });

@@ -14,6 +14,7 @@ import { ALERT_CASES, CASE_KINDS } from '../../testkit/mixin/alert-cases.js';
 import {
   CONTRACT_METRICS,
   metricNames,
+  PER_NAMESPACE_FAMILY,
   recordedNames,
 } from '../../testkit/mixin/metric-contract.js';
 import { promtoolTestFile, readAlertingRules } from '../../testkit/mixin/promtool-cases.js';
@@ -101,12 +102,6 @@ describe('generated alerting rules', () => {
     );
     uses('TcpStateEphemeralPortHeadroomLow', 'warning', 1 - thresholds.EPHEMERAL_USE_WARNING_RATIO);
     uses('TcpStateEphemeralPortsHeldHigh', 'warning', thresholds.BIND_FIRST_HELD_WARNING_RATIO);
-    uses('TcpStatePodEphemeralPortHeadroomLow', 'warning', thresholds.EPHEMERAL_USE_WARNING_RATIO);
-    uses(
-      'TcpStatePodEphemeralPortHeadroomLow',
-      'critical',
-      thresholds.EPHEMERAL_USE_CRITICAL_RATIO,
-    );
     uses('TcpStateTimeWaitNearBucketLimit', 'warning', thresholds.TIME_WAIT_BUCKETS_WARNING_RATIO);
     uses('TcpStatePawsRejectsRising', 'warning', thresholds.PAWS_WARNING_PER_SECOND);
     uses('TcpStateOrphansNearLimit', 'warning', thresholds.ORPHANS_WARNING_RATIO);
@@ -183,8 +178,6 @@ describe('generated alerting rules', () => {
 
   it('page on the ephemeral-port destination: exhaustion alerts carry its labels', () => {
     for (const alert of [
-      'TcpStatePodEphemeralPortsExhausted',
-      'TcpStatePodEphemeralPortHeadroomLow',
       'TcpStateEphemeralPortsExhausted',
       'TcpStateEphemeralPortsNearlyExhausted',
     ]) {
@@ -197,17 +190,41 @@ describe('generated alerting rules', () => {
     }
   });
 
-  it('name the pod, its namespace and container in every per-pod alert', () => {
-    for (const rule of rules.filter((candidate) => candidate.alert.startsWith('TcpStatePod'))) {
-      if (rule.alert === 'TcpStatePodSysctlsAssumed') continue;
-      const firing = ALERT_CASES.find((c) => c.alert === rule.alert && c.expected.length > 0);
-      expect(firing?.expected[0]?.labels, rule.alert).toMatchObject({
-        netns: expect.any(String),
-        pod: expect.any(String),
-        namespace: expect.any(String),
-        container: expect.any(String),
-      });
-      expect(firing?.expected[0]?.description, rule.alert).toMatch(/^pod \S+\/\S+ \(container /);
+  it('one alert covers the host and every pod: a pod’s names its pod, namespace and container', () => {
+    const perNamespace = new Set<string>();
+    for (const alertCase of ALERT_CASES) {
+      for (const fired of alertCase.expected) {
+        if (fired.labels.pod === undefined) continue;
+        perNamespace.add(alertCase.alert);
+        expect(fired.labels, alertCase.name).toMatchObject({
+          netns: expect.any(String),
+          namespace: expect.any(String),
+          container: expect.any(String),
+        });
+        expect(fired.description, alertCase.name).toMatch(/^pod \S+\/\S+ \(container \S+\) on /);
+      }
+    }
+    // The node's rules that the pods' own (TcpStatePod*) merged into.
+    expect([...perNamespace].sort()).toEqual([
+      'TcpStateEphemeralPortHeadroomLow',
+      'TcpStateEphemeralPortsExhausted',
+      'TcpStateEphemeralPortsNearlyExhausted',
+      'TcpStateListenQueueOverflowing',
+      'TcpStateTimeWaitOverflow',
+    ]);
+    expect(rules.filter((rule) => rule.alert.startsWith('TcpStatePod'))).toEqual([]);
+  });
+
+  it('compare and group series of one network namespace, never the host’s with a pod’s', () => {
+    for (const rule of rules.filter((candidate) => PER_NAMESPACE_FAMILY.test(candidate.expr))) {
+      // Matching or grouping on the exporter alone must name the namespace too, unless the
+      // alert is about the node as a whole.
+      for (const [clause] of rule.expr.matchAll(/\b(?:on|by) \(job, instance\)/g)) {
+        expect(
+          ['TcpStateMemoryPressure', 'TcpStateSysctlsAssumed'],
+          `${rule.alert}: ${clause}`,
+        ).toContain(rule.alert);
+      }
     }
   });
 });

@@ -105,7 +105,10 @@ const MALFORMED = (file: string): string =>
   `tcpstate_malformed_lines_total{${TARGET},file="${file}"}`;
 const INTERVAL = `tcpstate_sample_interval_seconds{${TARGET}}`;
 
-/** A pod's network namespace as the netns collector labels it. */
+/**
+ * A pod's network namespace as --collector.netns labels the node's families (each has a
+ * tcpstate_netns_info; the node's own namespace has none).
+ */
 const POD_LABELS = {
   netns: '4026532301',
   pod: 'web-7d9f8-x2x5q',
@@ -116,16 +119,23 @@ const POD = Object.entries(POD_LABELS)
   .map(([name, value]) => `${name}="${value}"`)
   .join(',');
 const POD_OWNER = 'pod shop/web-7d9f8-x2x5q (container php-fpm) on web-1:10120';
-const POD_USED = `tcpstate_netns_ephemeral_ports_used{${TARGET},${POD},${DESTINATION}}`;
-const POD_USABLE = `tcpstate_netns_ephemeral_ports_usable{${TARGET},${POD}}`;
-const POD_OVERFLOWS = `tcpstate_netns_timewait_overflows_total{${TARGET},${POD}}`;
-const POD_TIME_WAIT = `tcpstate_netns_sockets{${TARGET},${POD},family="ipv4",state="time_wait"}`;
-const POD_LISTEN_OVERFLOWS = `tcpstate_netns_listen_overflows_total{${TARGET},${POD}}`;
+const POD_USED = `tcpstate_ephemeral_ports_used{${TARGET},${POD},${DESTINATION}}`;
+const POD_USABLE = `tcpstate_ephemeral_ports_usable{${TARGET},${POD}}`;
+const POD_HEADROOM = `tcpstate_ephemeral_port_headroom_ratio{${TARGET},${POD}}`;
+const POD_OVERFLOWS = `tcpstate_timewait_overflows_total{${TARGET},${POD}}`;
+const POD_LISTEN_OVERFLOWS = `tcpstate_listen_overflows_total{${TARGET},${POD}}`;
+const netnsInfo = (labels: string): string =>
+  `tcpstate_netns_info{${TARGET},${labels},process="php-fpm"}`;
+const POD_INFO = netnsInfo(POD);
+/** A second pod on the same host. */
+const OTHER_POD = 'netns="4026532305",pod="api-5c6d7-q8w9e",namespace="shop",container="api"';
+/** The node's own namespace with --collector.netns: its inode, no owner (empty labels drop). */
+const HOST_NETNS = 'netns="4026531840"';
+const HOST_LABELS = { netns: '4026531840' } as const;
 const LAST_ROUND = `tcpstate_netns_last_round_timestamp_seconds{${TARGET}}`;
 /** Plain Docker: no pod, the short container ID (Prometheus drops the empty labels). */
 const CONTAINER = 'netns="4026532302",container="3f2a9c1b7d4e"';
-const assumed = (netns: string): string =>
-  `tcpstate_netns_sysctls_assumed{${TARGET},netns="${netns}"}`;
+const assumed = (netns: string): string => `tcpstate_sysctls_assumed{${TARGET},netns="${netns}"}`;
 const NAMESPACES = (outcome: string): string =>
   `tcpstate_netns_namespaces{${TARGET},outcome="${outcome}"}`;
 
@@ -155,34 +165,18 @@ function everyOther(step: number, count: number): string {
 const DESTINATION_TEXT = '10.0.0.9 port 9000 (from local address 10.0.0.5)';
 const REUSE_NOTE = '(TIME_WAIT that tcp_tw_reuse can take over is not counted)';
 
-const exhaustedDescription = (usable: number): string =>
-  `web-1:10120: all ${usable} usable ephemeral ports toward ${DESTINATION_TEXT} are held by sockets that block ` +
+const exhaustedDescription = (usable: number, where = INSTANCE): string =>
+  `${where}: all ${usable} usable ephemeral ports toward ${DESTINATION_TEXT} are held by sockets that block ` +
   `connect() to it ${REUSE_NOTE}. New connect() calls to this destination fail with EADDRNOTAVAIL ` +
   '("Cannot assign requested address") and proxies answer 502.';
-const nearlyExhaustedDescription = (share: string): string =>
-  `web-1:10120: up to ${share} of the 1000 usable ephemeral ports toward ${DESTINATION_TEXT} were held by ` +
+const nearlyExhaustedDescription = (share: string, where = INSTANCE): string =>
+  `${where}: up to ${share} of the 1000 usable ephemeral ports toward ${DESTINATION_TEXT} were held by ` +
   `sockets that block connect() to it ${REUSE_NOTE} in the last 2m. A burst of new connections exhausts the ` +
   'rest, and then connect() to this destination fails with EADDRNOTAVAIL.';
 const heldDescription = (share: string): string =>
   `web-1:10120: up to ${share} of its 1000 usable ephemeral ports are held by some socket. A client that binds ` +
   'its local address before connect() (Go Dialer.LocalAddr, Java bind(addr, 0), Python source_address) needs ' +
   'a port free toward every destination at once, and fails with EADDRINUSE when none is.';
-const podExhaustedDescription = (owner: string, usable: number): string =>
-  `${owner}: all ${usable} usable ephemeral ports of its network namespace toward ${DESTINATION_TEXT} are held ` +
-  `by sockets that block connect() to it ${REUSE_NOTE}. New connect() calls from the pod to this destination ` +
-  'fail with EADDRNOTAVAIL ("Cannot assign requested address").';
-const podHeadroomDescription = (share: string): string =>
-  `${POD_OWNER}: up to ${share} of the 1000 usable ephemeral ports of its network namespace toward ` +
-  `${DESTINATION_TEXT} were held by sockets that block connect() to it in the last 2m. Once all are, connect() ` +
-  'from the pod to this destination fails with EADDRNOTAVAIL.';
-const podOverflowDescription = (dropped: string): string =>
-  `${POD_OWNER}: the kernel dropped ${dropped} TIME_WAIT sockets of its network namespace in the last 5m ` +
-  "because the namespace's net.ipv4.tcp_max_tw_buckets was reached. Those connections lose their TIME_WAIT " +
-  'guard: late segments can reach a new connection on the same ports.';
-const podListenDescription = (rate: string): string =>
-  `${POD_OWNER}: its network namespace drops ${rate} incoming connections/s because the accept queue of one ` +
-  'of its listening sockets is full: the program in the pod does not accept() fast enough or its backlog is ' +
-  'too small.';
 const droppedDescription = (dropped: string): string =>
   `The exporter on web-1:10120 leaves ${dropped} network namespaces out, beyond the 100 it exports ` +
   '(--collector.netns.max, those with the most sockets first): their pods have no per-pod series and no alerts.';
@@ -190,16 +184,16 @@ const bucketsDescription = (share: string): string =>
   `web-1:10120 holds up to ${share} of net.ipv4.tcp_max_tw_buckets (8000) in TIME_WAIT (sockstat tw, the ` +
   'count the kernel compares with the limit). Above the limit the kernel closes new connections without ' +
   'TIME_WAIT: their ports are free at once, but late segments are no longer caught.';
-const overflowDescription = (dropped: string): string =>
-  `web-1:10120 dropped ${dropped} TIME_WAIT sockets in the last 5m because net.ipv4.tcp_max_tw_buckets was ` +
+const overflowDescription = (dropped: string, where = INSTANCE): string =>
+  `${where} dropped ${dropped} TIME_WAIT sockets in the last 5m because net.ipv4.tcp_max_tw_buckets was ` +
   'reached. Those connections lose their TIME_WAIT guard: late segments can reach a new connection on the ' +
   'same ports.';
-const listenDescription = (rate: string): string =>
-  `web-1:10120 drops ${rate} incoming connections/s because the accept queue of a listening socket is full: ` +
+const listenDescription = (rate: string, where = INSTANCE): string =>
+  `${where} drops ${rate} incoming connections/s because the accept queue of a listening socket is full: ` +
   'the application does not accept() fast enough or its backlog is too small.';
 const queueFullDescription = (waiting: string, port: string): string =>
   `web-1:10120: at least ${waiting} connections waited at every sample of the last 5m in the accept queue of ` +
-  `port ${port}, the longest such queue, while the host drops connections at full accept queues: that ` +
+  `port ${port}, the longest such queue, while the same network namespace drops connections at full accept queues: that ` +
   'program does not accept() in time, or its backlog is too small.';
 const synQueueDescription = (rate: string): string =>
   `web-1:10120 drops ${rate} SYNs/s because a listener’s SYN queue is full and no SYN cookie was sent ` +
@@ -282,6 +276,93 @@ const SCENARIOS: readonly AlertScenarios[] = [
       name: 'no usable count (ephemeral collector failing): nothing to compare with',
       series: { [USED]: '1000x10' },
     },
+    more: [
+      {
+        kind: 'firing',
+        name: 'a pod’s exhaustion names its pod, namespace and container',
+        series: { [POD_USED]: '28232x10', [POD_USABLE]: '28232x10', [POD_INFO]: '1x10' },
+        expected: [
+          {
+            labels: critical({ ...POD_LABELS, ...DESTINATION_LABELS }),
+            description: exhaustedDescription(28232, POD_OWNER),
+          },
+        ],
+      },
+      {
+        kind: 'flapping',
+        name: 'a pod’s ports freed and retaken at once: 100 % and 99.99 % from one round to the next',
+        series: { [POD_USED]: alternate(10000, 9999, 11), [POD_USABLE]: '10000x10' },
+        expected: [
+          {
+            labels: critical({ ...POD_LABELS, ...DESTINATION_LABELS }),
+            description: exhaustedDescription(10000, POD_OWNER),
+          },
+        ],
+      },
+      {
+        kind: 'burst',
+        name: 'one round of a pod at 100 % between halves',
+        series: { [POD_USED]: '5000x3 10000 5000x6', [POD_USABLE]: '10000x10' },
+      },
+      {
+        kind: 'firing',
+        name: 'the host and two pods at once: the host and the exhausted pod page apart, each with its own usable count; the half-used pod stays quiet',
+        series: {
+          [`tcpstate_ephemeral_ports_used{${TARGET},${HOST_NETNS},${DESTINATION}}`]: '1000x10',
+          [`tcpstate_ephemeral_ports_usable{${TARGET},${HOST_NETNS}}`]: '1000x10',
+          [POD_USED]: '28232x10',
+          [POD_USABLE]: '28232x10',
+          [POD_INFO]: '1x10',
+          [`tcpstate_ephemeral_ports_used{${TARGET},${OTHER_POD},${DESTINATION}}`]: '14000x10',
+          [`tcpstate_ephemeral_ports_usable{${TARGET},${OTHER_POD}}`]: '28232x10',
+          [netnsInfo(OTHER_POD)]: '1x10',
+        },
+        expected: [
+          {
+            labels: critical({ ...HOST_LABELS, ...DESTINATION_LABELS }),
+            description: exhaustedDescription(1000),
+          },
+          {
+            labels: critical({ ...POD_LABELS, ...DESTINATION_LABELS }),
+            description: exhaustedDescription(28232, POD_OWNER),
+          },
+        ],
+      },
+      {
+        kind: 'firing',
+        name: 'a plain Docker container (no pod) is named by its container ID',
+        series: {
+          [`tcpstate_ephemeral_ports_used{${TARGET},${CONTAINER},${DESTINATION}}`]: '100x10',
+          [`tcpstate_ephemeral_ports_usable{${TARGET},${CONTAINER}}`]: '100x10',
+          [netnsInfo(CONTAINER)]: '1x10',
+        },
+        expected: [
+          {
+            labels: critical({
+              netns: '4026532302',
+              container: '3f2a9c1b7d4e',
+              ...DESTINATION_LABELS,
+            }),
+            description: exhaustedDescription(100, 'container 3f2a9c1b7d4e on web-1:10120'),
+          },
+        ],
+      },
+      {
+        kind: 'firing',
+        name: 'a namespace of no container (ip netns) is named by its inode',
+        series: {
+          [`tcpstate_ephemeral_ports_used{${TARGET},netns="4026532400",${DESTINATION}}`]: '100x10',
+          [`tcpstate_ephemeral_ports_usable{${TARGET},netns="4026532400"}`]: '100x10',
+          [netnsInfo('netns="4026532400"')]: '1x10',
+        },
+        expected: [
+          {
+            labels: critical({ netns: '4026532400', ...DESTINATION_LABELS }),
+            description: exhaustedDescription(100, 'network namespace 4026532400 on web-1:10120'),
+          },
+        ],
+      },
+    ],
   },
   {
     alert: 'TcpStateEphemeralPortsNearlyExhausted',
@@ -327,6 +408,23 @@ const SCENARIOS: readonly AlertScenarios[] = [
         series: { [USED]: alternate(1000, 970, 11), [USABLE]: '1000x10' },
         expected: [
           { labels: critical(DESTINATION_LABELS), description: nearlyExhaustedDescription('100%') },
+        ],
+      },
+      {
+        kind: 'firing',
+        name: '85 % of a pod’s ports toward one destination pages for the pod; the host’s 10 % stays quiet',
+        series: {
+          [POD_USED]: '850x10',
+          [POD_USABLE]: '1000x10',
+          [POD_INFO]: '1x10',
+          [`tcpstate_ephemeral_ports_used{${TARGET},${HOST_NETNS},${DESTINATION}}`]: '100x10',
+          [`tcpstate_ephemeral_ports_usable{${TARGET},${HOST_NETNS}}`]: '1000x10',
+        },
+        expected: [
+          {
+            labels: critical({ ...POD_LABELS, ...DESTINATION_LABELS }),
+            description: nearlyExhaustedDescription('85%', POD_OWNER),
+          },
         ],
       },
     ],
@@ -423,6 +521,28 @@ const SCENARIOS: readonly AlertScenarios[] = [
           },
         ],
       },
+      {
+        kind: 'firing',
+        name: 'a pod’s low headroom names its own busiest destination, not the host’s busier one',
+        series: {
+          [POD_HEADROOM]: '0.4x30',
+          [POD_USED]: '600x30',
+          [POD_USABLE]: '1000x30',
+          [POD_INFO]: '1x30',
+          [`tcpstate_ephemeral_port_headroom_ratio{${TARGET},${HOST_NETNS}}`]: '0.9x30',
+          [`tcpstate_ephemeral_ports_used{${TARGET},${HOST_NETNS},local_address="10.0.0.5",remote_address="10.0.0.20",remote_port="5432"}`]:
+            '2000x30',
+          [`tcpstate_ephemeral_ports_usable{${TARGET},${HOST_NETNS}}`]: '20000x30',
+        },
+        expected: [
+          {
+            labels: warning(POD_LABELS),
+            description:
+              `${POD_OWNER} had as little as 40% of its 1000 usable ephemeral ports left toward its busiest ` +
+              'destination (10.0.0.9 port 9000 from local address 10.0.0.5, 600 ports blocked).',
+          },
+        ],
+      },
     ],
   },
   {
@@ -483,210 +603,6 @@ const SCENARIOS: readonly AlertScenarios[] = [
     ],
   },
   {
-    alert: 'TcpStatePodEphemeralPortsExhausted',
-    evalTime: '5m',
-    flapping: {
-      name: 'ports freed and retaken at once: 100 % and 99.99 % from one round to the next',
-      series: { [POD_USED]: alternate(10000, 9999, 11), [POD_USABLE]: '10000x10' },
-      expected: [
-        {
-          labels: critical({ ...POD_LABELS, ...DESTINATION_LABELS }),
-          description: podExhaustedDescription(POD_OWNER, 10000),
-        },
-      ],
-    },
-    burst: {
-      name: 'one round at 100 % between halves',
-      series: { [POD_USED]: '5000x3 10000 5000x6', [POD_USABLE]: '10000x10' },
-    },
-    firing: {
-      name: 'every usable port of a pod toward one destination is blocked',
-      series: { [POD_USED]: '28232x10', [POD_USABLE]: '28232x10' },
-      expected: [
-        {
-          labels: critical({ ...POD_LABELS, ...DESTINATION_LABELS }),
-          description: podExhaustedDescription(POD_OWNER, 28232),
-        },
-      ],
-    },
-    quiet: {
-      name: 'a few hundred ports left is not exhaustion',
-      series: { [POD_USED]: '28000x10', [POD_USABLE]: '28232x10' },
-    },
-    idle: {
-      name: 'a pod with no outgoing connections',
-      series: { [POD_USED]: '0x10', [POD_USABLE]: '28232x10' },
-    },
-    reset: {
-      name: 'an exporter restart (a round of zeros) does not resolve the page',
-      series: { [POD_USED]: '28232x3 0 28232x5', [POD_USABLE]: '28232x3 0 28232x5' },
-      expected: [
-        {
-          labels: critical({ ...POD_LABELS, ...DESTINATION_LABELS }),
-          description: podExhaustedDescription(POD_OWNER, 28232),
-        },
-      ],
-    },
-    absent: {
-      name: 'no usable count for the namespace: nothing to compare with',
-      series: { [POD_USED]: '28232x10' },
-    },
-    more: [
-      {
-        kind: 'firing',
-        name: 'a plain Docker container (no pod) is named by its container ID',
-        series: {
-          [`tcpstate_netns_ephemeral_ports_used{${TARGET},${CONTAINER},${DESTINATION}}`]: '100x10',
-          [`tcpstate_netns_ephemeral_ports_usable{${TARGET},${CONTAINER}}`]: '100x10',
-        },
-        expected: [
-          {
-            labels: critical({
-              netns: '4026532302',
-              container: '3f2a9c1b7d4e',
-              ...DESTINATION_LABELS,
-            }),
-            description: podExhaustedDescription('container 3f2a9c1b7d4e on web-1:10120', 100),
-          },
-        ],
-      },
-      {
-        kind: 'quiet',
-        name: 'the node’s own exhaustion is the node alert’s, not a pod’s',
-        series: { [USED]: '1000x10', [USABLE]: '1000x10' },
-      },
-    ],
-  },
-  {
-    alert: 'TcpStatePodEphemeralPortHeadroomLow',
-    evalTime: '20m',
-    flapping: {
-      name: '80 % and 79.9 % from one round to the next: warning and critical both held',
-      series: { [POD_USED]: alternate(800, 799, 31), [POD_USABLE]: '1000x30' },
-      expected: [
-        {
-          labels: warning({ ...POD_LABELS, ...DESTINATION_LABELS }),
-          description: podHeadroomDescription('80%'),
-        },
-        {
-          labels: critical({ ...POD_LABELS, ...DESTINATION_LABELS }),
-          description: podHeadroomDescription('80%'),
-        },
-      ],
-    },
-    burst: {
-      name: 'two rounds at 90 %',
-      series: { [POD_USED]: '300x5 900x2 300x23', [POD_USABLE]: '1000x30' },
-    },
-    firing: {
-      name: '60 % of a pod’s ports toward one destination blocked for 20 minutes',
-      series: { [POD_USED]: '600x30', [POD_USABLE]: '1000x30' },
-      expected: [
-        {
-          labels: warning({ ...POD_LABELS, ...DESTINATION_LABELS }),
-          description: podHeadroomDescription('60%'),
-        },
-      ],
-    },
-    quiet: {
-      name: '40 % blocked leaves headroom',
-      series: { [POD_USED]: '400x30', [POD_USABLE]: '1000x30' },
-    },
-    idle: {
-      name: 'a pod with no outgoing connections',
-      series: { [POD_USED]: '0x30', [POD_USABLE]: '28232x30' },
-    },
-    reset: {
-      name: 'an exporter restart (a round of zeros) does not restart the 15 minutes',
-      series: { [POD_USED]: '600x11 0 600x18', [POD_USABLE]: '1000x11 0 1000x18' },
-      expected: [
-        {
-          labels: warning({ ...POD_LABELS, ...DESTINATION_LABELS }),
-          description: podHeadroomDescription('60%'),
-        },
-      ],
-    },
-    absent: { name: 'no usable count for the namespace', series: { [POD_USED]: '600x30' } },
-    more: [
-      {
-        kind: 'firing',
-        name: '85 % blocked is critical, and the warning below it holds too (Alertmanager inhibits it)',
-        series: { [POD_USED]: '850x30', [POD_USABLE]: '1000x30' },
-        expected: [
-          {
-            labels: warning({ ...POD_LABELS, ...DESTINATION_LABELS }),
-            description: podHeadroomDescription('85%'),
-          },
-          {
-            labels: critical({ ...POD_LABELS, ...DESTINATION_LABELS }),
-            description: podHeadroomDescription('85%'),
-          },
-        ],
-      },
-    ],
-  },
-  {
-    alert: 'TcpStatePodTimeWaitOverflow',
-    evalTime: '13m',
-    flapping: {
-      name: 'an overflow every other minute',
-      series: { [POD_OVERFLOWS]: everyOther(10, 15) },
-      expected: [{ labels: warning(POD_LABELS), description: podOverflowDescription('20') }],
-    },
-    burst: {
-      name: 'one burst of overflows eight minutes ago',
-      series: { [POD_OVERFLOWS]: '100x5 200x10' },
-    },
-    firing: {
-      name: 'overflows in the pod’s namespace in the last five minutes',
-      series: { [POD_OVERFLOWS]: '100x10 150 200 250' },
-      expected: [
-        {
-          labels: warning(POD_LABELS),
-          description: podOverflowDescription('150'),
-        },
-      ],
-    },
-    quiet: {
-      name: 'old overflows, none in the last five minutes',
-      series: { [POD_OVERFLOWS]: '100x15' },
-    },
-    idle: { name: 'never overflowed', series: { [POD_OVERFLOWS]: '0x15' } },
-    reset: {
-      name: 'a namespace inode reused by a new pod restarts its counter: not an overflow',
-      series: { [POD_OVERFLOWS]: '100x5 0x10' },
-    },
-    absent: {
-      name: 'the namespace’s netstat unread: sockets only',
-      series: { [POD_TIME_WAIT]: '100x15' },
-    },
-  },
-  {
-    alert: 'TcpStatePodListenQueueOverflowing',
-    evalTime: '20m',
-    firing: {
-      name: 'a pod’s listen queue overflowing once a second for 20 minutes',
-      series: { [POD_LISTEN_OVERFLOWS]: '0+60x30' },
-      expected: [{ labels: warning(POD_LABELS), description: podListenDescription('1') }],
-    },
-    quiet: { name: 'old overflows that stopped', series: { [POD_LISTEN_OVERFLOWS]: '500x30' } },
-    idle: { name: 'never overflowed', series: { [POD_LISTEN_OVERFLOWS]: '0x30' } },
-    reset: {
-      name: 'a namespace inode reused by a new pod restarts its counter',
-      series: { [POD_LISTEN_OVERFLOWS]: '100000x10 0x20' },
-    },
-    absent: { name: 'the namespace’s netstat unread', series: { [POD_TIME_WAIT]: '100x30' } },
-    flapping: {
-      name: 'overflows every other minute',
-      series: { [POD_LISTEN_OVERFLOWS]: everyOther(120, 31) },
-      expected: [{ labels: warning(POD_LABELS), description: podListenDescription('1.2') }],
-    },
-    burst: {
-      name: 'one burst of 500 drops a quarter of an hour ago',
-      series: { [POD_LISTEN_OVERFLOWS]: '0x5 500x25' },
-    },
-  },
-  {
     alert: 'TcpStateNetnsRoundStalled',
     evalTime: '25m',
     firing: {
@@ -697,7 +613,7 @@ const SCENARIOS: readonly AlertScenarios[] = [
           labels: warning(),
           description:
             'The exporter on web-1:10120 started its last round over the network namespaces 25m 0s ago: every ' +
-            'per-pod figure it serves is that old, and no pod alert can fire or resolve.',
+            'figure of a pod it serves is that old, and no alert on a pod can fire or resolve.',
         },
       ],
     },
@@ -721,7 +637,7 @@ const SCENARIOS: readonly AlertScenarios[] = [
     },
   },
   {
-    alert: 'TcpStatePodSysctlsAssumed',
+    alert: 'TcpStateSysctlsAssumed',
     evalTime: '40m',
     flapping: {
       name: 'a namespace read one refresh in two',
@@ -732,8 +648,12 @@ const SCENARIOS: readonly AlertScenarios[] = [
       series: { [assumed('4026532301')]: '0x10 1x10 0x20' },
     },
     firing: {
-      name: 'two namespaces’ sysctls unread for 40 minutes',
-      series: { [assumed('4026532301')]: '1x40', [assumed('4026532302')]: '1x40' },
+      name: 'two namespaces’ sysctls unread for 40 minutes, the node’s own read',
+      series: {
+        [assumed('4026532301')]: '1x40',
+        [assumed('4026532302')]: '1x40',
+        [assumed('4026531840')]: '0x40',
+      },
       expected: [
         {
           labels: info(),
@@ -881,6 +801,21 @@ const SCENARIOS: readonly AlertScenarios[] = [
       series: { [counter('tcpstate_timewait_overflows_total')]: '100x5 0x10' },
     },
     absent: { name: 'netstat collector failing', series: { [TIME_WAIT_V4]: '100x15' } },
+    more: [
+      {
+        kind: 'firing',
+        name: 'overflows in a pod’s namespace (its own tcp_max_tw_buckets) name the pod',
+        series: { [POD_OVERFLOWS]: '100x10 150 200 250', [POD_INFO]: '1x13' },
+        expected: [
+          { labels: warning(POD_LABELS), description: overflowDescription('150', POD_OWNER) },
+        ],
+      },
+      {
+        kind: 'reset',
+        name: 'a namespace inode reused by a new pod restarts its counter: not an overflow',
+        series: { [POD_OVERFLOWS]: '100x5 0x10' },
+      },
+    ],
   },
   {
     alert: 'TcpStateListenQueueOverflowing',
@@ -917,6 +852,14 @@ const SCENARIOS: readonly AlertScenarios[] = [
       series: { [counter('tcpstate_listen_overflows_total')]: '1000000x10 0x20' },
     },
     absent: { name: 'netstat collector failing', series: { [TIME_WAIT_V4]: '0x30' } },
+    more: [
+      {
+        kind: 'firing',
+        name: 'a pod’s listen queue overflowing once a second names the pod',
+        series: { [POD_LISTEN_OVERFLOWS]: '0+60x30', [POD_INFO]: '1x30' },
+        expected: [{ labels: warning(POD_LABELS), description: listenDescription('1', POD_OWNER) }],
+      },
+    ],
   },
   {
     alert: 'TcpStateListenQueueFull',
@@ -971,6 +914,15 @@ const SCENARIOS: readonly AlertScenarios[] = [
         expected: [
           { labels: warning({ port: '9000' }), description: queueFullDescription('4096', '9000') },
         ],
+      },
+      {
+        kind: 'quiet',
+        name: 'a pod dropping connections does not blame the host’s longest queue',
+        series: {
+          [`tcpstate_listen_queue_length{${TARGET},${HOST_NETNS},port="8080"}`]: '129x10',
+          [`tcpstate_listen_overflows_total{${TARGET},${HOST_NETNS}}`]: '100x10',
+          [POD_LISTEN_OVERFLOWS]: '0+60x10',
+        },
       },
     ],
   },
@@ -1143,6 +1095,17 @@ const SCENARIOS: readonly AlertScenarios[] = [
           [MEM_PAGES]: '1000x10',
           [MEM_PRESSURE]: '90000x10',
           [counter('tcpstate_memory_pressures_total')]: '0 1x2 2x2 3x2 4x2 5',
+        },
+        expected: [{ labels: warning(), description: MEMORY_PRESSURE_DESCRIPTION }],
+      },
+      {
+        kind: 'firing',
+        name: 'one entry in the host’s namespace and one in a pod’s are the node’s two: one alert, for the node',
+        series: {
+          [MEM_PAGES]: '1000x10',
+          [MEM_PRESSURE]: '90000x10',
+          [counter('tcpstate_memory_pressures_total', HOST_NETNS)]: '0x2 1x10',
+          [counter('tcpstate_memory_pressures_total', POD)]: '0 1x11',
         },
         expected: [{ labels: warning(), description: MEMORY_PRESSURE_DESCRIPTION }],
       },

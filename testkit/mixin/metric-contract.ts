@@ -1,6 +1,8 @@
 /**
- * Metric names from the README's metric table (the netns collector's from its contract, conntrack's from docs/conntrack.md), written out by hand so a typo in
- * a rule or panel query is caught here rather than by an empty panel in production.
+ * Metric names from the README's metric table (the netns collector's namespace-only families
+ * from docs/namespaces.md, conntrack's from docs/conntrack.md), written out by hand so a typo in
+ * a rule or panel query is caught here rather than by an empty panel in production. A pod's
+ * figures are the node's families with the namespace labels.
  */
 export const CONTRACT_METRICS: ReadonlySet<string> = new Set([
   'tcpstate_sockets',
@@ -54,24 +56,6 @@ export const CONTRACT_METRICS: ReadonlySet<string> = new Set([
   'tcpstate_sysctls_assumed',
   'tcpstate_build_info',
   'tcpstate_netns_info',
-  'tcpstate_netns_sockets',
-  'tcpstate_netns_ephemeral_ports_usable',
-  'tcpstate_netns_ephemeral_ports_used_max',
-  'tcpstate_netns_ephemeral_ports_held',
-  'tcpstate_netns_ephemeral_port_headroom_ratio',
-  'tcpstate_netns_ephemeral_ports_used',
-  'tcpstate_netns_ephemeral_ports_time_wait',
-  'tcpstate_netns_ephemeral_port_hold_seconds',
-  'tcpstate_netns_sysctl',
-  'tcpstate_netns_sysctls_assumed',
-  'tcpstate_netns_timewait_finished_total',
-  'tcpstate_netns_timewait_reused_total',
-  'tcpstate_netns_timewait_killed_total',
-  'tcpstate_netns_timewait_overflows_total',
-  'tcpstate_netns_listen_overflows_total',
-  'tcpstate_netns_listen_drops_total',
-  'tcpstate_netns_active_opens_total',
-  'tcpstate_netns_attempt_fails_total',
   'tcpstate_netns_namespaces',
   'tcpstate_netns_read_failures_total',
   'tcpstate_netns_last_round_timestamp_seconds',
@@ -84,6 +68,14 @@ export const CONTRACT_METRICS: ReadonlySet<string> = new Set([
   'tcpstate_snat_ports_usable',
   'tcpstate_snat_port_headroom_ratio',
 ]);
+
+/**
+ * The families that have a series per network namespace with --collector.netns (CHANGELOG.md),
+ * recorded series made of them included: a rule or panel reading one compares or shows one
+ * namespace at a time.
+ */
+export const PER_NAMESPACE_FAMILY =
+  /\btcpstate_(?:sockets|ephemeral_|sysctl|timewait_|listen_overflows|listen_drops|active_opens|passive_opens|attempt_fails|established_resets|paws_|syn_queue_|syncookies_|memory_(?:pressures|aborts)|sockstat_sockets)/;
 
 const RECORDED_NAME = /\b[a-z_]+:tcpstate_[a-z0-9_]+:[a-z0-9_]+/g;
 
