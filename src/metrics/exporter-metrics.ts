@@ -9,17 +9,13 @@
  */
 import { performance } from 'node:perf_hooks';
 import { gzipSync } from 'node:zlib';
-import {
-  collectDefaultMetrics,
-  type Metric,
-  Registry,
-  type RegistryContentType,
-} from 'prom-client';
+import type { Metric, RegistryContentType } from 'prom-client';
 import { sample } from '../collectors/collector.js';
 import { isSuccessfulSample } from '../snapshot/failed-snapshot.js';
 import type { Snapshot, StreamData } from '../snapshot/model.js';
 import type { NetnsRound, NetnsView } from '../snapshot/netns-view.js';
 import { registerConstMetric } from './const-metric.js';
+import { collectDefaultMetrics, Registry } from './prom-client.js';
 import {
   addSample,
   CONTENT_TYPES,
@@ -69,7 +65,7 @@ interface Joined {
  */
 function registerDefaultMetrics(registry: Registry<RegistryContentType>): void {
   const scratch = new Registry();
-  collectDefaultMetrics({ register: scratch });
+  collectDefaultMetrics(scratch);
   for (const metric of scratch.getMetricsAsArray()) {
     const misnamed = String(metric.type) !== 'counter' && metric.name.endsWith('_total');
     // getMetricsAsArray() is typed as plain objects, but holds the metric instances.
