@@ -56,7 +56,10 @@ interface RenderedLive {
 interface Joined {
   readonly sample: Uint8Array;
   readonly live: Buffer;
-  readonly body: Buffer;
+  readonly exposition: Exposition;
+  /** What it was joined from, as render() finds them: while both stay, it is served as is. */
+  readonly sampleBodies: Promise<RenderedExposition>;
+  readonly liveRendered: RenderedLive;
 }
 
 /**
@@ -226,23 +229,36 @@ export class ExporterMetrics {
       live = this.renderLive(format);
     }
     this.sampleBodies ??= this.renderInThread(undefined);
-    const [sampleBodies, liveText] = await Promise.all([this.sampleBodies, live.identity]);
+    let joined = this.joined.get(key);
+    // Most scrapes: nothing changed since the last one, no promise to wait for.
+    if (joined?.sampleBodies === this.sampleBodies && joined.liveRendered === live) {
+      return joined.exposition;
+    }
+    const sampleBodiesPromise = this.sampleBodies;
+    const [sampleBodies, liveText] = await Promise.all([sampleBodiesPromise, live.identity]);
     const sampleBody = sampleBodies[key];
     let liveBody = liveText;
     if (encoding === 'gzip') {
       live.gzip ??= gzipSync(liveText);
       liveBody = live.gzip;
     }
-    let joined = this.joined.get(key);
+    joined = this.joined.get(key);
     if (joined?.sample !== sampleBody || joined.live !== liveBody) {
       joined = {
         sample: sampleBody,
         live: liveBody,
-        body: Buffer.concat([bufferOf(sampleBody), liveBody]),
+        exposition: {
+          contentType: CONTENT_TYPES[format],
+          body: Buffer.concat([bufferOf(sampleBody), liveBody]),
+        },
+        sampleBodies: sampleBodiesPromise,
+        liveRendered: live,
       };
-      this.joined.set(key, joined);
+    } else {
+      joined = { ...joined, sampleBodies: sampleBodiesPromise, liveRendered: live };
     }
-    return { contentType: CONTENT_TYPES[format], body: joined.body };
+    this.joined.set(key, joined);
+    return joined.exposition;
   }
 
   /** Stops refreshing the live part. */
