@@ -49,3 +49,21 @@ export function createLogger(options: LogOptions): Logger {
   const pino = loadPino();
   return pino.pino({ ...loggerOptions(pino), level: options.level }, destination(pino, options));
 }
+
+/**
+ * A logger that loads pino when first used: `--once` logs only when something fails, and
+ * loading pino costs about a third of a bare `node -e 0` (docs/benchmarks.md, "Cold start").
+ */
+export function createLazyLogger(options: LogOptions): Logger {
+  let logger: Logger | undefined;
+  const real = (): Logger => {
+    logger ??= createLogger(options);
+    return logger;
+  };
+  return new Proxy({} as Logger, {
+    get: (_target, property) => {
+      const value: unknown = Reflect.get(real(), property);
+      return typeof value === 'function' ? value.bind(real()) : value;
+    },
+  });
+}

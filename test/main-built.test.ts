@@ -3,7 +3,9 @@
  * its sampling worker from dist/sampler/sample-worker.js, without tsx.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   BUILT_CLI,
@@ -59,5 +61,38 @@ describe.skipIf(!builtCliPresent())('dist/main.js', () => {
       { timeoutMs: 20_000, describe: () => exporter.daemon.output() },
     );
     expect(sampleValue(body, 'tcpstate_sockets', { family: 'ipv4', state: 'time_wait' })).toBe(3);
+  });
+
+  it('--once loads neither pino, Fastify nor the prom-client index and what it pulls in', () => {
+    // What CommonJS loaded, named at exit: each of these cost a cold start a third to half of
+    // `node -e 0` (docs/benchmarks.md, "Cold start").
+    const dir = mkdtempSync(join(tmpdir(), 'once-modules-'));
+    try {
+      const preload = join(dir, 'preload.cjs');
+      const listing = join(dir, 'loaded.txt');
+      writeFileSync(
+        preload,
+        `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(listing)}, Object.keys(require.cache).join('\\n')));`,
+      );
+      const run = spawnSync(
+        process.execPath,
+        ['--require', preload, BUILT_CLI, '--once', `--path.procfs=${MINIMAL_PROCFS}`],
+        { encoding: 'utf8' },
+      );
+      expect(run.status, run.stderr).toBe(0);
+      const loaded = readFileSync(listing, 'utf8')
+        .split('\n')
+        .map((path) => path.slice(path.lastIndexOf('/node_modules/') + '/node_modules/'.length));
+      expect(loaded).toContain('prom-client/lib/registry.js');
+      expect(
+        loaded.filter((path) =>
+          /^(pino|fastify|@opentelemetry|bcryptjs|yaml)\/|^prom-client\/(index|lib\/pushgateway|lib\/cluster)\.js$/.test(
+            path,
+          ),
+        ),
+      ).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

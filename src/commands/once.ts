@@ -4,19 +4,22 @@ import { EXIT } from '../config/exit-codes.js';
 import type { ExporterConfig } from '../config/flags.js';
 import { createSampler } from '../snapshot/sample.js';
 import { type CommandIo, writeText } from './io.js';
-import { netnsRoundOnce } from './netns-rounds.js';
 import { startUp } from './startup.js';
 
 /** 0 when every enabled collector succeeded, 1 otherwise. */
 export async function runOnce(config: ExporterConfig, io: CommandIo): Promise<number> {
-  const started = await startUp(config, io, { logFd: 2 });
+  const started = await startUp(config, io, { logFd: 2, lazyLogger: true });
   if (started === undefined) return EXIT.failed;
   const { logger, metrics, sampleOptions, namespace } = started;
   const namespaceSysctls = await namespace?.ready();
   namespace?.close();
   const snapshot = createSampler(sampleOptions).sample(namespaceSysctls);
   metrics.update(snapshot);
-  if (config.collectors.netns) metrics.updateNetns(await netnsRoundOnce(config, logger));
+  if (config.collectors.netns) {
+    // Its worker, scheduler and sysctl readers are loaded only when asked for.
+    const { netnsRoundOnce } = await import('./netns-rounds.js');
+    metrics.updateNetns(await netnsRoundOnce(config, logger));
+  }
   const served = metrics.snapshot ?? snapshot;
   const failed = REGISTRY.statuses(served, config.collectors).filter((status) => !status.success);
   for (const status of failed) {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { ExporterConfig } from '../config/flags.js';
 import { sampleOptionsFor } from '../config/flags.js';
 import { packageVersion } from '../config/version.js';
-import { createLogger, type Logger } from '../log.js';
+import { createLazyLogger, createLogger, type Logger } from '../log.js';
 import { ExporterMetrics } from '../metrics/exporter-metrics.js';
 import { ASSUMED_SYSCTLS_MESSAGE, ProcfsRootNamespace } from '../sampler/procfs-namespace.js';
 import type { SampleOptions } from '../snapshot/model.js';
@@ -35,6 +35,8 @@ export interface StartOptions {
   readonly logFd: 1 | 2;
   /** The daemon's interval, exported as tcpstate_sample_interval_seconds; `--once` has none. */
   readonly sampleIntervalSeconds?: number;
+  /** Load the logger when first used (`--once`, which logs only failures). */
+  readonly lazyLogger?: boolean;
 }
 
 /** Undefined, after saying why on stderr, when the procfs root cannot be sampled. */
@@ -49,11 +51,8 @@ export async function startUp(
     return undefined;
   }
   const version = packageVersion();
-  const logger = createLogger({
-    level: config.logLevel,
-    format: config.logFormat,
-    fd: options.logFd,
-  });
+  const logOptions = { level: config.logLevel, format: config.logFormat, fd: options.logFd };
+  const logger = options.lazyLogger ? createLazyLogger(logOptions) : createLogger(logOptions);
   const metrics = new ExporterMetrics({
     collectors: config.collectors,
     version,

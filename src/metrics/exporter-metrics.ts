@@ -9,17 +9,13 @@
  */
 import { performance } from 'node:perf_hooks';
 import { gzipSync } from 'node:zlib';
-import {
-  collectDefaultMetrics,
-  type Metric,
-  Registry,
-  type RegistryContentType,
-} from 'prom-client';
+import type { Metric, RegistryContentType } from 'prom-client';
 import { sample } from '../collectors/collector.js';
 import { isSuccessfulSample } from '../snapshot/failed-snapshot.js';
 import type { Snapshot, StreamData } from '../snapshot/model.js';
 import type { NamespaceSample, NetnsRound, NetnsView } from '../snapshot/netns-view.js';
 import { registerConstMetric } from './const-metric.js';
+import { collectDefaultMetrics, Registry } from './prom-client.js';
 import {
   addSample,
   CONTENT_TYPES,
@@ -60,7 +56,10 @@ interface RenderedLive {
 interface Joined {
   readonly sample: Uint8Array;
   readonly live: Buffer;
-  readonly body: Buffer;
+  readonly exposition: Exposition;
+  /** What it was joined from, as render() finds them: while both stay, it is served as is. */
+  readonly sampleBodies: Promise<RenderedExposition>;
+  readonly liveRendered: RenderedLive;
 }
 
 /**
@@ -69,7 +68,7 @@ interface Joined {
  */
 function registerDefaultMetrics(registry: Registry<RegistryContentType>): void {
   const scratch = new Registry();
-  collectDefaultMetrics({ register: scratch });
+  collectDefaultMetrics(scratch);
   for (const metric of scratch.getMetricsAsArray()) {
     const misnamed = String(metric.type) !== 'counter' && metric.name.endsWith('_total');
     // getMetricsAsArray() is typed as plain objects, but holds the metric instances.
@@ -235,23 +234,36 @@ export class ExporterMetrics {
       live = this.renderLive(format);
     }
     this.sampleBodies ??= this.renderInThread(undefined);
-    const [sampleBodies, liveText] = await Promise.all([this.sampleBodies, live.identity]);
+    let joined = this.joined.get(key);
+    // Most scrapes: nothing changed since the last one, no promise to wait for.
+    if (joined?.sampleBodies === this.sampleBodies && joined.liveRendered === live) {
+      return joined.exposition;
+    }
+    const sampleBodiesPromise = this.sampleBodies;
+    const [sampleBodies, liveText] = await Promise.all([sampleBodiesPromise, live.identity]);
     const sampleBody = sampleBodies[key];
     let liveBody = liveText;
     if (encoding === 'gzip') {
       live.gzip ??= gzipSync(liveText);
       liveBody = live.gzip;
     }
-    let joined = this.joined.get(key);
+    joined = this.joined.get(key);
     if (joined?.sample !== sampleBody || joined.live !== liveBody) {
       joined = {
         sample: sampleBody,
         live: liveBody,
-        body: Buffer.concat([bufferOf(sampleBody), liveBody]),
+        exposition: {
+          contentType: CONTENT_TYPES[format],
+          body: Buffer.concat([bufferOf(sampleBody), liveBody]),
+        },
+        sampleBodies: sampleBodiesPromise,
+        liveRendered: live,
       };
-      this.joined.set(key, joined);
+    } else {
+      joined = { ...joined, sampleBodies: sampleBodiesPromise, liveRendered: live };
     }
-    return { contentType: CONTENT_TYPES[format], body: joined.body };
+    this.joined.set(key, joined);
+    return joined.exposition;
   }
 
   /** Stops refreshing the live part. */

@@ -11,11 +11,10 @@
  * content type and, in OpenMetrics mode, rewrites counter names in place.
  */
 import { gzipSync } from 'node:zlib';
-import {
-  type OpenMetricsContentType,
-  type PrometheusContentType,
-  Registry,
-  type RegistryContentType,
+import type {
+  OpenMetricsContentType,
+  PrometheusContentType,
+  RegistryContentType,
 } from 'prom-client';
 import { type ConstMetricDefinition, sample } from '../collectors/collector.js';
 import type { AnyCollector } from '../collectors/collector-set.js';
@@ -32,6 +31,7 @@ import {
   registerConstHistogram,
   registerConstMetric,
 } from './const-metric.js';
+import { Registry } from './prom-client.js';
 
 export type ExpositionFormat = 'text' | 'openmetrics';
 export type ExpositionEncoding = 'identity' | 'gzip';

@@ -9,6 +9,26 @@ interface MediaRange {
   readonly q: number;
 }
 
+/** Distinct header values whose answer is kept; a few scrapers and browsers send a few. */
+export const REMEMBERED_HEADERS = 64;
+
+/**
+ * `choose` with its answers kept: a scraper sends the same header with every scrape, and
+ * parsing both headers was a tenth of a scrape's CPU. Bounded, as any client may send any.
+ */
+function remembered<T>(choose: (header: string | undefined) => T): (header?: string) => T {
+  const answers = new Map<string | undefined, T>();
+  return (header) => {
+    let answer = answers.get(header);
+    if (answer === undefined) {
+      answer = choose(header);
+      if (answers.size >= REMEMBERED_HEADERS) answers.clear();
+      answers.set(header, answer);
+    }
+    return answer;
+  };
+}
+
 function parseAccept(header: string): MediaRange[] {
   return header.split(',').map((part) => {
     const [type = '', ...params] = part.split(';').map((piece) => piece.trim());
@@ -25,7 +45,7 @@ function quality(ranges: readonly MediaRange[], matches: (type: string) => boole
   return Math.max(0, ...ranges.filter((range) => matches(range.type)).map((range) => range.q));
 }
 
-export function chooseExpositionFormat(accept: string | undefined): ExpositionFormat {
+export const chooseExpositionFormat = remembered((accept): ExpositionFormat => {
   if (accept === undefined) return 'text';
   const ranges = parseAccept(accept);
   const openMetrics = quality(ranges, (type) => type === 'application/openmetrics-text');
@@ -34,14 +54,14 @@ export function chooseExpositionFormat(accept: string | undefined): ExpositionFo
     (type) => type === 'text/plain' || type === 'text/*' || type === '*/*',
   );
   return openMetrics > 0 && openMetrics >= text ? 'openmetrics' : 'text';
-}
+});
 
 /** gzip when Accept-Encoding allows it (`gzip`, `x-gzip` or `*` with q > 0), else identity. */
-export function chooseExpositionEncoding(acceptEncoding: string | undefined): ExpositionEncoding {
+export const chooseExpositionEncoding = remembered((acceptEncoding): ExpositionEncoding => {
   if (acceptEncoding === undefined) return 'identity';
   const ranges = parseAccept(acceptEncoding);
   const named = ranges.filter((range) => range.type === 'gzip' || range.type === 'x-gzip');
   const gzip =
     named.length > 0 ? quality(named, () => true) : quality(ranges, (type) => type === '*');
   return gzip > 0 ? 'gzip' : 'identity';
-}
+});

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { chooseExpositionFormat } from '../../src/server/negotiate.js';
+import {
+  chooseExpositionEncoding,
+  chooseExpositionFormat,
+  REMEMBERED_HEADERS,
+} from '../../src/server/negotiate.js';
 
 describe('chooseExpositionFormat', () => {
   it('serves text without an Accept header or when only text is acceptable', () => {
@@ -31,5 +35,19 @@ describe('chooseExpositionFormat', () => {
       chooseExpositionFormat('text/plain;version=0.0.4,application/openmetrics-text;q=0.5'),
     ).toBe('text');
     expect(chooseExpositionFormat('application/openmetrics-text;q=0,*/*')).toBe('text');
+  });
+});
+
+describe('remembered answers', () => {
+  it('stay right for many distinct headers, beyond the number kept', () => {
+    for (let round = 0; round < 2; round++) {
+      for (let index = 0; index < 3 * REMEMBERED_HEADERS; index++) {
+        const q = (index % 9) / 10;
+        const accept = `text/plain;q=0.5,application/openmetrics-text;q=${q},x/${index}`;
+        expect(chooseExpositionFormat(accept)).toBe(q >= 0.5 ? 'openmetrics' : 'text');
+        const encoding = `br,gzip;q=${q},x-${index}`;
+        expect(chooseExpositionEncoding(encoding)).toBe(q > 0 ? 'gzip' : 'identity');
+      }
+    }
   });
 });
