@@ -11,6 +11,7 @@
  * one scrape to the next stays held (config.flapWindow).
  */
 import type { Duration, MixinConfig } from './config.js';
+import { connectErrorsGroup } from './connect-errors-alerts.js';
 import { conntrackGroup } from './conntrack-alerts.js';
 import { DESTINATION_TEMPLATE, NETNS_OWNER_TEMPLATE, series } from './promql.js';
 import { RECORDED, type RecordingRule, recordingRules, sysctlSeries } from './recording.js';
@@ -588,6 +589,7 @@ export function alertGroups(config: MixinConfig): RuleGroup[] {
     connectionGroup(config),
     exporterGroup(config),
     conntrackGroup(config),
+    connectErrorsGroup(config),
   ];
 }
 

@@ -28,6 +28,7 @@ import {
   thresholds,
   timeseriesPanel,
 } from './common.js';
+import { withConnectErrorsRow } from './connect-errors-row.js';
 
 const RATE = '[$__rate_interval]';
 const rate = (metric: string, extra = ''): string =>
@@ -630,5 +631,5 @@ export function overviewDashboard(config: MixinConfig): dashboard.Dashboard {
         [['tcpstate_conntrack_events_total', '{{event}}']],
       ),
     );
-  return buildDashboard(builder);
+  return buildDashboard(withConnectErrorsRow(builder));
 }

@@ -19,6 +19,8 @@ import {
 import { promtoolTestFile, readAlertingRules } from '../../testkit/mixin/promtool-cases.js';
 
 const repoRoot = resolve(import.meta.dirname, '../..');
+/** Alerts on failures counted as they happened (mixin/connect-errors-alerts.ts). */
+const COUNTED_FAILURE_ALERTS = new Set(['TcpStateConnectFailing']);
 const rulesPath = join(repoRoot, RULES_PATH);
 const rules = readAlertingRules(rulesPath);
 const groups = (parse(readFileSync(rulesPath, 'utf8')) as { groups: RuleGroup[] }).groups;
@@ -139,7 +141,7 @@ describe('generated alerting rules', () => {
     }
   });
 
-  it('page on a flapping outage and never on a burst', () => {
+  it('page on a flapping outage and never on a burst, unless the burst is counted failures', () => {
     for (const rule of rules.filter((candidate) => candidate.labels.severity === 'critical')) {
       const cases = ALERT_CASES.filter((alertCase) => alertCase.alert === rule.alert);
       const flapping = cases.filter((alertCase) => alertCase.kind === 'flapping');
@@ -150,7 +152,10 @@ describe('generated alerting rules', () => {
         `${rule.alert}: a flapping outage pages`,
       ).toBe(true);
       for (const burst of cases.filter((alertCase) => alertCase.kind === 'burst')) {
-        expect(burst.expected, `${rule.alert}: ${burst.name}`).toEqual([]);
+        // A predicted exhaustion that lasts less than `for` is noise; failed calls the kernel
+        // returned are the outage itself, however short (docs/connect-errors.md).
+        const counted = COUNTED_FAILURE_ALERTS.has(rule.alert);
+        expect(burst.expected.length > 0, `${rule.alert}: ${burst.name}`).toBe(counted);
       }
     }
   });
