@@ -6,6 +6,7 @@
  * port, which stays quiet.
  */
 import type { AlertScenarios, ExpectedAlert } from './alert-cases.js';
+import { everyOther } from './conntrack-alert-cases.js';
 
 const INSTANCE = 'web-1:10120';
 const TARGET = `job="tcpstate",instance="${INSTANCE}"`;
@@ -23,11 +24,6 @@ const CONNECT = `tcpstate_connect_errors_total{${TARGET},errno="EADDRNOTAVAIL",$
 const CONNECT_EXITED = `tcpstate_connect_errors_total{${TARGET},errno="EADDRNOTAVAIL",netns="exited"}`;
 const BIND = `tcpstate_bind_errors_total{${TARGET},errno="EADDRINUSE",${POD}}`;
 const UP = `up{${TARGET}}`;
-
-/** A counter that rises by `step` every other sample. */
-function everyOther(step: number, count: number): string {
-  return Array.from({ length: count }, (_, i) => Math.floor(i / 2) * step).join(' ');
-}
 
 function connectAlert(
   count: string,
