@@ -13,6 +13,7 @@
  * one scrape to the next stays held (config.flapWindow).
  */
 import type { Duration, MixinConfig } from './config.js';
+import { connectErrorsGroup } from './connect-errors-alerts.js';
 import { conntrackGroup } from './conntrack-alerts.js';
 import {
   DESTINATION_TEMPLATE,
@@ -546,6 +547,7 @@ export function alertGroups(config: MixinConfig): RuleGroup[] {
     connectionGroup(config),
     exporterGroup(config),
     conntrackGroup(config),
+    connectErrorsGroup(config),
   ];
 }
 

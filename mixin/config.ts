@@ -138,6 +138,13 @@ export interface MixinConfig {
     readonly dropsWindow: Duration;
     readonly dropsFor: Duration;
   };
+  /** The connect-errors collector's counted failures (mixin/connect-errors-alerts.ts). */
+  readonly connectErrors: {
+    /** A failure counted in this window pages; long enough for several 1 m evaluations. */
+    readonly window: Duration;
+    /** bind() EADDRINUSE is also a server retrying a busy port: only a lasting one warns. */
+    readonly bindFor: Duration;
+  };
   readonly grafana: {
     readonly uidPrefix: string;
     readonly tags: readonly string[];
@@ -248,6 +255,10 @@ export const defaultConfig: MixinConfig = {
     // Each refused flow is a connect() timing out; 5 m of them is no single burst.
     dropsWindow: '5m',
     dropsFor: '5m',
+  },
+  connectErrors: {
+    window: '5m',
+    bindFor: '10m',
   },
   grafana: {
     uidPrefix: 'tcpstate',

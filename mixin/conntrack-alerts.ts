@@ -5,7 +5,7 @@
  */
 import { type AlertingRule, instanceValueTemplate, type RuleGroup, toRule } from './alerts.js';
 import type { Duration, MixinConfig } from './config.js';
-import { series } from './promql.js';
+import { series, WHERE_TEMPLATE } from './promql.js';
 
 /** One NAT destination of `tcpstate_snat_ports_used`, as a Go template over the labels. */
 const NAT_DESTINATION_TEMPLATE =
@@ -57,7 +57,7 @@ export function conntrackGroup(config: MixinConfig): RuleGroup {
         for: c.entriesFor,
         summary: 'The conntrack table is nearly full: at its limit new flows are dropped.',
         description:
-          '{{ $labels.instance }}: the conntrack table holds {{ $value | humanizePercentage }} of its ' +
+          `${WHERE_TEMPLATE}: the conntrack table holds {{ $value | humanizePercentage }} of its ` +
           `${instanceValueTemplate('tcpstate_conntrack_entries_limit')} entries (nf_conntrack_max). At the limit ` +
           'the kernel evicts unassured flows (early_drop) and then drops new ones.',
       }),
@@ -68,7 +68,7 @@ export function conntrackGroup(config: MixinConfig): RuleGroup {
         for: c.dropsFor,
         summary: 'Conntrack refuses new flows (insert_failed, drop): their connections time out.',
         description:
-          '{{ $labels.instance }}: conntrack counted {{ $value | humanize }} insert_failed and drop events in the ' +
+          `${WHERE_TEMPLATE}: conntrack counted {{ $value | humanize }} insert_failed and drop events in the ` +
           `last ${c.dropsWindow}, and has for ${c.dropsFor}: flows refused for want of a free NAT port toward a ` +
           'destination, or by a full table. Each refused SYN is a connect() that times out.',
       }),

@@ -29,6 +29,7 @@ import {
   thresholds,
   timeseriesPanel,
 } from './common.js';
+import { withConnectErrorsRow } from './connect-errors-row.js';
 
 const RATE = '[$__rate_interval]';
 // The node's view: its own namespace's series, never a pod's (the pods board has those).
@@ -634,5 +635,5 @@ export function overviewDashboard(config: MixinConfig): dashboard.Dashboard {
         [['tcpstate_conntrack_events_total', '{{event}}']],
       ),
     );
-  return buildDashboard(builder);
+  return buildDashboard(withConnectErrorsRow(builder));
 }

@@ -3,6 +3,8 @@
  * report. Exit status: 0 analysed, 1 socket tables unreadable, 2 bad flags, 3 a finding
  * at or above --fail-on.
  */
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { doctorSampleOptions } from '../config/defaults.js';
 import { EXIT } from '../config/exit-codes.js';
@@ -14,6 +16,8 @@ import { formatText } from '../doctor/text.js';
 import { type FlagTable, parseDuration, parseFlags } from '../flags/flag-parser.js';
 import { formatHelp, type HelpText } from '../flags/help.js';
 import { createSampler } from '../snapshot/sample.js';
+import { type ConnectErrorCounts, ConnectErrorStream } from '../sources/connect-errors.js';
+import { DEFAULT_TRACEFS } from '../sources/tracefs-instance.js';
 import { type CommandIo, writeProblem, writeText } from './io.js';
 
 const PROGRAM = 'tcpstate-exporter doctor';
@@ -68,6 +72,53 @@ export const DOCTOR_HELP: HelpText = {
   ],
 };
 
+/** How often doctor drains the failures while it waits. */
+const FAILURE_POLL_MS = 200;
+
+/**
+ * Counts connect() and bind() failures in doctor's own network namespace while it waits
+ * (docs/connect-errors.md); where it may not trace, finish() says why.
+ */
+function startFailureCount(procfsRoot: string): {
+  watch(ms: number): Promise<void>;
+  finish(): ConnectErrorCounts;
+} {
+  let stream: ConnectErrorStream;
+  try {
+    stream = ConnectErrorStream.start({
+      procfsRoot,
+      tracefsPath: DEFAULT_TRACEFS,
+      // The exporter's --path.pod-logs default; doctor reports its own namespace by inode.
+      podLogsDir: '/var/log',
+      // Every namespace apart, so that the first ones to fail never crowd doctor's own out.
+      maxNamespaces: 100_000,
+    });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const failed = { series: [], lostEvents: 0, pollSeconds: 0, error: message };
+    return { watch: (ms) => sleep(ms), finish: () => failed };
+  }
+  const own = String(statSync(join(procfsRoot, 'self/ns/net')).ino);
+  return {
+    async watch(ms) {
+      const end = Date.now() + ms;
+      while (Date.now() < end) {
+        stream.poll();
+        await sleep(Math.min(FAILURE_POLL_MS, Math.max(0, end - Date.now())));
+      }
+    },
+    finish() {
+      try {
+        stream.poll();
+        const counts = stream.counts();
+        return { ...counts, series: counts.series.filter((one) => one.netns === own) };
+      } finally {
+        stream.close();
+      }
+    },
+  };
+}
+
 export async function runDoctor(argv: readonly string[], io: CommandIo): Promise<number> {
   const parsed = parseFlags(DOCTOR_FLAGS, argv);
   if (!parsed.ok) {
@@ -86,12 +137,17 @@ export async function runDoctor(argv: readonly string[], io: CommandIo): Promise
   const windowMs = parseWindow(flags.window) ?? 0;
   const sampler = createSampler(doctorSampleOptions(flags.procfsRoot, flags.snatUsablePorts));
 
+  // Traced on the live /proc only: a fixture tree's pids are not the kernel's.
+  const failures =
+    windowMs > 0 && flags.procfsRoot === '/proc' ? startFailureCount(flags.procfsRoot) : undefined;
   const first = sampler.sample();
   let second = first;
   if (first.sockets !== undefined && windowMs > 0) {
-    await sleep(windowMs);
+    await (failures?.watch(windowMs) ?? sleep(windowMs));
     second = sampler.sample();
   }
+  const connectErrors = failures?.finish();
+  if (connectErrors !== undefined) second = { ...second, connectErrors };
   const sockets = second.sockets;
   if (sockets === undefined) {
     const error = second.sources.sockets?.error ?? 'not read';

@@ -8,6 +8,7 @@ import { type Check, type Context, Skip } from './check-context.js';
 import { bindFirstPortsLow } from './checks/bind-first-ports-low.js';
 import { clientSideTimeWait } from './checks/client-side-time-wait.js';
 import { closeWaitAccumulating } from './checks/close-wait-accumulating.js';
+import { connectFailuresCounted } from './checks/connect-failures-counted.js';
 import { conntrackNearFull } from './checks/conntrack-near-full.js';
 import { ephemeralHeadroomLow } from './checks/ephemeral-headroom-low.js';
 import { lingerZeroAborts } from './checks/linger-zero-aborts.js';
@@ -47,6 +48,7 @@ export const CHECKS: readonly Check[] = [
   orphansNearLimit,
   conntrackNearFull,
   tcpMemoryPressure,
+  connectFailuresCounted,
 ];
 
 /** A check that could not look, and why. */

@@ -21,6 +21,7 @@ export const FINDING_IDS = [
   'orphans-near-limit',
   'conntrack-near-full',
   'tcp-memory-pressure',
+  'connect-failures-counted',
 ] as const;
 export type FindingId = (typeof FINDING_IDS)[number];
 

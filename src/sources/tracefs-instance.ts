@@ -10,13 +10,13 @@ import { execFileSync } from 'node:child_process';
 import {
   closeSync,
   constants,
-  existsSync,
   mkdirSync,
   openSync,
   readdirSync,
   readlinkSync,
   readSync,
   rmdirSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
@@ -38,6 +38,20 @@ function errnoOf(error: unknown): string {
   return (error as NodeJS.ErrnoException).code ?? String(error);
 }
 
+/**
+ * Whether `path` exists, by stat(): existsSync() asks access(), which drops the capabilities
+ * of a non-root caller, so a user given CAP_DAC_OVERRIDE (the systemd drop-in) would see no
+ * tracefs. Unreadable counts as absent, as with existsSync().
+ */
+function exists(path: string): boolean {
+  try {
+    statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function privilegeHint(code: string): string {
   return code === 'EACCES' || code === 'EPERM' ? ' (needs CAP_SYS_ADMIN, or root)' : '';
 }
@@ -47,16 +61,16 @@ function privilegeHint(code: string): string {
  * is mounted there when absent, then the debugfs path is tried.
  */
 export function locateTracefs(path: string): string {
-  if (existsSync(join(path, 'instances'))) return path;
+  if (exists(join(path, 'instances'))) return path;
   if (path !== DEFAULT_TRACEFS) throw new SourceError(`no tracefs at ${path} (no instances/)`);
   let mountError = '';
   try {
     execFileSync('mount', ['-t', 'tracefs', 'nodev', path], { stdio: 'pipe', timeout: 5_000 });
-    if (existsSync(join(path, 'instances'))) return path;
+    if (exists(join(path, 'instances'))) return path;
   } catch (error) {
     mountError = `: ${String((error as { stderr?: Buffer }).stderr ?? error).trim()}`;
   }
-  if (existsSync(join(DEBUGFS_TRACEFS, 'instances'))) return DEBUGFS_TRACEFS;
+  if (exists(join(DEBUGFS_TRACEFS, 'instances'))) return DEBUGFS_TRACEFS;
   throw new SourceError(
     `no tracefs: ${path} is not mounted and mounting it failed${mountError} (needs CAP_SYS_ADMIN)`,
   );
@@ -157,7 +171,7 @@ export class TracefsInstance {
     try {
       for (const { event, filter } of events) {
         const dir = join(path, 'events', event);
-        if (!existsSync(dir)) {
+        if (!exists(dir)) {
           throw new SourceError(
             `no ${event} event in ${tracefs} (a kernel without CONFIG_FTRACE_SYSCALLS)`,
           );

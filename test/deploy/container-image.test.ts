@@ -2,8 +2,9 @@
  * The image, built by `npm run image` (scripts/image.sh) from the Dockerfile and run as users
  * run it: `docker run` as the Dockerfile's header shows (read-only root, host /proc at
  * /host/proc, the image's USER), and the DaemonSet's namespace mode with exactly the
- * capabilities, user and mounts its manifest gives, then with none of the capabilities.
- * Every count is compared with `ss` on the same sockets.
+ * capabilities, user and mounts its manifest gives (its tracefs too: failures counted in a
+ * namespace), then with none of the capabilities. Every count is compared with `ss` on the
+ * same sockets, every failure with what the client saw.
  */
 import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
@@ -21,10 +22,12 @@ import {
 import { readYamlDocuments } from '../../testkit/deploy/deploy-config.js';
 import { expectCleanExpositionCountingListener } from '../../testkit/deploy/deploy-runtime.js';
 import { canRun } from '../../testkit/kernel/capabilities.js';
+import { runFailingCalls } from '../../testkit/kernel/failing-calls.js';
 import { asUser } from '../../testkit/kernel/namespace-process.js';
 import { NetnsLab } from '../../testkit/kernel/netns.js';
 import { samplesOf, sampleValue } from '../../testkit/prometheus/exposition.js';
 import {
+  type Daemon,
   freeLoopbackPort,
   waitFor,
   waitUntilReady,
@@ -246,6 +249,36 @@ describe.skipIf(
     return { ns, pid: child.pid as number };
   }
 
+  /**
+   * The DaemonSet's --collector.connect-errors with its tracefs mount counts the failures a
+   * client in another namespace saw, under that namespace's inode.
+   */
+  async function expectCountedFailures(base: string, daemon: Daemon): Promise<void> {
+    const client = await runFailingCalls(lab, lab.addNamespace('failing'), {
+      connects: 3,
+      binds: 2,
+    });
+    try {
+      const netns = String(client.nsInode);
+      const counted = (text: string, name: string): number | undefined =>
+        namespaceValue(text, name, { netns });
+      const body = await waitFor(
+        async () => {
+          const text = await (await fetch(`${base}/metrics`)).text();
+          return counted(text, 'tcpstate_bind_errors_total') === undefined ? undefined : text;
+        },
+        { timeoutMs: 30_000, intervalMs: 200, describe: () => daemon.output() },
+      );
+      expect(client.outcomes.connect.EADDRNOTAVAIL).toBeGreaterThan(0);
+      expect(counted(body, 'tcpstate_connect_errors_total')).toBe(
+        client.outcomes.connect.EADDRNOTAVAIL,
+      );
+      expect(counted(body, 'tcpstate_bind_errors_total')).toBe(client.outcomes.bind.EADDRINUSE);
+    } finally {
+      await client.end();
+    }
+  }
+
   for (const withCapabilities of [true, false]) {
     const title = withCapabilities
       ? "with the DaemonSet's user, mounts and capabilities it sees a pod's sockets and sysctls"
@@ -304,6 +337,7 @@ describe.skipIf(
         if (withCapabilities) {
           expect(namespaceValue(metrics, 'tcpstate_sysctls_assumed', { netns: label })).toBe(0);
           expect(low).toBe(own);
+          await expectCountedFailures(base, daemon);
         } else {
           expect(namespaceValue(metrics, 'tcpstate_sysctls_assumed', { netns: label })).toBe(1);
           expect(low).not.toBe(own);

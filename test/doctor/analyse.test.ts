@@ -93,6 +93,7 @@ describe('counter checks', () => {
     const needWindow = skipped.filter((check) => check.reason.includes('window'));
     expect(needWindow.map((check) => check.id).sort()).toEqual(
       [
+        'connect-failures-counted',
         'linger-zero-aborts',
         'listen-overflows',
         'paws-rejects',

@@ -47,10 +47,12 @@ const HOST_ONLY_SYSCTLS = ['net.ipv4.tcp_mem', 'net.ipv4.tcp_max_orphans'] as co
 const HOST_ONLY = /tcp_mem|tcp_max_orphans|instance:tcpstate_orphans:ratio/;
 /**
  * Series that exist only for what this namespace does not hold: source-NATed flows
- * (test/snapshot/snat-real-kernel.test.ts makes them) and sockets stuck in CLOSE_WAIT past
- * --collector.ports.close-wait-stuck-after (test/snapshot/close-wait-stuck.test.ts).
+ * (test/snapshot/snat-real-kernel.test.ts makes them), sockets stuck in CLOSE_WAIT past
+ * --collector.ports.close-wait-stuck-after (test/snapshot/close-wait-stuck.test.ts) and
+ * failed connect() or bind() calls (test/e2e/alerts-connect-errors.test.ts).
  */
-const NOT_HELD_HERE = /tcpstate_snat_ports_used|tcpstate_close_wait_stuck_sockets/;
+const NOT_HELD_HERE =
+  /tcpstate_snat_ports_used|tcpstate_close_wait_stuck_sockets|tcpstate_connect_errors_total|tcpstate_bind_errors_total/;
 const MAY_BE_EMPTY = new RegExp(`${HOST_ONLY.source}|${NOT_HELD_HERE.source}`);
 
 describe.skipIf(
@@ -81,8 +83,8 @@ describe.skipIf(
           procfs: '/proc',
           netns: ns,
           port,
-          // The conntrack row of the overview reads them; off by default.
-          args: ['--collector.conntrack', '--collector.snat'],
+          // The conntrack and counted-failures rows of the overview read them; off by default.
+          args: ['--collector.conntrack', '--collector.snat', '--collector.connect-errors'],
         }),
       );
     }

@@ -16,12 +16,20 @@ export interface SandboxOptions {
    * hidepid=invisible, and /proc/sys read-only.
    */
   readonly protectProc?: boolean;
+  /** AmbientCapabilities, as setpriv names them (`dac_override`); none when absent. */
+  readonly capabilities?: readonly string[];
+  /**
+   * ProtectKernelTunables=yes with ReadWritePaths=: every mount under /sys read-only but
+   * these paths.
+   */
+  readonly readWritePaths?: readonly string[];
 }
 
 /**
  * Wraps a command so it runs the way its deployments confine it: in a private mount
  * namespace with `/` remounted read-only (a read-only root filesystem; /tmp and the app are
- * on it here), as an unprivileged numeric user with no capabilities and no_new_privs. Needs
+ * on it here), as an unprivileged numeric user with no capabilities (or only the ambient ones
+ * asked for) and no_new_privs. Needs
  * root to set up, like a container runtime or systemd does.
  */
 export function sandboxed(
@@ -37,10 +45,18 @@ export function sandboxed(
     steps.push('mount -t proc -o hidepid=invisible proc /proc');
     steps.push('mount --bind /proc/sys /proc/sys', 'mount -o remount,bind,ro /proc/sys');
   }
+  if (options.readWritePaths !== undefined) {
+    steps.push(
+      'mount --rbind /sys /sys',
+      `for m in $(awk '$5 ~ "^/sys(/|$)" {print $5}' /proc/self/mountinfo); do mount -o remount,bind,ro "$m"; done`,
+      ...options.readWritePaths.map((path) => `mount -o remount,bind,rw ${path}`),
+    );
+  }
   steps.push('mount -o remount,bind,ro /');
+  const caps = (options.capabilities ?? []).map((name) => `,+${name}`).join('');
   const drop = [
     `setpriv --reuid=${uid} --regid=${gid} --clear-groups --no-new-privs`,
-    '--bounding-set=-all --inh-caps=-all --ambient-caps=-all --',
+    `--bounding-set=-all${caps} --inh-caps=-all${caps} --ambient-caps=-all${caps} --`,
   ].join(' ');
   steps.push(`exec ${drop} "$@"`);
   return {

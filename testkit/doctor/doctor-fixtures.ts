@@ -28,6 +28,7 @@ import {
   TW_REUSE_DELAY_DEFAULT_MS,
 } from '../../src/doctor/thresholds.js';
 import type { Snapshot } from '../../src/snapshot/model.js';
+import type { ConnectErrorCounts } from '../../src/sources/connect-errors.js';
 import { sampleProcfs } from '../exporter/exporter-snapshots.js';
 import { snatFlow } from '../kernel/conntrack-format.js';
 import {
@@ -56,6 +57,11 @@ export interface DoctorCase {
   readonly before?: ProcfsTreeSpec;
   /** --collector.snat.usable-ports for both samples: the NAT rules are the test host's, not the tree's. */
   readonly snatUsablePorts?: string;
+  /**
+   * Failures doctor counted from tracefs during the window, as the command adds them to the
+   * second sample (no procfs file holds them; not written under test/fixtures).
+   */
+  readonly connectErrors?: ConnectErrorCounts;
 }
 
 /** A narrow range keeps the trees small: 100 usable ports. */
@@ -246,6 +252,20 @@ function closeWaitTree(count: number): ProcfsTreeSpec {
       },
     ],
   };
+}
+
+/** What doctor counted in its own namespace: `count` failed connect() calls, none lost. */
+function countedFailures(count: number): ConnectErrorCounts {
+  const series = {
+    syscall: 'connect',
+    errno: 'EADDRNOTAVAIL',
+    netns: '4026531840',
+    pod: '',
+    namespace: '',
+    container: '',
+    count,
+  } as const;
+  return { series: count === 0 ? [] : [series], lostEvents: 0, pollSeconds: 0 };
 }
 
 export const DOCTOR_CASES: readonly DoctorCase[] = [
@@ -582,6 +602,23 @@ export const DOCTOR_CASES: readonly DoctorCase[] = [
     snatUsablePorts: String(SNAT_USABLE),
   },
   {
+    name: 'connect-failures-counted.trigger',
+    description:
+      'A web front end whose client failed 5 connect() calls with EADDRNOTAVAIL during the window.',
+    expected: { 'connect-failures-counted': 'critical' },
+    absent: [],
+    tree: { sockets: WEB_FRONT, sysctls: HOST_SYSCTLS },
+    connectErrors: countedFailures(5),
+  },
+  {
+    name: 'connect-failures-counted.quiet',
+    description: 'The same, traced over the window, with no failure.',
+    expected: {},
+    absent: ['connect-failures-counted'],
+    tree: { sockets: WEB_FRONT, sysctls: HOST_SYSCTLS },
+    connectErrors: countedFailures(0),
+  },
+  {
     name: 'tcp-memory-pressure.trigger',
     description: 'sockstat mem at the tcp_mem pressure value.',
     expected: { 'tcp-memory-pressure': 'warning' },
@@ -624,9 +661,13 @@ export function caseDirs(root: string, testCase: DoctorCase): CaseDirs {
 /** A case's two samples, taken from its committed trees: proc-before (or proc again) and proc. */
 export function sampleCase(testCase: DoctorCase): { first: Snapshot; second: Snapshot } {
   const dirs = caseDirs(DOCTOR_FIXTURES_DIR, testCase);
+  const second = sampleProcfs(doctorSampleOptions(dirs.proc, testCase.snatUsablePorts));
   return {
     first: sampleProcfs(doctorSampleOptions(dirs.procBefore, testCase.snatUsablePorts)),
-    second: sampleProcfs(doctorSampleOptions(dirs.proc, testCase.snatUsablePorts)),
+    second:
+      testCase.connectErrors === undefined
+        ? second
+        : { ...second, connectErrors: testCase.connectErrors },
   };
 }
 

@@ -76,6 +76,8 @@ export async function startExporter(
     readonly fileLimit?: number;
     /** Runs it as this uid (and gid), without capabilities (setpriv). */
     readonly user?: number;
+    /** Runs it wrapped, e.g. in a deployment's confinement (testkit/deploy/deploy-runtime.ts). */
+    readonly wrap?: (file: string, argv: readonly string[]) => { file: string; args: string[] };
   } = {},
 ): Promise<RunningExporter> {
   let [file, argv] = exporterCommand(['--web.listen-address=127.0.0.1:0', ...args], options);
@@ -86,6 +88,10 @@ export async function startExporter(
     ];
   }
   if (options.user !== undefined) [file, argv] = asUser(options.user, file, argv);
+  if (options.wrap !== undefined) {
+    const wrapped = options.wrap(file, argv);
+    [file, argv] = [wrapped.file, wrapped.args];
+  }
   const daemon = startDaemon(file, argv, {
     cwd: REPO_ROOT,
     ...(options.netns === undefined ? {} : { netns: options.netns }),

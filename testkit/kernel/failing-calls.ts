@@ -31,12 +31,25 @@ export async function runFailingCalls(
   lab: NetnsLab,
   ns: string,
   calls: { readonly connects: number; readonly binds: number },
+  /** Called with the client's pid before it makes a call (e.g. to put it in a pod's cgroup). */
+  place?: (pid: number) => void,
 ): Promise<FailingClient> {
   lab.setSysctl(ns, 'net.ipv4.ip_local_port_range', `${RANGE.low} ${RANGE.high}`);
-  const child = lab.spawn(ns, process.execPath, [
-    PROGRAM,
-    JSON.stringify({ ...calls, rangePorts: RANGE.high - RANGE.low + 1 }),
-  ]);
+  const argv = [PROGRAM, JSON.stringify({ ...calls, rangePorts: RANGE.high - RANGE.low + 1 })];
+  // With `place`, a shell holds the pid until one byte arrives on stdin, then execs the client.
+  const child =
+    place === undefined
+      ? lab.spawn(ns, process.execPath, argv)
+      : lab.spawn(ns, 'sh', [
+          '-c',
+          'head -c 1 >/dev/null; exec "$0" "$@"',
+          process.execPath,
+          ...argv,
+        ]);
+  if (place !== undefined) {
+    place(child.pid as number);
+    child.stdin?.write('x');
+  }
   let output = '';
   child.stdout?.setEncoding('utf8');
   const line = new Promise<string>((resolve, reject) => {

@@ -7,6 +7,7 @@
  * once (generated from the firing and quiet cases). Series use a 1 minute step; values are in
  * promtool's expanding notation.
  */
+import { CONNECT_ERROR_SCENARIOS } from './connect-errors-alert-cases.js';
 import { CONNTRACK_SCENARIOS } from './conntrack-alert-cases.js';
 
 export interface ExpectedAlert {
@@ -1544,6 +1545,8 @@ function expand(scenarios: AlertScenarios): AlertCase[] {
   }));
 }
 
-export const ALERT_CASES: readonly AlertCase[] = [...SCENARIOS, ...CONNTRACK_SCENARIOS].flatMap(
-  expand,
-);
+export const ALERT_CASES: readonly AlertCase[] = [
+  ...SCENARIOS,
+  ...CONNTRACK_SCENARIOS,
+  ...CONNECT_ERROR_SCENARIOS,
+].flatMap(expand);

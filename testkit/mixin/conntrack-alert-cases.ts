@@ -51,6 +51,7 @@ const tableAlert = (
 ): ExpectedAlert => ({
   labels: labels('warning', extra),
   description:
+    `${extra.pod === undefined ? '' : `pod ${extra.namespace}/${extra.pod} (container ${extra.container}) on `}` +
     `web-1:10120: the conntrack table holds ${share} of its 262144 entries (nf_conntrack_max). At the ` +
     'limit the kernel evicts unassured flows (early_drop) and then drops new ones.',
 });
@@ -70,7 +71,7 @@ const DROP = `tcpstate_conntrack_events_total{${TARGET},event="drop"}`;
 const EARLY_DROP = `tcpstate_conntrack_events_total{${TARGET},event="early_drop"}`;
 
 /** A counter that rises by `step` every other sample. */
-function everyOther(step: number, count: number): string {
+export function everyOther(step: number, count: number): string {
   return Array.from({ length: count }, (_, i) => Math.floor(i / 2) * step).join(' ');
 }
 

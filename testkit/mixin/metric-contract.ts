@@ -67,6 +67,11 @@ export const CONTRACT_METRICS: ReadonlySet<string> = new Set([
   'tcpstate_snat_ports_used_max',
   'tcpstate_snat_ports_usable',
   'tcpstate_snat_port_headroom_ratio',
+  'tcpstate_connect_errors_total',
+  'tcpstate_bind_errors_total',
+  'tcpstate_connect_errors_lost_events_total',
+  'tcpstate_sockstat_sockets_max',
+  'tcpstate_ephemeral_exhausted_samples_total',
 ]);
 
 /**
