@@ -22,11 +22,13 @@ export function defaultSampleOptions(procfsRoot: string): SampleOptions {
 }
 
 /**
- * Doctor's plan: the defaults, and conntrack's one small stats file where the kernel has it
- * (a host without nf_conntrack is not reported as missing a source).
+ * Doctor's plan: the defaults, conntrack's one small stats file where the kernel has it (a
+ * host without nf_conntrack is not reported as missing a source), and the UDP tables where
+ * they exist (the ports a wider ephemeral range must reserve; captured trees may lack them).
  */
 export function doctorSampleOptions(procfsRoot: string): SampleOptions {
   const options = defaultSampleOptions(procfsRoot);
   const conntrack = existsSync(join(procfsRoot, 'net/stat/nf_conntrack'));
-  return { ...options, sources: { ...options.sources, conntrack } };
+  const udp = existsSync(join(procfsRoot, 'net/udp'));
+  return { ...options, sources: { ...options.sources, conntrack, udp } };
 }

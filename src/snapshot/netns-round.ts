@@ -152,6 +152,7 @@ function namespaceSampleOptions(topDestinations: number): Omit<SampleOptions, 'p
       sysctl: false,
       conntrack: false,
       snat: false,
+      udp: false,
     },
   };
 }
