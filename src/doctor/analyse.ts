@@ -10,6 +10,7 @@ import { clientSideTimeWait } from './checks/client-side-time-wait.js';
 import { closeWaitAccumulating } from './checks/close-wait-accumulating.js';
 import { conntrackNearFull } from './checks/conntrack-near-full.js';
 import { ephemeralHeadroomLow } from './checks/ephemeral-headroom-low.js';
+import { folkloreSysctls } from './checks/folklore-sysctls.js';
 import { lingerZeroAborts } from './checks/linger-zero-aborts.js';
 import { listenOverflows } from './checks/listen-overflows.js';
 import { listenerInEphemeralRange } from './checks/listener-in-ephemeral-range.js';
@@ -37,6 +38,7 @@ export const CHECKS: readonly Check[] = [
   twReuseOff,
   twReuseDelayShort,
   timestampsOff,
+  folkloreSysctls,
   closeWaitAccumulating,
   lingerZeroAborts,
   listenOverflows,
