@@ -12,6 +12,7 @@
  */
 import type { Duration, MixinConfig } from './config.js';
 import { conntrackGroup } from './conntrack-alerts.js';
+import { counterGroup } from './counter-alerts.js';
 import { DESTINATION_TEMPLATE, NETNS_OWNER_TEMPLATE, series } from './promql.js';
 import { RECORDED, type RecordingRule, recordingRules, sysctlSeries } from './recording.js';
 
@@ -588,6 +589,7 @@ export function alertGroups(config: MixinConfig): RuleGroup[] {
     connectionGroup(config),
     exporterGroup(config),
     conntrackGroup(config),
+    counterGroup(config),
   ];
 }
 

@@ -8,6 +8,7 @@
  * promtool's expanding notation.
  */
 import { CONNTRACK_SCENARIOS } from './conntrack-alert-cases.js';
+import { COUNTER_SCENARIOS } from './counter-alert-cases.js';
 
 export interface ExpectedAlert {
   readonly labels: Readonly<Record<string, string>>;
@@ -1581,6 +1582,8 @@ function expand(scenarios: AlertScenarios): AlertCase[] {
   }));
 }
 
-export const ALERT_CASES: readonly AlertCase[] = [...SCENARIOS, ...CONNTRACK_SCENARIOS].flatMap(
-  expand,
-);
+export const ALERT_CASES: readonly AlertCase[] = [
+  ...SCENARIOS,
+  ...CONNTRACK_SCENARIOS,
+  ...COUNTER_SCENARIOS,
+].flatMap(expand);

@@ -58,7 +58,7 @@ const DROP = `tcpstate_conntrack_events_total{${TARGET},event="drop"}`;
 const EARLY_DROP = `tcpstate_conntrack_events_total{${TARGET},event="early_drop"}`;
 
 /** A counter that rises by `step` every other sample. */
-function everyOther(step: number, count: number): string {
+export function everyOther(step: number, count: number): string {
   return Array.from({ length: count }, (_, i) => Math.floor(i / 2) * step).join(' ');
 }
 
