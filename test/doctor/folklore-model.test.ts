@@ -88,7 +88,10 @@ describe.skipIf(!canRun('TIME_WAIT folklore vs the kernel', { netns: true, comma
       const toward = (list: { state: string; remotePort: number }[], state: string, to: number) =>
         list.filter((s) => s.state === state && s.remotePort === to).length;
       const early = await waitForSs(lab, ns, (list) =>
-        toward(list, 'fin_wait2', held) === CONNECTIONS ? [] : ['FIN_WAIT2 not all there yet'],
+        toward(list, 'fin_wait2', held) === CONNECTIONS &&
+        toward(list, 'time_wait', answered) === CONNECTIONS
+          ? []
+          : ['FIN_WAIT2 and TIME_WAIT not all there yet'],
       );
       expect(toward(early, 'time_wait', answered)).toBe(CONNECTIONS);
       const gone = await waitForSs(
@@ -124,6 +127,14 @@ describe.skipIf(!canRun('TIME_WAIT folklore vs the kernel', { netns: true, comma
         port: answered,
         count: CONNECTIONS,
         then,
+      });
+      // close() returns before the server's FIN arrives: wait until every client has it.
+      await waitForSs(lab, ns, (list) => {
+        const closing = list.filter(
+          (s) =>
+            s.remotePort === answered && ['fin_wait1', 'fin_wait2', 'closing'].includes(s.state),
+        );
+        return closing.length === 0 ? [] : [`${closing.length} clients still closing`];
       });
       expect(timeWaitSecondsLeft(answered)).toHaveLength(limit);
       expect(timeWaitOverflows() - overflows).toBe(CONNECTIONS - limit);
