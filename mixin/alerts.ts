@@ -15,6 +15,7 @@
 import type { Duration, MixinConfig } from './config.js';
 import { connectErrorsGroup } from './connect-errors-alerts.js';
 import { conntrackGroup } from './conntrack-alerts.js';
+import { counterGroup } from './counter-alerts.js';
 import {
   DESTINATION_TEMPLATE,
   NAMESPACE_LABELS,
@@ -548,6 +549,7 @@ export function alertGroups(config: MixinConfig): RuleGroup[] {
     exporterGroup(config),
     conntrackGroup(config),
     connectErrorsGroup(config),
+    counterGroup(config),
   ];
 }
 

@@ -124,6 +124,18 @@ export interface MixinConfig {
     readonly staleSlackSeconds: number;
     readonly stalledFor: Duration;
   };
+  /** The kernel counters of the netstat collector (mixin/counter-alerts.ts). */
+  readonly counters: {
+    /** Rates over this window: a drop every other minute is the same trouble as one a minute. */
+    readonly window: Duration;
+    readonly for: Duration;
+    /** Connections aborted by their timers against the connections opened. */
+    readonly timeoutAbortShare: number;
+    /** ...and at least this many in the window, so an idle host's one vanished peer is quiet. */
+    readonly timeoutAbortsMin: number;
+    /** Segments dropped per second on arrival (backlog, receive queue). */
+    readonly dropsPerSecond: number;
+  };
   /** The conntrack and snat collectors' series (mixin/conntrack-alerts.ts). */
   readonly conntrack: {
     /** NAT ports held toward one destination against the usable: warning, then critical. */
@@ -242,6 +254,18 @@ export const defaultConfig: MixinConfig = {
     staleIntervals: 3,
     staleSlackSeconds: 60,
     stalledFor: '5m',
+  },
+  counters: {
+    window: '10m',
+    // Longer than a deploy or a backup run: a quarter of an hour of it is how the host runs.
+    for: '15m',
+    // One connection in a hundred ends on a timeout: peers that vanish (a network path or a
+    // middlebox losing flows), not the odd mobile client; busy hosts see far less.
+    timeoutAbortShare: 0.01,
+    timeoutAbortsMin: 10,
+    // Each dropped segment is retransmitted after an RTO (200 ms or more): one a second for
+    // a quarter of an hour is latency users see; a burst of them is not worth a message.
+    dropsPerSecond: 1,
   },
   conntrack: {
     snatWarningRatio: SNAT_USE_WARNING_RATIO,

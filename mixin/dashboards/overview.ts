@@ -634,6 +634,44 @@ export function overviewDashboard(config: MixinConfig): dashboard.Dashboard {
         },
         [['tcpstate_conntrack_events_total', '{{event}}']],
       ),
+    )
+    .withRow(row('Failing connections of $instance'))
+    .withPanel(
+      ratesPanel(
+        {
+          title: 'Connections aborted on timeout and segments dropped per second',
+          span: 8,
+          description:
+            'Timeout aborts: connections reset after exhausting their retransmissions or keepalive probes ' +
+            '(TCPAbortOnTimeout; the alert compares them with the connections opened). Backlog drops: segments ' +
+            "dropped while a program held its socket's lock (TCPBacklogDrop). Receive queue drops: segments with " +
+            'no room in the receive buffer (TCPRcvQDrop). Each drop costs a retransmission timeout.',
+        },
+        [
+          ['tcpstate_timeout_aborts_total', 'timeout aborts'],
+          ['tcpstate_backlog_drops_total', 'backlog drops'],
+          ['tcpstate_receive_queue_drops_total', 'receive queue drops'],
+        ],
+      ),
+    )
+    .withPanel(
+      ratesPanel(
+        {
+          title: 'Retransmissions and resets per second',
+          span: 8,
+          description:
+            'Segments retransmitted (RetransSegs), retransmission timer expiries (TCPTimeouts), SYN and SYN-ACK ' +
+            'retransmits (TCPSynRetrans: peers not answering), RSTs sent (OutRsts) and connections closed with ' +
+            'SO_LINGER 0 (TCPAbortOnData). Normal in small numbers: compare with your usual level.',
+        },
+        [
+          ['tcpstate_segments_retransmitted_total', 'retransmitted'],
+          ['tcpstate_timeouts_total', 'RTOs'],
+          ['tcpstate_syn_retransmits_total', 'SYN retransmits'],
+          ['tcpstate_resets_sent_total', 'RSTs sent'],
+          ['tcpstate_data_aborts_total', 'linger-0 aborts'],
+        ],
+      ),
     );
   return buildDashboard(withConnectErrorsRow(builder));
 }

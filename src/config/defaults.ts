@@ -24,11 +24,14 @@ export function defaultSampleOptions(procfsRoot: string): SampleOptions {
 /**
  * Doctor's plan: the defaults, plus conntrack's stats file and the NAT ports of its table
  * where the kernel has them (a host without nf_conntrack is not reported as missing a
- * source). `snatUsablePorts`: as --collector.snat.usable-ports, '' to read the NAT rules.
+ * source), and the UDP tables where they exist (the ports a wider ephemeral range must
+ * reserve; captured trees may lack them). `snatUsablePorts`: as --collector.snat.usable-ports,
+ * '' to read the NAT rules.
  */
 export function doctorSampleOptions(procfsRoot: string, snatUsablePorts = ''): SampleOptions {
   const options = defaultSampleOptions(procfsRoot);
   const conntrack = existsSync(join(procfsRoot, 'net/stat/nf_conntrack'));
   const snat = existsSync(join(procfsRoot, 'net/nf_conntrack'));
-  return { ...options, snatUsablePorts, sources: { ...options.sources, conntrack, snat } };
+  const udp = existsSync(join(procfsRoot, 'net/udp'));
+  return { ...options, snatUsablePorts, sources: { ...options.sources, conntrack, snat, udp } };
 }

@@ -11,6 +11,7 @@ import { closeWaitAccumulating } from './checks/close-wait-accumulating.js';
 import { connectFailuresCounted } from './checks/connect-failures-counted.js';
 import { conntrackNearFull } from './checks/conntrack-near-full.js';
 import { ephemeralHeadroomLow } from './checks/ephemeral-headroom-low.js';
+import { folkloreSysctls } from './checks/folklore-sysctls.js';
 import { lingerZeroAborts } from './checks/linger-zero-aborts.js';
 import { listenOverflows } from './checks/listen-overflows.js';
 import { listenerInEphemeralRange } from './checks/listener-in-ephemeral-range.js';
@@ -40,6 +41,7 @@ export const CHECKS: readonly Check[] = [
   twReuseOff,
   twReuseDelayShort,
   timestampsOff,
+  folkloreSysctls,
   closeWaitAccumulating,
   lingerZeroAborts,
   listenOverflows,

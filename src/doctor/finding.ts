@@ -13,6 +13,7 @@ export const FINDING_IDS = [
   'tw-reuse-off',
   'tw-reuse-delay-short',
   'timestamps-off',
+  'folklore-sysctls',
   'close-wait-accumulating',
   'linger-zero-aborts',
   'listen-overflows',

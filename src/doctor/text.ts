@@ -14,6 +14,9 @@ const SYSCTL_NOTES: Readonly<Record<string, string>> = {
   'net.ipv4.tcp_fin_timeout':
     's an orphaned FIN_WAIT2 socket lives; not TIME_WAIT, which is a fixed 60 s',
   'net.ipv4.tcp_timestamps': 'needed by PAWS and tcp_tw_reuse',
+  'net.ipv4.tcp_tw_recycle': 'removed in Linux 4.12; on, it drops SYNs from clients behind NAT',
+  'net.ipv4.tcp_ehash_entries':
+    'established hash size; half of it is tcp_max_tw_buckets by default',
   'net.core.somaxconn': 'cap on every listen() backlog',
   'net.ipv4.tcp_max_orphans': 'host-wide; orphans beyond it are reset',
   'net.ipv4.tcp_mem.pressure': 'pages; above it TCP shrinks socket buffers',

@@ -71,6 +71,12 @@ export const SYN_COOKIES_WARNING_PER_SECOND = 1;
 export const TW_REUSE_DELAY_DEFAULT_MS = 1000;
 
 /**
+ * tcp_fin_timeout's default, in seconds: below it someone lowered it, usually to shorten
+ * TIME_WAIT, which it does not touch (TIME_WAIT is a fixed 60 s); an info finding.
+ */
+export const FIN_TIMEOUT_DEFAULT_SECONDS = 60;
+
+/**
  * NAT ports held toward one destination against those the NAT rule gives. Conntrack keeps
  * a closed flow's port for nf_conntrack_tcp_timeout_time_wait (120 s): at half, the
  * connection rate to that destination cannot double...

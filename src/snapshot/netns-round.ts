@@ -164,6 +164,7 @@ function namespaceSampleOptions(topDestinations: number): Omit<SampleOptions, 'p
       sysctl: false,
       conntrack: false,
       snat: false,
+      udp: false,
     },
   };
 }

@@ -10,6 +10,7 @@ import { readNetstat } from '../sources/netstat.js';
 import { readSockstat } from '../sources/sockstat.js';
 import type { EphemeralSettings, Sysctls } from '../sources/sysctl.js';
 import type { TcpTableReader } from '../sources/tcp-table.js';
+import { readUdpListeners } from '../sources/udp-table.js';
 import { readSnatPorts, type SnatLimits } from './snat-accumulator.js';
 import type { AggregateLimits, SocketAccumulator } from './socket-accumulator.js';
 import type { SocketTables } from './socket-tables.js';
@@ -70,6 +71,8 @@ const READERS = {
   sysctl: (context: SourceContext) => context.sysctls(),
   conntrack: ({ options }: SourceContext) => readConntrackStats(options.procfsRoot),
   snat: (context: SourceContext) => readSnatPorts(context),
+  // doctor's widen-the-range advice only; no collector reads it.
+  udp: ({ options }: SourceContext) => readUdpListeners(options.procfsRoot),
 };
 
 export type SourceName = keyof typeof READERS;

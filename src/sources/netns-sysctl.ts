@@ -75,8 +75,8 @@ export function namespaceEntryProblem(statusPath = '/proc/self/status'): string 
 /**
  * The defaults a new network namespace gets (Linux 5.4 and later; checked by reading a
  * namespace made with `unshare -n` inside one whose values were all changed). Left out:
- * tcp_max_tw_buckets and tcp_max_syn_backlog, which the kernel sizes from the TCP hash at
- * boot, and tcp_tw_reuse_delay on kernels without it (before 6.14).
+ * tcp_max_tw_buckets, tcp_ehash_entries and tcp_max_syn_backlog, which the kernel sizes from
+ * the TCP hash at boot, and tcp_tw_reuse_delay on kernels without it (before 6.14).
  */
 const TW_REUSE_DELAY = 'net.ipv4.tcp_tw_reuse_delay';
 

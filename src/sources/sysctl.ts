@@ -41,7 +41,12 @@ export const NUMERIC_SYSCTLS: readonly {
   // Added in Linux 6.14; older kernels reuse from the next wall-clock second (0-1 s).
   { name: 'net.ipv4.tcp_tw_reuse_delay', optional: true },
   { name: 'net.ipv4.tcp_max_tw_buckets' },
+  // 6.1+: the established hash's size; its half is tcp_max_tw_buckets' default (negative in
+  // a namespace that shares the host's hash).
+  { name: 'net.ipv4.tcp_ehash_entries', optional: true },
   { name: 'net.ipv4.tcp_fin_timeout' },
+  // Removed in Linux 4.12: present only on older kernels, where doctor flags it when on.
+  { name: 'net.ipv4.tcp_tw_recycle', optional: true },
   { name: 'net.ipv4.tcp_timestamps' },
   { name: 'net.ipv4.tcp_syncookies' },
   { name: 'net.ipv4.tcp_max_syn_backlog' },

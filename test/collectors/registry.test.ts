@@ -105,6 +105,7 @@ describe('the collector registry', () => {
       sysctl: false,
       conntrack: false,
       snat: false,
+      udp: false,
     });
     expect(REGISTRY.sourcePlan({ ...off, ports: true })).toEqual({
       sockets: true,
@@ -113,6 +114,7 @@ describe('the collector registry', () => {
       sysctl: false,
       conntrack: false,
       snat: false,
+      udp: false,
     });
   });
 });
@@ -169,6 +171,7 @@ describe('adding a collector: its file and one registry line', () => {
       sysctl: false,
       conntrack: false,
       snat: false,
+      udp: false,
     });
   });
 });

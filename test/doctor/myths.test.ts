@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { Finding } from '../../src/doctor/finding.js';
 import type { DoctorReport } from '../../src/doctor/report.js';
 import { formatText } from '../../src/doctor/text.js';
 import {
@@ -34,6 +35,46 @@ describe('the myth checker', () => {
     expect(
       mythProblemsInText('SO_LINGER 0 is no fix: close() sends a RST and loses data.', 'x'),
     ).toEqual([]);
+  });
+});
+
+describe('the myth checker on fixes', () => {
+  const finding = (step: string, lines: string[], evidence = {}): Finding => ({
+    id: 'folklore-sysctls',
+    severity: 'warning',
+    summary: 'seen',
+    evidence,
+    explanation: 'seen',
+    fix: [{ step, lines }],
+    stopTheBleeding: [],
+  });
+
+  it('lets a fix undo what was seen', () => {
+    const undo = [
+      finding('Turn it off (removed in Linux 4.12)', ['sysctl -w net.ipv4.tcp_tw_recycle=0']),
+      finding('Restore it: it bounds FIN_WAIT2', [
+        'sysctl -w net.ipv4.tcp_fin_timeout=60',
+        "echo 'net.ipv4.tcp_fin_timeout = 60' > /etc/sysctl.d/90-tcp_fin_timeout.conf",
+      ]),
+      finding('Restore it', ['sysctl -w net.ipv4.tcp_max_tw_buckets=131072'], {
+        'net.ipv4.tcp_max_tw_buckets': 5000,
+      }),
+    ];
+    expect(mythProblemsInFindings(undo)).toEqual([]);
+  });
+
+  it('never lets a fix apply them', () => {
+    const apply = [
+      finding('It was removed in 4.12, but', ['sysctl -w net.ipv4.tcp_tw_recycle=1']),
+      finding('Shorten FIN_WAIT2', ["echo 'net.ipv4.tcp_fin_timeout = 15' > /etc/sysctl.conf"]),
+      finding('Free the ports', ['sysctl -w net.ipv4.tcp_max_tw_buckets=1000'], {
+        'net.ipv4.tcp_max_tw_buckets': 5000,
+      }),
+      finding('Lower tcp_max_tw_buckets to free ports', []),
+      finding('Set SO_LINGER 0: the RST skips TIME_WAIT', []),
+    ];
+    for (const one of apply)
+      expect(mythProblemsInFindings([one]), one.fix[0]?.step).not.toEqual([]);
   });
 });
 

@@ -113,6 +113,7 @@ describe.skipIf(!canRun('stuck CLOSE_WAIT vs ss', { netns: true, commands: ['ss'
           sysctl: false,
           conntrack: false,
           snat: false,
+          udp: false,
         },
         maxListenPorts: 64,
         topRemotePorts: 20,

@@ -345,6 +345,7 @@ describe('sources fail alone', () => {
           sysctl: true,
           conntrack: false,
           snat: false,
+          udp: false,
         },
       },
     );

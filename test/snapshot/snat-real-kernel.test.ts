@@ -25,6 +25,7 @@ const CONNTRACK_ONLY: Partial<SampleOptions> = {
     sysctl: false,
     conntrack: true,
     snat: true,
+    udp: false,
   },
   snatTopDestinations: 10,
 };

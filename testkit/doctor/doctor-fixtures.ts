@@ -19,6 +19,7 @@ import {
   CONNTRACK_ENTRIES_WARNING_RATIO,
   EPHEMERAL_USE_CRITICAL_RATIO,
   EPHEMERAL_USE_WARNING_RATIO,
+  FIN_TIMEOUT_DEFAULT_SECONDS,
   ORPHANS_WARNING_RATIO,
   PAWS_WARNING_PER_SECOND,
   SNAT_USE_WARNING_RATIO,
@@ -475,6 +476,38 @@ export const DOCTOR_CASES: readonly DoctorCase[] = [
     expected: {},
     absent: ['timestamps-off'],
     tree: { sockets: WEB_FRONT, sysctls: { 'net.ipv4.tcp_timestamps': 2 } },
+  },
+  {
+    name: 'folklore-sysctls.trigger',
+    description:
+      'Folklore applied on a pre-4.12 kernel: tcp_tw_recycle=1, tcp_fin_timeout 1 s under its default, tcp_max_tw_buckets 5000 under half the established hash.',
+    expected: { 'folklore-sysctls': 'warning' },
+    absent: [],
+    tree: {
+      sockets: WEB_FRONT,
+      sysctls: {
+        'net.ipv4.tcp_tw_recycle': 1,
+        'net.ipv4.tcp_fin_timeout': FIN_TIMEOUT_DEFAULT_SECONDS - 1,
+        'net.ipv4.tcp_ehash_entries': 262144,
+        'net.ipv4.tcp_max_tw_buckets': 5000,
+      },
+    },
+  },
+  {
+    name: 'folklore-sysctls.quiet',
+    description:
+      'The defaults, tcp_tw_recycle present and off, in a namespace sharing the host hash (negative ehash entries).',
+    expected: {},
+    absent: ['folklore-sysctls'],
+    tree: {
+      sockets: WEB_FRONT,
+      sysctls: {
+        'net.ipv4.tcp_tw_recycle': 0,
+        'net.ipv4.tcp_fin_timeout': FIN_TIMEOUT_DEFAULT_SECONDS,
+        'net.ipv4.tcp_ehash_entries': -262144,
+        'net.ipv4.tcp_max_tw_buckets': 131072,
+      },
+    },
   },
   {
     name: 'linger-zero-aborts.trigger',

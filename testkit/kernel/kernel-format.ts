@@ -75,6 +75,28 @@ export function formatTable(family: 'ipv4' | 'ipv6', sockets: readonly KernelSoc
     .join('');
 }
 
+const UDP_LINE_WIDTH = 127;
+const UDP_HEADER =
+  '   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops';
+const UDP6_HEADER =
+  '  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops';
+
+/**
+ * /proc/net/udp{,6} as udp4_format_sock and udp6_sock_seq_show print it: `%5d:` slots, udp
+ * lines padded to 127 characters, udp6 lines not. State 07 unconnected, 01 connected.
+ */
+export function formatUdpTable(
+  family: 'ipv4' | 'ipv6',
+  sockets: readonly Omit<KernelSocket, 'shape' | 'rxQueue' | 'ticksLeft'>[],
+): string {
+  const lines = sockets.map((socket, slot) => {
+    const line = `${String(slot).padStart(5, ' ')}: ${kernelAddress(socket.local)}:${hex(socket.localPort, 4)} ${kernelAddress(socket.remote)}:${hex(socket.remotePort, 4)} ${hex(socket.state, 2)} 00000000:00000000 00:00000000 00000000     0        0 ${socket.inode ?? 0} 2 ${POINTER} 0`;
+    return family === 'ipv4' ? line.padEnd(UDP_LINE_WIDTH, ' ') : line;
+  });
+  const header = family === 'ipv4' ? UDP_HEADER.padEnd(UDP_LINE_WIDTH, ' ') : UDP6_HEADER;
+  return [header, ...lines].map((line) => `${line}\n`).join('');
+}
+
 /** `::ffff:a.b.c.d` as 16 bytes. */
 export function ipv4Mapped(ipv4: readonly number[]): number[] {
   return [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, ...ipv4];

@@ -9,7 +9,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { TCP_STATES, type TcpState } from '../../src/snapshot/model.js';
 import { type ConntrackFlow, formatConntrackLine } from './conntrack-format.js';
-import { formatTable } from './kernel-format.js';
+import { formatTable, formatUdpTable, type KernelSocket } from './kernel-format.js';
 
 export interface ProcfsSocketSpec {
   readonly state: TcpState;
@@ -48,6 +48,11 @@ export interface ProcfsTreeSpec {
   readonly conntrackEntries?: number;
   /** Flows of net/nf_conntrack, each `count` times with the NAT port counting up; absent: no file. */
   readonly conntrackFlows?: readonly { readonly flow: ConntrackFlow; readonly count?: number }[];
+  /**
+   * UDP sockets for net/udp and net/udp6 (brackets put one in udp6): unconnected (state 07)
+   * without a remote, connected (01) with one. Absent: neither file is written.
+   */
+  readonly udp?: readonly { readonly local: string; readonly remote?: string }[];
   /** Paths relative to the root not to write, e.g. `net/tcp6` for a host without IPv6. */
   readonly omit?: readonly string[];
 }
@@ -209,15 +214,19 @@ function socketTable(sockets: readonly ExpandedSocket[], family: 'ipv4' | 'ipv6'
   const others = sockets.filter((socket) => socket.state !== 'listen');
   return formatTable(
     family,
-    [...listening, ...others].map((socket, index) => ({
-      local: [...socket.local.bytes],
-      localPort: socket.local.port,
-      remote: [...socket.remote.bytes],
-      remotePort: socket.remote.port,
-      state: TCP_STATES.indexOf(socket.state) + 1,
-      inode: 10_000 + index,
-    })),
+    [...listening, ...others].map((socket, index) => kernelSocket(socket, 10_000 + index)),
   );
+}
+
+function kernelSocket(socket: ExpandedSocket, inode: number): KernelSocket {
+  return {
+    local: [...socket.local.bytes],
+    localPort: socket.local.port,
+    remote: [...socket.remote.bytes],
+    remotePort: socket.remote.port,
+    state: TCP_STATES.indexOf(socket.state) + 1,
+    inode,
+  };
 }
 
 /** A `Name: fields` / `Name: values` pair of lines as in net/netstat and net/snmp. */
@@ -296,6 +305,22 @@ export function writeProcfsTree(root: string, spec: ProcfsTreeSpec = {}): void {
       ) +
       counterLines('Udp', UDP_SNMP_FIELDS, {}),
   };
+  if (spec.udp !== undefined) {
+    const udp = spec.udp.flatMap((socket) =>
+      expand({ state: socket.remote === undefined ? 'close' : 'established', ...socket }),
+    );
+    for (const [file, family, ipv6] of [
+      ['net/udp', 'ipv4', false],
+      ['net/udp6', 'ipv6', true],
+    ] as const) {
+      files[file] = formatUdpTable(
+        family,
+        udp
+          .filter((socket) => socket.local.ipv6 === ipv6)
+          .map((socket, index) => kernelSocket(socket, 20_000 + index)),
+      );
+    }
+  }
   if (spec.conntrackEntries !== undefined) {
     const row = [spec.conntrackEntries, 0, 0, 0].map((value) => hex8(value)).join(' ');
     files['net/stat/nf_conntrack'] = `entries insert_failed drop early_drop\n${row}\n${row}\n`;

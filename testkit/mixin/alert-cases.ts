@@ -9,6 +9,7 @@
  */
 import { CONNECT_ERROR_SCENARIOS } from './connect-errors-alert-cases.js';
 import { CONNTRACK_SCENARIOS } from './conntrack-alert-cases.js';
+import { COUNTER_SCENARIOS } from './counter-alert-cases.js';
 
 export interface ExpectedAlert {
   readonly labels: Readonly<Record<string, string>>;
@@ -1549,4 +1550,5 @@ export const ALERT_CASES: readonly AlertCase[] = [
   ...SCENARIOS,
   ...CONNTRACK_SCENARIOS,
   ...CONNECT_ERROR_SCENARIOS,
+  ...COUNTER_SCENARIOS,
 ].flatMap(expand);

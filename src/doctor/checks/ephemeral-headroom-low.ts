@@ -4,7 +4,8 @@
  * no usable port at all, every connect() without bind() fails.
  */
 import type { Destination, EphemeralPorts, SocketTables } from '../../snapshot/model.js';
-import { reservePortsFix, sysctlFix, twReuseFixes, upstreamFixes } from '../advice.js';
+import type { UdpListeners } from '../../sources/udp-table.js';
+import { twReuseFixes, upstreamFixes } from '../advice.js';
 import { type Check, needEphemeral, needSockets, percent } from '../check-context.js';
 import { round } from '../counters.js';
 import {
@@ -15,12 +16,12 @@ import {
   reuseApplies,
   reuseReason,
   twReuseWouldHelp,
-  unreservedListeners,
   upstreamOf,
 } from '../ephemeral.js';
 import type { FixStep } from '../finding.js';
 import { PORT_RANGE } from '../sysctl-names.js';
 import { EPHEMERAL_USE_CRITICAL_RATIO } from '../thresholds.js';
+import { widerRangeSteps } from '../wider-range.js';
 
 interface Crowding {
   readonly destination: Destination;
@@ -36,35 +37,21 @@ interface Observed {
   /** ip_local_port_range as `low high`. */
   readonly range: string;
   readonly reserved: readonly (readonly [number, number])[];
+  /** UDP ports a wider range must reserve too; undefined when net/udp was not read. */
+  readonly udp: UdpListeners | undefined;
   /** The crowded destination; undefined when no port is usable at all. */
   readonly crowding?: Crowding;
 }
 
-/** A range wide enough to matter, still clear of the well-known and registered low ports. */
-const WIDE_PORT_RANGE = { low: 10000, high: 65535 };
-
 /** Relief that takes effect for the next connect(): more ports, reuse where it changes something. */
-function morePortsNow({ sockets, ephemeral, reserved, crowding }: Observed): FixStep[] {
-  const steps: FixStep[] = [];
-  if (ephemeral.rangeLow > WIDE_PORT_RANGE.low || ephemeral.rangeHigh < WIDE_PORT_RANGE.high) {
-    const low = Math.min(ephemeral.rangeLow, WIDE_PORT_RANGE.low);
-    steps.push(
-      sysctlFix(
-        'Widen the ephemeral port range (applies to the next connect())',
-        PORT_RANGE,
-        `${low} ${WIDE_PORT_RANGE.high}`,
-      ),
-    );
-    const exposed = unreservedListeners(sockets, reserved, low, WIDE_PORT_RANGE.high);
-    if (exposed.length > 0)
-      steps.push(
-        reservePortsFix(
-          'Reserve the listening ports inside the wider range so clients never take them',
-          reserved,
-          exposed,
-        ),
-      );
-  }
+function morePortsNow({ sockets, ephemeral, reserved, udp, crowding }: Observed): FixStep[] {
+  const steps = widerRangeSteps({
+    sockets,
+    rangeLow: ephemeral.rangeLow,
+    rangeHigh: ephemeral.rangeHigh,
+    reserved,
+    udp,
+  });
   if (crowding !== undefined && twReuseWouldHelp(crowding.destination))
     steps.push(...twReuseFixes(ephemeral.reuse.timestamps));
   steps.push({
@@ -88,6 +75,7 @@ export const ephemeralHeadroomLow: Check<Observed> = {
       ephemeral,
       range: `${portRange.low} ${portRange.high}`,
       reserved: context.second.sysctl?.reservedPorts ?? [],
+      udp: context.second.udp,
     };
     if (ephemeral.usable === 0) return [base];
     return crowdedDestinations(sockets).map((destination) => ({

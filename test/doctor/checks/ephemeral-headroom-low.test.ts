@@ -71,6 +71,52 @@ describe('ephemeral-headroom-low', () => {
     expect(fixLines(finding)).toContain('sysctl -w net.ipv4.ip_local_reserved_ports=20000');
   });
 
+  it('reserves, before widening, the UDP servers and a Kubernetes node ports the wider range reaches', () => {
+    const crowded = {
+      state: 'established',
+      local: '198.18.0.2:40000',
+      remote: '198.18.0.1:443',
+      count: 90,
+    } as const;
+    const node = sampleTree({
+      sysctls: {
+        'net.ipv4.ip_local_port_range': '40000 40099',
+        'net.ipv4.ip_local_reserved_ports': '50000',
+      },
+      sockets: [{ state: 'listen', local: '0.0.0.0:10250' }, crowded],
+      udp: [
+        { local: '0.0.0.0:20053' },
+        { local: '[::]:50000' },
+        // Inside today's range: most likely a client that sent without binding.
+        { local: '0.0.0.0:40050' },
+        // Connected: a client.
+        { local: '198.18.0.2:25000', remote: '198.18.0.1:53' },
+      ],
+    });
+    const finding = only(analyse(node, node, 0, checks).findings, 'ephemeral-headroom-low');
+    const relief = reliefLines(finding);
+    const reserve =
+      'sysctl -w net.ipv4.ip_local_reserved_ports=10248-10256,20053,30000-32767,50000';
+    expect(relief).toContain(reserve);
+    expect(relief.indexOf(reserve)).toBeLessThan(
+      relief.indexOf('sysctl -w net.ipv4.ip_local_port_range="10000 65535"'),
+    );
+    const steps = finding.stopTheBleeding.map((step) => step.step).join('\n');
+    expect(steps).toContain('TCP listeners 10250; UDP listeners 20053');
+    expect(steps).toContain('NodePort range 30000-32767 (this is a Kubernetes node)');
+    expect(steps).toContain('what /proc cannot show');
+
+    const plain = sampleTree({
+      sysctls: { 'net.ipv4.ip_local_port_range': '40000 40099' },
+      sockets: [crowded],
+    });
+    const quiet = only(analyse(plain, plain, 0, checks).findings, 'ephemeral-headroom-low');
+    expect(reliefLines(quiet).some((line) => line.includes('reserved_ports'))).toBe(false);
+    const said = quiet.stopTheBleeding.map((step) => step.step).join('\n');
+    expect(said).toContain('On a Kubernetes node, reserve the NodePort range (30000-32767');
+    expect(said).toContain('UDP listeners (net/udp was not read)');
+  });
+
   it('is critical when no port is usable at all', () => {
     const snapshot = sampleTree({
       sysctls: {
