@@ -1,8 +1,9 @@
 /**
  * Alerting rules. Each alert carries the labels an operator needs to act (the instance, and
  * the destination, port or stage where one applies) and links to its runbook section.
- * Every expression keeps `job` and `instance`, so several exporters never add up, and
- * compares series of one exporter only. Thresholds and their reasons: mixin/config.ts.
+ * Every expression keeps the cluster, group and instance labels (config.clusterLabel,
+ * groupLabels, instanceLabels), so several exporters never add up, even where the clusters
+ * of a fleet meet in one Prometheus, and compares series of one exporter only. Thresholds and their reasons: mixin/config.ts.
  *
  * A warning and the critical above it overlap (`>= warning` and `>= critical`, no upper
  * bound): a figure that moves between the levels keeps at least one of them held, and
@@ -12,7 +13,14 @@
  */
 import type { Duration, MixinConfig } from './config.js';
 import { conntrackGroup } from './conntrack-alerts.js';
-import { DESTINATION_TEMPLATE, NETNS_OWNER_TEMPLATE, series } from './promql.js';
+import {
+  byHost,
+  DESTINATION_TEMPLATE,
+  hostLabels,
+  NETNS_OWNER_TEMPLATE,
+  onHost,
+  series,
+} from './promql.js';
 import { RECORDED, type RecordingRule, recordingRules, sysctlSeries } from './recording.js';
 
 /** `info`: worth knowing, never worth waking anyone (routed to a ticket or dashboard). */
@@ -74,13 +82,17 @@ export function toRule(config: MixinConfig, spec: AlertSpec): AlertingRule {
  * Looks a per-instance number up at notification time (`query` runs in Prometheus). The
  * format string is a Go raw string so PromQL quotes need no escaping.
  */
-export function instanceValueTemplate(metric: string, ...matchers: readonly string[]): string {
-  return labelValueTemplate(metric, matchers, ['job', 'instance']);
+export function instanceValueTemplate(
+  config: MixinConfig,
+  metric: string,
+  ...matchers: readonly string[]
+): string {
+  return labelValueTemplate(metric, matchers, hostLabels(config));
 }
 
 /** The same for a network namespace's series: its exporter and its `netns` label. */
-function netnsValueTemplate(metric: string): string {
-  return labelValueTemplate(metric, [], ['job', 'instance', 'netns']);
+function netnsValueTemplate(config: MixinConfig, metric: string): string {
+  return labelValueTemplate(metric, [], [...hostLabels(config), 'netns']);
 }
 
 function labelValueTemplate(
@@ -88,9 +100,21 @@ function labelValueTemplate(
   matchers: readonly string[],
   labels: readonly string[],
 ): string {
-  const selector = [...matchers, ...labels.map((label) => `${label}=%q`)].join(',');
-  const args = labels.map((label) => `$labels.${label}`).join(' ');
-  return `{{ with printf \`${metric}{${selector}}\` ${args} | query }}{{ . | first | value | printf "%.0f" }}{{ end }}`;
+  return `{{ with ${labelQueryTemplate(`${metric}{${matcherList(matchers, labels)}}`, labels)} }}{{ . | first | value | printf "%.0f" }}{{ end }}`;
+}
+
+/** Matchers plus one `label=%q` per label, for printf. */
+function matcherList(matchers: readonly string[], labels: readonly string[]): string {
+  return [...matchers, ...labels.map((label) => `${label}=%q`)].join(',');
+}
+
+/**
+ * `printf \`query\` $labels.a $labels.b | query`: the query with each `%q` filled from the
+ * alert's labels, in order. A label the alert lacks is empty, and `label=""` matches series
+ * without it, so a Prometheus without a cluster label runs the same template.
+ */
+function labelQueryTemplate(queryText: string, labels: readonly string[]): string {
+  return `printf \`${queryText}\` ${labels.map((label) => `$labels.${label}`).join(' ')} | query`;
 }
 
 /** The highest value of `expr` over the flap window: held while it touches the level. */
@@ -116,8 +140,11 @@ function ephemeralGroup(config: MixinConfig): RuleGroup {
   const sel = config.selector;
   const ratio = series(RECORDED.ephemeralUsedRatio, sel);
   const usable = series('tcpstate_ephemeral_ports_usable', sel);
-  const usableCount = instanceValueTemplate('tcpstate_ephemeral_ports_usable');
-  const busiest = 'topk(1, tcpstate_ephemeral_ports_used{job=%q,instance=%q})';
+  const usableCount = instanceValueTemplate(config, 'tcpstate_ephemeral_ports_usable');
+  const busiest = labelQueryTemplate(
+    `topk(1, tcpstate_ephemeral_ports_used{${matcherList([], hostLabels(config))}})`,
+    hostLabels(config),
+  );
   const blocking =
     'sockets that block connect() to it (TIME_WAIT that tcp_tw_reuse can take over is not counted)';
   return {
@@ -167,7 +194,7 @@ function ephemeralGroup(config: MixinConfig): RuleGroup {
         description:
           '{{ $labels.instance }} had as little as {{ $value | humanizePercentage }} of its ' +
           `${usableCount} usable ephemeral ports left toward its busiest destination` +
-          `{{ range printf \`${busiest}\` $labels.job $labels.instance | query }} ` +
+          `{{ range ${busiest} }} ` +
           '({{ .Labels.remote_address }} port {{ .Labels.remote_port }} from local address {{ .Labels.local_address }}, ' +
           '{{ .Value | printf "%.0f" }} ports blocked){{ end }}.',
       }),
@@ -176,7 +203,7 @@ function ephemeralGroup(config: MixinConfig): RuleGroup {
         severity: 'warning',
         // As doctor: when one destination holds every held port, the exhaustion alerts tell it.
         expr:
-          `${windowMax(config, series(RECORDED.ephemeralHeldRatio, sel))} >= ${c.heldWarningRatio}\nand on (job, instance)\n` +
+          `${windowMax(config, series(RECORDED.ephemeralHeldRatio, sel))} >= ${c.heldWarningRatio}\nand ${onHost(config)}\n` +
           `${series('tcpstate_ephemeral_ports_held', sel)} > ${series('tcpstate_ephemeral_ports_used_max', sel)}`,
         for: c.heldFor,
         summary:
@@ -199,7 +226,7 @@ function podGroup(config: MixinConfig): RuleGroup {
   const c = config.ephemeral;
   const sel = config.selector;
   const ratio = series(RECORDED.netnsEphemeralUsedRatio, sel);
-  const usableCount = netnsValueTemplate('tcpstate_netns_ephemeral_ports_usable');
+  const usableCount = netnsValueTemplate(config, 'tcpstate_netns_ephemeral_ports_usable');
   const blocking = 'sockets that block connect() to it';
   const headroomLow = (severity: Severity, level: number, duration: Duration): AlertSpec => ({
     alert: 'TcpStatePodEphemeralPortHeadroomLow',
@@ -268,7 +295,7 @@ function podGroup(config: MixinConfig): RuleGroup {
         alert: 'TcpStatePodSysctlsAssumed',
         severity: 'info',
         // One alert per node: the usual cause, a missing capability, is the node's, not a pod's.
-        expr: `count by (job, instance) (${series('tcpstate_netns_sysctls_assumed', sel)} == 1) > 0`,
+        expr: `count ${byHost(config)} (${series('tcpstate_netns_sysctls_assumed', sel)} == 1) > 0`,
         for: config.pods.sysctlsAssumedFor,
         summary: 'Pods’ port figures assume kernel defaults: their sysctls cannot be read.',
         description:
@@ -285,7 +312,7 @@ function podGroup(config: MixinConfig): RuleGroup {
           'Some pods have no TCP figures: the node has more namespaces than --collector.netns.max.',
         description:
           'The exporter on {{ $labels.instance }} leaves {{ $value }} network namespaces out, beyond the ' +
-          `${instanceValueTemplate('tcpstate_netns_namespaces', 'outcome="exported"')} it exports ` +
+          `${instanceValueTemplate(config, 'tcpstate_netns_namespaces', 'outcome="exported"')} it exports ` +
           '(--collector.netns.max, those with the most sockets first): their pods have no per-pod series and no alerts.',
       }),
     ],
@@ -299,7 +326,11 @@ function round(value: number): number {
 function timeWaitGroup(config: MixinConfig): RuleGroup {
   const c = config.timeWait;
   const ratio = series(RECORDED.timeWaitBucketsRatio, config.selector);
-  const limit = instanceValueTemplate('tcpstate_sysctl', 'name="net.ipv4.tcp_max_tw_buckets"');
+  const limit = instanceValueTemplate(
+    config,
+    'tcpstate_sysctl',
+    'name="net.ipv4.tcp_max_tw_buckets"',
+  );
   return {
     name: 'tcpstate-time-wait',
     rules: [
@@ -355,8 +386,8 @@ function listenerGroup(config: MixinConfig): RuleGroup {
         // at its limit at every sample; a busy one empties between them. Of those never empty,
         // the longest is named.
         expr: [
-          `topk by (job, instance) (1, min_over_time(${series('tcpstate_listen_queue_length', sel)}[${window}]) > 0)`,
-          'and on (job, instance)',
+          `topk ${byHost(config)} (1, min_over_time(${series('tcpstate_listen_queue_length', sel)}[${window}]) > 0)`,
+          `and ${onHost(config)}`,
           `${rate('tcpstate_listen_overflows_total')} > ${c.overflowsPerSecond}`,
         ].join('\n'),
         for: c.queueFullFor,
@@ -387,7 +418,7 @@ function listenerGroup(config: MixinConfig): RuleGroup {
           'and',
           `${rate('tcpstate_syncookies_sent_total')}\n  > ${config.synQueue.cookiesSurgeFactor} * rate(${series('tcpstate_syncookies_sent_total', sel)}[${config.synQueue.cookiesBaseline}])`,
           // tcp_syncookies=2 sends a cookie for every SYN: no queue is involved.
-          `unless on (job, instance)\n${syncookies} == 2`,
+          `unless ${onHost(config)}\n${syncookies} == 2`,
         ].join('\n'),
         for: config.synQueue.for,
         summary: 'A SYN queue overflows far more than usual: the kernel answers with SYN cookies.',
@@ -404,7 +435,11 @@ function listenerGroup(config: MixinConfig): RuleGroup {
 function resourceGroup(config: MixinConfig): RuleGroup {
   const sel = config.selector;
   const c = config.memory;
-  const maxOrphans = instanceValueTemplate('tcpstate_sysctl', 'name="net.ipv4.tcp_max_orphans"');
+  const maxOrphans = instanceValueTemplate(
+    config,
+    'tcpstate_sysctl',
+    'name="net.ipv4.tcp_max_orphans"',
+  );
   const memPages = series('tcpstate_sockstat_memory_pages', sel);
   const orphans = (severity: Severity, level: number): AlertSpec => ({
     alert: 'TcpStateOrphansNearLimit',
@@ -428,7 +463,7 @@ function resourceGroup(config: MixinConfig): RuleGroup {
         severity: 'warning',
         expr: [
           `(${windowMax(config, memPages)} >= ignoring (name) ${sysctlSeries(config, 'net.ipv4.tcp_mem.pressure')})`,
-          'or on (job, instance)',
+          `or ${onHost(config)}`,
           `increase(${series('tcpstate_memory_pressures_total', sel)}[${c.entriesWindow}]) >= ${c.pressureEntries}`,
         ].join('\n'),
         for: c.pressureFor,
@@ -549,14 +584,14 @@ function exporterGroup(config: MixinConfig): RuleGroup {
         expr:
           // The age itself, not its recording, which another group's evaluation may leave
           // one interval behind.
-          `time() - ${series('tcpstate_last_sample_timestamp_seconds', sel)}\n  > on (job, instance)\n` +
+          `time() - ${series('tcpstate_last_sample_timestamp_seconds', sel)}\n  > ${onHost(config)}\n` +
           `${c.staleIntervals} * ${series('tcpstate_sample_interval_seconds', sel)} + ${c.staleSlackSeconds}`,
         for: c.stalledFor,
         summary: 'The exporter serves old numbers: its last sample is stale.',
         description:
           "The exporter on {{ $labels.instance }} last sampled the kernel's tables {{ $value | humanizeDuration }} ago, " +
           `more than ${c.staleIntervals} sample intervals of ` +
-          `{{ with printf \`tcpstate_sample_interval_seconds{job=%q,instance=%q}\` $labels.job $labels.instance | query }}{{ . | first | value | humanizeDuration }}{{ end }}; ` +
+          `{{ with ${labelQueryTemplate(`tcpstate_sample_interval_seconds{${matcherList([], hostLabels(config))}}`, hostLabels(config))} }}{{ . | first | value | humanizeDuration }}{{ end }}; ` +
           'every number it serves is that old.',
       }),
       toRule(config, {
@@ -593,7 +628,11 @@ export function alertGroups(config: MixinConfig): RuleGroup[] {
 
 /** The recording rules first: the alerts of the same evaluation read what they record. */
 export function ruleGroups(config: MixinConfig): RuleGroup[] {
-  return [{ name: 'tcpstate-recording', rules: recordingRules(config) }, ...alertGroups(config)];
+  return [recordingGroup(config), ...alertGroups(config)];
+}
+
+export function recordingGroup(config: MixinConfig): RuleGroup {
+  return { name: 'tcpstate-recording', rules: recordingRules(config) };
 }
 
 /** Used by the runbook and README checks: each alert once, with the severities it can have. */

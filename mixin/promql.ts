@@ -1,9 +1,28 @@
 /** Small PromQL helpers shared by the alerts and the dashboards. */
+import type { MixinConfig } from './config.js';
 
 /** `metric{selector,extra...}`; empty parts are left out. */
 export function series(metric: string, ...matchers: readonly string[]): string {
   const parts = matchers.filter((matcher) => matcher !== '');
   return parts.length === 0 ? metric : `${metric}{${parts.join(',')}}`;
+}
+
+/**
+ * The labels that name one exporter: cluster, group and instance. Joins match on them and
+ * aggregations keep them, so two exporters (of one cluster or of two) never add up.
+ */
+export function hostLabels(config: MixinConfig): string[] {
+  return [...new Set([config.clusterLabel, ...config.groupLabels, ...config.instanceLabels])];
+}
+
+/** `on (cluster, job, instance)` with the configured labels. */
+export function onHost(config: MixinConfig): string {
+  return `on (${hostLabels(config).join(', ')})`;
+}
+
+/** `by (cluster, job, instance, extra...)` with the configured labels. */
+export function byHost(config: MixinConfig, ...extra: readonly string[]): string {
+  return `by (${[...hostLabels(config), ...extra].join(', ')})`;
 }
 
 /** The labels that name one destination of `tcpstate_ephemeral_ports_used`. */

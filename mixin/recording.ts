@@ -1,7 +1,7 @@
 /**
  * Recording rules for the expressions several alerts and panels share. Every recorded
- * series keeps `job` and `instance` (and the destination or port labels where they
- * apply): nothing here adds hosts together.
+ * series keeps all its labels but the ones divided away (cluster, job, instance, and the
+ * destination or port where they apply): nothing here adds hosts or clusters together.
  */
 import type { MixinConfig } from './config.js';
 import { DESTINATION_LABELS, series } from './promql.js';

@@ -1,5 +1,5 @@
 /**
- * Building blocks shared by the dashboards: the datasource, job and instance variables,
+ * Building blocks shared by the dashboards: the datasource, cluster, job and instance variables,
  * Prometheus queries bound to the datasource variable, and panels that always carry a
  * description.
  */
@@ -18,29 +18,64 @@ export const DATASOURCE: common.DataSourceRef = {
   uid: '${datasource}',
 };
 
-/** Matchers every panel query starts with: the chosen job and host. */
-export const SELECTED = 'job="$job",instance=~"$instance"';
-/** Matchers of the panels titled "Fleet": every host of the job, whichever is selected. */
-export const FLEET = 'job="$job"';
+/**
+ * Matchers of the panels titled "Fleet": the exporter's selector and the chosen cluster and
+ * group (every host of the job, whichever is selected). Each variable is named after its label.
+ */
+export function fleetMatchers(config: MixinConfig): string {
+  return [config.selector, ...fleetLabels(config).map((label) => `${label}="$${label}"`)]
+    .filter((part) => part !== '')
+    .join(',');
+}
+
+/** Matchers every other panel query starts with: the chosen cluster, group and host. */
+export function hostMatchers(config: MixinConfig): string {
+  return [
+    fleetMatchers(config),
+    ...config.instanceLabels.map((label) => `${label}=~"$${label}"`),
+  ].join(',');
+}
+
+function fleetLabels(config: MixinConfig): string[] {
+  return [...new Set([config.clusterLabel, ...config.groupLabels])];
+}
+
+const VARIABLE_TEXT: Readonly<Record<string, readonly [string, string]>> = {
+  job: ['Job', 'The scrape job of tcpstate-exporter.'],
+  instance: ['Instance', 'The host running tcpstate-exporter whose detail the panels show.'],
+};
 
 /**
- * Every dashboard's variables: datasource, job, instance. One host at a time: a panel that
- * added hosts together would hide the one in trouble; the fleet table shows them all.
+ * Every dashboard's variables: datasource, then cluster, group and instance labels, each
+ * listing the values under the ones before it. One host at a time: a panel that added hosts
+ * together would hide the one in trouble; the fleet table shows them all. Where no series
+ * has a cluster label the cluster variable is empty, and `cluster=""` matches every series.
  */
-export function baseVariables(): cog.Builder<dashboard.VariableModel>[] {
+export function baseVariables(config: MixinConfig): cog.Builder<dashboard.VariableModel>[] {
+  const labels = [...fleetLabels(config), ...config.instanceLabels];
   return [
     new dashboard.DatasourceVariableBuilder('datasource')
       .label('Data source')
       .type('prometheus')
-      .description('The Prometheus that scrapes tcpstate-exporter.'),
-    labelVariable('job', 'Job', 'label_values(tcpstate_build_info, job)').description(
-      'The scrape job of tcpstate-exporter.',
-    ),
-    labelVariable(
-      'instance',
-      'Instance',
-      'label_values(tcpstate_build_info{job="$job"}, instance)',
-    ).description('The host running tcpstate-exporter whose detail the panels show.'),
+      .description(
+        'The Prometheus that scrapes tcpstate-exporter, or the one where clusters meet.',
+      ),
+    ...labels.map((label, index) => {
+      const above = labels.slice(0, index).map((name) => `${name}="$${name}"`);
+      const matchers = [config.selector, ...above].filter((part) => part !== '').join(',');
+      const [title, description] =
+        label === config.clusterLabel
+          ? [
+              'Cluster',
+              `The ${label} label (Prometheus external_labels): empty where there is one Prometheus.`,
+            ]
+          : (VARIABLE_TEXT[label] ?? [label, `The ${label} label of tcpstate-exporter's series.`]);
+      return labelVariable(
+        label,
+        title,
+        `label_values(tcpstate_build_info{${matchers}}, ${label})`,
+      ).description(description);
+    }),
   ];
 }
 
@@ -135,6 +170,7 @@ export function tablePanel(text: PanelText): table.PanelBuilder {
  * where the lines meet, connect() to that destination fails.
  */
 export function portsUsedAgainstUsablePanel(
+  config: MixinConfig,
   text: PanelText,
   usedExpr: string,
   usedLegend: string,
@@ -143,7 +179,9 @@ export function portsUsedAgainstUsablePanel(
     .unit('short')
     .min(0)
     .withTarget(query('A', usedExpr, { legend: usedLegend }))
-    .withTarget(query('B', `tcpstate_ephemeral_ports_usable{${SELECTED}}`, { legend: 'usable' }));
+    .withTarget(
+      query('B', `tcpstate_ephemeral_ports_usable{${hostMatchers(config)}}`, { legend: 'usable' }),
+    );
 }
 
 /** Threshold steps: the colour from each value upwards. */

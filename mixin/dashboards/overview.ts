@@ -7,21 +7,21 @@
 import * as common from '@grafana/grafana-foundation-sdk/common';
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import type { MixinConfig } from '../config.js';
-import { DESTINATION_LABELS } from '../promql.js';
+import { byHost, DESTINATION_LABELS, onHost } from '../promql.js';
 import { RECORDED } from '../recording.js';
 import {
   baseVariables,
   buildDashboard,
   DESTINATION_COLUMNS,
   destinationsTable,
-  FLEET,
+  fleetMatchers,
   headroomThresholds,
+  hostMatchers,
   newDashboard,
   organizeTable,
   type PanelText,
   query,
   row,
-  SELECTED,
   statPanel,
   tablePanel,
   thresholdLine,
@@ -30,22 +30,25 @@ import {
 } from './common.js';
 
 const RATE = '[$__rate_interval]';
-const rate = (metric: string, extra = ''): string =>
-  `rate(${metric}{${SELECTED}${extra === '' ? '' : `,${extra}`}}${RATE})`;
-const selected = (metric: string, extra = ''): string =>
-  `${metric}{${SELECTED}${extra === '' ? '' : `,${extra}`}}`;
 const DESTINATION_LEGEND = '{{local_address}} → {{remote_address}}:{{remote_port}}';
 
-/** Per-second rates of counters, one query each, as [metric, legend]. */
-function ratesPanel(
-  text: PanelText,
-  counters: readonly (readonly [string, string])[],
-): ReturnType<typeof timeseriesPanel> {
-  const panel = timeseriesPanel(text).unit('ops').min(0);
-  counters.forEach(([metric, legend], index) => {
-    panel.withTarget(query(String.fromCharCode(65 + index), rate(metric), { legend }));
-  });
-  return panel;
+/** Queries of the selected host (`matchers`), and a panel of its counters' rates. */
+function hostQueries(matchers: string) {
+  const selected = (metric: string, extra = ''): string =>
+    `${metric}{${matchers}${extra === '' ? '' : `,${extra}`}}`;
+  const rate = (metric: string, extra = ''): string => `rate(${selected(metric, extra)}${RATE})`;
+  /** Per-second rates of counters, one query each, as [metric, legend]. */
+  const ratesPanel = (
+    text: PanelText,
+    counters: readonly (readonly [string, string])[],
+  ): ReturnType<typeof timeseriesPanel> => {
+    const panel = timeseriesPanel(text).unit('ops').min(0);
+    counters.forEach(([metric, legend], index) => {
+      panel.withTarget(query(String.fromCharCode(65 + index), rate(metric), { legend }));
+    });
+    return panel;
+  };
+  return { selected, ratesPanel };
 }
 
 /** Green below `warning`, orange from it, red from `critical` (when the alert has one). */
@@ -58,6 +61,7 @@ function risingThresholds(warning: number, critical?: number): dashboard.Thresho
 }
 
 function fleetTable(config: MixinConfig) {
+  const FLEET = fleetMatchers(config);
   const percent = [{ id: 'unit', value: 'percentunit' }];
   return tablePanel({
     title: 'Fleet: every host, worst first',
@@ -73,7 +77,7 @@ function fleetTable(config: MixinConfig) {
   })
     .withTarget(query('A', `tcpstate_ephemeral_port_headroom_ratio{${FLEET}}`, { instant: true }))
     .withTarget(
-      query('B', `topk by (instance) (1, ${RECORDED.ephemeralUsedRatio}{${FLEET}})`, {
+      query('B', `topk ${byHost(config)} (1, ${RECORDED.ephemeralUsedRatio}{${FLEET}})`, {
         instant: true,
       }),
     )
@@ -115,6 +119,8 @@ function fleetTable(config: MixinConfig) {
 }
 
 export function overviewDashboard(config: MixinConfig): dashboard.Dashboard {
+  const SELECTED = hostMatchers(config);
+  const { selected, ratesPanel } = hostQueries(SELECTED);
   const notDestination = `ignoring (${DESTINATION_LABELS.join(', ')})`;
   const builder = newDashboard(
     config,
@@ -122,7 +128,7 @@ export function overviewDashboard(config: MixinConfig): dashboard.Dashboard {
     'TCP state / Overview',
     'The fleet by ephemeral-port headroom, then one host: blocking ports and TIME_WAIT per destination, the connection rate it sustains, sockets, listeners, kernel limits, counters and exporter health.',
   )
-    .variables(baseVariables())
+    .variables(baseVariables(config))
     .withRow(row('Fleet'))
     .withPanel(fleetTable(config))
     .withRow(row('Ephemeral ports of $instance: room for new outgoing connections'))
@@ -508,7 +514,7 @@ export function overviewDashboard(config: MixinConfig): dashboard.Dashboard {
         .withTarget(
           query(
             'A',
-            `histogram_quantile(0.9, sum by (instance, le) (rate(tcpstate_sample_duration_seconds_bucket{${SELECTED}}${RATE})))`,
+            `histogram_quantile(0.9, sum ${byHost(config, 'le')} (rate(tcpstate_sample_duration_seconds_bucket{${SELECTED}}${RATE})))`,
             { legend: 'p90 sample' },
           ),
         )
@@ -612,7 +618,7 @@ export function overviewDashboard(config: MixinConfig): dashboard.Dashboard {
         .withTarget(
           query(
             'A',
-            `${selected('tcpstate_conntrack_entries')} / on (job, instance) ${selected('tcpstate_conntrack_entries_limit')}`,
+            `${selected('tcpstate_conntrack_entries')} / ${onHost(config)} ${selected('tcpstate_conntrack_entries_limit')}`,
             { legend: 'entries / limit' },
           ),
         ),

@@ -12,14 +12,14 @@ import {
   baseVariables,
   buildDashboard,
   destinationsTable,
-  FLEET,
+  fleetMatchers,
   headroomThresholds,
+  hostMatchers,
   labelVariable,
   newDashboard,
   organizeTable,
   query,
   row,
-  SELECTED,
   statPanel,
   tablePanel,
   thresholdLine,
@@ -27,9 +27,6 @@ import {
 } from './common.js';
 
 /** The selected host's pods picked in the `pod` variable. */
-const PODS = `${SELECTED},pod=~"$pod"`;
-const pods = (metric: string, extra = ''): string =>
-  `${metric}{${PODS}${extra === '' ? '' : `,${extra}`}}`;
 const POD_LEGEND = '{{namespace}}/{{pod}} {{container}}';
 const DESTINATION_LEGEND = '{{pod}}: {{local_address}} → {{remote_address}}:{{remote_port}}';
 /** Table columns naming a pod's network namespace. */
@@ -42,6 +39,7 @@ const POD_COLUMNS: Readonly<Record<string, string>> = {
 };
 
 function fleetTable(config: MixinConfig) {
+  const FLEET = fleetMatchers(config);
   return tablePanel({
     title: 'Fleet: every pod, lowest headroom first',
     span: 24,
@@ -90,8 +88,8 @@ function fleetTable(config: MixinConfig) {
         value: [
           {
             title: 'This pod on its host',
-            // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's data link syntax.
-            url: '/d/${__dashboard.uid}?var-job=$job&var-instance=${__data.fields.Host}&var-pod=${__value.raw}',
+            // Grafana's data link syntax, after the chosen cluster and group.
+            url: `/d/\${__dashboard.uid}?${[config.clusterLabel, ...config.groupLabels].map((label) => `var-${label}=$${label}`).join('&')}&var-instance=\${__data.fields.Host}&var-pod=\${__value.raw}`,
           },
         ],
       },
@@ -99,6 +97,9 @@ function fleetTable(config: MixinConfig) {
 }
 
 export function podsDashboard(config: MixinConfig): dashboard.Dashboard {
+  const SELECTED = hostMatchers(config);
+  const pods = (metric: string, extra = ''): string =>
+    `${metric}{${SELECTED},pod=~"$pod"${extra === '' ? '' : `,${extra}`}}`;
   const builder = newDashboard(
     config,
     'pods',
@@ -106,7 +107,7 @@ export function podsDashboard(config: MixinConfig): dashboard.Dashboard {
     'Per pod (every network namespace, --collector.netns): the fleet by ephemeral-port headroom, then one host’s pods: the destinations that block connect(), sockets by state, TIME_WAIT and the collector’s rounds.',
   )
     .variables([
-      ...baseVariables(),
+      ...baseVariables(config),
       labelVariable('pod', 'Pod', `label_values(tcpstate_netns_info{${SELECTED}}, pod)`)
         .description(
           'Pods on the selected host; namespaces of no pod (plain containers) show under All.',

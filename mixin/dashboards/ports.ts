@@ -8,19 +8,16 @@ import {
   baseVariables,
   buildDashboard,
   DESTINATION_COLUMNS,
+  hostMatchers,
   labelVariable,
   newDashboard,
   organizeTable,
   portsUsedAgainstUsablePanel,
   query,
   row,
-  SELECTED,
   tablePanel,
   timeseriesPanel,
 } from './common.js';
-
-const LOCAL = `${SELECTED},port=~"$port"`;
-const REMOTE = `${SELECTED},port=~"$remote_port"`;
 
 /** Rows are ports, columns are states: one line per port with its state counts. */
 const STATE_MATRIX: dashboard.DataTransformerConfig = {
@@ -41,6 +38,9 @@ function statePanel(
 }
 
 export function portsDashboard(config: MixinConfig): dashboard.Dashboard {
+  const SELECTED = hostMatchers(config);
+  const LOCAL = `${SELECTED},port=~"$port"`;
+  const REMOTE = `${SELECTED},port=~"$remote_port"`;
   const builder = newDashboard(
     config,
     'ports',
@@ -48,7 +48,7 @@ export function portsDashboard(config: MixinConfig): dashboard.Dashboard {
     'TCP states per local service port (inbound) and per remote port (outbound), and ephemeral ports held per destination.',
   )
     .variables([
-      ...baseVariables(),
+      ...baseVariables(config),
       labelVariable(
         'port',
         'Service port',
@@ -141,6 +141,7 @@ export function portsDashboard(config: MixinConfig): dashboard.Dashboard {
     )
     .withPanel(
       portsUsedAgainstUsablePanel(
+        config,
         {
           title: 'Blocking ephemeral ports per destination',
           span: 8,
