@@ -1,10 +1,12 @@
 /**
  * Alerting rules. Each alert carries the labels an operator needs to act (the instance, the
  * network namespace and its pod, and the destination, port or stage where one applies) and
- * links to its runbook section. Every expression keeps `job`, `instance` and the namespace
- * labels, so neither exporters nor namespaces add up, and compares series of one namespace
- * of one exporter only: one alert covers the host and every pod (--collector.netns), and a
- * pod's names its pod. Thresholds and their reasons: mixin/config.ts.
+ * links to its runbook section. Every expression keeps the cluster, group and instance labels
+ * (config.clusterLabel, groupLabels, instanceLabels) and the namespace labels, so neither
+ * exporters (even where the clusters of a fleet meet in one Prometheus) nor namespaces add up,
+ * and compares series of one namespace of one exporter only: one alert covers the host and
+ * every pod (--collector.netns), and a pod's names its pod. Thresholds and their reasons:
+ * mixin/config.ts.
  *
  * A warning and the critical above it overlap (`>= warning` and `>= critical`, no upper
  * bound): a figure that moves between the levels keeps at least one of them held, and
@@ -17,11 +19,15 @@ import { connectErrorsGroup } from './connect-errors-alerts.js';
 import { conntrackGroup } from './conntrack-alerts.js';
 import { counterGroup } from './counter-alerts.js';
 import {
+  byHost,
   DESTINATION_TEMPLATE,
+  hostLabels,
+  labelQueryTemplate,
   NAMESPACE_LABELS,
-  ON_NAMESPACE,
+  onHost,
+  onNamespace,
   series,
-  WHERE_TEMPLATE,
+  whereTemplate,
 } from './promql.js';
 import { RECORDED, type RecordingRule, recordingRules, sysctlSeries } from './recording.js';
 
@@ -84,13 +90,21 @@ export function toRule(config: MixinConfig, spec: AlertSpec): AlertingRule {
  * Looks a per-instance number up at notification time (`query` runs in Prometheus). The
  * format string is a Go raw string so PromQL quotes need no escaping.
  */
-export function instanceValueTemplate(metric: string, ...matchers: readonly string[]): string {
-  return labelValueTemplate(metric, matchers, ['job', 'instance']);
+export function instanceValueTemplate(
+  config: MixinConfig,
+  metric: string,
+  ...matchers: readonly string[]
+): string {
+  return labelValueTemplate(metric, matchers, hostLabels(config));
 }
 
 /** The same for the alert's network namespace: its exporter and its `netns` label. */
-function namespaceValueTemplate(metric: string, ...matchers: readonly string[]): string {
-  return labelValueTemplate(metric, matchers, ['job', 'instance', 'netns']);
+function namespaceValueTemplate(
+  config: MixinConfig,
+  metric: string,
+  ...matchers: readonly string[]
+): string {
+  return labelValueTemplate(metric, matchers, [...hostLabels(config), 'netns']);
 }
 
 function labelValueTemplate(
@@ -98,10 +112,19 @@ function labelValueTemplate(
   matchers: readonly string[],
   labels: readonly string[],
 ): string {
-  const selector = [...matchers, ...labels.map((label) => `${label}=%q`)].join(',');
-  const args = labels.map((label) => `$labels.${label}`).join(' ');
-  return `{{ with printf \`${metric}{${selector}}\` ${args} | query }}{{ . | first | value | printf "%.0f" }}{{ end }}`;
+  return `{{ with ${labelQueryTemplate(`${metric}{${matcherList(matchers, labels)}}`, labels)} }}{{ . | first | value | printf "%.0f" }}{{ end }}`;
 }
+
+/** Matchers plus one `label=%q` per label, for printf. */
+function matcherList(matchers: readonly string[], labels: readonly string[]): string {
+  return [...matchers, ...labels.map((label) => `${label}=%q`)].join(',');
+}
+
+/**
+ * `printf \`query\` $labels.a $labels.b | query`: the query with each `%q` filled from the
+ * alert's labels, in order. A label the alert lacks is empty, and `label=""` matches series
+ * without it, so a Prometheus without a cluster label runs the same template.
+ */
 
 /** The highest value of `expr` over the flap window: held while it touches the level. */
 function windowMax(config: MixinConfig, expr: string): string {
@@ -126,8 +149,12 @@ function ephemeralGroup(config: MixinConfig): RuleGroup {
   const sel = config.selector;
   const ratio = series(RECORDED.ephemeralUsedRatio, sel);
   const usable = series('tcpstate_ephemeral_ports_usable', sel);
-  const usableCount = namespaceValueTemplate('tcpstate_ephemeral_ports_usable');
-  const busiest = 'topk(1, tcpstate_ephemeral_ports_used{job=%q,instance=%q,netns=%q})';
+  const usableCount = namespaceValueTemplate(config, 'tcpstate_ephemeral_ports_usable');
+  const namespaceLabelsOf = [...hostLabels(config), 'netns'];
+  const busiest = labelQueryTemplate(
+    `topk(1, tcpstate_ephemeral_ports_used{${matcherList([], namespaceLabelsOf)}})`,
+    namespaceLabelsOf,
+  );
   const blocking =
     'sockets that block connect() to it (TIME_WAIT that tcp_tw_reuse can take over is not counted)';
   return {
@@ -140,7 +167,7 @@ function ephemeralGroup(config: MixinConfig): RuleGroup {
         for: c.exhaustedFor,
         summary: 'connect() to one destination fails: no usable ephemeral port is left toward it.',
         description:
-          `${WHERE_TEMPLATE}: all ${usableCount} usable ephemeral ports toward ${DESTINATION_TEMPLATE} ` +
+          `${whereTemplate(config)}: all ${usableCount} usable ephemeral ports toward ${DESTINATION_TEMPLATE} ` +
           `are held by ${blocking}. New connect() calls to this destination fail with EADDRNOTAVAIL ` +
           '("Cannot assign requested address") and proxies answer 502.',
       }),
@@ -153,7 +180,7 @@ function ephemeralGroup(config: MixinConfig): RuleGroup {
         summary:
           'Almost no ephemeral ports are left toward one destination: connect() fails at the next burst.',
         description:
-          `${WHERE_TEMPLATE}: up to {{ $value | humanizePercentage }} of the ${usableCount} usable ephemeral ` +
+          `${whereTemplate(config)}: up to {{ $value | humanizePercentage }} of the ${usableCount} usable ephemeral ` +
           `ports toward ${DESTINATION_TEMPLATE} were held by ${blocking} in the last ${config.flapWindow}. A burst ` +
           'of new connections exhausts the rest, and then connect() to this destination fails with EADDRNOTAVAIL.',
       }),
@@ -164,7 +191,7 @@ function ephemeralGroup(config: MixinConfig): RuleGroup {
         for: c.unusableFor,
         summary: 'No ephemeral port is usable at all: every connect() without bind() fails.',
         description:
-          `${WHERE_TEMPLATE} had no usable ephemeral port in the last ${config.flapWindow}: net.ipv4.ip_local_reserved_ports covers the whole ` +
+          `${whereTemplate(config)} had no usable ephemeral port in the last ${config.flapWindow}: net.ipv4.ip_local_reserved_ports covers the whole ` +
           'net.ipv4.ip_local_port_range. Every connect() that does not bind a port first fails with EADDRNOTAVAIL.',
       }),
       toRule(config, {
@@ -175,9 +202,9 @@ function ephemeralGroup(config: MixinConfig): RuleGroup {
         summary:
           'Fewer than half the usable ephemeral ports are left toward the busiest destination.',
         description:
-          `${WHERE_TEMPLATE} had as little as {{ $value | humanizePercentage }} of its ` +
+          `${whereTemplate(config)} had as little as {{ $value | humanizePercentage }} of its ` +
           `${usableCount} usable ephemeral ports left toward its busiest destination` +
-          `{{ range printf \`${busiest}\` $labels.job $labels.instance $labels.netns | query }} ` +
+          `{{ range ${busiest} }} ` +
           '({{ .Labels.remote_address }} port {{ .Labels.remote_port }} from local address {{ .Labels.local_address }}, ' +
           '{{ .Value | printf "%.0f" }} ports blocked){{ end }}.',
       }),
@@ -186,13 +213,13 @@ function ephemeralGroup(config: MixinConfig): RuleGroup {
         severity: 'warning',
         // As doctor: when one destination holds every held port, the exhaustion alerts tell it.
         expr:
-          `${windowMax(config, series(RECORDED.ephemeralHeldRatio, sel))} >= ${c.heldWarningRatio}\nand ${ON_NAMESPACE}\n` +
+          `${windowMax(config, series(RECORDED.ephemeralHeldRatio, sel))} >= ${c.heldWarningRatio}\nand ${onNamespace(config)}\n` +
           `${series('tcpstate_ephemeral_ports_held', sel)} > ${series('tcpstate_ephemeral_ports_used_max', sel)}`,
         for: c.heldFor,
         summary:
           'Most ephemeral ports are held: clients that bind() before connect() are near their limit.',
         description:
-          `${WHERE_TEMPLATE}: up to {{ $value | humanizePercentage }} of its ` +
+          `${whereTemplate(config)}: up to {{ $value | humanizePercentage }} of its ` +
           `${usableCount} usable ephemeral ports are held by some socket. A client that binds its local ` +
           'address before connect() (Go Dialer.LocalAddr, Java bind(addr, 0), Python source_address) needs a ' +
           'port free toward every destination at once, and fails with EADDRINUSE when none is.',
@@ -225,7 +252,7 @@ function netnsGroup(config: MixinConfig): RuleGroup {
         alert: 'TcpStateSysctlsAssumed',
         severity: 'info',
         // One alert per node: the usual cause, a missing capability, is the node's, not a pod's.
-        expr: `count by (job, instance) (${series('tcpstate_sysctls_assumed', sel)} == 1) > 0`,
+        expr: `count ${byHost(config)} (${series('tcpstate_sysctls_assumed', sel)} == 1) > 0`,
         for: config.pods.sysctlsAssumedFor,
         summary: 'Pods’ port figures assume kernel defaults: their sysctls cannot be read.',
         description:
@@ -242,7 +269,7 @@ function netnsGroup(config: MixinConfig): RuleGroup {
           'Some pods have no TCP figures: the node has more namespaces than --collector.netns.max.',
         description:
           'The exporter on {{ $labels.instance }} leaves {{ $value }} network namespaces out, beyond the ' +
-          `${instanceValueTemplate('tcpstate_netns_namespaces', 'outcome="exported"')} it exports ` +
+          `${instanceValueTemplate(config, 'tcpstate_netns_namespaces', 'outcome="exported"')} it exports ` +
           '(--collector.netns.max, those with the most sockets first): their pods have no per-pod series and no alerts.',
       }),
     ],
@@ -256,7 +283,11 @@ function round(value: number): number {
 function timeWaitGroup(config: MixinConfig): RuleGroup {
   const c = config.timeWait;
   const ratio = series(RECORDED.timeWaitBucketsRatio, config.selector);
-  const limit = namespaceValueTemplate('tcpstate_sysctl', 'name="net.ipv4.tcp_max_tw_buckets"');
+  const limit = namespaceValueTemplate(
+    config,
+    'tcpstate_sysctl',
+    'name="net.ipv4.tcp_max_tw_buckets"',
+  );
   return {
     name: 'tcpstate-time-wait',
     rules: [
@@ -267,7 +298,7 @@ function timeWaitGroup(config: MixinConfig): RuleGroup {
         for: c.bucketFor,
         summary: 'TIME_WAIT sockets are close to net.ipv4.tcp_max_tw_buckets.',
         description:
-          `${WHERE_TEMPLATE} holds up to {{ $value | humanizePercentage }} of net.ipv4.tcp_max_tw_buckets (${limit}) ` +
+          `${whereTemplate(config)} holds up to {{ $value | humanizePercentage }} of net.ipv4.tcp_max_tw_buckets (${limit}) ` +
           'in TIME_WAIT (sockstat tw, the count the kernel compares with the limit). Above the limit the kernel ' +
           'closes new connections without TIME_WAIT: their ports are free at once, but late segments are no ' +
           'longer caught.',
@@ -278,7 +309,7 @@ function timeWaitGroup(config: MixinConfig): RuleGroup {
         expr: `increase(${series('tcpstate_timewait_overflows_total', config.selector)}[${c.overflowWindow}]) > 0`,
         summary: 'The kernel destroys TIME_WAIT sockets: net.ipv4.tcp_max_tw_buckets is reached.',
         description:
-          `${WHERE_TEMPLATE} dropped {{ $value | humanize }} TIME_WAIT sockets in the last ${c.overflowWindow} ` +
+          `${whereTemplate(config)} dropped {{ $value | humanize }} TIME_WAIT sockets in the last ${c.overflowWindow} ` +
           'because net.ipv4.tcp_max_tw_buckets was reached. Those connections lose their TIME_WAIT guard: ' +
           'late segments can reach a new connection on the same ports.',
       }),
@@ -302,7 +333,7 @@ function listenerGroup(config: MixinConfig): RuleGroup {
         for: c.for,
         summary: 'Incoming connections are dropped: a listen queue is full.',
         description:
-          `${WHERE_TEMPLATE} drops {{ $value | humanize }} incoming connections/s because the accept ` +
+          `${whereTemplate(config)} drops {{ $value | humanize }} incoming connections/s because the accept ` +
           'queue of a listening socket is full: the application does not accept() fast enough or its backlog is too small.',
       }),
       toRule(config, {
@@ -312,15 +343,15 @@ function listenerGroup(config: MixinConfig): RuleGroup {
         // at its limit at every sample; a busy one empties between them. Of those never empty,
         // the longest is named.
         expr: [
-          `topk by (job, instance, ${NAMESPACE_LABELS.join(', ')}) (1, min_over_time(${series('tcpstate_listen_queue_length', sel)}[${window}]) > 0)`,
-          `and ${ON_NAMESPACE}`,
+          `topk ${byHost(config, ...NAMESPACE_LABELS)} (1, min_over_time(${series('tcpstate_listen_queue_length', sel)}[${window}]) > 0)`,
+          `and ${onNamespace(config)}`,
           `${rate('tcpstate_listen_overflows_total')} > ${c.overflowsPerSecond}`,
         ].join('\n'),
         for: c.queueFullFor,
         summary:
           'A listening port’s accept queue overflows: its program does not accept() in time.',
         description:
-          `${WHERE_TEMPLATE}: at least {{ $value }} connections waited at every sample of the last ` +
+          `${whereTemplate(config)}: at least {{ $value }} connections waited at every sample of the last ` +
           `${window} in the accept queue of port {{ $labels.port }}, the longest such queue, while the same network namespace drops ` +
           'connections at full accept queues: that program does not accept() in time, or its backlog is too small.',
       }),
@@ -332,7 +363,7 @@ function listenerGroup(config: MixinConfig): RuleGroup {
         summary:
           'Connection attempts are dropped: the SYN queue is full and SYN cookies cannot help.',
         description:
-          `${WHERE_TEMPLATE} drops {{ $value | humanize }} SYNs/s because a listener’s SYN queue is full ` +
+          `${whereTemplate(config)} drops {{ $value | humanize }} SYNs/s because a listener’s SYN queue is full ` +
           'and no SYN cookie was sent (net.ipv4.tcp_syncookies off, or the queue is full of cookies too). ' +
           'Clients retry after a second or more, or fail.',
       }),
@@ -344,12 +375,12 @@ function listenerGroup(config: MixinConfig): RuleGroup {
           'and',
           `${rate('tcpstate_syncookies_sent_total')}\n  > ${config.synQueue.cookiesSurgeFactor} * rate(${series('tcpstate_syncookies_sent_total', sel)}[${config.synQueue.cookiesBaseline}])`,
           // tcp_syncookies=2 sends a cookie for every SYN: no queue is involved.
-          `unless ${ON_NAMESPACE}\n${syncookies} == 2`,
+          `unless ${onNamespace(config)}\n${syncookies} == 2`,
         ].join('\n'),
         for: config.synQueue.for,
         summary: 'A SYN queue overflows far more than usual: the kernel answers with SYN cookies.',
         description:
-          `${WHERE_TEMPLATE} sends {{ $value | humanize }} SYN cookies/s, over ${config.synQueue.cookiesSurgeFactor} ` +
+          `${whereTemplate(config)} sends {{ $value | humanize }} SYN cookies/s, over ${config.synQueue.cookiesSurgeFactor} ` +
           `times its rate of the last ${config.synQueue.cookiesBaseline}: a listener’s SYN queue is full, from a SYN ` +
           'flood or a backlog too small for the load. Connections still open, but without the TCP options a ' +
           'cookie cannot carry when timestamps are off.',
@@ -361,7 +392,11 @@ function listenerGroup(config: MixinConfig): RuleGroup {
 function resourceGroup(config: MixinConfig): RuleGroup {
   const sel = config.selector;
   const c = config.memory;
-  const maxOrphans = namespaceValueTemplate('tcpstate_sysctl', 'name="net.ipv4.tcp_max_orphans"');
+  const maxOrphans = namespaceValueTemplate(
+    config,
+    'tcpstate_sysctl',
+    'name="net.ipv4.tcp_max_orphans"',
+  );
   const memPages = series('tcpstate_sockstat_memory_pages', sel);
   const namespaceLabels = NAMESPACE_LABELS.join(', ');
   const orphans = (severity: Severity, level: number): AlertSpec => ({
@@ -388,7 +423,7 @@ function resourceGroup(config: MixinConfig): RuleGroup {
           // The pressure is the node's: one alert per node, whichever namespace's socket
           // entered it (each entry is counted in that namespace, so the node's are the sum).
           `max without (${namespaceLabels}) (${windowMax(config, memPages)} >= ignoring (name) ${sysctlSeries(config, 'net.ipv4.tcp_mem.pressure')})`,
-          'or on (job, instance)',
+          `or ${onHost(config)}`,
           `sum without (${namespaceLabels}) (increase(${series('tcpstate_memory_pressures_total', sel)}[${c.entriesWindow}])) >= ${c.pressureEntries}`,
         ].join('\n'),
         for: c.pressureFor,
@@ -415,7 +450,7 @@ function resourceGroup(config: MixinConfig): RuleGroup {
         for: c.abortsFor,
         summary: 'The kernel keeps aborting connections for lack of memory or too many orphans.',
         description:
-          `${WHERE_TEMPLATE} aborts {{ $value | printf "%.2f" }} connections/s (TCPAbortOnMemory): TCP memory ` +
+          `${whereTemplate(config)} aborts {{ $value | printf "%.2f" }} connections/s (TCPAbortOnMemory): TCP memory ` +
           'ran short, or orphaned sockets were killed past net.ipv4.tcp_max_orphans.',
       }),
     ],
@@ -435,7 +470,7 @@ function connectionGroup(config: MixinConfig): RuleGroup {
         for: config.paws.for,
         summary: 'Segments are rejected because their TCP timestamps went backwards (PAWS).',
         description:
-          `${WHERE_TEMPLATE} rejects {{ $value | humanize }} segments/s (established, SYN-ACK and TIME_WAIT ` +
+          `${whereTemplate(config)} rejects {{ $value | humanize }} segments/s (established, SYN-ACK and TIME_WAIT ` +
           'stages together; old ACKs left out) because their TCP timestamp is older than one already seen from ' +
           'that peer. Usually several clients share one NAT address with unrelated timestamp clocks; their ' +
           'connections stall or fail.',
@@ -509,14 +544,14 @@ function exporterGroup(config: MixinConfig): RuleGroup {
         expr:
           // The age itself, not its recording, which another group's evaluation may leave
           // one interval behind.
-          `time() - ${series('tcpstate_last_sample_timestamp_seconds', sel)}\n  > on (job, instance)\n` +
+          `time() - ${series('tcpstate_last_sample_timestamp_seconds', sel)}\n  > ${onHost(config)}\n` +
           `${c.staleIntervals} * ${series('tcpstate_sample_interval_seconds', sel)} + ${c.staleSlackSeconds}`,
         for: c.stalledFor,
         summary: 'The exporter serves old numbers: its last sample is stale.',
         description:
           "The exporter on {{ $labels.instance }} last sampled the kernel's tables {{ $value | humanizeDuration }} ago, " +
           `more than ${c.staleIntervals} sample intervals of ` +
-          `{{ with printf \`tcpstate_sample_interval_seconds{job=%q,instance=%q}\` $labels.job $labels.instance | query }}{{ . | first | value | humanizeDuration }}{{ end }}; ` +
+          `{{ with ${labelQueryTemplate(`tcpstate_sample_interval_seconds{${matcherList([], hostLabels(config))}}`, hostLabels(config))} }}{{ . | first | value | humanizeDuration }}{{ end }}; ` +
           'every number it serves is that old.',
       }),
       toRule(config, {
@@ -555,7 +590,11 @@ export function alertGroups(config: MixinConfig): RuleGroup[] {
 
 /** The recording rules first: the alerts of the same evaluation read what they record. */
 export function ruleGroups(config: MixinConfig): RuleGroup[] {
-  return [{ name: 'tcpstate-recording', rules: recordingRules(config) }, ...alertGroups(config)];
+  return [recordingGroup(config), ...alertGroups(config)];
+}
+
+export function recordingGroup(config: MixinConfig): RuleGroup {
+  return { name: 'tcpstate-recording', rules: recordingRules(config) };
 }
 
 /** Used by the runbook and README checks: each alert once, with the severities it can have. */

@@ -1,7 +1,7 @@
 /**
- * The one place to tune the alerts and dashboards: which series belong to the exporter,
- * thresholds and how long a condition must hold. Everything under deploy/prometheus and
- * grafana/dashboards is generated from this by `npm run gen:mixin`.
+ * The one place to tune the alerts and dashboards: which series belong to the exporter, which
+ * labels name a cluster and a host, thresholds and how long a condition must hold. The rules
+ * and dashboards are generated from this by `npm run gen:mixin` (docs/alerts.md).
  *
  * Thresholds come from src/doctor/thresholds.ts, so an alert and `tcpstate-exporter doctor`
  * call the same figure a warning or critical; the reasons for each value are written there.
@@ -28,6 +28,16 @@ export type Duration = `${number}${'s' | 'm' | 'h'}`;
 export interface MixinConfig {
   /** Label matchers (without braces) that select the exporter's series and its `up`. */
   readonly selector: string;
+  /**
+   * The label that names a cluster where several Prometheus servers meet (their
+   * `external_labels`, through remote write or federation). Every join, aggregation and
+   * dashboard keeps it; where no series has it, it matches the empty value and changes nothing.
+   */
+  readonly clusterLabel: string;
+  /** Labels that name a group of exporters (a scrape job): fleet panels show one group. */
+  readonly groupLabels: readonly string[];
+  /** Labels that name one exporter within a group: host panels show one, alerts name it. */
+  readonly instanceLabels: readonly string[];
   /** Job name used in the example scrape config; must match `selector`. */
   readonly jobName: string;
   /** Address in the example scrape config (the exporter's default port). */
@@ -167,6 +177,9 @@ export interface MixinConfig {
 
 export const defaultConfig: MixinConfig = {
   selector: 'job="tcpstate"',
+  clusterLabel: 'cluster',
+  groupLabels: ['job'],
+  instanceLabels: ['instance'],
   jobName: 'tcpstate',
   exampleTarget: 'localhost:10120',
   runbookBaseUrl:
@@ -291,3 +304,35 @@ export const defaultConfig: MixinConfig = {
     timeFrom: 'now-3h',
   },
 };
+
+/**
+ * The defaults with a user's overrides (parsed JSON) merged in: objects key by key, any other
+ * value replaced whole. An unknown key or a value of another type throws, naming it.
+ */
+export function withOverrides(overrides: unknown, base: MixinConfig = defaultConfig): MixinConfig {
+  return mergeInto(base, overrides, 'config') as MixinConfig;
+}
+
+function kind(value: unknown): string {
+  if (Array.isArray(value)) return 'array';
+  return value === null ? 'null' : typeof value;
+}
+
+function mergeInto(base: unknown, override: unknown, where: string): unknown {
+  if (kind(override) !== kind(base)) {
+    throw new Error(`${where}: expected ${kind(base)}, got ${kind(override)}`);
+  }
+  if (Array.isArray(base) && Array.isArray(override)) {
+    override.forEach((item, index) => {
+      if (base.length > 0) mergeInto(base[0], item, `${where}[${index}]`);
+    });
+    return override;
+  }
+  if (kind(base) !== 'object') return override;
+  const merged: Record<string, unknown> = { ...(base as Record<string, unknown>) };
+  for (const [key, value] of Object.entries(override as Record<string, unknown>)) {
+    if (!(key in merged)) throw new Error(`${where}.${key}: no such setting`);
+    merged[key] = mergeInto(merged[key], value, `${where}.${key}`);
+  }
+  return merged;
+}

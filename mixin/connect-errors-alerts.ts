@@ -7,13 +7,16 @@
  */
 import { type AlertingRule, type RuleGroup, toRule } from './alerts.js';
 import type { MixinConfig } from './config.js';
-import { series, WHERE_TEMPLATE } from './promql.js';
+import { series, whereTemplate } from './promql.js';
 
 /** Whose failures, with the two `netns` values that are no namespace (docs/connect-errors.md). */
-const FAILING_OWNER_TEMPLATE =
-  '{{ if eq $labels.netns "exited" }}processes that exited before they could be attributed, on {{ $labels.instance }}' +
-  '{{ else if eq $labels.netns "other" }}namespaces beyond --collector.connect-errors.max-namespaces on {{ $labels.instance }}' +
-  `{{ else }}${WHERE_TEMPLATE}{{ end }}`;
+function failingOwnerTemplate(config: MixinConfig): string {
+  return (
+    '{{ if eq $labels.netns "exited" }}processes that exited before they could be attributed, on {{ $labels.instance }}' +
+    '{{ else if eq $labels.netns "other" }}namespaces beyond --collector.connect-errors.max-namespaces on {{ $labels.instance }}' +
+    `{{ else }}${whereTemplate(config)}{{ end }}`
+  );
+}
 
 /**
  * Failures counted in the window. A namespace's series only appears with its first failure,
@@ -35,7 +38,7 @@ export function connectErrorsGroup(config: MixinConfig): RuleGroup {
     summary:
       'connect() calls fail with EADDRNOTAVAIL: a client has no ephemeral port left, its connections are not made.',
     description:
-      `{{ $value | humanize }} connect() calls of ${FAILING_OWNER_TEMPLATE} failed with EADDRNOTAVAIL in the last ` +
+      `{{ $value | humanize }} connect() calls of ${failingOwnerTemplate(config)} failed with EADDRNOTAVAIL in the last ` +
       `${c.window}: every usable local port toward a destination was taken. These are failures the kernel ` +
       'returned, counted by --collector.connect-errors, not a prediction.',
   });
@@ -47,7 +50,7 @@ export function connectErrorsGroup(config: MixinConfig): RuleGroup {
     summary:
       'bind() calls keep failing with EADDRINUSE: clients that bind first have no port left, or a server cannot take its port.',
     description:
-      `{{ $value | humanize }} bind() calls of ${FAILING_OWNER_TEMPLATE} failed with EADDRINUSE in the last ` +
+      `{{ $value | humanize }} bind() calls of ${failingOwnerTemplate(config)} failed with EADDRINUSE in the last ` +
       `${c.window}, and have for ${c.bindFor}: a client that binds before connecting found no free port, or a ` +
       'server keeps retrying a port that is taken.',
   });

@@ -5,7 +5,7 @@
  */
 import { type AlertingRule, instanceValueTemplate, type RuleGroup, toRule } from './alerts.js';
 import type { Duration, MixinConfig } from './config.js';
-import { series, WHERE_TEMPLATE } from './promql.js';
+import { onHost, series, whereTemplate } from './promql.js';
 
 /** One NAT destination of `tcpstate_snat_ports_used`, as a Go template over the labels. */
 const NAT_DESTINATION_TEMPLATE =
@@ -17,8 +17,8 @@ export function conntrackGroup(config: MixinConfig): RuleGroup {
   // Per destination, so the alert names it; the summed "other" series is no destination.
   const share =
     `${series('tcpstate_snat_ports_used', sel, 'remote_address!="other"')}\n` +
-    `/ on (job, instance) group_left\n${series('tcpstate_snat_ports_usable', sel)}`;
-  const usable = instanceValueTemplate('tcpstate_snat_ports_usable');
+    `/ ${onHost(config)} group_left\n${series('tcpstate_snat_ports_usable', sel)}`;
+  const usable = instanceValueTemplate(config, 'tcpstate_snat_ports_usable');
   // No upper bound: a share flapping between 100 % and 99.99 % stays one pending alert, and
   // keep_firing_for holds it through a scrape or two below the level.
   const headroomLow = (
@@ -52,13 +52,13 @@ export function conntrackGroup(config: MixinConfig): RuleGroup {
         severity: 'warning',
         expr:
           // Per namespace too (--collector.netns): each counts against the node's one limit.
-          `${series('tcpstate_conntrack_entries', sel)}\n/ on (job, instance) group_left\n` +
+          `${series('tcpstate_conntrack_entries', sel)}\n/ ${onHost(config)} group_left\n` +
           `${series('tcpstate_conntrack_entries_limit', sel)}\n>= ${c.entriesWarningRatio}`,
         for: c.entriesFor,
         summary: 'The conntrack table is nearly full: at its limit new flows are dropped.',
         description:
-          `${WHERE_TEMPLATE}: the conntrack table holds {{ $value | humanizePercentage }} of its ` +
-          `${instanceValueTemplate('tcpstate_conntrack_entries_limit')} entries (nf_conntrack_max). At the limit ` +
+          `${whereTemplate(config)}: the conntrack table holds {{ $value | humanizePercentage }} of its ` +
+          `${instanceValueTemplate(config, 'tcpstate_conntrack_entries_limit')} entries (nf_conntrack_max). At the limit ` +
           'the kernel evicts unassured flows (early_drop) and then drops new ones.',
       }),
       toRule(config, {
@@ -68,7 +68,7 @@ export function conntrackGroup(config: MixinConfig): RuleGroup {
         for: c.dropsFor,
         summary: 'Conntrack refuses new flows (insert_failed, drop): their connections time out.',
         description:
-          `${WHERE_TEMPLATE}: conntrack counted {{ $value | humanize }} insert_failed and drop events in the ` +
+          `${whereTemplate(config)}: conntrack counted {{ $value | humanize }} insert_failed and drop events in the ` +
           `last ${c.dropsWindow}, and has for ${c.dropsFor}: flows refused for want of a free NAT port toward a ` +
           'destination, or by a full table. Each refused SYN is a connect() that times out.',
       }),

@@ -8,7 +8,7 @@
  */
 import { type RuleGroup, toRule } from './alerts.js';
 import type { MixinConfig } from './config.js';
-import { series } from './promql.js';
+import { onNamespace, series } from './promql.js';
 
 export function counterGroup(config: MixinConfig): RuleGroup {
   const c = config.counters;
@@ -32,9 +32,9 @@ export function counterGroup(config: MixinConfig): RuleGroup {
         alert: 'TcpStateTimeoutAborts',
         severity: 'warning',
         expr:
-          `${rate('tcpstate_timeout_aborts_total')}\n/ on (job, instance, netns)\n` +
-          `(${rate('tcpstate_active_opens_total')} + on (job, instance, netns) ${rate('tcpstate_passive_opens_total')})\n` +
-          `>= ${c.timeoutAbortShare}\nand on (job, instance, netns)\n` +
+          `${rate('tcpstate_timeout_aborts_total')}\n/ ${onNamespace(config)}\n` +
+          `(${rate('tcpstate_active_opens_total')} + ${onNamespace(config)} ${rate('tcpstate_passive_opens_total')})\n` +
+          `>= ${c.timeoutAbortShare}\nand ${onNamespace(config)}\n` +
           `increase(${series('tcpstate_timeout_aborts_total', sel)}[${c.window}]) >= ${c.timeoutAbortsMin}`,
         for: c.for,
         summary:

@@ -1,7 +1,8 @@
 /**
  * Recording rules for the expressions several alerts and panels share. Every recorded
- * series keeps `job`, `instance` and the namespace labels (and the destination or port labels
- * where they apply): nothing here adds hosts or network namespaces together.
+ * series keeps all its labels but the ones divided away (cluster, job, instance, the namespace
+ * labels, and the destination or port where they apply): nothing here adds hosts, clusters or
+ * network namespaces together.
  */
 import type { MixinConfig } from './config.js';
 import { DESTINATION_LABELS, series } from './promql.js';

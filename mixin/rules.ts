@@ -1,6 +1,6 @@
-/** Renders the Prometheus rules file and the example scrape configuration as YAML. */
+/** Renders the Prometheus rule files and the example scrape configuration as YAML. */
 import { stringify } from 'yaml';
-import { ruleGroups } from './alerts.js';
+import { alertGroups, recordingGroup, ruleGroups } from './alerts.js';
 import type { MixinConfig } from './config.js';
 
 const GENERATED_NOTICE =
@@ -11,17 +11,26 @@ export function toYaml(value: unknown): string {
   return stringify(value, { lineWidth: 0, indent: 2 });
 }
 
+/** Every group, recording rules first: the PrometheusRule holds them all. */
 export function rulesFile(config: MixinConfig): string {
   return GENERATED_NOTICE + toYaml({ groups: ruleGroups(config) });
 }
 
-/** A minimal prometheus.yml that scrapes the exporter and loads the rules next to it. */
-export function examplePrometheusConfig(config: MixinConfig): string {
+export function recordingRulesFile(config: MixinConfig): string {
+  return GENERATED_NOTICE + toYaml({ groups: [recordingGroup(config)] });
+}
+
+export function alertsFile(config: MixinConfig): string {
+  return GENERATED_NOTICE + toYaml({ groups: alertGroups(config) });
+}
+
+/** A minimal prometheus.yml that scrapes the exporter and loads the mixin's rules. */
+export function examplePrometheusConfig(config: MixinConfig, ruleFiles: readonly string[]): string {
   return (
     GENERATED_NOTICE +
     toYaml({
       global: { scrape_interval: '15s', evaluation_interval: '15s' },
-      rule_files: ['tcpstate-rules.yml'],
+      rule_files: ruleFiles,
       alerting: { alertmanagers: [{ static_configs: [{ targets: ['localhost:9093'] }] }] },
       scrape_configs: [
         {

@@ -1,5 +1,5 @@
 /**
- * Building blocks shared by the dashboards: the datasource, job and instance variables,
+ * Building blocks shared by the dashboards: the datasource, cluster, job and instance variables,
  * Prometheus queries bound to the datasource variable, and panels that always carry a
  * description.
  */
@@ -11,7 +11,7 @@ import * as stat from '@grafana/grafana-foundation-sdk/stat';
 import * as table from '@grafana/grafana-foundation-sdk/table';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
 import type { MixinConfig } from '../config.js';
-import { NETNS_INFO, ON_NAMESPACE } from '../promql.js';
+import { NETNS_INFO, onNamespace } from '../promql.js';
 
 export const DATASOURCE: common.DataSourceRef = {
   type: 'prometheus',
@@ -19,44 +19,83 @@ export const DATASOURCE: common.DataSourceRef = {
   uid: '${datasource}',
 };
 
-/** Matchers every panel query starts with: the chosen job and host. */
-export const SELECTED = 'job="$job",instance=~"$instance"';
-/** Matchers of the panels titled "Fleet": every host of the job, whichever is selected. */
-export const FLEET = 'job="$job"';
+/**
+ * Matchers of the panels titled "Fleet": the exporter's selector and the chosen cluster and
+ * group (every host of the job, whichever is selected). Each variable is named after its label.
+ */
+export function fleetMatchers(config: MixinConfig): string {
+  return [config.selector, ...fleetLabels(config).map((label) => `${label}="$${label}"`)]
+    .filter((part) => part !== '')
+    .join(',');
+}
+
+/** Matchers every other panel query starts with: the chosen cluster, group and host. */
+export function hostMatchers(config: MixinConfig): string {
+  return [
+    fleetMatchers(config),
+    ...config.instanceLabels.map((label) => `${label}=~"$${label}"`),
+  ].join(',');
+}
+
+function fleetLabels(config: MixinConfig): string[] {
+  return [...new Set([config.clusterLabel, ...config.groupLabels])];
+}
+
+const VARIABLE_TEXT: Readonly<Record<string, readonly [string, string]>> = {
+  job: ['Job', 'The scrape job of tcpstate-exporter.'],
+  instance: ['Instance', 'The host running tcpstate-exporter whose detail the panels show.'],
+};
 
 /**
  * `expr` for the node's own network namespace only. With --collector.netns the node's
  * families hold every pod's series too (told apart by `netns`), and only the other
  * namespaces have a tcpstate_netns_info: headroom is per namespace, so no panel of the
- * node's may add them up.
+ * node's may add them up. `selector` picks the tcpstate_netns_info of the same hosts.
  */
-export function nodeOnly(expr: string, selector = SELECTED): string {
-  return `(${expr} unless ${ON_NAMESPACE} ${NETNS_INFO}{${selector}})`;
+export function nodeOnly(
+  config: MixinConfig,
+  expr: string,
+  selector = hostMatchers(config),
+): string {
+  return `(${expr} unless ${onNamespace(config)} ${NETNS_INFO}{${selector}})`;
 }
 
 /** `expr` for the namespaces other than the node's whose tcpstate_netns_info `selector` picks. */
-export function namespacesOnly(expr: string, selector: string): string {
-  return `(${expr} and ${ON_NAMESPACE} ${NETNS_INFO}{${selector}})`;
+export function namespacesOnly(config: MixinConfig, expr: string, selector: string): string {
+  return `(${expr} and ${onNamespace(config)} ${NETNS_INFO}{${selector}})`;
 }
 
 /**
- * Every dashboard's variables: datasource, job, instance. One host at a time: a panel that
- * added hosts together would hide the one in trouble; the fleet table shows them all.
+ * Every dashboard's variables: datasource, then cluster, group and instance labels, each
+ * listing the values under the ones before it. One host at a time: a panel that added hosts
+ * together would hide the one in trouble; the fleet table shows them all. Where no series
+ * has a cluster label the cluster variable is empty, and `cluster=""` matches every series.
  */
-export function baseVariables(): cog.Builder<dashboard.VariableModel>[] {
+export function baseVariables(config: MixinConfig): cog.Builder<dashboard.VariableModel>[] {
+  const labels = [...fleetLabels(config), ...config.instanceLabels];
   return [
     new dashboard.DatasourceVariableBuilder('datasource')
       .label('Data source')
       .type('prometheus')
-      .description('The Prometheus that scrapes tcpstate-exporter.'),
-    labelVariable('job', 'Job', 'label_values(tcpstate_build_info, job)').description(
-      'The scrape job of tcpstate-exporter.',
-    ),
-    labelVariable(
-      'instance',
-      'Instance',
-      'label_values(tcpstate_build_info{job="$job"}, instance)',
-    ).description('The host running tcpstate-exporter whose detail the panels show.'),
+      .description(
+        'The Prometheus that scrapes tcpstate-exporter, or the one where clusters meet.',
+      ),
+    ...labels.map((label, index) => {
+      const above = labels.slice(0, index).map((name) => `${name}="$${name}"`);
+      const matchers = [config.selector, ...above].filter((part) => part !== '').join(',');
+      const [title, description] =
+        label === config.clusterLabel
+          ? [
+              'Cluster',
+              `The ${label} label (Prometheus external_labels): empty where there is one Prometheus.`,
+            ]
+          : (VARIABLE_TEXT[label] ?? [label, `The ${label} label of tcpstate-exporter's series.`]);
+      return labelVariable(
+        label,
+        title,
+        `label_values(tcpstate_build_info{${matchers}}, ${label})`,
+      ).description(description);
+    }),
   ];
 }
 
@@ -151,6 +190,7 @@ export function tablePanel(text: PanelText): table.PanelBuilder {
  * where the lines meet, connect() to that destination fails.
  */
 export function portsUsedAgainstUsablePanel(
+  config: MixinConfig,
   text: PanelText,
   usedExpr: string,
   usedLegend: string,
@@ -160,7 +200,9 @@ export function portsUsedAgainstUsablePanel(
     .min(0)
     .withTarget(query('A', usedExpr, { legend: usedLegend }))
     .withTarget(
-      query('B', nodeOnly(`tcpstate_ephemeral_ports_usable{${SELECTED}}`), { legend: 'usable' }),
+      query('B', nodeOnly(config, `tcpstate_ephemeral_ports_usable{${hostMatchers(config)}}`), {
+        legend: 'usable',
+      }),
     );
 }
 

@@ -5,18 +5,20 @@
  * apart from the rest of the overview.
  */
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
-import { nodeOnly, query, row, SELECTED, timeseriesPanel } from './common.js';
+import type { MixinConfig } from '../config.js';
+import { hostMatchers, nodeOnly, query, row, timeseriesPanel } from './common.js';
 
-const selected = (metric: string, extra = ''): string =>
-  `${metric}{${SELECTED}${extra === '' ? '' : `,${extra}`}}`;
-/** Counts, not rates: a few failures a minute is an outage, and 0.02/s reads as nothing. */
-const increase = (metric: string, extra = ''): string =>
-  `increase(${selected(metric, extra)}[$__rate_interval])`;
 const OWNER_LEGEND = '{{namespace}}/{{pod}} {{container}} (netns {{netns}})';
 
 export function withConnectErrorsRow(
   builder: dashboard.DashboardBuilder,
+  config: MixinConfig,
 ): dashboard.DashboardBuilder {
+  const selected = (metric: string, extra = ''): string =>
+    `${metric}{${hostMatchers(config)}${extra === '' ? '' : `,${extra}`}}`;
+  /** Counts, not rates: a few failures a minute is an outage, and 0.02/s reads as nothing. */
+  const increase = (metric: string, extra = ''): string =>
+    `increase(${selected(metric, extra)}[$__rate_interval])`;
   return builder
     .withRow(
       row('Between samples on $instance: counted failures (--collector.connect-errors) and peaks'),
@@ -57,12 +59,16 @@ export function withConnectErrorsRow(
         .unit('short')
         .min(0)
         .withTarget(
-          query('A', nodeOnly(selected('tcpstate_sockstat_sockets_max', 'kind=~"inuse|tw"')), {
-            legend: '{{family}} {{kind}} max',
-          }),
+          query(
+            'A',
+            nodeOnly(config, selected('tcpstate_sockstat_sockets_max', 'kind=~"inuse|tw"')),
+            {
+              legend: '{{family}} {{kind}} max',
+            },
+          ),
         )
         .withTarget(
-          query('B', nodeOnly(selected('tcpstate_sockstat_sockets', 'kind=~"inuse|tw"')), {
+          query('B', nodeOnly(config, selected('tcpstate_sockstat_sockets', 'kind=~"inuse|tw"')), {
             legend: '{{family}} {{kind}}',
           }),
         ),
@@ -79,7 +85,7 @@ export function withConnectErrorsRow(
         .unit('short')
         .min(0)
         .withTarget(
-          query('A', nodeOnly(increase('tcpstate_ephemeral_exhausted_samples_total')), {
+          query('A', nodeOnly(config, increase('tcpstate_ephemeral_exhausted_samples_total')), {
             legend: 'exhausted samples',
           }),
         ),

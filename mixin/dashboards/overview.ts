@@ -7,22 +7,22 @@
 import * as common from '@grafana/grafana-foundation-sdk/common';
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import type { MixinConfig } from '../config.js';
-import { DESTINATION_LABELS } from '../promql.js';
+import { byHost, DESTINATION_LABELS, onHost } from '../promql.js';
 import { RECORDED } from '../recording.js';
 import {
   baseVariables,
   buildDashboard,
   DESTINATION_COLUMNS,
   destinationsTable,
-  FLEET,
+  fleetMatchers,
   headroomThresholds,
+  hostMatchers,
   newDashboard,
   nodeOnly,
   organizeTable,
   type PanelText,
   query,
   row,
-  SELECTED,
   statPanel,
   tablePanel,
   thresholdLine,
@@ -32,25 +32,32 @@ import {
 import { withConnectErrorsRow } from './connect-errors-row.js';
 
 const RATE = '[$__rate_interval]';
-// The node's view: its own namespace's series, never a pod's (the pods board has those).
-const rate = (metric: string, extra = ''): string =>
-  nodeOnly(`rate(${metric}{${SELECTED}${extra === '' ? '' : `,${extra}`}}${RATE})`);
-const selected = (metric: string, extra = ''): string =>
-  nodeOnly(`${metric}{${SELECTED}${extra === '' ? '' : `,${extra}`}}`);
-const fleet = (metric: string, extra = ''): string =>
-  nodeOnly(`${metric}{${FLEET}${extra === '' ? '' : `,${extra}`}}`, FLEET);
 const DESTINATION_LEGEND = '{{local_address}} → {{remote_address}}:{{remote_port}}';
 
-/** Per-second rates of counters, one query each, as [metric, legend]. */
-function ratesPanel(
-  text: PanelText,
-  counters: readonly (readonly [string, string])[],
-): ReturnType<typeof timeseriesPanel> {
-  const panel = timeseriesPanel(text).unit('ops').min(0);
-  counters.forEach(([metric, legend], index) => {
-    panel.withTarget(query(String.fromCharCode(65 + index), rate(metric), { legend }));
-  });
-  return panel;
+/**
+ * Queries of the selected host, and a panel of its counters' rates: the node's view, its own
+ * namespace's series, never a pod's (the pods board has those).
+ */
+function hostQueries(config: MixinConfig) {
+  const matchers = hostMatchers(config);
+  const series = (metric: string, extra: string): string =>
+    `${metric}{${matchers}${extra === '' ? '' : `,${extra}`}}`;
+  const selected = (metric: string, extra = ''): string =>
+    nodeOnly(config, series(metric, extra), matchers);
+  const rate = (metric: string, extra = ''): string =>
+    nodeOnly(config, `rate(${series(metric, extra)}${RATE})`, matchers);
+  /** Per-second rates of counters, one query each, as [metric, legend]. */
+  const ratesPanel = (
+    text: PanelText,
+    counters: readonly (readonly [string, string])[],
+  ): ReturnType<typeof timeseriesPanel> => {
+    const panel = timeseriesPanel(text).unit('ops').min(0);
+    counters.forEach(([metric, legend], index) => {
+      panel.withTarget(query(String.fromCharCode(65 + index), rate(metric), { legend }));
+    });
+    return panel;
+  };
+  return { selected, ratesPanel };
 }
 
 /** Green below `warning`, orange from it, red from `critical` (when the alert has one). */
@@ -63,6 +70,10 @@ function risingThresholds(warning: number, critical?: number): dashboard.Thresho
 }
 
 function fleetTable(config: MixinConfig) {
+  const FLEET = fleetMatchers(config);
+  // Every host's own namespace, never a pod's.
+  const fleet = (metric: string, extra = ''): string =>
+    nodeOnly(config, `${metric}{${FLEET}${extra === '' ? '' : `,${extra}`}}`, FLEET);
   const percent = [{ id: 'unit', value: 'percentunit' }];
   return tablePanel({
     title: 'Fleet: every host, worst first',
@@ -78,7 +89,7 @@ function fleetTable(config: MixinConfig) {
   })
     .withTarget(query('A', fleet('tcpstate_ephemeral_port_headroom_ratio'), { instant: true }))
     .withTarget(
-      query('B', `topk by (instance) (1, ${fleet(RECORDED.ephemeralUsedRatio)})`, {
+      query('B', `topk ${byHost(config)} (1, ${fleet(RECORDED.ephemeralUsedRatio)})`, {
         instant: true,
       }),
     )
@@ -120,6 +131,8 @@ function fleetTable(config: MixinConfig) {
 }
 
 export function overviewDashboard(config: MixinConfig): dashboard.Dashboard {
+  const SELECTED = hostMatchers(config);
+  const { selected, ratesPanel } = hostQueries(config);
   const notDestination = `ignoring (${DESTINATION_LABELS.join(', ')})`;
   const builder = newDashboard(
     config,
@@ -127,7 +140,7 @@ export function overviewDashboard(config: MixinConfig): dashboard.Dashboard {
     'TCP state / Overview',
     'The fleet by ephemeral-port headroom, then one host: blocking ports and TIME_WAIT per destination, the connection rate it sustains, sockets, listeners, kernel limits, counters and exporter health. The node’s own network namespace only: its pods are on TCP state / Pods.',
   )
-    .variables(baseVariables())
+    .variables(baseVariables(config))
     .withRow(row('Fleet'))
     .withPanel(fleetTable(config))
     .withRow(row('Ephemeral ports of $instance: room for new outgoing connections'))
@@ -513,7 +526,7 @@ export function overviewDashboard(config: MixinConfig): dashboard.Dashboard {
         .withTarget(
           query(
             'A',
-            `histogram_quantile(0.9, sum by (instance, le) (rate(tcpstate_sample_duration_seconds_bucket{${SELECTED}}${RATE})))`,
+            `histogram_quantile(0.9, sum ${byHost(config, 'le')} (rate(tcpstate_sample_duration_seconds_bucket{${SELECTED}}${RATE})))`,
             { legend: 'p90 sample' },
           ),
         )
@@ -617,7 +630,7 @@ export function overviewDashboard(config: MixinConfig): dashboard.Dashboard {
         .withTarget(
           query(
             'A',
-            `${selected('tcpstate_conntrack_entries')} / on (job, instance) ${selected('tcpstate_conntrack_entries_limit')}`,
+            `${selected('tcpstate_conntrack_entries')} / ${onHost(config)} ${selected('tcpstate_conntrack_entries_limit')}`,
             { legend: 'entries / limit' },
           ),
         ),
@@ -673,5 +686,5 @@ export function overviewDashboard(config: MixinConfig): dashboard.Dashboard {
         ],
       ),
     );
-  return buildDashboard(withConnectErrorsRow(builder));
+  return buildDashboard(withConnectErrorsRow(builder, config));
 }

@@ -14,29 +14,21 @@ import {
   baseVariables,
   buildDashboard,
   destinationsTable,
-  FLEET,
+  fleetMatchers,
   headroomThresholds,
+  hostMatchers,
   labelVariable,
   namespacesOnly,
   newDashboard,
   organizeTable,
   query,
   row,
-  SELECTED,
   statPanel,
   tablePanel,
   thresholdLine,
   timeseriesPanel,
 } from './common.js';
 
-/** The selected host's namespaces whose pod the `pod` variable picks (All: every one but the node's). */
-const PODS = `${SELECTED},pod=~"$pod"`;
-const pods = (metric: string): string => namespacesOnly(`${metric}{${SELECTED}}`, PODS);
-const podRate = (metric: string): string =>
-  namespacesOnly(`rate(${metric}{${SELECTED}}[$__rate_interval])`, PODS);
-/** Every namespace but the node's, on every host of the job. */
-const fleet = (metric: string, extra = ''): string =>
-  namespacesOnly(`${metric}{${FLEET}${extra === '' ? '' : `,${extra}`}}`, FLEET);
 const POD_LEGEND = '{{namespace}}/{{pod}} {{container}}';
 const DESTINATION_LEGEND = '{{pod}}: {{local_address}} → {{remote_address}}:{{remote_port}}';
 /** Table columns naming a pod's network namespace. */
@@ -49,6 +41,10 @@ const POD_COLUMNS: Readonly<Record<string, string>> = {
 };
 
 function fleetTable(config: MixinConfig) {
+  const FLEET = fleetMatchers(config);
+  /** Every namespace but the node's, on every host of the job. */
+  const fleet = (metric: string, extra = ''): string =>
+    namespacesOnly(config, `${metric}{${FLEET}${extra === '' ? '' : `,${extra}`}}`, FLEET);
   return tablePanel({
     title: 'Fleet: every pod, lowest headroom first',
     span: 24,
@@ -93,8 +89,8 @@ function fleetTable(config: MixinConfig) {
         value: [
           {
             title: 'This pod on its host',
-            // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's data link syntax.
-            url: '/d/${__dashboard.uid}?var-job=$job&var-instance=${__data.fields.Host}&var-pod=${__value.raw}',
+            // Grafana's data link syntax, after the chosen cluster and group.
+            url: `/d/\${__dashboard.uid}?${[config.clusterLabel, ...config.groupLabels].map((label) => `var-${label}=$${label}`).join('&')}&var-instance=\${__data.fields.Host}&var-pod=\${__value.raw}`,
           },
         ],
       },
@@ -102,6 +98,12 @@ function fleetTable(config: MixinConfig) {
 }
 
 export function podsDashboard(config: MixinConfig): dashboard.Dashboard {
+  const SELECTED = hostMatchers(config);
+  /** The selected host's namespaces whose pod the `pod` variable picks (All: every one but the node's). */
+  const PODS = `${SELECTED},pod=~"$pod"`;
+  const pods = (metric: string): string => namespacesOnly(config, `${metric}{${SELECTED}}`, PODS);
+  const podRate = (metric: string): string =>
+    namespacesOnly(config, `rate(${metric}{${SELECTED}}[$__rate_interval])`, PODS);
   const builder = newDashboard(
     config,
     'pods',
@@ -109,7 +111,7 @@ export function podsDashboard(config: MixinConfig): dashboard.Dashboard {
     'Per pod (every network namespace, --collector.netns): the fleet by ephemeral-port headroom, then one host’s pods: the destinations that block connect(), sockets by state, TIME_WAIT and the collector’s rounds.',
   )
     .variables([
-      ...baseVariables(),
+      ...baseVariables(config),
       labelVariable('pod', 'Pod', `label_values(tcpstate_netns_info{${SELECTED}}, pod)`)
         .description(
           'Pods on the selected host; namespaces of no pod (plain containers) show under All.',

@@ -9,6 +9,7 @@ import {
   baseVariables,
   buildDashboard,
   DESTINATION_COLUMNS,
+  hostMatchers,
   labelVariable,
   newDashboard,
   nodeOnly,
@@ -16,13 +17,9 @@ import {
   portsUsedAgainstUsablePanel,
   query,
   row,
-  SELECTED,
   tablePanel,
   timeseriesPanel,
 } from './common.js';
-
-const LOCAL = `${SELECTED},port=~"$port"`;
-const REMOTE = `${SELECTED},port=~"$remote_port"`;
 
 /** Rows are ports, columns are states: one line per port with its state counts. */
 const STATE_MATRIX: dashboard.DataTransformerConfig = {
@@ -43,6 +40,9 @@ function statePanel(
 }
 
 export function portsDashboard(config: MixinConfig): dashboard.Dashboard {
+  const SELECTED = hostMatchers(config);
+  const LOCAL = `${SELECTED},port=~"$port"`;
+  const REMOTE = `${SELECTED},port=~"$remote_port"`;
   const builder = newDashboard(
     config,
     'ports',
@@ -50,7 +50,7 @@ export function portsDashboard(config: MixinConfig): dashboard.Dashboard {
     'TCP states per local service port (inbound) and per remote port (outbound), and ephemeral ports held per destination, in the node’s own network namespace.',
   )
     .variables([
-      ...baseVariables(),
+      ...baseVariables(config),
       labelVariable(
         'port',
         'Service port',
@@ -143,6 +143,7 @@ export function portsDashboard(config: MixinConfig): dashboard.Dashboard {
     )
     .withPanel(
       portsUsedAgainstUsablePanel(
+        config,
         {
           title: 'Blocking ephemeral ports per destination',
           span: 8,
@@ -152,7 +153,7 @@ export function portsDashboard(config: MixinConfig): dashboard.Dashboard {
             'not block. Exhaustion is per destination: a line reaching "usable" means connect() to that ' +
             'destination fails, while others still work.',
         },
-        nodeOnly(`tcpstate_ephemeral_ports_used{${SELECTED}}`),
+        nodeOnly(config, `tcpstate_ephemeral_ports_used{${SELECTED}}`),
         '{{local_address}} → {{remote_address}}:{{remote_port}}',
       ),
     )
@@ -181,9 +182,13 @@ export function portsDashboard(config: MixinConfig): dashboard.Dashboard {
           'ss -tan "( dport = :PORT )" and fix with keep-alive, more source addresses or a wider port range.',
       })
         .withTarget(
-          query('A', `topk(20, ${nodeOnly(`tcpstate_ephemeral_ports_used{${SELECTED}}`)})`, {
-            instant: true,
-          }),
+          query(
+            'A',
+            `topk(20, ${nodeOnly(config, `tcpstate_ephemeral_ports_used{${SELECTED}}`)})`,
+            {
+              instant: true,
+            },
+          ),
         )
         .withTransformation(organizeTable({ ...DESTINATION_COLUMNS, Value: 'Ports used' })),
     );

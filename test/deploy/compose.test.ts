@@ -9,6 +9,7 @@ import { dirname, join, posix, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { defaultConfig } from '../../mixin/config.js';
+import { RULE_PATHS } from '../../mixin/outputs.js';
 import { EXPORTER_FLAGS } from '../../src/config/flags.js';
 import { daemonConfig, readYamlDocuments, repoRoot } from '../../testkit/deploy/deploy-config.js';
 import { canRun } from '../../testkit/kernel/capabilities.js';
@@ -128,7 +129,9 @@ describe.skipIf(
     const prometheusConfig = readYamlDocuments('deploy/compose/prometheus.yml')[0] as {
       rule_files: string[];
     };
-    expect(prometheusConfig.rule_files.length).toBeGreaterThan(0);
+    expect(
+      prometheusConfig.rule_files.map((file) => resolve(dirname(configMount?.source ?? ''), file)),
+    ).toEqual(RULE_PATHS.map((path) => resolve(repoRoot, path)));
     for (const ruleFile of prometheusConfig.rule_files) {
       // The same relative path must name the same file on the host and in the container.
       const inContainer = posix.resolve(posix.dirname(configPath ?? ''), ruleFile);
@@ -178,7 +181,7 @@ describe.skipIf(
     const dashboardsMount = mounts(grafana).find(
       (mount) => mount.target === providers.providers[0]?.options.path,
     );
-    expect(dashboardsMount?.source).toBe(resolve(repoRoot, 'grafana/dashboards'));
+    expect(dashboardsMount?.source).toBe(resolve(repoRoot, 'mixin/dashboards_out'));
     const dashboards = readdirSync(dashboardsMount?.source ?? '').filter((file) =>
       file.endsWith('.json'),
     );

@@ -14,7 +14,7 @@ import { DaemonSet } from 'kubernetes-models/apps/v1';
 import { Namespace, Service } from 'kubernetes-models/v1';
 import { describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../mixin/config.js';
-import { RULES_PATH } from '../../mixin/outputs.js';
+import { RULE_PATHS } from '../../mixin/outputs.js';
 import { PROMETHEUS_RULE_PATH, renderPrometheusRule } from '../../scripts/gen-k8s-rules.js';
 import { EXPORTER_FLAGS } from '../../src/config/flags.js';
 import { daemonConfig, readYamlDocuments, repoRoot } from '../../testkit/deploy/deploy-config.js';
@@ -203,12 +203,14 @@ describe('Service and ServiceMonitor', () => {
 });
 
 describe('PrometheusRule', () => {
-  it('is exactly the generated rules file wrapped (no drift)', () => {
-    const rulesText = readFileSync(join(repoRoot, RULES_PATH), 'utf8');
+  it('is exactly the generated rule files wrapped (no drift)', () => {
+    const texts = RULE_PATHS.map((path) => readFileSync(join(repoRoot, path), 'utf8'));
     const committed = readFileSync(join(repoRoot, PROMETHEUS_RULE_PATH), 'utf8');
-    expect(committed).toBe(renderPrometheusRule(rulesText));
-    const rules = readYamlDocuments(RULES_PATH)[0] as { groups: unknown[] };
-    expect(prometheusRule.spec.groups).toEqual(rules.groups);
+    expect(committed).toBe(renderPrometheusRule(texts));
+    const groups = RULE_PATHS.flatMap(
+      (path) => (readYamlDocuments(path)[0] as { groups: unknown[] }).groups,
+    );
+    expect(prometheusRule.spec.groups).toEqual(groups);
   });
 
   it('the generator script agrees with --check', () => {
@@ -221,7 +223,9 @@ describe('PrometheusRule', () => {
   });
 
   it('refuses a rules file without groups', () => {
-    expect(() => renderPrometheusRule('groups: []\n')).toThrow(/no rule groups/);
-    expect(() => renderPrometheusRule('')).toThrow(/no rule groups/);
+    expect(() => renderPrometheusRule(['groups: []\n'])).toThrow(/no rule groups/);
+    expect(() => renderPrometheusRule(['groups: [{name: a, rules: []}]\n', ''])).toThrow(
+      /prometheus_alerts\.yaml has no rule groups/,
+    );
   });
 });

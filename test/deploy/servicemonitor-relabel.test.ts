@@ -6,11 +6,9 @@
  * endpoint without it (a second job) renames the pod's labels `exported_*`.
  */
 import { createServer, type Server } from 'node:http';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../mixin/config.js';
-import { RULES_PATH } from '../../mixin/outputs.js';
-import { readYamlDocuments, repoRoot } from '../../testkit/deploy/deploy-config.js';
+import { readYamlDocuments } from '../../testkit/deploy/deploy-config.js';
 import {
   type DiscoveredTarget,
   operatorScrapeJob,
@@ -110,7 +108,7 @@ describe.skipIf(
           }),
         ],
       },
-      files: { 'rules.yml': rulesWithShortFor(join(repoRoot, RULES_PATH)) },
+      files: { 'rules.yml': rulesWithShortFor() },
     });
     await prometheus.waitForTargetsUp({ scrapes: 2, timeoutMs: 60_000 });
   }, 90_000);

@@ -8,10 +8,9 @@
  * namespace and container and the namespace inode, although the failures lasted far less
  * than a scrape interval and their series appeared already above 0.
  */
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../mixin/config.js';
-import { RULES_PATH } from '../../mixin/outputs.js';
 import { canRun } from '../../testkit/kernel/capabilities.js';
 import { type FailingClient, runFailingCalls } from '../../testkit/kernel/failing-calls.js';
 import {
@@ -33,7 +32,7 @@ import {
   startExporterTarget,
 } from '../../testkit/prometheus/exporter-target.js';
 
-const repoRoot = resolve(import.meta.dirname, '../..');
+const _repoRoot = resolve(import.meta.dirname, '../..');
 const PAGE = 'TcpStateConnectFailing';
 const POD = newPod('shop', 'api-5c8d7-q9w2e');
 const CONTAINER = newContainer('checkout');
@@ -63,7 +62,7 @@ describe.skipIf(
     pipeline = await startAlertPipeline({
       job: defaultConfig.jobName,
       targets: [exporter.address],
-      rules: rulesWithShortFor(join(repoRoot, RULES_PATH)),
+      rules: rulesWithShortFor(),
       netns: monitor,
     });
     await pipeline.prometheus.waitForTargetsUp({ scrapes: 2, timeoutMs: 60_000 });

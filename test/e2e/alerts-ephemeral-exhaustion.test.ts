@@ -11,10 +11,9 @@
  *   piles up to the whole range, yet connect() reuses it after a second and keeps working.
  *   No page may come from that host.
  */
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../mixin/config.js';
-import { RULES_PATH } from '../../mixin/outputs.js';
 import { canRun } from '../../testkit/kernel/capabilities.js';
 import { NetnsLab } from '../../testkit/kernel/netns.js';
 import { loadSaid, startLoad } from '../../testkit/kernel/tcp-load.js';
@@ -31,7 +30,7 @@ import {
 import type { PromSample } from '../../testkit/prometheus/prometheus.js';
 import { type Daemon, waitFor } from '../../testkit/prometheus/prometheus-daemon.js';
 
-const repoRoot = resolve(import.meta.dirname, '../..');
+const _repoRoot = resolve(import.meta.dirname, '../..');
 const PAGE = 'TcpStateEphemeralPortsExhausted';
 /** The alerts about connect() toward a destination running out of ports. */
 const EPHEMERAL_ALERTS = new Set([
@@ -102,7 +101,7 @@ describe.skipIf(
     pipeline = await startAlertPipeline({
       job: defaultConfig.jobName,
       targets: exporters.map((exporter) => exporter.address),
-      rules: rulesWithShortFor(join(repoRoot, RULES_PATH)),
+      rules: rulesWithShortFor(),
       netns: ns.exhaust,
     });
     await pipeline.prometheus.waitForTargetsUp({ scrapes: 2, timeoutMs: 60_000 });

@@ -18,7 +18,7 @@ import { statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../mixin/config.js';
-import { DASHBOARD_PATHS, RULES_PATH } from '../../mixin/outputs.js';
+import { DASHBOARD_PATHS } from '../../mixin/outputs.js';
 import { RECORDED } from '../../mixin/recording.js';
 import { canRun } from '../../testkit/kernel/capabilities.js';
 import {
@@ -100,7 +100,7 @@ describe.skipIf(
     pipeline = await startAlertPipeline({
       job: defaultConfig.jobName,
       targets: [exporter.address],
-      rules: rulesWithShortFor(join(repoRoot, RULES_PATH)),
+      rules: rulesWithShortFor(),
       netns: ns.monitor,
     });
     await pipeline.prometheus.waitForTargetsUp({ scrapes: 2, timeoutMs: 60_000 });

@@ -7,10 +7,9 @@
  * destination with the usable count the rule gives, and the dropping page must follow the
  * SYNs the kernel refused, while the other destination pages nothing.
  */
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../mixin/config.js';
-import { RULES_PATH } from '../../mixin/outputs.js';
 import { canRun } from '../../testkit/kernel/capabilities.js';
 import {
   buildSnatLab,
@@ -31,7 +30,7 @@ import {
 } from '../../testkit/prometheus/exporter-target.js';
 import type { PromSample } from '../../testkit/prometheus/prometheus.js';
 
-const repoRoot = resolve(import.meta.dirname, '../..');
+const _repoRoot = resolve(import.meta.dirname, '../..');
 const RANGE = 5;
 const [TARGET_PORT, QUIET_PORT] = REMOTE_PORTS;
 
@@ -55,7 +54,7 @@ describe.skipIf(
     pipeline = await startAlertPipeline({
       job: defaultConfig.jobName,
       targets: [exporter.address],
-      rules: rulesWithShortFor(join(repoRoot, RULES_PATH)),
+      rules: rulesWithShortFor(),
       netns: lab.node,
     });
     await pipeline.prometheus.waitForTargetsUp({ scrapes: 2, timeoutMs: 60_000 });

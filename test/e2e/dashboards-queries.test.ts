@@ -1,21 +1,13 @@
-/**
- * Every query of every committed dashboard, and every recording rule, against a real
- * Prometheus that loads the generated rules and scrapes two instances of the real exporter
- * in a network namespace with real traffic: a server on a non-loopback address (TIME_WAIT
- * there blocks connect()) and one on loopback (reusable TIME_WAIT). Variables are resolved
- * the way Grafana would (their queries run first). Each query must return data; a
- * host's panel must show that host only, and a fleet panel every host.
- */
-import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../mixin/config.js';
-import { DASHBOARD_PATHS, RULES_PATH } from '../../mixin/outputs.js';
+import { DASHBOARD_PATHS } from '../../mixin/outputs.js';
 import { RECORDED } from '../../mixin/recording.js';
 import { runExporter } from '../../testkit/exporter/exporter-cli.js';
 import { canRun } from '../../testkit/kernel/capabilities.js';
 import { NetnsLab } from '../../testkit/kernel/netns.js';
 import { loadSaid, startLoad } from '../../testkit/kernel/tcp-load.js';
+import { mixinRulesText } from '../../testkit/mixin/rule-files.js';
 import { checkDashboardQueries } from '../../testkit/prometheus/dashboard-queries.js';
 import {
   type ExporterTarget,
@@ -99,7 +91,7 @@ describe.skipIf(
           },
         ],
       },
-      files: { 'rules.yml': readFileSync(join(repoRoot, RULES_PATH), 'utf8') },
+      files: { 'rules.yml': mixinRulesText() },
     });
     // rate() over the substituted 1m needs a few samples per series.
     await prometheus.waitForTargetsUp({ scrapes: 5, timeoutMs: 60_000 });

@@ -7,7 +7,9 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
+import { defaultConfig } from '../../mixin/config.js';
 import { DASHBOARD_PATHS } from '../../mixin/outputs.js';
+import { hostLabels } from '../../mixin/promql.js';
 import { RECORDED } from '../../mixin/recording.js';
 import {
   CONTRACT_METRICS,
@@ -19,6 +21,7 @@ import {
 const repoRoot = resolve(import.meta.dirname, '../..');
 // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's variable syntax, not a JS template.
 const DATASOURCE_UID = '${datasource}';
+const HOST_LABELS = hostLabels(defaultConfig);
 
 interface Target {
   readonly refId: string;
@@ -138,20 +141,21 @@ function source(json: string): string {
 
 /**
  * Aggregations in `expr` that add hosts together: `sum(...)`, `sum by (x) (...)` without
- * `instance` among the kept labels. `without (...)` keeps instance unless it names it.
+ * cluster, job and instance among the kept labels. `without (...)` keeps them unless it names one.
  */
-function acrossInstances(expr: string): string[] {
+function acrossHosts(expr: string): string[] {
   const found: string[] = [];
   const aggregation =
     /\b(sum|avg|min|max|count|topk|bottomk|quantile|stddev|stdvar|group)\s*(?:(by|without)\s*\(([^)]*)\))?\s*\(/g;
   for (const match of expr.matchAll(aggregation)) {
     const [whole, , clause, labels = ''] = match;
     const names = labels.split(',').map((label) => label.trim());
-    const keepsInstance =
+    // The cluster too: where the clusters of a fleet meet, one instance name can be in each.
+    const keepsHost =
       clause === 'by'
-        ? names.includes('instance')
-        : clause === 'without' && !names.includes('instance');
-    if (!keepsInstance && !isSingleSeriesPick(expr, match.index ?? 0)) found.push(whole);
+        ? HOST_LABELS.every((label) => names.includes(label))
+        : clause === 'without' && !HOST_LABELS.some((label) => names.includes(label));
+    if (!keepsHost && !isSingleSeriesPick(expr, match.index ?? 0)) found.push(whole);
   }
   return found;
 }
@@ -166,12 +170,16 @@ function panelsWithQueries(board: DashboardJson): PanelJson[] {
 }
 
 describe('generated dashboards', () => {
-  it('catch a panel that adds hosts together', () => {
-    expect(acrossInstances('sum by (state) (tcpstate_sockets{x})')).toEqual(['sum by (state) (']);
-    expect(acrossInstances('sum(rate(a[1m]))')).toEqual(['sum(']);
-    expect(acrossInstances('sum by (instance, le) (rate(a[1m]))')).toEqual([]);
-    expect(acrossInstances('min without (collector) (a)')).toEqual([]);
-    expect(acrossInstances('max without (instance) (a)')).toEqual(['max without (instance) (']);
+  it('catch a panel that adds hosts or clusters together', () => {
+    expect(acrossHosts('sum by (state) (tcpstate_sockets{x})')).toEqual(['sum by (state) (']);
+    expect(acrossHosts('sum(rate(a[1m]))')).toEqual(['sum(']);
+    expect(acrossHosts('sum by (cluster, job, instance, le) (rate(a[1m]))')).toEqual([]);
+    expect(acrossHosts('sum by (job, instance, le) (rate(a[1m]))')).toEqual([
+      'sum by (job, instance, le) (',
+    ]);
+    expect(acrossHosts('min without (collector) (a)')).toEqual([]);
+    expect(acrossHosts('max without (instance) (a)')).toEqual(['max without (instance) (']);
+    expect(acrossHosts('max without (cluster) (a)')).toEqual(['max without (cluster) (']);
   });
 
   it('match the foundation SDK types; a broken copy does not', () => {
@@ -210,15 +218,22 @@ describe('generated dashboards', () => {
     describe(board.path, () => {
       const parsed = JSON.parse(board.text) as DashboardJson;
 
-      it('has the datasource, job and instance variables', () => {
+      it('has the datasource, cluster, job and instance variables, each under the one before', () => {
         const variables = new Map(parsed.templating.list.map((v) => [v.name, v]));
+        expect(parsed.templating.list.slice(0, 4).map((v) => v.name)).toEqual([
+          'datasource',
+          'cluster',
+          'job',
+          'instance',
+        ]);
         expect(variables.get('datasource')).toMatchObject({
           type: 'datasource',
           query: 'prometheus',
         });
-        expect(variables.get('job')).toMatchObject({ type: 'query' });
-        expect(variables.get('instance')).toMatchObject({ type: 'query' });
-        expect(String(variables.get('instance')?.query)).toContain('job="$job"');
+        expect(variables.get('cluster')).toMatchObject({ type: 'query', includeAll: false });
+        expect(String(variables.get('cluster')?.query)).toContain(defaultConfig.selector);
+        expect(String(variables.get('job')?.query)).toContain('cluster="$cluster"');
+        expect(String(variables.get('instance')?.query)).toContain('cluster="$cluster",job="$job"');
       });
 
       it('gives every panel a title, a description and queries on $datasource', () => {
@@ -235,9 +250,11 @@ describe('generated dashboards', () => {
             expect(target.datasource?.uid).toBe(DATASOURCE_UID);
             const fleet = /^Fleet\b/.test(panel.title ?? '');
             expect(target.expr, panel.title).toContain(
-              fleet ? 'job="$job"' : 'job="$job",instance=~"$instance"',
+              fleet
+                ? 'cluster="$cluster",job="$job"'
+                : 'cluster="$cluster",job="$job",instance=~"$instance"',
             );
-            if (!fleet) expect(acrossInstances(target.expr), panel.title).toEqual([]);
+            expect(acrossHosts(target.expr), panel.title).toEqual([]);
             for (const metric of metricNames(target.expr)) {
               expect(CONTRACT_METRICS.has(metric), `${panel.title}: ${metric}`).toBe(true);
             }
@@ -254,8 +271,8 @@ describe('generated dashboards', () => {
         // tcpstate_netns_info exists for every namespace but the node's (--collector.netns).
         const filter =
           board.name === 'pods'
-            ? 'and on (job, instance, netns) tcpstate_netns_info{'
-            : 'unless on (job, instance, netns) tcpstate_netns_info{';
+            ? 'and on (cluster, job, instance, netns) tcpstate_netns_info{'
+            : 'unless on (cluster, job, instance, netns) tcpstate_netns_info{';
         for (const panel of panelsWithQueries(parsed)) {
           for (const target of panel.targets ?? []) {
             if (!PER_NAMESPACE_FAMILY.test(target.expr)) continue;

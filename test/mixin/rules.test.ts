@@ -4,9 +4,14 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { isAlertingRule, type RuleGroup } from '../../mixin/alerts.js';
+import { isAlertingRule } from '../../mixin/alerts.js';
 import { defaultConfig } from '../../mixin/config.js';
-import { DASHBOARD_PATHS, EXAMPLE_PROMETHEUS_PATH, RULES_PATH } from '../../mixin/outputs.js';
+import {
+  ALERTS_PATH,
+  DASHBOARD_PATHS,
+  EXAMPLE_PROMETHEUS_PATH,
+  RECORDING_RULES_PATH,
+} from '../../mixin/outputs.js';
 import { RECORDED } from '../../mixin/recording.js';
 import * as thresholds from '../../src/doctor/thresholds.js';
 import { canRun } from '../../testkit/kernel/capabilities.js';
@@ -18,14 +23,13 @@ import {
   recordedNames,
 } from '../../testkit/mixin/metric-contract.js';
 import { promtoolTestFile, readAlertingRules } from '../../testkit/mixin/promtool-cases.js';
+import { MIXIN_RULE_FILES, readRuleGroups } from '../../testkit/mixin/rule-files.js';
 
 const repoRoot = resolve(import.meta.dirname, '../..');
 /** Alerts on failures counted as they happened (mixin/connect-errors-alerts.ts). */
 const COUNTED_FAILURE_ALERTS = new Set(['TcpStateConnectFailing']);
-const rulesPath = join(repoRoot, RULES_PATH);
-const rules = readAlertingRules(rulesPath);
-const groups = (parse(readFileSync(rulesPath, 'utf8')) as { groups: RuleGroup[] }).groups;
-const recordingRules = groups.flatMap((group) =>
+const rules = readAlertingRules();
+const recordingRules = readRuleGroups().flatMap((group) =>
   group.rules.flatMap((rule) => (isAlertingRule(rule) ? [] : [rule])),
 );
 
@@ -227,7 +231,7 @@ describe('generated alerting rules', () => {
     for (const rule of rules.filter((candidate) => PER_NAMESPACE_FAMILY.test(candidate.expr))) {
       // Matching or grouping on the exporter alone must name the namespace too, unless the
       // alert is about the node as a whole.
-      for (const [clause] of rule.expr.matchAll(/\b(?:on|by) \(job, instance\)/g)) {
+      for (const [clause] of rule.expr.matchAll(/\b(?:on|by) \(cluster, job, instance\)/g)) {
         expect(
           ['TcpStateMemoryPressure', 'TcpStateSysctlsAssumed'],
           `${rule.alert}: ${clause}`,
@@ -243,10 +247,13 @@ describe.skipIf(!canRun('promtool checks of the rules', { commands: ['promtool']
     const workDir = mkdtempSync(join(tmpdir(), 'tsa-promtool-'));
     afterAll(() => rmSync(workDir, { recursive: true, force: true }));
 
-    it('check rules accepts the generated file', () => {
-      const result = promtool(['check', 'rules', rulesPath]);
+    it('check rules accepts the generated files: recording rules, then alerts', () => {
+      const result = promtool(['check', 'rules', ...MIXIN_RULE_FILES]);
       expect(result.output).toContain(
-        `SUCCESS: ${rules.length + recordingRules.length} rules found`,
+        `Checking ${join(repoRoot, RECORDING_RULES_PATH)}\n  SUCCESS: ${recordingRules.length} rules found`,
+      );
+      expect(result.output).toContain(
+        `Checking ${join(repoRoot, ALERTS_PATH)}\n  SUCCESS: ${rules.length} rules found`,
       );
       expect(result.status).toBe(0);
     });
@@ -269,7 +276,7 @@ describe.skipIf(!canRun('promtool checks of the rules', { commands: ['promtool']
       const testFile = join(workDir, 'tcpstate-rules.test.yml');
       writeFileSync(
         testFile,
-        stringify(promtoolTestFile(rulesPath, ALERT_CASES), { lineWidth: 0 }),
+        stringify(promtoolTestFile(MIXIN_RULE_FILES, ALERT_CASES), { lineWidth: 0 }),
       );
       const result = promtool(['test', 'rules', testFile]);
       expect(result.output).toContain('SUCCESS');

@@ -17,7 +17,7 @@ const repoRoot = resolve(import.meta.dirname, '../..');
 const runbooks = readFileSync(join(repoRoot, 'docs/runbooks.md'), 'utf8');
 const alertTable = readFileSync(join(repoRoot, 'docs/alerts.md'), 'utf8');
 const severities = alertSeverities(defaultConfig);
-const rules = readAlertingRules(join(repoRoot, 'deploy/prometheus/tcpstate-rules.yml'));
+const rules = readAlertingRules();
 
 interface Panel {
   readonly id: number;

@@ -1,24 +1,27 @@
-/** Turns the alert cases into a `promtool test rules` file for a given rules file. */
-import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
-import { type AlertingRule, isAlertingRule, type RuleGroup } from '../../mixin/alerts.js';
+/** Turns the alert cases into a `promtool test rules` file for given rule files. */
+import { type AlertingRule, isAlertingRule } from '../../mixin/alerts.js';
 import type { AlertCase } from './alert-cases.js';
+import { MIXIN_RULE_FILES, readRuleGroups } from './rule-files.js';
 
-export function readAlertingRules(rulesPath: string): AlertingRule[] {
-  const file = parse(readFileSync(rulesPath, 'utf8')) as { groups: RuleGroup[] };
-  return file.groups.flatMap((group) => group.rules.filter(isAlertingRule));
+export function readAlertingRules(
+  rulesPaths: readonly string[] = MIXIN_RULE_FILES,
+): AlertingRule[] {
+  return readRuleGroups(rulesPaths).flatMap((group) => group.rules.filter(isAlertingRule));
 }
 
 /**
  * The summary and runbook_url are static text taken from the rules file; the description
  * is templated, so each case states the exact text it expects.
  */
-export function promtoolTestFile(rulesPath: string, cases: readonly AlertCase[]): object {
+export function promtoolTestFile(
+  rulesPaths: readonly string[],
+  cases: readonly AlertCase[],
+): object {
   // Both severities of an alert share their static annotations.
-  const rules = new Map(readAlertingRules(rulesPath).map((rule) => [rule.alert, rule]));
-  const groups = (parse(readFileSync(rulesPath, 'utf8')) as { groups: RuleGroup[] }).groups;
+  const rules = new Map(readAlertingRules(rulesPaths).map((rule) => [rule.alert, rule]));
+  const groups = readRuleGroups(rulesPaths);
   return {
-    rule_files: [rulesPath],
+    rule_files: rulesPaths,
     evaluation_interval: '1m',
     // promtool runs groups in map order unless told: the recording group first, as listed,
     // so alerts read this evaluation's recordings every time.

@@ -3,9 +3,8 @@
  * delivering to it, and a Prometheus that scrapes the targets, evaluates the given rules and
  * sends to that Alertmanager. All inside a network namespace when one is given.
  */
-import { readFileSync } from 'node:fs';
-import { parse, stringify } from 'yaml';
-import type { RuleGroup } from '../../mixin/alerts.js';
+import { stringify } from 'yaml';
+import { MIXIN_RULE_FILES, readRuleGroups } from '../mixin/rule-files.js';
 import {
   type RunningAlertmanager,
   startAlertmanager,
@@ -70,10 +69,9 @@ export async function startAlertPipeline(options: {
  * A rules file with every `for` and `keep_firing_for` cut to 1 s, so a 1 s evaluation reacts
  * (and resolves) at once.
  */
-export function rulesWithShortFor(rulesPath: string): string {
-  const file = parse(readFileSync(rulesPath, 'utf8')) as { groups: RuleGroup[] };
+export function rulesWithShortFor(rulesPaths: readonly string[] = MIXIN_RULE_FILES): string {
   return stringify({
-    groups: file.groups.map((group) => ({
+    groups: readRuleGroups(rulesPaths).map((group) => ({
       ...group,
       rules: group.rules.map((rule) => ({
         ...rule,

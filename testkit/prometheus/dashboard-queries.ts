@@ -1,8 +1,9 @@
 /**
  * Runs every variable and panel query of a committed dashboard against a real Prometheus,
  * with the variables resolved the way Grafana would (their queries run first; "All" where a
- * variable offers it, else its first value). Each query must return data; a host's panel must
- * show the selected host only, and a panel titled "Fleet" every host.
+ * variable offers it, else its first value, or the value the caller chooses). Each query must
+ * return data; a host's panel must show the selected host only, and a panel titled "Fleet" every
+ * host; with `sameLabels`, every series must carry those labels (one cluster's answer).
  */
 import { readFileSync } from 'node:fs';
 import type { PromSample, RunningPrometheus } from './prometheus.js';
@@ -46,6 +47,8 @@ function substitute(text: string, values: ReadonlyMap<string, string>): string {
 export interface DashboardQueryCheck {
   /** Panel queries run. */
   readonly queries: number;
+  /** Of those, the ones that returned data. */
+  readonly answered: number;
   /** Every query that failed, returned nothing or showed the wrong hosts. */
   readonly problems: readonly string[];
 }
@@ -58,6 +61,15 @@ export async function checkDashboardQueries(
     readonly instances: number;
     /** Queries allowed to return nothing here, with the reason the caller checks. */
     readonly mayBeEmpty?: RegExp;
+    /**
+     * Variables allowed to list no value; default the cluster, which one Prometheus without
+     * external_labels leaves empty (and `cluster=""` then matches every series).
+     */
+    readonly emptyVariables?: readonly string[];
+    /** Values to choose instead of the first one, by variable. */
+    readonly choose?: Readonly<Record<string, string>>;
+    /** Labels every returned series must carry with these values (its cluster). */
+    readonly sameLabels?: Readonly<Record<string, string>>;
   },
 ): Promise<DashboardQueryCheck> {
   const board = JSON.parse(readFileSync(dashboardPath, 'utf8')) as Dashboard;
@@ -74,14 +86,22 @@ export async function checkDashboardQueries(
     const found = await prometheus.api<string[]>(`/api/v1/label/${match[2]}/values`, {
       'match[]': substitute(match[1], values),
     });
-    if (found.length === 0) problems.push(`variable ${variable.name}: no values`);
+    if (found.length === 0 && !(options.emptyVariables ?? ['cluster']).includes(variable.name))
+      problems.push(`variable ${variable.name}: no values`);
+    const chosen = options.choose?.[variable.name];
+    if (chosen !== undefined && !found.includes(chosen))
+      problems.push(`variable ${variable.name}: ${chosen} not among ${found.join(', ')}`);
     if (variable.name === 'instance' && found.length !== options.instances)
       problems.push(`variable instance: ${found.join(', ')}`);
     // "All" where the variable offers it, otherwise the first value (one host).
-    values.set(variable.name, variable.includeAll ? (variable.allValue ?? '.*') : (found[0] ?? ''));
+    values.set(
+      variable.name,
+      chosen ?? (variable.includeAll ? (variable.allValue ?? '.*') : (found[0] ?? '')),
+    );
   }
 
   let queries = 0;
+  let answered = 0;
   const now = Math.floor(Date.now() / 1000);
   for (const panel of board.panels) {
     const fleet = /^Fleet\b/.test(panel.title ?? '');
@@ -98,9 +118,15 @@ export async function checkDashboardQueries(
           ? await prometheus.query(expr)
           : await prometheus.queryRange(expr, now - 30, now, 1);
         const samples = result.result as readonly PromSample[];
+        if (samples.length > 0) answered += 1;
         if (samples.length === 0) {
           if (!options.mayBeEmpty?.test(expr)) problems.push(`${where}: no data for ${expr}`);
           continue;
+        }
+        for (const [label, value] of Object.entries(options.sameLabels ?? {})) {
+          const other = samples.find((sample) => sample.metric[label] !== value);
+          if (other !== undefined)
+            problems.push(`${where}: a series with ${label}="${other.metric[label] ?? ''}"`);
         }
         const instances = new Set(samples.map((sample) => sample.metric.instance));
         if (fleet && instances.size !== options.instances)
@@ -112,5 +138,5 @@ export async function checkDashboardQueries(
       }
     }
   }
-  return { queries, problems };
+  return { queries, answered, problems };
 }
