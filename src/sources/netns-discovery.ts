@@ -37,7 +37,7 @@ function errnoCode(error: unknown): string | undefined {
 }
 
 /** The inode of `<procfs>/<pid>/net/tcp`, or undefined when the process is gone. */
-export function tableInode(procfsRoot: string, pid: number): number | undefined {
+export function tableInode(procfsRoot: string, pid: number | 'self'): number | undefined {
   try {
     return statSync(join(procfsRoot, String(pid), 'net/tcp')).ino;
   } catch (error) {
@@ -96,14 +96,16 @@ function listPids(procfsRoot: string): number[] {
 }
 
 /**
- * Every network namespace with a process in `procfsRoot`, except the node's own (pid 1's).
- * Throws a SourceError only when the root itself cannot be listed or pid 1 cannot be read.
+ * Every network namespace with a process in `procfsRoot`, except the node's own (pid 1's)
+ * and the one the exporter samples as the node (`<procfs>/self`'s, the same on a host
+ * network; another when the exporter runs in a namespace of its own). Throws a SourceError only when the root itself cannot be listed or pid 1 cannot be read.
  */
 export function discoverNamespaces(procfsRoot: string): Discovery {
   const nodeInode = tableInode(procfsRoot, 1);
   if (nodeInode === undefined) {
     throw new SourceError(`cannot read ${join(procfsRoot, '1/net/tcp')}: the node's namespace`);
   }
+  const sampledInode = tableInode(procfsRoot, 'self');
   const groups = new Map<number, number[]>();
   let vanished = 0;
   for (const pid of listPids(procfsRoot)) {
@@ -112,7 +114,7 @@ export function discoverNamespaces(procfsRoot: string): Discovery {
       vanished++;
       continue;
     }
-    if (inode === nodeInode) continue;
+    if (inode === nodeInode || inode === sampledInode) continue;
     const group = groups.get(inode);
     if (group === undefined) groups.set(inode, [pid]);
     else group.push(pid);

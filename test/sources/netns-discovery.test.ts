@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -47,6 +47,18 @@ describe('discoverNamespaces', () => {
     const { namespaces, vanished } = discoverNamespaces(root);
     expect(namespaces.map((ns) => ns.pid)).toEqual([50]);
     expect(vanished).toBe(1);
+  });
+
+  it("leaves out the namespace the exporter samples as the node's (<procfs>/self)", () => {
+    writeNodeProcfs(root, [
+      { pid: 1, comm: 'init', netns: 'node' },
+      { pid: 40, comm: 'tcpstate-exporter', netns: 'own', nsInode: 4026532800 },
+      { pid: 41, comm: 'sh', netns: 'own', nsInode: 4026532800 },
+      { pid: 50, comm: 'app', netns: 'a', nsInode: 4026532700 },
+    ]);
+    expect(discoverNamespaces(root).namespaces.map((ns) => ns.pid).sort()).toEqual([40, 50]);
+    symlinkSync('40', join(root, 'self'));
+    expect(discoverNamespaces(root).namespaces.map((ns) => ns.pid)).toEqual([50]);
   });
 
   it('fails when the root has no pid 1 to tell the node namespace by', () => {
