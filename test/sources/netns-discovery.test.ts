@@ -56,7 +56,11 @@ describe('discoverNamespaces', () => {
       { pid: 41, comm: 'sh', netns: 'own', nsInode: 4026532800 },
       { pid: 50, comm: 'app', netns: 'a', nsInode: 4026532700 },
     ]);
-    expect(discoverNamespaces(root).namespaces.map((ns) => ns.pid).sort()).toEqual([40, 50]);
+    expect(
+      discoverNamespaces(root)
+        .namespaces.map((ns) => ns.pid)
+        .sort(),
+    ).toEqual([40, 50]);
     symlinkSync('40', join(root, 'self'));
     expect(discoverNamespaces(root).namespaces.map((ns) => ns.pid)).toEqual([50]);
   });
