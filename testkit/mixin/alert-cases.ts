@@ -7,6 +7,8 @@
  * once (generated from the firing and quiet cases). Series use a 1 minute step; values are in
  * promtool's expanding notation.
  */
+
+import { INSTANCE, POD, POD_LABELS, POD_OWNER, TARGET } from './case-target.js';
 import { CONNECT_ERROR_SCENARIOS } from './connect-errors-alert-cases.js';
 import { CONNTRACK_SCENARIOS } from './conntrack-alert-cases.js';
 import { COUNTER_SCENARIOS } from './counter-alert-cases.js';
@@ -64,8 +66,6 @@ export interface AlertScenarios {
   readonly more?: readonly (Scenario & { readonly kind: CaseKind })[];
 }
 
-const INSTANCE = 'web-1:10120';
-const TARGET = `job="tcpstate",instance="${INSTANCE}"`;
 const TARGET_LABELS = { job: 'tcpstate', instance: INSTANCE } as const;
 const DESTINATION = 'local_address="10.0.0.5",remote_address="10.0.0.9",remote_port="9000"';
 const DESTINATION_LABELS = {
@@ -107,20 +107,6 @@ const MALFORMED = (file: string): string =>
   `tcpstate_malformed_lines_total{${TARGET},file="${file}"}`;
 const INTERVAL = `tcpstate_sample_interval_seconds{${TARGET}}`;
 
-/**
- * A pod's network namespace as --collector.netns labels the node's families (each has a
- * tcpstate_netns_info; the node's own namespace has none).
- */
-const POD_LABELS = {
-  netns: '4026532301',
-  pod: 'web-7d9f8-x2x5q',
-  namespace: 'shop',
-  container: 'php-fpm',
-} as const;
-const POD = Object.entries(POD_LABELS)
-  .map(([name, value]) => `${name}="${value}"`)
-  .join(',');
-const POD_OWNER = 'pod shop/web-7d9f8-x2x5q (container php-fpm) on web-1:10120';
 const POD_USED = `tcpstate_ephemeral_ports_used{${TARGET},${POD},${DESTINATION}}`;
 const POD_USABLE = `tcpstate_ephemeral_ports_usable{${TARGET},${POD}}`;
 const POD_HEADROOM = `tcpstate_ephemeral_port_headroom_ratio{${TARGET},${POD}}`;

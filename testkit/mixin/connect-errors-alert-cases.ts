@@ -6,20 +6,10 @@
  * port, which stays quiet.
  */
 import type { AlertScenarios, ExpectedAlert } from './alert-cases.js';
+import { INSTANCE, POD, POD_LABELS, POD_OWNER, TARGET } from './case-target.js';
 import { everyOther } from './conntrack-alert-cases.js';
 
-const INSTANCE = 'web-1:10120';
-const TARGET = `job="tcpstate",instance="${INSTANCE}"`;
-const POD_LABELS = {
-  netns: '4026532301',
-  pod: 'web-7d9f8-x2x5q',
-  namespace: 'shop',
-  container: 'php-fpm',
-} as const;
-const POD = Object.entries(POD_LABELS)
-  .map(([name, value]) => `${name}="${value}"`)
-  .join(',');
-const OWNER = 'pod shop/web-7d9f8-x2x5q (container php-fpm) on web-1:10120';
+const OWNER = POD_OWNER;
 const CONNECT = `tcpstate_connect_errors_total{${TARGET},errno="EADDRNOTAVAIL",${POD}}`;
 const CONNECT_EXITED = `tcpstate_connect_errors_total{${TARGET},errno="EADDRNOTAVAIL",netns="exited"}`;
 const BIND = `tcpstate_bind_errors_total{${TARGET},errno="EADDRINUSE",${POD}}`;

@@ -5,9 +5,8 @@
  * dips below the level after paging.
  */
 import type { AlertScenarios, ExpectedAlert } from './alert-cases.js';
+import { INSTANCE, TARGET } from './case-target.js';
 
-const INSTANCE = 'web-1:10120';
-const TARGET = `job="tcpstate",instance="${INSTANCE}"`;
 const labels = (severity: string, extra: Readonly<Record<string, string>> = {}) => ({
   severity,
   job: 'tcpstate',

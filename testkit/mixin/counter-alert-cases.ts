@@ -4,10 +4,9 @@
  * Counters rise linearly (`0+12x30`: 12 a minute), so rates are exact.
  */
 import type { AlertScenarios, ExpectedAlert } from './alert-cases.js';
+import { INSTANCE, TARGET } from './case-target.js';
 import { everyOther } from './conntrack-alert-cases.js';
 
-const INSTANCE = 'web-1:10120';
-const TARGET = `job="tcpstate",instance="${INSTANCE}"`;
 const UP = `up{${TARGET}}`;
 const ABORTS = `tcpstate_timeout_aborts_total{${TARGET}}`;
 const ACTIVE = `tcpstate_active_opens_total{${TARGET}}`;
