@@ -2,8 +2,9 @@
  * The sockstat collector's scheduled source, its fast readings in the daemon:
  * net/sockstat(6) every --collector.sockstat.fast-interval on the main thread (O(1) files,
  * tens of microseconds a reading), their maxima over --collector.sockstat.peak-window
- * published each reading. With --collector.netns, each namespace of the latest round is
- * read too, through `<procfs>/<pid>` of the process the round read it through.
+ * published when they change (renewed otherwise). With --collector.netns, each namespace of
+ * the latest round is read too, through `<procfs>/<pid>` of the process the round read it
+ * through.
  */
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -15,12 +16,13 @@ import { defineStarter } from './source-runner.js';
 
 export const sockstatFastStarter = defineStarter({
   source: SOCKSTAT_FAST,
-  start({ config, logger, intervalMs, store, publish }) {
+  start({ config, logger, intervalMs, store, publish, renew }) {
     const options = config.collectorOptions;
     const window = new PeakWindow(options.sockstatPeakWindowMs);
     /** Per namespace inode, while the latest round has it. */
     const namespaceWindows = new Map<number, PeakWindow>();
     let failing = false;
+    let sent = '';
     const readNamespaces = (): Record<string, SockstatPeaks> => {
       const known = store.latest(NETNS_ROUNDS)?.round.namespaces ?? [];
       const present = new Set(known.map((namespace) => namespace.inode));
@@ -58,8 +60,15 @@ export const sockstatFastStarter = defineStarter({
         failing = true;
         return;
       }
-      // Published each reading, changed or not: its time says the peaks are current.
-      publish({ node: window.peaks(performance.now()), namespaces: readNamespaces() });
+      const readings = { node: window.peaks(performance.now()), namespaces: readNamespaces() };
+      // Unchanged peaks (the usual case) only renew their time: they cost the metrics nothing.
+      const text = JSON.stringify(readings);
+      if (text === sent) {
+        renew();
+        return;
+      }
+      sent = text;
+      publish(readings);
     };
     read();
     const timer = setInterval(read, intervalMs);

@@ -22,6 +22,8 @@ export interface SourceContext<Result> {
   /** The other sources' latest results, for a source that builds on one (store.latest). */
   readonly store: Pick<SourceStore, 'latest'>;
   publish(result: Result): void;
+  /** The latest result still holds: fresh as of now, at no cost to the exposition. */
+  renew(): void;
   fail(error: string): void;
 }
 
@@ -131,6 +133,7 @@ export function startScheduledSources(run: RunOptions): RunningSources {
       intervalMs: period,
       store: run.store,
       publish: (result) => run.store.publish(source, result),
+      renew: () => run.store.renew(source),
       fail: (error) => run.store.fail(source, error),
     });
     running.push({ schedule: source.schedule, task });

@@ -33,6 +33,15 @@ export class SourceStore {
     this.set(source.name, { atMs, result, version: ++this.version });
   }
 
+  /**
+   * The latest result still holds as of `atMs`: it stays fresh, and neither the renderer nor
+   * the listeners hear of it (an unchanged reading costs the exposition nothing).
+   */
+  renew(source: ScheduledSource<unknown>, atMs = Date.now()): void {
+    const entry = this.entries.get(source.name);
+    if (entry !== undefined) this.entries.set(source.name, { ...entry, atMs });
+  }
+
   fail(source: ScheduledSource<unknown>, error: string, atMs = Date.now()): void {
     this.set(source.name, { atMs, error, version: ++this.version });
   }
