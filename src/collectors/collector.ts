@@ -6,6 +6,7 @@
 import type { FlagTable } from '../flags/flag-parser.js';
 import type { Snapshot, SourceName } from '../snapshot/model.js';
 import type { NamespaceSample } from '../snapshot/netns-view.js';
+import type { ScheduledSource } from '../sources/scheduled-source.js';
 
 export interface ConstSample {
   readonly labels: Readonly<Record<string, string | number>>;
@@ -41,6 +42,11 @@ export interface CollectorDefinition<
   readonly enabledByDefault: boolean;
   /** The engine sources it reads: a sample reads a source when an enabled collector needs it. */
   readonly sources: readonly SourceName[];
+  /**
+   * The source it reads on a schedule of its own (docs/architecture.md, "Adding a scheduled
+   * source"); its latest result is in the snapshot's `scheduled` results.
+   */
+  readonly scheduled?: ScheduledSource<unknown>;
   /** Its own flags (config key → spec), `--collector.<name>.<option>`; they reach the engine. */
   readonly flags: Flags;
   /** Its part of the snapshot; undefined when it is not there. */

@@ -9,9 +9,16 @@ import {
   EXITED_NETNS,
   OTHER_NETNS,
 } from '../sources/connect-errors.js';
+import { errorOf, resultOf, scheduledSource } from '../sources/scheduled-source.js';
 import { DEFAULT_TRACEFS } from '../sources/tracefs-instance.js';
 import { type ConstMetricDefinition, defineCollector, sample } from './collector.js';
 import { NAMESPACE_LABELS, namespaceLabels } from './namespace-labels.js';
+
+/** The tracefs stream, drained continuously, its counts published about once a second (the daemon only). */
+export const CONNECT_ERRORS_STREAM = scheduledSource<ConnectErrorCounts>('connect-errors', {
+  kind: 'stream',
+  heartbeatMs: 1_000,
+});
 
 const SERIES_LABELS = ['errno', ...NAMESPACE_LABELS] as const;
 
@@ -55,11 +62,16 @@ export const connectErrorsCollector = defineCollector({
       help: 'Namespaces counted apart; failures in more are summed into netns="other".',
     },
   },
-  select: (snapshot): ConnectErrorCounts | undefined =>
-    snapshot.connectErrors?.error === undefined ? snapshot.connectErrors : undefined,
+  scheduled: CONNECT_ERRORS_STREAM,
+  select: (snapshot): ConnectErrorCounts | undefined => {
+    const counts = resultOf(snapshot.scheduled, CONNECT_ERRORS_STREAM);
+    return counts?.error === undefined ? counts : undefined;
+  },
   missingReason: (snapshot) =>
-    snapshot.connectErrors?.error ?? 'not counting: the stream runs in the daemon only',
-  durationSeconds: (snapshot) => snapshot.connectErrors?.pollSeconds,
+    errorOf(snapshot.scheduled, CONNECT_ERRORS_STREAM) ??
+    resultOf(snapshot.scheduled, CONNECT_ERRORS_STREAM)?.error ??
+    'not counting: the stream runs in the daemon only',
+  durationSeconds: (snapshot) => resultOf(snapshot.scheduled, CONNECT_ERRORS_STREAM)?.pollSeconds,
   metrics: [
     failures(
       'connect',

@@ -7,8 +7,17 @@
  * attached to the snapshot on the main thread: a scrape never reads /proc.
  */
 import type { NamespaceSample, NetnsView } from '../snapshot/netns-view.js';
+import { errorOf, resultOf, scheduledSource } from '../sources/scheduled-source.js';
 import { type ConstMetricDefinition, defineCollector, sample } from './collector.js';
 import { NAMESPACE_LABELS, type NamespaceLabels, namespaceLabels } from './namespace-labels.js';
+
+/** The rounds over the namespaces, in their own worker every --collector.netns.interval. */
+export const NETNS_ROUNDS = scheduledSource<NetnsView>(
+  'netns-rounds',
+  { kind: 'interval', flag: 'netnsIntervalMs' },
+  // --once runs one round in its own thread.
+  true,
+);
 
 function identity(ns: NamespaceSample): NamespaceLabels {
   return namespaceLabels(ns.inode, ns.owner);
@@ -142,9 +151,15 @@ export const netnsCollector = defineCollector({
       help: "Holds the kubelet's pods/ and containers/ log directories, which name the pod and container of a namespace.",
     },
   },
-  select: (snapshot): NetnsView | undefined =>
-    snapshot.netns?.round.error === undefined ? snapshot.netns : undefined,
-  missingReason: (snapshot) => snapshot.netns?.round.error ?? 'no round over the namespaces yet',
-  durationSeconds: (snapshot) => snapshot.netns?.round.durationSeconds,
+  scheduled: NETNS_ROUNDS,
+  select: (snapshot): NetnsView | undefined => {
+    const view = resultOf(snapshot.scheduled, NETNS_ROUNDS);
+    return view?.round.error === undefined ? view : undefined;
+  },
+  missingReason: (snapshot) =>
+    errorOf(snapshot.scheduled, NETNS_ROUNDS) ??
+    resultOf(snapshot.scheduled, NETNS_ROUNDS)?.round.error ??
+    'no round over the namespaces yet',
+  durationSeconds: (snapshot) => resultOf(snapshot.scheduled, NETNS_ROUNDS)?.round.durationSeconds,
   metrics: [...NAMESPACE_METRICS, ...ROUND_METRICS],
 });

@@ -2,9 +2,17 @@
  * Kernel socket totals from net/sockstat and net/sockstat6, and in the daemon their highest
  * values over a trailing window, read between samples (docs/connect-errors.md).
  */
+
+import { resultOf, scheduledSource } from '../sources/scheduled-source.js';
 import type { Sockstat } from '../sources/sockstat.js';
-import type { SockstatPeaks } from '../sources/sockstat-peaks.js';
+import type { SockstatFastReadings, SockstatPeaks } from '../sources/sockstat-peaks.js';
 import { type ConstSample, defineCollector, sample } from './collector.js';
+
+/** The daemon's fast readings, every --collector.sockstat.fast-interval (one reading has no peak: not in --once). */
+export const SOCKSTAT_FAST = scheduledSource<SockstatFastReadings>('sockstat-fast', {
+  kind: 'interval',
+  flag: 'sockstatFastIntervalMs',
+});
 
 const SOCKSTAT_KINDS = ['inuse', 'orphan', 'tw', 'alloc'] as const;
 
@@ -51,17 +59,16 @@ export const sockstatCollector = defineCollector({
       help: 'Trailing window over which tcpstate_sockstat_sockets_max is the highest reading.',
     },
   },
-  select: (snapshot): SockstatView | undefined =>
-    snapshot.sockstat === undefined
-      ? undefined
-      : {
-          stat: snapshot.sockstat,
-          ...(snapshot.sockstatPeaks !== undefined && { peaks: snapshot.sockstatPeaks }),
-        },
+  scheduled: SOCKSTAT_FAST,
+  select: (snapshot): SockstatView | undefined => {
+    if (snapshot.sockstat === undefined) return undefined;
+    const peaks = resultOf(snapshot.scheduled, SOCKSTAT_FAST)?.node;
+    return { stat: snapshot.sockstat, ...(peaks !== undefined && { peaks }) };
+  },
   // Its per-namespace fields only (inuse, tw): orphan, alloc and mem are the host's.
   selectNamespace: (namespace, snapshot): SockstatView | undefined => {
     if (namespace.sockstat === undefined) return undefined;
-    const peaks = snapshot.namespaceSockstatPeaks?.[namespace.inode];
+    const peaks = resultOf(snapshot.scheduled, SOCKSTAT_FAST)?.namespaces[namespace.inode];
     return { stat: namespace.sockstat, ...(peaks !== undefined && { peaks }) };
   },
   metrics: [

@@ -1,18 +1,19 @@
 /**
- * The netns collector's rounds for serve (its own worker, on --collector.netns.interval)
- * and `--once` (one round in this thread), handed to the metrics beside the node's sample.
+ * The netns collector's scheduled source, its rounds: in the daemon its own worker on
+ * --collector.netns.interval, in `--once` one round in this thread.
  */
+import { NETNS_ROUNDS } from '../collectors/netns.js';
 import type { ExporterConfig } from '../config/flags.js';
 import { EPHEMERAL_USE_WARNING_RATIO } from '../doctor/thresholds.js';
 import type { Logger } from '../log.js';
 import { CollectorHealth, logCollectorTransitions } from '../metrics/collector-health.js';
-import type { ExporterMetrics } from '../metrics/exporter-metrics.js';
 import { type NetnsWorkerData, netnsWorker } from '../sampler/netns-sampler.js';
 import { SampleScheduler } from '../sampler/scheduler.js';
 import { sampleTimeoutMs } from '../sampler/worker-sampler.js';
 import { NetnsRoundSampler } from '../snapshot/netns-round.js';
 import type { NetnsRound } from '../snapshot/netns-view.js';
 import { NamespaceSysctlCache } from '../sources/netns-sysctl-cache.js';
+import { defineStarter } from './source-runner.js';
 
 function roundOptions(config: ExporterConfig): NetnsWorkerData {
   const options = config.collectorOptions;
@@ -49,40 +50,48 @@ function logRound(logger: Logger, health: CollectorHealth, round: NetnsRound): v
   logCollectorTransitions(logger, health.observe([status]));
 }
 
-/** The rounds of a running exporter; start() them with the node's scheduler, stop() with it. */
-export function netnsRounds(
-  config: ExporterConfig,
-  logger: Logger,
-  metrics: ExporterMetrics,
-): SampleScheduler<NetnsRound> {
-  const intervalMs = config.collectorOptions.netnsIntervalMs;
-  const worker = netnsWorker({
-    data: roundOptions(config),
-    timeoutMs: sampleTimeoutMs(intervalMs),
-    onWorkerDeath: (reason) =>
-      logger.error({ reason }, 'netns worker died; the next round starts a new one'),
-  });
-  const health = new CollectorHealth();
-  return new SampleScheduler(worker, intervalMs, {
-    onSnapshot(round) {
-      metrics.updateNetns(round);
-      logRound(logger, health, round);
-    },
-    onSkipped() {
-      logger.debug('netns round skipped: the previous one is still running');
-    },
-  });
-}
-
 /** One round in this thread, for `--once`. */
-export async function netnsRoundOnce(config: ExporterConfig, logger: Logger): Promise<NetnsRound> {
+async function netnsRoundOnce(config: ExporterConfig): Promise<NetnsRound> {
   const options = roundOptions(config);
   const sysctls = new NamespaceSysctlCache({ refreshMs: options.sysctlRefreshMs });
   try {
-    const round = await new NetnsRoundSampler(options, sysctls).run();
-    logRound(logger, new CollectorHealth(), round);
-    return round;
+    return await new NetnsRoundSampler(options, sysctls).run();
   } finally {
     sysctls.close();
   }
 }
+
+/**
+ * The rounds: in their own worker every --collector.netns.interval in the daemon, one in
+ * this thread for `--once`. Each round is published with the read failures counted so far.
+ */
+export const netnsRoundsStarter = defineStarter({
+  source: NETNS_ROUNDS,
+  start({ config, logger, mode, intervalMs, publish, fail }) {
+    const health = new CollectorHealth();
+    let readFailures = 0;
+    const take = (round: NetnsRound): void => {
+      readFailures += round.failures.length;
+      publish({ round, readFailures });
+      logRound(logger, health, round);
+    };
+    if (mode === 'once') {
+      netnsRoundOnce(config).then(take, (error: unknown) => fail(String(error)));
+      return { stop: () => undefined };
+    }
+    const worker = netnsWorker({
+      data: roundOptions(config),
+      timeoutMs: sampleTimeoutMs(intervalMs),
+      onWorkerDeath: (reason) =>
+        logger.error({ reason }, 'netns worker died; the next round starts a new one'),
+    });
+    const rounds = new SampleScheduler(worker, intervalMs, {
+      onSnapshot: take,
+      onSkipped() {
+        logger.debug('netns round skipped: the previous one is still running');
+      },
+    });
+    rounds.start();
+    return { stop: () => rounds.stop() };
+  },
+});

@@ -15,10 +15,27 @@ export async function runOnce(config: ExporterConfig, io: CommandIo): Promise<nu
   namespace?.close();
   const snapshot = createSampler(sampleOptions).sample(namespaceSysctls);
   metrics.update(snapshot);
-  if (config.collectors.netns) {
-    // Its worker, scheduler and sysctl readers are loaded only when asked for.
-    const { netnsRoundOnce } = await import('./netns-rounds.js');
-    metrics.updateNetns(await netnsRoundOnce(config, logger));
+  const readOnce = REGISTRY.collectors.some(
+    (collector) => config.collectors[collector.name] && collector.scheduled?.once === true,
+  );
+  if (readOnce) {
+    // The sources' workers, schedulers and readers are loaded only when one is asked for.
+    const [{ SCHEDULED_SOURCES }, { startScheduledSources }] = await Promise.all([
+      import('./scheduled-sources.js'),
+      import('./source-runner.js'),
+    ]);
+    const sources = startScheduledSources({
+      config,
+      logger,
+      store: metrics.sources,
+      mode: 'once',
+      collectors: REGISTRY.collectors,
+      enabled: config.collectors,
+      starters: SCHEDULED_SOURCES,
+    });
+    sources.afterSample();
+    await sources.ready;
+    await sources.stop();
   }
   const served = metrics.snapshot ?? snapshot;
   const failed = REGISTRY.statuses(served, config.collectors).filter((status) => !status.success);

@@ -16,10 +16,9 @@ import { buildApp, type ExporterApp } from '../server/app.js';
 import { exitWithoutJoiningThreads } from '../server/hard-exit.js';
 import { SampleHistory } from '../server/sample-history.js';
 import { LiveWebConfig } from '../server/web-config-reload.js';
-import { startConnectErrorStream } from './connect-errors-stream.js';
 import { type CommandIo, writeProblem } from './io.js';
-import { netnsRounds } from './netns-rounds.js';
-import { startSockstatPeaks } from './sockstat-peaks.js';
+import { SCHEDULED_SOURCES } from './scheduled-sources.js';
+import { type RunningSources, startScheduledSources } from './source-runner.js';
 import { startUp } from './startup.js';
 
 /** Whatever happens, the process is gone this long after the stop signal. */
@@ -110,10 +109,12 @@ export async function runServe(
       logger.error({ reason }, 'sampler worker died; the next sample starts a new one');
     },
   });
+  let sources: RunningSources | undefined;
   const scheduler = new SampleScheduler(sampler, config.sampleIntervalMs, {
     onSnapshot({ snapshot, rendered }) {
       metrics.update(snapshot, rendered);
       history.record(snapshot);
+      sources?.afterSample();
       // The netns rounds and the connect-errors stream come apart, and say their own transitions.
       const nodeCollectors = { ...config.collectors, netns: false, 'connect-errors': false };
       logCollectorTransitions(logger, health.observe(REGISTRY.statuses(snapshot, nodeCollectors)));
@@ -123,8 +124,6 @@ export async function runServe(
       logger.debug('sample skipped: the previous one is still running');
     },
   });
-
-  const rounds = config.collectors.netns ? netnsRounds(config, logger, metrics) : undefined;
 
   const app = await buildApp(config, {
     metrics,
@@ -148,13 +147,15 @@ export async function runServe(
   // The first sample uses the namespace's own sysctls when they can be read (within ~5 s).
   await namespace?.ready();
   scheduler.start();
-  rounds?.start();
-  const failureStream = config.collectors['connect-errors']
-    ? startConnectErrorStream(config, logger, metrics)
-    : undefined;
-  const peaks = config.collectors.sockstat
-    ? startSockstatPeaks(config, logger, metrics)
-    : undefined;
+  sources = startScheduledSources({
+    config,
+    logger,
+    store: metrics.sources,
+    mode: 'serve',
+    collectors: REGISTRY.collectors,
+    enabled: config.collectors,
+    starters: SCHEDULED_SOURCES,
+  });
   webConfig?.start();
   logger.info(
     {
@@ -174,13 +175,12 @@ export async function runServe(
     void exitWithoutJoiningThreads(EXIT.ok);
   }, SHUTDOWN_DEADLINE_MS);
   deadline.unref();
-  // First: the tracefs instance must not outlive the process.
-  failureStream?.stop();
-  peaks?.stop();
+  // First (each stop() runs at once): the tracefs instance must not outlive the process.
+  const sourcesStopped = sources.stop();
   webConfig?.stop();
-  const [threadsEnded, roundThreadsEnded = true] = await Promise.all([
+  const [threadsEnded, roundThreadsEnded] = await Promise.all([
     scheduler.stop(),
-    rounds?.stop(),
+    sourcesStopped,
     app.close(),
   ]);
   metrics.close();

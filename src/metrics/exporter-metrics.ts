@@ -12,8 +12,7 @@ import { gzipSync } from 'node:zlib';
 import type { Metric, RegistryContentType } from 'prom-client';
 import { sample } from '../collectors/collector.js';
 import { isSuccessfulSample } from '../snapshot/failed-snapshot.js';
-import type { Snapshot, StreamData } from '../snapshot/model.js';
-import type { NamespaceSample, NetnsRound, NetnsView } from '../snapshot/netns-view.js';
+import type { Snapshot } from '../snapshot/model.js';
 import { registerConstMetric } from './const-metric.js';
 import { collectDefaultMetrics, Registry } from './prom-client.js';
 import {
@@ -26,12 +25,14 @@ import {
   type ExpositionOptions,
   type ExpositionRequest,
   emptyTotals,
+  type RenderedCollectors,
   type RenderedExposition,
   type RenderedSample,
   registryPerFormat,
   SampleExposition,
   type SampleTotals,
 } from './sample-exposition.js';
+import { SourceStore } from './source-store.js';
 
 export type { ExpositionEncoding, ExpositionFormat } from './sample-exposition.js';
 export type ExporterMetricsOptions = ExpositionOptions;
@@ -82,12 +83,8 @@ function bufferOf(bytes: Uint8Array): Buffer {
 
 export class ExporterMetrics {
   private latest: Snapshot | undefined;
-  private netns: NetnsView | undefined;
-  /** Whether the sampling worker has the latest round (see nextRenderRequest). */
-  private netnsSent = false;
-  private streams: StreamData = {};
-  /** Whether the sampling worker has the latest stream data. */
-  private streamsSent = true;
+  /** The scheduled sources' latest results, served with each sample. */
+  readonly sources = new SourceStore();
   /** Whether the bodies served now were rendered in this thread rather than by the worker. */
   private renderedHere = true;
   private totals: SampleTotals = emptyTotals();
@@ -104,7 +101,12 @@ export class ExporterMetrics {
   private readonly joined = new Map<ExpositionKey, Joined>();
   private liveTimer: NodeJS.Timeout | undefined;
 
-  constructor(readonly options: ExporterMetricsOptions) {
+  /** `collectors`: those rendered in this thread (tests add fakes; the worker renders the registry's). */
+  constructor(
+    readonly options: ExporterMetricsOptions,
+    private readonly collectors?: RenderedCollectors,
+  ) {
+    this.sources.onPublish(() => this.refreshSideData());
     this.liveRegistries = registryPerFormat();
     for (const registry of Object.values(this.liveRegistries)) {
       registerConstMetric(
@@ -126,11 +128,6 @@ export class ExporterMetrics {
     return this.latest;
   }
 
-  /** The namespaces of the latest round over the node's other namespaces (none before one). */
-  get roundNamespaces(): readonly NamespaceSample[] {
-    return this.netns?.round.namespaces ?? [];
-  }
-
   /** Whether the latest sample succeeded (see isSuccessfulSample): the exporter is ready. */
   get ready(): boolean {
     return this.latest !== undefined && isSuccessfulSample(this.latest);
@@ -143,29 +140,21 @@ export class ExporterMetrics {
 
   /**
    * What the sampling worker needs to render the next sample as this thread would: the
-   * totals, and a netns round it has not been sent yet (it keeps the latest one), so that
-   * taking a sample costs this thread the same however many namespaces there are.
+   * totals, and the scheduled results that changed since the previous request (it keeps the
+   * others), so that a netns round crosses to it once, however many samples it serves.
    */
   nextRenderRequest(): ExpositionRequest {
-    const netns = this.netnsSent ? undefined : this.netns;
-    const streams = this.streamsSent ? undefined : this.streams;
-    this.netnsSent = this.netns !== undefined;
-    this.streamsSent = true;
-    return {
-      totals: this.totals,
-      ...(netns !== undefined && { netns }),
-      ...(streams !== undefined && { streams }),
-    };
+    const scheduled = this.sources.changes();
+    return { totals: this.totals, ...(scheduled !== undefined && { scheduled }) };
   }
 
-  /** The sampling worker is gone (it died or was abandoned): its successor gets the round anew. */
+  /** The sampling worker is gone (it died or was abandoned): its successor gets every result anew. */
   forgetRenderer(): void {
-    this.netnsSent = false;
-    this.streamsSent = Object.keys(this.streams).length === 0;
+    this.sources.resend();
   }
 
   /**
-   * Serves this snapshot from now on, with the latest round over the other namespaces.
+   * Serves this snapshot from now on, with the scheduled sources' latest results.
    * Rendered elsewhere (by the sampling worker, from nextRenderRequest), only references change
    * hands; otherwise it is rendered in this thread.
    */
@@ -181,27 +170,10 @@ export class ExporterMetrics {
     }
   }
 
-  /**
-   * Serves this round over the other namespaces from now on, with the node's latest
-   * snapshot (they come from two workers on two schedules), and counts its failures.
-   */
-  updateNetns(round: NetnsRound): void {
-    const readFailures = (this.netns?.readFailures ?? 0) + round.failures.length;
-    this.netns = { round, readFailures };
-    this.netnsSent = false;
-    this.refreshSideData();
-  }
-
-  /** Serves this stream data (connect-errors counts, sockstat peaks) from now on, with the node's latest snapshot. */
-  updateStreams(data: StreamData): void {
-    this.streams = { ...this.streams, ...data };
-    this.streamsSent = false;
-    this.refreshSideData();
-  }
-
-  /** The snapshot with what other schedules than the sample's bring: the netns round, the streams. */
+  /** The snapshot with what the scheduled sources bring, judged fresh or stale now. */
   private withSideData(snapshot: Snapshot): Snapshot {
-    return { ...snapshot, ...(this.netns !== undefined && { netns: this.netns }), ...this.streams };
+    const scheduled = this.sources.served();
+    return Object.keys(scheduled).length === 0 ? snapshot : { ...snapshot, scheduled };
   }
 
   private refreshSideData(): void {
@@ -272,7 +244,7 @@ export class ExporterMetrics {
   }
 
   private renderInThread(snapshot: Snapshot | undefined): Promise<RenderedExposition> {
-    this.inThread ??= new SampleExposition(this.options);
+    this.inThread ??= new SampleExposition(this.options, this.collectors);
     return this.inThread.render(snapshot, this.totals);
   }
 

@@ -17,13 +17,14 @@ import type {
   RegistryContentType,
 } from 'prom-client';
 import { type ConstMetricDefinition, sample } from '../collectors/collector.js';
-import type { AnyCollector } from '../collectors/collector-set.js';
+import type { AnyCollector, CollectorStatus } from '../collectors/collector-set.js';
 import { acrossNamespaces, type NamespaceFeeds } from '../collectors/namespace-labels.js';
 import { netnsCollector } from '../collectors/netns.js';
 import { type CollectorName, REGISTRY } from '../collectors/registry.js';
-import type { Snapshot, StreamData } from '../snapshot/model.js';
-import type { NamespaceSample, NetnsView } from '../snapshot/netns-view.js';
+import type { Snapshot } from '../snapshot/model.js';
+import type { NamespaceSample } from '../snapshot/netns-view.js';
 import { isExhausted } from '../snapshot/socket-tables.js';
+import type { ServedResults } from '../sources/scheduled-source.js';
 import {
   emptyHistogram,
   type HistogramCounts,
@@ -71,10 +72,8 @@ export interface SampleTotals {
 /** What a worker rendering the next sample needs from the HTTP thread. */
 export interface ExpositionRequest {
   readonly totals: SampleTotals;
-  /** The latest round over the node's other namespaces, served with the sample. */
-  readonly netns?: NetnsView;
-  /** The streams' latest data, when it changed since the last request. */
-  readonly streams?: StreamData;
+  /** The scheduled sources' results that changed since the last request. */
+  readonly scheduled?: ServedResults;
 }
 
 const SAMPLE_DURATION_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -148,14 +147,20 @@ interface Frame {
   totals: SampleTotals;
 }
 
+/** The collectors an exposition renders: the registry's, or a list with fakes in tests. */
+export interface RenderedCollectors {
+  readonly collectors: readonly AnyCollector[];
+  statuses(snapshot: Snapshot, enabled: Readonly<Record<string, boolean>>): CollectorStatus[];
+}
+
 export class SampleExposition {
   private readonly frame: Frame = { snapshot: undefined, totals: emptyTotals() };
   private readonly registries: Record<ExpositionFormat, Registry<RegistryContentType>>;
 
-  constructor(options: ExpositionOptions) {
+  constructor(options: ExpositionOptions, collectors: RenderedCollectors = REGISTRY) {
     this.registries = registryPerFormat();
     for (const registry of Object.values(this.registries)) {
-      registerSampleMetrics(registry, options, this.frame);
+      registerSampleMetrics(registry, options, collectors, this.frame);
     }
   }
 
@@ -220,10 +225,11 @@ function registerFamily<Data>(
 function registerSampleMetrics(
   registry: Registry<RegistryContentType>,
   { collectors, version, sampleIntervalSeconds }: ExpositionOptions,
+  rendered: RenderedCollectors,
   frame: Frame,
 ): void {
   const read = () => frame.snapshot;
-  for (const collector of REGISTRY.collectors as readonly AnyCollector[]) {
+  for (const collector of rendered.collectors) {
     if (!collectors[collector.name as CollectorName]) continue;
     for (const definition of collector.metrics) {
       registerFamily(
@@ -249,9 +255,9 @@ function registerSampleMetrics(
       type: 'gauge',
       labelNames: ['collector'],
       samples: (snapshot) =>
-        REGISTRY.statuses(snapshot, collectors).map((status) =>
-          sample(status.success ? 1 : 0, { collector: status.name }),
-        ),
+        rendered
+          .statuses(snapshot, collectors)
+          .map((status) => sample(status.success ? 1 : 0, { collector: status.name })),
     },
     read,
   );
@@ -263,9 +269,9 @@ function registerSampleMetrics(
       type: 'gauge',
       labelNames: ['collector'],
       samples: (snapshot) =>
-        REGISTRY.statuses(snapshot, collectors).map((status) =>
-          sample(status.durationSeconds, { collector: status.name }),
-        ),
+        rendered
+          .statuses(snapshot, collectors)
+          .map((status) => sample(status.durationSeconds, { collector: status.name })),
     },
     read,
   );

@@ -11,8 +11,7 @@ import {
   SampleExposition,
   transferList,
 } from '../metrics/sample-exposition.js';
-import type { StreamData } from '../snapshot/model.js';
-import type { NetnsView } from '../snapshot/netns-view.js';
+import type { ServedResults } from '../sources/scheduled-source.js';
 import {
   answerSampleRequests,
   type SampleRenderer,
@@ -27,17 +26,14 @@ export function expositionWorkerScript(): URL {
 
 function expositionRenderer(options: ExpositionOptions): SampleRenderer {
   const exposition = new SampleExposition(options);
-  // The latest netns round: sent once per round, not with every sample.
-  let netns: NetnsView | undefined;
-  // The streams' latest data: sent when it changes.
-  let streams: StreamData = {};
+  // The scheduled sources' latest results: each sent when it changes, not with every sample.
+  let scheduled: ServedResults = {};
   return {
     async render(snapshot, request) {
       const { totals: before, ...sent } = request as ExpositionRequest;
-      netns = sent.netns ?? netns;
-      streams = sent.streams ?? streams;
+      if (sent.scheduled !== undefined) scheduled = { ...scheduled, ...sent.scheduled };
       const totals = addSample(before, snapshot);
-      const served = { ...snapshot, ...(netns !== undefined && { netns }), ...streams };
+      const served = Object.keys(scheduled).length === 0 ? snapshot : { ...snapshot, scheduled };
       const rendered: RenderedSample = {
         totals,
         exposition: await exposition.render(served, totals),

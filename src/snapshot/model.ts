@@ -5,9 +5,7 @@
  * types come from the source readers (source-readers.ts); the file types from sources/.
  */
 
-import type { ConnectErrorCounts } from '../sources/connect-errors.js';
-import type { SockstatPeaks } from '../sources/sockstat-peaks.js';
-import type { NetnsView } from './netns-view.js';
+import type { ServedResults } from '../sources/scheduled-source.js';
 import type { SnapshotParts, SourceName } from './source-readers.js';
 
 export {
@@ -50,23 +48,11 @@ export interface SnapshotHeader {
    */
   readonly sysctlsAssumed?: boolean;
   /**
-   * The latest round over the node's other namespaces (--collector.netns): it runs in its
-   * own worker on its own schedule and is attached on the main thread.
+   * The scheduled sources' latest results (the netns rounds, the connect-errors stream, the
+   * sockstat fast readings...), read on their own schedules and attached on the main thread.
    */
-  readonly netns?: NetnsView;
-  /** The connect-errors stream's counts so far (--collector.connect-errors), attached likewise. */
-  readonly connectErrors?: ConnectErrorCounts;
-  /** The node's sockstat maxima over the peak window, read on their own fast timer. */
-  readonly sockstatPeaks?: SockstatPeaks;
-  /** Each known namespace's (--collector.netns), by its inode, read on the same timer. */
-  readonly namespaceSockstatPeaks?: Readonly<Record<string, SockstatPeaks>>;
+  readonly scheduled?: ServedResults;
 }
-
-/** What sources read on the main thread between samples bring: attached to each snapshot. */
-export type StreamData = Pick<
-  SnapshotHeader,
-  'connectErrors' | 'sockstatPeaks' | 'namespaceSockstatPeaks'
->;
 
 /** Each part is present only when its source succeeded (never stale, never partial). */
 export type Snapshot = SnapshotHeader & SnapshotParts;

@@ -14,6 +14,12 @@ export interface SockstatPeaks {
   readonly ipv6?: Readonly<Record<string, number>>;
 }
 
+/** What the fast readings publish: the node's maxima, and each known namespace's by its inode. */
+export interface SockstatFastReadings {
+  readonly node: SockstatPeaks;
+  readonly namespaces: Readonly<Record<string, SockstatPeaks>>;
+}
+
 interface Reading {
   readonly atMs: number;
   readonly value: number;

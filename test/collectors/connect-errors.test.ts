@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { CONNECT_ERRORS_STREAM } from '../../src/collectors/connect-errors.js';
 import { COLLECTOR_NAMES, type CollectorName } from '../../src/collectors/registry.js';
 import { ExporterMetrics } from '../../src/metrics/exporter-metrics.js';
 import type { ConnectErrorCounts } from '../../src/sources/connect-errors.js';
@@ -47,7 +48,7 @@ describe('the connect-errors collector in the exposition', () => {
   it('serves the counts per errno and namespace with the node snapshot', async () => {
     const exporter = new ExporterMetrics({ collectors, version: '1' });
     exporter.update(exampleSnapshot());
-    exporter.updateStreams({ connectErrors: counts });
+    exporter.sources.publish(CONNECT_ERRORS_STREAM, counts);
     const text = (await exporter.render('text')).body.toString();
     const pod = { netns: '4026532505', pod: 'web-0', namespace: 'shop', container: 'nginx' };
     expect(
@@ -77,9 +78,7 @@ describe('the connect-errors collector in the exposition', () => {
   it('fails alone, with no series, when the stream could not start', async () => {
     const exporter = new ExporterMetrics({ collectors, version: '1' });
     exporter.update(exampleSnapshot());
-    exporter.updateStreams({
-      connectErrors: { series: [], lostEvents: 0, pollSeconds: 0, error: 'no tracefs' },
-    });
+    exporter.sources.fail(CONNECT_ERRORS_STREAM, 'no tracefs');
     const text = (await exporter.render('text')).body.toString();
     expect(sampleValue(text, 'tcpstate_collector_success', { collector: 'connect-errors' })).toBe(
       0,
@@ -90,11 +89,12 @@ describe('the connect-errors collector in the exposition', () => {
 
   it('sends new counts to the sampling worker once, and again to a new worker', () => {
     const exporter = new ExporterMetrics({ collectors, version: '1' });
-    expect(exporter.nextRenderRequest().streams?.connectErrors).toBeUndefined();
-    exporter.updateStreams({ connectErrors: counts });
-    expect(exporter.nextRenderRequest().streams?.connectErrors).toBe(counts);
-    expect(exporter.nextRenderRequest().streams?.connectErrors).toBeUndefined();
+    const sent = () => exporter.nextRenderRequest().scheduled?.[CONNECT_ERRORS_STREAM.name]?.result;
+    expect(sent()).toBeUndefined();
+    exporter.sources.publish(CONNECT_ERRORS_STREAM, counts);
+    expect(sent()).toBe(counts);
+    expect(sent()).toBeUndefined();
     exporter.forgetRenderer();
-    expect(exporter.nextRenderRequest().streams?.connectErrors).toBe(counts);
+    expect(sent()).toBe(counts);
   });
 });

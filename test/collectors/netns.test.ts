@@ -1,15 +1,17 @@
 /** The netns families rendered from a round: identity labels, every family, the round's outcome. */
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { netnsCollector } from '../../src/collectors/netns.js';
+import { NETNS_ROUNDS, netnsCollector } from '../../src/collectors/netns.js';
 import { COLLECTOR_NAMES, type CollectorName } from '../../src/collectors/registry.js';
+import { SOCKSTAT_FAST } from '../../src/collectors/sockstat.js';
 import { registerConstMetric } from '../../src/metrics/const-metric.js';
 import { ExporterMetrics } from '../../src/metrics/exporter-metrics.js';
 import { addSample, emptyTotals, SampleExposition } from '../../src/metrics/sample-exposition.js';
-import { emptyStateCounts, type StreamData } from '../../src/snapshot/model.js';
+import { emptyStateCounts } from '../../src/snapshot/model.js';
 import { EXPORTED_NAMESPACE_SYSCTLS } from '../../src/snapshot/netns-round.js';
 import type { NamespaceSample, NetnsRound, NetnsView } from '../../src/snapshot/netns-view.js';
 import { TCP_EXT_FIELDS, TCP_FIELDS } from '../../src/sources/netstat.js';
+import type { SockstatPeaks } from '../../src/sources/sockstat-peaks.js';
 import { exampleSnapshot } from '../../testkit/exporter/exporter-snapshots.js';
 import { samplesOf, sampleValue } from '../../testkit/prometheus/exposition.js';
 
@@ -64,11 +66,23 @@ const ALL = Object.fromEntries(COLLECTOR_NAMES.map((name) => [name, true])) as R
   boolean
 >;
 
+/** A round as the netns source publishes it, its read failures counted from this one. */
+function view(netnsRound: NetnsRound, readFailures = netnsRound.failures.length): NetnsView {
+  return { round: netnsRound, readFailures };
+}
+
 /** The exposition of every collector: the node's example snapshot and `netns` as the latest round. */
-async function exposition(netns: NetnsRound, streams: StreamData = {}): Promise<string> {
+async function exposition(
+  netns: NetnsRound,
+  namespacePeaks: Record<string, SockstatPeaks> = {},
+): Promise<string> {
   const exporter = new ExporterMetrics({ collectors: ALL, version: '1' });
-  exporter.update({ ...exampleSnapshot(), netnsInode: 4026531840, ...streams });
-  exporter.updateNetns(netns);
+  exporter.update({ ...exampleSnapshot(), netnsInode: 4026531840 });
+  exporter.sources.publish(NETNS_ROUNDS, view(netns));
+  exporter.sources.publish(SOCKSTAT_FAST, {
+    node: { windowSeconds: 60, ipv4: { inuse: 1 } },
+    namespaces: namespacePeaks,
+  });
   return (await exporter.render('text')).body.toString();
 }
 
@@ -93,7 +107,7 @@ const round: NetnsRound = {
 describe('netns metric families', () => {
   it("puts each namespace's numbers in the node's families, labelled with netns, pod, namespace and container", async () => {
     const text = await exposition(round, {
-      namespaceSockstatPeaks: { 4026532500: { windowSeconds: 60, ipv4: { inuse: 40, tw: 7 } } },
+      4026532500: { windowSeconds: 60, ipv4: { inuse: 40, tw: 7 } },
     });
     const id = 'netns="4026532500",pod="web-0",namespace="shop",container="nginx"';
     const node = 'netns="4026531840",pod="",namespace="",container=""';
@@ -209,11 +223,7 @@ describe('netns cardinality', () => {
           },
         ],
       },
-      {
-        namespaceSockstatPeaks: {
-          9: { windowSeconds: 60, ipv4: { inuse: 5, tw: 6 }, ipv6: { inuse: 1 } },
-        },
-      },
+      { 9: { windowSeconds: 60, ipv4: { inuse: 5, tw: 6 }, ipv6: { inuse: 1 } } },
     );
     const perNamespace = text.split('\n').filter((line) => line.includes('netns="9"'));
     expect(perNamespace).toHaveLength(72 + 3 * destinations.length);
@@ -231,8 +241,9 @@ describe('the netns collector in the exposition', () => {
     exporter.update(exampleSnapshot());
     // No round yet: failing, no series.
     expect(sampleValue(await body(), 'tcpstate_collector_success', { collector: 'netns' })).toBe(0);
-    exporter.updateNetns(round);
-    exporter.updateNetns(round);
+    // The source counts read failures over its rounds: the second round's view has both.
+    exporter.sources.publish(NETNS_ROUNDS, view(round));
+    exporter.sources.publish(NETNS_ROUNDS, view(round, 2));
     let text = await body();
     expect(sampleValue(text, 'tcpstate_collector_success', { collector: 'netns' })).toBe(1);
     expect(sampleValue(text, 'tcpstate_collector_duration_seconds', { collector: 'netns' })).toBe(
@@ -243,7 +254,10 @@ describe('the netns collector in the exposition', () => {
     exporter.update(exampleSnapshot());
     text = await body();
     expect(samplesOf(text, 'tcpstate_netns_info')).toHaveLength(2);
-    exporter.updateNetns({ ...round, namespaces: [], failures: [], error: 'worker died' });
+    exporter.sources.publish(
+      NETNS_ROUNDS,
+      view({ ...round, namespaces: [], failures: [], error: 'worker died' }, 2),
+    );
     text = await body();
     expect(sampleValue(text, 'tcpstate_collector_success', { collector: 'netns' })).toBe(0);
     expect(samplesOf(text, 'tcpstate_netns_info')).toEqual([]);
@@ -259,17 +273,19 @@ describe('the netns round and the sampling worker', () => {
 
   it('sends a round to the worker once, and again to a new worker or with a new round', () => {
     const exporter = new ExporterMetrics({ collectors, version: '1' });
-    expect(exporter.nextRenderRequest().netns).toBeUndefined();
-    exporter.updateNetns(round);
-    expect(exporter.nextRenderRequest().netns?.round).toBe(round);
+    const sent = () => exporter.nextRenderRequest().scheduled?.[NETNS_ROUNDS.name];
+    const sentRound = () => (sent()?.result as NetnsView | undefined)?.round;
+    expect(sent()).toBeUndefined();
+    exporter.sources.publish(NETNS_ROUNDS, view(round));
+    expect(sentRound()).toBe(round);
     // The worker keeps it: later requests carry the totals only.
-    expect(exporter.nextRenderRequest().netns).toBeUndefined();
+    expect(sent()).toBeUndefined();
     exporter.forgetRenderer();
-    expect(exporter.nextRenderRequest().netns?.round).toBe(round);
+    expect(sentRound()).toBe(round);
     const next = { ...round, timestampMs: round.timestampMs + 60_000 };
-    exporter.updateNetns(next);
-    expect(exporter.nextRenderRequest().netns?.round).toBe(next);
-    expect(exporter.nextRenderRequest().netns).toBeUndefined();
+    exporter.sources.publish(NETNS_ROUNDS, view(next));
+    expect(sentRound()).toBe(next);
+    expect(sent()).toBeUndefined();
   });
 
   it('leaves bodies the worker rendered to its next sample, and renders a round here otherwise', async () => {
@@ -279,14 +295,14 @@ describe('the netns round and the sampling worker', () => {
     const exposition = await new SampleExposition(options).render(snapshot, totals);
     const fromWorker = new ExporterMetrics(options);
     fromWorker.update(snapshot, { totals, exposition });
-    fromWorker.updateNetns(round);
+    fromWorker.sources.publish(NETNS_ROUNDS, view(round));
     const served = (await fromWorker.render('text')).body.toString();
     expect(samplesOf(served, 'tcpstate_netns_info')).toEqual([]);
     expect(sampleValue(served, 'tcpstate_collector_success', { collector: 'netns' })).toBe(0);
 
     const here = new ExporterMetrics(options);
     here.update(snapshot);
-    here.updateNetns(round);
+    here.sources.publish(NETNS_ROUNDS, view(round));
     const rendered = (await here.render('text')).body.toString();
     expect(samplesOf(rendered, 'tcpstate_netns_info')).toHaveLength(2);
   });

@@ -1,0 +1,43 @@
+/** A fake stream: it counts events arriving every 10 ms and publishes at its 50 ms heartbeat. */
+import { defineCollector, sample } from '../../src/collectors/collector.js';
+import { defineStarter } from '../../src/commands/source-runner.js';
+import { resultOf, scheduledSource } from '../../src/sources/scheduled-source.js';
+
+export const FAKE_STREAM = scheduledSource<number>('fake-stream', {
+  kind: 'stream',
+  heartbeatMs: 50,
+});
+
+export const fakeStreamCollector = defineCollector({
+  name: 'fake-stream',
+  help: 'Counts a stream.',
+  enabledByDefault: false,
+  sources: [],
+  flags: {},
+  scheduled: FAKE_STREAM,
+  select: (snapshot) => resultOf(snapshot.scheduled, FAKE_STREAM),
+  metrics: [
+    {
+      name: 'fake_stream_events_total',
+      help: 'Events so far.',
+      type: 'counter',
+      samples: (events: number) => [sample(events)],
+    },
+  ],
+});
+
+export const fakeStreamStarter = defineStarter({
+  source: FAKE_STREAM,
+  start({ publish }) {
+    let events = 0;
+    const arrivals = setInterval(() => events++, 10);
+    const heartbeat = setInterval(() => publish(events), 50);
+    return {
+      stop: () => {
+        clearInterval(arrivals);
+        clearInterval(heartbeat);
+        return undefined;
+      },
+    };
+  },
+});
