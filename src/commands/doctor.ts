@@ -6,6 +6,7 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { CONNECT_ERRORS_STREAM } from '../collectors/connect-errors.js';
 import { doctorSampleOptions } from '../config/defaults.js';
 import { EXIT } from '../config/exit-codes.js';
 import { EXPORTER_FLAGS } from '../config/flags.js';
@@ -147,7 +148,11 @@ export async function runDoctor(argv: readonly string[], io: CommandIo): Promise
     second = sampler.sample();
   }
   const connectErrors = failures?.finish();
-  if (connectErrors !== undefined) second = { ...second, connectErrors };
+  if (connectErrors !== undefined) {
+    // The window's counts, as the daemon's stream serves them.
+    const counted = { atMs: Date.now(), result: connectErrors };
+    second = { ...second, scheduled: { [CONNECT_ERRORS_STREAM.name]: counted } };
+  }
   const sockets = second.sockets;
   if (sockets === undefined) {
     const error = second.sources.sockets?.error ?? 'not read';

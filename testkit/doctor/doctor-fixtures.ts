@@ -7,9 +7,11 @@
  * Layout: <name>/proc is the tree at the second sample; <name>/proc-before, when present,
  * holds the counters at the first sample, FIXTURE_WINDOW_SECONDS earlier.
  */
+
 import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CONNECT_ERRORS_STREAM } from '../../src/collectors/connect-errors.js';
 import { doctorSampleOptions } from '../../src/config/defaults.js';
 import { FINDING_IDS, type FindingId, type Severity } from '../../src/doctor/finding.js';
 import {
@@ -700,7 +702,15 @@ export function sampleCase(testCase: DoctorCase): { first: Snapshot; second: Sna
     second:
       testCase.connectErrors === undefined
         ? second
-        : { ...second, connectErrors: testCase.connectErrors },
+        : {
+            ...second,
+            scheduled: {
+              [CONNECT_ERRORS_STREAM.name]: {
+                atMs: second.timestampMs,
+                result: testCase.connectErrors,
+              },
+            },
+          },
   };
 }
 

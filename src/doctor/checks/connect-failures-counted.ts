@@ -5,6 +5,8 @@
  * Skipped, saying why, where doctor may not trace (no tracefs, no CAP_SYS_ADMIN or root) or
  * has no window to count in.
  */
+import { CONNECT_ERRORS_STREAM } from '../../collectors/connect-errors.js';
+import { resultOf } from '../../sources/scheduled-source.js';
 import { type Check, Skip } from '../check-context.js';
 import { round } from '../counters.js';
 import { PORT_RANGE } from '../sysctl-names.js';
@@ -22,7 +24,7 @@ export const connectFailuresCounted: Check<Observed> = {
   id: 'connect-failures-counted',
 
   observe: (context) => {
-    const counts = context.second.connectErrors;
+    const counts = resultOf(context.second.scheduled, CONNECT_ERRORS_STREAM);
     if (counts === undefined) {
       throw new Skip(
         'failures are counted only while doctor watches the live /proc for a --window longer than 0',

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { CONNECT_ERRORS_STREAM } from '../../../src/collectors/connect-errors.js';
 import { analyse } from '../../../src/doctor/analyse.js';
 import { connectFailuresCounted } from '../../../src/doctor/checks/connect-failures-counted.js';
 import type { DoctorReport } from '../../../src/doctor/report.js';
@@ -27,9 +28,10 @@ describe('connect-failures-counted', () => {
   it('says why it did not count: no window, or no tracer', () => {
     const snapshot = sampleTree({});
     expect(analyse(snapshot, snapshot, 0, checks).skipped[0]?.reason).toMatch(/--window/);
+    const counts = { series: [], lostEvents: 0, pollSeconds: 0, error: 'no tracefs' };
     const failed = {
       ...snapshot,
-      connectErrors: { series: [], lostEvents: 0, pollSeconds: 0, error: 'no tracefs' },
+      scheduled: { [CONNECT_ERRORS_STREAM.name]: { atMs: snapshot.timestampMs, result: counts } },
     };
     expect(analyse(snapshot, failed, 2, checks).skipped).toEqual([
       { id: 'connect-failures-counted', reason: 'failures not counted: no tracefs' },
