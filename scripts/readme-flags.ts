@@ -1,7 +1,8 @@
 /** The README's flag table, generated from the flag table between two markers. */
+
+import type { FlagTable } from '../src/cli/flag-parser.js';
+import { formatFlagTableMarkdown } from '../src/cli/help.js';
 import { EXPORTER_FLAGS } from '../src/config/flags.js';
-import type { FlagTable } from '../src/flags/flag-parser.js';
-import { formatFlagTableMarkdown } from '../src/flags/help.js';
 
 export const FLAGS_START = '<!-- flags:start -->';
 export const FLAGS_END = '<!-- flags:end -->';

@@ -1,4 +1,5 @@
 #!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --max-semi-space-size=1
+import { formatHelp } from './cli/help.js';
 /**
  * Entry point: `tcpstate-exporter [flags]` serves (or samples once), `tcpstate-exporter
  * doctor` diagnoses. It only dispatches; the layers below are in docs/architecture.md.
@@ -12,7 +13,6 @@ import { type CommandIo, writeText } from './commands/io.js';
 import { EXIT } from './config/exit-codes.js';
 import { EXPORTER_FLAGS, EXPORTER_HELP, parseExporterArgs } from './config/flags.js';
 import { packageVersion } from './config/version.js';
-import { formatHelp } from './flags/help.js';
 
 export async function main(argv: readonly string[], io: CommandIo): Promise<number> {
   if (argv[0] === 'doctor') {

@@ -2,8 +2,8 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { flagSynopsis } from '../src/cli/help.js';
 import { EXPORTER_FLAGS } from '../src/config/flags.js';
-import { flagSynopsis } from '../src/flags/help.js';
 import { parseLogLines, REPO_ROOT, runExporter } from '../testkit/exporter/exporter-cli.js';
 import { MINIMAL_PROCFS, scratchProcfs } from '../testkit/exporter/exporter-procfs.js';
 import { canRun } from '../testkit/kernel/capabilities.js';

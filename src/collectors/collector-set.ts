@@ -4,7 +4,7 @@
  * for the enabled ones, and each enabled collector's status in a snapshot. Built from the
  * registry's list, or from any list in tests.
  */
-import type { BooleanFlagSpec, FlagTable, FlagValues } from '../flags/flag-parser.js';
+import type { BooleanFlagSpec, FlagTable, FlagValues } from '../cli/flag-parser.js';
 import type { Snapshot, SourceName } from '../snapshot/model.js';
 import { SOURCE_NAMES } from '../snapshot/source-readers.js';
 import type { CollectorDefinition } from './collector.js';

@@ -3,12 +3,12 @@
  * reads, its own flags, and the metric families it makes of its part of a snapshot. One
  * file per collector declares this; registry.ts lists them (see docs/architecture.md).
  */
-import type { FlagTable } from '../flags/flag-parser.js';
+import type { FlagTable } from '../cli/flag-parser.js';
 import type { Snapshot, SourceName } from '../snapshot/model.js';
 import type { NamespaceSample } from '../snapshot/netns-view.js';
 import type { ScheduledSource } from '../sources/scheduled-source.js';
 
-export interface ConstSample {
+export interface LabelledValue {
   readonly labels: Readonly<Record<string, string | number>>;
   readonly value: number;
 }
@@ -21,12 +21,12 @@ export interface ConstMetricDefinition<Data> {
   readonly type: 'gauge' | 'counter';
   readonly labelNames?: readonly string[];
   /** A method, so that a family of any data fits a list of collectors of unknown data. */
-  samples(data: Data): Iterable<ConstSample>;
+  values(data: Data): Iterable<LabelledValue>;
 }
 
 const NO_LABELS: Readonly<Record<string, string | number>> = {};
 
-export function sample(value: number, labels = NO_LABELS): ConstSample {
+export function labelled(value: number, labels = NO_LABELS): LabelledValue {
   return { labels, value };
 }
 

@@ -11,7 +11,7 @@ import {
 } from '../sources/connect-errors.js';
 import { errorOf, resultOf, scheduledSource } from '../sources/scheduled-source.js';
 import { DEFAULT_TRACEFS } from '../sources/tracefs-instance.js';
-import { type ConstMetricDefinition, defineCollector, sample } from './collector.js';
+import { type ConstMetricDefinition, defineCollector, labelled } from './collector.js';
 import { NAMESPACE_LABELS, namespaceLabels } from './namespace-labels.js';
 
 /** The tracefs stream, drained continuously, its counts published about once a second (the daemon only). */
@@ -32,10 +32,12 @@ function failures(
     help: `${help} netns is the namespace inode (as lsns shows it), "${EXITED_NETNS}" when the caller exited before it could be attributed, "${OTHER_NETNS}" beyond --collector.connect-errors.max-namespaces.`,
     type: 'counter',
     labelNames: SERIES_LABELS,
-    samples: ({ series }) =>
+    values: ({ series }) =>
       series
         .filter((one) => one.syscall === syscall)
-        .map((one) => sample(one.count, { errno: one.errno, ...namespaceLabels(one.netns, one) })),
+        .map((one) =>
+          labelled(one.count, { errno: one.errno, ...namespaceLabels(one.netns, one) }),
+        ),
   };
 }
 
@@ -87,7 +89,7 @@ export const connectErrorsCollector = defineCollector({
       name: 'tcpstate_connect_errors_lost_events_total',
       help: 'Failure events the tracefs ring buffer lost before they were read (its per-CPU overrun and dropped counts): failures that happened but are not in the counters.',
       type: 'counter',
-      samples: ({ lostEvents }) => [sample(lostEvents)],
+      values: ({ lostEvents }) => [labelled(lostEvents)],
     },
   ],
 });

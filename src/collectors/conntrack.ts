@@ -7,7 +7,7 @@ import {
   type ConntrackEvent,
   type ConntrackStats,
 } from '../sources/conntrack-stats.js';
-import { type ConstSample, defineCollector, sample } from './collector.js';
+import { defineCollector, type LabelledValue, labelled } from './collector.js';
 
 const EVENTS = Object.keys(CONNTRACK_EVENT_COLUMNS) as ConntrackEvent[];
 
@@ -28,23 +28,23 @@ export const conntrackCollector = defineCollector({
       name: 'tcpstate_conntrack_entries',
       help: "Connections tracked in the network namespace (net/stat/nf_conntrack entries): the node's, or the one its netns label names.",
       type: 'gauge',
-      samples: (stats) => (stats.entries === undefined ? [] : [sample(stats.entries)]),
+      values: (stats) => (stats.entries === undefined ? [] : [labelled(stats.entries)]),
     },
     {
       name: 'tcpstate_conntrack_entries_limit',
       help: 'nf_conntrack_max: entries a namespace may hold before new flows are dropped (one limit, each namespace counted against it).',
       type: 'gauge',
-      samples: (stats) => (stats.limit === undefined ? [] : [sample(stats.limit)]),
+      values: (stats) => (stats.limit === undefined ? [] : [labelled(stats.limit)]),
     },
     {
       name: 'tcpstate_conntrack_events_total',
       help: 'Conntrack events by kind, summed over CPUs: insert_failed and drop count flows refused (a full table, or no free NAT port), early_drop entries evicted to make room.',
       type: 'counter',
       labelNames: ['event'],
-      *samples(stats): Iterable<ConstSample> {
+      *values(stats): Iterable<LabelledValue> {
         for (const event of EVENTS) {
           const value = stats.events[event];
-          if (value !== undefined) yield sample(value, { event });
+          if (value !== undefined) yield labelled(value, { event });
         }
       },
     },

@@ -6,7 +6,7 @@
 import type { Snapshot } from '../snapshot/model.js';
 import type { NamespaceSample } from '../snapshot/netns-view.js';
 import type { NamespaceOwner } from '../sources/netns-owner.js';
-import { type ConstMetricDefinition, type ConstSample, sample } from './collector.js';
+import { type ConstMetricDefinition, type LabelledValue, labelled } from './collector.js';
 
 export const NAMESPACE_LABELS = ['netns', 'pod', 'namespace', 'container'] as const;
 
@@ -27,8 +27,11 @@ export function namespaceLabels(
 /** The node's own series: it is no pod's. */
 const NODE_OWNER = { pod: '', namespace: '', container: '' };
 
-function* labelled(samples: Iterable<ConstSample>, labels: NamespaceLabels): Iterable<ConstSample> {
-  for (const one of samples) yield sample(one.value, { ...one.labels, ...labels });
+function* withNamespaceLabels(
+  samples: Iterable<LabelledValue>,
+  labels: NamespaceLabels,
+): Iterable<LabelledValue> {
+  for (const one of samples) yield labelled(one.value, { ...one.labels, ...labels });
 }
 
 /** Where a family finds the node's data and each namespace's. */
@@ -52,19 +55,19 @@ export function acrossNamespaces<Data>(
     help: `${definition.help} netns, pod, namespace and container name the network namespace (docs/namespaces.md).`,
     type: definition.type,
     labelNames: [...(definition.labelNames ?? []), ...NAMESPACE_LABELS],
-    *samples(snapshot) {
+    *values(snapshot) {
       const node = feeds.node(snapshot);
       if (node !== undefined) {
-        yield* labelled(
-          definition.samples(node),
+        yield* withNamespaceLabels(
+          definition.values(node),
           namespaceLabels(snapshot.netnsInode ?? '', NODE_OWNER),
         );
       }
       for (const namespace of feeds.namespaces(snapshot)) {
         const data = feeds.namespace(namespace, snapshot);
         if (data === undefined) continue;
-        yield* labelled(
-          definition.samples(data),
+        yield* withNamespaceLabels(
+          definition.values(data),
           namespaceLabels(namespace.inode, namespace.owner),
         );
       }

@@ -8,7 +8,7 @@
  */
 import type { NamespaceSample, NetnsView } from '../snapshot/netns-view.js';
 import { errorOf, resultOf, scheduledSource } from '../sources/scheduled-source.js';
-import { type ConstMetricDefinition, defineCollector, sample } from './collector.js';
+import { type ConstMetricDefinition, defineCollector, labelled } from './collector.js';
 import { NAMESPACE_LABELS, type NamespaceLabels, namespaceLabels } from './namespace-labels.js';
 
 /** The rounds over the namespaces, in their own worker every --collector.netns.interval. */
@@ -33,9 +33,9 @@ const NAMESPACE_METRICS: readonly ConstMetricDefinition<NetnsView>[] = [
     help: 'One per exported network namespace: its owner (pod, namespace and container on Kubernetes, else the short container ID), full container ID and the comm of the process it was read through.',
     type: 'gauge',
     labelNames: [...NAMESPACE_LABELS, 'container_id', 'process'],
-    samples: ({ round }) =>
+    values: ({ round }) =>
       round.namespaces.map((ns) =>
-        sample(1, { ...identity(ns), container_id: ns.owner.containerId, process: ns.process }),
+        labelled(1, { ...identity(ns), container_id: ns.owner.containerId, process: ns.process }),
       ),
   },
   {
@@ -43,8 +43,8 @@ const NAMESPACE_METRICS: readonly ConstMetricDefinition<NetnsView>[] = [
     help: "Unix time of the latest walk of the namespace's socket tables, which its tcpstate_sockets and destination series show; between walks its ephemeral-port figures are bounded by its sockstat (docs/namespaces.md).",
     type: 'gauge',
     labelNames: NAMESPACE_LABELS,
-    samples: ({ round }) =>
-      round.namespaces.map((ns) => sample(ns.walkTimestampMs / 1000, identity(ns))),
+    values: ({ round }) =>
+      round.namespaces.map((ns) => labelled(ns.walkTimestampMs / 1000, identity(ns))),
   },
 ];
 
@@ -55,41 +55,41 @@ const ROUND_METRICS: readonly ConstMetricDefinition<NetnsView>[] = [
     help: "Network namespaces in the latest round (the node's own left out) by outcome: exported, dropped (beyond --collector.netns.max, most sockets first), failed (the process read exited mid-round).",
     type: 'gauge',
     labelNames: ['outcome'],
-    samples: ({ round }) => [
-      sample(round.namespaces.length, { outcome: 'exported' }),
-      sample(round.dropped, { outcome: 'dropped' }),
-      sample(round.failures.length, { outcome: 'failed' }),
+    values: ({ round }) => [
+      labelled(round.namespaces.length, { outcome: 'exported' }),
+      labelled(round.dropped, { outcome: 'dropped' }),
+      labelled(round.failures.length, { outcome: 'failed' }),
     ],
   },
   {
     name: 'tcpstate_netns_read_failures_total',
     help: 'Namespaces that could not be read in a round since start (their process exited mid-round).',
     type: 'counter',
-    samples: ({ readFailures }) => [sample(readFailures)],
+    values: ({ readFailures }) => [labelled(readFailures)],
   },
   {
     name: 'tcpstate_netns_last_round_timestamp_seconds',
     help: 'Unix time at which the latest round over the namespaces started (--collector.netns.interval).',
     type: 'gauge',
-    samples: ({ round }) => [sample(round.timestampMs / 1000)],
+    values: ({ round }) => [labelled(round.timestampMs / 1000)],
   },
   {
     name: 'tcpstate_netns_round_walks',
     help: 'Namespaces whose socket tables the latest round walked (each walk reads the whole socket hash); the others kept their last walk, bounded by their sockstat.',
     type: 'gauge',
-    samples: ({ round }) => [sample(round.walked)],
+    values: ({ round }) => [labelled(round.walked)],
   },
   {
     name: 'tcpstate_netns_round_deferred_walks',
     help: 'Walks the latest round left to the next one because it had run 10 s: namespaces not walked yet are missing from the round until then, the others keep their sockstat bounds.',
     type: 'gauge',
-    samples: ({ round }) => [sample(round.deferred)],
+    values: ({ round }) => [labelled(round.deferred)],
   },
   {
     name: 'tcpstate_netns_round_duration_seconds',
     help: 'Time the latest round over the namespaces took.',
     type: 'gauge',
-    samples: ({ round }) => [sample(round.durationSeconds)],
+    values: ({ round }) => [labelled(round.durationSeconds)],
   },
 ];
 

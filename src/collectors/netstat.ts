@@ -7,7 +7,7 @@ import {
   counterValue,
   type NetstatCounters,
 } from '../sources/netstat.js';
-import { type ConstMetricDefinition, defineCollector, sample } from './collector.js';
+import { type ConstMetricDefinition, defineCollector, labelled } from './collector.js';
 
 /** A counter from one kernel field; absent when the kernel lacks the field. */
 export function kernelCounter<Group extends CounterGroup>(
@@ -22,9 +22,9 @@ export function kernelCounter<Group extends CounterGroup>(
     name,
     help: `${help} (${counterLabel(table, field)}).`,
     type: 'counter',
-    samples: (counters) => {
+    values: (counters) => {
       const value = counterValue(counters, counter);
-      return value === undefined ? [] : [sample(value)];
+      return value === undefined ? [] : [labelled(value)];
     },
   };
 }
@@ -67,7 +67,7 @@ export const netstatCollector = defineCollector({
       help: 'Segments rejected by the PAWS timestamp check, by stage: active (SYN-ACK to a connect(), TcpExt PAWSActive), established (TcpExt PAWSEstab), timewait (segments to a TIME_WAIT socket, TcpExt PAWSTimewait), old_ack (old ACKs, TcpExt PAWSOldAck), tsecr_rejected (echoed timestamp not sent by us, TcpExt TSEcrRejected); each stage only where the kernel counts it.',
       type: 'counter',
       labelNames: ['stage'],
-      *samples(counters) {
+      *values(counters) {
         for (const [stage, field] of [
           ['active', 'PAWSActive'],
           ['established', 'PAWSEstab'],
@@ -76,7 +76,7 @@ export const netstatCollector = defineCollector({
           ['tsecr_rejected', 'TSEcrRejected'],
         ] as const) {
           const value = counters.tcpExt[field];
-          if (value !== undefined) yield sample(value, { stage });
+          if (value !== undefined) yield labelled(value, { stage });
         }
       },
     },

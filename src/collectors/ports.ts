@@ -5,16 +5,16 @@ import {
   TCP_STATES,
   type TcpState,
 } from '../snapshot/model.js';
-import { type ConstSample, defineCollector, sample } from './collector.js';
+import { defineCollector, type LabelledValue, labelled } from './collector.js';
 
 /** A port's inbound or outbound sockets can never be LISTEN: that state is left out. */
 const PORT_STATES = TCP_STATES.filter((state): state is Exclude<TcpState, 'listen'> => {
   return state !== 'listen';
 });
 
-function* portStateSamples(ports: readonly PortStateCounts[]): Iterable<ConstSample> {
+function* portStateSamples(ports: readonly PortStateCounts[]): Iterable<LabelledValue> {
   for (const { port, states } of ports) {
-    for (const state of PORT_STATES) yield sample(states[state], { port: String(port), state });
+    for (const state of PORT_STATES) yield labelled(states[state], { port: String(port), state });
   }
 }
 
@@ -56,29 +56,29 @@ export const portsCollector = defineCollector({
       help: 'Inbound sockets (not LISTEN) by the listening local port they belong to and state; ports beyond --collector.ports.max-listen are summed into port="other".',
       type: 'gauge',
       labelNames: ['port', 'state'],
-      samples: (tables) => portStateSamples(tables.listenPorts),
+      values: (tables) => portStateSamples(tables.listenPorts),
     },
     {
       name: 'tcpstate_remote_port_sockets',
       help: 'Outbound sockets (local port not listening) by remote port and state, for the ports with most sockets; the rest are summed into port="other".',
       type: 'gauge',
       labelNames: ['port', 'state'],
-      samples: (tables) => portStateSamples(tables.remotePorts),
+      values: (tables) => portStateSamples(tables.remotePorts),
     },
     {
       name: 'tcpstate_listen_queue_length',
       help: 'Connections waiting for accept() on the listening port (its longest listener\'s rx_queue); ports beyond --collector.ports.max-listen share port="other", the longest of them.',
       type: 'gauge',
       labelNames: ['port'],
-      samples: (tables) =>
-        tables.listenQueues.map((queue) => sample(queue.length, { port: String(queue.port) })),
+      values: (tables) =>
+        tables.listenQueues.map((queue) => labelled(queue.length, { port: String(queue.port) })),
     },
     {
       name: 'tcpstate_close_wait_stuck_sockets',
       help: 'Sockets seen in CLOSE_WAIT in every sample for at least --collector.ports.close-wait-stuck-after (followed by inode): the peer closed and the program never called close(). direction="inbound" by listening local port, "outbound" by remote port; beyond --collector.ports.max-listen and --collector.ports.top-remote (most stuck first) in port="other"; ports with none are left out.',
       type: 'gauge',
       labelNames: ['direction', 'port'],
-      *samples(tables) {
+      *values(tables) {
         const stuck = tables.closeWaitStuck;
         if (stuck === undefined) return;
         for (const [direction, ports] of [
@@ -86,7 +86,7 @@ export const portsCollector = defineCollector({
           ['outbound', stuck.outbound],
         ] as const) {
           for (const { port, count } of ports)
-            yield sample(count, { direction, port: String(port) });
+            yield labelled(count, { direction, port: String(port) });
         }
       },
     },

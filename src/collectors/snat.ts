@@ -1,12 +1,12 @@
 /** Source NAT ports held per destination and the ports usable (docs/conntrack.md). */
 import type { SnatPorts } from '../snapshot/snat-accumulator.js';
-import { type ConstSample, defineCollector, sample } from './collector.js';
+import { defineCollector, type LabelledValue, labelled } from './collector.js';
 
 const OTHER = 'other';
 
-function* usedSamples(ports: SnatPorts): Iterable<ConstSample> {
+function* usedSamples(ports: SnatPorts): Iterable<LabelledValue> {
   for (const destination of ports.destinations) {
-    yield sample(destination.used, {
+    yield labelled(destination.used, {
       nat_address: destination.natAddress,
       remote_address: destination.remoteAddress,
       remote_port: String(destination.remotePort),
@@ -14,7 +14,7 @@ function* usedSamples(ports: SnatPorts): Iterable<ConstSample> {
     });
   }
   if (ports.otherDestinations > 0) {
-    yield sample(ports.otherUsed, {
+    yield labelled(ports.otherUsed, {
       nat_address: OTHER,
       remote_address: OTHER,
       remote_port: OTHER,
@@ -61,38 +61,38 @@ export const snatCollector = defineCollector({
       help: 'NAT ports held toward one destination (NAT address, remote address, remote port, protocol) by source-NATed conntrack entries; the destinations with most, the rest summed into "other".',
       type: 'gauge',
       labelNames: ['nat_address', 'remote_address', 'remote_port', 'protocol'],
-      samples: usedSamples,
+      values: usedSamples,
     },
     {
       name: 'tcpstate_snat_ports_used_max',
       help: 'NAT ports held by the destination holding most.',
       type: 'gauge',
-      samples: (ports) => [sample(ports.usedMax)],
+      values: (ports) => [labelled(ports.usedMax)],
     },
     {
       name: 'tcpstate_snat_ports_usable',
       help: 'NAT ports a NAT address can use toward one destination; source: rule (the narrowest masquerade/snat range), kernel_default (rules without a range: 1024-65535) or flag.',
       type: 'gauge',
       labelNames: ['source'],
-      samples: (ports) =>
+      values: (ports) =>
         ports.usable === undefined
           ? []
-          : [sample(ports.usable.ports, { source: ports.usable.source })],
+          : [labelled(ports.usable.ports, { source: ports.usable.source })],
     },
     {
       name: 'tcpstate_snat_port_headroom_ratio',
       help: '1 - tcpstate_snat_ports_used_max / tcpstate_snat_ports_usable: the share of NAT ports still free toward the worst destination.',
       type: 'gauge',
-      samples: (ports) =>
+      values: (ports) =>
         ports.usable === undefined
           ? []
-          : [sample(Math.max(0, 1 - ports.usedMax / ports.usable.ports))],
+          : [labelled(Math.max(0, 1 - ports.usedMax / ports.usable.ports))],
     },
     {
       name: 'tcpstate_snat_table_malformed_lines',
       help: 'Lines of net/nf_conntrack skipped as malformed in the latest sample.',
       type: 'gauge',
-      samples: (ports) => [sample(ports.table.malformed)],
+      values: (ports) => [labelled(ports.table.malformed)],
     },
   ],
 });

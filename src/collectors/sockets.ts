@@ -1,6 +1,6 @@
 /** Sockets by family and state from net/tcp and net/tcp6. */
 import { FAMILIES, type SocketTables, TCP_STATES } from '../snapshot/model.js';
-import { defineCollector, sample } from './collector.js';
+import { defineCollector, labelled } from './collector.js';
 
 export const socketsCollector = defineCollector({
   name: 'sockets',
@@ -16,10 +16,10 @@ export const socketsCollector = defineCollector({
       help: 'TCP sockets by address family (the tcp or tcp6 table) and state; every combination is always present.',
       type: 'gauge',
       labelNames: ['family', 'state'],
-      *samples(tables) {
+      *values(tables) {
         for (const family of FAMILIES) {
           for (const state of TCP_STATES) {
-            yield sample(tables.states[family][state], { family, state });
+            yield labelled(tables.states[family][state], { family, state });
           }
         }
       },

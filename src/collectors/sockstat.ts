@@ -1,12 +1,12 @@
 /**
  * Kernel socket totals from net/sockstat and net/sockstat6, and in the daemon their highest
- * values over a trailing window, read between samples (docs/connect-errors.md).
+ * values over a trailing window, read between values (docs/connect-errors.md).
  */
 
 import { resultOf, scheduledSource } from '../sources/scheduled-source.js';
 import type { Sockstat } from '../sources/sockstat.js';
 import type { SockstatFastReadings, SockstatPeaks } from '../sources/sockstat-peaks.js';
-import { type ConstSample, defineCollector, sample } from './collector.js';
+import { defineCollector, type LabelledValue, labelled } from './collector.js';
 
 /** The daemon's fast readings, every --collector.sockstat.fast-interval (one reading has no peak: not in --once). */
 export const SOCKSTAT_FAST = scheduledSource<SockstatFastReadings>('sockstat-fast', {
@@ -21,7 +21,7 @@ interface SockstatView {
   readonly peaks?: SockstatPeaks;
 }
 
-function* byFamilyAndKind(stat: Sockstat | SockstatPeaks): Iterable<ConstSample> {
+function* byFamilyAndKind(stat: Sockstat | SockstatPeaks): Iterable<LabelledValue> {
   for (const [family, fields] of [
     ['ipv4', stat.ipv4],
     ['ipv6', stat.ipv6],
@@ -29,7 +29,7 @@ function* byFamilyAndKind(stat: Sockstat | SockstatPeaks): Iterable<ConstSample>
     if (fields === undefined) continue;
     for (const kind of SOCKSTAT_KINDS) {
       const value = fields[kind];
-      if (value !== undefined) yield sample(value, { family, kind });
+      if (value !== undefined) yield labelled(value, { family, kind });
     }
   }
 }
@@ -77,20 +77,20 @@ export const sockstatCollector = defineCollector({
       help: 'Kernel TCP socket totals from net/sockstat(6) by kind: inuse and tw count this network namespace, orphan and alloc the whole host.',
       type: 'gauge',
       labelNames: ['family', 'kind'],
-      samples: ({ stat }) => byFamilyAndKind(stat),
+      values: ({ stat }) => byFamilyAndKind(stat),
     },
     {
       name: 'tcpstate_sockstat_sockets_max',
       help: 'Highest value of tcpstate_sockstat_sockets over the trailing --collector.sockstat.peak-window, read every --collector.sockstat.fast-interval: a burst between two samples or scrapes shows here (the daemon only; a namespace of --collector.netns from the round that found it).',
       type: 'gauge',
       labelNames: ['family', 'kind'],
-      samples: ({ peaks }) => (peaks === undefined ? [] : byFamilyAndKind(peaks)),
+      values: ({ peaks }) => (peaks === undefined ? [] : byFamilyAndKind(peaks)),
     },
     {
       name: 'tcpstate_sockstat_memory_pages',
       help: 'Memory all TCP sockets of the host hold, in pages (net/sockstat TCP mem); compare with tcpstate_sysctl{name=~"net.ipv4.tcp_mem.*"}.',
       type: 'gauge',
-      samples: ({ stat }) => (stat.ipv4.mem === undefined ? [] : [sample(stat.ipv4.mem)]),
+      values: ({ stat }) => (stat.ipv4.mem === undefined ? [] : [labelled(stat.ipv4.mem)]),
     },
   ],
 });

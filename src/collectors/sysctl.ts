@@ -1,6 +1,6 @@
 /** The sysctls that govern TIME_WAIT, ephemeral ports, listen queues and TCP memory. */
 import type { Sysctls } from '../sources/sysctl.js';
-import { defineCollector, sample } from './collector.js';
+import { defineCollector, labelled } from './collector.js';
 
 export const sysctlCollector = defineCollector({
   name: 'sysctl',
@@ -16,10 +16,10 @@ export const sysctlCollector = defineCollector({
       help: 'Numeric TCP sysctls that govern TIME_WAIT, ephemeral ports, listen queues and TCP memory, by dotted name; ip_local_port_range as .low and .high, tcp_mem (pages) as .min, .pressure and .max.',
       type: 'gauge',
       labelNames: ['name'],
-      samples: (sysctls) =>
+      values: (sysctls) =>
         Object.keys(sysctls.values)
           .sort()
-          .map((name) => sample(sysctls.values[name] ?? Number.NaN, { name })),
+          .map((name) => labelled(sysctls.values[name] ?? Number.NaN, { name })),
     },
   ],
 });

@@ -6,6 +6,8 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { type FlagTable, parseDuration, parseFlags } from '../cli/flag-parser.js';
+import { formatHelp, type HelpText } from '../cli/help.js';
 import { CONNECT_ERRORS_STREAM } from '../collectors/connect-errors.js';
 import { doctorSampleOptions } from '../config/defaults.js';
 import { EXIT } from '../config/exit-codes.js';
@@ -14,8 +16,6 @@ import { analyse } from '../doctor/analyse.js';
 import { FINDING_IDS, hasFindingAtLeast } from '../doctor/finding.js';
 import { buildReport } from '../doctor/report.js';
 import { formatText } from '../doctor/text.js';
-import { type FlagTable, parseDuration, parseFlags } from '../flags/flag-parser.js';
-import { formatHelp, type HelpText } from '../flags/help.js';
 import { createSampler } from '../snapshot/sample.js';
 import { type ConnectErrorCounts, ConnectErrorStream } from '../sources/connect-errors.js';
 import { DEFAULT_TRACEFS } from '../sources/tracefs-instance.js';

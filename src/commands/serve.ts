@@ -3,19 +3,19 @@
  * stop on SIGTERM or SIGINT.
  */
 import type { AddressInfo } from 'node:net';
+import { formatListenAddress, type ListenAddress } from '../cli/flag-parser.js';
 import { REGISTRY } from '../collectors/registry.js';
 import { EXIT } from '../config/exit-codes.js';
 import type { ExporterConfig } from '../config/flags.js';
-import { formatListenAddress, type ListenAddress } from '../flags/flag-parser.js';
 import { CollectorHealth, logCollectorTransitions } from '../metrics/collector-health.js';
 import type { RenderedSample } from '../metrics/sample-exposition.js';
 import { expositionWorkerScript } from '../sampler/exposition-worker.js';
 import { SampleScheduler } from '../sampler/scheduler.js';
 import { sampleTimeoutMs, WorkerSampler } from '../sampler/worker-sampler.js';
 import { buildApp, type ExporterApp } from '../server/app.js';
-import { exitWithoutJoiningThreads } from '../server/hard-exit.js';
 import { SampleHistory } from '../server/sample-history.js';
 import { LiveWebConfig } from '../server/web-config-reload.js';
+import { exitWithoutJoiningThreads } from './hard-exit.js';
 import { type CommandIo, writeProblem } from './io.js';
 import { SCHEDULED_SOURCES } from './scheduled-sources.js';
 import { type RunningSources, startScheduledSources } from './source-runner.js';

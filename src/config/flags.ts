@@ -2,16 +2,17 @@
  * The exporter's flags: the one source for parsing, `--help` and the README flag table.
  * The collector flags come from the collector registry.
  */
-import type { AnyCollector, CollectorSet } from '../collectors/collector-set.js';
-import { type CollectorName, REGISTRY } from '../collectors/registry.js';
+
 import {
   type FlagTable,
   type FlagValues,
   formatFlagValues,
   type ListenAddress,
   parseFlags,
-} from '../flags/flag-parser.js';
-import type { HelpText } from '../flags/help.js';
+} from '../cli/flag-parser.js';
+import type { HelpText } from '../cli/help.js';
+import type { AnyCollector, CollectorSet } from '../collectors/collector-set.js';
+import { type CollectorName, REGISTRY } from '../collectors/registry.js';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../log.js';
 import type { SampleOptions } from '../snapshot/model.js';
 

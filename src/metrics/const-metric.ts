@@ -5,7 +5,7 @@
  * Counter cannot be set to the kernel's absolute value.
  */
 import type { Metric, Registry, RegistryContentType } from 'prom-client';
-import type { ConstMetricDefinition, ConstSample } from '../collectors/collector.js';
+import type { ConstMetricDefinition, LabelledValue } from '../collectors/collector.js';
 
 /** A collector's family, or a histogram, whose samples name their series (`_bucket`...). */
 interface FamilyDefinition<Data> {
@@ -13,7 +13,7 @@ interface FamilyDefinition<Data> {
   readonly help: string;
   readonly type: 'gauge' | 'counter' | 'histogram';
   readonly labelNames?: readonly string[];
-  samples(data: Data): Iterable<ConstSample & { readonly metricName?: string }>;
+  values(data: Data): Iterable<LabelledValue & { readonly metricName?: string }>;
 }
 
 /** The object prom-client's Registry formats: name, help, type and get(). */
@@ -39,7 +39,7 @@ class ConstMetric<Data> {
 
   async get() {
     const data = this.read();
-    const values = data === undefined ? [] : [...this.definition.samples(data)];
+    const values = data === undefined ? [] : [...this.definition.values(data)];
     return {
       name: this.name,
       help: this.help,
@@ -54,7 +54,7 @@ class ConstMetric<Data> {
 }
 
 /**
- * Registers a family that shows `definition.samples(data)` while `read()` returns data, and
+ * Registers a family that shows `definition.values(data)` while `read()` returns data, and
  * only its HELP and TYPE while it returns undefined (the source failed: no stale numbers).
  */
 export function registerConstMetric<Data, ContentType extends RegistryContentType>(
@@ -113,7 +113,7 @@ export function registerConstHistogram<ContentType extends RegistryContentType>(
     ...family,
     type: 'histogram',
     labelNames: ['le'],
-    samples: (counts) => histogramSamples(family.name, counts),
+    values: (counts) => histogramSamples(family.name, counts),
   };
   registry.registerMetric(new ConstMetric(definition, read) as unknown as Metric);
 }

@@ -10,7 +10,7 @@
 import { performance } from 'node:perf_hooks';
 import { gzipSync } from 'node:zlib';
 import type { Metric, RegistryContentType } from 'prom-client';
-import { sample } from '../collectors/collector.js';
+import { labelled } from '../collectors/collector.js';
 import { isSuccessfulSample } from '../snapshot/failed-snapshot.js';
 import type { Snapshot } from '../snapshot/model.js';
 import { registerConstMetric } from './const-metric.js';
@@ -115,7 +115,7 @@ export class ExporterMetrics {
           name: 'tcpstate_samples_skipped_total',
           help: 'Samples skipped because the previous sample was still running when they were due.',
           type: 'counter',
-          samples: (skipped) => [sample(skipped)],
+          values: (skipped) => [labelled(skipped)],
         },
         () => this.skipped,
       );

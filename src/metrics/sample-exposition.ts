@@ -16,7 +16,7 @@ import type {
   PrometheusContentType,
   RegistryContentType,
 } from 'prom-client';
-import { type ConstMetricDefinition, sample } from '../collectors/collector.js';
+import { type ConstMetricDefinition, labelled } from '../collectors/collector.js';
 import type { AnyCollector, CollectorStatus } from '../collectors/collector-set.js';
 import { acrossNamespaces, type NamespaceFeeds } from '../collectors/namespace-labels.js';
 import { netnsCollector } from '../collectors/netns.js';
@@ -254,10 +254,10 @@ function registerSampleMetrics(
       help: 'Whether the collector succeeded in the latest sample (1) or failed (0).',
       type: 'gauge',
       labelNames: ['collector'],
-      samples: (snapshot) =>
+      values: (snapshot) =>
         rendered
           .statuses(snapshot, collectors)
-          .map((status) => sample(status.success ? 1 : 0, { collector: status.name })),
+          .map((status) => labelled(status.success ? 1 : 0, { collector: status.name })),
     },
     read,
   );
@@ -268,10 +268,10 @@ function registerSampleMetrics(
       help: 'Time the source the collector reads took in the latest sample.',
       type: 'gauge',
       labelNames: ['collector'],
-      samples: (snapshot) =>
+      values: (snapshot) =>
         rendered
           .statuses(snapshot, collectors)
-          .map((status) => sample(status.durationSeconds, { collector: status.name })),
+          .map((status) => labelled(status.durationSeconds, { collector: status.name })),
     },
     read,
   );
@@ -289,7 +289,7 @@ function registerSampleMetrics(
       name: 'tcpstate_last_sample_timestamp_seconds',
       help: 'Unix time at which the latest sample started.',
       type: 'gauge',
-      samples: (snapshot) => [sample(snapshot.timestampMs / 1000)],
+      values: (snapshot) => [labelled(snapshot.timestampMs / 1000)],
     },
     read,
   );
@@ -301,7 +301,7 @@ function registerSampleMetrics(
         name: 'tcpstate_sample_interval_seconds',
         help: 'The configured interval between samples of the kernel tables (--sample.interval).',
         type: 'gauge',
-        samples: (seconds) => [sample(seconds)],
+        values: (seconds) => [labelled(seconds)],
       },
       () => sampleIntervalSeconds,
     );
@@ -314,7 +314,7 @@ function registerSampleMetrics(
         help: 'Lines of /proc/net/tcp and /proc/net/tcp6 skipped as malformed, by file.',
         type: 'counter',
         labelNames: ['file'],
-        samples: (malformed) => TABLE_FILES.map((file) => sample(malformed[file], { file })),
+        values: (malformed) => TABLE_FILES.map((file) => labelled(malformed[file], { file })),
       },
       () => frame.totals.malformed,
     );
@@ -325,7 +325,7 @@ function registerSampleMetrics(
       name: 'tcpstate_ephemeral_exhausted_samples_total',
       help: "Samples in which some destination had no usable ephemeral port left (tcpstate_ephemeral_ports_used_max >= tcpstate_ephemeral_ports_usable): a new connect() to it would have failed with EADDRNOTAVAIL. Times --sample.interval, about the time spent exhausted; a namespace's counts its rounds instead (times --collector.netns.interval).",
       type: 'counter',
-      samples: (count) => [sample(count)],
+      values: (count) => [labelled(count)],
     };
     if (collectors.netns) {
       const feeds = {
@@ -345,7 +345,7 @@ function registerSampleMetrics(
         name: 'tcpstate_sysctls_assumed',
         help: "1 when the namespace's sysctls could not be read (--path.procfs=/proc/<pid>, or a namespace of --collector.netns, without CAP_SYS_ADMIN to enter it) and a new namespace's kernel defaults stand in for them in tcpstate_sysctl and the ephemeral figures, else 0.",
         type: 'gauge',
-        samples: (assumed: boolean) => [sample(assumed ? 1 : 0)],
+        values: (assumed: boolean) => [labelled(assumed ? 1 : 0)],
       },
       {
         node: (snapshot) => snapshot.sysctlsAssumed === true,
@@ -362,7 +362,7 @@ function registerSampleMetrics(
       help: 'A metric with a constant 1 labelled by the exporter version and the Node.js version.',
       type: 'gauge',
       labelNames: ['version', 'node_version'],
-      samples: () => [sample(1, { version, node_version: process.version })],
+      values: () => [labelled(1, { version, node_version: process.version })],
     },
     () => true,
   );

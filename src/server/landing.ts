@@ -1,6 +1,6 @@
 /**
  * The landing page at `/`: what this is, where the metrics are, how sampling goes, and the
- * live part (charts and tables drawn by src/web/page.js from the page's JSON). Without script it
+ * live part (charts and tables drawn by src/page/page.js from the page's JSON). Without script it
  * still shows the status as of its load. No inline script or style: the CSP forbids them.
  */
 import type { Snapshot } from '../snapshot/model.js';

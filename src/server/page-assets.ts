@@ -7,18 +7,18 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
-/** src/web, copied to dist/web by the build: beside this module's directory in both. */
-const WEB_DIR = new URL('../web/', import.meta.url);
+/** src/page, copied to dist/page by the build: beside this module's directory in both. */
+const PAGE_DIR = new URL('../page/', import.meta.url);
 const require = createRequire(import.meta.url);
 
 const JS = 'text/javascript; charset=utf-8';
 const CSS = 'text/css; charset=utf-8';
 
 const ASSETS: Readonly<Record<string, { readonly path: () => string; readonly type: string }>> = {
-  'page.js': { path: () => fileURLToPath(new URL('page.js', WEB_DIR)), type: JS },
-  'page.css': { path: () => fileURLToPath(new URL('page.css', WEB_DIR)), type: CSS },
+  'page.js': { path: () => fileURLToPath(new URL('page.js', PAGE_DIR)), type: JS },
+  'page.css': { path: () => fileURLToPath(new URL('page.css', PAGE_DIR)), type: CSS },
   'favicon.svg': {
-    path: () => fileURLToPath(new URL('favicon.svg', WEB_DIR)),
+    path: () => fileURLToPath(new URL('favicon.svg', PAGE_DIR)),
     type: 'image/svg+xml',
   },
   'uPlot.iife.min.js': { path: () => require.resolve('uplot/dist/uPlot.iife.min.js'), type: JS },

@@ -19,7 +19,7 @@ export interface CollectorView {
   readonly text: string;
 }
 
-/** The status column, here and (through the page's JSON) in src/web/page.js. */
+/** The status column, here and (through the page's JSON) in src/page/page.js. */
 export function collectorStateText(view: Omit<CollectorView, 'text'>): string {
   switch (view.state) {
     case 'disabled':

@@ -9,7 +9,7 @@ import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
-import { parseDuration } from '../flags/flag-parser.js';
+import { parseDuration } from '../cli/flag-parser.js';
 
 /** A web config problem, naming the key at fault (`tls_server_config.cert_file`). */
 export class WebConfigError extends Error {

@@ -33,12 +33,12 @@ describe('netstat collector', () => {
       const definition = family(name);
       expect(definition.type).toBe('counter');
       expect(definition.help).toContain(table === 'tcp' ? '(Tcp ' : '(TcpExt ');
-      expect([...definition.samples(counters)]).toEqual([{ labels: {}, value: 100 + index }]);
+      expect([...definition.values(counters)]).toEqual([{ labels: {}, value: 100 + index }]);
     });
   });
 
   it('leaves a counter out when the running kernel lacks its field', () => {
     const counters: NetstatCounters = { tcpExt: { TW: 1 }, tcp: { ActiveOpens: 2 } };
-    for (const [name] of ADDED) expect([...family(name).samples(counters)]).toEqual([]);
+    for (const [name] of ADDED) expect([...family(name).values(counters)]).toEqual([]);
   });
 });

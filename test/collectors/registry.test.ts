@@ -8,12 +8,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { withFlagTable } from '../../scripts/readme-flags.js';
-import { defineCollector, sample } from '../../src/collectors/collector.js';
+import { parseFlags } from '../../src/cli/flag-parser.js';
+import { formatHelp } from '../../src/cli/help.js';
+import { defineCollector, labelled } from '../../src/collectors/collector.js';
 import { collectorSet } from '../../src/collectors/collector-set.js';
 import { COLLECTOR_NAMES, COLLECTORS, REGISTRY } from '../../src/collectors/registry.js';
 import { EXPORTER_FLAGS, EXPORTER_HELP, exporterFlags } from '../../src/config/flags.js';
-import { parseFlags } from '../../src/flags/flag-parser.js';
-import { formatHelp } from '../../src/flags/help.js';
 import { SOURCE_NAMES } from '../../src/snapshot/source-readers.js';
 import type { Sockstat } from '../../src/sources/sockstat.js';
 import { REPO_ROOT } from '../../testkit/exporter/exporter-cli.js';
@@ -43,7 +43,7 @@ const sockstat6Collector = defineCollector({
       name: 'tcpstate_sockstat6_inuse',
       help: 'IPv6 TCP sockets in use.',
       type: 'gauge',
-      samples: (fields) => [sample(fields?.inuse ?? 0)],
+      values: (fields) => [labelled(fields?.inuse ?? 0)],
     },
   ],
 });

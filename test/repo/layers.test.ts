@@ -179,7 +179,7 @@ describe('layers', () => {
       'metrics',
       'collectors',
       'snapshot',
-      'flags',
+      'cli',
       'log',
       'sources',
     ]);

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FLAGS_END, FLAGS_START, withFlagTable } from '../../scripts/readme-flags.js';
+import { flagSynopsis } from '../../src/cli/help.js';
 import { EXPORTER_FLAGS } from '../../src/config/flags.js';
-import { flagSynopsis } from '../../src/flags/help.js';
 import { REPO_ROOT } from '../../testkit/exporter/exporter-cli.js';
 
 function generator(args: string[]): Promise<{ code: number; stderr: string }> {

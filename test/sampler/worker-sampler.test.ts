@@ -10,10 +10,10 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { MAX_TIMER_MS } from '../../src/cli/flag-parser.js';
 import { COLLECTOR_NAMES, type CollectorName } from '../../src/collectors/registry.js';
 import { defaultSampleOptions } from '../../src/config/defaults.js';
 import { EXPORTER_FLAGS } from '../../src/config/flags.js';
-import { MAX_TIMER_MS } from '../../src/flags/flag-parser.js';
 import {
   addSample,
   EXPOSITION_KEYS,

@@ -1,5 +1,5 @@
 /** A fake source on its own interval, from the flag `fakeIntervalMs`: it counts its readings. */
-import { defineCollector, sample } from '../../src/collectors/collector.js';
+import { defineCollector, labelled } from '../../src/collectors/collector.js';
 import { defineStarter } from '../../src/commands/source-runner.js';
 import { resultOf, scheduledSource } from '../../src/sources/scheduled-source.js';
 
@@ -21,7 +21,7 @@ export const fakeIntervalCollector = defineCollector({
       name: 'fake_interval_reads',
       help: 'Reads so far.',
       type: 'gauge',
-      samples: (reads: number) => [sample(reads)],
+      values: (reads: number) => [labelled(reads)],
     },
   ],
 });

@@ -1,5 +1,5 @@
 /** A fake source read once per namespace round: it reports the start time of the round it followed. */
-import { defineCollector, sample } from '../../src/collectors/collector.js';
+import { defineCollector, labelled } from '../../src/collectors/collector.js';
 import { NETNS_ROUNDS } from '../../src/collectors/netns.js';
 import { defineStarter } from '../../src/commands/source-runner.js';
 import { resultOf, scheduledSource } from '../../src/sources/scheduled-source.js';
@@ -19,7 +19,7 @@ export const fakeRoundCollector = defineCollector({
       name: 'fake_round_timestamp_seconds',
       help: 'Start of the round it followed.',
       type: 'gauge',
-      samples: (atMs: number) => [sample(atMs / 1000)],
+      values: (atMs: number) => [labelled(atMs / 1000)],
     },
   ],
 });

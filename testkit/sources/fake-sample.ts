@@ -1,5 +1,5 @@
 /** A fake source on the `sample` schedule: it counts the node samples it was told of. */
-import { defineCollector, sample } from '../../src/collectors/collector.js';
+import { defineCollector, labelled } from '../../src/collectors/collector.js';
 import { defineStarter } from '../../src/commands/source-runner.js';
 import { resultOf, scheduledSource } from '../../src/sources/scheduled-source.js';
 
@@ -18,7 +18,7 @@ export const fakeSampleCollector = defineCollector({
       name: 'fake_sample_reads',
       help: 'Reads so far.',
       type: 'gauge',
-      samples: (reads: number) => [sample(reads)],
+      values: (reads: number) => [labelled(reads)],
     },
   ],
 });

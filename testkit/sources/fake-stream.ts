@@ -1,5 +1,5 @@
 /** A fake stream: it counts events arriving every 10 ms and publishes at its 50 ms heartbeat. */
-import { defineCollector, sample } from '../../src/collectors/collector.js';
+import { defineCollector, labelled } from '../../src/collectors/collector.js';
 import { defineStarter } from '../../src/commands/source-runner.js';
 import { resultOf, scheduledSource } from '../../src/sources/scheduled-source.js';
 
@@ -21,7 +21,7 @@ export const fakeStreamCollector = defineCollector({
       name: 'fake_stream_events_total',
       help: 'Events so far.',
       type: 'counter',
-      samples: (events: number) => [sample(events)],
+      values: (events: number) => [labelled(events)],
     },
   ],
 });

@@ -7,8 +7,8 @@ import {
   parseDuration,
   parseFlags,
   parseListenAddress,
-} from '../../src/flags/flag-parser.js';
-import { formatFlagTableMarkdown, formatHelp } from '../../src/flags/help.js';
+} from '../../src/cli/flag-parser.js';
+import { formatFlagTableMarkdown, formatHelp } from '../../src/cli/help.js';
 
 const table = {
   listen: { name: 'web.listen-address', kind: 'listenAddress', default: ':10120', help: 'Listen.' },
