@@ -5,7 +5,7 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:net';
 import { expect } from 'vitest';
-import { sampleValue } from '../prometheus/exposition.js';
+import { samplesOf } from '../prometheus/exposition.js';
 import { promtoolCheckMetrics } from '../prometheus/promtool.js';
 
 export interface SandboxOptions {
@@ -67,13 +67,18 @@ export function sandboxed(
 
 /**
  * Asserts what a deployment's exporter printed is a clean exposition (promtool) that counts
- * at least one IPv4 listener: the loopbackListener the test holds.
+ * at least one IPv4 listener in the node's own namespace (with --collector.netns the other
+ * namespaces' series, those with a tcpstate_netns_info, are beside it): the
+ * loopbackListener the test holds.
  */
 export function expectCleanExpositionCountingListener(exposition: string): void {
   expect(promtoolCheckMetrics(exposition)).toBe('');
-  expect(
-    sampleValue(exposition, 'tcpstate_sockets', { family: 'ipv4', state: 'listen' }),
-  ).toBeGreaterThanOrEqual(1);
+  const others = new Set(samplesOf(exposition, 'tcpstate_netns_info').map((s) => s.labels.netns));
+  const listeners = samplesOf(exposition, 'tcpstate_sockets').filter(
+    (s) => s.labels.family === 'ipv4' && s.labels.state === 'listen' && !others.has(s.labels.netns),
+  );
+  expect(listeners).toHaveLength(1);
+  expect(listeners[0]?.value).toBeGreaterThanOrEqual(1);
 }
 
 /** A listening IPv4 socket on loopback, so the exporter has a listener it must count. */
