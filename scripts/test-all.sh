@@ -17,6 +17,7 @@ DEBIAN_PACKAGES=(
   hyperfine                  # times commands in the bench (test/bench runs it)
   perl                       # the bench's socket holders
   nginx-light                # a floor of the bench's scrape latency (bench/daemon/footprint-bench.ts)
+  php-fpm                    # nginx -> php-fpm: who closes first (test/doctor/fastcgi-close-model.test.ts)
   openssl                    # throwaway certificates for the TLS tests
   curl                       # a real TLS client for the web config tests
   chromium                   # the landing page in a headless browser (playwright-core drives it)
