@@ -201,9 +201,9 @@ export const defaultConfig: MixinConfig = {
     headroomLowFor: '15m',
     // A configuration, not a load: a restart's one sample of zeros must not page.
     unusableFor: '5m',
-    // Never a page, as in doctor: /proc cannot show whether any client binds first, and
-    // nginx -> php-fpm on loopback, which connect() survives, holds ports with reusable
-    // TIME_WAIT. Doctor's info level (half held) is no alert at all.
+    // Never a page, as in doctor: /proc cannot show whether any client binds first, and a
+    // client closing first toward loopback, which connect() survives, holds ports with
+    // reusable TIME_WAIT. Doctor's info level (half held) is no alert at all.
     heldWarningRatio: BIND_FIRST_HELD_WARNING_RATIO,
     heldFor: '15m',
   },
