@@ -44,7 +44,7 @@ describe.skipIf(!canRun('npm pack install', { commands: ['promtool'] }))('npm pa
     expect(packed.files).toContain('package.json');
     const unexpected = packed.files.filter(
       (file) =>
-        !/^(dist\/.*\.js(\.map)?|dist\/web\/[\w.-]+\.(css|svg)|package\.json|README\.md|LICENSE)$/.test(
+        !/^(dist\/.*\.js(\.map)?|dist\/page\/[\w.-]+\.(css|svg)|package\.json|README\.md|LICENSE)$/.test(
           file,
         ),
     );
