@@ -8,7 +8,6 @@
  * namespace and container and the namespace inode, although the failures lasted far less
  * than a scrape interval and their series appeared already above 0.
  */
-import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../mixin/config.js';
 import { canRun } from '../../testkit/kernel/capabilities.js';
@@ -32,7 +31,6 @@ import {
   startExporterTarget,
 } from '../../testkit/prometheus/exporter-target.js';
 
-const _repoRoot = resolve(import.meta.dirname, '../..');
 const PAGE = 'TcpStateConnectFailing';
 const POD = newPod('shop', 'api-5c8d7-q9w2e');
 const CONTAINER = newContainer('checkout');

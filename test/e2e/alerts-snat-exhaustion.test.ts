@@ -7,7 +7,6 @@
  * destination with the usable count the rule gives, and the dropping page must follow the
  * SYNs the kernel refused, while the other destination pages nothing.
  */
-import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../mixin/config.js';
 import { canRun } from '../../testkit/kernel/capabilities.js';
@@ -30,7 +29,6 @@ import {
 } from '../../testkit/prometheus/exporter-target.js';
 import type { PromSample } from '../../testkit/prometheus/prometheus.js';
 
-const _repoRoot = resolve(import.meta.dirname, '../..');
 const RANGE = 5;
 const [TARGET_PORT, QUIET_PORT] = REMOTE_PORTS;
 
