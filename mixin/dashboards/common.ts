@@ -37,6 +37,11 @@ export function hostMatchers(config: MixinConfig): string {
   ].join(',');
 }
 
+/** `metric{matchers,extra}`: a panel's series selector, `extra` being more matchers or none. */
+export function selectWith(metric: string, matchers: string, extra = ''): string {
+  return `${metric}{${matchers}${extra === '' ? '' : `,${extra}`}}`;
+}
+
 function fleetLabels(config: MixinConfig): string[] {
   return [...new Set([config.clusterLabel, ...config.groupLabels])];
 }

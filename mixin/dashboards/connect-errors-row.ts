@@ -6,7 +6,7 @@
  */
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import type { MixinConfig } from '../config.js';
-import { hostMatchers, nodeOnly, query, row, timeseriesPanel } from './common.js';
+import { hostMatchers, nodeOnly, query, row, selectWith, timeseriesPanel } from './common.js';
 
 const OWNER_LEGEND = '{{namespace}}/{{pod}} {{container}} (netns {{netns}})';
 
@@ -15,7 +15,7 @@ export function withConnectErrorsRow(
   config: MixinConfig,
 ): dashboard.DashboardBuilder {
   const selected = (metric: string, extra = ''): string =>
-    `${metric}{${hostMatchers(config)}${extra === '' ? '' : `,${extra}`}}`;
+    selectWith(metric, hostMatchers(config), extra);
   /** Counts, not rates: a few failures a minute is an outage, and 0.02/s reads as nothing. */
   const increase = (metric: string, extra = ''): string =>
     `increase(${selected(metric, extra)}[$__rate_interval])`;

@@ -23,6 +23,7 @@ import {
   type PanelText,
   query,
   row,
+  selectWith,
   statPanel,
   tablePanel,
   thresholdLine,
@@ -40,8 +41,7 @@ const DESTINATION_LEGEND = '{{local_address}} → {{remote_address}}:{{remote_po
  */
 function hostQueries(config: MixinConfig) {
   const matchers = hostMatchers(config);
-  const series = (metric: string, extra: string): string =>
-    `${metric}{${matchers}${extra === '' ? '' : `,${extra}`}}`;
+  const series = (metric: string, extra: string): string => selectWith(metric, matchers, extra);
   const selected = (metric: string, extra = ''): string =>
     nodeOnly(config, series(metric, extra), matchers);
   const rate = (metric: string, extra = ''): string =>
@@ -73,7 +73,7 @@ function fleetTable(config: MixinConfig) {
   const FLEET = fleetMatchers(config);
   // Every host's own namespace, never a pod's.
   const fleet = (metric: string, extra = ''): string =>
-    nodeOnly(config, `${metric}{${FLEET}${extra === '' ? '' : `,${extra}`}}`, FLEET);
+    nodeOnly(config, selectWith(metric, FLEET, extra), FLEET);
   const percent = [{ id: 'unit', value: 'percentunit' }];
   return tablePanel({
     title: 'Fleet: every host, worst first',

@@ -23,6 +23,7 @@ import {
   organizeTable,
   query,
   row,
+  selectWith,
   statPanel,
   tablePanel,
   thresholdLine,
@@ -44,7 +45,7 @@ function fleetTable(config: MixinConfig) {
   const FLEET = fleetMatchers(config);
   /** Every namespace but the node's, on every host of the job. */
   const fleet = (metric: string, extra = ''): string =>
-    namespacesOnly(config, `${metric}{${FLEET}${extra === '' ? '' : `,${extra}`}}`, FLEET);
+    namespacesOnly(config, selectWith(metric, FLEET, extra), FLEET);
   return tablePanel({
     title: 'Fleet: every pod, lowest headroom first',
     span: 24,
