@@ -152,8 +152,7 @@ export async function runServe(
     logger,
     store: metrics.sources,
     mode: 'serve',
-    collectors: REGISTRY.collectors,
-    enabled: config.collectors,
+    sources: REGISTRY.startedSources(config.collectors, 'serve'),
     starters: SCHEDULED_SOURCES,
   });
   webConfig?.start();
