@@ -56,6 +56,10 @@ export interface CollectorSet<List extends readonly AnyCollector[]> {
     enabled: Readonly<Record<List[number]['name'], boolean>>,
     mode: 'serve' | 'once',
   ): ScheduledSource<unknown>[];
+  /** The enabled collectors that read an engine source: the node sample decides their health. */
+  sampled(
+    enabled: Readonly<Record<List[number]['name'], boolean>>,
+  ): Record<List[number]['name'], boolean>;
   /** Success, duration and error of each enabled collector in a snapshot. */
   statuses(
     snapshot: Snapshot,
@@ -112,6 +116,14 @@ export function collectorSet<const List extends readonly AnyCollector[]>(
         }
       }
       return [...started];
+    },
+    sampled(enabled) {
+      const on = {} as Record<Name, boolean>;
+      for (const collector of collectors) {
+        const name = collector.name as Name;
+        on[name] = enabled[name] && collector.sources.some(isEngineSource);
+      }
+      return on;
     },
     statuses(snapshot, enabled) {
       const statuses: CollectorStatus<Name>[] = [];

@@ -110,6 +110,10 @@ describe('the collector registry', () => {
     expect(REGISTRY.sourcePlan({ ...off, netns: true, 'connect-errors': true })).toEqual(
       REGISTRY.sourcePlan(off),
     );
+    // Nor does the node sample decide their health: the rounds and the stream come apart.
+    const on = Object.fromEntries(COLLECTOR_NAMES.map((name) => [name, true])) as typeof off;
+    expect(REGISTRY.sampled(on)).toEqual({ ...on, netns: false, 'connect-errors': false });
+    expect(REGISTRY.sampled({ ...off, sockstat: true })).toEqual({ ...off, sockstat: true });
     expect(REGISTRY.sourcePlan({ ...off, ports: true })).toEqual({
       sockets: true,
       sockstat: false,
