@@ -1,12 +1,13 @@
 /**
  * What a list of collectors gives the rest of the program: their names, their flags (the
  * `--collector.<name>` switches, then each one's own flags), the sources a sample must read
- * for the enabled ones, and each enabled collector's status in a snapshot. Built from the
- * registry's list, or from any list in tests.
+ * for the enabled ones and those started apart, and each enabled collector's status in a
+ * snapshot. Built from the registry's list, or from any list in tests.
  */
 import type { BooleanFlagSpec, FlagTable, FlagValues } from '../cli/flag-parser.js';
 import type { Snapshot, SourceName } from '../snapshot/model.js';
-import { SOURCE_NAMES } from '../snapshot/source-readers.js';
+import { isEngineSource, SOURCE_NAMES } from '../snapshot/source-readers.js';
+import type { ScheduledSource } from '../sources/scheduled-source.js';
 import type { CollectorDefinition } from './collector.js';
 
 export type AnyCollector = CollectorDefinition<string, FlagTable, unknown>;
@@ -45,8 +46,20 @@ export interface CollectorSet<List extends readonly AnyCollector[]> {
   enabled(
     values: FlagValues<EnableFlags<List[number]['name']>>,
   ): Record<List[number]['name'], boolean>;
-  /** The sample plan: a source is read when an enabled collector reads it. */
+  /** The sample plan: an engine source is read when an enabled collector names it. */
   sourcePlan(enabled: Readonly<Record<List[number]['name'], boolean>>): Record<SourceName, boolean>;
+  /**
+   * The other sources the enabled collectors name, each once: the runner starts them (with
+   * `--once`, those whose declaration says `once`).
+   */
+  startedSources(
+    enabled: Readonly<Record<List[number]['name'], boolean>>,
+    mode: 'serve' | 'once',
+  ): ScheduledSource<unknown>[];
+  /** The enabled collectors that read an engine source: the node sample decides their health. */
+  sampled(
+    enabled: Readonly<Record<List[number]['name'], boolean>>,
+  ): Record<List[number]['name'], boolean>;
   /** Success, duration and error of each enabled collector in a snapshot. */
   statuses(
     snapshot: Snapshot,
@@ -90,16 +103,36 @@ export function collectorSet<const List extends readonly AnyCollector[]>(
       >;
       for (const collector of collectors) {
         if (!enabled[collector.name as Name]) continue;
-        for (const source of collector.sources) plan[source] = true;
+        for (const source of collector.sources.filter(isEngineSource)) plan[source.name] = true;
       }
       return plan;
+    },
+    startedSources(enabled, mode) {
+      const started = new Set<ScheduledSource<unknown>>();
+      for (const collector of collectors) {
+        if (!enabled[collector.name as Name]) continue;
+        for (const source of collector.sources) {
+          if (!isEngineSource(source) && (mode === 'serve' || source.once)) started.add(source);
+        }
+      }
+      return [...started];
+    },
+    sampled(enabled) {
+      const on = {} as Record<Name, boolean>;
+      for (const collector of collectors) {
+        const name = collector.name as Name;
+        on[name] = enabled[name] && collector.sources.some(isEngineSource);
+      }
+      return on;
     },
     statuses(snapshot, enabled) {
       const statuses: CollectorStatus<Name>[] = [];
       for (const collector of collectors) {
         const name = collector.name as Name;
         if (!enabled[name]) continue;
-        const sources = collector.sources.map((source) => snapshot.sources[source]);
+        const sources = collector.sources
+          .filter(isEngineSource)
+          .map((source) => snapshot.sources[source.name]);
         const failed = sources.find((source) => source !== undefined && !source.success);
         const unsampled = sources.includes(undefined);
         const success =

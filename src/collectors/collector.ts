@@ -1,10 +1,10 @@
 /**
- * What a collector is: a name with its `--collector.<name>` flag, the engine sources it
- * reads, its own flags, and the metric families it makes of its part of a snapshot. One
+ * What a collector is: a name with its `--collector.<name>` flag, the sources it reads, its
+ * own flags, and the metric families it makes of its part of a snapshot. One
  * file per collector declares this; registry.ts lists them (see docs/architecture.md).
  */
 import type { FlagTable } from '../cli/flag-parser.js';
-import type { Snapshot, SourceName } from '../snapshot/model.js';
+import type { Snapshot } from '../snapshot/model.js';
 import type { NamespaceSample } from '../snapshot/netns-view.js';
 import type { ScheduledSource } from '../sources/scheduled-source.js';
 
@@ -40,13 +40,12 @@ export interface CollectorDefinition<
   readonly help: string;
   /** Whether it runs when its flag is not given. */
   readonly enabledByDefault: boolean;
-  /** The engine sources it reads: a sample reads a source when an enabled collector needs it. */
-  readonly sources: readonly SourceName[];
   /**
-   * The source it reads on a schedule of its own (docs/architecture.md, "Adding a scheduled
-   * source"); its latest result is in the snapshot's `scheduled` results.
+   * What it reads, by the sources' declarations (docs/architecture.md, "Adding a scheduled
+   * source"): a sample reads an engine source (`ENGINE_SOURCES`) when an enabled collector
+   * names it; the others are started apart, their latest results in the snapshot's `scheduled`.
    */
-  readonly scheduled?: ScheduledSource<unknown>;
+  readonly sources: readonly ScheduledSource<unknown>[];
   /** Its own flags (config key → spec), `--collector.<name>.<option>`; they reach the engine. */
   readonly flags: Flags;
   /** Its part of the snapshot; undefined when it is not there. */

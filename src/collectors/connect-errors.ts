@@ -46,7 +46,7 @@ export const connectErrorsCollector = defineCollector({
   help: 'connect() failures with EADDRNOTAVAIL and bind() failures with EADDRINUSE, counted per network namespace from a private tracefs instance (needs tracefs and CAP_SYS_ADMIN; docs/connect-errors.md).',
   enabledByDefault: false,
   // Not the node sample's: a stream read on the main thread.
-  sources: [],
+  sources: [CONNECT_ERRORS_STREAM],
   flags: {
     connectErrorsTracefs: {
       name: 'collector.connect-errors.tracefs',
@@ -64,7 +64,6 @@ export const connectErrorsCollector = defineCollector({
       help: 'Namespaces counted apart; failures in more are summed into netns="other".',
     },
   },
-  scheduled: CONNECT_ERRORS_STREAM,
   select: (snapshot): ConnectErrorCounts | undefined => {
     const counts = resultOf(snapshot.scheduled, CONNECT_ERRORS_STREAM);
     return counts?.error === undefined ? counts : undefined;

@@ -2,6 +2,8 @@
  * Conntrack's entries, its limit and its event counters (docs/conntrack.md): the node's,
  * and with --collector.netns each namespace's (selectNamespace), labelled as namespace-labels.ts says.
  */
+
+import { ENGINE_SOURCES } from '../snapshot/source-readers.js';
 import {
   CONNTRACK_EVENT_COLUMNS,
   type ConntrackEvent,
@@ -19,7 +21,7 @@ export const conntrackCollector = defineCollector({
   // Off by default: without nf_conntrack it could only fail, on every such host.
   help: "Conntrack table entries, limit and events from net/stat/nf_conntrack, the node's and, with --collector.netns, each namespace's (fails where conntrack is absent).",
   enabledByDefault: false,
-  sources: ['conntrack'],
+  sources: [ENGINE_SOURCES.conntrack],
   flags: {},
   select: (snapshot): ConntrackPart | undefined => snapshot.conntrack,
   selectNamespace: (namespace): ConntrackPart | undefined => namespace.conntrack,

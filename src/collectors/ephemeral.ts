@@ -1,5 +1,6 @@
 /** Ephemeral-port use per destination: the connect() model of docs/connect-model.md. */
 import type { Destination, EphemeralPorts } from '../snapshot/model.js';
+import { ENGINE_SOURCES } from '../snapshot/source-readers.js';
 import { defineCollector, type LabelledValue, labelled } from './collector.js';
 
 export const DESTINATION_LABELS = ['local_address', 'remote_address', 'remote_port'] as const;
@@ -22,7 +23,7 @@ export const ephemeralCollector = defineCollector({
   name: 'ephemeral',
   help: 'Ephemeral port use and headroom per destination.',
   enabledByDefault: true,
-  sources: ['sockets'],
+  sources: [ENGINE_SOURCES.sockets],
   flags: {
     topDestinations: {
       name: 'collector.ephemeral.top-destinations',

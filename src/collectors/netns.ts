@@ -100,7 +100,7 @@ export const netnsCollector = defineCollector({
   help: 'Every other network namespace on the node (each pod), on its own schedule: sockets, ephemeral-port headroom, sysctls and counters per namespace, labelled with its pod and container.',
   enabledByDefault: false,
   // Not the node sample's: its own worker reads <procfs>/<pid> of every namespace.
-  sources: [],
+  sources: [NETNS_ROUNDS],
   flags: {
     netnsIntervalMs: {
       name: 'collector.netns.interval',
@@ -151,7 +151,6 @@ export const netnsCollector = defineCollector({
       help: "Holds the kubelet's pods/ and containers/ log directories, which name the pod and container of a namespace.",
     },
   },
-  scheduled: NETNS_ROUNDS,
   select: (snapshot): NetnsView | undefined => {
     const view = resultOf(snapshot.scheduled, NETNS_ROUNDS);
     return view?.round.error === undefined ? view : undefined;

@@ -1,4 +1,6 @@
 /** The kernel's TIME_WAIT, PAWS, listen-queue, open/reset, retransmission and drop counters (net/netstat, net/snmp). */
+
+import { ENGINE_SOURCES } from '../snapshot/source-readers.js';
 import {
   type CounterField,
   type CounterGroup,
@@ -33,7 +35,7 @@ export const netstatCollector = defineCollector({
   name: 'netstat',
   help: 'TIME_WAIT, PAWS, listen queue and open counters from net/netstat and net/snmp.',
   enabledByDefault: true,
-  sources: ['netstat'],
+  sources: [ENGINE_SOURCES.netstat],
   flags: {},
   select: (snapshot): NetstatCounters | undefined => snapshot.netstat,
   selectNamespace: (namespace) => namespace.netstat,

@@ -5,6 +5,7 @@ import {
   TCP_STATES,
   type TcpState,
 } from '../snapshot/model.js';
+import { ENGINE_SOURCES } from '../snapshot/source-readers.js';
 import { defineCollector, type LabelledValue, labelled } from './collector.js';
 
 /** A port's inbound or outbound sockets can never be LISTEN: that state is left out. */
@@ -22,7 +23,7 @@ export const portsCollector = defineCollector({
   name: 'ports',
   help: 'Socket counts by listening port and by remote port.',
   enabledByDefault: true,
-  sources: ['sockets'],
+  sources: [ENGINE_SOURCES.sockets],
   flags: {
     maxListenPorts: {
       name: 'collector.ports.max-listen',

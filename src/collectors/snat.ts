@@ -1,5 +1,6 @@
 /** Source NAT ports held per destination and the ports usable (docs/conntrack.md). */
 import type { SnatPorts } from '../snapshot/snat-accumulator.js';
+import { ENGINE_SOURCES } from '../snapshot/source-readers.js';
 import { defineCollector, type LabelledValue, labelled } from './collector.js';
 
 const OTHER = 'other';
@@ -35,7 +36,7 @@ export const snatCollector = defineCollector({
   // Off by default: it streams the whole conntrack table, about what `cat` of it costs.
   help: 'Source NAT ports held per destination from net/nf_conntrack, and the ports the NAT rules give.',
   enabledByDefault: false,
-  sources: ['snat'],
+  sources: [ENGINE_SOURCES.snat],
   flags: {
     snatTopDestinations: {
       name: 'collector.snat.top-destinations',

@@ -1,12 +1,13 @@
 /** Sockets by family and state from net/tcp and net/tcp6. */
 import { FAMILIES, type SocketTables, TCP_STATES } from '../snapshot/model.js';
+import { ENGINE_SOURCES } from '../snapshot/source-readers.js';
 import { defineCollector, labelled } from './collector.js';
 
 export const socketsCollector = defineCollector({
   name: 'sockets',
   help: 'Socket counts by family and state (tcpstate_sockets).',
   enabledByDefault: true,
-  sources: ['sockets'],
+  sources: [ENGINE_SOURCES.sockets],
   flags: {},
   select: (snapshot): Pick<SocketTables, 'states'> | undefined => snapshot.sockets,
   selectNamespace: (namespace) => namespace,

@@ -3,6 +3,7 @@
  * values over a trailing window, read between values (docs/connect-errors.md).
  */
 
+import { ENGINE_SOURCES } from '../snapshot/source-readers.js';
 import { resultOf, scheduledSource } from '../sources/scheduled-source.js';
 import type { Sockstat } from '../sources/sockstat.js';
 import type { SockstatFastReadings, SockstatPeaks } from '../sources/sockstat-peaks.js';
@@ -38,7 +39,7 @@ export const sockstatCollector = defineCollector({
   name: 'sockstat',
   help: 'Kernel socket totals from net/sockstat and net/sockstat6.',
   enabledByDefault: true,
-  sources: ['sockstat'],
+  sources: [ENGINE_SOURCES.sockstat, SOCKSTAT_FAST],
   flags: {
     sockstatFastIntervalMs: {
       name: 'collector.sockstat.fast-interval',
@@ -59,7 +60,6 @@ export const sockstatCollector = defineCollector({
       help: 'Trailing window over which tcpstate_sockstat_sockets_max is the highest reading.',
     },
   },
-  scheduled: SOCKSTAT_FAST,
   select: (snapshot): SockstatView | undefined => {
     if (snapshot.sockstat === undefined) return undefined;
     const peaks = resultOf(snapshot.scheduled, SOCKSTAT_FAST)?.node;

@@ -1,4 +1,6 @@
 /** The sysctls that govern TIME_WAIT, ephemeral ports, listen queues and TCP memory. */
+
+import { ENGINE_SOURCES } from '../snapshot/source-readers.js';
 import type { Sysctls } from '../sources/sysctl.js';
 import { defineCollector, labelled } from './collector.js';
 
@@ -6,7 +8,7 @@ export const sysctlCollector = defineCollector({
   name: 'sysctl',
   help: 'The TCP sysctls that matter for TIME_WAIT and port exhaustion.',
   enabledByDefault: true,
-  sources: ['sysctl'],
+  sources: [ENGINE_SOURCES.sysctl],
   flags: {},
   select: (snapshot): Pick<Sysctls, 'values'> | undefined => snapshot.sysctl,
   selectNamespace: (namespace) => ({ values: namespace.sysctls }),

@@ -15,10 +15,9 @@ export async function runOnce(config: ExporterConfig, io: CommandIo): Promise<nu
   namespace?.close();
   const snapshot = createSampler(sampleOptions).sample(namespaceSysctls);
   metrics.update(snapshot);
-  const readOnce = REGISTRY.collectors.some(
-    (collector) => config.collectors[collector.name] && collector.scheduled?.once === true,
-  );
-  if (readOnce) {
+  // The engine's sources were read by the sample; those that --once reads too start here.
+  const onceSources = REGISTRY.startedSources(config.collectors, 'once');
+  if (onceSources.length > 0) {
     // The sources' workers, schedulers and readers are loaded only when one is asked for.
     const [{ SCHEDULED_SOURCES }, { startScheduledSources }] = await Promise.all([
       import('./scheduled-sources.js'),
@@ -29,8 +28,7 @@ export async function runOnce(config: ExporterConfig, io: CommandIo): Promise<nu
       logger,
       store: metrics.sources,
       mode: 'once',
-      collectors: REGISTRY.collectors,
-      enabled: config.collectors,
+      sources: onceSources,
       starters: SCHEDULED_SOURCES,
     });
     sources.afterSample();

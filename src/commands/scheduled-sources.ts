@@ -1,7 +1,7 @@
 /**
- * How each scheduled source runs, one line each: the collector that shows a source names it
- * (`scheduled`), and the loop in source-runner.ts starts those of the enabled collectors
- * (docs/architecture.md, "Adding a scheduled source").
+ * How each source that the engine does not read runs, one line each: the collector that shows
+ * a source names it in its `sources`, and the loop in source-runner.ts starts those of the
+ * enabled collectors (docs/architecture.md, "Adding a scheduled source").
  */
 import { connectErrorsStarter } from './connect-errors-stream.js';
 import { netnsRoundsStarter } from './netns-rounds.js';

@@ -110,14 +110,17 @@ export async function runServe(
     },
   });
   let sources: RunningSources | undefined;
+  // A collector that reads no engine source (netns, connect-errors): the sample is not its health.
+  const sampledCollectors = REGISTRY.sampled(config.collectors);
   const scheduler = new SampleScheduler(sampler, config.sampleIntervalMs, {
     onSnapshot({ snapshot, rendered }) {
       metrics.update(snapshot, rendered);
       history.record(snapshot);
       sources?.afterSample();
-      // The netns rounds and the connect-errors stream come apart, and say their own transitions.
-      const nodeCollectors = { ...config.collectors, netns: false, 'connect-errors': false };
-      logCollectorTransitions(logger, health.observe(REGISTRY.statuses(snapshot, nodeCollectors)));
+      logCollectorTransitions(
+        logger,
+        health.observe(REGISTRY.statuses(snapshot, sampledCollectors)),
+      );
     },
     onSkipped() {
       metrics.countSkipped();
@@ -152,8 +155,7 @@ export async function runServe(
     logger,
     store: metrics.sources,
     mode: 'serve',
-    collectors: REGISTRY.collectors,
-    enabled: config.collectors,
+    sources: REGISTRY.startedSources(config.collectors, 'serve'),
     starters: SCHEDULED_SOURCES,
   });
   webConfig?.start();

@@ -1,10 +1,9 @@
 /**
- * The one loop that starts every enabled scheduled source and stops them together, for the
- * daemon and `--once`: a collector names its source (`scheduled`), a starter says how to
- * run it (scheduled-sources.ts lists them), and each result goes to the one store
- * (docs/architecture.md, "Adding a scheduled source").
+ * The one loop that starts the sources the enabled collectors name besides the engine's, and
+ * stops them together, for the daemon and `--once` (`CollectorSet.startedSources` says which):
+ * a starter says how to run each (scheduled-sources.ts lists them), and each result goes to
+ * the one store (docs/architecture.md, "Adding a scheduled source").
  */
-import type { AnyCollector } from '../collectors/collector-set.js';
 import { NETNS_ROUNDS } from '../collectors/netns.js';
 import type { ExporterConfig } from '../config/flags.js';
 import type { Logger } from '../log.js';
@@ -59,9 +58,8 @@ export interface RunOptions {
   readonly logger: Logger;
   readonly store: SourceStore;
   readonly mode: 'serve' | 'once';
-  /** The collectors and the starters (the registry's; tests add fakes). */
-  readonly collectors: readonly AnyCollector[];
-  readonly enabled: Readonly<Record<string, boolean>>;
+  /** What to start (`startedSources` of the enabled collectors), and the starters (the registry's; tests add fakes). */
+  readonly sources: readonly ScheduledSource<unknown>[];
   readonly starters: readonly SourceStarter<unknown>[];
   /** Where an `interval` schedule's flag is read: the collectors' options. */
   readonly options?: Readonly<Record<string, unknown>>;
@@ -93,16 +91,9 @@ export function maxAgeMs(period: number): number {
 
 export function startScheduledSources(run: RunOptions): RunningSources {
   const options = run.options ?? run.config.collectorOptions;
-  const wanted = new Set(
-    run.collectors
-      .filter((collector) => run.enabled[collector.name] === true)
-      .map((collector) => collector.scheduled)
-      .filter((source) => source !== undefined),
-  );
-  const starters = run.starters.filter(
-    (starter) =>
-      wanted.has(starter.source as ScheduledSource<unknown>) &&
-      (run.mode === 'serve' || starter.source.once),
+  const wanted = new Set(run.sources);
+  const starters = run.starters.filter((starter) =>
+    wanted.has(starter.source as ScheduledSource<unknown>),
   );
   const hasRounds = starters.some((starter) => starter.source === NETNS_ROUNDS);
   // A round source has no rounds to follow without the netns collector.

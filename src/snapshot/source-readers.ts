@@ -1,12 +1,13 @@
 /**
  * The engine's sources: one reader per part of a snapshot. The snapshot's parts, their
- * names and their types are derived from this table, so a new source is one line here
- * (see docs/architecture.md).
+ * names, their types and each source's declaration (read with every node sample) are derived
+ * from this table, so a new source is one line here (see docs/architecture.md).
  */
 import { join } from 'node:path';
 import { readConntrackStats } from '../sources/conntrack-stats.js';
 import { SourceError } from '../sources/kernel-files.js';
 import { readNetstat } from '../sources/netstat.js';
+import { type ScheduledSource, scheduledSource } from '../sources/scheduled-source.js';
 import { readSockstat } from '../sources/sockstat.js';
 import type { EphemeralSettings, Sysctls } from '../sources/sysctl.js';
 import type { TcpTableReader } from '../sources/tcp-table.js';
@@ -89,6 +90,22 @@ export const SOURCE_READERS: {
 
 /** Every source, in the order a sample reads them. */
 export const SOURCE_NAMES = Object.keys(READERS) as readonly SourceName[];
+
+/** An engine source as a collector names it: read with every node sample, `--once`'s too. */
+export type EngineSource<Name extends SourceName = SourceName> = ScheduledSource<
+  PartTypes[Name],
+  Name
+>;
+
+/** Each reader's declaration, by name: the sample plan is made of those the enabled collectors name. */
+export const ENGINE_SOURCES = Object.fromEntries(
+  SOURCE_NAMES.map((name) => [name, scheduledSource(name, { kind: 'sample' }, true)]),
+) as { readonly [Name in SourceName]: EngineSource<Name> };
+
+/** Whether a sample reads `source` (one of the engine's), rather than a starter. */
+export function isEngineSource(source: ScheduledSource<unknown>): source is EngineSource {
+  return ENGINE_SOURCES[source.name as SourceName] === source;
+}
 
 /** Reads one source into `parts` (throws what the source throws). */
 export function readPart<Name extends SourceName>(

@@ -1,9 +1,11 @@
 /**
- * The scheduled-source contract: a source declares when it is read (its schedule), and its
- * results reach the exposition through one store that keeps each source's latest result with
- * its time. The collector that shows a source's results names it (`scheduled` in its
- * definition); `commands/scheduled-sources.ts` lists what starts each one
- * (docs/architecture.md, "Adding a scheduled source").
+ * The source contract: every source declares when it is read (its schedule), and a collector
+ * names what it reads by these declarations (`sources` in its definition). The engine's
+ * sources are read by the node sample (their declarations are made beside their readers,
+ * `snapshot/source-readers.ts`); every other source's results reach the exposition through
+ * one store that keeps each source's latest result with its time, and
+ * `commands/scheduled-sources.ts` lists what starts each one (docs/architecture.md, "Adding a
+ * scheduled source").
  */
 
 /** When a source is read. */
@@ -18,8 +20,8 @@ export type Schedule =
   | { readonly kind: 'stream'; readonly heartbeatMs: number };
 
 /** A source as its collector names it: a name, a schedule and (as a type) its result. */
-export interface ScheduledSource<Result> {
-  readonly name: string;
+export interface ScheduledSource<Result, Name extends string = string> {
+  readonly name: Name;
   readonly schedule: Schedule;
   /** Whether `--once` reads it too (and waits for its first result before printing). */
   readonly once: boolean;
@@ -27,11 +29,11 @@ export interface ScheduledSource<Result> {
   readonly result?: Result;
 }
 
-export function scheduledSource<Result>(
-  name: string,
+export function scheduledSource<Result, Name extends string = string>(
+  name: Name,
   schedule: Schedule,
   once = false,
-): ScheduledSource<Result> {
+): ScheduledSource<Result, Name> {
   return { name, schedule, once };
 }
 

@@ -1,8 +1,9 @@
 /**
  * The scheduled-source registry: a fake source of each schedule (testkit/sources/, one file
- * each, with its one-line collector) is started by the one loop, reaches the exposition with
- * its time through the one store, and stops cleanly (docs/architecture.md, "Adding a
- * scheduled source"). The registry's own sources are each named by one collector.
+ * each, with its one-line collector) is named by its collector as the real ones are, started
+ * by the one loop, reaches the exposition with its time through the one store, and stops
+ * cleanly (docs/architecture.md, "Adding a scheduled source"). Every source a collector names
+ * is the engine's or has one starter.
  */
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
@@ -10,6 +11,7 @@ import type { AnyCollector } from '../../src/collectors/collector-set.js';
 import { collectorSet } from '../../src/collectors/collector-set.js';
 import { NETNS_ROUNDS } from '../../src/collectors/netns.js';
 import { COLLECTORS } from '../../src/collectors/registry.js';
+import { SOCKSTAT_FAST } from '../../src/collectors/sockstat.js';
 import { SCHEDULED_SOURCES } from '../../src/commands/scheduled-sources.js';
 import {
   defineStarter,
@@ -18,6 +20,7 @@ import {
   startScheduledSources,
 } from '../../src/commands/source-runner.js';
 import { ExporterMetrics } from '../../src/metrics/exporter-metrics.js';
+import { ENGINE_SOURCES, isEngineSource } from '../../src/snapshot/source-readers.js';
 import { exporterConfig } from '../../testkit/exporter/exporter-app.js';
 import { exampleSnapshot } from '../../testkit/exporter/exporter-snapshots.js';
 import { sampleValue } from '../../testkit/prometheus/exposition.js';
@@ -89,6 +92,8 @@ function enabledOnly(names: readonly string[]): Record<string, boolean> {
   return Object.fromEntries(WITH_FAKES.names.map((name) => [name, names.includes(name)]));
 }
 
+const byName = (sources: readonly { name: string }[]) => sources.map(({ name }) => name).sort();
+
 /** An exporter rendering the fakes' collectors in this thread, beside the registry's. */
 function exporterWith(names: readonly string[]): ExporterMetrics {
   const collectors = enabledOnly(names) as ExporterMetrics['options']['collectors'];
@@ -107,8 +112,7 @@ function startFakes(
     logger: pino({ level: 'silent' }),
     store: metrics.sources,
     mode,
-    collectors: WITH_FAKES.collectors,
-    enabled: enabledOnly(ALL_FAKES),
+    sources: WITH_FAKES.startedSources(enabledOnly(ALL_FAKES), mode),
     starters,
     options: { ...config.collectorOptions, fakeIntervalMs: 20, netnsIntervalMs: 30 },
   });
@@ -204,13 +208,30 @@ describe('scheduled sources', () => {
     metrics.close();
   });
 
-  it("has one starter for each collector's scheduled source", () => {
-    const named = COLLECTORS.map((collector) => (collector as AnyCollector).scheduled).filter(
-      (source) => source !== undefined,
+  it('reads the engine sources a collector names with the sample, and starts the others, fakes as the real ones', () => {
+    const enabled = enabledOnly([...ALL_FAKES, 'sockstat']);
+    // fake-sample and the engine's sockstat both declare {kind: 'sample'}: the engine reads one.
+    expect(FAKE_SAMPLE.schedule).toEqual(ENGINE_SOURCES.sockstat.schedule);
+    const plan = WITH_FAKES.sourcePlan(enabled);
+    expect(Object.keys(plan).filter((name) => plan[name as keyof typeof plan])).toEqual([
+      'sockstat',
+    ]);
+    expect(byName(WITH_FAKES.startedSources(enabled, 'serve'))).toEqual(
+      byName([...FAKE_SOURCES, NETNS_ROUNDS, SOCKSTAT_FAST]),
     );
-    const byName = (sources: readonly { name: string }[]) => sources.map(({ name }) => name).sort();
-    expect(byName(SCHEDULED_SOURCES.map((starter) => starter.source))).toEqual(byName(named));
-    for (const starter of SCHEDULED_SOURCES) expect(named).toContain(starter.source);
+    expect(byName(WITH_FAKES.startedSources(enabled, 'once'))).toEqual(
+      byName([FAKE_SAMPLE, FAKE_ROUND, NETNS_ROUNDS]),
+    );
+  });
+
+  it('has one starter for each source a collector names that the engine does not read', () => {
+    const named = [...new Set(COLLECTORS.flatMap((collector) => collector.sources))];
+    const started = named.filter((source) => !isEngineSource(source));
+    expect(byName(SCHEDULED_SOURCES.map((starter) => starter.source))).toEqual(byName(started));
+    for (const starter of SCHEDULED_SOURCES) expect(started).toContain(starter.source);
     expect(new Set(named.map((source) => source.name)).size).toBe(named.length);
+    for (const source of Object.values(ENGINE_SOURCES)) {
+      expect(source.schedule).toEqual({ kind: 'sample' });
+    }
   });
 });

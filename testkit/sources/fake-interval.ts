@@ -12,9 +12,8 @@ export const fakeIntervalCollector = defineCollector({
   name: 'fake-interval',
   help: 'Reads on its interval.',
   enabledByDefault: false,
-  sources: [],
+  sources: [FAKE_INTERVAL],
   flags: {},
-  scheduled: FAKE_INTERVAL,
   select: (snapshot) => resultOf(snapshot.scheduled, FAKE_INTERVAL),
   metrics: [
     {

@@ -10,9 +10,8 @@ export const fakeRoundCollector = defineCollector({
   name: 'fake-round',
   help: 'Reads after each round.',
   enabledByDefault: false,
-  sources: [],
+  sources: [FAKE_ROUND],
   flags: {},
-  scheduled: FAKE_ROUND,
   select: (snapshot) => resultOf(snapshot.scheduled, FAKE_ROUND),
   metrics: [
     {

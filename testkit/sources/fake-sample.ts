@@ -9,9 +9,8 @@ export const fakeSampleCollector = defineCollector({
   name: 'fake-sample',
   help: 'Reads with each sample.',
   enabledByDefault: false,
-  sources: [],
+  sources: [FAKE_SAMPLE],
   flags: {},
-  scheduled: FAKE_SAMPLE,
   select: (snapshot) => resultOf(snapshot.scheduled, FAKE_SAMPLE),
   metrics: [
     {

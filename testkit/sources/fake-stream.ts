@@ -12,9 +12,8 @@ export const fakeStreamCollector = defineCollector({
   name: 'fake-stream',
   help: 'Counts a stream.',
   enabledByDefault: false,
-  sources: [],
+  sources: [FAKE_STREAM],
   flags: {},
-  scheduled: FAKE_STREAM,
   select: (snapshot) => resultOf(snapshot.scheduled, FAKE_STREAM),
   metrics: [
     {
