@@ -14,6 +14,9 @@ export const PARTS = [
   'soak',
   'sample-intake',
   'basic-auth',
+  'tracer',
+  'sockstat-fast',
+  'nsenter',
 ] as const;
 export type Part = (typeof PARTS)[number];
 
