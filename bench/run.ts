@@ -37,14 +37,23 @@ import { runNsenterPart } from './sysctl/nsenter-bench.js';
 import { runSockstatFastPart } from './tracer/sockstat-fast-bench.js';
 import { runTracerPart } from './tracer/tracer-bench.js';
 
-/** Runs one part; a failure becomes a note in the report and the run goes on. */
+/**
+ * Runs one part and records how long it took (what a full run's length is made of); a
+ * failure becomes a note in the report and the run goes on.
+ */
 async function attempt(context: BenchContext, part: string, run: () => unknown): Promise<void> {
+  const started = performance.now();
   try {
     await run();
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     context.note(part, `failed: ${message.split('\n').slice(0, 3).join(' ')}`);
   }
+  context.emit({
+    kind: 'part-time',
+    part,
+    seconds: Math.round((performance.now() - started) / 100) / 10,
+  });
 }
 
 async function runParts(context: BenchContext): Promise<void> {

@@ -358,6 +358,13 @@ export interface NsenterMeasurement {
   readonly spawnBlockedMs: readonly number[];
 }
 
+/** How long one part took (a part run in two steps, like daemon, has two). */
+export interface PartTime {
+  readonly kind: 'part-time';
+  readonly part: string;
+  readonly seconds: number;
+}
+
 /** Printed last: how long the run took and how busy the machine was by then. */
 export interface RunEnd {
   readonly kind: 'end';
@@ -410,5 +417,6 @@ export type BenchRecord =
   | TracerMeasurement
   | SockstatFastMeasurement
   | NsenterMeasurement
+  | PartTime
   | BenchNote
   | RunEnd;

@@ -175,6 +175,19 @@ describe('the generated sections of other pages', () => {
   });
 });
 
+describe("the run's length", () => {
+  it('is shown by part on the page, a part timed in two steps summed', () => {
+    const timed: BenchRecord[] = [
+      ...RECORDS,
+      { kind: 'part-time', part: 'synthetic', seconds: 252 },
+      { kind: 'part-time', part: 'daemon', seconds: 30 },
+      { kind: 'part-time', part: 'daemon', seconds: 60 },
+    ];
+    expect(benchmarksPage(timed)).toContain('- by part: synthetic 4.2 min, daemon 1.5 min\n');
+    expect(benchmarksPage(RECORDS)).not.toContain('by part:');
+  });
+});
+
 describe('the records a page may come from', () => {
   it('are never those of a quick run, several runs, an unfinished or a modified one', () => {
     const quick = withMachine((machine) => ({ ...machine, run: { ...machine.run, quick: true } }));
