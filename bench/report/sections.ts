@@ -314,7 +314,9 @@ function spread(values: readonly number[], format: (value: number) => string): s
 }
 
 const perCall = (ns: number) =>
-  ns >= 10_000 ? `${(ns / 1000).toFixed(0)} µs` : `${ns.toFixed(0)} ns`;
+  ns >= 10_000
+    ? `${(ns / 1000).toLocaleString('en-US', { maximumFractionDigits: 0 })} µs`
+    : `${ns.toLocaleString('en-US', { maximumFractionDigits: 0 })} ns`;
 
 function tracer(records: readonly BenchRecord[]): string {
   const loops = ofKind(records, 'tracer') as TracerMeasurement[];
