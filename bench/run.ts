@@ -33,15 +33,27 @@ import { netnsSection } from './netns/netns-report.js';
 import { readRecords, writeDocs } from './report/docs.js';
 import { renderSections } from './report/report.js';
 import { renderGeneratedSections } from './report/sections.js';
+import { runNsenterPart } from './sysctl/nsenter-bench.js';
+import { runSockstatFastPart } from './tracer/sockstat-fast-bench.js';
+import { runTracerPart } from './tracer/tracer-bench.js';
 
-/** Runs one part; a failure becomes a note in the report and the run goes on. */
+/**
+ * Runs one part and records how long it took (what a full run's length is made of); a
+ * failure becomes a note in the report and the run goes on.
+ */
 async function attempt(context: BenchContext, part: string, run: () => unknown): Promise<void> {
+  const started = performance.now();
   try {
     await run();
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     context.note(part, `failed: ${message.split('\n').slice(0, 3).join(' ')}`);
   }
+  context.emit({
+    kind: 'part-time',
+    part,
+    seconds: Math.round((performance.now() - started) / 100) / 10,
+  });
 }
 
 async function runParts(context: BenchContext): Promise<void> {
@@ -80,6 +92,10 @@ async function runParts(context: BenchContext): Promise<void> {
     await attempt(context, 'sample-intake', () => runSampleIntakePart(context));
   if (parts.has('basic-auth'))
     await attempt(context, 'basic-auth', () => runBasicAuthPart(context));
+  if (parts.has('tracer')) await attempt(context, 'tracer', () => runTracerPart(context));
+  if (parts.has('sockstat-fast'))
+    await attempt(context, 'sockstat-fast', () => runSockstatFastPart(context));
+  if (parts.has('nsenter')) await attempt(context, 'nsenter', () => runNsenterPart(context));
 }
 
 /** Every run's records, kept where `--report` can render them again. */

@@ -27,10 +27,19 @@ export interface DaemonBuild {
  * package.json, node_modules reachable), so it runs exactly as `npm start` would. `tree`
  * is this checkout, or another revision's files (the cold-start part's baseline).
  */
+/** Builds by run and tree: the daemon, cold-start and footprint parts share one compile. */
+const builds = new WeakMap<BenchContext, Map<string, DaemonBuild>>();
+
 export function buildDaemon(context: BenchContext, tree = REPO): DaemonBuild {
+  const byTree = builds.get(context) ?? new Map<string, DaemonBuild>();
+  builds.set(context, byTree);
+  const built = byTree.get(tree);
+  if (built !== undefined) return built;
   const dir = context.scratchDir('daemon');
   context.log(`daemon: compiling ${tree === REPO ? 'src' : `${tree}/src`} with tsc`);
-  return { cli: compileTree(tree, dir) };
+  const build = { cli: compileTree(tree, dir) };
+  byTree.set(tree, build);
+  return build;
 }
 
 /**

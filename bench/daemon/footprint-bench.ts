@@ -18,7 +18,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { createRequire } from 'node:module';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { launcherOf } from '../../testkit/exporter/launcher.js';
 import { missingCapability } from '../../testkit/kernel/capabilities.js';
 import { NetnsLab } from '../../testkit/kernel/netns.js';
@@ -27,9 +27,8 @@ import type { BenchContext } from '../lib/context.js';
 import { RealTable } from '../lib/real-table.js';
 import type { FootprintMemory, LatencySummary, RssReading } from '../lib/results.js';
 import { writeSyntheticProcfs } from '../lib/synthetic-table.js';
-import { compileTree } from './daemon-bench.js';
+import { buildDaemon } from './daemon-bench.js';
 
-const REPO = resolve(import.meta.dirname, '../..');
 const AUTOCANNON = createRequire(import.meta.url).resolve('autocannon');
 const PROMETHEUS_REQUEST_HEADERS = {
   accept: 'application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5,*/*;q=0.1',
@@ -43,11 +42,6 @@ const PROMETHEUS_HEADERS = Object.entries(PROMETHEUS_REQUEST_HEADERS).flatMap(([
 /** Where this part's files go; set for the part's duration. */
 let work = '';
 let log: (message: string) => void = () => {};
-
-/** The tree's daemon compiled like the package (older checkouts name dist/cli.js as bin). */
-function build(tree: string, name: string): string {
-  return compileTree(tree, join(work, name));
-}
 
 /** CPU time of the process's main thread (the HTTP server's event loop), in ms. */
 function mainThreadCpuMs(pid: number): number {
@@ -472,10 +466,10 @@ export async function runFootprintPart(context: BenchContext): Promise<void> {
   const { baseline } = context.options;
   if (baseline !== undefined) {
     log(`building the daemon of ${baseline}`);
-    clis.set(baseline, build(checkout(context, baseline), 'baseline'));
+    clis.set(baseline, buildDaemon(context, checkout(context, baseline)).cli);
   }
   log('building the daemon of this tree');
-  clis.set('this tree', build(REPO, 'daemon'));
+  clis.set('this tree', buildDaemon(context).cli);
   for (const [name, cli] of clis) {
     log(`scrape: ${name}`);
     await scrapePart(context, cli, name);

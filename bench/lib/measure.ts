@@ -48,12 +48,18 @@ export function meanCpuSeconds(sample: CostSample): number {
   return (sample.userSeconds + sample.systemSeconds) / sample.runs;
 }
 
-export function medianWallSeconds(sample: CostSample): number {
-  const sorted = [...sample.wallSeconds].sort((a, b) => a - b);
+/** The middle value (the mean of the two middle ones for an even count); NaN for none. */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
   const middle = sorted.length >> 1;
   return sorted.length % 2 === 1
     ? (sorted[middle] as number)
     : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
+
+export function medianWallSeconds(sample: CostSample): number {
+  return median(sample.wallSeconds);
 }
 
 /**

@@ -14,6 +14,9 @@ export const PARTS = [
   'soak',
   'sample-intake',
   'basic-auth',
+  'tracer',
+  'sockstat-fast',
+  'nsenter',
 ] as const;
 export type Part = (typeof PARTS)[number];
 
@@ -43,8 +46,8 @@ export const USAGE = `Usage: npm run bench -- [options]
   --sizes LIST       table sizes, e.g. 10k,100k,1m (default 10k,100k,1m)
   --only LIST        parts to run: ${PARTS.join(',')} (default all)
   --docs / --no-docs write docs/benchmarks.{md,png,jsonl} and the generated sections of
-                     docs/reliability.md, namespaces.md and web.md from a run of every part,
-                     never a --quick one (default: on for a full default run)
+                     other docs/ pages from a run of every part, never a --quick one
+                     (default: on for a full default run)
   --report FILE      measure nothing; report an earlier run's records (bench/out/*.jsonl,
                      docs/benchmarks.jsonl)
   --baseline REV     cold-start, netns-idle and footprint parts: also run this git revision

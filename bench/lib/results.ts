@@ -312,6 +312,59 @@ export interface BasicAuthMeasurement {
   readonly bcryptEveryTimeMs: number;
 }
 
+/**
+ * One loop in a lab namespace with the connect-errors collector's tracefs events off and on,
+ * alternated round by round: the time of one call in each round, in ns.
+ */
+export interface TracerMeasurement {
+  readonly kind: 'tracer';
+  /** `getppid()`, or `connect()+close()` on loopback. */
+  readonly loop: string;
+  readonly calls: number;
+  readonly offNs: readonly number[];
+  readonly onNs: readonly number[];
+}
+
+/**
+ * CPU of one fast sockstat reading (`net/sockstat` and `net/sockstat6`, the daemon's reader):
+ * the node's own, or through `/proc/<pid>/net` of `namespaces` lab namespaces, alternated
+ * with the node's in each round. ms per reading in each round, `readings` readings a round.
+ */
+export interface SockstatFastMeasurement {
+  readonly kind: 'sockstat-fast';
+  /** 0: the node's own `/proc/net`. */
+  readonly namespaces: number;
+  readonly readings: number;
+  readonly msPerRound: readonly number[];
+}
+
+/**
+ * Reading a namespace's sysctls through the nsenter reader (src/sources/netns-sysctl.ts), in
+ * ms: a first read (a new reader: its shell is started), reads through a kept shell, a round
+ * of `namespaces` namespaces through the cache `concurrency` at once with the event loop's
+ * delay during it and idle, and the alternative of spawning one nsenter per read from Node.
+ */
+export interface NsenterMeasurement {
+  readonly kind: 'nsenter';
+  readonly firstMs: readonly number[];
+  readonly keptMs: readonly number[];
+  readonly namespaces: number;
+  readonly concurrency: number;
+  readonly roundMs: number;
+  readonly idleDelay: { readonly p50Ms: number; readonly p99Ms: number };
+  readonly roundDelay: { readonly p50Ms: number; readonly p99Ms: number };
+  /** One `execFile('nsenter', ...)` per read: the read, and how long the call held the loop. */
+  readonly spawnMs: readonly number[];
+  readonly spawnBlockedMs: readonly number[];
+}
+
+/** How long one part took (a part run in two steps, like daemon, has two). */
+export interface PartTime {
+  readonly kind: 'part-time';
+  readonly part: string;
+  readonly seconds: number;
+}
+
 /** Printed last: how long the run took and how busy the machine was by then. */
 export interface RunEnd {
   readonly kind: 'end';
@@ -361,5 +414,9 @@ export type BenchRecord =
   | SoakMeasurement
   | SampleIntakeMeasurement
   | BasicAuthMeasurement
+  | TracerMeasurement
+  | SockstatFastMeasurement
+  | NsenterMeasurement
+  | PartTime
   | BenchNote
   | RunEnd;

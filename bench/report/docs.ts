@@ -35,7 +35,8 @@ npm run bench -- --only cold-start --baseline d1dabbb   # start-up cost, before/
 npm run bench -- --only footprint,netns-idle --baseline REV   # the same for scrapes, memory, namespaces
 \`\`\`
 
-A full run prints its total time at the end (the run on this page: see [Machine](#machine)).
+A full run prints its total time at the end and records each part's (the run on this page:
+see [Machine](#machine)).
 
 The real-table part needs root (network namespaces), iproute2, perl, hyperfine and
 prometheus-node-exporter (Debian packages); 1M sockets need about 6 GiB of free memory.

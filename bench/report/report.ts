@@ -5,11 +5,9 @@ import {
   type ColdStartMeasurement,
   type CostMeasurement,
   type DaemonMeasurement,
-  type MachineInfo,
   type MemoryMeasurement,
   type Phase,
   type ProfileMeasurement,
-  type RunEnd,
   type TableMeasurement,
   TOOL_LABELS,
   TOOLS,
@@ -186,7 +184,9 @@ function verdict(holds: boolean | undefined): string {
   return holds === undefined ? 'not judged' : holds ? 'holds' : '**missed**';
 }
 
-function machineSection(machine: MachineInfo | undefined, end: RunEnd | undefined): string {
+function machineSection(records: readonly BenchRecord[]): string {
+  const machine = ofKind(records, 'machine')[0];
+  const end = ofKind(records, 'end')[0];
   if (machine === undefined) return '';
   const tools = Object.entries(machine.tools)
     .map(([name, version]) => `${name}: ${version}`)
@@ -198,8 +198,22 @@ function machineSection(machine: MachineInfo | undefined, end: RunEnd | undefine
       (end
         ? `, at end ${end.loadAverageAtEnd.join(' ')}; the run took ${Math.round(end.durationSeconds / 60)} min`
         : ''),
+    ...partTimes(records),
     `- ${tools}`,
   ].join('\n');
+}
+
+/** `- by part: synthetic 4.2 min, real 12.0 min, …`, when the run timed its parts. */
+function partTimes(records: readonly BenchRecord[]): string[] {
+  const seconds = new Map<string, number>();
+  for (const record of records) {
+    if (record.kind === 'part-time') {
+      seconds.set(record.part, (seconds.get(record.part) ?? 0) + record.seconds);
+    }
+  }
+  if (seconds.size === 0) return [];
+  const times = [...seconds].map(([part, time]) => `${part} ${(time / 60).toFixed(1)} min`);
+  return [`- by part: ${times.join(', ')}`];
 }
 
 function memorySection(rows: readonly MemoryMeasurement[]): string {
@@ -289,8 +303,7 @@ function coldStartSection(rows: readonly ColdStartMeasurement[]): string {
 /** Every section that has data, as markdown. */
 export function renderSections(records: readonly BenchRecord[]): string {
   const parts: string[] = [];
-  const machine = ofKind(records, 'machine')[0];
-  parts.push(`## Machine\n\n${machineSection(machine, ofKind(records, 'end')[0])}`);
+  parts.push(`## Machine\n\n${machineSection(records)}`);
   parts.push(
     `## Targets\n\n${table(
       ['target', 'measured', 'verdict'],

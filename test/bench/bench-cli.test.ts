@@ -58,6 +58,10 @@ describe.skipIf(!canRun('bench --json', { commands: ['hyperfine'] }))('bench --j
       .map((line) => JSON.parse(line) as BenchRecord);
     expect(records[0]?.kind).toBe('machine');
     expect(records.at(-1)?.kind).toBe('end');
+    // Each part's length is recorded, so a run says where its time goes.
+    expect(records.filter((record) => record.kind === 'part-time')).toEqual([
+      { kind: 'part-time', part: 'synthetic', seconds: expect.any(Number) },
+    ]);
     const costs = records.filter((record): record is CostMeasurement => record.kind === 'cost');
     expect(costs.map((cost) => cost.tool).sort()).toEqual(
       ['cat', 'decoder', 'engine', 'naive', 'naive-parse', 'parser'].sort(),

@@ -88,6 +88,74 @@ describe('the generated sections of other pages', () => {
     expect(second.split('<!-- bench:top-k:start')[0]).toBe(page.split('<!-- bench:top-k:start')[0]);
   });
 
+  it('show the tracer, sockstat-fast and nsenter figures of the records, and only those', () => {
+    const run = withMachine((machine) => ({
+      ...machine,
+      run: { ...machine.run, parts: [...machine.run.parts, 'tracer', 'sockstat-fast', 'nsenter'] },
+    }));
+    const measured = (scale: number): BenchRecord[] => [
+      ...run,
+      {
+        kind: 'tracer',
+        loop: '`getppid()`',
+        calls: 500_000,
+        offNs: [300, 500, 400],
+        onNs: [420 * scale, 440, 410],
+      },
+      { kind: 'sockstat-fast', namespaces: 0, readings: 400, msPerRound: [0.05, 0.04] },
+      { kind: 'sockstat-fast', namespaces: 100, readings: 400, msPerRound: [5 * scale, 6 * scale] },
+      {
+        kind: 'nsenter',
+        firstMs: [30, 40 * scale, 50],
+        keptMs: [12, 10, 14],
+        namespaces: 20,
+        concurrency: 4,
+        roundMs: 280 * scale,
+        idleDelay: { p50Ms: 1.1, p99Ms: 3 },
+        roundDelay: { p50Ms: 1.2, p99Ms: 8 },
+        spawnMs: [50, 60],
+        spawnBlockedMs: [20, 35],
+      },
+    ];
+    const connectErrors = readFileSync(`${DOCS}connect-errors.md`, 'utf8');
+    const sysctls = readFileSync(`${DOCS}namespace-sysctls.md`, 'utf8');
+    const once = (scale: number) => ({
+      connectErrors: withSections('connect-errors.md', connectErrors, measured(scale)),
+      sysctls: withSections('namespace-sysctls.md', sysctls, measured(scale)),
+    });
+    const first = once(1);
+    // Medians of the rounds with their range, and the change of the medians (420 / 400).
+    expect(sectionBody(first.connectErrors, 'tracer')).toContain(
+      '| `getppid()` | 500,000 | 400 ns (300 ns-500 ns) | 420 ns (410 ns-440 ns) | 5.0 % |',
+    );
+    expect(sectionBody(first.connectErrors, 'sockstat-fast')).toContain(
+      '| 100 namespaces, through `/proc/<pid>/net` | 5.5 ms (5.0 ms-6.0 ms) | 2.2 % | 122.2× |',
+    );
+    expect(sectionBody(first.sysctls, 'nsenter')).toContain(
+      '| 20 namespaces through the cache, 4 at once | 280 ms, 14 ms per namespace |',
+    );
+    expect(sectionBody(first.sysctls, 'nsenter')).toContain(
+      '40 ms median, 30 ms at best, 50 ms at worst (3 reads)',
+    );
+    for (const [page, body] of [
+      ['connect-errors.md', sectionBody(first.connectErrors, 'tracer')],
+      ['namespace-sysctls.md', sectionBody(first.sysctls, 'nsenter')],
+    ] as const) {
+      expect(body, page).not.toContain('Not measured yet');
+    }
+    // A page whose figures are not its records' is rewritten: the check above fails on it.
+    const second = once(2);
+    expect(second.connectErrors).not.toBe(first.connectErrors);
+    expect(withSections('connect-errors.md', first.connectErrors, measured(2))).toBe(
+      second.connectErrors,
+    );
+    expect(sectionBody(second.connectErrors, 'sockstat-fast')).toContain(
+      '11.0 ms (10.0 ms-12.0 ms)',
+    );
+    expect(sectionBody(second.sysctls, 'nsenter')).toContain('560 ms, 28 ms per namespace');
+    expect(second.sysctls).not.toContain('280 ms');
+  });
+
   it('say why a part of the run measured nothing', () => {
     const run = withMachine((machine) => ({
       ...machine,
@@ -104,6 +172,19 @@ describe('the generated sections of other pages', () => {
     expect(() => withSections('reliability.md', '# Reliability\n', RECORDS)).toThrow(
       'docs/reliability.md has no markers for the top-k section',
     );
+  });
+});
+
+describe("the run's length", () => {
+  it('is shown by part on the page, a part timed in two steps summed', () => {
+    const timed: BenchRecord[] = [
+      ...RECORDS,
+      { kind: 'part-time', part: 'synthetic', seconds: 252 },
+      { kind: 'part-time', part: 'daemon', seconds: 30 },
+      { kind: 'part-time', part: 'daemon', seconds: 60 },
+    ];
+    expect(benchmarksPage(timed)).toContain('- by part: synthetic 4.2 min, daemon 1.5 min\n');
+    expect(benchmarksPage(RECORDS)).not.toContain('by part:');
   });
 });
 

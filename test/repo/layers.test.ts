@@ -152,7 +152,7 @@ const ARCHITECTURE = readFileSync(join(REPO_ROOT, 'docs/architecture.md'), 'utf8
 const LAYERS = readLayers(ARCHITECTURE);
 const BENCH_LAYERS = readLayers(ARCHITECTURE, 'bench-layers');
 /** The bench's kinds: each measures one thing and shares code only through lib/. */
-const BENCH_KINDS = ['engine', 'daemon', 'netns', 'conntrack', 'tracer'];
+const BENCH_KINDS = ['engine', 'daemon', 'netns', 'conntrack', 'tracer', 'sysctl'];
 
 /** Imports from one kind of bench into another. */
 function crossKindImports(files: readonly SourceFile[]): string[] {
