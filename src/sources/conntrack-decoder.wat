@@ -10,20 +10,27 @@
 ;; Lines without two tuples, with a bad address or port, are malformed.
 ;;
 ;; Memory: [0, 1 MiB) read buffer; 64 bytes of slack (the newline scan loads 16 bytes at a
-;; time); the key being counted; the hash table from 0x110000, grown by doubling.
+;; time); scratch; a batch of keys to count; the hash table from 0x110000, grown by doubling.
 ;; Key (36 bytes): port word (remote port | IPv6 << 16 | protocol << 17), NAT address,
 ;; remote address (16 bytes each, network order; IPv4 in the first 4, the rest zero).
 ;; Slot (40 bytes): count (0: empty), then the key.
+;;
+;; The table is larger than the caches, and each read() of the kernel's table evicts them,
+;; so nearly every lookup misses: keys are counted in batches whose slots are loaded first,
+;; all at once, so the misses overlap instead of coming one after another.
 (module
   (memory (export "memory") 20)
   (global (export "bufferBytes") i32 (i32.const 1048576))
-  (global $key i32 (i32.const 1048640))
-  (global $nat i32 (i32.const 1048644))
-  (global $remote i32 (i32.const 1048660))
   ;; The original source address, compared with the NAT address.
-  (global $original i32 (i32.const 1048676))
+  (global $original i32 (i32.const 1048640))
   ;; Groups of an IPv6 address being decoded, one i32 each.
-  (global $groups i32 (i32.const 1048704))
+  (global $groups i32 (i32.const 1048672))
+  ;; Keys waiting to be counted, 40 bytes apart (the key, then its hash).
+  (global $batch i32 (i32.const 1048704))
+  (global $batchKeys i32 (i32.const 32))
+  (global $batched (mut i32) (i32.const 0))
+  ;; Where the batch's first loads go, so that they are not dropped as unused.
+  (global $touched (mut i32) (i32.const 0))
   (global $table (export "table") i32 (i32.const 1114112))
   (global $initialSlots i32 (i32.const 4096))
 
@@ -52,6 +59,7 @@
     (global.set $slots (local.get $slots))
     (memory.fill (global.get $table) (i32.const 0) (i32.mul (local.get $slots) (i32.const 40)))
     (global.set $size (i32.const 0))
+    (global.set $batched (i32.const 0))
     (global.set $lines (i32.const 0))
     (global.set $malformed (i32.const 0))
     (global.set $natted (i32.const 0)))
@@ -259,11 +267,11 @@
       (br_if $words (i32.lt_u (local.get $word) (i32.const 9))))
     (i32.xor (local.get $hash) (i32.shr_u (local.get $hash) (i32.const 15))))
 
-  ;; The slot of the key at $at: its own, or the empty one where it belongs.
-  (func $slotOf (param $at i32) (result i32)
+  ;; The slot of the key at $at, whose hash is $hash: its own, or the empty one where it belongs.
+  (func $slotOf (param $at i32) (param $hash i32) (result i32)
     (local $mask i32) (local $index i32) (local $slot i32)
     (local.set $mask (i32.sub (global.get $slots) (i32.const 1)))
-    (local.set $index (i32.and (call $hash (local.get $at)) (local.get $mask)))
+    (local.set $index (i32.and (local.get $hash) (local.get $mask)))
     (loop $probe
       (local.set $slot
         (i32.add (global.get $table) (i32.mul (local.get $index) (i32.const 40))))
@@ -304,34 +312,67 @@
     (loop $each
       (if (i32.load (local.get $slot))
         (then
-          (memory.copy (call $slotOf (i32.add (local.get $slot) (i32.const 4)))
+          (memory.copy
+            (call $slotOf (i32.add (local.get $slot) (i32.const 4))
+              (call $hash (i32.add (local.get $slot) (i32.const 4))))
             (local.get $slot) (i32.const 40))))
       (local.set $slot (i32.add (local.get $slot) (i32.const 40)))
       (br_if $each (i32.lt_u (local.get $slot) (local.get $end))))
     (i32.const 1))
 
-  ;; Counts the key: 1, or 0 when the table is at its cap.
-  (func $count (result i32)
+  ;; Counts the key at $key, whose hash is $hash: 1, or 0 when the table is at its cap.
+  (func $count (param $key i32) (param $hash i32) (result i32)
     (local $slot i32)
-    (local.set $slot (call $slotOf (global.get $key)))
+    (local.set $slot (call $slotOf (local.get $key) (local.get $hash)))
     (if (i32.eqz (i32.load (local.get $slot)))
       (then
         (if (i32.gt_u (i32.shl (i32.add (global.get $size) (i32.const 1)) (i32.const 1))
               (global.get $slots))
           (then
             (if (i32.eqz (call $grow)) (then (return (i32.const 0))))
-            (local.set $slot (call $slotOf (global.get $key)))))
-        (memory.copy (i32.add (local.get $slot) (i32.const 4)) (global.get $key) (i32.const 36))
+            (local.set $slot (call $slotOf (local.get $key) (local.get $hash)))))
+        (memory.copy (i32.add (local.get $slot) (i32.const 4)) (local.get $key) (i32.const 36))
         (global.set $size (i32.add (global.get $size) (i32.const 1)))))
     (i32.store (local.get $slot) (i32.add (i32.load (local.get $slot)) (i32.const 1)))
     (i32.const 1))
 
-  ;; 1: a source-NATed flow, counted; 0: a flow that is not, or of a protocol without
-  ;; ports; -1: malformed; -2: the table is at its cap. The tuples' fields come in a fixed
-  ;; order (src, dst, then sport, dport), so each is expected in turn, not looked up.
+  ;; Counts the batch's keys, their first slots loaded first: 1, or 0 at the table's cap.
+  (func $flush (result i32)
+    (local $key i32) (local $end i32) (local $mask i32) (local $touched i32)
+    (local.set $end
+      (i32.add (global.get $batch) (i32.mul (global.get $batched) (i32.const 40))))
+    (local.set $mask (i32.sub (global.get $slots) (i32.const 1)))
+    (local.set $key (global.get $batch))
+    (block $touchedAll
+      (loop $touch
+        (br_if $touchedAll (i32.ge_u (local.get $key) (local.get $end)))
+        (local.set $touched
+          (i32.add (local.get $touched)
+            (i32.load (i32.add (global.get $table)
+              (i32.mul (i32.and (i32.load offset=36 (local.get $key)) (local.get $mask))
+                (i32.const 40))))))
+        (local.set $key (i32.add (local.get $key) (i32.const 40)))
+        (br $touch)))
+    (global.set $touched (local.get $touched))
+    (global.set $batched (i32.const 0))
+    (local.set $key (global.get $batch))
+    (block $countedAll
+      (loop $each
+        (br_if $countedAll (i32.ge_u (local.get $key) (local.get $end)))
+        (if (i32.eqz (call $count (local.get $key) (i32.load offset=36 (local.get $key))))
+          (then (return (i32.const 0))))
+        (local.set $key (i32.add (local.get $key) (i32.const 40)))
+        (br $each)))
+    (i32.const 1))
+
+  ;; 1: a source-NATed flow, batched to be counted; 0: a flow that is not, or of a protocol
+  ;; without ports; -1: malformed; -2: the table is at its cap. The tuples' fields come in a
+  ;; fixed order (src, dst, then sport, dport), so each is expected in turn, not looked up.
   (func $decodeLine (param $start i32) (param $end i32) (result i32)
     (local $ipv6 i32) (local $protocol i64) (local $at i32) (local $sourcePort i32)
-    (local $remotePort i32) (local $natPort i32)
+    (local $remotePort i32) (local $natPort i32) (local $key i32)
+    (local.set $key
+      (i32.add (global.get $batch) (i32.mul (global.get $batched) (i32.const 40))))
     (local.set $ipv6 (i32.eq (i32.load8_u offset=3 (local.get $start)) (i32.const 54)))
     ;; Fields 3 and 4: the protocol's name, then its number.
     (local.set $protocol
@@ -363,12 +404,14 @@
     ;; The reply tuple: remote address and port, then the NAT address and port.
     (local.set $at (call $nextTuple (global.get $after) (local.get $end)))
     (if (i32.lt_s (local.get $at) (i32.const 0)) (then (return (i32.const -1))))
-    (local.set $at (call $address (local.get $at) (local.get $end) (local.get $ipv6) (global.get $remote)))
+    (local.set $at (call $address (local.get $at) (local.get $end) (local.get $ipv6)
+      (i32.add (local.get $key) (i32.const 20))))
     (if (i32.lt_s (local.get $at) (i32.const 0)) (then (return (i32.const -1))))
     (if (i32.eqz (call $matches (local.get $at) (local.get $end) (i64.const 0x3d74736420) (i32.const 5)))
       (then (return (i32.const -1))))
     (local.set $at
-      (call $address (i32.add (local.get $at) (i32.const 5)) (local.get $end) (local.get $ipv6) (global.get $nat)))
+      (call $address (i32.add (local.get $at) (i32.const 5)) (local.get $end) (local.get $ipv6)
+        (i32.add (local.get $key) (i32.const 4))))
     (if (i32.lt_s (local.get $at) (i32.const 0)) (then (return (i32.const -1))))
     (if (i32.eqz (call $matches (local.get $at) (local.get $end) (i64.const 0x3d74726f707320) (i32.const 7)))
       (then (return (i32.const -1))))
@@ -379,13 +422,17 @@
     (local.set $natPort (call $port (i32.add (global.get $after) (i32.const 7)) (local.get $end)))
     (if (i32.lt_s (local.get $natPort) (i32.const 0)) (then (return (i32.const -1))))
     (if (i32.and (i32.eq (local.get $natPort) (local.get $sourcePort))
-          (i32.eqz (v128.any_true (v128.xor (v128.load (global.get $nat)) (v128.load (global.get $original))))))
+          (i32.eqz (v128.any_true (v128.xor (v128.load offset=4 (local.get $key))
+            (v128.load (global.get $original))))))
       (then (return (i32.const 0))))
-    (i32.store (global.get $key)
+    (i32.store (local.get $key)
       (i32.or (local.get $remotePort)
         (i32.or (i32.shl (local.get $ipv6) (i32.const 16))
           (i32.shl (i32.wrap_i64 (local.get $protocol)) (i32.const 17)))))
-    (if (i32.eqz (call $count)) (then (return (i32.const -2))))
+    (i32.store offset=36 (local.get $key) (call $hash (local.get $key)))
+    (global.set $batched (i32.add (global.get $batched) (i32.const 1)))
+    (if (i32.eq (global.get $batched) (global.get $batchKeys))
+      (then (if (i32.eqz (call $flush)) (then (return (i32.const -2))))))
     (i32.const 1))
 
   ;; Decodes every complete line in [0, $end), the first one skipped as malformed if
@@ -423,5 +470,6 @@
         (global.set $natted (i32.add (global.get $natted) (i32.eq (local.get $outcome) (i32.const 1))))
         (local.set $lineStart (i32.add (local.get $newline) (i32.const 1)))
         (br $eachLine)))
+    (if (i32.eqz (call $flush)) (then (return (i32.const -1))))
     (local.get $lineStart))
 )
