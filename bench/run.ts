@@ -7,6 +7,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { runConntrackPart } from './conntrack/conntrack-bench.js';
 import { runBasicAuthPart } from './daemon/basic-auth-bench.js';
 import { runColdStartPart } from './daemon/cold-start-bench.js';
 import {
@@ -80,6 +81,7 @@ async function runParts(context: BenchContext): Promise<void> {
     await attempt(context, 'sample-intake', () => runSampleIntakePart(context));
   if (parts.has('basic-auth'))
     await attempt(context, 'basic-auth', () => runBasicAuthPart(context));
+  if (parts.has('conntrack')) await attempt(context, 'conntrack', () => runConntrackPart(context));
 }
 
 /** Every run's records, kept where `--report` can render them again. */

@@ -14,6 +14,7 @@ export const PARTS = [
   'soak',
   'sample-intake',
   'basic-auth',
+  'conntrack',
 ] as const;
 export type Part = (typeof PARTS)[number];
 
@@ -47,7 +48,7 @@ export const USAGE = `Usage: npm run bench -- [options]
                      never a --quick one (default: on for a full default run)
   --report FILE      measure nothing; report an earlier run's records (bench/out/*.jsonl,
                      docs/benchmarks.jsonl)
-  --baseline REV     cold-start, netns-idle and footprint parts: also run this git revision
+  --baseline REV     cold-start, netns-idle, footprint and conntrack parts: also run this git revision
                      (before/after in one run)
   --help             this text
 
