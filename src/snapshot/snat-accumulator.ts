@@ -119,7 +119,8 @@ export function readSnatPorts(
   const top = new TopK<number>(options.snatTopDestinations, (a, b) => {
     return reader.countAt(b) - reader.countAt(a) || a - b;
   });
-  for (let slot = 0; slot < reader.slots; slot++) if (reader.countAt(slot) > 0) top.offer(slot);
+  const slots = reader.slots;
+  for (let slot = 0; slot < slots; slot++) if (reader.countAt(slot) > 0) top.offer(slot);
   const used = top.sorted().map((slot) => ({
     ...describeDestination(reader.destinationAt(slot)),
     used: reader.countAt(slot),
