@@ -7,6 +7,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { runConntrackPart } from './conntrack/conntrack-bench.js';
 import { runBasicAuthPart } from './daemon/basic-auth-bench.js';
 import { runColdStartPart } from './daemon/cold-start-bench.js';
 import {
@@ -96,6 +97,7 @@ async function runParts(context: BenchContext): Promise<void> {
   if (parts.has('sockstat-fast'))
     await attempt(context, 'sockstat-fast', () => runSockstatFastPart(context));
   if (parts.has('nsenter')) await attempt(context, 'nsenter', () => runNsenterPart(context));
+  if (parts.has('conntrack')) await attempt(context, 'conntrack', () => runConntrackPart(context));
 }
 
 /** Every run's records, kept where `--report` can render them again. */

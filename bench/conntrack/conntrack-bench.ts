@@ -1,121 +1,129 @@
 /**
- * `npx tsx bench/conntrack/conntrack-bench.ts [--docs] [--entries N]`: what a sample of the snat
+ * The `conntrack` part of `npm run bench` (`--only conntrack`): what a sample of the snat
  * collector costs against `cat` of the same net/nf_conntrack, on a synthetic file (tmpfs:
  * cat only copies page-cache bytes, so the ratio is the parser's own cost) and on a real
- * table filled in a namespace (the kernel printing the text is the floor). With --docs it
- * rewrites its section of docs/conntrack.md.
+ * table filled in a namespace (the kernel printing the text is the floor). Each probe is a
+ * child process; with `--baseline REV` that revision's probe runs too, alternating with this
+ * tree's on the same tables. docs/conntrack.md shows the records (bench/report/sections.ts).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describeMachine } from '../lib/machine.js';
-import { meanCpuSeconds, medianWallSeconds } from '../lib/measure.js';
-import { type ConntrackProbeResult, probeConntrack } from './conntrack-probe.js';
+import { checkout } from '../lib/checkout.js';
+import type { BenchContext } from '../lib/context.js';
+import { addSamples, meanCpuSeconds, medianWallSeconds } from '../lib/measure.js';
+import type { ConntrackMeasurement } from '../lib/results.js';
+import type { ConntrackProbeRequest, ConntrackProbeResult } from './conntrack-probe.js';
 import { fillRealConntrack, writeSyntheticConntrack } from './conntrack-table.js';
 
-const PROBE = fileURLToPath(new URL('./conntrack-probe.ts', import.meta.url));
-const DOCS = fileURLToPath(new URL('../../docs/conntrack.md', import.meta.url));
-const CONNTRACK_START =
-  '<!-- conntrack section: written by npx tsx bench/conntrack/conntrack-bench.ts --docs -->';
-const CONNTRACK_END = '<!-- end of conntrack section -->';
-const REQUEST = { rounds: 2, runsPerRound: 3 };
-/** The sample must cost at most this many times `cat` of the same table (issue 25). */
-const TARGET_RATIO = 1.2;
+const PROBE = 'bench/conntrack/conntrack-probe.ts';
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
+/** What the cost target is set at: nf_conntrack_max's default on many nodes. */
+export const CONNTRACK_BENCH_ENTRIES = 262_144;
+/** The real table stays below nf_conntrack_max (262 144 by default), where flows are dropped. */
+const REAL_ENTRIES = 250_000;
 
-function argument(name: string): string | undefined {
-  const at = process.argv.indexOf(name);
-  return at === -1 ? undefined : process.argv[at + 1];
+interface Build {
+  readonly name: string;
+  readonly root: string;
 }
 
-const ms = (seconds: number) => (seconds * 1000).toFixed(1);
-
-function row(name: string, entries: number, result: ConntrackProbeResult): string {
-  const engine = meanCpuSeconds(result.engine);
-  const cat = meanCpuSeconds(result.cat);
-  const system = result.engine.systemSeconds / result.engine.runs;
-  const ratio = engine / cat;
-  return `| ${name} | ${entries} | ${(result.bytes / 2 ** 20).toFixed(1)} MiB | ${result.natted} | ${ms(engine)} | ${ms(system)} | ${ms(medianWallSeconds(result.engine))} | ${ms(cat)} | ${ratio.toFixed(2)}× ${ratio <= TARGET_RATIO ? '(met)' : '(missed)'} | ${result.engine.runs} |`;
+function probe(build: Build, request: ConntrackProbeRequest, namespace?: string) {
+  const command = [process.execPath, '--import', 'tsx', join(build.root, PROBE)];
+  const argv = namespace === undefined ? command : ['ip', 'netns', 'exec', namespace, ...command];
+  const output = execFileSync(argv[0] as string, [...argv.slice(1), JSON.stringify(request)], {
+    cwd: build.root,
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+    timeout: 600_000,
+  });
+  return JSON.parse(output) as ConntrackProbeResult;
 }
 
-const entries = Number(argument('--entries') ?? 262_144);
-// Only the machine's description is wanted here, not a run of the main bench's parts.
-const machine = describeMachine({
-  json: false,
-  quick: false,
-  sizes: [],
-  parts: new Set(),
-  docs: false,
-  effort: 1,
-});
-const loadBefore = loadavg()
-  .map((value) => value.toFixed(2))
-  .join(' ');
-
-const root = mkdtempSync(`${tmpdir()}/conntrack-bench-`);
-let synthetic: ConntrackProbeResult;
-try {
-  writeSyntheticConntrack(root, entries);
-  synthetic = await probeConntrack({ root, ...REQUEST });
-} finally {
-  rmSync(root, { recursive: true, force: true });
+function record(
+  table: ConntrackMeasurement['table'],
+  build: string,
+  entries: number,
+  result: ConntrackProbeResult,
+  fillSeconds?: number,
+): ConntrackMeasurement {
+  const engineCpuSeconds = meanCpuSeconds(result.engine);
+  const catCpuSeconds = meanCpuSeconds(result.cat);
+  return {
+    kind: 'conntrack',
+    table,
+    build,
+    entries,
+    bytes: result.bytes,
+    natted: result.natted,
+    runs: result.engine.runs,
+    engineCpuSeconds,
+    engineSystemSeconds: result.engine.systemSeconds / result.engine.runs,
+    engineWallSeconds: medianWallSeconds(result.engine),
+    catCpuSeconds,
+    cpuRatioToCat: engineCpuSeconds / catCpuSeconds,
+    ...(fillSeconds !== undefined && { fillSeconds }),
+  };
 }
-// The real table stays below nf_conntrack_max (262144 by default), where new flows are dropped.
-const realEntries = Math.min(entries, 250_000);
-const lab = await fillRealConntrack(realEntries);
-let real: ConntrackProbeResult;
-try {
-  const output = execFileSync(
-    'ip',
-    [
-      'netns',
-      'exec',
-      lab.node,
-      process.execPath,
-      '--import',
-      'tsx',
-      PROBE,
-      JSON.stringify({ root: '/proc', ...REQUEST }),
-    ],
-    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: 600_000 },
+
+/** Each build's probe on one table, the order of the builds alternating per round. */
+function measureBuilds(
+  context: BenchContext,
+  builds: readonly Build[],
+  measure: (build: Build) => ConntrackProbeResult,
+  emit: (build: Build, result: ConntrackProbeResult) => void,
+): void {
+  const rounds = builds.length > 1 ? 2 : 1;
+  const results = new Map<Build, ConntrackProbeResult[]>();
+  for (let round = 0; round < rounds; round++) {
+    const order = round % 2 === 0 ? builds : [...builds].reverse();
+    for (const build of order) {
+      context.log(`conntrack: probing ${build.name}`);
+      results.set(build, [...(results.get(build) ?? []), measure(build)]);
+    }
+  }
+  for (const build of builds) {
+    const [first, ...rest] = results.get(build) ?? [];
+    if (first === undefined) continue;
+    let { cat, engine } = first;
+    for (const next of rest) {
+      cat = addSamples(cat, next.cat);
+      engine = addSamples(engine, next.engine);
+    }
+    emit(build, { ...first, cat, engine });
+  }
+}
+
+export async function runConntrackPart(context: BenchContext): Promise<void> {
+  const { baseline, effort } = context.options;
+  const builds: Build[] = [{ name: 'this tree', root: REPO }];
+  if (baseline !== undefined) {
+    builds.push({ name: `baseline ${baseline}`, root: checkout(context, baseline) });
+  }
+  const runsPerRound = Math.max(1, Math.round(3 * effort));
+  const synthetic = context.scratchDir('conntrack');
+  context.log(`conntrack: writing a synthetic table of ${CONNTRACK_BENCH_ENTRIES} entries`);
+  writeSyntheticConntrack(synthetic, CONNTRACK_BENCH_ENTRIES);
+  measureBuilds(
+    context,
+    builds,
+    (build) => probe(build, { root: synthetic, rounds: 2, runsPerRound }),
+    (build, result) =>
+      context.emit(record('synthetic', build.name, CONNTRACK_BENCH_ENTRIES, result)),
   );
-  real = JSON.parse(output) as ConntrackProbeResult;
-} finally {
-  await lab.close();
-}
-
-const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
-const section = `${CONNTRACK_START}
-### Source NAT table (\`--collector.snat\`)
-
-What one sample of the snat collector costs: \`net/nf_conntrack\` streamed through one buffer
-and the NAT ports counted per destination, against \`cat\` of the same file in the same run
-(target: at most ${TARGET_RATIO}× \`cat\`). The synthetic table is a file on tmpfs, where \`cat\` only
-copies cached bytes: its ratio is the parser's own cost. The real table is a namespace's
-conntrack holding NATed UDP flows (nf_conntrack_max is 262 144 here, so it stops short of it),
-where the kernel printing the text is the floor. The NAT rules are listed at most once a
-minute and are not in these figures. With the collectors off nothing is read: the sample plan
-leaves their sources out. Generated by \`npx tsx bench/conntrack/conntrack-bench.ts --docs\` on
-${machine.cpus} CPUs (${machine.cpuModel}), Linux ${machine.kernel}, commit ${commit}, ${new Date().toISOString()};
-load average at start ${loadBefore}, at end ${loadavg()
-  .map((value) => value.toFixed(2))
-  .join(' ')} (other work shared the machine).
-
-| table | entries | text | NATed | engine CPU ms | of it sys ms | engine wall ms | \`cat\` CPU ms | engine × cat | runs |
-| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
-${row('synthetic (tmpfs)', entries, synthetic)}
-${row('real (namespace)', realEntries, real)}
-${CONNTRACK_END}
-`;
-
-process.stdout.write(section);
-if (process.argv.includes('--docs')) {
-  const page = readFileSync(DOCS, 'utf8');
-  const start = page.indexOf(CONNTRACK_START);
-  const end = page.indexOf(CONNTRACK_END);
-  const updated =
-    start >= 0 && end > start
-      ? page.slice(0, start) + section + page.slice(end + CONNTRACK_END.length + 1)
-      : `${page.trimEnd()}\n\n${section}`;
-  writeFileSync(DOCS, updated);
+  context.log(`conntrack: filling a real table of ${REAL_ENTRIES} NATed flows`);
+  const filling = performance.now();
+  const lab = await fillRealConntrack(REAL_ENTRIES);
+  const fillSeconds = (performance.now() - filling) / 1000;
+  try {
+    measureBuilds(
+      context,
+      builds,
+      (build) => probe(build, { root: '/proc', rounds: 2, runsPerRound }, lab.node),
+      (build, result) =>
+        context.emit(record('real', build.name, REAL_ENTRIES, result, fillSeconds)),
+    );
+  } finally {
+    await lab.close();
+  }
 }

@@ -17,6 +17,7 @@ export const PARTS = [
   'tracer',
   'sockstat-fast',
   'nsenter',
+  'conntrack',
 ] as const;
 export type Part = (typeof PARTS)[number];
 
@@ -50,7 +51,7 @@ export const USAGE = `Usage: npm run bench -- [options]
                      (default: on for a full default run)
   --report FILE      measure nothing; report an earlier run's records (bench/out/*.jsonl,
                      docs/benchmarks.jsonl)
-  --baseline REV     cold-start, netns-idle and footprint parts: also run this git revision
+  --baseline REV     cold-start, netns-idle, footprint and conntrack parts: also run this git revision
                      (before/after in one run)
   --help             this text
 

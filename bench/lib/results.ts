@@ -365,6 +365,27 @@ export interface PartTime {
   readonly seconds: number;
 }
 
+/** A snat sample of a conntrack table against `cat` of it (bench/conntrack/). */
+export interface ConntrackMeasurement {
+  readonly kind: 'conntrack';
+  /** A file on tmpfs, or a namespace's own table of NATed flows. */
+  readonly table: 'synthetic' | 'real';
+  /** `this tree`, or `baseline REV`. */
+  readonly build: string;
+  readonly entries: number;
+  readonly bytes: number;
+  readonly natted: number;
+  readonly runs: number;
+  /** Means per sample, but the wall time: its median. */
+  readonly engineCpuSeconds: number;
+  readonly engineSystemSeconds: number;
+  readonly engineWallSeconds: number;
+  readonly catCpuSeconds: number;
+  readonly cpuRatioToCat: number;
+  /** How long filling the real table took. */
+  readonly fillSeconds?: number;
+}
+
 /** Printed last: how long the run took and how busy the machine was by then. */
 export interface RunEnd {
   readonly kind: 'end';
@@ -418,5 +439,6 @@ export type BenchRecord =
   | SockstatFastMeasurement
   | NsenterMeasurement
   | PartTime
+  | ConntrackMeasurement
   | BenchNote
   | RunEnd;

@@ -10,12 +10,11 @@ import { formatIpv4, formatIpv6 } from '../sources/address.js';
 import {
   ConntrackTableReader,
   type ConntrackTableStats,
+  type NatDestinationKey,
   PORT_PROTOCOLS,
-  type SnatSink,
 } from '../sources/conntrack-table.js';
 import { KERNEL_DEFAULT_NAT_PORTS, type NatRules, readNatRules } from '../sources/nat-rules.js';
 import type { TcpTableReader } from '../sources/tcp-table.js';
-import { DestinationTable } from './destination-table.js';
 import { TopK } from './top-k.js';
 
 /** The snat collector's own flags, as the engine gets them. */
@@ -53,44 +52,13 @@ export interface SnatPorts {
   readonly usableError?: string;
 }
 
-/** The protocol rides in the key's port word, above the port and the IPv6 flag (bit 16). */
-const PROTOCOL_SHIFT = 17;
-
-class SnatCounter implements SnatSink {
-  readonly table = new DestinationTable();
-
-  addIpv4(
-    protocol: number,
-    nat: number,
-    natPort: number,
-    remote: number,
-    remotePort: number,
-  ): void {
-    void natPort;
-    const id = this.table.internIpv4(nat, remote, remotePort | (protocol << PROTOCOL_SHIFT));
-    this.table.counts[id] = (this.table.counts[id] as number) + 1;
-  }
-
-  addIpv6(protocol: number, words: Int32Array, natPort: number, remotePort: number): void {
-    void natPort;
-    const id = this.table.internIpv6(words, 0, remotePort | (protocol << PROTOCOL_SHIFT));
-    this.table.counts[id] = (this.table.counts[id] as number) + 1;
-  }
-}
-
-function describeDestination(key: Int32Array): SnatDestination {
-  const portWord = key[8] as number;
-  const protocol = portWord >>> PROTOCOL_SHIFT;
-  const ipv6 = DestinationTable.isIpv6(key);
+function describeDestination(key: NatDestinationKey): SnatDestination {
+  const { nat, remote } = key;
   return {
-    natAddress: ipv6
-      ? formatIpv6(key[0] as number, key[1] as number, key[2] as number, key[3] as number)
-      : formatIpv4(key[0] as number),
-    remoteAddress: ipv6
-      ? formatIpv6(key[4] as number, key[5] as number, key[6] as number, key[7] as number)
-      : formatIpv4(key[4] as number),
-    remotePort: DestinationTable.remotePort(key),
-    protocol: PORT_PROTOCOLS[protocol] ?? String(protocol),
+    natAddress: key.ipv6 ? formatIpv6(...nat) : formatIpv4(nat[0]),
+    remoteAddress: key.ipv6 ? formatIpv6(...remote) : formatIpv4(remote[0]),
+    remotePort: key.remotePort,
+    protocol: PORT_PROTOCOLS[key.protocol] ?? String(key.protocol),
   };
 }
 
@@ -113,10 +81,9 @@ export function usablePorts(
   return { usable: { ports: narrowest, source: 'rule' } };
 }
 
-/** One sampler's reader and counts, reused from sample to sample. */
+/** One sampler's reader (and its counts), reused from sample to sample. */
 interface SnatState {
   readonly reader: ConntrackTableReader;
-  readonly counter: SnatCounter;
   /** The NAT rules' reading and when it was made: listing them costs processes. */
   rules?: { readonly atMs: number; readonly usable: Pick<SnatPorts, 'usable' | 'usableError'> };
 }
@@ -143,26 +110,20 @@ export function readSnatPorts(
   const { options } = context;
   let state = STATES.get(context.tables);
   if (state === undefined) {
-    state = { reader: new ConntrackTableReader(), counter: new SnatCounter() };
+    state = { reader: new ConntrackTableReader() };
     STATES.set(context.tables, state);
   }
-  const { reader, counter } = state;
-  counter.table.clear();
+  const { reader } = state;
   const path = join(options.procfsRoot, 'net/nf_conntrack');
-  const table = reader.read(path, counter, options.readChunkBytes);
-  const destinations = counter.table;
-  const counts = destinations.counts;
+  const table = reader.read(path, options.readChunkBytes);
   const top = new TopK<number>(options.snatTopDestinations, (a, b) => {
-    return (counts[b] as number) - (counts[a] as number) || a - b;
+    return reader.countAt(b) - reader.countAt(a) || a - b;
   });
-  let total = 0;
-  for (let id = 0; id < destinations.size; id++) {
-    top.offer(id);
-    total += counts[id] as number;
-  }
-  const used = top.sorted().map((id) => ({
-    ...describeDestination(destinations.key(id)),
-    used: counts[id] as number,
+  const slots = reader.slots;
+  for (let slot = 0; slot < slots; slot++) if (reader.countAt(slot) > 0) top.offer(slot);
+  const used = top.sorted().map((slot) => ({
+    ...describeDestination(reader.destinationAt(slot)),
+    used: reader.countAt(slot),
   }));
   if (state.rules === undefined || nowMs - state.rules.atMs >= NAT_RULES_REFRESH_MS) {
     state.rules = { atMs: nowMs, usable: usablePorts(options.snatUsablePorts, rules) };
@@ -172,8 +133,8 @@ export function readSnatPorts(
   return {
     table,
     destinations: used,
-    otherDestinations: destinations.size - used.length,
-    otherUsed: total - keptUsed,
+    otherDestinations: reader.destinations - used.length,
+    otherUsed: table.natted - keptUsed,
     usedMax: used[0]?.used ?? 0,
     ...usable,
   };

@@ -156,6 +156,39 @@ describe('the generated sections of other pages', () => {
     expect(second.sysctls).not.toContain('280 ms');
   });
 
+  it('judge the conntrack sample against the 1.2× cat target on the real table only', () => {
+    const run = withMachine((machine) => ({
+      ...machine,
+      run: { ...machine.run, parts: [...machine.run.parts, 'conntrack'] },
+    }));
+    const measured = (table: 'synthetic' | 'real', engine: number): BenchRecord => ({
+      kind: 'conntrack',
+      table,
+      build: 'this tree',
+      entries: 250_000,
+      bytes: 40 * 2 ** 20,
+      natted: 250_000,
+      runs: 12,
+      engineCpuSeconds: engine,
+      engineSystemSeconds: 0.4,
+      engineWallSeconds: 0.9,
+      catCpuSeconds: 0.5,
+      cpuRatioToCat: engine / 0.5,
+      fillSeconds: 11,
+    });
+    const page = readFileSync(`${DOCS}conntrack.md`, 'utf8');
+    const met = sectionBody(
+      withSections('conntrack.md', page, [...run, measured('synthetic', 2), measured('real', 0.6)]),
+      'conntrack',
+    );
+    expect(met).toContain('| synthetic | this tree | 250000 | 40.0 MiB | 250000 | 2000.0 |');
+    expect(met).toContain('| 4.00× |');
+    expect(met).toContain('| 1.20× (met) |');
+    expect(met).toContain('filling it took 11 s');
+    const missed = withSections('conntrack.md', page, [...run, measured('real', 0.65)]);
+    expect(sectionBody(missed, 'conntrack')).toContain('| 1.30× (missed) |');
+  });
+
   it('say why a part of the run measured nothing', () => {
     const run = withMachine((machine) => ({
       ...machine,
