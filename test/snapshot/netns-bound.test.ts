@@ -7,8 +7,10 @@
  */
 import { statSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { boundedEphemeral, type NamespaceLoad } from '../../src/snapshot/netns-bound.js';
 import { NetnsRoundSampler } from '../../src/snapshot/netns-round.js';
 import type { NamespaceSample, NetnsRound } from '../../src/snapshot/netns-view.js';
+import type { EphemeralPorts } from '../../src/snapshot/socket-tables.js';
 import { NamespaceSysctlCache } from '../../src/sources/netns-sysctl-cache.js';
 import { canRun } from '../../testkit/kernel/capabilities.js';
 import { NetnsLab } from '../../testkit/kernel/netns.js';
@@ -26,6 +28,43 @@ const SERVICE_PORT = 9000;
 /** 200 usable ports, none of which the steady sockets (opened before it was set) hold. */
 const RANGE = '61000 61199';
 const STEADY = 150;
+
+describe('boundedEphemeral', () => {
+  const walked: EphemeralPorts = {
+    rangeLow: 61000,
+    rangeHigh: 61199,
+    usable: 200,
+    usedMax: 10,
+    held: 30,
+    reuse: { twReuse: 2, twReuseDelayMs: 1000, timestamps: 1 },
+    headroomRatio: 0.95,
+    destinations: [],
+    destinationCount: 3,
+  };
+  const load = (opens?: number, established?: number): NamespaceLoad => ({
+    sockets: 500,
+    inuse: 400,
+    ...(opens === undefined ? {} : { opens }),
+    ...(established === undefined ? {} : { established }),
+  });
+
+  it.each([
+    ['no opens since, 2 listeners at most', load(1000, 398), 198, 10, 30],
+    ['7 opens since: 7 more ports, 7 more possible listeners', load(1007, 398), 191, 17, 37],
+    ['the opens went backwards: inuse + tw alone', load(999, 398), 200, 200, 200],
+    ['no CurrEstab: inuse + tw alone', load(1000), 200, 200, 200],
+    ['no opens: inuse + tw alone', load(undefined, 398), 200, 200, 200],
+  ])('%s', (_case, now, usable, usedMax, held) => {
+    const bound = boundedEphemeral(walked, 1000, now);
+    expect(bound).toMatchObject({ usable, usedMax, held, destinationCount: 3 });
+    expect(bound.headroomRatio).toBeCloseTo(1 - usedMax / usable, 9);
+  });
+
+  it('keeps inuse + tw when it is the tighter bound', () => {
+    const few = { sockets: 12, inuse: 12, opens: 1100, established: 0 };
+    expect(boundedEphemeral(walked, 1000, few)).toMatchObject({ usable: 200, usedMax: 12 });
+  });
+});
 
 describe.skipIf(
   !canRun('netns bound real-kernel tests', { netns: true, commands: ['ss', 'nsenter'] }),
