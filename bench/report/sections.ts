@@ -87,8 +87,8 @@ function netnsIdle(records: readonly BenchRecord[]): string {
     first === undefined
       ? ''
       : `One namespace of ${formatSize(first.busySockets)} sockets beside the idle ones; ` +
-        `the daemon's CPU over ${first.windowSeconds} s, 2 s after its first round ended ` +
-        '("no round ended": not within 45 s, measured anyway); "on the machine": the ' +
+        `the daemon's CPU over ${first.windowSeconds} s, 2 s after a round ended that left no ` +
+        'walk to the next ("no round ended": not within 90 s, measured anyway); "on the machine": the ' +
         "namespaces the round exported, this bench's and any other.\n",
     table(
       [

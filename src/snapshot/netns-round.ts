@@ -15,12 +15,8 @@ import { assumedNamespaceSysctls, type NamespaceSysctls } from '../sources/netns
 import type { NamespaceSysctlCache } from '../sources/netns-sysctl-cache.js';
 import { type NetstatCounters, readNetstat } from '../sources/netstat.js';
 import { readNamespaceSockstat, type Sockstat } from '../sources/sockstat.js';
-import {
-  type NamespaceFailure,
-  type NamespaceSample,
-  type NetnsRound,
-  sockstatBound,
-} from './netns-view.js';
+import { boundedEphemeral, type NamespaceLoad, namespaceLoad } from './netns-bound.js';
+import type { NamespaceFailure, NamespaceSample, NetnsRound } from './netns-view.js';
 import { createRootSampler, type RootSampler } from './sample.js';
 import {
   type EphemeralPorts,
@@ -75,7 +71,9 @@ interface LastWalk {
   readonly pid: number;
   readonly timestampMs: number;
   /** inuse + tw when it walked. */
-  readonly bound: number;
+  readonly sockets: number;
+  /** ActiveOpens + PassiveOpens read before the walk: sockets opened since are beyond it. */
+  readonly opens?: number;
   readonly states: Record<Family, StateCounts>;
   readonly ephemeral: EphemeralPorts;
   /** The port range, reserved ports and reuse settings the model used. */
@@ -99,40 +97,22 @@ export const DEFERRABLE_WALKS_BUDGET_MS = 10_000;
 
 /** Why a namespace's tables are walked this round, or undefined when its bound suffices. */
 export function walkReason(
-  last: Pick<LastWalk, 'pid' | 'timestampMs' | 'bound' | 'ephemeral' | 'settings'> | undefined,
+  last:
+    | Pick<LastWalk, 'pid' | 'timestampMs' | 'sockets' | 'opens' | 'ephemeral' | 'settings'>
+    | undefined,
   now: { readonly pid: number; readonly timestampMs: number; readonly settings: string },
-  bound: number | undefined,
+  load: NamespaceLoad | undefined,
   options: Pick<NetnsRoundOptions, 'walkMaxAgeMs' | 'walkUseRatio'>,
 ): 'first' | 'unbounded' | 'settings' | 'age' | 'near' | 'moved' | undefined {
   if (last === undefined || last.pid !== now.pid) return 'first';
-  if (bound === undefined) return 'unbounded';
+  if (load === undefined) return 'unbounded';
   if (last.settings !== now.settings) return 'settings';
   if (now.timestampMs - last.timestampMs >= options.walkMaxAgeMs) return 'age';
-  const safe = boundedEphemeral(last.ephemeral, bound);
+  const safe = boundedEphemeral(last.ephemeral, last.opens, load);
   if (safe.usable === 0 || safe.usedMax / safe.usable >= options.walkUseRatio) return 'near';
-  if (Math.abs(bound - last.bound) >= Math.max(MOVED_MIN, MOVED_SHARE * last.bound)) return 'moved';
+  const moved = Math.abs(load.sockets - last.sockets);
+  if (moved >= Math.max(MOVED_MIN, MOVED_SHARE * last.sockets)) return 'moved';
   return undefined;
-}
-
-/**
- * The ephemeral figures a namespace not walked this round is exported with: never more
- * headroom than the truth. No destination holds more ports than the namespace has sockets
- * (inuse + tw), so that is its used_max and held. usable stays the walk's: a listener that
- * appeared since takes a usable port, but it is one of those inuse sockets too, so
- * listeners and blocking sockets together are still at most inuse + tw, and the ports left
- * (usable - used_max) and the ratio can only be under-stated. Its destinations stay the
- * walk's (docs/namespaces.md).
- */
-export function boundedEphemeral(walked: EphemeralPorts, bound: number): EphemeralPorts {
-  const { usable } = walked;
-  const usedMax = Math.min(bound, usable);
-  return {
-    ...walked,
-    usable,
-    usedMax,
-    held: usedMax,
-    headroomRatio: usable === 0 ? 0 : 1 - usedMax / usable,
-  };
 }
 
 /**
@@ -305,8 +285,8 @@ export class NetnsRoundSampler {
     const now = { pid, timestampMs: Date.now(), settings: JSON.stringify(sysctls.ephemeral) };
     const last = this.walks.get(inode);
     let walk: LastWalk;
-    const bound = sockstat === undefined ? undefined : sockstatBound(sockstat);
-    const reason = walkReason(last, now, bound, this.options);
+    const load = sockstat === undefined ? undefined : namespaceLoad(sockstat, netstat);
+    const reason = walkReason(last, now, load, this.options);
     // Only walks whose bounds stay safe meanwhile wait: not near, unbounded or new settings.
     const deferred = mayDefer && (reason === 'first' || reason === 'age' || reason === 'moved');
     // A namespace never walked has nothing to show until its first walk.
@@ -323,7 +303,8 @@ export class NetnsRoundSampler {
       walk = {
         pid,
         timestampMs: now.timestampMs,
-        bound: bound ?? sumStates(sockets.states),
+        sockets: load?.sockets ?? sumStates(sockets.states),
+        ...(load?.opens === undefined ? {} : { opens: load.opens }),
         states: sockets.states,
         ephemeral: sockets.ephemeral,
         settings: now.settings,
@@ -333,7 +314,9 @@ export class NetnsRoundSampler {
       walk = last;
     }
     const ephemeral =
-      walks || bound === undefined ? walk.ephemeral : boundedEphemeral(walk.ephemeral, bound);
+      walks || load === undefined
+        ? walk.ephemeral
+        : boundedEphemeral(walk.ephemeral, walk.opens, load);
     // A bound that reaches usable is near the line, so walked: exhausted is a walk's truth.
     const exhaustedRounds =
       (this.exhaustedRounds.get(inode) ?? 0) + (isExhausted(ephemeral) ? 1 : 0);

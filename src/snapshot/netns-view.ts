@@ -8,11 +8,6 @@ import type { NetstatCounters } from '../sources/netstat.js';
 import type { Sockstat } from '../sources/sockstat.js';
 import type { EphemeralPorts, Family, StateCounts } from './socket-tables.js';
 
-/** Sockets any destination of the namespace can hold at most: inuse of TCP and TCP6 (listeners included), and tw. */
-export function sockstatBound(sockstat: Sockstat): number {
-  return (sockstat.ipv4.inuse ?? 0) + (sockstat.ipv6?.inuse ?? 0) + (sockstat.ipv4.tw ?? 0);
-}
-
 export interface NamespaceSample {
   /** The `netns` label. */
   readonly inode: number;
@@ -25,7 +20,7 @@ export interface NamespaceSample {
   readonly socketCount: number;
   /**
    * This round's walk's figures; without a walk this round, the last walk's with usable,
-   * used_max, held and headroom bounded by this round's sockstat (boundedEphemeral).
+   * used_max, held and headroom bounded by this round's counters (netns-bound.ts).
    */
   readonly ephemeral: EphemeralPorts;
   /**

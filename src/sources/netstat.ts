@@ -41,6 +41,8 @@ export const TCP_FIELDS = [
   'EstabResets',
   'RetransSegs',
   'OutRsts',
+  // A gauge (ESTABLISHED and CLOSE_WAIT sockets): the netns round's listener bound.
+  'CurrEstab',
 ] as const;
 
 /** By name, so a misspelt field is a compile error; a field the kernel lacks is absent. */

@@ -1,5 +1,5 @@
 /** The round on fixture trees: ranking by sockets, the max bound, per-namespace sysctls, failures. */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -20,6 +20,24 @@ function sysctls(low: number, high: number, twReuse: number): NamespaceSysctls {
 
 /** Walks on a minute's age, or when sockets could hold a quarter of the usable ports. */
 const WALKS = { walkMaxAgeMs: 60_000, walkUseRatio: 0.25 };
+
+/** Rewrites fields of the `Tcp:` lines of a net/snmp file; null removes the field. */
+function setTcpCounters(path: string, values: Readonly<Record<string, number | null>>): void {
+  const lines = readFileSync(path, 'utf8').split('\n');
+  const header = lines.findIndex((line) => line.startsWith('Tcp: '));
+  const names = (lines[header] as string).split(' ');
+  const numbers = (lines[header + 1] as string).split(' ');
+  for (const [name, value] of Object.entries(values)) {
+    const index = names.indexOf(name);
+    if (value === null) {
+      names.splice(index, 1);
+      numbers.splice(index, 1);
+    } else numbers[index] = String(value);
+  }
+  lines[header] = names.join(' ');
+  lines[header + 1] = numbers.join(' ');
+  writeFileSync(path, lines.join('\n'));
+}
 
 function reader(fresh: NamespaceSysctlReader['fresh']): NamespaceSysctlReader {
   return { fresh, evictExcept: () => {} };
@@ -122,12 +140,16 @@ describe('NetnsRoundSampler on a fixture node', () => {
     expect(small?.ephemeral.usable).toBe(60999 - 32768 + 1);
   });
 
-  it('walks a namespace again only when its sockstat comes near the ports or moved, else bounds it', async () => {
+  it('walks a namespace again only when its opens could bring it near the ports or it moved, else bounds it', async () => {
     const rangeOf: Record<string, NamespaceSysctls> = {
       [join(root, '10/ns/net')]: sysctls(40000, 40099, 0),
       [join(root, '20/ns/net')]: sysctls(40000, 40099, 0),
       [join(root, '30/ns/net')]: sysctls(30000, 30999, 0),
     };
+    const sockstat = (inuse: number, tw: number) =>
+      `sockets: used 9\nTCP: inuse ${inuse} orphan 0 tw ${tw} alloc ${inuse} mem 1\n`;
+    // big's sockets (inuse + tw) are beyond its 100 usable ports, but not toward one destination.
+    writeFileSync(join(root, '20/net/sockstat'), sockstat(6, 500));
     const rounds = new NetnsRoundSampler(
       { procfsRoot: root, podLogsDir: root, max: 10, topDestinations: 3, ...WALKS },
       reader(async (_inode, nsFile) => rangeOf[nsFile] as NamespaceSysctls),
@@ -137,32 +159,41 @@ describe('NetnsRoundSampler on a fixture node', () => {
     const walkedBig = first.namespaces.find((ns) => ns.inode === 1002);
     expect(walkedBig?.ephemeral).toMatchObject({ usable: 100, usedMax: 6, held: 6 });
 
-    // Nothing moved: no walk; the last walk's states, ephemeral figures bounded by sockstat.
+    // Nothing opened or moved: no walk; the last walk's states, ephemeral figures bounded.
     const second = await rounds.run();
     expect(second.walked).toBe(0);
     const big = second.namespaces.find((ns) => ns.inode === 1002);
     expect(big?.walkTimestampMs).toBe(walkedBig?.walkTimestampMs);
     expect(big?.states).toEqual(walkedBig?.states);
-    expect(big?.sockstat).toEqual({ ipv4: { inuse: 6, tw: 0 }, ipv6: { inuse: 0 } });
-    // usable the walk's; used_max = inuse + tw, which counts any listener that appeared since.
+    expect(big?.sockstat).toEqual({ ipv4: { inuse: 6, tw: 500 }, ipv6: { inuse: 0 } });
+    // No opens since the walk and no listener (inuse 6 = CurrEstab 6): the walk's figures.
     expect(big?.ephemeral).toMatchObject({ usable: 100, usedMax: 6, held: 6 });
     expect(big?.ephemeral.headroomRatio).toBeCloseTo(1 - 6 / 100, 9);
-    expect(big?.ephemeral.headroomRatio).toBeLessThanOrEqual(
-      walkedBig?.ephemeral.headroomRatio ?? 0,
-    );
 
-    // small could now hold a quarter of its 100 ports; middle moved by 40 of its 1000.
-    const sockstat = (inuse: number, tw: number) =>
-      `sockets: used 9\nTCP: inuse ${inuse} orphan 0 tw ${tw} alloc ${inuse} mem 1\n`;
-    writeFileSync(join(root, '10/net/sockstat'), sockstat(1, 24));
-    writeFileSync(join(root, '30/net/sockstat'), sockstat(3, 40));
+    // big opened 5 and has one socket more than CurrEstab (a listener, perhaps): still bounded.
+    setTcpCounters(join(root, '20/net/snmp'), { ActiveOpens: 5, CurrEstab: 5 });
     const third = await rounds.run();
-    expect(third.walked).toBe(2);
+    expect(third.walked).toBe(0);
+    const bounded = third.namespaces.find((ns) => ns.inode === 1002);
+    // usable 100 - (6 - 5 listeners + 5 opened); used_max and held 6 + 5 opened.
+    expect(bounded?.ephemeral).toMatchObject({ usable: 94, usedMax: 11, held: 11 });
+
+    // small opened 24 and could now hold a quarter of its 100 ports; middle moved by 40 of its 1000.
+    writeFileSync(join(root, '10/net/sockstat'), sockstat(1, 24));
+    setTcpCounters(join(root, '10/net/snmp'), { ActiveOpens: 24 });
+    writeFileSync(join(root, '30/net/sockstat'), sockstat(3, 40));
+    const fourth = await rounds.run();
+    expect(fourth.walked).toBe(2);
     const usedMax = (inode: number) =>
-      third.namespaces.find((ns) => ns.inode === inode)?.ephemeral.usedMax;
+      fourth.namespaces.find((ns) => ns.inode === inode)?.ephemeral.usedMax;
     // A walk exports what the tables hold (bounds would say 25 and 43); big stays bounded.
     expect([usedMax(1001), usedMax(1003)]).toEqual([1, 0]);
-    expect(third.namespaces.find((ns) => ns.inode === 1002)?.ephemeral.usable).toBe(100);
+    expect(fourth.namespaces.find((ns) => ns.inode === 1002)?.ephemeral.usable).toBe(94);
+
+    // A counter missing (or gone backwards) leaves the sockets bound alone: near, walked.
+    setTcpCounters(join(root, '20/net/snmp'), { ActiveOpens: null });
+    const fifth = await rounds.run();
+    expect(fifth.walked).toBe(1);
   });
 
   it('leaves first walks to the next round once its budget is spent, one walk a round at least', async () => {
