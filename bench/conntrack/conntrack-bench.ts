@@ -7,6 +7,7 @@
  * tree's on the same tables. docs/conntrack.md shows the records (bench/report/sections.ts).
  */
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkout } from '../lib/checkout.js';
@@ -98,7 +99,13 @@ export async function runConntrackPart(context: BenchContext): Promise<void> {
   const { baseline, effort } = context.options;
   const builds: Build[] = [{ name: 'this tree', root: REPO }];
   if (baseline !== undefined) {
-    builds.push({ name: `baseline ${baseline}`, root: checkout(context, baseline) });
+    const root = checkout(context, baseline);
+    // A baseline older than the snat collector has nothing to compare; the rest still runs.
+    if (existsSync(join(root, 'src/sources/conntrack-table.ts'))) {
+      builds.push({ name: `baseline ${baseline}`, root });
+    } else {
+      context.note('conntrack', `baseline ${baseline} has no snat collector: this tree only`);
+    }
   }
   const runsPerRound = Math.max(1, Math.round(3 * effort));
   const synthetic = context.scratchDir('conntrack');
