@@ -133,8 +133,13 @@ describe.skipIf(
     const usable = await pipeline.prometheus.query(
       `tcpstate_ephemeral_ports_usable{pod="${POD.pod}"}`,
     );
-    // The pod's own range, read by entering its namespace, not the node's.
-    expect(Number((usable.result as readonly PromSample[])[0]?.value?.[1])).toBe(USABLE);
+    // The pod's own range, read by entering its namespace, not the node's: exact from a round
+    // that walked the pod; from one that did not, lowered by at most its sockets that are not
+    // established, which could be listeners in the range (docs/namespaces.md, "When a
+    // namespace's tables are walked"): here the server's one listener.
+    const exported = Number((usable.result as readonly PromSample[])[0]?.value?.[1]);
+    expect(exported).toBeLessThanOrEqual(USABLE);
+    expect(exported).toBeGreaterThanOrEqual(USABLE - 1);
   });
 
   it('pages naming the pod, its namespace, container and destination; the node stays quiet', async () => {
