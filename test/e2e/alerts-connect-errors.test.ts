@@ -22,8 +22,7 @@ import {
 import { NetnsLab } from '../../testkit/kernel/netns.js';
 import {
   type AlertPipeline,
-  rulesWithShortFor,
-  startAlertPipeline,
+  startMixinAlertPipeline,
 } from '../../testkit/prometheus/alert-pipeline.js';
 import { alertmanagerCommand } from '../../testkit/prometheus/alertmanager.js';
 import {
@@ -57,13 +56,7 @@ describe.skipIf(
       netns: monitor,
       args: ['--collector.connect-errors', `--path.pod-logs=${owners.podLogsDir}`],
     });
-    pipeline = await startAlertPipeline({
-      job: defaultConfig.jobName,
-      targets: [exporter.address],
-      rules: rulesWithShortFor(),
-      netns: monitor,
-    });
-    await pipeline.prometheus.waitForTargetsUp({ scrapes: 2, timeoutMs: 60_000 });
+    pipeline = await startMixinAlertPipeline([exporter.address], monitor);
   }, 180_000);
 
   afterAll(async () => {

@@ -19,8 +19,7 @@ import { NetnsLab } from '../../testkit/kernel/netns.js';
 import { loadSaid, startLoad } from '../../testkit/kernel/tcp-load.js';
 import {
   type AlertPipeline,
-  rulesWithShortFor,
-  startAlertPipeline,
+  startMixinAlertPipeline,
 } from '../../testkit/prometheus/alert-pipeline.js';
 import { alertmanagerCommand } from '../../testkit/prometheus/alertmanager.js';
 import {
@@ -98,13 +97,10 @@ describe.skipIf(
     exporters.push(
       await startExporterTarget({ procfs: '/proc', netns: ns.loopback, host: LINK.loopback }),
     );
-    pipeline = await startAlertPipeline({
-      job: defaultConfig.jobName,
-      targets: exporters.map((exporter) => exporter.address),
-      rules: rulesWithShortFor(),
-      netns: ns.exhaust,
-    });
-    await pipeline.prometheus.waitForTargetsUp({ scrapes: 2, timeoutMs: 60_000 });
+    pipeline = await startMixinAlertPipeline(
+      exporters.map((exporter) => exporter.address),
+      ns.exhaust,
+    );
   }, 120_000);
 
   afterAll(async () => {

@@ -32,8 +32,7 @@ import { NetnsLab } from '../../testkit/kernel/netns.js';
 import { loadSaid, startLoad } from '../../testkit/kernel/tcp-load.js';
 import {
   type AlertPipeline,
-  rulesWithShortFor,
-  startAlertPipeline,
+  startMixinAlertPipeline,
 } from '../../testkit/prometheus/alert-pipeline.js';
 import { alertmanagerCommand } from '../../testkit/prometheus/alertmanager.js';
 import { checkDashboardQueries } from '../../testkit/prometheus/dashboard-queries.js';
@@ -97,13 +96,7 @@ describe.skipIf(
         `--path.pod-logs=${owners.podLogsDir}`,
       ],
     });
-    pipeline = await startAlertPipeline({
-      job: defaultConfig.jobName,
-      targets: [exporter.address],
-      rules: rulesWithShortFor(),
-      netns: ns.monitor,
-    });
-    await pipeline.prometheus.waitForTargetsUp({ scrapes: 2, timeoutMs: 60_000 });
+    pipeline = await startMixinAlertPipeline([exporter.address], ns.monitor);
   }, 180_000);
 
   afterAll(async () => {

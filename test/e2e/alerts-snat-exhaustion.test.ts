@@ -19,8 +19,7 @@ import {
 } from '../../testkit/kernel/snat-lab.js';
 import {
   type AlertPipeline,
-  rulesWithShortFor,
-  startAlertPipeline,
+  startMixinAlertPipeline,
 } from '../../testkit/prometheus/alert-pipeline.js';
 import { alertmanagerCommand } from '../../testkit/prometheus/alertmanager.js';
 import {
@@ -49,13 +48,7 @@ describe.skipIf(
       netns: lab.node,
       args: ['--collector.conntrack', '--collector.snat'],
     });
-    pipeline = await startAlertPipeline({
-      job: defaultConfig.jobName,
-      targets: [exporter.address],
-      rules: rulesWithShortFor(),
-      netns: lab.node,
-    });
-    await pipeline.prometheus.waitForTargetsUp({ scrapes: 2, timeoutMs: 60_000 });
+    pipeline = await startMixinAlertPipeline([exporter.address], lab.node);
   }, 120_000);
 
   afterAll(async () => {

@@ -4,6 +4,7 @@
  * sends to that Alertmanager. All inside a network namespace when one is given.
  */
 import { stringify } from 'yaml';
+import { defaultConfig } from '../../mixin/config.js';
 import { MIXIN_RULE_FILES, readRuleGroups } from '../mixin/rule-files.js';
 import {
   type RunningAlertmanager,
@@ -63,6 +64,29 @@ export async function startAlertPipeline(options: {
     await sink.stop();
     throw error;
   }
+}
+
+/**
+ * The pipeline of the tests that page through the mixin: the exporter targets under the
+ * mixin's job, its rules with `for` cut short, handed back once every target was scraped twice.
+ */
+export async function startMixinAlertPipeline(
+  targets: readonly string[],
+  netns: string,
+): Promise<AlertPipeline> {
+  const pipeline = await startAlertPipeline({
+    job: defaultConfig.jobName,
+    targets,
+    rules: rulesWithShortFor(),
+    netns,
+  });
+  try {
+    await pipeline.prometheus.waitForTargetsUp({ scrapes: 2, timeoutMs: 60_000 });
+  } catch (error) {
+    await pipeline.stop();
+    throw error;
+  }
+  return pipeline;
 }
 
 /**
