@@ -55,9 +55,13 @@ interface ConntrackDecoderExports {
   decode(end: number, discardFirst: number): number;
 }
 
-const CONNTRACK_DECODER = new WebAssembly.Module(
-  Buffer.from(CONNTRACK_DECODER_WASM_BASE64, 'base64'),
-);
+let conntrackDecoder: WebAssembly.Module | undefined;
+
+/** Compiled at the first reader: `--once` and the daemon load this file with snat off too. */
+function conntrackDecoderModule(): WebAssembly.Module {
+  conntrackDecoder ??= new WebAssembly.Module(Buffer.from(CONNTRACK_DECODER_WASM_BASE64, 'base64'));
+  return conntrackDecoder;
+}
 
 /** A slot of the table: its count (0: empty), then the key's port word and address words. */
 const SLOT_WORDS = 10;
@@ -84,7 +88,7 @@ export class ConntrackTableReader {
     private readonly maxBytes = CONNTRACK_TABLE_MAX_BYTES,
     private readonly maxDestinations = CONNTRACK_MAX_DESTINATIONS,
   ) {
-    this.decoder = new WebAssembly.Instance(CONNTRACK_DECODER)
+    this.decoder = new WebAssembly.Instance(conntrackDecoderModule())
       .exports as unknown as ConntrackDecoderExports;
     if (this.decoder.bufferBytes.value !== BUFFER_BYTES) {
       throw new Error('conntrack-decoder.wat and conntrack-table.ts disagree on the buffer size');
