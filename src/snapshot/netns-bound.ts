@@ -6,7 +6,7 @@
  */
 import type { NetstatCounters } from '../sources/netstat.js';
 import type { Sockstat } from '../sources/sockstat.js';
-import type { EphemeralPorts } from './socket-tables.js';
+import { type EphemeralPorts, headroomRatio } from './socket-tables.js';
 
 /** A namespace's O(1) counts, read each round (sockstat first, then net/snmp). */
 export interface NamespaceLoad {
@@ -35,10 +35,6 @@ export function namespaceLoad(sockstat: Sockstat, netstat: NetstatCounters): Nam
 function openedSince(walkOpens: number | undefined, opens: number | undefined): number | undefined {
   if (walkOpens === undefined || opens === undefined || opens < walkOpens) return undefined;
   return opens - walkOpens;
-}
-
-function headroomRatio(usable: number, usedMax: number): number {
-  return usable === 0 ? 0 : 1 - usedMax / usable;
 }
 
 /**

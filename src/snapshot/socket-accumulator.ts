@@ -20,6 +20,7 @@ import {
   CLOSE_WAIT_INDEX,
   type Destination,
   type EphemeralPorts,
+  headroomRatio,
   LISTEN_INDEX,
   type ListenQueue,
   type PortCount,
@@ -428,7 +429,6 @@ export class SocketAccumulator implements SocketSink {
       if (used > usedMax) usedMax = used;
       top.offer(id);
     }
-    const headroomRatio = usable > 0 ? Math.min(1, Math.max(0, 1 - usedMax / usable)) : 0;
     return {
       rangeLow: range.low,
       rangeHigh: range.high,
@@ -436,7 +436,7 @@ export class SocketAccumulator implements SocketSink {
       usedMax,
       held,
       reuse,
-      headroomRatio,
+      headroomRatio: headroomRatio(usable, usedMax),
       destinations: top.sorted().map((id) => this.describeDestination(id, reuse)),
       destinationCount,
     };

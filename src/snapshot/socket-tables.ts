@@ -116,6 +116,11 @@ export interface EphemeralPorts {
   readonly destinationCount: number;
 }
 
+/** 1 - usedMax / usable, within 0..1; 0 when nothing is usable. */
+export function headroomRatio(usable: number, usedMax: number): number {
+  return usable > 0 ? Math.min(1, Math.max(0, 1 - usedMax / usable)) : 0;
+}
+
 /** Whether connect() has no usable port left toward some destination (used_max >= usable). */
 export function isExhausted(ports: Pick<EphemeralPorts, 'usable' | 'usedMax'>): boolean {
   return ports.usedMax >= ports.usable;
